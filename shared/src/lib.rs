@@ -1,0 +1,26 @@
+//! nslab-model: the lab model shared by the CLI, the server and the browser editor.
+//!
+//! Pure: no I/O, no async, no kernel. It compiles to wasm32 and to the host.
+
+pub mod address;
+pub mod api;
+pub mod export;
+pub mod lab;
+pub mod load;
+pub mod ops;
+pub mod path;
+pub mod plan;
+pub mod problem;
+pub mod schema;
+pub mod shell;
+pub mod topology;
+pub mod validate;
+
+pub use lab::{
+    BridgeNode, EditorData, Endpoint, HostNode, Lab, Link, NamespaceNode, Node, Route, VethLink,
+    FORMAT_VERSION,
+};
+pub use load::{load_lab, Limits, LoadError};
+pub use path::DocPath;
+pub use problem::{Problem, Rule, Severity};
+pub use validate::{validate, validate_with};

@@ -1,0 +1,354 @@
+//! Kernel operations: the steps that build or change a lab. Each one serialises (the UI
+//! shows the plan before apply) and renders as the iproute2 command a student would type.
+
+use std::fmt::Write;
+
+use serde::{Deserialize, Serialize};
+
+use crate::address::Family;
+use crate::lab::Route;
+use crate::shell::sh_word;
+use crate::topology::Netns;
+
+/// An interface, named in its namespace.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LinkRef {
+    pub netns: Netns,
+    pub name: String,
+}
+
+impl LinkRef {
+    pub fn new(netns: Netns, name: impl Into<String>) -> Self {
+        LinkRef {
+            netns,
+            name: name.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    CreateNamespace {
+        name: String,
+    },
+    DeleteNamespace {
+        name: String,
+    },
+    SetLoopbackUp {
+        netns: Netns,
+    },
+    SetForwarding {
+        netns: Netns,
+        family: Family,
+        enabled: bool,
+    },
+    CreateBridge {
+        link: LinkRef,
+    },
+    /// Both ends are created in their namespaces by one request.
+    CreateVeth {
+        a: LinkRef,
+        b: LinkRef,
+    },
+    /// Deleting one end of a veth deletes its peer too.
+    DeleteLink {
+        link: LinkRef,
+    },
+    SetMaster {
+        link: LinkRef,
+        master: String,
+    },
+    SetMtu {
+        link: LinkRef,
+        mtu: u32,
+    },
+    SetMac {
+        link: LinkRef,
+        mac: String,
+    },
+    AddAddress {
+        link: LinkRef,
+        address: String,
+    },
+    SetUp {
+        link: LinkRef,
+        up: bool,
+    },
+    AddRoute {
+        netns: Netns,
+        family: Family,
+        route: Route,
+    },
+}
+
+impl Op {
+    /// The equivalent iproute2 command line.
+    pub fn ip_command(&self) -> String {
+        match self {
+            Op::CreateNamespace { name } => format!("ip netns add {}", sh_word(name)),
+            Op::DeleteNamespace { name } => format!("ip netns delete {}", sh_word(name)),
+            Op::SetLoopbackUp { netns } => format!("{} link set dev lo up", ip_in(netns)),
+            Op::SetForwarding {
+                netns,
+                family,
+                enabled,
+            } => {
+                let key = match family {
+                    Family::V4 => "net.ipv4.ip_forward",
+                    Family::V6 => "net.ipv6.conf.all.forwarding",
+                };
+                format!("{}sysctl -qw {key}={}", exec_in(netns), u8::from(*enabled))
+            }
+            Op::CreateBridge { link } => format!(
+                "{} link add {} type bridge",
+                ip_in(&link.netns),
+                sh_word(&link.name)
+            ),
+            Op::CreateVeth { a, b } => create_veth_command(a, b),
+            Op::DeleteLink { link } => {
+                format!("{} link delete {}", ip_in(&link.netns), sh_word(&link.name))
+            }
+            Op::SetMaster { link, master } => {
+                format!("{} master {}", set_dev(link), sh_word(master))
+            }
+            Op::SetMtu { link, mtu } => format!("{} mtu {mtu}", set_dev(link)),
+            Op::SetMac { link, mac } => format!("{} address {}", set_dev(link), sh_word(mac)),
+            Op::AddAddress { link, address } => {
+                let nodad = if address.contains(':') { " nodad" } else { "" };
+                format!(
+                    "{} addr add {} dev {}{nodad}",
+                    ip_in(&link.netns),
+                    sh_word(address),
+                    sh_word(&link.name)
+                )
+            }
+            Op::SetUp { link, up } => {
+                format!("{} {}", set_dev(link), if *up { "up" } else { "down" })
+            }
+            Op::AddRoute {
+                netns,
+                family,
+                route,
+            } => route_command(netns, *family, route),
+        }
+    }
+}
+
+/// `ip` or `ip -n NS`.
+fn ip_in(netns: &Netns) -> String {
+    match netns {
+        Netns::Host => "ip".to_string(),
+        Netns::Named(name) => format!("ip -n {}", sh_word(name)),
+    }
+}
+
+/// Prefix that runs a command inside a namespace (for tools other than `ip`).
+fn exec_in(netns: &Netns) -> String {
+    match netns {
+        Netns::Host => String::new(),
+        Netns::Named(name) => format!("ip netns exec {} ", sh_word(name)),
+    }
+}
+
+fn set_dev(link: &LinkRef) -> String {
+    format!(
+        "{} link set dev {}",
+        ip_in(&link.netns),
+        sh_word(&link.name)
+    )
+}
+
+/// The form of `../shared/labs/router.sh`: each end is created straight in its namespace.
+fn create_veth_command(a: &LinkRef, b: &LinkRef) -> String {
+    if a.netns == b.netns {
+        return format!(
+            "{} link add {} type veth peer name {}",
+            ip_in(&a.netns),
+            sh_word(&a.name),
+            sh_word(&b.name)
+        );
+    }
+    let place = |netns: &Netns| match netns {
+        Netns::Host => String::new(),
+        Netns::Named(name) => format!(" netns {}", sh_word(name)),
+    };
+    format!(
+        "ip link add {}{} type veth peer name {}{}",
+        sh_word(&a.name),
+        place(&a.netns),
+        sh_word(&b.name),
+        place(&b.netns)
+    )
+}
+
+fn route_command(netns: &Netns, family: Family, route: &Route) -> String {
+    let mut command = ip_in(netns);
+    if family == Family::V6 {
+        command.push_str(" -6");
+    }
+    let _ = write!(command, " route add {}", sh_word(&route.to));
+    if let Some(via) = &route.via {
+        let _ = write!(command, " via {}", sh_word(via));
+    }
+    if let Some(dev) = &route.dev {
+        let _ = write!(command, " dev {}", sh_word(dev));
+    }
+    if let Some(metric) = route.metric {
+        let _ = write!(command, " metric {metric}");
+    }
+    command
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(netns: Netns, name: &str) -> LinkRef {
+        LinkRef::new(netns, name)
+    }
+
+    fn ns(name: &str) -> Netns {
+        Netns::Named(name.to_string())
+    }
+
+    #[test]
+    fn renders_the_commands_of_the_reference_labs() {
+        let cases = [
+            (
+                Op::CreateNamespace { name: "ns0".into() },
+                "ip netns add ns0",
+            ),
+            (
+                Op::SetLoopbackUp { netns: ns("ns0") },
+                "ip -n ns0 link set dev lo up",
+            ),
+            (
+                Op::CreateVeth {
+                    a: link(ns("left"), "l-eth0"),
+                    b: link(ns("router"), "r-eth0"),
+                },
+                "ip link add l-eth0 netns left type veth peer name r-eth0 netns router",
+            ),
+            (
+                Op::CreateVeth {
+                    a: link(Netns::Host, "veth0"),
+                    b: link(ns("ns0"), "eth0"),
+                },
+                "ip link add veth0 type veth peer name eth0 netns ns0",
+            ),
+            (
+                Op::CreateVeth {
+                    a: link(ns("x"), "a"),
+                    b: link(ns("x"), "b"),
+                },
+                "ip -n x link add a type veth peer name b",
+            ),
+            (
+                Op::CreateBridge {
+                    link: link(Netns::Host, "docker0"),
+                },
+                "ip link add docker0 type bridge",
+            ),
+            (
+                Op::SetMaster {
+                    link: link(Netns::Host, "veth0"),
+                    master: "docker0".into(),
+                },
+                "ip link set dev veth0 master docker0",
+            ),
+            (
+                Op::AddAddress {
+                    link: link(ns("left"), "l-eth0"),
+                    address: "fd00:1::2/64".into(),
+                },
+                "ip -n left addr add fd00:1::2/64 dev l-eth0 nodad",
+            ),
+            (
+                Op::SetForwarding {
+                    netns: ns("router"),
+                    family: Family::V4,
+                    enabled: true,
+                },
+                "ip netns exec router sysctl -qw net.ipv4.ip_forward=1",
+            ),
+            (
+                Op::SetForwarding {
+                    netns: Netns::Host,
+                    family: Family::V6,
+                    enabled: false,
+                },
+                "sysctl -qw net.ipv6.conf.all.forwarding=0",
+            ),
+            (
+                Op::SetMtu {
+                    link: link(ns("a b"), "eth0"),
+                    mtu: 9000,
+                },
+                "ip -n 'a b' link set dev eth0 mtu 9000",
+            ),
+            (
+                Op::SetUp {
+                    link: link(Netns::Host, "br0"),
+                    up: false,
+                },
+                "ip link set dev br0 down",
+            ),
+            (
+                Op::DeleteNamespace { name: "ns0".into() },
+                "ip netns delete ns0",
+            ),
+        ];
+        for (op, expected) in cases {
+            assert_eq!(op.ip_command(), expected);
+        }
+    }
+
+    #[test]
+    fn renders_routes_with_family_and_options() {
+        let route = Route {
+            to: "default".into(),
+            via: Some("fd00:1::1".into()),
+            dev: None,
+            metric: None,
+        };
+        let op = Op::AddRoute {
+            netns: ns("left"),
+            family: Family::V6,
+            route,
+        };
+        assert_eq!(
+            op.ip_command(),
+            "ip -n left -6 route add default via fd00:1::1"
+        );
+        let route = Route {
+            to: "10.9.0.0/16".into(),
+            via: None,
+            dev: Some("eth0".into()),
+            metric: Some(50),
+        };
+        let op = Op::AddRoute {
+            netns: Netns::Host,
+            family: Family::V4,
+            route,
+        };
+        assert_eq!(
+            op.ip_command(),
+            "ip route add 10.9.0.0/16 dev eth0 metric 50"
+        );
+    }
+
+    #[test]
+    fn ops_serialise_with_a_tag() {
+        let op = Op::SetUp {
+            link: link(ns("ns0"), "eth0"),
+            up: true,
+        };
+        let json = serde_json::to_string(&op).unwrap();
+        assert_eq!(
+            json,
+            r#"{"op":"set_up","link":{"netns":{"named":"ns0"},"name":"eth0"},"up":true}"#
+        );
+        assert_eq!(serde_json::from_str::<Op>(&json).unwrap(), op);
+    }
+}

@@ -1,0 +1,210 @@
+//! Addresses, MACs and MTUs of every interface: well-formed, usable, and not taken twice.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use crate::address::{parse_interface_address, parse_mac};
+use crate::path::DocPath;
+use crate::problem::Rule;
+use crate::topology::{Interface, Netns, Topology};
+
+use super::Report;
+
+pub const MIN_MTU: u32 = 68;
+pub const MAX_MTU: u32 = 65535;
+/// Below this the kernel turns IPv6 off on an interface.
+pub const MIN_IPV6_MTU: u32 = 1280;
+
+pub(super) fn check(topology: &Topology, report: &mut Report) {
+    let mut in_namespace: HashMap<(&Netns, IpAddr), DocPath> = HashMap::new();
+    for interface in &topology.interfaces {
+        check_mtu(interface, report);
+        if let Some(mac) = interface.mac {
+            if let Err(message) = parse_mac(mac) {
+                report.push(Rule::InvalidMac, interface.path.field("mac"), message);
+            }
+        }
+        for (index, text) in interface.addresses.iter().enumerate() {
+            let path = interface.path.field("addresses").index(index);
+            let net = match parse_interface_address(text) {
+                Ok(net) => net,
+                Err(message) => {
+                    report.push(Rule::InvalidAddress, path, message);
+                    continue;
+                }
+            };
+            if let Some((rule, message)) = host_address_problem(&net) {
+                report.push(rule, path.clone(), message);
+            }
+            if index == 0 && interface.is_bridge_port() {
+                report.push(
+                    Rule::AddressOnBridgePort,
+                    path.clone(),
+                    format!(
+                        "`{}` is a bridge port; traffic for addresses on a port is taken by the bridge, so put the address on the bridge or on the far end of the veth",
+                        interface.name
+                    ),
+                );
+            }
+            match in_namespace.get(&(&interface.netns, net.addr())) {
+                Some(first) => report.push(
+                    Rule::DuplicateAddress,
+                    path,
+                    format!(
+                        "{} is already used in {} (at {first}); each address once per namespace",
+                        net.addr(),
+                        interface.netns
+                    ),
+                ),
+                None => {
+                    in_namespace.insert((&interface.netns, net.addr()), path);
+                }
+            }
+        }
+    }
+    for segment in &topology.segments {
+        let members: Vec<&Interface> = segment
+            .interfaces
+            .iter()
+            .map(|&i| &topology.interfaces[i])
+            .collect();
+        check_segment_duplicates(&members, report);
+    }
+}
+
+fn check_mtu(interface: &Interface, report: &mut Report) {
+    let Some(mtu) = interface.mtu else { return };
+    let path = interface.path.field("mtu");
+    if !(MIN_MTU..=MAX_MTU).contains(&mtu) {
+        report.push(
+            Rule::MtuOutOfRange,
+            path,
+            format!("MTU {mtu} is out of range; Linux accepts {MIN_MTU} to {MAX_MTU} bytes (1500 is usual)"),
+        );
+    } else if mtu < MIN_IPV6_MTU && has_ipv6(interface) {
+        report.push(
+            Rule::MtuTooSmallForIpv6,
+            path,
+            format!("MTU {mtu} is below {MIN_IPV6_MTU}, so the kernel turns IPv6 off on `{}` and its IPv6 addresses will not work", interface.name),
+        );
+    }
+}
+
+fn has_ipv6(interface: &Interface) -> bool {
+    interface
+        .addresses
+        .iter()
+        .any(|text| matches!(parse_interface_address(text), Ok(IpNet::V6(_))))
+}
+
+/// Addresses a host cannot use: network and broadcast addresses, loopback, multicast.
+pub fn host_address_problem(net: &IpNet) -> Option<(Rule, String)> {
+    let addr = net.addr();
+    if addr.is_unspecified()
+        || addr.is_multicast()
+        || addr.is_loopback()
+        || addr == IpAddr::from([255, 255, 255, 255])
+    {
+        let kind = if addr.is_unspecified() {
+            "the unspecified address"
+        } else if addr.is_multicast() {
+            "a multicast address"
+        } else if addr.is_loopback() {
+            "a loopback address (it belongs on `lo`)"
+        } else {
+            "the broadcast address"
+        };
+        return Some((
+            Rule::UnusableAddress,
+            format!("{addr} is {kind}; an interface needs a unicast address"),
+        ));
+    }
+    let network = net.network();
+    let usable_from = match net {
+        IpNet::V4(_) if net.prefix_len() < 31 => Some(()),
+        IpNet::V6(_) if net.prefix_len() < 127 => Some(()),
+        _ => None,
+    };
+    usable_from?;
+    if addr == network {
+        let what = if net.addr().is_ipv4() {
+            "network address"
+        } else {
+            "subnet-router anycast address"
+        };
+        return Some((
+            Rule::NetworkAddress,
+            format!(
+                "{addr} is the {what} of {}; give the interface a host address such as {}",
+                net.trunc(),
+                next_host(net)
+            ),
+        ));
+    }
+    if addr.is_ipv4() && addr == net.broadcast() {
+        return Some((
+            Rule::BroadcastAddress,
+            format!("{addr} is the broadcast address of {}; give the interface a host address inside it", net.trunc()),
+        ));
+    }
+    None
+}
+
+fn next_host(net: &IpNet) -> String {
+    net.hosts()
+        .next()
+        .map(|host| format!("{host}/{}", net.prefix_len()))
+        .unwrap_or_default()
+}
+
+/// One address twice on one segment (across namespaces: the same namespace is reported above).
+fn check_segment_duplicates(members: &[&Interface], report: &mut Report) {
+    let mut seen: HashMap<IpAddr, (&Netns, DocPath)> = HashMap::new();
+    let mut macs: HashMap<[u8; 6], DocPath> = HashMap::new();
+    for interface in members {
+        for (index, text) in interface.addresses.iter().enumerate() {
+            let Ok(net) = parse_interface_address(text) else {
+                continue;
+            };
+            if is_link_local(&net.addr()) {
+                continue;
+            }
+            let path = interface.path.field("addresses").index(index);
+            match seen.get(&net.addr()) {
+                Some((netns, first)) if *netns != &interface.netns => report.push(
+                    Rule::DuplicateAddress,
+                    path,
+                    format!(
+                        "{} is also used at {first}, on the same link; two hosts with one address confuse ARP and neighbour discovery",
+                        net.addr()
+                    ),
+                ),
+                Some(_) => {}
+                None => {
+                    seen.insert(net.addr(), (&interface.netns, path));
+                }
+            }
+        }
+        if let Some(mac) = interface.mac.and_then(|text| parse_mac(text).ok()) {
+            match macs.get(&mac) {
+                Some(first) => report.push(
+                    Rule::DuplicateMac,
+                    interface.path.field("mac"),
+                    format!("this MAC address is also used at {first}, on the same link; switches and ARP will mix the two up"),
+                ),
+                None => {
+                    macs.insert(mac, interface.path.field("mac"));
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn is_link_local(addr: &IpAddr) -> bool {
+    match addr {
+        IpAddr::V4(v4) => v4.is_link_local(),
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80,
+    }
+}
