@@ -40,16 +40,12 @@ pub fn parse_interface_address(text: &str) -> Result<IpNet, String> {
     }
     if text.parse::<IpAddr>().is_ok() {
         let example = if text.contains(':') { "/64" } else { "/24" };
-        return Err(format!(
-            "`{text}` has no prefix length; write it like `{text}{example}`"
-        ));
+        return Err(format!("`{text}` has no prefix length; write it like `{text}{example}`"));
     }
     if let Some((address, prefix)) = text.split_once('/') {
         if let Ok(ip) = address.parse::<IpAddr>() {
             let most = if ip.is_ipv4() { 32 } else { 128 };
-            return Err(format!(
-                "`{text}` has prefix length `{prefix}`, which must be a number from 0 to {most}"
-            ));
+            return Err(format!("`{text}` has prefix length `{prefix}`, which must be a number from 0 to {most}"));
         }
     }
     Err(format!("`{text}` is not an IPv4 or IPv6 address with a prefix length, like `10.0.0.1/24` or `fd00::1/64`"))
@@ -57,9 +53,8 @@ pub fn parse_interface_address(text: &str) -> Result<IpNet, String> {
 
 /// A gateway address: a plain address, no prefix.
 pub fn parse_gateway(text: &str) -> Result<IpAddr, String> {
-    text.parse::<IpAddr>().map_err(|_| {
-        format!("`{text}` is not an IPv4 or IPv6 address (a gateway has no prefix length)")
-    })
+    text.parse::<IpAddr>()
+        .map_err(|_| format!("`{text}` is not an IPv4 or IPv6 address (a gateway has no prefix length)"))
 }
 
 /// Where a route leads.
@@ -76,22 +71,20 @@ pub fn parse_destination(text: &str) -> Result<Destination, String> {
     }
     match text.parse::<IpNet>() {
         Ok(net) if net.trunc() == net => Ok(Destination::Prefix(net)),
-        Ok(net) => Err(format!(
-            "`{text}` has host bits set; a route destination is a network such as `{}`",
-            net.trunc()
-        )),
-        Err(_) => Err(format!(
-            "`{text}` is not a route destination; write `default` or a network such as `10.0.2.0/24`"
-        )),
+        Ok(net) => {
+            Err(format!("`{text}` has host bits set; a route destination is a network such as `{}`", net.trunc()))
+        }
+        Err(_) => {
+            Err(format!("`{text}` is not a route destination; write `default` or a network such as `10.0.2.0/24`"))
+        }
     }
 }
 
 /// A MAC address as `ip link` writes it: six pairs of hex digits joined by `:`.
 pub fn parse_mac(text: &str) -> Result<[u8; 6], String> {
     let parts: Vec<&str> = text.split(':').collect();
-    let bytes: Option<Vec<u8>> = (parts.len() == 6)
-        .then(|| parts.iter().map(|part| parse_hex_pair(part)).collect())
-        .flatten();
+    let bytes: Option<Vec<u8>> =
+        (parts.len() == 6).then(|| parts.iter().map(|part| parse_hex_pair(part)).collect()).flatten();
     let Some(bytes) = bytes else {
         return Err(format!("`{text}` is not a MAC address; write six pairs of hex digits, like `02:00:00:00:00:01`"));
     };
@@ -108,9 +101,7 @@ pub fn parse_mac(text: &str) -> Result<[u8; 6], String> {
 }
 
 fn parse_hex_pair(part: &str) -> Option<u8> {
-    (part.len() == 2)
-        .then(|| u8::from_str_radix(part, 16).ok())
-        .flatten()
+    (part.len() == 2).then(|| u8::from_str_radix(part, 16).ok()).flatten()
 }
 
 #[cfg(test)]
@@ -119,47 +110,26 @@ mod tests {
 
     #[test]
     fn interface_addresses_need_a_prefix() {
-        assert_eq!(
-            parse_interface_address("10.0.1.2/24").unwrap().to_string(),
-            "10.0.1.2/24"
-        );
-        assert_eq!(
-            parse_interface_address("fd00:1::2/64")
-                .unwrap()
-                .prefix_len(),
-            64
-        );
-        assert!(parse_interface_address("10.0.1.2")
-            .unwrap_err()
-            .contains("no prefix length"));
-        assert!(parse_interface_address("10.0.1.2/33")
-            .unwrap_err()
-            .contains("0 to 32"));
-        assert!(parse_interface_address("10.0.1/24")
-            .unwrap_err()
-            .contains("not an IPv4"));
+        assert_eq!(parse_interface_address("10.0.1.2/24").unwrap().to_string(), "10.0.1.2/24");
+        assert_eq!(parse_interface_address("fd00:1::2/64").unwrap().prefix_len(), 64);
+        assert!(parse_interface_address("10.0.1.2").unwrap_err().contains("no prefix length"));
+        assert!(parse_interface_address("10.0.1.2/33").unwrap_err().contains("0 to 32"));
+        assert!(parse_interface_address("10.0.1/24").unwrap_err().contains("not an IPv4"));
         assert!(parse_interface_address("").unwrap_err().contains("empty"));
     }
 
     #[test]
     fn destinations_are_networks_or_default() {
         assert_eq!(parse_destination("default"), Ok(Destination::Default));
-        assert!(matches!(
-            parse_destination("10.0.2.0/24"),
-            Ok(Destination::Prefix(_))
-        ));
-        assert!(parse_destination("10.0.2.1/24")
-            .unwrap_err()
-            .contains("10.0.2.0/24"));
+        assert!(matches!(parse_destination("10.0.2.0/24"), Ok(Destination::Prefix(_))));
+        assert!(parse_destination("10.0.2.1/24").unwrap_err().contains("10.0.2.0/24"));
         assert!(parse_destination("somewhere").is_err());
     }
 
     #[test]
     fn macs_are_unicast_and_well_formed() {
         assert_eq!(parse_mac("02:00:00:00:00:0a"), Ok([2, 0, 0, 0, 0, 10]));
-        assert!(parse_mac("01:00:5e:00:00:01")
-            .unwrap_err()
-            .contains("multicast"));
+        assert!(parse_mac("01:00:5e:00:00:01").unwrap_err().contains("multicast"));
         assert!(parse_mac("02:00:00:00:00").is_err());
         assert!(parse_mac("02-00-00-00-00-01").is_err());
         assert!(parse_mac("00:00:00:00:00:00").is_err());

@@ -17,19 +17,11 @@ pub fn to_json(lab: &Lab) -> String {
 /// A POSIX shell script with `up` and `down` that builds exactly the lab with `ip`.
 pub fn to_ip_script(lab: &Lab) -> String {
     let mut script = String::from("#!/bin/sh\n");
-    let _ = writeln!(
-        script,
-        "# nslab lab {}, written as the iproute2 commands that build it.",
-        sh_word(&lab.name)
-    );
+    let _ = writeln!(script, "# nslab lab {}, written as the iproute2 commands that build it.", sh_word(&lab.name));
     for line in lab.description.lines() {
         let _ = writeln!(script, "# {line}");
     }
-    let _ = writeln!(
-        script,
-        "# usage: sh {}.sh up|down      (as root)",
-        sh_word(&lab.name)
-    );
+    let _ = writeln!(script, "# usage: sh {}.sh up|down      (as root)", sh_word(&lab.name));
     script.push_str("set -e\ncase \"$1\" in\nup)\n");
     for op in creation_ops(lab) {
         let _ = writeln!(script, "  {}", op.ip_command());

@@ -278,25 +278,12 @@ impl BridgeNode {
 
 impl HostNode {
     pub fn new(name: impl Into<String>) -> Self {
-        HostNode {
-            name: name.into(),
-            ipv4_forwarding: None,
-            ipv6_forwarding: None,
-            routes: Vec::new(),
-            editor: None,
-        }
+        HostNode { name: name.into(), ipv4_forwarding: None, ipv6_forwarding: None, routes: Vec::new(), editor: None }
     }
 }
 
 impl Endpoint {
     pub fn new(node: impl Into<String>, name: impl Into<String>) -> Self {
-        Endpoint {
-            node: node.into(),
-            name: name.into(),
-            addresses: Vec::new(),
-            mtu: None,
-            up: true,
-            mac: None,
-        }
+        Endpoint { node: node.into(), name: name.into(), addresses: Vec::new(), mtu: None, up: true, mac: None }
     }
 }

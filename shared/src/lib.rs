@@ -17,8 +17,7 @@ pub mod topology;
 pub mod validate;
 
 pub use lab::{
-    BridgeNode, EditorData, Endpoint, HostNode, Lab, Link, NamespaceNode, Node, Route, VethLink,
-    FORMAT_VERSION,
+    BridgeNode, EditorData, Endpoint, HostNode, Lab, Link, NamespaceNode, Node, Route, VethLink, FORMAT_VERSION,
 };
 pub use load::{load_lab, Limits, LoadError};
 pub use path::DocPath;

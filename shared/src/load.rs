@@ -18,11 +18,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_bytes: 4 * 1024 * 1024,
-            max_nodes: 4096,
-            max_links: 4096,
-        }
+        Limits { max_bytes: 4 * 1024 * 1024, max_nodes: 4096, max_links: 4096 }
     }
 }
 
@@ -31,11 +27,7 @@ pub enum LoadError {
     #[error("the lab file is {size} bytes; nslab reads lab files of at most {limit} bytes")]
     TooLarge { size: usize, limit: usize },
     #[error("this is not valid JSON (line {line}, column {column}): {message}")]
-    Syntax {
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    Syntax { line: usize, column: usize, message: String },
     #[error("a lab file is a JSON object with `version`, `name`, `nodes` and `links`")]
     NotAnObject,
     #[error("the lab file has no `version`; write \"version\": {FORMAT_VERSION}")]
@@ -48,12 +40,7 @@ pub enum LoadError {
     )]
     UnsupportedVersion { found: u64 },
     #[error("{message} (line {line}, column {column})")]
-    Shape {
-        path: DocPath,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    Shape { path: DocPath, line: usize, column: usize, message: String },
 }
 
 impl LoadError {
@@ -61,9 +48,9 @@ impl LoadError {
     pub fn path(&self) -> DocPath {
         match self {
             LoadError::Shape { path, .. } => path.clone(),
-            LoadError::MissingVersion
-            | LoadError::BadVersion
-            | LoadError::UnsupportedVersion { .. } => DocPath::root().field("version"),
+            LoadError::MissingVersion | LoadError::BadVersion | LoadError::UnsupportedVersion { .. } => {
+                DocPath::root().field("version")
+            }
             _ => DocPath::root(),
         }
     }
@@ -86,10 +73,7 @@ impl LoadError {
 /// nslab gets "needs a newer nslab", not a confusing complaint about its new fields.
 pub fn load_lab(bytes: &[u8], limits: &Limits) -> Result<Lab, LoadError> {
     if bytes.len() > limits.max_bytes {
-        return Err(LoadError::TooLarge {
-            size: bytes.len(),
-            limit: limits.max_bytes,
-        });
+        return Err(LoadError::TooLarge { size: bytes.len(), limit: limits.max_bytes });
     }
     let document: serde_json::Value = serde_json::from_slice(bytes).map_err(syntax_error)?;
     check_version(&document)?;
@@ -127,11 +111,7 @@ fn syntax_error(error: serde_json::Error) -> LoadError {
     } else {
         without_location(&error)
     };
-    LoadError::Syntax {
-        line: error.line(),
-        column: error.column(),
-        message,
-    }
+    LoadError::Syntax { line: error.line(), column: error.column(), message }
 }
 
 /// serde_json appends " at line L column C"; we report the location separately.

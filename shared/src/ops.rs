@@ -19,10 +19,7 @@ pub struct LinkRef {
 
 impl LinkRef {
     pub fn new(netns: Netns, name: impl Into<String>) -> Self {
-        LinkRef {
-            netns,
-            name: name.into(),
-        }
+        LinkRef { netns, name: name.into() }
     }
 }
 
@@ -89,26 +86,16 @@ impl Op {
             Op::CreateNamespace { name } => format!("ip netns add {}", sh_word(name)),
             Op::DeleteNamespace { name } => format!("ip netns delete {}", sh_word(name)),
             Op::SetLoopbackUp { netns } => format!("{} link set dev lo up", ip_in(netns)),
-            Op::SetForwarding {
-                netns,
-                family,
-                enabled,
-            } => {
+            Op::SetForwarding { netns, family, enabled } => {
                 let key = match family {
                     Family::V4 => "net.ipv4.ip_forward",
                     Family::V6 => "net.ipv6.conf.all.forwarding",
                 };
                 format!("{}sysctl -qw {key}={}", exec_in(netns), u8::from(*enabled))
             }
-            Op::CreateBridge { link } => format!(
-                "{} link add {} type bridge",
-                ip_in(&link.netns),
-                sh_word(&link.name)
-            ),
+            Op::CreateBridge { link } => format!("{} link add {} type bridge", ip_in(&link.netns), new_link_name(&link.name)),
             Op::CreateVeth { a, b } => create_veth_command(a, b),
-            Op::DeleteLink { link } => {
-                format!("{} link delete {}", ip_in(&link.netns), sh_word(&link.name))
-            }
+            Op::DeleteLink { link } => format!("{} link delete {}", ip_in(&link.netns), device_arg(&link.name)),
             Op::SetMaster { link, master } => {
                 format!("{} master {}", set_dev(link), sh_word(master))
             }
@@ -116,21 +103,12 @@ impl Op {
             Op::SetMac { link, mac } => format!("{} address {}", set_dev(link), sh_word(mac)),
             Op::AddAddress { link, address } => {
                 let nodad = if address.contains(':') { " nodad" } else { "" };
-                format!(
-                    "{} addr add {} dev {}{nodad}",
-                    ip_in(&link.netns),
-                    sh_word(address),
-                    sh_word(&link.name)
-                )
+                format!("{} addr add {} dev {}{nodad}", ip_in(&link.netns), sh_word(address), sh_word(&link.name))
             }
             Op::SetUp { link, up } => {
                 format!("{} {}", set_dev(link), if *up { "up" } else { "down" })
             }
-            Op::AddRoute {
-                netns,
-                family,
-                route,
-            } => route_command(netns, *family, route),
+            Op::AddRoute { netns, family, route } => route_command(netns, *family, route),
         }
     }
 }
@@ -151,12 +129,76 @@ fn exec_in(netns: &Netns) -> String {
     }
 }
 
+/// Words that `ip link add` and `ip link delete` read as keywords when given a prefix of
+/// them (`ip link add a ...` means `address`), so such interface names need `name`/`dev`.
+const IP_LINK_KEYWORDS: &[&str] = &[
+    "address",
+    "addrgenmode",
+    "allmulticast",
+    "alias",
+    "altname",
+    "arp",
+    "broadcast",
+    "brd",
+    "dev",
+    "down",
+    "dynamic",
+    "group",
+    "gso_max_segs",
+    "gso_max_size",
+    "gro_max_size",
+    "help",
+    "index",
+    "link",
+    "master",
+    "mode",
+    "mtu",
+    "multicast",
+    "name",
+    "netns",
+    "nomaster",
+    "numrxqueues",
+    "numtxqueues",
+    "parentdev",
+    "peer",
+    "promisc",
+    "protodown",
+    "qlen",
+    "state",
+    "trailers",
+    "txqlen",
+    "txqueuelen",
+    "type",
+    "up",
+    "vf",
+    "vrf",
+    "xdp",
+];
+
+fn is_ip_keyword_prefix(name: &str) -> bool {
+    IP_LINK_KEYWORDS.iter().any(|keyword| keyword.starts_with(name))
+}
+
+/// The new interface's name as `ip link add` reads it: plain when unambiguous.
+fn new_link_name(name: &str) -> String {
+    if is_ip_keyword_prefix(name) {
+        format!("name {}", sh_word(name))
+    } else {
+        sh_word(name).into_owned()
+    }
+}
+
+/// An existing interface as `ip link delete` reads it.
+fn device_arg(name: &str) -> String {
+    if is_ip_keyword_prefix(name) {
+        format!("dev {}", sh_word(name))
+    } else {
+        sh_word(name).into_owned()
+    }
+}
+
 fn set_dev(link: &LinkRef) -> String {
-    format!(
-        "{} link set dev {}",
-        ip_in(&link.netns),
-        sh_word(&link.name)
-    )
+    format!("{} link set dev {}", ip_in(&link.netns), sh_word(&link.name))
 }
 
 /// The form of `../shared/labs/router.sh`: each end is created straight in its namespace.
@@ -165,7 +207,7 @@ fn create_veth_command(a: &LinkRef, b: &LinkRef) -> String {
         return format!(
             "{} link add {} type veth peer name {}",
             ip_in(&a.netns),
-            sh_word(&a.name),
+            new_link_name(&a.name),
             sh_word(&b.name)
         );
     }
@@ -175,7 +217,7 @@ fn create_veth_command(a: &LinkRef, b: &LinkRef) -> String {
     };
     format!(
         "ip link add {}{} type veth peer name {}{}",
-        sh_word(&a.name),
+        new_link_name(&a.name),
         place(&a.netns),
         sh_word(&b.name),
         place(&b.netns)
@@ -215,89 +257,48 @@ mod tests {
     #[test]
     fn renders_the_commands_of_the_reference_labs() {
         let cases = [
+            (Op::CreateNamespace { name: "ns0".into() }, "ip netns add ns0"),
+            (Op::SetLoopbackUp { netns: ns("ns0") }, "ip -n ns0 link set dev lo up"),
             (
-                Op::CreateNamespace { name: "ns0".into() },
-                "ip netns add ns0",
-            ),
-            (
-                Op::SetLoopbackUp { netns: ns("ns0") },
-                "ip -n ns0 link set dev lo up",
-            ),
-            (
-                Op::CreateVeth {
-                    a: link(ns("left"), "l-eth0"),
-                    b: link(ns("router"), "r-eth0"),
-                },
+                Op::CreateVeth { a: link(ns("left"), "l-eth0"), b: link(ns("router"), "r-eth0") },
                 "ip link add l-eth0 netns left type veth peer name r-eth0 netns router",
             ),
             (
-                Op::CreateVeth {
-                    a: link(Netns::Host, "veth0"),
-                    b: link(ns("ns0"), "eth0"),
-                },
+                Op::CreateVeth { a: link(Netns::Host, "veth0"), b: link(ns("ns0"), "eth0") },
                 "ip link add veth0 type veth peer name eth0 netns ns0",
             ),
             (
-                Op::CreateVeth {
-                    a: link(ns("x"), "a"),
-                    b: link(ns("x"), "b"),
-                },
-                "ip -n x link add a type veth peer name b",
+                Op::CreateVeth { a: link(ns("x"), "v0"), b: link(ns("x"), "v1") },
+                "ip -n x link add v0 type veth peer name v1",
             ),
+            (Op::CreateBridge { link: link(Netns::Host, "docker0") }, "ip link add docker0 type bridge"),
             (
-                Op::CreateBridge {
-                    link: link(Netns::Host, "docker0"),
-                },
-                "ip link add docker0 type bridge",
-            ),
-            (
-                Op::SetMaster {
-                    link: link(Netns::Host, "veth0"),
-                    master: "docker0".into(),
-                },
+                Op::SetMaster { link: link(Netns::Host, "veth0"), master: "docker0".into() },
                 "ip link set dev veth0 master docker0",
             ),
             (
-                Op::AddAddress {
-                    link: link(ns("left"), "l-eth0"),
-                    address: "fd00:1::2/64".into(),
-                },
+                Op::AddAddress { link: link(ns("left"), "l-eth0"), address: "fd00:1::2/64".into() },
                 "ip -n left addr add fd00:1::2/64 dev l-eth0 nodad",
             ),
             (
-                Op::SetForwarding {
-                    netns: ns("router"),
-                    family: Family::V4,
-                    enabled: true,
-                },
+                Op::SetForwarding { netns: ns("router"), family: Family::V4, enabled: true },
                 "ip netns exec router sysctl -qw net.ipv4.ip_forward=1",
             ),
             (
-                Op::SetForwarding {
-                    netns: Netns::Host,
-                    family: Family::V6,
-                    enabled: false,
-                },
+                Op::SetForwarding { netns: Netns::Host, family: Family::V6, enabled: false },
                 "sysctl -qw net.ipv6.conf.all.forwarding=0",
             ),
+            (Op::SetMtu { link: link(ns("a b"), "eth0"), mtu: 9000 }, "ip -n 'a b' link set dev eth0 mtu 9000"),
+            (Op::SetUp { link: link(Netns::Host, "br0"), up: false }, "ip link set dev br0 down"),
+            (Op::DeleteNamespace { name: "ns0".into() }, "ip netns delete ns0"),
+            // `ip link add a ...` would read `a` as `address`.
             (
-                Op::SetMtu {
-                    link: link(ns("a b"), "eth0"),
-                    mtu: 9000,
-                },
-                "ip -n 'a b' link set dev eth0 mtu 9000",
+                Op::CreateVeth { a: link(Netns::Host, "a"), b: link(ns("x"), "b") },
+                "ip link add name a type veth peer name b netns x",
             ),
-            (
-                Op::SetUp {
-                    link: link(Netns::Host, "br0"),
-                    up: false,
-                },
-                "ip link set dev br0 down",
-            ),
-            (
-                Op::DeleteNamespace { name: "ns0".into() },
-                "ip netns delete ns0",
-            ),
+            (Op::CreateBridge { link: link(Netns::Host, "up") }, "ip link add name up type bridge"),
+            (Op::DeleteLink { link: link(Netns::Host, "m") }, "ip link delete dev m"),
+            (Op::DeleteLink { link: link(Netns::Host, "veth0") }, "ip link delete veth0"),
         ];
         for (op, expected) in cases {
             assert_eq!(op.ip_command(), expected);
@@ -306,49 +307,19 @@ mod tests {
 
     #[test]
     fn renders_routes_with_family_and_options() {
-        let route = Route {
-            to: "default".into(),
-            via: Some("fd00:1::1".into()),
-            dev: None,
-            metric: None,
-        };
-        let op = Op::AddRoute {
-            netns: ns("left"),
-            family: Family::V6,
-            route,
-        };
-        assert_eq!(
-            op.ip_command(),
-            "ip -n left -6 route add default via fd00:1::1"
-        );
-        let route = Route {
-            to: "10.9.0.0/16".into(),
-            via: None,
-            dev: Some("eth0".into()),
-            metric: Some(50),
-        };
-        let op = Op::AddRoute {
-            netns: Netns::Host,
-            family: Family::V4,
-            route,
-        };
-        assert_eq!(
-            op.ip_command(),
-            "ip route add 10.9.0.0/16 dev eth0 metric 50"
-        );
+        let route = Route { to: "default".into(), via: Some("fd00:1::1".into()), dev: None, metric: None };
+        let op = Op::AddRoute { netns: ns("left"), family: Family::V6, route };
+        assert_eq!(op.ip_command(), "ip -n left -6 route add default via fd00:1::1");
+        let route = Route { to: "10.9.0.0/16".into(), via: None, dev: Some("eth0".into()), metric: Some(50) };
+        let op = Op::AddRoute { netns: Netns::Host, family: Family::V4, route };
+        assert_eq!(op.ip_command(), "ip route add 10.9.0.0/16 dev eth0 metric 50");
     }
 
     #[test]
     fn ops_serialise_with_a_tag() {
-        let op = Op::SetUp {
-            link: link(ns("ns0"), "eth0"),
-            up: true,
-        };
+        let op = Op::SetUp { link: link(ns("ns0"), "eth0"), up: true };
         let json = serde_json::to_string(&op).unwrap();
-        assert_eq!(
-            json,
-            r#"{"op":"set_up","link":{"netns":{"named":"ns0"},"name":"eth0"},"up":true}"#
-        );
+        assert_eq!(json, r#"{"op":"set_up","link":{"netns":{"named":"ns0"},"name":"eth0"},"up":true}"#);
         assert_eq!(serde_json::from_str::<Op>(&json).unwrap(), op);
     }
 }

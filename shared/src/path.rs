@@ -38,8 +38,7 @@ impl DocPath {
     pub fn starts_with(&self, other: &DocPath) -> bool {
         other.0.is_empty()
             || self.0 == other.0
-            || (self.0.starts_with(&other.0)
-                && matches!(self.0.as_bytes().get(other.0.len()), Some(b'.' | b'[')))
+            || (self.0.starts_with(&other.0) && matches!(self.0.as_bytes().get(other.0.len()), Some(b'.' | b'[')))
     }
 }
 
@@ -77,12 +76,7 @@ mod tests {
 
     #[test]
     fn builds_readable_paths() {
-        let path = DocPath::root()
-            .field("links")
-            .index(2)
-            .field("b")
-            .field("addresses")
-            .index(0);
+        let path = DocPath::root().field("links").index(2).field("b").field("addresses").index(0);
         assert_eq!(path.as_str(), "links[2].b.addresses[0]");
         assert_eq!(DocPath::root().to_string(), "(document)");
     }

@@ -20,35 +20,23 @@ pub fn creation_ops(lab: &Lab) -> Vec<Op> {
     let mut ops = Vec::new();
     for node in &lab.nodes {
         if let Node::Namespace(namespace) = node {
-            ops.push(Op::CreateNamespace {
-                name: namespace.name.clone(),
-            });
+            ops.push(Op::CreateNamespace { name: namespace.name.clone() });
             if namespace.loopback_up {
-                ops.push(Op::SetLoopbackUp {
-                    netns: Netns::Named(namespace.name.clone()),
-                });
+                ops.push(Op::SetLoopbackUp { netns: Netns::Named(namespace.name.clone()) });
             }
         }
     }
     ops.extend(forwarding_ops(lab));
-    let bridges = topology
-        .interfaces
-        .iter()
-        .filter(|i| matches!(i.role, Role::Bridge { .. }));
+    let bridges = topology.interfaces.iter().filter(|i| matches!(i.role, Role::Bridge { .. }));
     for bridge in bridges {
-        ops.push(Op::CreateBridge {
-            link: link_ref(bridge),
-        });
+        ops.push(Op::CreateBridge { link: link_ref(bridge) });
         ops.extend(settings_ops(lab, bridge));
     }
     for index in 0..lab.links.len() {
         let Some([a, b]) = topology.veth_ends(index) else {
             continue;
         };
-        ops.push(Op::CreateVeth {
-            a: link_ref(a),
-            b: link_ref(b),
-        });
+        ops.push(Op::CreateVeth { a: link_ref(a), b: link_ref(b) });
         ops.extend(settings_ops(lab, a));
         ops.extend(settings_ops(lab, b));
     }
@@ -66,24 +54,18 @@ pub fn teardown_ops(lab: &Lab) -> Vec<Op> {
     for interface in topology.interfaces_in(&Netns::Host) {
         if let Role::VethEnd { link, .. } = interface.role {
             if deleted_links.insert(link) {
-                ops.push(Op::DeleteLink {
-                    link: link_ref(interface),
-                });
+                ops.push(Op::DeleteLink { link: link_ref(interface) });
             }
         }
     }
     for interface in topology.interfaces_in(&Netns::Host) {
         if let Role::Bridge { .. } = interface.role {
-            ops.push(Op::DeleteLink {
-                link: link_ref(interface),
-            });
+            ops.push(Op::DeleteLink { link: link_ref(interface) });
         }
     }
     for node in &lab.nodes {
         if let Node::Namespace(namespace) = node {
-            ops.push(Op::DeleteNamespace {
-                name: namespace.name.clone(),
-            });
+            ops.push(Op::DeleteNamespace { name: namespace.name.clone() });
         }
     }
     ops
@@ -107,11 +89,7 @@ fn forwarding_ops(lab: &Lab) -> Vec<Op> {
         };
         for (family, enabled) in [(Family::V4, v4), (Family::V6, v6)] {
             if let Some(enabled) = enabled {
-                ops.push(Op::SetForwarding {
-                    netns: netns.clone(),
-                    family,
-                    enabled,
-                });
+                ops.push(Op::SetForwarding { netns: netns.clone(), family, enabled });
             }
         }
     }
@@ -122,33 +100,17 @@ fn forwarding_ops(lab: &Lab) -> Vec<Op> {
 fn settings_ops(lab: &Lab, interface: &Interface) -> Vec<Op> {
     let link = link_ref(interface);
     let mut ops = Vec::new();
-    if let Role::VethEnd {
-        bridge: Some(bridge),
-        ..
-    } = interface.role
-    {
-        ops.push(Op::SetMaster {
-            link: link.clone(),
-            master: lab.nodes[bridge].name().to_string(),
-        });
+    if let Role::VethEnd { bridge: Some(bridge), .. } = interface.role {
+        ops.push(Op::SetMaster { link: link.clone(), master: lab.nodes[bridge].name().to_string() });
     }
     if let Some(mtu) = interface.mtu {
-        ops.push(Op::SetMtu {
-            link: link.clone(),
-            mtu,
-        });
+        ops.push(Op::SetMtu { link: link.clone(), mtu });
     }
     if let Some(mac) = interface.mac {
-        ops.push(Op::SetMac {
-            link: link.clone(),
-            mac: mac.to_string(),
-        });
+        ops.push(Op::SetMac { link: link.clone(), mac: mac.to_string() });
     }
     for address in interface.addresses {
-        ops.push(Op::AddAddress {
-            link: link.clone(),
-            address: address.clone(),
-        });
+        ops.push(Op::AddAddress { link: link.clone(), address: address.clone() });
     }
     if interface.up {
         ops.push(Op::SetUp { link, up: true });

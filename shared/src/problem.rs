@@ -67,18 +67,15 @@ impl Rule {
     pub fn severity(self) -> Severity {
         use Rule::*;
         match self {
-            SubnetMismatch | MtuMismatch | MtuTooSmallForIpv6 | GatewayUnreachable | BridgeLoop
-            | IsolatedNamespace | AddressOnBridgePort | DuplicateMac => Severity::Warning,
+            SubnetMismatch | MtuMismatch | MtuTooSmallForIpv6 | GatewayUnreachable | BridgeLoop | IsolatedNamespace
+            | AddressOnBridgePort | DuplicateMac => Severity::Warning,
             _ => Severity::Error,
         }
     }
 
     /// The identifier used in the wire format and in tests (`duplicate-address`).
     pub fn id(self) -> String {
-        serde_json::to_value(self)
-            .ok()
-            .and_then(|value| value.as_str().map(str::to_string))
-            .unwrap_or_default()
+        serde_json::to_value(self).ok().and_then(|value| value.as_str().map(str::to_string)).unwrap_or_default()
     }
 }
 
@@ -93,12 +90,7 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(rule: Rule, path: DocPath, message: impl Into<String>) -> Self {
-        Problem {
-            severity: rule.severity(),
-            rule,
-            path,
-            message: message.into(),
-        }
+        Problem { severity: rule.severity(), rule, path, message: message.into() }
     }
 
     pub fn is_error(&self) -> bool {
@@ -112,13 +104,7 @@ impl fmt::Display for Problem {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(
-            f,
-            "{word} at {}: {} [{}]",
-            self.path,
-            self.message,
-            self.rule.id()
-        )
+        write!(f, "{word} at {}: {} [{}]", self.path, self.message, self.rule.id())
     }
 }
 

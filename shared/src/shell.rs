@@ -4,10 +4,7 @@ use std::borrow::Cow;
 
 /// The word as is when the shell reads it literally, else single-quoted.
 pub fn sh_word(word: &str) -> Cow<'_, str> {
-    let literal = !word.is_empty()
-        && word
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_-.,:/@%+=".contains(&b));
+    let literal = !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.,:/@%+=".contains(&b));
     if literal {
         Cow::Borrowed(word)
     } else {

@@ -69,11 +69,7 @@ pub enum Role {
     /// The bridge device itself (`nodes[node]`).
     Bridge { node: usize },
     /// One end of the veth `links[link]`; `bridge` is set when that end is a bridge port.
-    VethEnd {
-        link: usize,
-        side: Side,
-        bridge: Option<usize>,
-    },
+    VethEnd { link: usize, side: Side, bridge: Option<usize> },
 }
 
 /// One interface the lab creates.
@@ -92,13 +88,7 @@ pub struct Interface<'a> {
 
 impl Interface<'_> {
     pub fn is_bridge_port(&self) -> bool {
-        matches!(
-            self.role,
-            Role::VethEnd {
-                bridge: Some(_),
-                ..
-            }
-        )
+        matches!(self.role, Role::VethEnd { bridge: Some(_), .. })
     }
 
     /// A short description for messages: "`eth0` in namespace `ns0`".
@@ -174,17 +164,10 @@ impl<'a> Topology<'a> {
                 }
             }
         }
-        let node_netns = nodes
-            .by_name
-            .keys()
-            .filter_map(|name| Some((*name, nodes.node_netns(lab, name)?)))
-            .collect();
+        let node_netns = nodes.by_name.keys().filter_map(|name| Some((*name, nodes.node_netns(lab, name)?))).collect();
         let mut by_netns: HashMap<Netns, Vec<usize>> = HashMap::new();
         for (index, interface) in interfaces.iter().enumerate() {
-            by_netns
-                .entry(interface.netns.clone())
-                .or_default()
-                .push(index);
+            by_netns.entry(interface.netns.clone()).or_default().push(index);
         }
         let mut link_ends: Vec<[Option<usize>; 2]> = vec![[None, None]; lab.links.len()];
         for (index, interface) in interfaces.iter().enumerate() {
@@ -211,15 +194,8 @@ impl<'a> Topology<'a> {
     }
 
     /// The interfaces in one namespace, in document order.
-    pub fn interfaces_in<'t>(
-        &'t self,
-        netns: &Netns,
-    ) -> impl Iterator<Item = &'t Interface<'a>> + 't {
-        let indexes = self
-            .by_netns
-            .get(netns)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+    pub fn interfaces_in<'t>(&'t self, netns: &Netns) -> impl Iterator<Item = &'t Interface<'a>> + 't {
+        let indexes = self.by_netns.get(netns).map(Vec::as_slice).unwrap_or_default();
         indexes.iter().map(|&index| &self.interfaces[index])
     }
 
@@ -230,13 +206,7 @@ impl<'a> Topology<'a> {
     }
 }
 
-fn veth_end<'a>(
-    netns: Netns,
-    end: &'a Endpoint,
-    link: usize,
-    side: Side,
-    bridge: Option<usize>,
-) -> Interface<'a> {
+fn veth_end<'a>(netns: Netns, end: &'a Endpoint, link: usize, side: Side, bridge: Option<usize>) -> Interface<'a> {
     Interface {
         netns,
         name: &end.name,
@@ -245,10 +215,7 @@ fn veth_end<'a>(
         mtu: end.mtu,
         up: end.up,
         mac: end.mac.as_deref(),
-        path: DocPath::root()
-            .field("links")
-            .index(link)
-            .field(side.field()),
+        path: DocPath::root().field("links").index(link).field(side.field()),
     }
 }
 
@@ -264,10 +231,7 @@ impl<'a> NodeIndex<'a> {
         for (index, node) in lab.nodes.iter().enumerate() {
             by_name.entry(node.name()).or_insert(index);
         }
-        let host = lab
-            .nodes
-            .iter()
-            .position(|node| matches!(node, Node::Host(_)));
+        let host = lab.nodes.iter().position(|node| matches!(node, Node::Host(_)));
         NodeIndex { by_name, host }
     }
 
@@ -306,11 +270,7 @@ impl<'a> NodeIndex<'a> {
 }
 
 /// Group interfaces into L2 segments with a union-find over bridges and veth links.
-fn segments_of(
-    lab: &Lab,
-    nodes: &NodeIndex,
-    interfaces: &[Interface],
-) -> (Vec<Segment>, Vec<usize>) {
+fn segments_of(lab: &Lab, nodes: &NodeIndex, interfaces: &[Interface]) -> (Vec<Segment>, Vec<usize>) {
     // Elements: nodes first (bridges matter), then links.
     let link_element = |link: usize| lab.nodes.len() + link;
     let mut sets = UnionFind::new(lab.nodes.len() + lab.links.len());
@@ -319,11 +279,7 @@ fn segments_of(
         let Link::Veth(veth) = link;
         let bridges: Vec<usize> = [&veth.a, &veth.b]
             .into_iter()
-            .filter_map(|end| {
-                nodes
-                    .endpoint_place(lab, end)
-                    .and_then(|(_, bridge)| bridge)
-            })
+            .filter_map(|end| nodes.endpoint_place(lab, end).and_then(|(_, bridge)| bridge))
             .collect();
         if let [first, second] = bridges[..] {
             if first != second && !sets.union(first, second) {
@@ -357,9 +313,7 @@ struct UnionFind {
 
 impl UnionFind {
     fn new(size: usize) -> Self {
-        UnionFind {
-            parent: (0..size).collect(),
-        }
+        UnionFind { parent: (0..size).collect() }
     }
 
     fn find(&mut self, mut element: usize) -> usize {

@@ -10,10 +10,7 @@ fn load(text: &str) -> Result<nslab_model::Lab, LoadError> {
 fn a_newer_version_is_a_clear_error() {
     let error = load(r#"{"version": 2, "name": "x", "future_field": true}"#).unwrap_err();
     assert_eq!(error, LoadError::UnsupportedVersion { found: 2 });
-    assert!(
-        error.to_string().contains("a newer nslab is needed"),
-        "{error}"
-    );
+    assert!(error.to_string().contains("a newer nslab is needed"), "{error}");
     assert_eq!(error.path().as_str(), "version");
     assert_eq!(error.rule(), Rule::UnsupportedVersion);
     let error = load(r#"{"version": 0, "name": "x"}"#).unwrap_err();
@@ -23,22 +20,10 @@ fn a_newer_version_is_a_clear_error() {
 
 #[test]
 fn the_version_must_be_there_and_be_a_number() {
-    assert_eq!(
-        load(r#"{"name": "x"}"#).unwrap_err(),
-        LoadError::MissingVersion
-    );
-    assert_eq!(
-        load(r#"{"version": "1", "name": "x"}"#).unwrap_err(),
-        LoadError::BadVersion
-    );
-    assert_eq!(
-        load(r#"{"version": -1, "name": "x"}"#).unwrap_err(),
-        LoadError::BadVersion
-    );
-    assert_eq!(
-        load(r#"{"version": 1e300, "name": "x"}"#).unwrap_err(),
-        LoadError::BadVersion
-    );
+    assert_eq!(load(r#"{"name": "x"}"#).unwrap_err(), LoadError::MissingVersion);
+    assert_eq!(load(r#"{"version": "1", "name": "x"}"#).unwrap_err(), LoadError::BadVersion);
+    assert_eq!(load(r#"{"version": -1, "name": "x"}"#).unwrap_err(), LoadError::BadVersion);
+    assert_eq!(load(r#"{"version": 1e300, "name": "x"}"#).unwrap_err(), LoadError::BadVersion);
     assert_eq!(load(r#"[1]"#).unwrap_err(), LoadError::NotAnObject);
 }
 
@@ -47,20 +32,11 @@ fn unknown_fields_are_errors_with_their_place() {
     // A typo must not be dropped silently: the user would lose the addresses.
     let text = r#"{"version": 1, "name": "x", "links": [{"kind": "veth",
         "a": {"node": "n1", "name": "e", "adresses": ["10.0.0.1/24"]}, "b": {"node": "n2", "name": "e"}}]}"#;
-    let LoadError::Shape {
-        path,
-        message,
-        line,
-        ..
-    } = load(text).unwrap_err()
-    else {
-        panic!("not a shape error")
-    };
+    let LoadError::Shape { path, message, line, .. } = load(text).unwrap_err() else { panic!("not a shape error") };
     assert_eq!(path.as_str(), "links[0]");
     assert!(message.contains("unknown field `adresses`"), "{message}");
     assert_eq!(line, 2);
-    let LoadError::Shape { path, message, .. } =
-        load(r#"{"version": 1, "name": "x", "colour": 1}"#).unwrap_err()
+    let LoadError::Shape { path, message, .. } = load(r#"{"version": 1, "name": "x", "colour": 1}"#).unwrap_err()
     else {
         panic!()
     };
@@ -91,32 +67,19 @@ fn wrong_types_name_the_field() {
     let text = r#"{"version": 1, "name": "x", "links": [{"kind": "veth",
         "a": {"node": "n1", "name": "e", "mtu": "big"}, "b": {"node": "n2", "name": "e"}}]}"#;
     let error = load(text).unwrap_err();
-    assert!(
-        error.path().as_str().starts_with("links[0]"),
-        "{:?}",
-        error.path()
-    );
+    assert!(error.path().as_str().starts_with("links[0]"), "{:?}", error.path());
     assert!(error.to_string().contains("invalid type"), "{error}");
-    let error = load(r#"{"version": 1, "name": "x", "nodes": [{"kind": "router", "name": "r"}]}"#)
-        .unwrap_err();
-    assert!(
-        error.to_string().contains("unknown variant `router`"),
-        "{error}"
-    );
+    let error = load(r#"{"version": 1, "name": "x", "nodes": [{"kind": "router", "name": "r"}]}"#).unwrap_err();
+    assert!(error.to_string().contains("unknown variant `router`"), "{error}");
     assert_eq!(error.path().as_str(), "nodes[0].kind");
     let error = load(r#"{"version": 1}"#).unwrap_err();
-    assert!(
-        error.to_string().contains("missing field `name`"),
-        "{error}"
-    );
+    assert!(error.to_string().contains("missing field `name`"), "{error}");
 }
 
 #[test]
 fn syntax_errors_give_line_and_column() {
     let error = load("{\"version\": 1,\n \"name\": \"x\",,}").unwrap_err();
-    let LoadError::Syntax { line, column, .. } = error else {
-        panic!("{error:?}")
-    };
+    let LoadError::Syntax { line, column, .. } = error else { panic!("{error:?}") };
     assert_eq!((line, column), (2, 14));
     assert!(matches!(load(""), Err(LoadError::Syntax { .. })));
     assert!(matches!(load("\u{feff}{}"), Err(LoadError::Syntax { .. })));
@@ -130,21 +93,15 @@ fn ten_megabytes_are_refused_before_parsing() {
     let error = load(&text).unwrap_err();
     assert!(matches!(error, LoadError::TooLarge { .. }), "{error:?}");
     assert_eq!(error.rule(), Rule::FileTooLarge);
-    assert!(
-        error.to_string().contains("at most 4194304 bytes"),
-        "{error}"
-    );
+    assert!(error.to_string().contains("at most 4194304 bytes"), "{error}");
 }
 
 #[test]
 fn deep_nesting_is_refused_cleanly() {
     // Deep enough to overflow a naive recursive parser's stack, small enough to pass the size limit.
     let depth = 100_000;
-    let text = format!(
-        r#"{{"version": 1, "name": "x", "editor": {{"deep": {}{}}}}}"#,
-        "[".repeat(depth),
-        "]".repeat(depth)
-    );
+    let text =
+        format!(r#"{{"version": 1, "name": "x", "editor": {{"deep": {}{}}}}}"#, "[".repeat(depth), "]".repeat(depth));
     let error = load(&text).unwrap_err();
     assert!(error.to_string().contains("nested too deeply"), "{error}");
     assert_eq!(error.rule(), Rule::Syntax);
@@ -152,9 +109,7 @@ fn deep_nesting_is_refused_cleanly() {
 
 #[test]
 fn load_errors_become_located_problems() {
-    let problem = load(r#"{"version": 9, "name": "x"}"#)
-        .unwrap_err()
-        .to_problem();
+    let problem = load(r#"{"version": 9, "name": "x"}"#).unwrap_err().to_problem();
     assert_eq!(problem.path.as_str(), "version");
     assert!(problem.is_error());
 }

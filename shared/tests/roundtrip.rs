@@ -20,10 +20,8 @@ fn text() -> impl Strategy<Value = String> {
 
 fn address() -> impl Strategy<Value = String> {
     prop_oneof![
-        (any::<[u8; 4]>(), 0u8..=32)
-            .prop_map(|(ip, prefix)| format!("{}/{prefix}", std::net::Ipv4Addr::from(ip))),
-        (any::<[u16; 8]>(), 0u8..=128)
-            .prop_map(|(ip, prefix)| format!("{}/{prefix}", std::net::Ipv6Addr::from(ip))),
+        (any::<[u8; 4]>(), 0u8..=32).prop_map(|(ip, prefix)| format!("{}/{prefix}", std::net::Ipv4Addr::from(ip))),
+        (any::<[u16; 8]>(), 0u8..=128).prop_map(|(ip, prefix)| format!("{}/{prefix}", std::net::Ipv6Addr::from(ip))),
         text(),
     ]
 }
@@ -33,25 +31,19 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         Just(serde_json::Value::Null),
         any::<bool>().prop_map(serde_json::Value::from),
         any::<i64>().prop_map(serde_json::Value::from),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(serde_json::Value::from),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(serde_json::Value::from),
         text().prop_map(serde_json::Value::from),
     ];
     leaf.prop_recursive(3, 16, 4, |inner| {
         prop_oneof![
             vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
-            btree_map("[a-z]{1,6}", inner, 0..4)
-                .prop_map(|map| serde_json::Value::Object(map.into_iter().collect())),
+            btree_map("[a-z]{1,6}", inner, 0..4).prop_map(|map| serde_json::Value::Object(map.into_iter().collect())),
         ]
     })
 }
 
 fn coordinate() -> impl Strategy<Value = f64> {
-    prop_oneof![
-        any::<f64>().prop_filter("finite", |f| f.is_finite()),
-        (-5000i32..5000).prop_map(f64::from)
-    ]
+    prop_oneof![any::<f64>().prop_filter("finite", |f| f.is_finite()), (-5000i32..5000).prop_map(f64::from)]
 }
 
 fn editor() -> impl Strategy<Value = Option<EditorData>> {
@@ -63,65 +55,38 @@ fn editor() -> impl Strategy<Value = Option<EditorData>> {
         btree_map("extra_[a-z]{1,5}", json_value(), 0..3),
     ))
     .prop_map(|data| {
-        data.map(
-            |(x, y, color, note, extra): (_, _, _, _, BTreeMap<String, serde_json::Value>)| {
-                EditorData {
-                    x,
-                    y,
-                    color,
-                    note,
-                    extra,
-                }
-            },
-        )
+        data.map(|(x, y, color, note, extra): (_, _, _, _, BTreeMap<String, serde_json::Value>)| EditorData {
+            x,
+            y,
+            color,
+            note,
+            extra,
+        })
     })
 }
 
 fn route() -> impl Strategy<Value = Route> {
-    (
-        text(),
-        option::of(text()),
-        option::of(text()),
-        option::of(any::<u32>()),
-    )
-        .prop_map(|(to, via, dev, metric)| Route {
-            to,
-            via,
-            dev,
-            metric,
-        })
+    (text(), option::of(text()), option::of(text()), option::of(any::<u32>()))
+        .prop_map(|(to, via, dev, metric)| Route { to, via, dev, metric })
 }
 
 fn node() -> impl Strategy<Value = Node> {
     prop_oneof![
-        (
-            text(),
-            option::of(any::<bool>()),
-            option::of(any::<bool>()),
-            vec(route(), 0..3),
-            editor()
-        )
-            .prop_map(|(name, ipv4_forwarding, ipv6_forwarding, routes, editor)| {
-                Node::Host(HostNode {
-                    name,
-                    ipv4_forwarding,
-                    ipv6_forwarding,
-                    routes,
-                    editor,
-                })
-            }),
-        (text(), any::<[bool; 3]>(), vec(route(), 0..3), editor()).prop_map(
-            |(name, flags, routes, editor)| {
-                Node::Namespace(NamespaceNode {
-                    name,
-                    loopback_up: flags[0],
-                    ipv4_forwarding: flags[1],
-                    ipv6_forwarding: flags[2],
-                    routes,
-                    editor,
-                })
+        (text(), option::of(any::<bool>()), option::of(any::<bool>()), vec(route(), 0..3), editor()).prop_map(
+            |(name, ipv4_forwarding, ipv6_forwarding, routes, editor)| {
+                Node::Host(HostNode { name, ipv4_forwarding, ipv6_forwarding, routes, editor })
             }
         ),
+        (text(), any::<[bool; 3]>(), vec(route(), 0..3), editor()).prop_map(|(name, flags, routes, editor)| {
+            Node::Namespace(NamespaceNode {
+                name,
+                loopback_up: flags[0],
+                ipv4_forwarding: flags[1],
+                ipv6_forwarding: flags[2],
+                routes,
+                editor,
+            })
+        }),
         (
             text(),
             option::of(text()),
@@ -132,57 +97,27 @@ fn node() -> impl Strategy<Value = Node> {
             editor()
         )
             .prop_map(|(name, namespace, addresses, mtu, up, mac, editor)| {
-                Node::Bridge(BridgeNode {
-                    name,
-                    namespace,
-                    addresses,
-                    mtu,
-                    up,
-                    mac,
-                    editor,
-                })
+                Node::Bridge(BridgeNode { name, namespace, addresses, mtu, up, mac, editor })
             }),
     ]
 }
 
 fn endpoint() -> impl Strategy<Value = Endpoint> {
-    (
-        text(),
-        text(),
-        vec(address(), 0..3),
-        option::of(any::<u32>()),
-        any::<bool>(),
-        option::of(text()),
-    )
-        .prop_map(|(node, name, addresses, mtu, up, mac)| Endpoint {
-            node,
-            name,
-            addresses,
-            mtu,
-            up,
-            mac,
-        })
+    (text(), text(), vec(address(), 0..3), option::of(any::<u32>()), any::<bool>(), option::of(text()))
+        .prop_map(|(node, name, addresses, mtu, up, mac)| Endpoint { node, name, addresses, mtu, up, mac })
 }
 
 fn lab() -> impl Strategy<Value = Lab> {
-    (
-        text(),
-        text(),
-        vec(node(), 0..6),
-        vec((endpoint(), endpoint(), editor()), 0..6),
-        editor(),
-    )
-        .prop_map(|(name, description, nodes, links, editor)| Lab {
+    (text(), text(), vec(node(), 0..6), vec((endpoint(), endpoint(), editor()), 0..6), editor()).prop_map(
+        |(name, description, nodes, links, editor)| Lab {
             version: FORMAT_VERSION,
             name,
             description,
             nodes,
-            links: links
-                .into_iter()
-                .map(|(a, b, editor)| Link::Veth(VethLink { a, b, editor }))
-                .collect(),
+            links: links.into_iter().map(|(a, b, editor)| Link::Veth(VethLink { a, b, editor })).collect(),
             editor,
-        })
+        },
+    )
 }
 
 proptest! {

@@ -22,10 +22,7 @@ fn the_examples_match_the_schema_and_broken_documents_do_not() {
         include_str!("../../examples/router.json"),
     ] {
         let document: Value = serde_json::from_str(text).unwrap();
-        let errors: Vec<String> = validator
-            .iter_errors(&document)
-            .map(|e| e.to_string())
-            .collect();
+        let errors: Vec<String> = validator.iter_errors(&document).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{errors:?}");
     }
     for broken in [

@@ -41,8 +41,7 @@ fn routed(routes: Value) -> Value {
 }
 
 fn parse(document: &Value) -> Lab {
-    load_lab(document.to_string().as_bytes(), &Limits::default())
-        .expect("test documents are well-formed")
+    load_lab(document.to_string().as_bytes(), &Limits::default()).expect("test documents are well-formed")
 }
 
 struct Case {
@@ -53,48 +52,26 @@ struct Case {
 }
 
 fn case(rule: Rule, path: &'static str, bad: Value, good: Value) -> Case {
-    Case {
-        rule,
-        path,
-        bad,
-        good,
-    }
+    Case { rule, path, bad, good }
 }
 
 fn cases() -> Vec<Case> {
-    let ok_pair = || {
-        pair(
-            end("n1", "eth0", &["10.0.0.1/24"]),
-            end("n2", "eth0", &["10.0.0.2/24"]),
-        )
-    };
+    let ok_pair = || pair(end("n1", "eth0", &["10.0.0.1/24"]), end("n2", "eth0", &["10.0.0.2/24"]));
     let bridge = |extra: Value| {
         let mut node = json!({"kind": "bridge", "name": "br0"});
-        node.as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
+        node.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
         node
     };
     vec![
         // Names.
-        case(
-            Rule::EmptyName,
-            "links[0].a.name",
-            pair(end("n1", "", &[]), end("n2", "eth0", &[])),
-            ok_pair(),
-        ),
+        case(Rule::EmptyName, "links[0].a.name", pair(end("n1", "", &[]), end("n2", "eth0", &[])), ok_pair()),
         case(
             Rule::EmptyName,
             "nodes[0].name",
             json!({"version": 1, "name": "t", "nodes": [{"kind": "namespace", "name": ""}]}),
             json!({"version": 1, "name": "t", "nodes": [{"kind": "namespace", "name": "a"}]}),
         ),
-        case(
-            Rule::EmptyName,
-            "name",
-            json!({"version": 1, "name": ""}),
-            json!({"version": 1, "name": "x"}),
-        ),
+        case(Rule::EmptyName, "name", json!({"version": 1, "name": ""}), json!({"version": 1, "name": "x"})),
         case(
             Rule::InterfaceNameTooLong,
             "links[0].b.name",
@@ -147,19 +124,10 @@ fn cases() -> Vec<Case> {
         case(
             Rule::InterfaceNameCharacters,
             "nodes[0].name",
-            bridged(
-                bridge(json!({"name": "br:0"})),
-                end("n1", "e", &[]),
-                end("n2", "e", &[]),
-            ),
+            bridged(bridge(json!({"name": "br:0"})), end("n1", "e", &[]), end("n2", "e", &[])),
             bridged(bridge(json!({})), end("n1", "e", &[]), end("n2", "e", &[])),
         ),
-        case(
-            Rule::ReservedName,
-            "links[0].a.name",
-            pair(end("n1", "lo", &[]), end("n2", "e", &[])),
-            ok_pair(),
-        ),
+        case(Rule::ReservedName, "links[0].a.name", pair(end("n1", "lo", &[]), end("n2", "e", &[])), ok_pair()),
         case(
             Rule::NamespaceName,
             "nodes[0].name",
@@ -190,12 +158,7 @@ fn cases() -> Vec<Case> {
             json!({"version": 1, "name": "t", "nodes": [{"kind": "namespace", "name": "n".repeat(256)}]}),
             json!({"version": 1, "name": "t", "nodes": [{"kind": "namespace", "name": "n".repeat(255)}]}),
         ),
-        case(
-            Rule::LabName,
-            "name",
-            json!({"version": 1, "name": "../etc"}),
-            json!({"version": 1, "name": "etc"}),
-        ),
+        case(Rule::LabName, "name", json!({"version": 1, "name": "../etc"}), json!({"version": 1, "name": "etc"})),
         case(
             Rule::DuplicateNodeName,
             "nodes[1].name",
@@ -240,44 +203,23 @@ fn cases() -> Vec<Case> {
             bridged(bridge(json!({})), end("n1", "e", &[]), end("n2", "e", &[])),
         ),
         // References.
-        case(
-            Rule::UnknownNode,
-            "links[0].b.node",
-            pair(end("n1", "e", &[]), end("n9", "e", &[])),
-            ok_pair(),
-        ),
+        case(Rule::UnknownNode, "links[0].b.node", pair(end("n1", "e", &[]), end("n9", "e", &[])), ok_pair()),
         case(
             Rule::UnknownNode,
             "nodes[0].namespace",
-            bridged(
-                bridge(json!({"namespace": "nowhere"})),
-                end("n1", "e", &[]),
-                end("n2", "e", &[]),
-            ),
-            bridged(
-                bridge(json!({"namespace": "n1"})),
-                end("n1", "e", &[]),
-                end("n2", "e", &[]),
-            ),
+            bridged(bridge(json!({"namespace": "nowhere"})), end("n1", "e", &[]), end("n2", "e", &[])),
+            bridged(bridge(json!({"namespace": "n1"})), end("n1", "e", &[]), end("n2", "e", &[])),
         ),
         case(
             Rule::WrongNodeKind,
             "nodes[0].namespace",
-            bridged(
-                bridge(json!({"namespace": "br0"})),
-                end("n1", "e", &[]),
-                end("n2", "e", &[]),
-            ),
+            bridged(bridge(json!({"namespace": "br0"})), end("n1", "e", &[]), end("n2", "e", &[])),
             bridged(bridge(json!({})), end("n1", "e", &[]), end("n2", "e", &[])),
         ),
         case(
             Rule::VethSameBridge,
             "links[1]",
-            bridged(
-                bridge(json!({})),
-                end("n1", "e", &[]),
-                json!({"node": "br0", "name": "p3"}),
-            ),
+            bridged(bridge(json!({})), end("n1", "e", &[]), json!({"node": "br0", "name": "p3"})),
             bridged(bridge(json!({})), end("n1", "e", &[]), end("n2", "e", &[])),
         ),
         case(
@@ -296,10 +238,7 @@ fn cases() -> Vec<Case> {
         case(
             Rule::InvalidAddress,
             "links[0].b.addresses[1]",
-            pair(
-                end("n1", "e", &[]),
-                end("n2", "e", &["10.0.0.2/24", "10.0.0.3"]),
-            ),
+            pair(end("n1", "e", &[]), end("n2", "e", &["10.0.0.2/24", "10.0.0.3"])),
             ok_pair(),
         ),
         case(
@@ -311,45 +250,27 @@ fn cases() -> Vec<Case> {
         case(
             Rule::NetworkAddress,
             "links[0].a.addresses[0]",
-            pair(
-                end("n1", "e", &["10.0.0.0/24"]),
-                end("n2", "e", &["10.0.0.2/24"]),
-            ),
+            pair(end("n1", "e", &["10.0.0.0/24"]), end("n2", "e", &["10.0.0.2/24"])),
             ok_pair(),
         ),
         case(
             Rule::NetworkAddress,
             "links[0].a.addresses[0]",
-            pair(
-                end("n1", "e", &["fd00::/64"]),
-                end("n2", "e", &["fd00::2/64"]),
-            ),
-            pair(
-                end("n1", "e", &["fd00::1/64"]),
-                end("n2", "e", &["fd00::2/64"]),
-            ),
+            pair(end("n1", "e", &["fd00::/64"]), end("n2", "e", &["fd00::2/64"])),
+            pair(end("n1", "e", &["fd00::1/64"]), end("n2", "e", &["fd00::2/64"])),
         ),
         case(
             Rule::BroadcastAddress,
             "links[0].a.addresses[0]",
-            pair(
-                end("n1", "e", &["10.0.0.255/24"]),
-                end("n2", "e", &["10.0.0.2/24"]),
-            ),
+            pair(end("n1", "e", &["10.0.0.255/24"]), end("n2", "e", &["10.0.0.2/24"])),
             ok_pair(),
         ),
         // On a /31 point-to-point link both addresses are hosts (RFC 3021).
         case(
             Rule::NetworkAddress,
             "links[0].a.addresses[0]",
-            pair(
-                end("n1", "e", &["10.0.0.0/30"]),
-                end("n2", "e", &["10.0.0.1/30"]),
-            ),
-            pair(
-                end("n1", "e", &["10.0.0.0/31"]),
-                end("n2", "e", &["10.0.0.1/31"]),
-            ),
+            pair(end("n1", "e", &["10.0.0.0/30"]), end("n2", "e", &["10.0.0.1/30"])),
+            pair(end("n1", "e", &["10.0.0.0/31"]), end("n2", "e", &["10.0.0.1/31"])),
         ),
         case(
             Rule::UnusableAddress,
@@ -378,25 +299,14 @@ fn cases() -> Vec<Case> {
         case(
             Rule::DuplicateAddress,
             "links[0].b.addresses[0]",
-            pair(
-                end("n1", "e", &["10.0.0.1/24"]),
-                end("n2", "e", &["10.0.0.1/24"]),
-            ),
+            pair(end("n1", "e", &["10.0.0.1/24"]), end("n2", "e", &["10.0.0.1/24"])),
             ok_pair(),
         ),
         case(
             Rule::DuplicateAddress,
             "links[1].b.addresses[0]",
-            bridged(
-                bridge(json!({})),
-                end("n1", "e", &["10.0.0.5/24"]),
-                end("n2", "e", &["10.0.0.5/24"]),
-            ),
-            bridged(
-                bridge(json!({})),
-                end("n1", "e", &["10.0.0.5/24"]),
-                end("n2", "e", &["10.0.0.6/24"]),
-            ),
+            bridged(bridge(json!({})), end("n1", "e", &["10.0.0.5/24"]), end("n2", "e", &["10.0.0.5/24"])),
+            bridged(bridge(json!({})), end("n1", "e", &["10.0.0.5/24"]), end("n2", "e", &["10.0.0.6/24"])),
         ),
         case(
             Rule::DuplicateAddress,
@@ -415,22 +325,13 @@ fn cases() -> Vec<Case> {
         case(
             Rule::InvalidMac,
             "links[0].a.mac",
-            pair(
-                json!({"node": "n1", "name": "e", "mac": "01:00:00:00:00:01"}),
-                end("n2", "e", &[]),
-            ),
-            pair(
-                json!({"node": "n1", "name": "e", "mac": "02:00:00:00:00:01"}),
-                end("n2", "e", &[]),
-            ),
+            pair(json!({"node": "n1", "name": "e", "mac": "01:00:00:00:00:01"}), end("n2", "e", &[])),
+            pair(json!({"node": "n1", "name": "e", "mac": "02:00:00:00:00:01"}), end("n2", "e", &[])),
         ),
         case(
             Rule::InvalidMac,
             "links[0].a.mac",
-            pair(
-                json!({"node": "n1", "name": "e", "mac": "zz"}),
-                end("n2", "e", &[]),
-            ),
+            pair(json!({"node": "n1", "name": "e", "mac": "zz"}), end("n2", "e", &[])),
             ok_pair(),
         ),
         case(
@@ -452,11 +353,7 @@ fn cases() -> Vec<Case> {
                 doc["links"][0]["a"]["addresses"] = json!(["10.0.0.9/24"]);
                 doc
             }),
-            bridged(
-                bridge(json!({"addresses": ["10.0.0.9/24"]})),
-                end("n1", "e", &[]),
-                end("n2", "e", &[]),
-            ),
+            bridged(bridge(json!({"addresses": ["10.0.0.9/24"]})), end("n1", "e", &[]), end("n2", "e", &[])),
         ),
         // Routes.
         case(
@@ -492,68 +389,39 @@ fn cases() -> Vec<Case> {
         case(
             Rule::DuplicateRoute,
             "nodes[0].routes[1]",
-            routed(
-                json!([{"to": "default", "via": "10.0.0.2"}, {"to": "0.0.0.0/0", "dev": "eth0"}]),
-            ),
-            routed(
-                json!([{"to": "default", "via": "10.0.0.2"}, {"to": "default", "via": "fd00::2"}]),
-            ),
+            routed(json!([{"to": "default", "via": "10.0.0.2"}, {"to": "0.0.0.0/0", "dev": "eth0"}])),
+            routed(json!([{"to": "default", "via": "10.0.0.2"}, {"to": "default", "via": "fd00::2"}])),
         ),
         case(
             Rule::DuplicateRoute,
             "nodes[0].routes[1]",
             routed(json!([{"to": "default", "via": "fd00::2"}, {"to": "::/0", "dev": "eth0"}])),
-            routed(
-                json!([{"to": "default", "via": "fd00::2"}, {"to": "::/0", "dev": "eth0", "metric": 10}]),
-            ),
+            routed(json!([{"to": "default", "via": "fd00::2"}, {"to": "::/0", "dev": "eth0", "metric": 10}])),
         ),
         // Limits.
         case(
             Rule::MtuOutOfRange,
             "links[0].a.mtu",
-            pair(
-                json!({"node": "n1", "name": "e", "mtu": 67}),
-                json!({"node": "n2", "name": "e", "mtu": 67}),
-            ),
-            pair(
-                json!({"node": "n1", "name": "e", "mtu": 68}),
-                json!({"node": "n2", "name": "e", "mtu": 68}),
-            ),
+            pair(json!({"node": "n1", "name": "e", "mtu": 67}), json!({"node": "n2", "name": "e", "mtu": 67})),
+            pair(json!({"node": "n1", "name": "e", "mtu": 68}), json!({"node": "n2", "name": "e", "mtu": 68})),
         ),
         case(
             Rule::MtuOutOfRange,
             "links[0].b.mtu",
-            pair(
-                json!({"node": "n1", "name": "e", "mtu": 65536}),
-                json!({"node": "n2", "name": "e", "mtu": 65536}),
-            ),
-            pair(
-                json!({"node": "n1", "name": "e", "mtu": 65535}),
-                json!({"node": "n2", "name": "e", "mtu": 65535}),
-            ),
+            pair(json!({"node": "n1", "name": "e", "mtu": 65536}), json!({"node": "n2", "name": "e", "mtu": 65536})),
+            pair(json!({"node": "n1", "name": "e", "mtu": 65535}), json!({"node": "n2", "name": "e", "mtu": 65535})),
         ),
         case(
             Rule::MtuOutOfRange,
             "nodes[0].mtu",
-            bridged(
-                bridge(json!({"mtu": 70000})),
-                end("n1", "e", &[]),
-                end("n2", "e", &[]),
-            ),
-            bridged(
-                bridge(json!({"mtu": 1500})),
-                end("n1", "e", &[]),
-                end("n2", "e", &[]),
-            ),
+            bridged(bridge(json!({"mtu": 70000})), end("n1", "e", &[]), end("n2", "e", &[])),
+            bridged(bridge(json!({"mtu": 1500})), end("n1", "e", &[]), end("n2", "e", &[])),
         ),
         // Lab sense: warnings.
         case(
             Rule::SubnetMismatch,
             "links[0].b.addresses[0]",
-            pair(
-                end("n1", "e", &["10.0.0.1/24"]),
-                end("n2", "e", &["10.0.1.2/24"]),
-            ),
+            pair(end("n1", "e", &["10.0.0.1/24"]), end("n2", "e", &["10.0.1.2/24"])),
             ok_pair(),
         ),
         case(
@@ -577,19 +445,12 @@ fn cases() -> Vec<Case> {
                 json!({"node": "n1", "name": "e", "mtu": 9000, "addresses": ["10.0.0.1/24"]}),
                 json!({"node": "n2", "name": "e", "mtu": 1400}),
             ),
-            pair(
-                json!({"node": "n1", "name": "e", "mtu": 9000}),
-                json!({"node": "n2", "name": "e", "mtu": 9000}),
-            ),
+            pair(json!({"node": "n1", "name": "e", "mtu": 9000}), json!({"node": "n2", "name": "e", "mtu": 9000})),
         ),
         case(
             Rule::MtuMismatch,
             "links[1].b.mtu",
-            bridged(
-                bridge(json!({})),
-                end("n1", "e", &[]),
-                json!({"node": "n2", "name": "e", "mtu": 9000}),
-            ),
+            bridged(bridge(json!({})), end("n1", "e", &[]), json!({"node": "n2", "name": "e", "mtu": 9000})),
             bridged(bridge(json!({})), end("n1", "e", &[]), end("n2", "e", &[])),
         ),
         case(
@@ -627,10 +488,7 @@ fn cases() -> Vec<Case> {
             Rule::IsolatedNamespace,
             "nodes[2]",
             ok_pair().pipe(|mut doc| {
-                doc["nodes"]
-                    .as_array_mut()
-                    .unwrap()
-                    .push(json!({"kind": "namespace", "name": "n3"}));
+                doc["nodes"].as_array_mut().unwrap().push(json!({"kind": "namespace", "name": "n3"}));
                 doc
             }),
             ok_pair(),
@@ -650,21 +508,13 @@ fn every_rule_fails_its_bad_document_at_the_right_path_and_passes_its_good_one()
     let mut failures = Vec::new();
     for (index, case) in cases().iter().enumerate() {
         let bad = validate(&parse(&case.bad));
-        let found = bad
-            .iter()
-            .any(|p| p.rule == case.rule && p.path.as_str() == case.path);
+        let found = bad.iter().any(|p| p.rule == case.rule && p.path.as_str() == case.path);
         if !found {
-            failures.push(format!(
-                "case {index} ({:?} at {}): not reported; got {bad:#?}",
-                case.rule, case.path
-            ));
+            failures.push(format!("case {index} ({:?} at {}): not reported; got {bad:#?}", case.rule, case.path));
         }
         let good = validate(&parse(&case.good));
         if let Some(problem) = good.iter().find(|p| p.rule == case.rule) {
-            failures.push(format!(
-                "case {index} ({:?}): the good document still reports {problem}",
-                case.rule
-            ));
+            failures.push(format!("case {index} ({:?}): the good document still reports {problem}", case.rule));
         }
         for problem in &bad {
             assert!(!problem.message.is_empty(), "case {index}: empty message");
@@ -686,26 +536,14 @@ fn every_rule_has_a_case() {
         Rule::TooManyLinks,
     ];
     let all = all_rules();
-    let missing: Vec<&Rule> = all
-        .iter()
-        .filter(|rule| !covered.contains(rule) && !file_rules.contains(rule))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "rules without a table case: {missing:?}"
-    );
+    let missing: Vec<&Rule> = all.iter().filter(|rule| !covered.contains(rule) && !file_rules.contains(rule)).collect();
+    assert!(missing.is_empty(), "rules without a table case: {missing:?}");
 }
 
 /// Every rule, read back from the wire names so a new rule cannot be forgotten here.
 fn all_rules() -> Vec<Rule> {
     let source = include_str!("../src/problem.rs");
-    let body = source
-        .split("pub enum Rule {")
-        .nth(1)
-        .unwrap()
-        .split('}')
-        .next()
-        .unwrap();
+    let body = source.split("pub enum Rule {").nth(1).unwrap().split('}').next().unwrap();
     body.lines()
         .map(str::trim)
         .filter(|line| !line.starts_with("//") && line.ends_with(','))
@@ -729,10 +567,7 @@ fn all_rules() -> Vec<Rule> {
 
 #[test]
 fn warnings_do_not_block_and_errors_do() {
-    let warned = validate(&parse(&pair(
-        end("n1", "e", &["10.0.0.1/24"]),
-        end("n2", "e", &["10.0.1.2/24"]),
-    )));
+    let warned = validate(&parse(&pair(end("n1", "e", &["10.0.0.1/24"]), end("n2", "e", &["10.0.1.2/24"]))));
     assert!(!warned.is_empty() && warned.iter().all(|p| p.severity == Severity::Warning));
     assert!(!nslab_model::problem::has_errors(&warned));
     let broken = validate(&parse(&pair(end("n1", "lo", &[]), end("n2", "e", &[]))));
@@ -741,22 +576,11 @@ fn warnings_do_not_block_and_errors_do() {
 
 #[test]
 fn all_problems_are_reported_at_once() {
-    let document = pair(
-        end("n1", "a234567890123456", &["10.0.0.300/24"]),
-        end("n9", "lo", &["10.0.0.0/24"]),
-    );
+    let document = pair(end("n1", "a234567890123456", &["10.0.0.300/24"]), end("n9", "lo", &["10.0.0.0/24"]));
     let problems = validate(&parse(&document));
     let rules: Vec<Rule> = problems.iter().map(|p| p.rule).collect();
-    for expected in [
-        Rule::InterfaceNameTooLong,
-        Rule::InvalidAddress,
-        Rule::UnknownNode,
-        Rule::ReservedName,
-    ] {
-        assert!(
-            rules.contains(&expected),
-            "{expected:?} missing from {rules:?}"
-        );
+    for expected in [Rule::InterfaceNameTooLong, Rule::InvalidAddress, Rule::UnknownNode, Rule::ReservedName] {
+        assert!(rules.contains(&expected), "{expected:?} missing from {rules:?}");
     }
 }
 
@@ -764,54 +588,34 @@ fn all_problems_are_reported_at_once() {
 fn the_examples_are_clean() {
     for (name, text) in [
         ("seed-veth", include_str!("../../examples/seed-veth.json")),
-        (
-            "seed-bridge",
-            include_str!("../../examples/seed-bridge.json"),
-        ),
+        ("seed-bridge", include_str!("../../examples/seed-bridge.json")),
         ("router", include_str!("../../examples/router.json")),
     ] {
-        let lab =
-            load_lab(text.as_bytes(), &Limits::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let lab = load_lab(text.as_bytes(), &Limits::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(validate(&lab), vec![], "{name}");
-        assert_eq!(
-            nslab_model::export::to_json(&lab),
-            text,
-            "{name} is not in canonical form"
-        );
+        assert_eq!(nslab_model::export::to_json(&lab), text, "{name} is not in canonical form");
     }
 }
 
 #[test]
 fn size_limits_are_clear_errors_and_stop_further_checks() {
-    let limits = Limits {
-        max_nodes: 3,
-        max_links: 1,
-        ..Limits::default()
-    };
+    let limits = Limits { max_nodes: 3, max_links: 1, ..Limits::default() };
     let mut lab = Lab::new("big");
     for i in 0..5 {
-        lab.nodes.push(nslab_model::Node::Namespace(
-            nslab_model::NamespaceNode::new(format!("n{i}")),
-        ));
+        lab.nodes.push(nslab_model::Node::Namespace(nslab_model::NamespaceNode::new(format!("n{i}"))));
     }
     for i in 0..2 {
-        lab.links
-            .push(nslab_model::Link::Veth(nslab_model::VethLink {
-                a: nslab_model::Endpoint::new("n0", format!("a{i}")),
-                b: nslab_model::Endpoint::new("nowhere", "b"),
-                editor: None,
-            }));
+        lab.links.push(nslab_model::Link::Veth(nslab_model::VethLink {
+            a: nslab_model::Endpoint::new("n0", format!("a{i}")),
+            b: nslab_model::Endpoint::new("nowhere", "b"),
+            editor: None,
+        }));
     }
     let problems = validate_with(&lab, &limits);
     let rules: Vec<(Rule, &str)> = problems.iter().map(|p| (p.rule, p.path.as_str())).collect();
-    assert_eq!(
-        rules,
-        vec![(Rule::TooManyNodes, "nodes"), (Rule::TooManyLinks, "links")]
-    );
+    assert_eq!(rules, vec![(Rule::TooManyNodes, "nodes"), (Rule::TooManyLinks, "links")]);
     let small = Limits::default();
-    assert!(validate_with(&lab, &small)
-        .iter()
-        .all(|p| p.rule != Rule::TooManyNodes));
+    assert!(validate_with(&lab, &small).iter().all(|p| p.rule != Rule::TooManyNodes));
 }
 
 #[test]
@@ -819,28 +623,17 @@ fn the_largest_allowed_lab_validates_quickly_enough_to_finish() {
     // 4096 namespaces on one bridge: near-linear checks finish; quadratic ones would not
     // matter here, but a hang would. No time is asserted, only that it completes.
     let mut lab = Lab::new("star");
-    lab.nodes
-        .push(nslab_model::Node::Bridge(nslab_model::BridgeNode::new(
-            "br0",
-        )));
+    lab.nodes.push(nslab_model::Node::Bridge(nslab_model::BridgeNode::new("br0")));
     for i in 0..4095u32 {
-        lab.nodes.push(nslab_model::Node::Namespace(
-            nslab_model::NamespaceNode::new(format!("n{i}")),
-        ));
+        lab.nodes.push(nslab_model::Node::Namespace(nslab_model::NamespaceNode::new(format!("n{i}"))));
         let mut end = nslab_model::Endpoint::new(format!("n{i}"), "eth0");
-        end.addresses
-            .push(format!("10.{}.{}.1/8", i / 250, i % 250 + 1));
-        lab.links
-            .push(nslab_model::Link::Veth(nslab_model::VethLink {
-                a: nslab_model::Endpoint::new("br0", format!("p{i}")),
-                b: end,
-                editor: None,
-            }));
+        end.addresses.push(format!("10.{}.{}.1/8", i / 250, i % 250 + 1));
+        lab.links.push(nslab_model::Link::Veth(nslab_model::VethLink {
+            a: nslab_model::Endpoint::new("br0", format!("p{i}")),
+            b: end,
+            editor: None,
+        }));
     }
     let problems = validate(&lab);
-    assert!(
-        problems.iter().all(|p| !p.is_error()),
-        "{:?}",
-        problems.first()
-    );
+    assert!(problems.iter().all(|p| !p.is_error()), "{:?}", problems.first());
 }

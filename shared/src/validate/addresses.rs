@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::address::{parse_interface_address, parse_mac};
+use crate::lab::{Lab, Link, Node};
 use crate::path::DocPath;
 use crate::problem::Rule;
 use crate::topology::{Interface, Netns, Topology};
@@ -17,27 +18,19 @@ pub const MAX_MTU: u32 = 65535;
 /// Below this the kernel turns IPv6 off on an interface.
 pub const MIN_IPV6_MTU: u32 = 1280;
 
-pub(super) fn check(topology: &Topology, report: &mut Report) {
+pub(super) fn check(lab: &Lab, topology: &Topology, report: &mut Report) {
+    // Form first, straight from the document: an end on an unknown node still gets its
+    // addresses checked.
+    for (path, fields) in interface_fields(lab) {
+        check_form(&path, &fields, report);
+    }
     let mut in_namespace: HashMap<(&Netns, IpAddr), DocPath> = HashMap::new();
     for interface in &topology.interfaces {
-        check_mtu(interface, report);
-        if let Some(mac) = interface.mac {
-            if let Err(message) = parse_mac(mac) {
-                report.push(Rule::InvalidMac, interface.path.field("mac"), message);
-            }
-        }
         for (index, text) in interface.addresses.iter().enumerate() {
-            let path = interface.path.field("addresses").index(index);
-            let net = match parse_interface_address(text) {
-                Ok(net) => net,
-                Err(message) => {
-                    report.push(Rule::InvalidAddress, path, message);
-                    continue;
-                }
+            let Ok(net) = parse_interface_address(text) else {
+                continue;
             };
-            if let Some((rule, message)) = host_address_problem(&net) {
-                report.push(rule, path.clone(), message);
-            }
+            let path = interface.path.field("addresses").index(index);
             if index == 0 && interface.is_bridge_port() {
                 report.push(
                     Rule::AddressOnBridgePort,
@@ -65,47 +58,88 @@ pub(super) fn check(topology: &Topology, report: &mut Report) {
         }
     }
     for segment in &topology.segments {
-        let members: Vec<&Interface> = segment
-            .interfaces
-            .iter()
-            .map(|&i| &topology.interfaces[i])
-            .collect();
+        let members: Vec<&Interface> = segment.interfaces.iter().map(|&i| &topology.interfaces[i]).collect();
         check_segment_duplicates(&members, report);
     }
 }
 
-fn check_mtu(interface: &Interface, report: &mut Report) {
-    let Some(mtu) = interface.mtu else { return };
-    let path = interface.path.field("mtu");
+/// The per-interface settings of a bridge or a veth end, wherever it is plugged in.
+struct Fields<'a> {
+    name: &'a str,
+    addresses: &'a [String],
+    mtu: Option<u32>,
+    mac: Option<&'a str>,
+}
+
+fn interface_fields(lab: &Lab) -> Vec<(DocPath, Fields<'_>)> {
+    let mut all = Vec::new();
+    for (index, node) in lab.nodes.iter().enumerate() {
+        if let Node::Bridge(bridge) = node {
+            let fields = Fields {
+                name: &bridge.name,
+                addresses: &bridge.addresses,
+                mtu: bridge.mtu,
+                mac: bridge.mac.as_deref(),
+            };
+            all.push((DocPath::root().field("nodes").index(index), fields));
+        }
+    }
+    for (index, link) in lab.links.iter().enumerate() {
+        let Link::Veth(veth) = link;
+        for (side, end) in [("a", &veth.a), ("b", &veth.b)] {
+            let fields = Fields { name: &end.name, addresses: &end.addresses, mtu: end.mtu, mac: end.mac.as_deref() };
+            all.push((DocPath::root().field("links").index(index).field(side), fields));
+        }
+    }
+    all
+}
+
+fn check_form(path: &DocPath, fields: &Fields, report: &mut Report) {
+    check_mtu(path, fields, report);
+    if let Some(mac) = fields.mac {
+        if let Err(message) = parse_mac(mac) {
+            report.push(Rule::InvalidMac, path.field("mac"), message);
+        }
+    }
+    for (index, text) in fields.addresses.iter().enumerate() {
+        let path = path.field("addresses").index(index);
+        match parse_interface_address(text) {
+            Err(message) => report.push(Rule::InvalidAddress, path, message),
+            Ok(net) => {
+                if let Some((rule, message)) = host_address_problem(&net) {
+                    report.push(rule, path, message);
+                }
+            }
+        }
+    }
+}
+
+fn check_mtu(path: &DocPath, fields: &Fields, report: &mut Report) {
+    let Some(mtu) = fields.mtu else { return };
+    let path = path.field("mtu");
     if !(MIN_MTU..=MAX_MTU).contains(&mtu) {
         report.push(
             Rule::MtuOutOfRange,
             path,
             format!("MTU {mtu} is out of range; Linux accepts {MIN_MTU} to {MAX_MTU} bytes (1500 is usual)"),
         );
-    } else if mtu < MIN_IPV6_MTU && has_ipv6(interface) {
+    } else if mtu < MIN_IPV6_MTU && has_ipv6(fields.addresses) {
         report.push(
             Rule::MtuTooSmallForIpv6,
             path,
-            format!("MTU {mtu} is below {MIN_IPV6_MTU}, so the kernel turns IPv6 off on `{}` and its IPv6 addresses will not work", interface.name),
+            format!("MTU {mtu} is below {MIN_IPV6_MTU}, so the kernel turns IPv6 off on `{}` and its IPv6 addresses will not work", fields.name),
         );
     }
 }
 
-fn has_ipv6(interface: &Interface) -> bool {
-    interface
-        .addresses
-        .iter()
-        .any(|text| matches!(parse_interface_address(text), Ok(IpNet::V6(_))))
+fn has_ipv6(addresses: &[String]) -> bool {
+    addresses.iter().any(|text| matches!(parse_interface_address(text), Ok(IpNet::V6(_))))
 }
 
 /// Addresses a host cannot use: network and broadcast addresses, loopback, multicast.
 pub fn host_address_problem(net: &IpNet) -> Option<(Rule, String)> {
     let addr = net.addr();
-    if addr.is_unspecified()
-        || addr.is_multicast()
-        || addr.is_loopback()
-        || addr == IpAddr::from([255, 255, 255, 255])
+    if addr.is_unspecified() || addr.is_multicast() || addr.is_loopback() || addr == IpAddr::from([255, 255, 255, 255])
     {
         let kind = if addr.is_unspecified() {
             "the unspecified address"
@@ -116,10 +150,7 @@ pub fn host_address_problem(net: &IpNet) -> Option<(Rule, String)> {
         } else {
             "the broadcast address"
         };
-        return Some((
-            Rule::UnusableAddress,
-            format!("{addr} is {kind}; an interface needs a unicast address"),
-        ));
+        return Some((Rule::UnusableAddress, format!("{addr} is {kind}; an interface needs a unicast address")));
     }
     let network = net.network();
     let usable_from = match net {
@@ -129,11 +160,7 @@ pub fn host_address_problem(net: &IpNet) -> Option<(Rule, String)> {
     };
     usable_from?;
     if addr == network {
-        let what = if net.addr().is_ipv4() {
-            "network address"
-        } else {
-            "subnet-router anycast address"
-        };
+        let what = if net.addr().is_ipv4() { "network address" } else { "subnet-router anycast address" };
         return Some((
             Rule::NetworkAddress,
             format!(
@@ -153,10 +180,7 @@ pub fn host_address_problem(net: &IpNet) -> Option<(Rule, String)> {
 }
 
 fn next_host(net: &IpNet) -> String {
-    net.hosts()
-        .next()
-        .map(|host| format!("{host}/{}", net.prefix_len()))
-        .unwrap_or_default()
+    net.hosts().next().map(|host| format!("{host}/{}", net.prefix_len())).unwrap_or_default()
 }
 
 /// One address twice on one segment (across namespaces: the same namespace is reported above).

@@ -29,10 +29,7 @@ pub fn validate_with(lab: &Lab, limits: &Limits) -> Vec<Problem> {
         report.push(
             Rule::UnsupportedVersion,
             DocPath::root().field("version"),
-            format!(
-                "this lab says version {}, but this nslab handles version {FORMAT_VERSION}",
-                lab.version
-            ),
+            format!("this lab says version {}, but this nslab handles version {FORMAT_VERSION}", lab.version),
         );
     }
     if check_size(lab, limits, &mut report) {
@@ -41,7 +38,7 @@ pub fn validate_with(lab: &Lab, limits: &Limits) -> Vec<Problem> {
     let topology = Topology::of(lab);
     names::check(lab, &topology, &mut report);
     references::check(lab, &mut report);
-    addresses::check(&topology, &mut report);
+    addresses::check(lab, &topology, &mut report);
     routes::check(lab, &topology, &mut report);
     sense::check(lab, &topology, &mut report);
     report.problems
@@ -54,11 +51,7 @@ fn check_size(lab: &Lab, limits: &Limits, report: &mut Report) -> bool {
         report.push(
             Rule::TooManyNodes,
             DocPath::root().field("nodes"),
-            format!(
-                "the lab has {} nodes; nslab handles at most {}",
-                lab.nodes.len(),
-                limits.max_nodes
-            ),
+            format!("the lab has {} nodes; nslab handles at most {}", lab.nodes.len(), limits.max_nodes),
         );
         too_big = true;
     }
@@ -66,11 +59,7 @@ fn check_size(lab: &Lab, limits: &Limits, report: &mut Report) -> bool {
         report.push(
             Rule::TooManyLinks,
             DocPath::root().field("links"),
-            format!(
-                "the lab has {} links; nslab handles at most {}",
-                lab.links.len(),
-                limits.max_links
-            ),
+            format!("the lab has {} links; nslab handles at most {}", lab.links.len(), limits.max_links),
         );
         too_big = true;
     }

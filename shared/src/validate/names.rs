@@ -20,11 +20,7 @@ pub(super) fn check(lab: &Lab, topology: &Topology, report: &mut Report) {
     for (index, link) in lab.links.iter().enumerate() {
         let Link::Veth(veth) = link;
         for (field, end) in [("a", &veth.a), ("b", &veth.b)] {
-            let path = DocPath::root()
-                .field("links")
-                .index(index)
-                .field(field)
-                .field("name");
+            let path = DocPath::root().field("links").index(index).field(field).field("name");
             if let Some((rule, message)) = interface_name_problem(&end.name) {
                 report.push(rule, path, message);
             }
@@ -35,11 +31,7 @@ pub(super) fn check(lab: &Lab, topology: &Topology, report: &mut Report) {
 
 fn check_lab_name(lab: &Lab, report: &mut Report) {
     if let Some((rule, message)) = file_name_problem(&lab.name, "the lab") {
-        let rule = if rule == Rule::NamespaceName {
-            Rule::LabName
-        } else {
-            rule
-        };
+        let rule = if rule == Rule::NamespaceName { Rule::LabName } else { rule };
         report.push(rule, DocPath::root().field("name"), message);
     }
 }
@@ -50,10 +42,9 @@ fn check_node_names(lab: &Lab, report: &mut Report) {
     for (index, node) in lab.nodes.iter().enumerate() {
         let path = DocPath::root().field("nodes").index(index);
         let problem = match node {
-            Node::Host(host) if host.name.is_empty() => Some((
-                Rule::EmptyName,
-                "the host node needs a name, such as `host`".to_string(),
-            )),
+            Node::Host(host) if host.name.is_empty() => {
+                Some((Rule::EmptyName, "the host node needs a name, such as `host`".to_string()))
+            }
             Node::Host(_) => None,
             Node::Namespace(namespace) => namespace_name_problem(&namespace.name),
             Node::Bridge(bridge) => interface_name_problem(&bridge.name),
@@ -66,7 +57,9 @@ fn check_node_names(lab: &Lab, report: &mut Report) {
                 Some(first) => report.push(
                     Rule::SecondHost,
                     path.clone(),
-                    format!("a lab has one host node, and nodes[{first}] is already it; connect everything to that one"),
+                    format!(
+                        "a lab has one host node, and nodes[{first}] is already it; connect everything to that one"
+                    ),
                 ),
                 None => host = Some(index),
             }
@@ -78,10 +71,7 @@ fn check_node_names(lab: &Lab, report: &mut Report) {
             report.push(
                 Rule::DuplicateNodeName,
                 path.field("name"),
-                format!(
-                    "nodes[{first}] is already called `{}`; every node needs its own name",
-                    node.name()
-                ),
+                format!("nodes[{first}] is already called `{}`; every node needs its own name", node.name()),
             );
         } else {
             seen.insert(node.name(), index);
@@ -116,10 +106,7 @@ fn check_interface_duplicates(topology: &Topology, report: &mut Report) {
 /// What the kernel's dev_valid_name refuses, plus what would break scripts and terminals.
 pub fn interface_name_problem(name: &str) -> Option<(Rule, String)> {
     if name.is_empty() {
-        return Some((
-            Rule::EmptyName,
-            "an interface needs a name, such as `eth0`".to_string(),
-        ));
+        return Some((Rule::EmptyName, "an interface needs a name, such as `eth0`".to_string()));
     }
     if name.len() > MAX_INTERFACE_NAME {
         return Some((
@@ -131,15 +118,9 @@ pub fn interface_name_problem(name: &str) -> Option<(Rule, String)> {
         ));
     }
     if name == "." || name == ".." {
-        return Some((
-            Rule::InterfaceNameCharacters,
-            format!("`{name}` cannot be an interface name"),
-        ));
+        return Some((Rule::InterfaceNameCharacters, format!("`{name}` cannot be an interface name")));
     }
-    if let Some(bad) = name
-        .chars()
-        .find(|c| *c == '/' || *c == ':' || c.is_whitespace() || c.is_control())
-    {
+    if let Some(bad) = name.chars().find(|c| *c == '/' || *c == ':' || c.is_whitespace() || c.is_control()) {
         return Some((
             Rule::InterfaceNameCharacters,
             format!(
@@ -152,8 +133,7 @@ pub fn interface_name_problem(name: &str) -> Option<(Rule, String)> {
     if name == "lo" {
         return Some((
             Rule::ReservedName,
-            "`lo` is the loopback interface every namespace already has; choose another name"
-                .to_string(),
+            "`lo` is the loopback interface every namespace already has; choose another name".to_string(),
         ));
     }
     None
@@ -170,40 +150,21 @@ fn file_name_problem(name: &str, what: &str) -> Option<(Rule, String)> {
         return Some((Rule::EmptyName, format!("{what} needs a name")));
     }
     if name.len() > MAX_NAMESPACE_NAME {
-        return Some((
-            rule,
-            format!(
-                "the name is {} bytes long; the most is {MAX_NAMESPACE_NAME}",
-                name.len()
-            ),
-        ));
+        return Some((rule, format!("the name is {} bytes long; the most is {MAX_NAMESPACE_NAME}", name.len())));
     }
     if name.contains('/') {
-        return Some((
-            rule,
-            format!("`{name}` contains `/`; the name becomes a file name, so it cannot"),
-        ));
+        return Some((rule, format!("`{name}` contains `/`; the name becomes a file name, so it cannot")));
     }
     if name.contains("..") || name == "." {
-        return Some((
-            rule,
-            format!("`{name}` contains `..` or is `.`; the name becomes a file name, so it cannot"),
-        ));
+        return Some((rule, format!("`{name}` contains `..` or is `.`; the name becomes a file name, so it cannot")));
     }
     if name.starts_with('-') {
-        return Some((
-            rule,
-            format!("`{name}` starts with `-`, which commands would read as an option"),
-        ));
+        return Some((rule, format!("`{name}` starts with `-`, which commands would read as an option")));
     }
     if let Some(bad) = name.chars().find(|c| c.is_whitespace() || c.is_control()) {
         return Some((
             rule,
-            format!(
-                "`{}` contains {}; use letters, digits, `-`, `_` or `.`",
-                name.escape_debug(),
-                describe_char(bad)
-            ),
+            format!("`{}` contains {}; use letters, digits, `-`, `_` or `.`", name.escape_debug(), describe_char(bad)),
         ));
     }
     None

@@ -39,7 +39,11 @@ pub fn parse_route(route: &Route) -> Result<ParsedRoute, (&'static str, String)>
         if to != via {
             return Err((
                 "via",
-                format!("the destination is {} but the gateway {gateway} is {}; they must be the same family", to.word(), via.word()),
+                format!(
+                    "the destination is {} but the gateway {gateway} is {}; they must be the same family",
+                    to.word(),
+                    via.word()
+                ),
             ));
         }
     }
@@ -54,18 +58,11 @@ pub(super) fn check(lab: &Lab, topology: &Topology, report: &mut Report) {
         let Some(netns) = topology.netns_of_node(node.name()).cloned() else {
             continue;
         };
-        let devices: HashSet<&str> = topology
-            .interfaces_in(&netns)
-            .map(|interface| interface.name)
-            .chain(["lo"])
-            .collect();
+        let devices: HashSet<&str> =
+            topology.interfaces_in(&netns).map(|interface| interface.name).chain(["lo"]).collect();
         let mut seen: HashMap<(IpNet, u32), DocPath> = HashMap::new();
         for (route_index, route) in node.routes().iter().enumerate() {
-            let path = DocPath::root()
-                .field("nodes")
-                .index(index)
-                .field("routes")
-                .index(route_index);
+            let path = DocPath::root().field("nodes").index(index).field("routes").index(route_index);
             check_route(route, &path, &netns, &devices, &mut seen, report);
         }
     }

@@ -20,11 +20,7 @@ pub const DEFAULT_MTU: u32 = 1500;
 
 pub(super) fn check(lab: &Lab, topology: &Topology, report: &mut Report) {
     for segment in &topology.segments {
-        let members: Vec<&Interface> = segment
-            .interfaces
-            .iter()
-            .map(|&i| &topology.interfaces[i])
-            .collect();
+        let members: Vec<&Interface> = segment.interfaces.iter().map(|&i| &topology.interfaces[i]).collect();
         for family in [Family::V4, Family::V6] {
             check_subnets(&members, family, report);
         }
@@ -52,16 +48,10 @@ fn check_subnets(members: &[&Interface], family: Family, report: &mut Report) {
     if addressed.len() < 2 {
         return;
     }
-    let main = most_common(
-        addressed
-            .iter()
-            .flat_map(|(_, nets)| nets.iter().map(|(_, net)| net.trunc())),
-    );
+    let main = most_common(addressed.iter().flat_map(|(_, nets)| nets.iter().map(|(_, net)| net.trunc())));
     let Some(main) = main else { return };
     for (interface, nets) in &addressed {
-        let shares = nets
-            .iter()
-            .any(|(_, net)| main.contains(&net.addr()) || net.trunc().contains(&main.network()));
+        let shares = nets.iter().any(|(_, net)| main.contains(&net.addr()) || net.trunc().contains(&main.network()));
         if !shares {
             let (index, net) = nets[0];
             report.push(
@@ -92,9 +82,7 @@ fn check_mtus(members: &[&Interface], report: &mut Report) {
     // A bridge without an explicit MTU follows its ports, so it cannot disagree.
     let sized: Vec<(&Interface, u32)> = members
         .iter()
-        .filter(|interface| {
-            !(matches!(interface.role, Role::Bridge { .. }) && interface.mtu.is_none())
-        })
+        .filter(|interface| !(matches!(interface.role, Role::Bridge { .. }) && interface.mtu.is_none()))
         .map(|interface| (*interface, interface.mtu.unwrap_or(DEFAULT_MTU)))
         .collect();
     let Some(main) = most_common(sized.iter().map(|(_, mtu)| *mtu)) else {
@@ -102,11 +90,7 @@ fn check_mtus(members: &[&Interface], report: &mut Report) {
     };
     for (interface, mtu) in sized {
         if mtu != main {
-            let path = if interface.mtu.is_some() {
-                interface.path.field("mtu")
-            } else {
-                interface.path.clone()
-            };
+            let path = if interface.mtu.is_some() { interface.path.field("mtu") } else { interface.path.clone() };
             report.push(
                 Rule::MtuMismatch,
                 path,
@@ -125,10 +109,7 @@ fn most_common<T: Eq + Hash + Copy>(values: impl Iterator<Item = T>) -> Option<T
     for (order, value) in values.enumerate() {
         counts.entry(value).or_insert((0, order)).0 += 1;
     }
-    counts
-        .into_iter()
-        .max_by_key(|(_, (count, order))| (*count, std::cmp::Reverse(*order)))
-        .map(|(value, _)| value)
+    counts.into_iter().max_by_key(|(_, (count, order))| (*count, std::cmp::Reverse(*order))).map(|(value, _)| value)
 }
 
 /// A gateway must sit in a subnet the namespace is connected to.
@@ -152,7 +133,9 @@ fn check_gateways(lab: &Lab, topology: &Topology, report: &mut Report) {
             report.push(
                 Rule::GatewayUnreachable,
                 DocPath::root().field("nodes").index(index).field("routes").index(route_index).field("via"),
-                format!("gateway {gateway} is not in any subnet {netns} is connected to, so the kernel cannot reach it"),
+                format!(
+                    "gateway {gateway} is not in any subnet {netns} is connected to, so the kernel cannot reach it"
+                ),
             );
         }
     }
@@ -177,10 +160,7 @@ fn check_isolated_namespaces(lab: &Lab, topology: &Topology, report: &mut Report
             report.push(
                 Rule::IsolatedNamespace,
                 DocPath::root().field("nodes").index(index),
-                format!(
-                    "namespace `{}` has nothing connected; draw a link to it to reach it",
-                    namespace.name
-                ),
+                format!("namespace `{}` has nothing connected; draw a link to it to reach it", namespace.name),
             );
         }
     }
