@@ -168,7 +168,10 @@ fn read_valid_lab(file: &Path, limits: &Limits, strict: bool) -> Result<Lab, i32
     let lab = read_lab(file, limits).map_err(|error| report_file_error(&error))?;
     let problems = validate_with(&lab, limits);
     if strict && has_errors(&problems) {
-        print_problems(file, &problems);
+        // Standard output is the export's; every problem goes to standard error.
+        for problem in &problems {
+            eprintln!("{}: {problem}", file.display());
+        }
         eprintln!("{}: fix the errors above first", file.display());
         return Err(EXIT_BAD_INPUT);
     }

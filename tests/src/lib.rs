@@ -1,1 +1,9 @@
-//! Test harness.
+//! Harness for the tests that need real parts: a sandbox around the real kernel, the
+//! nslab binary, and a real Chromium driven through chromedriver.
+
+pub mod browser;
+pub mod expected;
+pub mod kernel;
+pub mod paths;
+pub mod sandbox;
+pub mod server;

@@ -1,0 +1,40 @@
+//! Where things are: the repository, the built nslab binary, the built editor.
+
+use std::path::PathBuf;
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+pub fn example(name: &str) -> PathBuf {
+    repo_root().join("examples").join(format!("{name}.json"))
+}
+
+pub const EXAMPLES: [&str; 3] = ["seed-veth", "seed-bridge", "router"];
+
+/// The `nslab` binary of this build (`target/<profile>/nslab`, next to the test's `deps/`).
+pub fn nslab_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test knows its own path");
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("tests run from target/<profile>/deps");
+    let binary = profile_dir.join("nslab");
+    assert!(binary.is_file(), "{} is missing: build it first (cargo build -p nslab)", binary.display());
+    binary
+}
+
+/// Trunk's output; the browser tests need it built (scripts/test does that).
+pub fn dist_dir() -> PathBuf {
+    let dist = repo_root().join("dist");
+    assert!(
+        dist.join("index.html").is_file(),
+        "{} has no built editor: run `trunk build --release` (scripts/test does)",
+        dist.display()
+    );
+    dist
+}
+
+/// A folder for screenshots and other things a person may want to look at after a run.
+pub fn artifacts_dir() -> PathBuf {
+    let dir = repo_root().join("tests").join("artifacts");
+    std::fs::create_dir_all(&dir).expect("can create tests/artifacts");
+    dir
+}

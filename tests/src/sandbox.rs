@@ -1,0 +1,95 @@
+//! A throwaway network + mount namespace with its own empty /run/netns and /run/nslab,
+//! like `../shared/labs/sandbox.sh`, kept alive by a holder process for the length of a
+//! test. Commands enter it with nsenter. Dropping the sandbox kills the holder, and with
+//! it every namespace, interface and mount made inside: nothing reaches the host.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+
+pub struct Sandbox {
+    holder: Child,
+    rootless: bool,
+}
+
+const HOLDER_SCRIPT: &str = r#"
+for d in /run/netns /run/nslab; do mkdir -p "$d" && mount -t tmpfs lab-sandbox "$d" || exit 1; done
+ip link set lo up || exit 1
+echo ready
+exec cat >/dev/null
+"#;
+
+impl Sandbox {
+    /// As root a plain network + mount namespace; otherwise a user namespace maps us to root.
+    pub fn new() -> Sandbox {
+        let rootless = !is_root();
+        let mut unshare = Command::new("unshare");
+        if rootless {
+            unshare.args(["--user", "--map-root-user"]);
+        }
+        unshare
+            .args(["--net", "--mount", "--propagation", "private", "--", "sh", "-c", HOLDER_SCRIPT])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut holder = unshare.spawn().expect("unshare (util-linux) runs");
+        let stdout = holder.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("the sandbox holder answers");
+        if line.trim() != "ready" {
+            let _ = holder.kill();
+            let _ = holder.wait();
+            panic!("cannot create a sandbox (needs root, or unprivileged user namespaces)");
+        }
+        Sandbox { holder, rootless }
+    }
+
+    /// A command that runs inside the sandbox.
+    pub fn command(&self, program: &str) -> Command {
+        let mut command = Command::new("nsenter");
+        command.arg(format!("--target={}", self.holder.id()));
+        if self.rootless {
+            command.args(["--user", "--preserve-credentials"]);
+        }
+        command.args(["--net", "--mount", "--", program]);
+        command
+    }
+
+    /// Runs a shell script inside the sandbox; panics with its output if it fails.
+    pub fn sh(&self, script: &str) -> String {
+        let output = self.try_sh(script);
+        assert!(
+            output.status.success(),
+            "sandbox script failed ({}):\n{script}\n--- stdout\n{}\n--- stderr\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).expect("utf-8 output")
+    }
+
+    pub fn try_sh(&self, script: &str) -> Output {
+        self.command("sh").args(["-c", script]).output().expect("nsenter runs")
+    }
+
+    /// Runs `ip -j ARGS...` inside the sandbox and parses its JSON.
+    pub fn ip_json(&self, args: &[&str]) -> serde_json::Value {
+        let output = self.command("ip").arg("-j").args(args).output().expect("ip runs");
+        assert!(output.status.success(), "ip -j {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        let text = String::from_utf8_lossy(&output.stdout);
+        if text.trim().is_empty() {
+            return serde_json::Value::Array(Vec::new());
+        }
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("ip -j {args:?} printed bad JSON ({e}): {text}"))
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.holder.kill();
+        let _ = self.holder.wait();
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+}
