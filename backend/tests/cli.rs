@@ -58,16 +58,35 @@ fn bad_inputs() -> Vec<(&'static str, Value, &'static str)> {
         ),
         ("duplicate interface", pair(json!({"node": "n2", "name": "x"}), e("x")), "links[0].b.name"),
         ("missing node", pair(json!({"node": "n9", "name": "x"}), e("x")), "links[0].a.node"),
-        ("malformed address", pair(json!({"node": "n1", "name": "x", "addresses": ["10.0.0.1/33"]}), e("y")), "links[0].a.addresses[0]"),
-        ("network address", pair(json!({"node": "n1", "name": "x", "addresses": ["10.0.0.0/24"]}), e("y")), "links[0].a.addresses[0]"),
-        ("broadcast address", pair(json!({"node": "n1", "name": "x", "addresses": ["10.0.0.255/24"]}), e("y")), "links[0].a.addresses[0]"),
+        (
+            "malformed address",
+            pair(json!({"node": "n1", "name": "x", "addresses": ["10.0.0.1/33"]}), e("y")),
+            "links[0].a.addresses[0]",
+        ),
+        (
+            "network address",
+            pair(json!({"node": "n1", "name": "x", "addresses": ["10.0.0.0/24"]}), e("y")),
+            "links[0].a.addresses[0]",
+        ),
+        (
+            "broadcast address",
+            pair(json!({"node": "n1", "name": "x", "addresses": ["10.0.0.255/24"]}), e("y")),
+            "links[0].a.addresses[0]",
+        ),
         (
             "duplicate address on a veth",
-            pair(json!({"node": "n1", "name": "x", "addresses": ["10.0.0.1/24"]}), json!({"node": "n2", "name": "y", "addresses": ["10.0.0.1/24"]})),
+            pair(
+                json!({"node": "n1", "name": "x", "addresses": ["10.0.0.1/24"]}),
+                json!({"node": "n2", "name": "y", "addresses": ["10.0.0.1/24"]}),
+            ),
             "links[0].b.addresses[0]",
         ),
         ("mtu", pair(json!({"node": "n1", "name": "x", "mtu": 10}), e("y")), "links[0].a.mtu"),
-        ("route device", json!({"version": 1, "name": "t", "nodes": [{"kind": "namespace", "name": "n", "routes": [{"to": "default", "dev": "eth9"}]}]}), "nodes[0].routes[0].dev"),
+        (
+            "route device",
+            json!({"version": 1, "name": "t", "nodes": [{"kind": "namespace", "name": "n", "routes": [{"to": "default", "dev": "eth9"}]}]}),
+            "nodes[0].routes[0].dev",
+        ),
         ("version too new", json!({"version": 2, "name": "t"}), "version"),
         ("unknown field", json!({"version": 1, "name": "t", "nodez": []}), "nodez"),
         ("wrong type", pair(json!({"node": "n1", "name": "x", "mtu": "big"}), e("y")), "links[0]"),
@@ -89,7 +108,11 @@ fn every_bad_input_exits_2_and_names_its_path() {
 #[test]
 fn json_output_lists_problems_with_paths() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write_lab(&dir, "lab.json", &json!({"version": 1, "name": "t", "nodes": [{"kind": "namespace", "name": "a/b"}]}));
+    let file = write_lab(
+        &dir,
+        "lab.json",
+        &json!({"version": 1, "name": "t", "nodes": [{"kind": "namespace", "name": "a/b"}]}),
+    );
     let output = nslab().args(["validate", "--json"]).arg(&file).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     let problems: Value = serde_json::from_slice(&output.stdout).unwrap();
@@ -101,7 +124,11 @@ fn json_output_lists_problems_with_paths() {
 #[test]
 fn warnings_alone_exit_0() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write_lab(&dir, "lonely.json", &json!({"version": 1, "name": "t", "nodes": [{"kind": "namespace", "name": "alone"}]}));
+    let file = write_lab(
+        &dir,
+        "lonely.json",
+        &json!({"version": 1, "name": "t", "nodes": [{"kind": "namespace", "name": "alone"}]}),
+    );
     let output = nslab().arg("validate").arg(&file).output().unwrap();
     assert_eq!(output.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -121,7 +148,11 @@ fn hostile_files_are_refused_cleanly() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("at most"), "{output:?}");
 
     let deep = dir.path().join("deep.json");
-    std::fs::write(&deep, format!(r#"{{"version": 1, "name": "x", "editor": {{"a": {}{}}}}}"#, "[".repeat(50_000), "]".repeat(50_000))).unwrap();
+    std::fs::write(
+        &deep,
+        format!(r#"{{"version": 1, "name": "x", "editor": {{"a": {}{}}}}}"#, "[".repeat(50_000), "]".repeat(50_000)),
+    )
+    .unwrap();
     let output = nslab().arg("validate").arg(&deep).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("nested too deeply"), "{output:?}");
@@ -149,7 +180,8 @@ fn too_many_nodes_is_an_error_at_the_configured_limit() {
 #[test]
 fn ip_export_matches_the_golden_scripts() {
     for name in EXAMPLES {
-        let output = nslab().args(["export", "--format", "ip"]).arg(repo(&format!("examples/{name}.json"))).output().unwrap();
+        let output =
+            nslab().args(["export", "--format", "ip"]).arg(repo(&format!("examples/{name}.json"))).output().unwrap();
         assert!(output.status.success());
         let golden = repo(&format!("backend/tests/golden/{name}.sh"));
         if std::env::var_os("UPDATE_GOLDEN").is_some() {
@@ -176,7 +208,11 @@ fn json_export_is_canonical_and_stable() {
 #[test]
 fn ip_export_refuses_a_lab_with_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write_lab(&dir, "bad.json", &json!({"version": 1, "name": "t", "nodes": [{"kind": "namespace", "name": "a/b"}]}));
+    let file = write_lab(
+        &dir,
+        "bad.json",
+        &json!({"version": 1, "name": "t", "nodes": [{"kind": "namespace", "name": "a/b"}]}),
+    );
     let output = nslab().args(["export", "--format", "ip"]).arg(&file).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(output.stdout.is_empty());

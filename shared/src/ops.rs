@@ -93,7 +93,9 @@ impl Op {
                 };
                 format!("{}sysctl -qw {key}={}", exec_in(netns), u8::from(*enabled))
             }
-            Op::CreateBridge { link } => format!("{} link add {} type bridge", ip_in(&link.netns), new_link_name(&link.name)),
+            Op::CreateBridge { link } => {
+                format!("{} link add {} type bridge", ip_in(&link.netns), new_link_name(&link.name))
+            }
             Op::CreateVeth { a, b } => create_veth_command(a, b),
             Op::DeleteLink { link } => format!("{} link delete {}", ip_in(&link.netns), device_arg(&link.name)),
             Op::SetMaster { link, master } => {

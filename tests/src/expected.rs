@@ -90,11 +90,14 @@ fn expected_route(topology: &Topology, netns: &Netns, route: &nslab_model::Route
         let gateway = parsed.via.expect("a route has via or dev");
         topology
             .interfaces_in(netns)
-            .find(|i| i.addresses.iter().any(|a| parse_interface_address(a).is_ok_and(|net| net.trunc().contains(&gateway))))
+            .find(|i| {
+                i.addresses.iter().any(|a| parse_interface_address(a).is_ok_and(|net| net.trunc().contains(&gateway)))
+            })
             .map(|i| i.name.to_string())
             .expect("the gateway is on a connected subnet")
     });
-    let metric = route.metric.unwrap_or(if matches!(parsed.destination, IpNet::V6(_)) { DEFAULT_IPV6_METRIC } else { 0 });
+    let metric =
+        route.metric.unwrap_or(if matches!(parsed.destination, IpNet::V6(_)) { DEFAULT_IPV6_METRIC } else { 0 });
     RouteState { destination: parsed.destination, via: parsed.via.map(|v| v.to_string()), dev, metric }
 }
 

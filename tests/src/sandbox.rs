@@ -20,6 +20,7 @@ exec cat >/dev/null
 
 impl Sandbox {
     /// As root a plain network + mount namespace; otherwise a user namespace maps us to root.
+    #[allow(clippy::new_without_default)] // creating one has side effects: no Default
     pub fn new() -> Sandbox {
         let rootless = !is_root();
         let mut unshare = Command::new("unshare");

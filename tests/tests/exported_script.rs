@@ -67,11 +67,9 @@ fn the_comparison_catches_a_kernel_that_differs() {
     let path = dir.path().join("router.sh");
     std::fs::write(&path, exported_script("router")).unwrap();
     sandbox.sh(&format!("sh {} up", path.display()));
-    sandbox.sh(
-        "ip -n left link set dev l-eth0 down
+    sandbox.sh("ip -n left link set dev l-eth0 down
          ip netns exec router sysctl -qw net.ipv4.ip_forward=0
-         ip -n right addr add 10.0.2.9/24 dev x-eth0",
-    );
+         ip -n right addr add 10.0.2.9/24 dev x-eth0");
     let found = differences(&expected_state(&lab), &read_kernel_state(&sandbox)).join("\n");
     assert!(found.contains("`l-eth0`"), "{found}");
     assert!(found.contains("IPv4 forwarding"), "{found}");
