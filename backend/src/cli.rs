@@ -168,10 +168,7 @@ fn read_valid_lab(file: &Path, limits: &Limits, strict: bool) -> Result<Lab, i32
     let lab = read_lab(file, limits).map_err(|error| report_file_error(&error))?;
     let problems = validate_with(&lab, limits);
     if strict && has_errors(&problems) {
-        // Standard output is the export's; every problem goes to standard error.
-        for problem in &problems {
-            eprintln!("{}: {problem}", file.display());
-        }
+        print_problems(file, &problems);
         eprintln!("{}: fix the errors above first", file.display());
         return Err(EXIT_BAD_INPUT);
     }
@@ -207,14 +204,10 @@ fn report_file_error(error: &LabFileError) -> i32 {
     EXIT_BAD_INPUT
 }
 
+/// Diagnostics go to standard error, like a compiler's; standard output stays for data.
 fn print_problems(file: &Path, problems: &[Problem]) {
     for problem in problems {
-        let line = format!("{}: {problem}", file.display());
-        if problem.is_error() {
-            eprintln!("{line}");
-        } else {
-            println!("{line}");
-        }
+        eprintln!("{}: {problem}", file.display());
     }
 }
 

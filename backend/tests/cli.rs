@@ -131,8 +131,8 @@ fn warnings_alone_exit_0() {
     );
     let output = nslab().arg("validate").arg(&file).output().unwrap();
     assert_eq!(output.status.code(), Some(0));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("warning at nodes[0]"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("warning at nodes[0]"), "{stderr}");
 }
 
 #[test]
