@@ -7,12 +7,14 @@ pub mod api;
 pub mod export;
 pub mod lab;
 pub mod load;
+pub mod observed;
 pub mod ops;
 pub mod path;
 pub mod plan;
 pub mod problem;
 pub mod schema;
 pub mod shell;
+pub mod simulate;
 pub mod topology;
 pub mod validate;
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::address::Family;
 use crate::lab::Route;
+use crate::observed::owner_marker;
 use crate::shell::sh_word;
 use crate::topology::Netns;
 
@@ -32,8 +33,9 @@ pub enum Op {
     DeleteNamespace {
         name: String,
     },
-    SetLoopbackUp {
+    SetLoopback {
         netns: Netns,
+        up: bool,
     },
     SetForwarding {
         netns: Netns,
@@ -77,6 +79,33 @@ pub enum Op {
         family: Family,
         route: Route,
     },
+    DeleteAddress {
+        link: LinkRef,
+        address: String,
+    },
+    DeleteRoute {
+        netns: Netns,
+        family: Family,
+        route: Route,
+    },
+    /// The kernel renames only interfaces that are down; the plan takes it down first.
+    RenameLink {
+        link: LinkRef,
+        new_name: String,
+    },
+    SetNoMaster {
+        link: LinkRef,
+    },
+    /// Takes over a namespace built by hand (`--adopt`): marks its `lo` as the lab's.
+    AdoptNamespace {
+        name: String,
+        lab: String,
+    },
+    /// Takes over an interface built by hand (`--adopt`).
+    AdoptLink {
+        link: LinkRef,
+        lab: String,
+    },
 }
 
 impl Op {
@@ -85,7 +114,9 @@ impl Op {
         match self {
             Op::CreateNamespace { name } => format!("ip netns add {}", sh_word(name)),
             Op::DeleteNamespace { name } => format!("ip netns delete {}", sh_word(name)),
-            Op::SetLoopbackUp { netns } => format!("{} link set dev lo up", ip_in(netns)),
+            Op::SetLoopback { netns, up } => {
+                format!("{} link set dev lo {}", ip_in(netns), if *up { "up" } else { "down" })
+            }
             Op::SetForwarding { netns, family, enabled } => {
                 let key = match family {
                     Family::V4 => "net.ipv4.ip_forward",
@@ -110,7 +141,42 @@ impl Op {
             Op::SetUp { link, up } => {
                 format!("{} {}", set_dev(link), if *up { "up" } else { "down" })
             }
-            Op::AddRoute { netns, family, route } => route_command(netns, *family, route),
+            Op::AddRoute { netns, family, route } => route_command(netns, *family, "add", route),
+            Op::DeleteAddress { link, address } => {
+                format!("{} addr del {} dev {}", ip_in(&link.netns), sh_word(address), sh_word(&link.name))
+            }
+            Op::DeleteRoute { netns, family, route } => route_command(netns, *family, "del", route),
+            Op::RenameLink { link, new_name } => format!("{} name {}", set_dev(link), sh_word(new_name)),
+            Op::SetNoMaster { link } => format!("{} nomaster", set_dev(link)),
+            Op::AdoptNamespace { name, lab } => {
+                format!("ip -n {} link set dev lo alias {}", sh_word(name), sh_word(&owner_marker(lab)))
+            }
+            Op::AdoptLink { link, lab } => format!("{} alias {}", set_dev(link), sh_word(&owner_marker(lab))),
+        }
+    }
+
+    /// The namespace the op acts in (for a veth, the namespace of its first end).
+    pub fn netns(&self) -> Netns {
+        match self {
+            Op::CreateNamespace { name } | Op::DeleteNamespace { name } | Op::AdoptNamespace { name, .. } => {
+                Netns::Named(name.clone())
+            }
+            Op::SetLoopback { netns, .. }
+            | Op::SetForwarding { netns, .. }
+            | Op::AddRoute { netns, .. }
+            | Op::DeleteRoute { netns, .. } => netns.clone(),
+            Op::CreateVeth { a: link, .. }
+            | Op::CreateBridge { link }
+            | Op::DeleteLink { link }
+            | Op::SetMaster { link, .. }
+            | Op::SetMtu { link, .. }
+            | Op::SetMac { link, .. }
+            | Op::AddAddress { link, .. }
+            | Op::SetUp { link, .. }
+            | Op::DeleteAddress { link, .. }
+            | Op::RenameLink { link, .. }
+            | Op::SetNoMaster { link }
+            | Op::AdoptLink { link, .. } => link.netns.clone(),
         }
     }
 }
@@ -226,12 +292,12 @@ fn create_veth_command(a: &LinkRef, b: &LinkRef) -> String {
     )
 }
 
-fn route_command(netns: &Netns, family: Family, route: &Route) -> String {
+fn route_command(netns: &Netns, family: Family, verb: &str, route: &Route) -> String {
     let mut command = ip_in(netns);
     if family == Family::V6 {
         command.push_str(" -6");
     }
-    let _ = write!(command, " route add {}", sh_word(&route.to));
+    let _ = write!(command, " route {verb} {}", sh_word(&route.to));
     if let Some(via) = &route.via {
         let _ = write!(command, " via {}", sh_word(via));
     }
@@ -260,7 +326,24 @@ mod tests {
     fn renders_the_commands_of_the_reference_labs() {
         let cases = [
             (Op::CreateNamespace { name: "ns0".into() }, "ip netns add ns0"),
-            (Op::SetLoopbackUp { netns: ns("ns0") }, "ip -n ns0 link set dev lo up"),
+            (Op::SetLoopback { netns: ns("ns0"), up: true }, "ip -n ns0 link set dev lo up"),
+            (
+                Op::DeleteAddress { link: link(ns("a"), "eth0"), address: "10.0.0.1/24".into() },
+                "ip -n a addr del 10.0.0.1/24 dev eth0",
+            ),
+            (
+                Op::RenameLink { link: link(ns("a"), "eth0"), new_name: "eth1".into() },
+                "ip -n a link set dev eth0 name eth1",
+            ),
+            (Op::SetNoMaster { link: link(Netns::Host, "veth0") }, "ip link set dev veth0 nomaster"),
+            (
+                Op::AdoptNamespace { name: "ns0".into(), lab: "seed".into() },
+                "ip -n ns0 link set dev lo alias nslab:seed",
+            ),
+            (
+                Op::AdoptLink { link: link(Netns::Host, "br0"), lab: "seed".into() },
+                "ip link set dev br0 alias nslab:seed",
+            ),
             (
                 Op::CreateVeth { a: link(ns("left"), "l-eth0"), b: link(ns("router"), "r-eth0") },
                 "ip link add l-eth0 netns left type veth peer name r-eth0 netns router",

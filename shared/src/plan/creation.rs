@@ -1,8 +1,6 @@
-//! Planning: the ordered ops that make the kernel hold a lab.
-//!
-//! `creation_ops` builds a lab from nothing; `teardown_ops` removes it again. Both expect a
-//! lab without validation errors; on a broken lab they skip what they cannot make sense of
-//! rather than panic.
+//! A lab from nothing, and back: the plan of a kernel that has none of it, which is also
+//! the `ip` script. Both expect a lab without validation errors; on a broken lab they skip
+//! what they cannot make sense of rather than panic.
 
 use std::collections::HashSet;
 
@@ -22,7 +20,7 @@ pub fn creation_ops(lab: &Lab) -> Vec<Op> {
         if let Node::Namespace(namespace) = node {
             ops.push(Op::CreateNamespace { name: namespace.name.clone() });
             if namespace.loopback_up {
-                ops.push(Op::SetLoopbackUp { netns: Netns::Named(namespace.name.clone()) });
+                ops.push(Op::SetLoopback { netns: Netns::Named(namespace.name.clone()), up: true });
             }
         }
     }
@@ -71,7 +69,7 @@ pub fn teardown_ops(lab: &Lab) -> Vec<Op> {
     ops
 }
 
-fn link_ref(interface: &Interface) -> LinkRef {
+pub(super) fn link_ref(interface: &Interface) -> LinkRef {
     LinkRef::new(interface.netns.clone(), interface.name)
 }
 
@@ -97,7 +95,7 @@ fn forwarding_ops(lab: &Lab) -> Vec<Op> {
 }
 
 /// Master, MTU, MAC, addresses and admin state of one new interface.
-fn settings_ops(lab: &Lab, interface: &Interface) -> Vec<Op> {
+pub(super) fn settings_ops(lab: &Lab, interface: &Interface) -> Vec<Op> {
     let link = link_ref(interface);
     let mut ops = Vec::new();
     if let Role::VethEnd { bridge: Some(bridge), .. } = interface.role {
@@ -118,7 +116,7 @@ fn settings_ops(lab: &Lab, interface: &Interface) -> Vec<Op> {
     ops
 }
 
-fn route_ops(lab: &Lab, topology: &Topology) -> Vec<Op> {
+pub(super) fn route_ops(lab: &Lab, topology: &Topology) -> Vec<Op> {
     let mut ops = Vec::new();
     for node in &lab.nodes {
         let Some(netns) = topology.netns_of_node(node.name()) else {

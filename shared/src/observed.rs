@@ -1,0 +1,127 @@
+//! What the kernel holds, as the kernel driver reads it: the other input of planning.
+//!
+//! The driver fills these types through netlink; everything that decides what to do with
+//! them (planning, scanning, drift) is pure and lives in this crate.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+use crate::ops::LinkRef;
+use crate::topology::Netns;
+
+/// The mark nslab leaves on what it creates: the interface alias (`ip link show` prints
+/// it as `alias nslab:LAB`); a namespace carries it on its `lo`.
+pub const OWNER_PREFIX: &str = "nslab:";
+
+/// Route protocol number nslab gives its routes in the host namespace, so it can tell its
+/// own from the host's (`ip route` prints `proto 86`). Routes inside a namespace nslab owns
+/// are all its own.
+pub const ROUTE_PROTOCOL: u8 = 86;
+
+pub fn owner_marker(lab: &str) -> String {
+    format!("{OWNER_PREFIX}{lab}")
+}
+
+/// The lab a marker names, if it is an nslab marker.
+pub fn owner_of_marker(alias: &str) -> Option<&str> {
+    alias.strip_prefix(OWNER_PREFIX)
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Observed {
+    /// The host namespace and every namespace under /run/netns.
+    pub namespaces: BTreeMap<Netns, ObservedNamespace>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObservedNamespace {
+    /// The lab whose mark the namespace's `lo` carries.
+    pub owner: Option<String>,
+    pub loopback_up: bool,
+    pub ipv4_forwarding: bool,
+    pub ipv6_forwarding: bool,
+    /// Every interface but `lo`, by name.
+    pub links: BTreeMap<String, ObservedLink>,
+    /// Routes of the main table that the kernel did not make itself.
+    pub routes: Vec<ObservedRoute>,
+}
+
+impl Default for ObservedNamespace {
+    /// A namespace as `ip netns add` leaves it.
+    fn default() -> Self {
+        ObservedNamespace {
+            owner: None,
+            loopback_up: false,
+            ipv4_forwarding: false,
+            ipv6_forwarding: false,
+            links: BTreeMap::new(),
+            routes: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObservedLink {
+    pub index: u32,
+    /// `veth`, `bridge`, or whatever else the kernel says (`dummy`, `vxlan`, ...).
+    pub kind: String,
+    /// The lab whose mark the interface carries.
+    pub owner: Option<String>,
+    /// Administrative state (`ip link set ... up`).
+    pub up: bool,
+    /// Operational state: carrier (for a veth: both ends up).
+    pub oper_up: bool,
+    pub mtu: u32,
+    pub mac: String,
+    /// The bridge this interface is a port of.
+    pub master: Option<String>,
+    /// For a veth, the other end, when its namespace is one nslab can see.
+    pub peer: Option<LinkRef>,
+    /// Addresses, without the IPv6 link-local ones the kernel makes by itself.
+    pub addresses: Vec<IpNet>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ObservedRoute {
+    pub destination: IpNet,
+    pub via: Option<IpAddr>,
+    pub dev: Option<String>,
+    pub metric: u32,
+    /// Made by nslab (its route protocol number).
+    pub by_nslab: bool,
+}
+
+impl Observed {
+    pub fn namespace(&self, netns: &Netns) -> Option<&ObservedNamespace> {
+        self.namespaces.get(netns)
+    }
+
+    pub fn link(&self, link: &LinkRef) -> Option<&ObservedLink> {
+        self.namespaces.get(&link.netns)?.links.get(&link.name)
+    }
+}
+
+impl ObservedLink {
+    /// A link as a test or a fake driver would see it right after creating it.
+    pub fn new(kind: &str, index: u32) -> Self {
+        ObservedLink {
+            index,
+            kind: kind.to_string(),
+            owner: None,
+            up: false,
+            oper_up: false,
+            mtu: 1500,
+            mac: String::new(),
+            master: None,
+            peer: None,
+            addresses: Vec::new(),
+        }
+    }
+
+    pub fn is_owned_by(&self, lab: &str) -> bool {
+        self.owner.as_deref() == Some(lab)
+    }
+}

@@ -1,0 +1,430 @@
+//! The planner against a simulated kernel: plans converge (planning again plans nothing),
+//! edits plan only what they touch, and nothing that is not the lab's is touched.
+
+use nslab_model::observed::{Observed, ObservedLink, ObservedNamespace};
+use nslab_model::ops::{LinkRef, Op};
+use nslab_model::plan::{creation_ops, destroy_ops, plan, PlanOptions};
+use nslab_model::simulate::{empty_host, simulate};
+use nslab_model::topology::Netns;
+use nslab_model::{load_lab, validate, BridgeNode, Endpoint, Lab, Limits, Link, NamespaceNode, Node, VethLink};
+use proptest::prelude::*;
+
+fn example(name: &str) -> Lab {
+    let text = match name {
+        "seed-veth" => include_str!("../../examples/seed-veth.json"),
+        "seed-bridge" => include_str!("../../examples/seed-bridge.json"),
+        "router" => include_str!("../../examples/router.json"),
+        _ => unreachable!(),
+    };
+    load_lab(text.as_bytes(), &Limits::default()).unwrap()
+}
+
+fn ns(name: &str) -> Netns {
+    Netns::Named(name.to_string())
+}
+
+fn link(netns: Netns, name: &str) -> LinkRef {
+    LinkRef::new(netns, name)
+}
+
+/// Plans `lab` against `observed`, runs the plan on it, and checks that nothing is left to do.
+fn apply(lab: &Lab, observed: &mut Observed) -> Vec<Op> {
+    assert!(validate(lab).iter().all(|p| !p.is_error()), "{:?}", validate(lab));
+    let ops = plan(lab, observed, &PlanOptions::default()).unwrap_or_else(|c| panic!("conflicts: {c:?}"));
+    simulate(observed, &lab.name, &ops).unwrap_or_else(|e| panic!("{e}\nplan: {ops:#?}"));
+    let again = plan(lab, observed, &PlanOptions::default()).unwrap();
+    assert!(again.is_empty(), "planning again is not empty: {again:#?}");
+    ops
+}
+
+fn applied(lab: &Lab) -> Observed {
+    let mut observed = empty_host();
+    apply(lab, &mut observed);
+    observed
+}
+
+fn commands(ops: &[Op]) -> Vec<String> {
+    ops.iter().map(Op::ip_command).collect()
+}
+
+#[test]
+fn a_lab_on_an_empty_kernel_is_planned_as_the_creation_script() {
+    for name in ["seed-veth", "seed-bridge", "router"] {
+        let lab = example(name);
+        let ops = plan(&lab, &empty_host(), &PlanOptions::default()).unwrap();
+        assert_eq!(ops, creation_ops(&lab), "{name}");
+    }
+}
+
+#[test]
+fn applying_twice_plans_nothing_the_second_time() {
+    for name in ["seed-veth", "seed-bridge", "router"] {
+        applied(&example(name));
+    }
+}
+
+#[test]
+fn renaming_an_interface_renames_only_it() {
+    let lab = example("seed-bridge");
+    let mut observed = applied(&lab);
+    let mut edited = lab.clone();
+    let Link::Veth(veth) = &mut edited.links[1];
+    veth.b.name = "uplink".into();
+    let ops = apply(&edited, &mut observed);
+    assert_eq!(
+        commands(&ops),
+        [
+            "ip -n ns1 link set dev eth0 down",
+            "ip -n ns1 link set dev eth0 name uplink",
+            "ip -n ns1 link set dev uplink up"
+        ]
+    );
+}
+
+#[test]
+fn renaming_a_routed_interface_puts_its_routes_back() {
+    let lab = example("router");
+    let mut observed = applied(&lab);
+    let mut edited = lab.clone();
+    let Link::Veth(veth) = &mut edited.links[0];
+    veth.a.name = "l-eth9".into();
+    let ops = apply(&edited, &mut observed);
+    let text = commands(&ops).join("\n");
+    assert!(text.contains("ip -n left link set dev l-eth0 name l-eth9"), "{text}");
+    assert!(text.contains("ip -n left route add default via 10.0.1.1"), "{text}");
+    assert!(!text.contains("link add"), "{text}");
+}
+
+#[test]
+fn changing_an_address_changes_only_that_address() {
+    let lab = example("seed-bridge");
+    let mut observed = applied(&lab);
+    let mut edited = lab.clone();
+    let Link::Veth(veth) = &mut edited.links[2];
+    veth.b.addresses = vec!["172.17.0.203/16".into()];
+    let ops = apply(&edited, &mut observed);
+    assert_eq!(
+        commands(&ops),
+        ["ip -n ns2 addr del 172.17.0.103/16 dev eth0", "ip -n ns2 addr add 172.17.0.203/16 dev eth0"]
+    );
+}
+
+#[test]
+fn changing_an_mtu_changes_only_the_mtu() {
+    let lab = example("seed-veth");
+    let mut observed = applied(&lab);
+    let mut edited = lab.clone();
+    let Link::Veth(veth) = &mut edited.links[0];
+    veth.a.mtu = Some(9000);
+    veth.b.mtu = Some(9000);
+    let ops = apply(&edited, &mut observed);
+    assert_eq!(commands(&ops), ["ip -n ns0 link set dev veth0 mtu 9000", "ip -n ns1 link set dev veth1 mtu 9000"]);
+    // Back to the default: the lab wants 1500 again.
+    let ops = apply(&lab, &mut observed);
+    assert_eq!(commands(&ops), ["ip -n ns0 link set dev veth0 mtu 1500", "ip -n ns1 link set dev veth1 mtu 1500"]);
+}
+
+fn two_bridges() -> Lab {
+    let mut lab = example("seed-bridge");
+    lab.nodes.push(Node::Bridge(BridgeNode::new("br1")));
+    lab
+}
+
+#[test]
+fn moving_a_veth_end_to_another_bridge_only_changes_its_master() {
+    let lab = two_bridges();
+    let mut observed = applied(&lab);
+    let mut edited = lab.clone();
+    let Link::Veth(veth) = &mut edited.links[2];
+    veth.a.node = "br1".into();
+    let ops = apply(&edited, &mut observed);
+    assert_eq!(commands(&ops), ["ip link set dev veth4 master br1"]);
+}
+
+#[test]
+fn adding_a_namespace_and_link_creates_only_them() {
+    let lab = example("seed-bridge");
+    let mut observed = applied(&lab);
+    let mut edited = lab.clone();
+    edited.nodes.push(Node::Namespace(NamespaceNode::new("ns3")));
+    let mut end = Endpoint::new("ns3", "eth0");
+    end.addresses.push("172.17.0.104/16".into());
+    edited.links.push(Link::Veth(VethLink { a: Endpoint::new("docker0", "veth6"), b: end, editor: None }));
+    let ops = apply(&edited, &mut observed);
+    assert_eq!(
+        commands(&ops),
+        [
+            "ip netns add ns3",
+            "ip -n ns3 link set dev lo up",
+            "ip link add veth6 type veth peer name eth0 netns ns3",
+            "ip link set dev veth6 master docker0",
+            "ip link set dev veth6 up",
+            "ip -n ns3 addr add 172.17.0.104/16 dev eth0",
+            "ip -n ns3 link set dev eth0 up",
+        ]
+    );
+}
+
+#[test]
+fn removing_a_namespace_removes_only_it_and_its_link() {
+    let lab = example("seed-bridge");
+    let mut observed = applied(&lab);
+    let mut edited = lab.clone();
+    edited.nodes.retain(|node| node.name() != "ns2");
+    edited.links.pop();
+    let ops = apply(&edited, &mut observed);
+    assert_eq!(commands(&ops), ["ip link delete veth4", "ip netns delete ns2"]);
+}
+
+#[test]
+fn routes_and_forwarding_are_diffed() {
+    let lab = example("router");
+    let mut observed = applied(&lab);
+    let mut edited = lab.clone();
+    let Node::Namespace(router) = &mut edited.nodes[1] else { panic!() };
+    router.ipv4_forwarding = false;
+    let Node::Namespace(left) = &mut edited.nodes[0] else { panic!() };
+    left.routes[0].to = "10.0.2.0/24".into();
+    let ops = apply(&edited, &mut observed);
+    assert_eq!(
+        commands(&ops),
+        [
+            "ip -n left route del default via 10.0.1.1 dev l-eth0",
+            "ip netns exec router sysctl -qw net.ipv4.ip_forward=0",
+            "ip -n left route add 10.0.2.0/24 via 10.0.1.1",
+        ]
+    );
+}
+
+#[test]
+fn a_namespace_made_by_hand_is_a_conflict_unless_adopted() {
+    let lab = example("seed-veth");
+    let mut observed = empty_host();
+    observed.namespaces.insert(ns("ns0"), ObservedNamespace::default());
+    let conflicts = plan(&lab, &observed, &PlanOptions::default()).unwrap_err();
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert_eq!(conflicts[0].path.as_str(), "nodes[0].name");
+    assert!(
+        conflicts[0].message.contains("namespace `ns0` already exists and was not created by nslab"),
+        "{}",
+        conflicts[0].message
+    );
+    let ops = plan(&lab, &observed, &PlanOptions { adopt: true }).unwrap();
+    assert!(commands(&ops).contains(&"ip -n ns0 link set dev lo alias nslab:seed-veth".to_string()));
+    simulate(&mut observed, &lab.name, &ops).unwrap();
+    assert!(plan(&lab, &observed, &PlanOptions::default()).unwrap().is_empty());
+}
+
+#[test]
+fn an_interface_made_by_hand_is_a_conflict_named_in_words() {
+    let lab = example("seed-bridge");
+    let mut observed = empty_host();
+    let host = observed.namespaces.get_mut(&Netns::Host).unwrap();
+    host.links.insert("docker0".into(), ObservedLink::new("bridge", 3));
+    let conflicts = plan(&lab, &observed, &PlanOptions::default()).unwrap_err();
+    assert_eq!(conflicts[0].path.as_str(), "nodes[0].name");
+    assert_eq!(
+        conflicts[0].message,
+        "interface name `docker0` already exists in the host namespace and was not created by nslab; apply with --adopt to take it over"
+    );
+    // A hand-made interface of another kind is never adopted into something else: it
+    // stays a conflict... unless adopted, when nslab may replace it.
+    host_link_kind_mismatch_is_replaced_only_when_adopted();
+}
+
+fn host_link_kind_mismatch_is_replaced_only_when_adopted() {
+    let lab = example("seed-bridge");
+    let mut observed = empty_host();
+    let mut dummy = ObservedLink::new("dummy", 3);
+    dummy.up = true;
+    observed.namespaces.get_mut(&Netns::Host).unwrap().links.insert("docker0".into(), dummy);
+    assert!(plan(&lab, &observed, &PlanOptions::default()).is_err());
+    let ops = plan(&lab, &observed, &PlanOptions { adopt: true }).unwrap();
+    assert_eq!(commands(&ops)[0], "ip link delete docker0");
+}
+
+#[test]
+fn another_labs_objects_are_never_touched() {
+    let mut veth = example("seed-veth");
+    veth.name = "first".into();
+    let mut router = example("router");
+    router.name = "second".into();
+    let mut observed = empty_host();
+    apply(&veth, &mut observed);
+    apply(&router, &mut observed);
+    // Each lab still plans nothing: neither sees the other's things as its own to remove.
+    assert!(plan(&veth, &observed, &PlanOptions::default()).unwrap().is_empty());
+    // A lab that wants a name the other lab has gets a conflict naming that lab.
+    let mut greedy = veth.clone();
+    let Node::Namespace(first) = &mut greedy.nodes[0] else { panic!() };
+    first.name = "left".into();
+    let Link::Veth(link) = &mut greedy.links[0];
+    link.a.node = "left".into();
+    let conflicts = plan(&greedy, &observed, &PlanOptions { adopt: true }).unwrap_err();
+    assert!(conflicts[0].message.contains("belongs to lab `second`"), "{conflicts:?}");
+    // Destroying the first leaves the second exactly as it was.
+    let seconds = |observed: &Observed| -> Vec<(Netns, ObservedNamespace)> {
+        observed
+            .namespaces
+            .iter()
+            .filter(|(_, n)| n.owner.as_deref() == Some("second"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    let before = seconds(&observed);
+    let ops = destroy_ops(&veth, &observed);
+    assert_eq!(commands(&ops), ["ip netns delete ns0", "ip netns delete ns1"]);
+    simulate(&mut observed, &veth.name, &ops).unwrap();
+    assert!(plan(&router, &observed, &PlanOptions::default()).unwrap().is_empty());
+    assert_eq!(before.len(), 3);
+    assert_eq!(before, seconds(&observed));
+}
+
+#[test]
+fn destroy_removes_everything_the_lab_made() {
+    for name in ["seed-veth", "seed-bridge", "router"] {
+        let lab = example(name);
+        let mut observed = applied(&lab);
+        let ops = destroy_ops(&lab, &observed);
+        simulate(&mut observed, &lab.name, &ops).unwrap();
+        assert_eq!(observed, empty_host(), "{name}: {ops:#?}");
+        assert!(destroy_ops(&lab, &observed).is_empty());
+    }
+    let lab = example("seed-bridge");
+    let ops = destroy_ops(&lab, &applied(&lab));
+    assert_eq!(
+        commands(&ops),
+        [
+            "ip link delete docker0",
+            "ip link delete veth0",
+            "ip link delete veth2",
+            "ip link delete veth4",
+            "ip netns delete ns0",
+            "ip netns delete ns1",
+            "ip netns delete ns2",
+        ]
+    );
+}
+
+#[test]
+fn a_drifted_kernel_is_repaired_by_reapplying() {
+    // Someone typed `ip -n ns0 link set eth0 down` and deleted a namespace by hand.
+    let lab = example("seed-bridge");
+    let mut observed = applied(&lab);
+    let ns0 = observed.namespaces.get_mut(&ns("ns0")).unwrap();
+    ns0.links.get_mut("eth0").unwrap().up = false;
+    observed.namespaces.remove(&ns("ns2"));
+    observed.namespaces.get_mut(&Netns::Host).unwrap().links.remove("veth4");
+    let ops = apply(&lab, &mut observed);
+    let text = commands(&ops).join("\n");
+    assert!(text.contains("ip -n ns0 link set dev eth0 up"), "{text}");
+    assert!(text.contains("ip netns add ns2"), "{text}");
+    assert!(text.contains("ip link add veth4 type veth peer name eth0 netns ns2"), "{text}");
+    assert!(!text.contains("ns1"), "{text}");
+}
+
+/// A star of `n` namespaces on one bridge, or a chain of them.
+fn generated(n: usize, star: bool) -> Lab {
+    let mut lab = Lab::new(if star { "star" } else { "chain" });
+    if star {
+        lab.nodes.push(Node::Bridge(BridgeNode::new("br0")));
+    }
+    for i in 0..n {
+        lab.nodes.push(Node::Namespace(NamespaceNode::new(format!("n{i}"))));
+        let (a, b) = if star {
+            (Endpoint::new("br0", format!("p{i}")), Endpoint::new(format!("n{i}"), "eth0"))
+        } else if i > 0 {
+            (Endpoint::new(format!("n{}", i - 1), "right"), Endpoint::new(format!("n{i}"), "left"))
+        } else {
+            continue;
+        };
+        let mut b = b;
+        b.addresses.push(format!("10.0.{}.{}/16", i / 200, i % 200 + 1));
+        lab.links.push(Link::Veth(VethLink { a, b, editor: None }));
+    }
+    lab
+}
+
+#[derive(Debug, Clone)]
+enum Edit {
+    Rename(usize),
+    Readdress(usize),
+    Mtu(usize, u32),
+    Down(usize),
+    RemoveLast,
+    AddOne,
+}
+
+fn edit(lab: &mut Lab, edit: &Edit) {
+    let links = lab.links.len();
+    if links == 0 {
+        return;
+    }
+    let Link::Veth(veth) = &mut lab.links[match edit {
+        Edit::Rename(i) | Edit::Readdress(i) | Edit::Mtu(i, _) | Edit::Down(i) => i % links,
+        _ => 0,
+    }];
+    match edit {
+        Edit::Rename(i) => veth.b.name = format!("x{i}"),
+        Edit::Readdress(i) => veth.b.addresses = vec![format!("10.9.{}.1/16", i % 200)],
+        Edit::Mtu(_, mtu) => {
+            veth.a.mtu = Some(*mtu);
+            veth.b.mtu = Some(*mtu);
+        }
+        Edit::Down(_) => veth.b.up = false,
+        Edit::RemoveLast => {
+            let last = lab.links.pop().unwrap();
+            let Link::Veth(last) = last;
+            lab.nodes.retain(|node| node.name() != last.b.node);
+        }
+        Edit::AddOne => {
+            let name = format!("extra{}", lab.nodes.len());
+            let first = lab.nodes.iter().find_map(|n| matches!(n, Node::Namespace(_)).then(|| n.name().to_string()));
+            lab.nodes.push(Node::Namespace(NamespaceNode::new(name.clone())));
+            lab.links.push(Link::Veth(VethLink {
+                a: Endpoint::new(first.unwrap(), format!("to-{name}")),
+                b: Endpoint::new(name, "eth0"),
+                editor: None,
+            }));
+        }
+    }
+}
+
+fn edits() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        (0usize..20).prop_map(Edit::Rename),
+        (0usize..20).prop_map(Edit::Readdress),
+        (0usize..20, prop_oneof![Just(1400u32), Just(9000u32)]).prop_map(|(i, m)| Edit::Mtu(i, m)),
+        (0usize..20).prop_map(Edit::Down),
+        Just(Edit::RemoveLast),
+        Just(Edit::AddOne),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(120))]
+
+    /// Any sequence of edits to a star or a chain converges, and the plan of each edit is
+    /// small: it never recreates what the edit did not touch.
+    #[test]
+    fn edits_converge_with_small_plans(n in 2usize..8, star in any::<bool>(), steps in proptest::collection::vec(edits(), 1..5)) {
+        let mut lab = generated(n, star);
+        let mut observed = applied(&lab);
+        for step in &steps {
+            edit(&mut lab, step);
+            let ops = apply(&lab, &mut observed);
+            prop_assert!(ops.len() <= 10, "{step:?} planned {} ops: {:#?}", ops.len(), commands(&ops));
+        }
+        let ops = destroy_ops(&lab, &observed);
+        simulate(&mut observed, &lab.name, &ops).unwrap();
+        prop_assert_eq!(observed, empty_host());
+    }
+}
+
+#[test]
+fn a_large_star_plans_and_replans_in_one_pass() {
+    let lab = generated(1000, true);
+    let observed = applied(&lab);
+    assert_eq!(observed.namespaces.len(), 1001);
+    assert!(observed.link(&link(ns("n999"), "eth0")).is_some_and(|l| l.up));
+}
