@@ -10,7 +10,7 @@ use nslab_model::problem::has_errors;
 use nslab_model::{validate_with, Lab, Limits, Problem};
 
 use crate::lab_file::{read_lab, LabFileError};
-use crate::{examples, server};
+use crate::{examples, sandbox, server};
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILURE: i32 = 1;
@@ -23,6 +23,13 @@ pub const EXIT_BAD_INPUT: i32 = 2;
 #[derive(Debug, Parser)]
 #[command(name = "nslab", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
+    /// Run inside nslab's sandbox: a private user, network and mount namespace with its own
+    /// /run/netns, started on first use and kept until `nslab sandbox stop`, so that
+    /// `nslab --sandbox apply` and a later `nslab --sandbox destroy` see the same lab.
+    /// The host's namespaces are never touched. Works as root, and as an ordinary user
+    /// where the kernel allows unprivileged user namespaces.
+    #[arg(long, global = true)]
+    pub sandbox: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -59,6 +66,11 @@ pub enum Command {
     },
     /// Print the JSON Schema of the lab file format (for editors and other tools).
     Schema,
+    /// Manage the sandbox that `--sandbox` runs commands in.
+    Sandbox {
+        #[command(subcommand)]
+        action: SandboxAction,
+    },
     /// Serve the editor and the API on a local port.
     ///
     /// Opens FILE, or the bundled seed-bridge example when no file is given.
@@ -74,6 +86,23 @@ pub enum Command {
         #[command(flatten)]
         limits: LimitArgs,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxAction {
+    /// Open a shell inside the sandbox (or run COMMAND there); `ip netns exec` works as usual.
+    Shell {
+        /// The command to run instead of an interactive shell.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        command: Vec<String>,
+    },
+    /// Stop the sandbox: every namespace, interface and mount in it goes away.
+    Stop,
+    /// Say whether the sandbox is running.
+    Status,
+    /// Internal: the process that keeps the sandbox alive.
+    #[command(hide = true)]
+    Hold,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -109,6 +138,30 @@ pub fn run(cli: Cli) -> i32 {
             EXIT_OK
         }
         Command::Serve { file, listen, web_root, limits } => serve(file.as_deref(), listen, web_root, limits.limits()),
+        Command::Sandbox { action } => sandbox_action(action),
+    }
+}
+
+/// True when the command must run inside the sandbox (entered before anything else runs).
+pub fn wants_sandbox(cli: &Cli) -> bool {
+    cli.sandbox || matches!(cli.command, Command::Sandbox { action: SandboxAction::Shell { .. } })
+}
+
+fn sandbox_action(action: SandboxAction) -> i32 {
+    let result = match action {
+        SandboxAction::Shell { command } => return sandbox::shell(&command),
+        SandboxAction::Hold => sandbox::hold(),
+        SandboxAction::Stop => sandbox::stop().map(|was_running| {
+            println!("{}", if was_running { "nslab: sandbox stopped" } else { "nslab: no sandbox was running" });
+        }),
+        SandboxAction::Status => sandbox::status().map(|line| println!("{line}")),
+    };
+    match result {
+        Ok(()) => EXIT_OK,
+        Err(error) => {
+            eprintln!("nslab: {error}");
+            EXIT_FAILURE
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 mod cli;
 mod examples;
 mod lab_file;
+mod sandbox;
 mod server;
 
 use std::process::ExitCode;
@@ -11,5 +12,13 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    // Entering namespaces (setns into a user or mount namespace) needs a process with one
+    // thread: do it before anything starts a thread.
+    if cli::wants_sandbox(&cli) {
+        if let Err(error) = sandbox::enter() {
+            eprintln!("nslab: {error}");
+            return ExitCode::from(cli::EXIT_FAILURE as u8);
+        }
+    }
     ExitCode::from(cli::run(cli) as u8)
 }
