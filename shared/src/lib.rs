@@ -12,6 +12,7 @@ pub mod ops;
 pub mod path;
 pub mod plan;
 pub mod problem;
+pub mod scan;
 pub mod schema;
 pub mod shell;
 pub mod simulate;

@@ -12,7 +12,7 @@ use crate::shell::sh_word;
 use crate::topology::Netns;
 
 /// An interface, named in its namespace.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct LinkRef {
     pub netns: Netns,
     pub name: String,

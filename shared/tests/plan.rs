@@ -428,3 +428,39 @@ fn a_large_star_plans_and_replans_in_one_pass() {
     assert_eq!(observed.namespaces.len(), 1001);
     assert!(observed.link(&link(ns("n999"), "eth0")).is_some_and(|l| l.up));
 }
+
+/// The kernel state with interface indexes blanked (the simulator numbers by creation order).
+fn without_indexes(mut observed: Observed) -> Observed {
+    for namespace in observed.namespaces.values_mut() {
+        for link in namespace.links.values_mut() {
+            link.index = 0;
+        }
+    }
+    observed
+}
+
+#[test]
+fn scanning_an_applied_lab_gives_a_lab_that_builds_the_same_kernel() {
+    for name in ["seed-veth", "seed-bridge", "router"] {
+        let lab = example(name);
+        let observed = applied(&lab);
+        let scanned = nslab_model::scan::scan(&observed, name);
+        let problems = validate(&scanned);
+        assert!(problems.iter().all(|p| !p.is_error()), "{name}: {problems:?}");
+        assert_eq!(without_indexes(applied(&scanned)), without_indexes(observed), "{name}: {scanned:#?}");
+        assert!(scanned.nodes.iter().all(|node| node.editor().is_some_and(|e| e.x.is_some())), "{name}: laid out");
+    }
+}
+
+#[test]
+fn scanning_leaves_out_what_the_format_cannot_hold() {
+    let mut observed = applied(&example("seed-veth"));
+    let ns0 = observed.namespaces.get_mut(&ns("ns0")).unwrap();
+    ns0.links.insert("dummy0".into(), ObservedLink::new("dummy", 9));
+    let host = observed.namespaces.get_mut(&Netns::Host).unwrap();
+    host.links.insert("eth0".into(), ObservedLink::new("", 2));
+    let scanned = nslab_model::scan::scan(&observed, "x");
+    assert!(scanned.description.contains("`dummy0` in namespace `ns0` (a dummy interface)"), "{}", scanned.description);
+    assert!(!scanned.description.contains("eth0"), "the host's own interfaces are not the lab's");
+    assert_eq!(scanned.links.len(), 1);
+}
