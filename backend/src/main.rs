@@ -2,6 +2,7 @@
 
 mod cli;
 mod examples;
+mod kernel;
 mod lab_file;
 mod sandbox;
 mod server;

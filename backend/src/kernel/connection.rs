@@ -1,0 +1,82 @@
+//! One netlink connection per namespace, opened once on a thread inside that namespace
+//! and reused (a socket keeps the namespace it was created in).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::sync::Mutex;
+
+use nslab_model::topology::Netns;
+use rtnetlink::Handle;
+
+use super::error::KernelError;
+use super::netns;
+
+/// Netlink handles and namespace files, per namespace.
+pub struct Connections {
+    runtime: tokio::runtime::Handle,
+    handles: Mutex<HashMap<Netns, Handle>>,
+    files: Mutex<HashMap<Netns, std::sync::Arc<File>>>,
+}
+
+type Opened = (rtnetlink::proto::Connection<rtnetlink::packet_route::RouteNetlinkMessage>, Handle);
+
+impl Connections {
+    /// Must be called inside a tokio runtime: sockets register with its reactor.
+    pub fn new() -> Self {
+        Connections {
+            runtime: tokio::runtime::Handle::current(),
+            handles: Mutex::new(HashMap::new()),
+            files: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The handle for `netns`, opening a connection on first use.
+    pub async fn handle(&self, netns: &Netns) -> Result<Handle, KernelError> {
+        if let Some(handle) = self.handles.lock().expect("not poisoned").get(netns) {
+            return Ok(handle.clone());
+        }
+        let runtime = self.runtime.clone();
+        let place = netns.clone();
+        let opened = netns::run_in(&place, move || open_connection(&runtime)).await?;
+        Ok(self.register(netns, opened))
+    }
+
+    /// Creates a named namespace and its connection in one trip into it.
+    pub async fn create_namespace(&self, name: &str) -> Result<Handle, KernelError> {
+        let runtime = self.runtime.clone();
+        let owned_name = name.to_string();
+        let opened = netns::create_named(&owned_name, move || open_connection(&runtime)).await?;
+        Ok(self.register(&Netns::Named(name.to_string()), opened))
+    }
+
+    fn register(&self, netns: &Netns, (connection, handle): Opened) -> Handle {
+        self.runtime.spawn(connection);
+        self.handles.lock().expect("not poisoned").insert(netns.clone(), handle.clone());
+        handle
+    }
+
+    /// Drops the connection to a namespace (before deleting it: the socket would keep it alive).
+    pub fn forget(&self, netns: &Netns) {
+        self.handles.lock().expect("not poisoned").remove(netns);
+        self.files.lock().expect("not poisoned").remove(netns);
+    }
+
+    /// An open file of the namespace, for requests that name a namespace by fd.
+    pub fn file(&self, netns: &Netns) -> Result<std::sync::Arc<File>, KernelError> {
+        let mut files = self.files.lock().expect("not poisoned");
+        if let Some(file) = files.get(netns) {
+            return Ok(file.clone());
+        }
+        let file = std::sync::Arc::new(netns::open_netns(netns)?);
+        files.insert(netns.clone(), file.clone());
+        Ok(file)
+    }
+}
+
+fn open_connection(runtime: &tokio::runtime::Handle) -> Result<Opened, KernelError> {
+    // The socket registers with the runtime's reactor as it is made, on this thread.
+    let _entered = runtime.enter();
+    let (connection, handle, _) =
+        rtnetlink::new_connection().map_err(|error| KernelError::system("cannot open a netlink socket", error))?;
+    Ok((connection, handle))
+}

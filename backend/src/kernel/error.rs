@@ -1,0 +1,68 @@
+//! Kernel errors in words: what failed, where, and the kernel's reason.
+
+use nslab_model::topology::Netns;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum KernelError {
+    /// The kernel refused a netlink request.
+    #[error("{what}: {}", errno_words(*errno))]
+    Refused { what: String, errno: i32 },
+    /// A system call (namespace, mount, file) failed.
+    #[error("{what}: {source}")]
+    System { what: String, source: std::io::Error },
+    #[error("{what}: {message}")]
+    Netlink { what: String, message: String },
+    #[error("there is no interface `{name}` in {netns}")]
+    NoSuchLink { netns: Netns, name: String },
+}
+
+impl KernelError {
+    pub fn system(what: impl Into<String>, source: impl Into<std::io::Error>) -> Self {
+        KernelError::System { what: what.into(), source: source.into() }
+    }
+
+    /// Wraps an rtnetlink error; errno-carrying ones keep their errno.
+    pub fn netlink(what: impl Into<String>, error: rtnetlink::Error) -> Self {
+        let what = what.into();
+        match &error {
+            rtnetlink::Error::NetlinkError(message) => match message.code {
+                Some(code) => KernelError::Refused { what, errno: -code.get() },
+                None => KernelError::Netlink { what, message: error.to_string() },
+            },
+            _ => KernelError::Netlink { what, message: error.to_string() },
+        }
+    }
+
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            KernelError::Refused { errno, .. } => Some(*errno),
+            KernelError::System { source, .. } => source.raw_os_error(),
+            _ => None,
+        }
+    }
+}
+
+/// The kernel's reason in a sentence, with the errno name for searching.
+pub fn errno_words(errno: i32) -> String {
+    use nix::errno::Errno;
+    let known = Errno::from_raw(errno);
+    let words = match known {
+        Errno::EEXIST => "it already exists",
+        Errno::ENODEV => "there is no such interface",
+        Errno::ENOENT => "there is no such object",
+        Errno::EPERM | Errno::EACCES => "not permitted: run as root, or with --sandbox",
+        Errno::EBUSY => "the interface is busy (an interface must be down to be renamed)",
+        Errno::EINVAL => "the kernel refused the request as invalid",
+        Errno::EADDRNOTAVAIL => "the address is not available on this interface",
+        Errno::ENETUNREACH => "the gateway is not reachable through a connected subnet",
+        Errno::ENETDOWN => "the interface is down",
+        Errno::ERANGE => "a value is out of range",
+        Errno::EOPNOTSUPP => "the kernel does not support this here",
+        Errno::ENOSPC => "a kernel limit was reached",
+        Errno::ENOBUFS => "the kernel ran out of buffer space",
+        Errno::ENOMEM => "the kernel ran out of memory",
+        _ => "the kernel refused the request",
+    };
+    format!("{words} ({known})")
+}

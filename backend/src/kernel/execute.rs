@@ -1,0 +1,233 @@
+//! Carrying out one op through netlink. Everything created carries the lab's mark (the
+//! interface alias `nslab:LAB`, on `lo` for a namespace), set in the creating request.
+
+use std::net::IpAddr;
+use std::os::fd::AsRawFd;
+
+use futures::TryStreamExt;
+use ipnet::IpNet;
+use nslab_model::address::{parse_interface_address, parse_mac, Family};
+use nslab_model::observed::{owner_marker, ROUTE_PROTOCOL};
+use nslab_model::ops::{LinkRef, Op};
+use nslab_model::plan::WantedRoute;
+use nslab_model::topology::Netns;
+use nslab_model::Route;
+use rtnetlink::packet_route::address::{AddressAttribute, AddressFlags, AddressMessage};
+use rtnetlink::packet_route::link::{InfoData, InfoKind, InfoVeth, LinkMessage};
+use rtnetlink::packet_route::route::{RouteMessage, RouteProtocol};
+use rtnetlink::packet_route::AddressFamily;
+use rtnetlink::{LinkBridge, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder};
+
+use super::error::KernelError;
+use super::netns::{self, IPV4_FORWARDING, IPV6_FORWARDING};
+use super::Kernel;
+
+impl Kernel {
+    /// Carries out `op` for lab `lab`. The error says what failed and the kernel's reason.
+    pub async fn execute(&self, op: &Op, lab: &str) -> Result<(), KernelError> {
+        let what = format!("`{}`", op.ip_command());
+        let marker = owner_marker(lab);
+        match op {
+            Op::CreateNamespace { name } => {
+                let handle = self.connections.create_namespace(name).await?;
+                let mark = LinkUnspec::new_with_name("lo").alias(marker).build();
+                handle.link().set(mark).execute().await.map_err(|e| KernelError::netlink(what, e))
+            }
+            Op::DeleteNamespace { name } => self.delete_namespace(name).await,
+            Op::SetLoopback { netns, up } => {
+                self.set_link(netns, "lo", |b| if *up { b.up() } else { b.down() }, what).await
+            }
+            Op::SetForwarding { netns, family, enabled } => {
+                let path = match family {
+                    Family::V4 => IPV4_FORWARDING,
+                    Family::V6 => IPV6_FORWARDING,
+                };
+                let on = *enabled;
+                netns::run_in(netns, move || netns::write_flag(path, on)).await
+            }
+            Op::CreateBridge { link } => {
+                let message = LinkBridge::new(&link.name).alias(marker).build();
+                self.add_link(&link.netns, message, what).await
+            }
+            Op::CreateVeth { a, b } => self.create_veth(a, b, marker, what).await,
+            Op::DeleteLink { link } => {
+                let index = self.index_of(&link.netns, &link.name).await?;
+                let handle = self.connections.handle(&link.netns).await?;
+                let result = handle.link().del(index).execute().await;
+                // The peer of a veth goes too, and indexes may be reused: forget them all.
+                self.indexes.lock().expect("not poisoned").clear();
+                result.map_err(|e| KernelError::netlink(what, e))
+            }
+            Op::SetMaster { link, master } => {
+                let master_index = self.index_of(&link.netns, master).await?;
+                self.set_link(&link.netns, &link.name, |b| b.controller(master_index), what).await
+            }
+            Op::SetNoMaster { link } => self.set_link(&link.netns, &link.name, |b| b.nocontroller(), what).await,
+            Op::SetMtu { link, mtu } => self.set_link(&link.netns, &link.name, |b| b.mtu(*mtu), what).await,
+            Op::SetMac { link, mac } => {
+                let bytes = parse_mac(mac).map_err(|message| KernelError::Netlink { what: what.clone(), message })?;
+                self.set_link(&link.netns, &link.name, |b| b.address(bytes.to_vec()), what).await
+            }
+            Op::SetUp { link, up } => {
+                self.set_link(&link.netns, &link.name, |b| if *up { b.up() } else { b.down() }, what).await
+            }
+            Op::AddAddress { link, address } => self.add_address(link, address, what).await,
+            Op::DeleteAddress { link, address } => self.delete_address(link, address, what).await,
+            Op::AddRoute { netns, route, .. } => self.change_route(netns, route, true, what).await,
+            Op::DeleteRoute { netns, route, .. } => self.change_route(netns, route, false, what).await,
+            Op::RenameLink { link, new_name } => {
+                let index = self.index_of(&link.netns, &link.name).await?;
+                let handle = self.connections.handle(&link.netns).await?;
+                let message = LinkUnspec::new_with_index(index).name(new_name.clone()).build();
+                handle.link().set(message).execute().await.map_err(|e| KernelError::netlink(what, e))?;
+                self.forget_index(&link.netns, &link.name);
+                Ok(())
+            }
+            Op::AdoptNamespace { name, lab } => {
+                let netns = Netns::Named(name.clone());
+                self.set_link(&netns, "lo", |b| b.alias(owner_marker(lab)), what).await
+            }
+            Op::AdoptLink { link, lab } => {
+                self.set_link(&link.netns, &link.name, |b| b.alias(owner_marker(lab)), what).await
+            }
+        }
+    }
+
+    /// `ip link set dev NAME ...`: the kernel finds the interface by its name.
+    async fn set_link(
+        &self,
+        netns: &Netns,
+        name: &str,
+        change: impl FnOnce(LinkMessageBuilder<LinkUnspec>) -> LinkMessageBuilder<LinkUnspec>,
+        what: String,
+    ) -> Result<(), KernelError> {
+        let handle = self.connections.handle(netns).await?;
+        let message = change(LinkUnspec::new_with_name(name)).build();
+        handle.link().set(message).execute().await.map_err(|e| KernelError::netlink(what, e))
+    }
+
+    async fn add_link(&self, netns: &Netns, message: LinkMessage, what: String) -> Result<(), KernelError> {
+        let handle = self.connections.handle(netns).await?;
+        handle.link().add(message).execute().await.map_err(|e| KernelError::netlink(what, e))
+    }
+
+    /// One request makes both ends, the peer straight in its namespace (IFLA_NET_NS_FD).
+    async fn create_veth(&self, a: &LinkRef, b: &LinkRef, marker: String, what: String) -> Result<(), KernelError> {
+        let mut peer = LinkUnspec::new_with_name(&b.name).alias(marker.clone());
+        // Held until the request is answered: the kernel reads the fd as it handles it.
+        let peer_file = if b.netns != a.netns { Some(self.connections.file(&b.netns)?) } else { None };
+        if let Some(file) = &peer_file {
+            peer = peer.setns_by_fd(file.as_raw_fd());
+        }
+        let message = LinkMessageBuilder::<LinkVeth>::new_with_info_kind(InfoKind::Veth)
+            .name(a.name.clone())
+            .alias(marker)
+            .set_info_data(InfoData::Veth(InfoVeth::Peer(peer.build())))
+            .build();
+        let result = self.add_link(&a.netns, message, what).await;
+        drop(peer_file);
+        result
+    }
+
+    async fn delete_namespace(&self, name: &str) -> Result<(), KernelError> {
+        let netns = Netns::Named(name.to_string());
+        let handle = self.connections.handle(&netns).await?;
+        let links: Vec<LinkMessage> = handle
+            .link()
+            .get()
+            .execute()
+            .try_collect()
+            .await
+            .map_err(|e| KernelError::netlink(format!("listing the interfaces of {netns}"), e))?;
+        // Deleting the interfaces first makes their veth peers elsewhere go now, not later
+        // when the kernel gets round to tearing the namespace down.
+        for link in links.iter().filter(|link| link.header.index != 1) {
+            if let Err(error) = handle.link().del(link.header.index).execute().await {
+                let error = KernelError::netlink(format!("deleting an interface in {netns}"), error);
+                // The peer of one already deleted: gone is what we wanted.
+                if error.errno() != Some(nix::errno::Errno::ENODEV as i32) {
+                    return Err(error);
+                }
+            }
+        }
+        drop(handle);
+        self.connections.forget(&netns);
+        self.indexes.lock().expect("not poisoned").clear();
+        netns::delete_named(name)
+    }
+
+    async fn add_address(&self, link: &LinkRef, address: &str, what: String) -> Result<(), KernelError> {
+        let net =
+            parse_interface_address(address).map_err(|message| KernelError::Netlink { what: what.clone(), message })?;
+        let index = self.index_of(&link.netns, &link.name).await?;
+        let handle = self.connections.handle(&link.netns).await?;
+        let mut request = handle.address().add(index, net.addr(), net.prefix_len());
+        if net.addr().is_ipv6() {
+            // `nodad`: the address is usable at once instead of after duplicate detection.
+            request.message_mut().attributes.push(AddressAttribute::Flags(AddressFlags::Nodad));
+        }
+        request.execute().await.map_err(|e| KernelError::netlink(what, e))
+    }
+
+    async fn delete_address(&self, link: &LinkRef, address: &str, what: String) -> Result<(), KernelError> {
+        let net =
+            parse_interface_address(address).map_err(|message| KernelError::Netlink { what: what.clone(), message })?;
+        let index = self.index_of(&link.netns, &link.name).await?;
+        let handle = self.connections.handle(&link.netns).await?;
+        handle.address().del(address_message(index, &net)).execute().await.map_err(|e| KernelError::netlink(what, e))
+    }
+
+    /// Routes are added with replace semantics: a route the kernel kept through a change
+    /// the plan expected to remove it is not an error.
+    async fn change_route(&self, netns: &Netns, route: &Route, add: bool, what: String) -> Result<(), KernelError> {
+        let wanted = WantedRoute::of(route)
+            .ok_or_else(|| KernelError::Netlink { what: what.clone(), message: "the route does not parse".into() })?;
+        let oif = match &route.dev {
+            Some(dev) => Some(self.index_of(netns, dev).await?),
+            None => None,
+        };
+        let message = route_message(netns, &wanted, oif, add)
+            .map_err(|message| KernelError::Netlink { what: what.clone(), message })?;
+        let handle = self.connections.handle(netns).await?;
+        let result = if add {
+            handle.route().add(message).replace().execute().await
+        } else {
+            handle.route().del(message).execute().await
+        };
+        result.map_err(|e| KernelError::netlink(what, e))
+    }
+}
+
+fn address_message(index: u32, net: &IpNet) -> AddressMessage {
+    let mut message = AddressMessage::default();
+    message.header.index = index;
+    message.header.prefix_len = net.prefix_len();
+    message.header.family = if net.addr().is_ipv6() { AddressFamily::Inet6 } else { AddressFamily::Inet };
+    message.attributes.push(AddressAttribute::Address(net.addr()));
+    if net.addr().is_ipv4() {
+        message.attributes.push(AddressAttribute::Local(net.addr()));
+    }
+    message
+}
+
+/// Routes in the host carry nslab's protocol number so they can be told from the host's
+/// own; inside a namespace they look like `ip route add` made them (`proto boot`).
+/// A deletion names no protocol: the kernel then matches a route whoever made it.
+fn route_message(netns: &Netns, wanted: &WantedRoute, oif: Option<u32>, add: bool) -> Result<RouteMessage, String> {
+    let mut builder = RouteMessageBuilder::<IpAddr>::new()
+        .destination_prefix(wanted.destination.network(), wanted.destination.prefix_len())
+        .map_err(|e| e.to_string())?;
+    if let Some(via) = wanted.via {
+        builder = builder.gateway(via).map_err(|e| e.to_string())?;
+    }
+    if let Some(index) = oif {
+        builder = builder.output_interface(index);
+    }
+    let protocol = match (add, netns) {
+        (false, _) => RouteProtocol::Unspec,
+        (true, Netns::Host) => RouteProtocol::Other(ROUTE_PROTOCOL),
+        (true, Netns::Named(_)) => RouteProtocol::Boot,
+    };
+    builder = builder.priority(wanted.metric).protocol(protocol);
+    Ok(builder.build())
+}

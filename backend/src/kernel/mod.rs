@@ -1,0 +1,61 @@
+//! The kernel driver: the only code that speaks netlink or enters namespaces. It reads
+//! the kernel into `Observed` and carries out `Op`s; deciding what to do is the model's.
+
+mod connection;
+pub mod error;
+mod execute;
+pub mod netns;
+mod nsid;
+mod observe;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use futures::TryStreamExt;
+use nslab_model::topology::Netns;
+
+use connection::Connections;
+pub use error::KernelError;
+
+pub struct Kernel {
+    connections: Connections,
+    /// Interface indexes by name, per namespace: filled by `observe`, kept up to date by
+    /// the ops, and asked of the kernel when missing.
+    indexes: Mutex<HashMap<Netns, HashMap<String, u32>>>,
+}
+
+impl Kernel {
+    /// Must be called inside a tokio runtime.
+    pub fn new() -> Self {
+        Kernel { connections: Connections::new(), indexes: Mutex::new(HashMap::new()) }
+    }
+
+    fn remember_indexes(&self, by_index: &HashMap<Netns, HashMap<u32, String>>) {
+        let mut indexes = self.indexes.lock().expect("not poisoned");
+        indexes.clear();
+        for (netns, names) in by_index {
+            indexes.insert(netns.clone(), names.iter().map(|(index, name)| (name.clone(), *index)).collect());
+        }
+    }
+
+    fn forget_index(&self, netns: &Netns, name: &str) {
+        if let Some(names) = self.indexes.lock().expect("not poisoned").get_mut(netns) {
+            names.remove(name);
+        }
+    }
+
+    /// The index of interface `name` in `netns`.
+    async fn index_of(&self, netns: &Netns, name: &str) -> Result<u32, KernelError> {
+        if let Some(index) = self.indexes.lock().expect("not poisoned").get(netns).and_then(|names| names.get(name)) {
+            return Ok(*index);
+        }
+        let handle = self.connections.handle(netns).await?;
+        let found = handle.link().get().match_name(name.to_string()).execute().try_next().await;
+        let index = match found {
+            Ok(Some(link)) => link.header.index,
+            Ok(None) | Err(_) => return Err(KernelError::NoSuchLink { netns: netns.clone(), name: name.to_string() }),
+        };
+        self.indexes.lock().expect("not poisoned").entry(netns.clone()).or_default().insert(name.to_string(), index);
+        Ok(index)
+    }
+}

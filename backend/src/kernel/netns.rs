@@ -1,0 +1,175 @@
+//! Named network namespaces the way `ip netns` makes them, and short-lived threads that
+//! work inside one.
+//!
+//! setns() and unshare() change the namespace of the calling thread only, and a thread
+//! that changed it must never run anything else: so every such call happens on a fresh
+//! `std::thread` that does its one job and ends (never a tokio worker or blocking-pool
+//! thread, which would carry the namespace into unrelated work).
+
+use std::fs::File;
+use std::os::fd::AsFd;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sched::{setns, unshare, CloneFlags};
+use nslab_model::topology::Netns;
+
+use super::error::KernelError;
+
+pub const NETNS_DIR: &str = "/run/netns";
+
+pub fn netns_path(name: &str) -> PathBuf {
+    PathBuf::from(NETNS_DIR).join(name)
+}
+
+/// The names under /run/netns, sorted (a missing directory means none).
+pub fn list_named() -> Result<Vec<String>, KernelError> {
+    let entries = match std::fs::read_dir(NETNS_DIR) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(KernelError::system(format!("cannot read {NETNS_DIR}"), error)),
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_file()))
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// A file descriptor of a namespace, to hand to the kernel (IFLA_NET_NS_FD) or to setns.
+pub fn open_netns(netns: &Netns) -> Result<File, KernelError> {
+    let path = match netns {
+        Netns::Host => PathBuf::from("/proc/self/ns/net"),
+        Netns::Named(name) => netns_path(name),
+    };
+    File::open(&path).map_err(|error| KernelError::system(format!("cannot open {}", path.display()), error))
+}
+
+/// Runs `job` on a new thread that first enters `netns` (the host needs no setns: a new
+/// thread starts in the process's own namespace). The result comes back by channel, so an
+/// async caller never blocks its runtime.
+pub async fn run_in<T: Send + 'static>(
+    netns: &Netns,
+    job: impl FnOnce() -> Result<T, KernelError> + Send + 'static,
+) -> Result<T, KernelError> {
+    let target = match netns {
+        Netns::Host => None,
+        Netns::Named(_) => Some(open_netns(netns)?),
+    };
+    let place = netns.to_string();
+    on_own_thread(move || {
+        if let Some(file) = target {
+            setns(file.as_fd(), CloneFlags::CLONE_NEWNET)
+                .map_err(|errno| KernelError::system(format!("cannot enter {place}"), errno))?;
+        }
+        job()
+    })
+    .await
+}
+
+/// Creates `/run/netns/NAME` like `ip netns add`, then runs `job` inside the new namespace
+/// (on the same thread, so opening its netlink socket costs no extra setns).
+pub async fn create_named<T: Send + 'static>(
+    name: &str,
+    job: impl FnOnce() -> Result<T, KernelError> + Send + 'static,
+) -> Result<T, KernelError> {
+    ensure_netns_dir()?;
+    let path = netns_path(name);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|error| KernelError::system(format!("cannot create {}", path.display()), error))?;
+    let result = on_own_thread({
+        let path = path.clone();
+        move || {
+            unshare(CloneFlags::CLONE_NEWNET)
+                .map_err(|errno| KernelError::system("cannot create a network namespace", errno))?;
+            bind_current_netns(&path)?;
+            job()
+        }
+    })
+    .await;
+    if result.is_err() {
+        let _ = umount2(&path, MntFlags::MNT_DETACH);
+        let _ = std::fs::remove_file(&path);
+    }
+    result
+}
+
+/// A fresh thread for one job that may change the thread's namespace; it ends with the job.
+async fn on_own_thread<T: Send + 'static>(
+    job: impl FnOnce() -> Result<T, KernelError> + Send + 'static,
+) -> Result<T, KernelError> {
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("nslab-netns".into())
+        .spawn(move || {
+            let _ = sender.send(job());
+        })
+        .map_err(|error| KernelError::system("cannot start a thread", error))?;
+    receiver.await.unwrap_or_else(|_| {
+        Err(KernelError::Netlink { what: "a namespace thread".into(), message: "ended without an answer".into() })
+    })
+}
+
+fn bind_current_netns(path: &std::path::Path) -> Result<(), KernelError> {
+    mount(Some("/proc/thread-self/ns/net"), path, None::<&str>, MsFlags::MS_BIND, None::<&str>)
+        .map_err(|errno| KernelError::system(format!("cannot bind the namespace onto {}", path.display()), errno))
+}
+
+/// Unmounts and removes `/run/netns/NAME` like `ip netns delete`. The kernel frees the
+/// namespace once nothing holds it any more; callers delete its interfaces first so that
+/// nothing of it lingers (a veth's peer dies with it, asynchronously otherwise).
+pub fn delete_named(name: &str) -> Result<(), KernelError> {
+    let path = netns_path(name);
+    umount2(&path, MntFlags::MNT_DETACH)
+        .map_err(|errno| KernelError::system(format!("cannot unmount {}", path.display()), errno))?;
+    std::fs::remove_file(&path).map_err(|error| KernelError::system(format!("cannot remove {}", path.display()), error))
+}
+
+/// /run/netns must exist and be a shared mount point, as iproute2 makes it, so that the
+/// namespace files stay visible to other mount namespaces (`ip netns exec` makes one).
+fn ensure_netns_dir() -> Result<(), KernelError> {
+    static READY: OnceLock<Result<(), String>> = OnceLock::new();
+    READY
+        .get_or_init(|| prepare_netns_dir().map_err(|error| error.to_string()))
+        .clone()
+        .map_err(|message| KernelError::Netlink { what: format!("cannot prepare {NETNS_DIR}"), message })
+}
+
+fn prepare_netns_dir() -> Result<(), KernelError> {
+    std::fs::create_dir_all(NETNS_DIR)
+        .map_err(|error| KernelError::system(format!("cannot create {NETNS_DIR}"), error))?;
+    let shared = MsFlags::MS_SHARED | MsFlags::MS_REC;
+    if mount(None::<&str>, NETNS_DIR, None::<&str>, shared, None::<&str>).is_ok() {
+        return Ok(());
+    }
+    // Not a mount point yet: bind it onto itself, then share it (what `ip netns add` does).
+    mount(Some(NETNS_DIR), NETNS_DIR, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
+        .map_err(|errno| KernelError::system(format!("cannot bind {NETNS_DIR} onto itself"), errno))?;
+    mount(None::<&str>, NETNS_DIR, None::<&str>, shared, None::<&str>)
+        .map_err(|errno| KernelError::system(format!("cannot make {NETNS_DIR} shared"), errno))
+}
+
+/// IPv4 and IPv6 forwarding as seen from `netns` (/proc/sys/net follows the reader's namespace).
+pub async fn read_forwarding(netns: &Netns) -> Result<(bool, bool), KernelError> {
+    run_in(netns, || Ok((read_flag(IPV4_FORWARDING)?, read_flag(IPV6_FORWARDING)?))).await
+}
+
+pub const IPV4_FORWARDING: &str = "/proc/sys/net/ipv4/ip_forward";
+pub const IPV6_FORWARDING: &str = "/proc/sys/net/ipv6/conf/all/forwarding";
+
+pub fn read_flag(path: &str) -> Result<bool, KernelError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|error| KernelError::system(format!("cannot read {path}"), error))?;
+    Ok(text.trim() == "1")
+}
+
+pub fn write_flag(path: &'static str, on: bool) -> Result<(), KernelError> {
+    std::fs::write(path, if on { "1\n" } else { "0\n" })
+        .map_err(|error| KernelError::system(format!("cannot write {path}"), error))
+}

@@ -1,0 +1,259 @@
+//! Reading what the kernel holds into `Observed`: links, addresses, routes, loopback,
+//! forwarding and ownership marks, in the host namespace and every one under /run/netns.
+//!
+//! Links and addresses of every namespace are dumped through the host's own socket with a
+//! target namespace id (IFLA_IF_NETNSID / IFA_TARGET_NETNSID): the kernel then numbers
+//! every veth peer's namespace in the host's table, so peers resolve with one id lookup
+//! per namespace instead of one per pair of namespaces. Routes have no such option and
+//! are dumped through each namespace's own socket.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use futures::future::try_join_all;
+use futures::TryStreamExt;
+use ipnet::IpNet;
+use nslab_model::observed::{
+    owner_of_marker, Observed, ObservedLink, ObservedNamespace, ObservedRoute, ROUTE_PROTOCOL,
+};
+use nslab_model::ops::LinkRef;
+use nslab_model::topology::Netns;
+use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
+use rtnetlink::packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkMessage, State};
+use rtnetlink::packet_route::route::{
+    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteType,
+};
+use rtnetlink::{Handle, RouteMessageBuilder};
+
+use super::error::KernelError;
+use super::netns;
+use super::nsid::NamespaceIds;
+use super::Kernel;
+
+/// One namespace's raw dumps, before peers are resolved.
+struct Raw {
+    netns: Netns,
+    links: Vec<LinkMessage>,
+    addresses: Vec<AddressMessage>,
+    routes: Vec<RouteMessage>,
+    forwarding: (bool, bool),
+}
+
+impl Kernel {
+    /// Everything nslab can see. Index caches are refreshed on the way.
+    pub async fn observe(&self) -> Result<Observed, KernelError> {
+        let host = self.connections.handle(&Netns::Host).await?;
+        let mut all = vec![Netns::Host];
+        all.extend(netns::list_named()?.into_iter().map(Netns::Named));
+        let ids = NamespaceIds::read(&host, &self.connections, &all).await?;
+        let raws = try_join_all(all.iter().map(|netns| self.dump(&host, &ids, netns))).await?;
+        let indexes: HashMap<Netns, HashMap<u32, String>> =
+            raws.iter().map(|raw| (raw.netns.clone(), names_by_index(raw))).collect();
+        self.remember_indexes(&indexes);
+        let mut observed = Observed::default();
+        for raw in &raws {
+            observed.namespaces.insert(raw.netns.clone(), build_namespace(raw, &indexes, &ids));
+        }
+        Ok(observed)
+    }
+
+    async fn dump(&self, host: &Handle, ids: &NamespaceIds, netns: &Netns) -> Result<Raw, KernelError> {
+        let target = ids.target(netns);
+        let place = netns.to_string();
+        let mut links = host.link().get();
+        let mut addresses = host.address().get();
+        if let Some(id) = target {
+            links.message_mut().attributes.push(LinkAttribute::IfNetnsId(id));
+            addresses.message_mut().attributes.push(AddressAttribute::TargetNetNsId(id));
+        }
+        let own = self.connections.handle(netns).await?;
+        let (links, addresses, routes4, routes6, forwarding) = futures::try_join!(
+            async {
+                links
+                    .execute()
+                    .try_collect::<Vec<_>>()
+                    .await
+                    .map_err(|e| KernelError::netlink(format!("listing the interfaces of {place}"), e))
+            },
+            async {
+                addresses
+                    .execute()
+                    .try_collect::<Vec<_>>()
+                    .await
+                    .map_err(|e| KernelError::netlink(format!("listing the addresses of {place}"), e))
+            },
+            dump_routes(&own, RouteMessageBuilder::<Ipv4Addr>::new().build(), &place),
+            dump_routes(&own, RouteMessageBuilder::<Ipv6Addr>::new().build(), &place),
+            netns::read_forwarding(netns),
+        )?;
+        let routes = routes4.into_iter().chain(routes6).collect();
+        Ok(Raw { netns: netns.clone(), links, addresses, routes, forwarding })
+    }
+}
+
+async fn dump_routes(handle: &Handle, filter: RouteMessage, place: &str) -> Result<Vec<RouteMessage>, KernelError> {
+    handle
+        .route()
+        .get(filter)
+        .execute()
+        .try_collect()
+        .await
+        .map_err(|e| KernelError::netlink(format!("listing the routes of {place}"), e))
+}
+
+fn names_by_index(raw: &Raw) -> HashMap<u32, String> {
+    raw.links.iter().filter_map(|link| Some((link.header.index, link_name(link)?.to_string()))).collect()
+}
+
+fn link_name(link: &LinkMessage) -> Option<&str> {
+    link.attributes.iter().find_map(|attribute| match attribute {
+        LinkAttribute::IfName(name) => Some(name.as_str()),
+        _ => None,
+    })
+}
+
+fn build_namespace(raw: &Raw, indexes: &HashMap<Netns, HashMap<u32, String>>, ids: &NamespaceIds) -> ObservedNamespace {
+    let own_names = &indexes[&raw.netns];
+    let mut namespace = ObservedNamespace {
+        ipv4_forwarding: raw.forwarding.0,
+        ipv6_forwarding: raw.forwarding.1,
+        ..Default::default()
+    };
+    let mut addresses = addresses_by_index(&raw.addresses);
+    for message in &raw.links {
+        let Some(name) = link_name(message) else { continue };
+        let link = build_link(message, &raw.netns, own_names, indexes, ids, addresses.remove(&message.header.index));
+        if name == "lo" {
+            namespace.loopback_up = link.up;
+            namespace.owner = link.owner;
+        } else {
+            namespace.links.insert(name.to_string(), link);
+        }
+    }
+    namespace.routes = raw.routes.iter().filter_map(|route| build_route(route, own_names)).collect();
+    namespace
+}
+
+fn build_link(
+    message: &LinkMessage,
+    netns: &Netns,
+    own_names: &HashMap<u32, String>,
+    indexes: &HashMap<Netns, HashMap<u32, String>>,
+    ids: &NamespaceIds,
+    addresses: Option<Vec<IpNet>>,
+) -> ObservedLink {
+    let mut link = ObservedLink::new("", message.header.index);
+    link.up = message.header.flags.contains(LinkFlags::Up);
+    link.oper_up = message.header.flags.contains(LinkFlags::LowerUp);
+    link.addresses = addresses.unwrap_or_default();
+    let (mut peer_index, mut peer_id) = (None, None);
+    for attribute in &message.attributes {
+        match attribute {
+            LinkAttribute::Mtu(mtu) => link.mtu = *mtu,
+            LinkAttribute::Address(bytes) => link.mac = format_mac(bytes),
+            LinkAttribute::IfAlias(alias) => link.owner = owner_of_marker(alias).map(str::to_string),
+            LinkAttribute::Controller(index) => link.master = own_names.get(index).cloned(),
+            LinkAttribute::Link(index) => peer_index = Some(*index),
+            LinkAttribute::LinkNetNsId(id) => peer_id = Some(*id),
+            LinkAttribute::OperState(state) => link.oper_up |= *state == State::Up,
+            LinkAttribute::LinkInfo(infos) => {
+                for info in infos {
+                    if let LinkInfo::Kind(kind) = info {
+                        link.kind = kind.to_string();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if link.kind == "veth" {
+        let peer_netns = match peer_id {
+            None => Some(netns.clone()),
+            Some(id) => ids.netns_of(id),
+        };
+        link.peer = peer_netns.zip(peer_index).and_then(|(peer_netns, index)| {
+            let name = indexes.get(&peer_netns)?.get(&index)?.clone();
+            Some(LinkRef::new(peer_netns, name))
+        });
+    }
+    link
+}
+
+fn format_mac(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect::<Vec<_>>().join(":")
+}
+
+/// Addresses per interface, leaving out the IPv6 link-local ones the kernel makes itself.
+fn addresses_by_index(messages: &[AddressMessage]) -> HashMap<u32, Vec<IpNet>> {
+    let mut by_index: HashMap<u32, Vec<IpNet>> = HashMap::new();
+    for message in messages {
+        let local = message.attributes.iter().find_map(|a| match a {
+            AddressAttribute::Local(ip) => Some(*ip),
+            _ => None,
+        });
+        let address = local.or_else(|| {
+            message.attributes.iter().find_map(|a| match a {
+                AddressAttribute::Address(ip) => Some(*ip),
+                _ => None,
+            })
+        });
+        let Some(address) = address else { continue };
+        if address.is_ipv6() && message.header.scope == AddressScope::Link {
+            continue;
+        }
+        if let Ok(net) = IpNet::new(address, message.header.prefix_len) {
+            by_index.entry(message.header.index).or_default().push(net);
+        }
+    }
+    by_index
+}
+
+/// Routes of the main table that the kernel did not make by itself.
+fn build_route(message: &RouteMessage, names: &HashMap<u32, String>) -> Option<ObservedRoute> {
+    let header: &RouteHeader = &message.header;
+    let table = message
+        .attributes
+        .iter()
+        .find_map(|a| match a {
+            RouteAttribute::Table(table) => Some(*table),
+            _ => None,
+        })
+        .unwrap_or(u32::from(header.table));
+    if table != u32::from(RouteHeader::RT_TABLE_MAIN) || header.kind != RouteType::Unicast {
+        return None;
+    }
+    if header.protocol == RouteProtocol::Kernel {
+        return None;
+    }
+    let mut destination: Option<IpAddr> = None;
+    let mut route = ObservedRoute {
+        destination: IpNet::default(),
+        via: None,
+        dev: None,
+        metric: 0,
+        by_nslab: header.protocol == RouteProtocol::Other(ROUTE_PROTOCOL),
+    };
+    for attribute in &message.attributes {
+        match attribute {
+            RouteAttribute::Destination(address) => destination = route_ip(address),
+            RouteAttribute::Gateway(address) => route.via = route_ip(address),
+            RouteAttribute::Oif(index) => route.dev = names.get(index).cloned(),
+            RouteAttribute::Priority(metric) => route.metric = *metric,
+            _ => {}
+        }
+    }
+    let unspecified = match header.address_family {
+        rtnetlink::packet_route::AddressFamily::Inet6 => IpAddr::from(Ipv6Addr::UNSPECIFIED),
+        _ => IpAddr::from(Ipv4Addr::UNSPECIFIED),
+    };
+    route.destination = IpNet::new(destination.unwrap_or(unspecified), header.destination_prefix_length).ok()?;
+    Some(route)
+}
+
+fn route_ip(address: &RouteAddress) -> Option<IpAddr> {
+    match address {
+        RouteAddress::Inet(v4) => Some(IpAddr::V4(*v4)),
+        RouteAddress::Inet6(v6) => Some(IpAddr::V6(*v6)),
+        _ => None,
+    }
+}
