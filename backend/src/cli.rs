@@ -1,20 +1,15 @@
 //! The command line: parse, run, and map every outcome to an exit code
 //! (0 ok, 1 failure, 2 bad input).
 
-use std::io::Write;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use nslab_model::problem::has_errors;
-use nslab_model::{validate_with, Lab, Limits, Problem};
+use nslab_model::Limits;
 
-use crate::lab_file::{read_lab, LabFileError};
-use crate::{examples, sandbox, server};
-
-pub const EXIT_OK: i32 = 0;
-pub const EXIT_FAILURE: i32 = 1;
-pub const EXIT_BAD_INPUT: i32 = 2;
+use crate::commands::{check, lab, serve};
+pub use crate::commands::{EXIT_FAILURE, EXIT_OK};
+use crate::sandbox;
 
 /// Draw, apply and watch Linux network-namespace labs.
 ///
@@ -66,6 +61,62 @@ pub enum Command {
     },
     /// Print the JSON Schema of the lab file format (for editors and other tools).
     Schema,
+    /// Show what `apply` would change, as the `ip` commands that do it.
+    ///
+    /// Nothing is changed. With --exit-code: exit 0 when the kernel already holds the lab,
+    /// 3 when there are changes (like `git diff --exit-code`).
+    Plan {
+        file: PathBuf,
+        /// Exit 3 when there is something to do.
+        #[arg(long)]
+        exit_code: bool,
+        /// Take over namespaces and interfaces of the lab's names that were built by hand.
+        #[arg(long)]
+        adopt: bool,
+        /// Print the ops as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// Make the kernel hold the lab: create, change or delete only what differs.
+    ///
+    /// Shows the plan and asks on a terminal before changing anything (--yes skips the
+    /// question; without a terminal nothing waits). If a step fails, what this apply
+    /// created is removed again and the failing step is named with the kernel's reason.
+    /// Everything nslab creates carries the alias `nslab:LAB`; what it did not create is
+    /// never changed or deleted (use --adopt to take over a lab built by hand).
+    Apply {
+        file: PathBuf,
+        /// Do not ask.
+        #[arg(long, short)]
+        yes: bool,
+        /// Take over namespaces and interfaces of the lab's names that were built by hand.
+        #[arg(long)]
+        adopt: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// Remove everything the lab owns, and return when it is gone.
+    Destroy {
+        file: PathBuf,
+        /// Do not ask.
+        #[arg(long, short)]
+        yes: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// Draw what the kernel holds as a lab file (labs built by hand with `ip` included).
+    Scan {
+        /// Write the lab here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// The scanned lab's name.
+        #[arg(long, default_value = "scanned")]
+        name: String,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
     /// Manage the sandbox that `--sandbox` runs commands in.
     Sandbox {
         #[command(subcommand)]
@@ -131,13 +182,25 @@ impl LimitArgs {
 
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
-        Command::Validate { file, json, limits } => validate(&file, json, &limits.limits()),
-        Command::Export { file, format, output, limits } => export(&file, format, output.as_deref(), &limits.limits()),
+        Command::Validate { file, json, limits } => check::validate(&file, json, &limits.limits()),
+        Command::Export { file, format, output, limits } => {
+            check::export(&file, format, output.as_deref(), &limits.limits())
+        }
         Command::Schema => {
             print!("{}", nslab_model::schema::lab_schema_json());
             EXIT_OK
         }
-        Command::Serve { file, listen, web_root, limits } => serve(file.as_deref(), listen, web_root, limits.limits()),
+        Command::Serve { file, listen, web_root, limits } => {
+            serve::serve(file.as_deref(), listen, web_root, limits.limits())
+        }
+        Command::Plan { file, exit_code, adopt, json, limits } => {
+            lab::plan(lab::PlanArgs { file: &file, adopt, limits: limits.limits() }, exit_code, json)
+        }
+        Command::Apply { file, yes, adopt, limits } => {
+            lab::apply(lab::PlanArgs { file: &file, adopt, limits: limits.limits() }, yes)
+        }
+        Command::Destroy { file, yes, limits } => lab::destroy(&file, yes, limits.limits()),
+        Command::Scan { output, name, limits } => lab::scan(output.as_deref(), &name, limits.limits()),
         Command::Sandbox { action } => sandbox_action(action),
     }
 }
@@ -162,117 +225,5 @@ fn sandbox_action(action: SandboxAction) -> i32 {
             eprintln!("nslab: {error}");
             EXIT_FAILURE
         }
-    }
-}
-
-fn validate(file: &Path, json: bool, limits: &Limits) -> i32 {
-    let problems = match read_lab(file, limits) {
-        Ok(lab) => validate_with(&lab, limits),
-        Err(LabFileError::Load { error, .. }) => vec![error.to_problem()],
-        Err(error) => return report_file_error(&error),
-    };
-    if json {
-        println!("{}", serde_json::to_string_pretty(&problems).expect("problems serialise"));
-    } else {
-        print_problems(file, &problems);
-        let (errors, warnings) = count(&problems);
-        if errors == 0 {
-            println!("{}: ok{}", file.display(), plural_suffix(warnings, "warning"));
-        } else {
-            eprintln!(
-                "{}: {errors} error{}{}",
-                file.display(),
-                if errors == 1 { "" } else { "s" },
-                plural_suffix(warnings, "warning")
-            );
-        }
-    }
-    if has_errors(&problems) {
-        EXIT_BAD_INPUT
-    } else {
-        EXIT_OK
-    }
-}
-
-fn export(file: &Path, format: ExportFormat, output: Option<&Path>, limits: &Limits) -> i32 {
-    let lab = match read_valid_lab(file, limits, format == ExportFormat::Ip) {
-        Ok(lab) => lab,
-        Err(code) => return code,
-    };
-    let text = match format {
-        ExportFormat::Json => nslab_model::export::to_json(&lab),
-        ExportFormat::Ip => nslab_model::export::to_ip_script(&lab),
-    };
-    let written = match output {
-        Some(path) => std::fs::write(path, text).map_err(|e| format!("{}: cannot write: {e}", path.display())),
-        None => std::io::stdout().write_all(text.as_bytes()).map_err(|e| format!("cannot write the export: {e}")),
-    };
-    match written {
-        Ok(()) => EXIT_OK,
-        Err(message) => {
-            eprintln!("nslab: {message}");
-            EXIT_FAILURE
-        }
-    }
-}
-
-/// Reads a lab; with `strict`, a lab with validation errors is refused (warnings go to stderr).
-fn read_valid_lab(file: &Path, limits: &Limits, strict: bool) -> Result<Lab, i32> {
-    let lab = read_lab(file, limits).map_err(|error| report_file_error(&error))?;
-    let problems = validate_with(&lab, limits);
-    if strict && has_errors(&problems) {
-        print_problems(file, &problems);
-        eprintln!("{}: fix the errors above first", file.display());
-        return Err(EXIT_BAD_INPUT);
-    }
-    Ok(lab)
-}
-
-fn serve(file: Option<&Path>, listen: SocketAddr, web_root: Option<PathBuf>, limits: Limits) -> i32 {
-    let lab = match file {
-        Some(file) => match read_lab(file, &limits) {
-            Ok(lab) => lab,
-            Err(error) => return report_file_error(&error),
-        },
-        None => examples::example(examples::DEFAULT_EXAMPLE).expect("the default example is bundled"),
-    };
-    if !listen.ip().is_loopback() {
-        eprintln!(
-            "nslab: refusing to listen on {listen}: only loopback addresses (127.0.0.1, [::1]) are allowed for now"
-        );
-        return EXIT_BAD_INPUT;
-    }
-    let config = server::Config { listen, web_root: web_root.unwrap_or_else(server::default_web_root), limits };
-    match server::run(config, lab) {
-        Ok(()) => EXIT_OK,
-        Err(error) => {
-            eprintln!("nslab: {error}");
-            EXIT_FAILURE
-        }
-    }
-}
-
-fn report_file_error(error: &LabFileError) -> i32 {
-    eprintln!("nslab: {error}");
-    EXIT_BAD_INPUT
-}
-
-/// Diagnostics go to standard error, like a compiler's; standard output stays for data.
-fn print_problems(file: &Path, problems: &[Problem]) {
-    for problem in problems {
-        eprintln!("{}: {problem}", file.display());
-    }
-}
-
-fn count(problems: &[Problem]) -> (usize, usize) {
-    let errors = problems.iter().filter(|p| p.is_error()).count();
-    (errors, problems.len() - errors)
-}
-
-fn plural_suffix(count: usize, word: &str) -> String {
-    match count {
-        0 => String::new(),
-        1 => format!(", 1 {word}"),
-        n => format!(", {n} {word}s"),
     }
 }

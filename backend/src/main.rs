@@ -1,11 +1,15 @@
 //! `nslab`: draw, apply and watch Linux network-namespace labs.
 
 mod cli;
+mod commands;
+mod engine;
 mod examples;
 mod kernel;
 mod lab_file;
 mod sandbox;
 mod server;
+mod state;
+mod terminal;
 
 use std::process::ExitCode;
 

@@ -82,6 +82,27 @@ fn renaming_an_interface_renames_only_it() {
 }
 
 #[test]
+fn renaming_and_readdressing_at_once_removes_under_the_old_name() {
+    let lab = example("seed-bridge");
+    let mut observed = applied(&lab);
+    let mut edited = lab.clone();
+    let Link::Veth(veth) = &mut edited.links[1];
+    veth.b.name = "uplink".into();
+    veth.b.addresses = vec!["172.17.0.112/16".into()];
+    let ops = apply(&edited, &mut observed);
+    assert_eq!(
+        commands(&ops),
+        [
+            "ip -n ns1 addr del 172.17.0.102/16 dev eth0",
+            "ip -n ns1 link set dev eth0 down",
+            "ip -n ns1 link set dev eth0 name uplink",
+            "ip -n ns1 addr add 172.17.0.112/16 dev uplink",
+            "ip -n ns1 link set dev uplink up",
+        ]
+    );
+}
+
+#[test]
 fn renaming_a_routed_interface_puts_its_routes_back() {
     let lab = example("router");
     let mut observed = applied(&lab);

@@ -94,3 +94,31 @@ impl Drop for Sandbox {
 fn is_root() -> bool {
     Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
 }
+
+impl Sandbox {
+    /// Runs the nslab binary inside the sandbox.
+    pub fn nslab(&self, args: &[&str]) -> Output {
+        let binary = crate::paths::nslab_binary();
+        self.command(binary.to_str().expect("a UTF-8 path")).args(args).output().expect("nslab runs")
+    }
+
+    /// Runs nslab inside the sandbox and panics with its output unless it exits 0.
+    pub fn nslab_ok(&self, args: &[&str]) -> String {
+        let output = self.nslab(args);
+        assert!(
+            output.status.success(),
+            "nslab {args:?} failed ({}):\n{}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Pings from a namespace, with a few tries for IPv6 (link-local addresses settle
+    /// for about two seconds after a link comes up). Bounded: at most `tries` seconds.
+    pub fn pings(&self, from: &str, to: &str, tries: u32) -> bool {
+        let script = format!("ip netns exec {from} ping -c1 -W1 {to} >/dev/null 2>&1");
+        (0..tries).any(|_| self.try_sh(&script).status.success())
+    }
+}

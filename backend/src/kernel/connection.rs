@@ -16,6 +16,8 @@ pub struct Connections {
     runtime: tokio::runtime::Handle,
     handles: Mutex<HashMap<Netns, Handle>>,
     files: Mutex<HashMap<Netns, std::sync::Arc<File>>>,
+    /// A netlink socket runs one dump at a time (a second one gets EBUSY).
+    dump_locks: Mutex<HashMap<Netns, std::sync::Arc<tokio::sync::Mutex<()>>>>,
 }
 
 type Opened = (rtnetlink::proto::Connection<rtnetlink::packet_route::RouteNetlinkMessage>, Handle);
@@ -27,7 +29,27 @@ impl Connections {
             runtime: tokio::runtime::Handle::current(),
             handles: Mutex::new(HashMap::new()),
             files: Mutex::new(HashMap::new()),
+            dump_locks: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// A host socket with strict checking on (NETLINK_GET_STRICT_CHK): only such a socket
+    /// honours a target namespace in address dumps. Opened in the calling thread, which is
+    /// in the host namespace (nslab never moves its runtime's threads).
+    pub fn strict_host(&self) -> Result<Handle, KernelError> {
+        let key = Netns::Named(String::new());
+        if let Some(handle) = self.handles.lock().expect("not poisoned").get(&key) {
+            return Ok(handle.clone());
+        }
+        let (connection, handle, _) = rtnetlink::new_connection_with_strict_check()
+            .map_err(|error| KernelError::system("cannot open a netlink socket", error))?;
+        Ok(self.register(&key, (connection, handle)))
+    }
+
+    /// Hold this while dumping through `netns`'s socket.
+    pub async fn dump_guard(&self, netns: &Netns) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = self.dump_locks.lock().expect("not poisoned").entry(netns.clone()).or_default().clone();
+        lock.lock_owned().await
     }
 
     /// The handle for `netns`, opening a connection on first use.

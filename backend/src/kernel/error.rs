@@ -52,7 +52,7 @@ pub fn errno_words(errno: i32) -> String {
         Errno::ENODEV => "there is no such interface",
         Errno::ENOENT => "there is no such object",
         Errno::EPERM | Errno::EACCES => "not permitted: run as root, or with --sandbox",
-        Errno::EBUSY => "the interface is busy (an interface must be down to be renamed)",
+        Errno::EBUSY => "the device or resource is busy",
         Errno::EINVAL => "the kernel refused the request as invalid",
         Errno::EADDRNOTAVAIL => "the address is not available on this interface",
         Errno::ENETUNREACH => "the gateway is not reachable through a connected subnet",

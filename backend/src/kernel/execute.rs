@@ -46,8 +46,8 @@ impl Kernel {
                 netns::run_in(netns, move || netns::write_flag(path, on)).await
             }
             Op::CreateBridge { link } => {
-                let message = LinkBridge::new(&link.name).alias(marker).build();
-                self.add_link(&link.netns, message, what).await
+                self.add_link(&link.netns, LinkBridge::new(&link.name).build(), what.clone()).await?;
+                self.mark(link, marker, what).await
             }
             Op::CreateVeth { a, b } => self.create_veth(a, b, marker, what).await,
             Op::DeleteLink { link } => {
@@ -111,9 +111,14 @@ impl Kernel {
         handle.link().add(message).execute().await.map_err(|e| KernelError::netlink(what, e))
     }
 
+    /// The kernel ignores an alias given with RTM_NEWLINK: the mark is set right after.
+    async fn mark(&self, link: &LinkRef, marker: String, what: String) -> Result<(), KernelError> {
+        self.set_link(&link.netns, &link.name, |b| b.alias(marker), what).await
+    }
+
     /// One request makes both ends, the peer straight in its namespace (IFLA_NET_NS_FD).
     async fn create_veth(&self, a: &LinkRef, b: &LinkRef, marker: String, what: String) -> Result<(), KernelError> {
-        let mut peer = LinkUnspec::new_with_name(&b.name).alias(marker.clone());
+        let mut peer = LinkUnspec::new_with_name(&b.name);
         // Held until the request is answered: the kernel reads the fd as it handles it.
         let peer_file = if b.netns != a.netns { Some(self.connections.file(&b.netns)?) } else { None };
         if let Some(file) = &peer_file {
@@ -121,17 +126,19 @@ impl Kernel {
         }
         let message = LinkMessageBuilder::<LinkVeth>::new_with_info_kind(InfoKind::Veth)
             .name(a.name.clone())
-            .alias(marker)
             .set_info_data(InfoData::Veth(InfoVeth::Peer(peer.build())))
             .build();
-        let result = self.add_link(&a.netns, message, what).await;
+        let result = self.add_link(&a.netns, message, what.clone()).await;
         drop(peer_file);
-        result
+        result?;
+        let (mark_a, mark_b) = futures::join!(self.mark(a, marker.clone(), what.clone()), self.mark(b, marker, what));
+        mark_a.and(mark_b)
     }
 
     async fn delete_namespace(&self, name: &str) -> Result<(), KernelError> {
         let netns = Netns::Named(name.to_string());
         let handle = self.connections.handle(&netns).await?;
+        let dumping = self.connections.dump_guard(&netns).await;
         let links: Vec<LinkMessage> = handle
             .link()
             .get()
@@ -139,6 +146,7 @@ impl Kernel {
             .try_collect()
             .await
             .map_err(|e| KernelError::netlink(format!("listing the interfaces of {netns}"), e))?;
+        drop(dumping);
         // Deleting the interfaces first makes their veth peers elsewhere go now, not later
         // when the kernel gets round to tearing the namespace down.
         for link in links.iter().filter(|link| link.header.index != 1) {

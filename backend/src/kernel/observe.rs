@@ -30,6 +30,9 @@ use super::netns;
 use super::nsid::NamespaceIds;
 use super::Kernel;
 
+/// The dump lock of the strict host socket (a name no namespace can have).
+static STRICT_HOST: Netns = Netns::Named(String::new());
+
 /// One namespace's raw dumps, before peers are resolved.
 struct Raw {
     netns: Netns,
@@ -43,10 +46,11 @@ impl Kernel {
     /// Everything nslab can see. Index caches are refreshed on the way.
     pub async fn observe(&self) -> Result<Observed, KernelError> {
         let host = self.connections.handle(&Netns::Host).await?;
+        let strict = self.connections.strict_host()?;
         let mut all = vec![Netns::Host];
         all.extend(netns::list_named()?.into_iter().map(Netns::Named));
         let ids = NamespaceIds::read(&host, &self.connections, &all).await?;
-        let raws = try_join_all(all.iter().map(|netns| self.dump(&host, &ids, netns))).await?;
+        let raws = try_join_all(all.iter().map(|netns| self.dump(&strict, &ids, netns))).await?;
         let indexes: HashMap<Netns, HashMap<u32, String>> =
             raws.iter().map(|raw| (raw.netns.clone(), names_by_index(raw))).collect();
         self.remember_indexes(&indexes);
@@ -66,27 +70,29 @@ impl Kernel {
             links.message_mut().attributes.push(LinkAttribute::IfNetnsId(id));
             addresses.message_mut().attributes.push(AddressAttribute::TargetNetNsId(id));
         }
-        let own = self.connections.handle(netns).await?;
-        let (links, addresses, routes4, routes6, forwarding) = futures::try_join!(
-            async {
-                links
-                    .execute()
-                    .try_collect::<Vec<_>>()
-                    .await
-                    .map_err(|e| KernelError::netlink(format!("listing the interfaces of {place}"), e))
-            },
-            async {
-                addresses
-                    .execute()
-                    .try_collect::<Vec<_>>()
-                    .await
-                    .map_err(|e| KernelError::netlink(format!("listing the addresses of {place}"), e))
-            },
-            dump_routes(&own, RouteMessageBuilder::<Ipv4Addr>::new().build(), &place),
-            dump_routes(&own, RouteMessageBuilder::<Ipv6Addr>::new().build(), &place),
-            netns::read_forwarding(netns),
-        )?;
-        let routes = routes4.into_iter().chain(routes6).collect();
+        let through_host = async {
+            let _one_dump_at_a_time = self.connections.dump_guard(&STRICT_HOST).await;
+            let links: Vec<LinkMessage> = links
+                .execute()
+                .try_collect()
+                .await
+                .map_err(|e| KernelError::netlink(format!("listing the interfaces of {place}"), e))?;
+            let addresses: Vec<AddressMessage> = addresses
+                .execute()
+                .try_collect()
+                .await
+                .map_err(|e| KernelError::netlink(format!("listing the addresses of {place}"), e))?;
+            Ok::<_, KernelError>((links, addresses))
+        };
+        let through_own = async {
+            let own = self.connections.handle(netns).await?;
+            let _one_dump_at_a_time = self.connections.dump_guard(netns).await;
+            let mut routes = dump_routes(&own, RouteMessageBuilder::<Ipv4Addr>::new().build(), &place).await?;
+            routes.extend(dump_routes(&own, RouteMessageBuilder::<Ipv6Addr>::new().build(), &place).await?);
+            Ok::<_, KernelError>(routes)
+        };
+        let ((links, addresses), routes, forwarding) =
+            futures::try_join!(through_host, through_own, netns::read_forwarding(netns))?;
         Ok(Raw { netns: netns.clone(), links, addresses, routes, forwarding })
     }
 }

@@ -172,7 +172,7 @@ impl<'a> Planner<'a> {
                 Some(found) if found.kind == "bridge" => {
                     if self.claim(&link, found, bridge.path.clone()) {
                         self.keep(&link, found);
-                        self.apply_settings(bridge, &link, found, false);
+                        self.apply_settings(bridge, (&link, &link), found, false);
                     }
                 }
                 Some(found) => {
@@ -202,8 +202,8 @@ impl<'a> Planner<'a> {
                     let claimed_a = self.claim(&ref_a, fa, a.path.clone());
                     let claimed_b = self.claim(&ref_b, fb, b.path.clone());
                     if claimed_a && claimed_b {
-                        self.keep_veth_end(&a, &ref_a, fa, false);
-                        self.keep_veth_end(&b, &ref_b, fb, false);
+                        self.keep_veth_end(&a, &ref_a, fa);
+                        self.keep_veth_end(&b, &ref_b, fb);
                     }
                     continue;
                 }
@@ -256,14 +256,17 @@ impl<'a> Planner<'a> {
         }
         self.ops.renames.push(Op::RenameLink { link: peer.clone(), new_name: target.name.clone() });
         self.kept.insert(peer.clone());
-        self.keep_veth_end(stays, &link_ref(stays), found, false);
-        self.keep_veth_end(moves, &target, peer_found, peer_found.up);
+        let stays_link = link_ref(stays);
+        self.keep(&stays_link, found);
+        self.apply_settings(stays, (&stays_link, &stays_link), found, false);
+        self.keep(&peer, peer_found);
+        self.apply_settings(moves, (&peer, &target), peer_found, peer_found.up);
         true
     }
 
-    fn keep_veth_end(&mut self, desired: &Interface, link: &LinkRef, found: &ObservedLink, force_up: bool) {
+    fn keep_veth_end(&mut self, desired: &Interface, link: &LinkRef, found: &ObservedLink) {
         self.keep(link, found);
-        self.apply_settings(desired, link, found, force_up);
+        self.apply_settings(desired, (link, link), found, false);
     }
 
     /// The observed interface stays: adopted first if it is not the lab's yet.
@@ -274,10 +277,16 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn apply_settings(&mut self, desired: &Interface, link: &LinkRef, found: &ObservedLink, force_up: bool) {
-        let diff = settings_diff(self.lab, desired, link, found, force_up);
+    fn apply_settings(
+        &mut self,
+        desired: &Interface,
+        names: (&LinkRef, &LinkRef),
+        found: &ObservedLink,
+        force_up: bool,
+    ) {
+        let diff = settings_diff(self.lab, desired, names, found, force_up);
         if diff.drops_addresses || diff.changes.iter().any(|op| matches!(op, Op::SetUp { up: false, .. })) {
-            self.disturbed.insert(link.clone());
+            self.disturbed.insert(names.0.clone());
         }
         self.ops.delete_addresses.extend(diff.removals);
         self.ops.link_settings.extend(diff.changes);

@@ -28,12 +28,13 @@ pub(super) struct SettingsDiff {
     pub drops_addresses: bool,
 }
 
-/// What must change for the interface `observed` (now named `link`) to be `desired`.
+/// What must change for the interface `observed` to be `desired`. Removals run before
+/// any rename and name it as it is (`before`); changes run after and use `link`.
 /// `force_up` re-raises an interface the plan takes down for a rename.
 pub(super) fn settings_diff(
     lab: &Lab,
     desired: &Interface,
-    link: &LinkRef,
+    (before, link): (&LinkRef, &LinkRef),
     observed: &ObservedLink,
     force_up: bool,
 ) -> SettingsDiff {
@@ -64,7 +65,7 @@ pub(super) fn settings_diff(
         desired.addresses.iter().filter_map(|text| Some((parse_interface_address(text).ok()?, text))).collect();
     for have in &observed.addresses {
         if !wanted.iter().any(|(want, _)| want == have) {
-            diff.removals.push(Op::DeleteAddress { link: link.clone(), address: have.to_string() });
+            diff.removals.push(Op::DeleteAddress { link: before.clone(), address: have.to_string() });
             diff.drops_addresses = true;
         }
     }

@@ -1,0 +1,175 @@
+//! `nslab plan`, `apply`, `destroy`, `scan`: labs on the kernel, through the engine.
+
+use std::path::Path;
+
+use nslab_model::ops::Op;
+use nslab_model::plan::PlanOptions;
+use nslab_model::{validate_with, Lab, Limits};
+
+use super::{print_problems, read_valid_lab, runtime, EXIT_BAD_INPUT, EXIT_CHANGES, EXIT_FAILURE, EXIT_OK};
+use crate::engine::{Engine, EngineError, Report};
+use crate::terminal::{confirm, Progress};
+
+pub struct PlanArgs<'a> {
+    pub file: &'a Path,
+    pub adopt: bool,
+    pub limits: Limits,
+}
+
+pub fn plan(args: PlanArgs, exit_code: bool, json: bool) -> i32 {
+    let Ok(lab) = read_valid_lab(args.file, &args.limits, true) else { return EXIT_BAD_INPUT };
+    runtime().block_on(async {
+        let engine = Engine::new(args.limits);
+        let ops = match engine.plan(&lab, &PlanOptions { adopt: args.adopt }).await {
+            Ok(ops) => ops,
+            Err(error) => return report(args.file, &error),
+        };
+        if json {
+            println!("{}", serde_json::to_string_pretty(&ops).expect("ops serialise"));
+        } else {
+            print_plan(&lab, &ops);
+        }
+        if exit_code && !ops.is_empty() {
+            EXIT_CHANGES
+        } else {
+            EXIT_OK
+        }
+    })
+}
+
+pub fn apply(args: PlanArgs, yes: bool) -> i32 {
+    let Ok(lab) = read_valid_lab(args.file, &args.limits, true) else { return EXIT_BAD_INPUT };
+    runtime().block_on(async {
+        let engine = Engine::new(args.limits);
+        let ops = match engine.plan(&lab, &PlanOptions { adopt: args.adopt }).await {
+            Ok(ops) => ops,
+            Err(error) => return report(args.file, &error),
+        };
+        print_plan(&lab, &ops);
+        if ops.is_empty() {
+            return EXIT_OK;
+        }
+        if !yes && !confirm(&format!("Apply these {} changes?", ops.len())) {
+            eprintln!("nslab: nothing was changed");
+            return EXIT_FAILURE;
+        }
+        let mut progress = Progress::new(ops.len());
+        let result = engine.apply(&lab, &ops, &mut |event| progress.show(&event)).await;
+        progress.finish();
+        finish("applied", &lab, args.file, result)
+    })
+}
+
+pub fn destroy(file: &Path, yes: bool, limits: Limits) -> i32 {
+    let Ok(lab) = read_valid_lab(file, &limits, false) else { return EXIT_BAD_INPUT };
+    runtime().block_on(async {
+        let engine = Engine::new(limits);
+        let ops = match engine.destroy_plan(&lab).await {
+            Ok(ops) => ops,
+            Err(error) => return report(file, &error),
+        };
+        if ops.is_empty() {
+            println!("nslab: lab `{}` has nothing in the kernel: nothing to destroy", lab.name);
+            return EXIT_OK;
+        }
+        for op in &ops {
+            println!("{}", op.ip_command());
+        }
+        if !yes && !confirm(&format!("Destroy lab `{}` ({} steps)?", lab.name, ops.len())) {
+            eprintln!("nslab: nothing was changed");
+            return EXIT_FAILURE;
+        }
+        let mut progress = Progress::new(ops.len());
+        let result = engine.destroy(&lab, &ops, &mut |event| progress.show(&event)).await;
+        progress.finish();
+        finish("destroyed", &lab, file, result)
+    })
+}
+
+pub fn scan(output: Option<&Path>, name: &str, limits: Limits) -> i32 {
+    runtime().block_on(async {
+        let engine = Engine::new(limits);
+        let observed = match engine.observe().await {
+            Ok(observed) => observed,
+            Err(error) => return report(Path::new("(kernel)"), &error),
+        };
+        let lab = nslab_model::scan::scan(&observed, name);
+        let where_to = output.map_or_else(|| Path::new("(scan)").to_path_buf(), Path::to_path_buf);
+        print_problems(&where_to, &validate_with(&lab, &limits));
+        let text = nslab_model::export::to_json(&lab);
+        match output {
+            Some(path) => match std::fs::write(path, text) {
+                Ok(()) => {
+                    eprintln!(
+                        "nslab: wrote {} nodes and {} links to {}",
+                        lab.nodes.len(),
+                        lab.links.len(),
+                        path.display()
+                    );
+                    EXIT_OK
+                }
+                Err(error) => {
+                    eprintln!("nslab: {}: cannot write: {error}", path.display());
+                    EXIT_FAILURE
+                }
+            },
+            None => {
+                print!("{text}");
+                EXIT_OK
+            }
+        }
+    })
+}
+
+fn print_plan(lab: &Lab, ops: &[Op]) {
+    if ops.is_empty() {
+        println!("nslab: the kernel already holds lab `{}`: nothing to do", lab.name);
+        return;
+    }
+    println!(
+        "# {} change{} to make the kernel hold lab `{}`:",
+        ops.len(),
+        if ops.len() == 1 { "" } else { "s" },
+        lab.name
+    );
+    for op in ops {
+        println!("{}", op.ip_command());
+    }
+}
+
+fn finish(verb: &str, lab: &Lab, file: &Path, result: Result<Report, EngineError>) -> i32 {
+    match result {
+        Ok(report) => {
+            println!(
+                "nslab: {verb} lab `{}`: {} step{} in {:.0?}",
+                lab.name,
+                report.ops,
+                if report.ops == 1 { "" } else { "s" },
+                report.elapsed
+            );
+            EXIT_OK
+        }
+        Err(error) => report(file, &error),
+    }
+}
+
+/// Prints an engine error where it belongs and picks the exit code.
+fn report(file: &Path, error: &EngineError) -> i32 {
+    match error {
+        EngineError::Invalid(problems) => {
+            print_problems(file, problems);
+            EXIT_BAD_INPUT
+        }
+        EngineError::Conflicts(conflicts) => {
+            for conflict in conflicts {
+                eprintln!("{}: conflict at {}: {}", file.display(), conflict.path, conflict.message);
+            }
+            eprintln!("nslab: nothing was changed");
+            EXIT_FAILURE
+        }
+        other => {
+            eprintln!("nslab: {other}");
+            EXIT_FAILURE
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! The engine on the real kernel, each test in its own sandbox: apply, re-apply, edits,
+//! scan round trips, destroy, safety around what nslab does not own, and failures.
+
+use nslab_model::{load_lab, Lab, Limits, Link, Node};
+use nslab_tests::expected::{differences, expected_state};
+use nslab_tests::kernel::{read_kernel_state, KernelState};
+use nslab_tests::paths::{example, repo_root};
+use nslab_tests::sandbox::Sandbox;
+
+fn lab(name: &str) -> Lab {
+    load_lab(&std::fs::read(example(name)).unwrap(), &Limits::default()).unwrap()
+}
+
+fn path(name: &str) -> String {
+    example(name).display().to_string()
+}
+
+fn write(dir: &tempfile::TempDir, lab: &Lab) -> String {
+    let path = dir.path().join(format!("{}.json", lab.name));
+    std::fs::write(&path, nslab_model::export::to_json(lab)).unwrap();
+    path.display().to_string()
+}
+
+fn assert_holds(sandbox: &Sandbox, lab: &Lab) {
+    let found = differences(&expected_state(lab), &read_kernel_state(sandbox));
+    assert!(found.is_empty(), "the kernel differs from lab `{}`:\n{}", lab.name, found.join("\n"));
+}
+
+fn assert_empty(sandbox: &Sandbox) {
+    let left = sandbox.sh("ip netns list; ls /run/netns; ls /run/nslab; ip -o link show | grep -v ': lo:' || true");
+    assert_eq!(left.trim(), "", "something was left behind");
+}
+
+#[test]
+fn every_example_applies_and_pings_cross_it() {
+    for name in ["seed-veth", "seed-bridge", "router"] {
+        let sandbox = Sandbox::new();
+        let output = sandbox.nslab_ok(&["apply", "--yes", &path(name)]);
+        assert!(output.contains(&format!("applied lab `{name}`")), "{output}");
+        assert_holds(&sandbox, &lab(name));
+        let exists = sandbox.sh(&format!("cat /run/nslab/{name}.json"));
+        assert!(exists.contains(&format!("\"name\": \"{name}\"")));
+    }
+    let sandbox = Sandbox::new();
+    sandbox.nslab_ok(&["apply", "--yes", &path("seed-bridge")]);
+    for (from, to) in [("ns0", "172.17.0.102"), ("ns1", "172.17.0.103"), ("ns2", "172.17.0.101"), ("ns0", "172.17.0.1")]
+    {
+        assert!(sandbox.pings(from, to, 2), "{from} cannot reach {to}");
+    }
+    let sandbox = Sandbox::new();
+    sandbox.nslab_ok(&["apply", "--yes", &path("router")]);
+    assert!(sandbox.pings("left", "10.0.2.2", 2));
+    assert!(sandbox.pings("right", "10.0.1.2", 2));
+    assert!(sandbox.pings("left", "fd00:2::2", 6), "IPv6 across the router");
+}
+
+#[test]
+fn without_forwarding_the_router_does_not_route() {
+    let sandbox = Sandbox::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut router = lab("router");
+    let Node::Namespace(middle) = &mut router.nodes[1] else { panic!() };
+    middle.ipv4_forwarding = false;
+    sandbox.nslab_ok(&["apply", "--yes", &write(&dir, &router)]);
+    assert!(sandbox.pings("left", "10.0.1.1", 2), "the router itself answers");
+    assert!(!sandbox.pings("left", "10.0.2.2", 2), "but does not forward");
+    // Turning forwarding on is a one-op edit, and then it routes.
+    middle_forwarding(&mut router, true);
+    let plan = sandbox.nslab_ok(&["plan", &write(&dir, &router)]);
+    assert!(plan.contains("# 1 change"), "{plan}");
+    sandbox.nslab_ok(&["apply", "--yes", &write(&dir, &router)]);
+    assert!(sandbox.pings("left", "10.0.2.2", 2));
+}
+
+fn middle_forwarding(router: &mut Lab, on: bool) {
+    let Node::Namespace(middle) = &mut router.nodes[1] else { panic!() };
+    middle.ipv4_forwarding = on;
+}
+
+#[test]
+fn applying_twice_changes_nothing_the_second_time() {
+    let sandbox = Sandbox::new();
+    sandbox.nslab_ok(&["apply", "--yes", &path("seed-bridge")]);
+    let before = read_kernel_state(&sandbox);
+    let output = sandbox.nslab(&["plan", "--exit-code", &path("seed-bridge")]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
+    let again = sandbox.nslab_ok(&["apply", "--yes", &path("seed-bridge")]);
+    assert!(again.contains("nothing to do"), "{again}");
+    assert_eq!(read_kernel_state(&sandbox), before);
+}
+
+#[test]
+fn an_edit_plans_only_its_ops_and_the_kernel_follows() {
+    let sandbox = Sandbox::new();
+    let dir = tempfile::tempdir().unwrap();
+    sandbox.nslab_ok(&["apply", "--yes", &path("seed-bridge")]);
+    let mut edited = lab("seed-bridge");
+    let Link::Veth(veth) = &mut edited.links[1];
+    veth.b.name = "uplink".into();
+    veth.b.addresses = vec!["172.17.0.112/16".into()];
+    veth.b.mtu = Some(1400);
+    veth.a.mtu = Some(1400);
+    let file = write(&dir, &edited);
+    let output = sandbox.nslab(&["plan", "--exit-code", &file]);
+    assert_eq!(output.status.code(), Some(3));
+    let plan = String::from_utf8_lossy(&output.stdout);
+    let commands: Vec<&str> = plan.lines().filter(|line| !line.starts_with('#')).collect();
+    assert!(commands.len() <= 8, "{plan}");
+    assert!(commands.iter().all(|c| c.contains("ns1") || c.contains("veth2")), "only ns1's link: {plan}");
+    assert!(!plan.contains("link add") && !plan.contains("netns add"), "nothing rebuilt: {plan}");
+    sandbox.nslab_ok(&["apply", "--yes", &file]);
+    assert_holds(&sandbox, &edited);
+    assert!(sandbox.pings("ns0", "172.17.0.112", 2));
+}
+
+#[test]
+fn hand_built_labs_scan_and_apply_back_to_the_same_kernel() {
+    for script in ["seed-veth", "seed-bridge", "router"] {
+        let sandbox = Sandbox::new();
+        let dir = tempfile::tempdir().unwrap();
+        let script_path = repo_root().join("..").join("shared").join("labs").join(format!("{script}.sh"));
+        let script_path = script_path.display();
+        sandbox.sh(&format!("sh {script_path} up"));
+        let by_hand = comparable(read_kernel_state(&sandbox));
+        let scanned = dir.path().join("scanned.json");
+        sandbox.nslab_ok(&["scan", "-o", scanned.to_str().unwrap(), "--name", script]);
+        sandbox.sh(&format!("sh {script_path} down"));
+        assert_empty(&sandbox);
+        sandbox.nslab_ok(&["apply", "--yes", scanned.to_str().unwrap()]);
+        assert_eq!(comparable(read_kernel_state(&sandbox)), by_hand, "{script}");
+    }
+}
+
+/// MACs are random at creation: leave them out of a comparison of two builds.
+fn comparable(mut state: KernelState) -> KernelState {
+    for namespace in state.namespaces.values_mut() {
+        for link in namespace.links.values_mut() {
+            link.mac.clear();
+        }
+    }
+    state
+}
+
+#[test]
+fn destroy_leaves_nothing_behind() {
+    for name in ["seed-veth", "seed-bridge", "router"] {
+        let sandbox = Sandbox::new();
+        sandbox.nslab_ok(&["apply", "--yes", &path(name)]);
+        let output = sandbox.nslab_ok(&["destroy", "--yes", &path(name)]);
+        assert!(output.contains(&format!("destroyed lab `{name}`")), "{output}");
+        assert_empty(&sandbox);
+        // And the names are free again at once (no EEXIST from a dying namespace).
+        sandbox.nslab_ok(&["apply", "--yes", &path(name)]);
+        sandbox.nslab_ok(&["destroy", "--yes", &path(name)]);
+        assert_empty(&sandbox);
+    }
+}
+
+#[test]
+fn what_nslab_did_not_create_is_never_touched() {
+    let sandbox = Sandbox::new();
+    sandbox.sh("ip netns add ns0 && ip link add docker0 type bridge && ip link set docker0 up");
+    let before = read_kernel_state(&sandbox);
+    let output = sandbox.nslab(&["apply", "--yes", &path("seed-bridge")]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("namespace `ns0` already exists and was not created by nslab"), "{stderr}");
+    assert!(
+        stderr.contains("interface name `docker0` already exists in the host namespace and was not created by nslab"),
+        "{stderr}"
+    );
+    assert_eq!(read_kernel_state(&sandbox), before, "a refused apply changed the kernel");
+    // Taking them over is explicit, and then the lab is built around them.
+    sandbox.nslab_ok(&["apply", "--yes", "--adopt", &path("seed-bridge")]);
+    assert_holds(&sandbox, &lab("seed-bridge"));
+}
+
+#[test]
+fn a_second_lab_is_untouched_by_the_first_ones_apply_and_destroy() {
+    let sandbox = Sandbox::new();
+    sandbox.nslab_ok(&["apply", "--yes", &path("router")]);
+    let router_state = read_kernel_state(&sandbox);
+    sandbox.nslab_ok(&["apply", "--yes", &path("seed-bridge")]);
+    sandbox.nslab_ok(&["destroy", "--yes", &path("seed-bridge")]);
+    assert_eq!(read_kernel_state(&sandbox), router_state);
+    assert_holds(&sandbox, &lab("router"));
+}
+
+#[test]
+fn a_failure_in_the_middle_is_reported_and_undone() {
+    // The gateway is outside every connected subnet: validation only warns, the kernel
+    // refuses the route, after the namespaces and veths were made.
+    let sandbox = Sandbox::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut broken = lab("router");
+    let Node::Namespace(left) = &mut broken.nodes[0] else { panic!() };
+    left.routes[0].via = Some("10.9.9.9".into());
+    let output = sandbox.nslab(&["apply", "--yes", &write(&dir, &broken)]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("`ip -n left route add default via 10.9.9.9` failed"), "{stderr}");
+    assert!(stderr.contains("this apply had created were deleted again"), "{stderr}");
+    assert_empty(&sandbox);
+}
+
+#[test]
+fn a_name_the_kernel_refuses_at_apply_time_is_undone() {
+    // An interface made by hand carries `veth2` as an alternative name: nslab's observer
+    // does not see it as a name, the kernel refuses it when the third veth is made.
+    let sandbox = Sandbox::new();
+    sandbox.sh("ip link add hand0 type veth peer name hand1 && ip link property add dev hand0 altname veth2");
+    let output = sandbox.nslab(&["apply", "--yes", &path("seed-bridge")]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("ip link add veth2 type veth peer name eth0 netns ns1"), "{stderr}");
+    assert!(stderr.contains("EEXIST"), "{stderr}");
+    let left = sandbox.sh("ip netns list; ip -o link show | grep -v ': lo:' | grep -v hand || true");
+    assert_eq!(left.trim(), "", "the failed apply left things behind");
+    assert!(sandbox.sh("ip -o link show").contains("hand0"), "the hand-made pair is untouched");
+}
+
+#[test]
+fn a_lab_with_errors_changes_nothing() {
+    let sandbox = Sandbox::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut bad = lab("seed-bridge");
+    let Link::Veth(veth) = &mut bad.links[2];
+    veth.b.name = "a234567890123456".into();
+    let output = sandbox.nslab(&["apply", "--yes", &write(&dir, &bad)]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("links[2].b.name"));
+    let output = sandbox.nslab(&["plan", &write(&dir, &bad)]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_empty(&sandbox);
+}
