@@ -1,0 +1,1072 @@
+//! `scripts/bench`: how long nslab takes to build, re-apply, edit and destroy big labs, next
+//! to iproute2 building the same labs three ways. A measurement, not a test: it prints
+//! times and ratios and never asserts on them; it fails only when a lab is built wrong.
+//!
+//! Every build happens in its own fresh sandbox (private network + mount namespace with its
+//! own /run/netns), so runs cannot see each other and nothing reaches the host. Between
+//! sandboxes the benchmark waits for the kernel to finish freeing the dropped sandbox's
+//! namespaces: that cleanup runs in the background for seconds (tens of seconds for a
+//! thousand namespaces) and would otherwise slow down whatever is measured next.
+
+use std::fmt::Write as _;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use nslab_model::ops::Op;
+use nslab_model::plan::{creation_ops, teardown_ops};
+use nslab_model::topology::Netns;
+use nslab_model::{BridgeNode, Endpoint, Lab, Link, NamespaceNode, Node, VethLink};
+use nslab_tests::sandbox::Sandbox;
+use serde_json::Value;
+
+const USAGE: &str = "\
+usage: bench [--sizes 100,300,1000] [--repeat 1] [--topologies star,chain]
+             [--nslab PATH] [--timeout-secs 300] [--budget-minutes 20]
+
+Builds STAR and CHAIN labs of each size N with `nslab apply` and with iproute2
+(one `ip` per command, `ip -batch` per namespace, and the kernel floor: one
+`ip -batch` of namespaces, veths and the bridge), each in a fresh sandbox, and
+prints the wall times. Also times re-apply, a one-link edit and destroy.
+--timeout-secs bounds every single process; once --budget-minutes have passed,
+the remaining sizes are skipped (and the output says so). Needs root.";
+
+fn main() {
+    let mut args = match Args::parse(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("bench: {message}\n\n{USAGE}");
+            std::process::exit(2);
+        }
+    };
+    // Absolute: nsenter --mount starts the program in the sandbox's root directory.
+    match std::fs::canonicalize(&args.nslab) {
+        Ok(path) if path.is_file() => args.nslab = path,
+        _ => {
+            eprintln!("bench: {} is missing: build it first (scripts/bench does)", args.nslab.display());
+            std::process::exit(2);
+        }
+    }
+    std::process::exit(run(&args));
+}
+
+struct Args {
+    sizes: Vec<usize>,
+    repeat: usize,
+    topologies: Vec<Shape>,
+    nslab: PathBuf,
+    timeout: Duration,
+    budget: Duration,
+    command_line: String,
+}
+
+impl Args {
+    fn parse(mut words: impl Iterator<Item = String>) -> Result<Args, String> {
+        let mut args = Args {
+            sizes: vec![100, 300, 1000],
+            repeat: 1,
+            topologies: vec![Shape::Star, Shape::Chain],
+            nslab: default_nslab(),
+            timeout: Duration::from_secs(300),
+            budget: Duration::from_secs(20 * 60),
+            command_line: String::new(),
+        };
+        let mut seen = Vec::new();
+        while let Some(word) = words.next() {
+            if word == "-h" || word == "--help" {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            let value = words.next().ok_or_else(|| format!("{word} needs a value"))?;
+            seen.push(format!("{word} {value}"));
+            let number =
+                |text: &str| text.trim().parse::<usize>().map_err(|_| format!("{word}: `{text}` is not a number"));
+            match word.as_str() {
+                "--sizes" => {
+                    args.sizes = value.split(',').map(number).collect::<Result<_, _>>()?;
+                    if let Some(bad) = args.sizes.iter().find(|n| !(2..=4000).contains(*n)) {
+                        return Err(format!(
+                            "--sizes: {bad} is outside 2..=4000 (nslab's default limit is 4096 nodes)"
+                        ));
+                    }
+                }
+                "--repeat" => {
+                    args.repeat = number(&value)?;
+                    if !(1..=20).contains(&args.repeat) {
+                        return Err("--repeat must be 1..=20".into());
+                    }
+                }
+                "--topologies" => {
+                    args.topologies = value.split(',').map(Shape::parse).collect::<Result<_, _>>()?;
+                }
+                "--nslab" => args.nslab = PathBuf::from(value),
+                "--timeout-secs" => args.timeout = Duration::from_secs(number(&value)?.max(1) as u64),
+                "--budget-minutes" => args.budget = Duration::from_secs(number(&value)? as u64 * 60),
+                other => return Err(format!("unknown option {other}")),
+            }
+        }
+        args.command_line =
+            if seen.is_empty() { "scripts/bench".into() } else { format!("scripts/bench {}", seen.join(" ")) };
+        Ok(args)
+    }
+}
+
+/// `target/release/nslab`, next to this binary.
+fn default_nslab() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    exe.parent().map(|dir| dir.join("nslab")).unwrap_or_else(|| PathBuf::from("nslab"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Shape {
+    Star,
+    Chain,
+}
+
+impl Shape {
+    fn parse(text: &str) -> Result<Shape, String> {
+        match text.trim() {
+            "star" => Ok(Shape::Star),
+            "chain" => Ok(Shape::Chain),
+            other => Err(format!("--topologies: `{other}` is not star or chain")),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Shape::Star => "star",
+            Shape::Chain => "chain",
+        }
+    }
+
+    fn lab(self, n: usize) -> Lab {
+        match self {
+            Shape::Star => star(n),
+            Shape::Chain => chain(n),
+        }
+    }
+
+    fn edited(self, lab: &Lab) -> (Lab, String) {
+        match self {
+            Shape::Star => star_edit(lab),
+            Shape::Chain => chain_edit(lab),
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Shape::Star => {
+                "N namespaces n0..n(N-1), each with eth0 in 10.0.0.0/16 on a veth to bridge br0 (10.0.0.1/16) in the host"
+            }
+            Shape::Chain => "N namespaces n0..n(N-1) in a line, each neighbour pair on a veth in its own /30 of 10.1.0.0/16",
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The labs.
+
+/// The `i`th host address of the star's /16 (10.0.0.1 is the bridge's).
+fn star_address(i: usize) -> String {
+    format!("{}/16", Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 0, 0, 2)) + i as u32))
+}
+
+fn star(n: usize) -> Lab {
+    let mut lab = Lab::new(format!("bench-star-{n}"));
+    lab.description = format!("scripts/bench: {n} namespaces on one bridge.");
+    let mut bridge = BridgeNode::new("br0");
+    bridge.addresses = vec!["10.0.0.1/16".into()];
+    lab.nodes.push(Node::Bridge(bridge));
+    for i in 0..n {
+        lab.nodes.push(Node::Namespace(NamespaceNode::new(format!("n{i}"))));
+        let mut end = Endpoint::new(format!("n{i}"), "eth0");
+        end.addresses = vec![star_address(i)];
+        lab.links.push(Link::Veth(VethLink { a: Endpoint::new("br0", format!("veth{i}")), b: end, editor: None }));
+    }
+    lab
+}
+
+/// The middle namespace's eth0 is renamed and moved to a free address of the /16.
+fn star_edit(lab: &Lab) -> (Lab, String) {
+    let mut edited = lab.clone();
+    let n = lab.links.len();
+    let k = n / 2;
+    let Link::Veth(veth) = &mut edited.links[k];
+    veth.b.name = "eth1".into();
+    veth.b.addresses = vec![star_address(n + k)];
+    let what = format!("n{k}: eth0 renamed eth1, address {} -> {}", star_address(k), star_address(n + k));
+    (edited, what)
+}
+
+/// Link `i` of the chain (n`i` -- n`i+1`) has 10.1.0.0/16's `i`th /30.
+fn chain_address(link: usize, host: u32) -> String {
+    format!("{}/30", Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 1, 0, 0)) + 4 * link as u32 + host))
+}
+
+fn chain(n: usize) -> Lab {
+    let mut lab = Lab::new(format!("bench-chain-{n}"));
+    lab.description = format!("scripts/bench: {n} namespaces in a line.");
+    for i in 0..n {
+        lab.nodes.push(Node::Namespace(NamespaceNode::new(format!("n{i}"))));
+    }
+    for i in 0..n.saturating_sub(1) {
+        let mut a = Endpoint::new(format!("n{i}"), format!("to-n{}", i + 1));
+        a.addresses = vec![chain_address(i, 1)];
+        let mut b = Endpoint::new(format!("n{}", i + 1), format!("to-n{i}"));
+        b.addresses = vec![chain_address(i, 2)];
+        lab.links.push(Link::Veth(VethLink { a, b, editor: None }));
+    }
+    lab
+}
+
+/// The middle link moves to a spare /30 (a /30 has no third host address, so both ends
+/// change) and one of its ends is renamed.
+fn chain_edit(lab: &Lab) -> (Lab, String) {
+    let mut edited = lab.clone();
+    let k = lab.links.len() / 2;
+    let Link::Veth(veth) = &mut edited.links[k];
+    let old_name = std::mem::replace(&mut veth.b.name, "edited".into());
+    veth.a.addresses = vec!["10.2.0.1/30".into()];
+    veth.b.addresses = vec!["10.2.0.2/30".into()];
+    let what = format!("link n{k}--n{}: both ends moved to 10.2.0.0/30, n{}'s {old_name} renamed edited", k + 1, k + 1);
+    (edited, what)
+}
+
+fn check_valid(lab: &Lab) -> Result<usize, String> {
+    let problems = nslab_model::validate(lab);
+    let errors: Vec<String> = problems.iter().filter(|p| p.is_error()).map(|p| p.to_string()).collect();
+    if errors.is_empty() {
+        Ok(problems.len())
+    } else {
+        Err(format!("lab `{}` is not valid: {}", lab.name, errors.join("; ")))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// iproute2 batch files, made from nslab's own creation plan.
+
+/// `ip -batch` lines for the host namespace, and one batch per namespace (in plan order).
+struct Batches {
+    host: Vec<String>,
+    namespaces: Vec<(String, Vec<String>)>,
+}
+
+/// What follows `ip ` in an op's command, or an error for commands that are not `ip`.
+fn batch_line(op: &Op) -> Result<String, String> {
+    let command = op.ip_command();
+    command.strip_prefix("ip ").map(str::to_string).ok_or_else(|| format!("`{command}` is not an ip command"))
+}
+
+/// Namespace and veth creation and the host's own commands go to the host batch; what acts
+/// inside a namespace goes to that namespace's batch, without its `-n NS`.
+fn batches(lab: &Lab) -> Result<Batches, String> {
+    let mut batches = Batches { host: Vec::new(), namespaces: Vec::new() };
+    for op in creation_ops(lab) {
+        let line = batch_line(&op)?;
+        let netns = match op {
+            Op::CreateNamespace { .. } | Op::CreateVeth { .. } => Netns::Host,
+            other => other.netns(),
+        };
+        match netns {
+            Netns::Host => batches.host.push(line),
+            Netns::Named(name) => {
+                let prefix = format!("-n {name} ");
+                let rest =
+                    line.strip_prefix(&prefix).ok_or_else(|| format!("`ip {line}` does not start with {prefix}"))?;
+                match batches.namespaces.last_mut() {
+                    Some((last, lines)) if *last == name => lines.push(rest.to_string()),
+                    _ => match batches.namespaces.iter_mut().find(|(ns, _)| *ns == name) {
+                        Some((_, lines)) => lines.push(rest.to_string()),
+                        None => batches.namespaces.push((name, vec![rest.to_string()])),
+                    },
+                }
+            }
+        }
+    }
+    Ok(batches)
+}
+
+/// The kernel's floor: the bridge, the namespaces and the veths (peers made straight in
+/// their namespaces), nothing else, in one batch.
+fn floor_batch(lab: &Lab) -> Result<Vec<String>, String> {
+    creation_ops(lab)
+        .iter()
+        .filter(|op| matches!(op, Op::CreateNamespace { .. } | Op::CreateBridge { .. } | Op::CreateVeth { .. }))
+        .map(|op| {
+            let line = batch_line(op)?;
+            if line.starts_with("-n ") {
+                return Err(format!("`ip {line}` acts in a namespace: not for the host batch"));
+            }
+            Ok(line)
+        })
+        .collect()
+}
+
+/// `link delete` the host's veth ends and the bridge, then `netns delete` every namespace.
+fn delete_batch(lab: &Lab) -> Result<Vec<String>, String> {
+    teardown_ops(lab).iter().map(batch_line).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Checking what was built: counted from `ip -d -j addr show` in every namespace.
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Counts {
+    namespaces: usize,
+    loopbacks_up: usize,
+    bridges: usize,
+    bridge_addresses: usize,
+    veth_ends: usize,
+    veth_ends_up: usize,
+    veth_addresses: usize,
+    bridge_ports: usize,
+}
+
+fn expected_counts(lab: &Lab) -> Counts {
+    let mut counts = Counts::default();
+    for node in &lab.nodes {
+        match node {
+            Node::Namespace(namespace) => {
+                counts.namespaces += 1;
+                counts.loopbacks_up += usize::from(namespace.loopback_up);
+            }
+            Node::Bridge(bridge) => {
+                counts.bridges += 1;
+                counts.bridge_addresses += bridge.addresses.len();
+            }
+            Node::Host(_) => {}
+        }
+    }
+    for link in &lab.links {
+        for end in link.ends() {
+            counts.veth_ends += 1;
+            counts.veth_ends_up += usize::from(end.up);
+            counts.veth_addresses += end.addresses.len();
+            counts.bridge_ports += usize::from(matches!(lab.node(&end.node), Some(Node::Bridge(_))));
+        }
+    }
+    counts
+}
+
+/// One shell in the sandbox prints the host's and every namespace's links as JSON.
+const READ_SCRIPT: &str = r##"
+set -e
+echo '#'; ip -d -j addr show
+for ns in $(ip netns list | cut -d' ' -f1); do echo "# $ns"; ip -n "$ns" -d -j addr show; done
+"##;
+
+fn read_counts(sandbox: &Sandbox, timeout: Duration) -> Result<Counts, String> {
+    let run = timed(sandbox.command("sh").args(["-c", READ_SCRIPT]), timeout, "reading the kernel with ip -j")?;
+    let text = String::from_utf8_lossy(&run.output.stdout).into_owned();
+    let mut counts = Counts::default();
+    let mut section: Option<String> = None;
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix('#') {
+            section = Some(name.trim().to_string());
+            if !name.trim().is_empty() {
+                counts.namespaces += 1;
+            }
+            continue;
+        }
+        if line.trim().is_empty() {
+            continue;
+        }
+        let place = section.as_deref().unwrap_or("?");
+        let links: Value =
+            serde_json::from_str(line).map_err(|e| format!("ip -j in `{place}` printed bad JSON: {e}"))?;
+        for link in links.as_array().map(Vec::as_slice).unwrap_or_default() {
+            let up = link["flags"].as_array().is_some_and(|flags| flags.iter().any(|f| f == "UP"));
+            let addresses = link["addr_info"]
+                .as_array()
+                .map(|infos| infos.iter().filter(|info| info["scope"] != "link" && info["scope"] != "host").count())
+                .unwrap_or(0);
+            match (link["ifname"].as_str(), link["linkinfo"]["info_kind"].as_str()) {
+                (Some("lo"), _) => counts.loopbacks_up += usize::from(up && !place.is_empty()),
+                (_, Some("bridge")) => {
+                    counts.bridges += 1;
+                    counts.bridge_addresses += addresses;
+                }
+                (_, Some("veth")) => {
+                    counts.veth_ends += 1;
+                    counts.veth_ends_up += usize::from(up);
+                    counts.veth_addresses += addresses;
+                    counts.bridge_ports += usize::from(link.get("master").is_some());
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(counts)
+}
+
+/// Everything `expected` says, or only namespaces, bridges and veths for the floor's lab.
+fn verify(sandbox: &Sandbox, lab: &Lab, what: &str, only_devices: bool, timeout: Duration) -> Result<(), String> {
+    let want = expected_counts(lab);
+    let have = read_counts(sandbox, timeout)?;
+    let same = if only_devices {
+        (want.namespaces, want.bridges, want.veth_ends) == (have.namespaces, have.bridges, have.veth_ends)
+    } else {
+        want == have
+    };
+    if same {
+        Ok(())
+    } else {
+        Err(format!("after {what} the kernel does not hold the lab:\n  expected {want:?}\n  found    {have:?}"))
+    }
+}
+
+/// Nothing of any lab is left in the sandbox: no named namespace, no link but `lo`.
+fn verify_empty(sandbox: &Sandbox, what: &str, timeout: Duration) -> Result<(), String> {
+    let script = "ip netns list; ls /run/netns; ip -o link show | grep -v ': lo:' || true";
+    let run = timed(sandbox.command("sh").args(["-c", script]), timeout, "listing what is left")?;
+    let left = String::from_utf8_lossy(&run.output.stdout);
+    if left.trim().is_empty() {
+        Ok(())
+    } else {
+        let lines: Vec<&str> = left.lines().take(5).collect();
+        Err(format!("{what} left things behind ({} lines), first: {}", left.lines().count(), lines.join(" | ")))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Running and timing processes.
+
+struct Run {
+    elapsed: Duration,
+    output: Output,
+}
+
+/// Runs `command` to the end and returns its wall time, from spawn to exit. Bounded: after
+/// `timeout` it is killed (by its pid; nsenter execs the program) and this is an error; so is
+/// a non-zero exit. Children stay in our process group, so Ctrl-C reaches them too.
+fn timed(command: &mut Command, timeout: Duration, what: &str) -> Result<Run, String> {
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let started = Instant::now();
+    let child = command.spawn().map_err(|e| format!("{what}: cannot start: {e}"))?;
+    let pid = child.id();
+    let (sender, receiver) = mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let output = child.wait_with_output();
+        let _ = sender.send((started.elapsed(), output));
+    });
+    let (elapsed, output) = match receiver.recv_timeout(timeout) {
+        Ok(result) => result,
+        Err(_) => {
+            let _ = Command::new("kill").args(["-s", "KILL", &pid.to_string()]).status();
+            let _ = waiter.join();
+            return Err(format!("{what}: still running after {} s, killed", timeout.as_secs()));
+        }
+    };
+    let _ = waiter.join();
+    let output = output.map_err(|e| format!("{what}: {e}"))?;
+    if !output.status.success() {
+        let tail = |bytes: &[u8]| {
+            let text = String::from_utf8_lossy(bytes);
+            let lines: Vec<&str> = text.lines().collect();
+            lines[lines.len().saturating_sub(8)..].join("\n    ")
+        };
+        return Err(format!(
+            "{what} failed ({}):\n    {}\n    {}",
+            output.status,
+            tail(&output.stdout),
+            tail(&output.stderr)
+        ));
+    }
+    Ok(Run { elapsed, output })
+}
+
+fn stdout(run: &Run) -> String {
+    String::from_utf8_lossy(&run.output.stdout).into_owned()
+}
+
+fn write_lines(path: &Path, lines: &[String]) -> Result<(), String> {
+    let mut text = lines.join("\n");
+    text.push('\n');
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("temporary paths are UTF-8")
+}
+
+// ---------------------------------------------------------------------------------------
+// Waiting for the kernel to free dropped namespaces.
+
+/// True while a kernel worker runs the network-namespace cleanup: workqueue workers are
+/// named `kworker/...+netns` while they execute work of the `netns` queue (`-netns` once
+/// idle). The cleanup of a batch of namespaces is one work item that runs until all are
+/// freed. (The net_namespace slab's object count would be simpler, but SLUB counts freed
+/// objects in per-CPU partial slabs as live, so it lags by minutes.)
+fn netns_cleanup_running() -> bool {
+    let Ok(processes) = std::fs::read_dir("/proc") else { return false };
+    for process in processes.flatten() {
+        let name = process.file_name();
+        if !name.to_str().is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())) {
+            continue;
+        }
+        // Kernel workers are single-threaded: their own comm is enough.
+        let comm = std::fs::read_to_string(process.path().join("comm")).unwrap_or_default();
+        if comm.starts_with("kworker/") && comm.trim_end().ends_with("+netns") {
+            return true;
+        }
+    }
+    false
+}
+
+/// Waits until the kernel's namespace cleanup has been idle for 100 ms, giving a cleanup
+/// `grace` to start first. Bounded by `limit`. Returns whether it settled, and when the
+/// cleanup was last seen running (None: never, in this time).
+fn watch_netns_cleanup(grace: Duration, limit: Duration) -> (bool, Option<Instant>) {
+    let started = Instant::now();
+    let mut last_seen = None;
+    while started.elapsed() < limit {
+        let now = Instant::now();
+        if netns_cleanup_running() {
+            last_seen = Some(now);
+        } else {
+            let quiet = now.duration_since(last_seen.unwrap_or(started)) >= Duration::from_millis(100);
+            if quiet && (last_seen.is_some() || started.elapsed() >= grace) {
+                return (true, last_seen);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    (false, last_seen)
+}
+
+/// `run` (which started at `started`) and then the kernel's freeing of the namespaces it
+/// deleted: from `started` until the cleanup was last seen running.
+fn until_freed(started: Instant, run: &Run, notes: &mut Vec<String>) -> Duration {
+    let returned = started + run.elapsed;
+    let (settled, last_seen) = watch_netns_cleanup(Duration::from_millis(500), Duration::from_secs(180));
+    if !settled {
+        notes.push("the kernel was still freeing namespaces 180 s after a delete".into());
+    }
+    last_seen.unwrap_or(returned).max(returned).duration_since(started)
+}
+
+/// Drops the sandbox, then waits (bounded) until the kernel has freed its namespaces, so
+/// the cleanup does not run during the next measurement. Returns how long it waited.
+fn drop_and_settle(sandbox: Sandbox, notes: &mut Vec<String>) -> Duration {
+    drop(sandbox);
+    let started = Instant::now();
+    let limit = Duration::from_secs(180);
+    if !watch_netns_cleanup(Duration::from_millis(500), limit).0 {
+        notes.push(format!(
+            "the kernel was still freeing namespaces {} s after a sandbox was dropped (other work on the \
+             machine?): the next times may be disturbed",
+            limit.as_secs()
+        ));
+    }
+    started.elapsed()
+}
+
+// ---------------------------------------------------------------------------------------
+// The measurements.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum M {
+    Apply,
+    ScriptUp,
+    Batch,
+    Floor,
+    PlanUnchanged,
+    Reapply,
+    PlanEdit,
+    Edit,
+    Destroy,
+    DestroyFreed,
+    BatchDelete,
+    BatchDeleteFreed,
+    ScriptDown,
+    Settle,
+}
+
+const MEASURES: [M; 14] = [
+    M::Apply,
+    M::ScriptUp,
+    M::Batch,
+    M::Floor,
+    M::PlanUnchanged,
+    M::Reapply,
+    M::PlanEdit,
+    M::Edit,
+    M::Destroy,
+    M::DestroyFreed,
+    M::BatchDelete,
+    M::BatchDeleteFreed,
+    M::ScriptDown,
+    M::Settle,
+];
+
+impl M {
+    fn label(self) -> &'static str {
+        match self {
+            M::Apply => "1  nslab apply --yes (new lab)",
+            M::ScriptUp => "2  sh script up (one ip process per command)",
+            M::Batch => "3  ip -batch (host) + ip -n NS -batch per namespace",
+            M::Floor => "4  kernel floor: one ip -batch, bridge+netns+veths only",
+            M::PlanUnchanged => "   nslab plan, lab unchanged (read kernel + plan)",
+            M::Reapply => "5  nslab apply --yes, unchanged (nothing to do)",
+            M::PlanEdit => "   nslab plan, one-link edit",
+            M::Edit => "6  nslab apply --yes, one-link edit",
+            M::Destroy => "7  nslab destroy --yes (returns when gone)",
+            M::DestroyFreed => "   ... until the kernel has freed the namespaces",
+            M::BatchDelete => "7b one ip -batch delete (host veths, bridge, netns)",
+            M::BatchDeleteFreed => "   ... until the kernel has freed the namespaces",
+            M::ScriptDown => "7c sh script down (one ip process per command)",
+            M::Settle => "   (kernel freeing a dropped sandbox, not a cost of any tool)",
+        }
+    }
+
+    /// Costs that grow with the lab: shown per namespace too.
+    fn per_namespace(self) -> bool {
+        !matches!(self, M::Edit | M::PlanEdit | M::Settle)
+    }
+}
+
+struct Case {
+    shape: Shape,
+    n: usize,
+    ops: usize,
+    times: Vec<(M, Duration)>,
+    edit_ops: Option<usize>,
+    edit_what: String,
+    notes: Vec<String>,
+}
+
+impl Case {
+    fn record(&mut self, m: M, elapsed: Duration) {
+        self.times.push((m, elapsed));
+    }
+
+    fn samples(&self, m: M) -> Vec<f64> {
+        let mut all: Vec<f64> = self.times.iter().filter(|(k, _)| *k == m).map(|(_, d)| ms(*d)).collect();
+        all.sort_by(f64::total_cmp);
+        all
+    }
+
+    fn median(&self, m: M) -> Option<f64> {
+        let all = self.samples(m);
+        match all.len() {
+            0 => None,
+            len if len % 2 == 1 => Some(all[len / 2]),
+            len => Some((all[len / 2 - 1] + all[len / 2]) / 2.0),
+        }
+    }
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// Files of one lab size, made once and used by every repetition.
+struct Files {
+    _dir: tempfile::TempDir,
+    lab: PathBuf,
+    edited: PathBuf,
+    script: PathBuf,
+    batch_driver: PathBuf,
+    floor: PathBuf,
+    delete: PathBuf,
+}
+
+fn prepare(lab: &Lab, edited: &Lab) -> Result<Files, String> {
+    let dir = tempfile::Builder::new().prefix("nslab-bench-").tempdir().map_err(|e| format!("temp dir: {e}"))?;
+    let file = |name: &str| dir.path().join(name);
+    let (lab_path, edited_path, script) = (file("lab.json"), file("edited.json"), file("lab.sh"));
+    let write = |path: &Path, text: String| std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()));
+    write(&lab_path, nslab_model::export::to_json(lab))?;
+    write(&edited_path, nslab_model::export::to_json(edited))?;
+    write(&script, nslab_model::export::to_ip_script(lab))?;
+
+    let batch_dir = file("batch");
+    std::fs::create_dir(&batch_dir).map_err(|e| format!("{}: {e}", batch_dir.display()))?;
+    let batches = batches(lab)?;
+    let host_batch = batch_dir.join("host");
+    write_lines(&host_batch, &batches.host)?;
+    // The driver only starts the ip processes: `set -e` stops at the first failure.
+    let mut driver = format!("set -e\nip -batch {}\n", path_str(&host_batch));
+    for (index, (namespace, lines)) in batches.namespaces.iter().enumerate() {
+        let path = batch_dir.join(format!("ns{index}"));
+        write_lines(&path, lines)?;
+        let _ = writeln!(driver, "ip -n {namespace} -batch {}", path_str(&path));
+    }
+    let batch_driver = file("batch.sh");
+    write(&batch_driver, driver)?;
+
+    let floor = file("floor.batch");
+    write_lines(&floor, &floor_batch(lab)?)?;
+    let delete = file("delete.batch");
+    write_lines(&delete, &delete_batch(lab)?)?;
+    Ok(Files { lab: lab_path, edited: edited_path, script, batch_driver, floor, delete, _dir: dir })
+}
+
+/// One repetition of every measurement of one lab, in four fresh sandboxes.
+fn measure_once(
+    args: &Args,
+    nslab: &str,
+    lab: &Lab,
+    edited: &Lab,
+    files: &Files,
+    case: &mut Case,
+) -> Result<(), String> {
+    let t = args.timeout;
+    let (lab_file, edited_file) = (path_str(&files.lab), path_str(&files.edited));
+
+    // 1, 5, 6, 7: nslab builds, re-applies, edits and destroys the lab.
+    let sandbox = Sandbox::new();
+    let run = timed(sandbox.command(nslab).args(["apply", "--yes", lab_file]), t, "nslab apply")?;
+    case.record(M::Apply, run.elapsed);
+    verify(&sandbox, lab, "nslab apply", false, t)?;
+    let run = timed(sandbox.command(nslab).args(["plan", lab_file]), t, "nslab plan (unchanged)")?;
+    case.record(M::PlanUnchanged, run.elapsed);
+    let run = timed(sandbox.command(nslab).args(["apply", "--yes", lab_file]), t, "nslab apply (again)")?;
+    case.record(M::Reapply, run.elapsed);
+    if !stdout(&run).contains("nothing to do") {
+        case.notes.push(format!("re-apply did not say `nothing to do`: {}", stdout(&run).lines().next().unwrap_or("")));
+    }
+    let run = timed(sandbox.command(nslab).args(["plan", edited_file]), t, "nslab plan (edit)")?;
+    case.record(M::PlanEdit, run.elapsed);
+    let planned = stdout(&run).lines().filter(|line| !line.trim().is_empty() && !line.starts_with('#')).count();
+    if case.edit_ops.is_some_and(|before| before != planned) {
+        case.notes.push(format!("the edit planned {planned} ops this time, {:?} before", case.edit_ops));
+    }
+    case.edit_ops = Some(planned);
+    let run = timed(sandbox.command(nslab).args(["apply", "--yes", edited_file]), t, "nslab apply (edit)")?;
+    case.record(M::Edit, run.elapsed);
+    verify(&sandbox, edited, "the edit", false, t)?;
+    let started = Instant::now();
+    let run = timed(sandbox.command(nslab).args(["destroy", "--yes", edited_file]), t, "nslab destroy")?;
+    case.record(M::Destroy, run.elapsed);
+    let freed = until_freed(started, &run, &mut case.notes);
+    case.record(M::DestroyFreed, freed);
+    verify_empty(&sandbox, "nslab destroy", t)?;
+    let settled = drop_and_settle(sandbox, &mut case.notes);
+    case.record(M::Settle, settled);
+
+    // 2: the exported script, one ip process per command; then its `down`.
+    let sandbox = Sandbox::new();
+    let script = path_str(&files.script);
+    let run = timed(sandbox.command("sh").args([script, "up"]), t, "sh script up")?;
+    case.record(M::ScriptUp, run.elapsed);
+    verify(&sandbox, lab, "sh script up", false, t)?;
+    let run = timed(sandbox.command("sh").args([script, "down"]), t, "sh script down")?;
+    case.record(M::ScriptDown, run.elapsed);
+    verify_empty(&sandbox, "sh script down", t)?;
+    let settled = drop_and_settle(sandbox, &mut case.notes);
+    case.record(M::Settle, settled);
+
+    // 3: ip -batch for the host, then ip -n NS -batch per namespace; then one batch delete.
+    let sandbox = Sandbox::new();
+    let run = timed(sandbox.command("sh").arg(path_str(&files.batch_driver)), t, "ip -batch per namespace")?;
+    case.record(M::Batch, run.elapsed);
+    verify(&sandbox, lab, "ip -batch per namespace", false, t)?;
+    let started = Instant::now();
+    let run = timed(sandbox.command("ip").args(["-batch", path_str(&files.delete)]), t, "ip -batch delete")?;
+    case.record(M::BatchDelete, run.elapsed);
+    let freed = until_freed(started, &run, &mut case.notes);
+    case.record(M::BatchDeleteFreed, freed);
+    verify_empty(&sandbox, "ip -batch delete", t)?;
+    let settled = drop_and_settle(sandbox, &mut case.notes);
+    case.record(M::Settle, settled);
+
+    // 4: the floor.
+    let sandbox = Sandbox::new();
+    let run = timed(sandbox.command("ip").args(["-batch", path_str(&files.floor)]), t, "ip -batch floor")?;
+    case.record(M::Floor, run.elapsed);
+    verify(&sandbox, lab, "the floor batch", true, t)?;
+    let settled = drop_and_settle(sandbox, &mut case.notes);
+    case.record(M::Settle, settled);
+    Ok(())
+}
+
+fn run_case(args: &Args, shape: Shape, n: usize) -> Case {
+    let lab = shape.lab(n);
+    let (edited, edit_what) = shape.edited(&lab);
+    let mut case = Case {
+        shape,
+        n,
+        ops: creation_ops(&lab).len(),
+        times: Vec::new(),
+        edit_ops: None,
+        edit_what,
+        notes: Vec::new(),
+    };
+    let prepared = check_valid(&lab).and_then(|_| check_valid(&edited)).and_then(|_| prepare(&lab, &edited));
+    let files = match prepared {
+        Ok(files) => files,
+        Err(error) => {
+            case.notes.push(format!("FAILED before measuring: {error}"));
+            return case;
+        }
+    };
+    let nslab = args.nslab.to_str().expect("a UTF-8 path to nslab");
+    for round in 0..args.repeat {
+        let started = Instant::now();
+        if let Err(error) = measure_once(args, nslab, &lab, &edited, &files, &mut case) {
+            case.notes.push(format!("FAILED in repetition {}: {error}", round + 1));
+            break;
+        }
+        eprintln!(
+            "bench: {} N={n}: repetition {} done in {:.1} s",
+            shape.name(),
+            round + 1,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    case
+}
+
+// ---------------------------------------------------------------------------------------
+// Reporting.
+
+/// "3.1x faster" when `theirs` took longer than `ours`, "1.4x slower" otherwise.
+fn speed(ours: f64, theirs: f64) -> String {
+    if ours <= theirs {
+        format!("{:.1}x faster", theirs / ours)
+    } else {
+        format!("{:.1}x slower", ours / theirs)
+    }
+}
+
+fn fmt_ms(value: Option<f64>) -> String {
+    match value {
+        None => "-".into(),
+        Some(v) if v >= 100.0 => format!("{v:.0}"),
+        Some(v) => format!("{v:.1}"),
+    }
+}
+
+fn print_case(case: &Case, repeat: usize) {
+    println!();
+    println!(
+        "== {} N={} ({} creation ops; edit: {})",
+        case.shape.name().to_uppercase(),
+        case.n,
+        case.ops,
+        case.edit_what
+    );
+    let spread_header = if repeat > 1 { "   min..max ms" } else { "" };
+    println!("  {:<58} {:>9} {:>10}{spread_header}", "measurement", "median ms", "per ns ms");
+    for m in MEASURES {
+        let Some(median) = case.median(m) else { continue };
+        let label = match (m, case.edit_ops) {
+            (M::Edit, Some(ops)) => format!("{} ({ops} ops planned)", m.label()),
+            _ => m.label().to_string(),
+        };
+        let per = if m.per_namespace() { format!("{:.2}", median / case.n as f64) } else { String::new() };
+        let spread = if repeat > 1 {
+            let all = case.samples(m);
+            format!("   {}..{}", fmt_ms(all.first().copied()), fmt_ms(all.last().copied()))
+        } else {
+            String::new()
+        };
+        println!("  {label:<58} {:>9} {per:>10}{spread}", fmt_ms(Some(median)));
+    }
+    if let (Some(apply), Some(batch), Some(floor), Some(script)) =
+        (case.median(M::Apply), case.median(M::Batch), case.median(M::Floor), case.median(M::ScriptUp))
+    {
+        println!("  nslab apply vs ip -batch per namespace (fastest iproute2 form): {}", speed(apply, batch));
+        println!("  nslab apply vs the kernel floor:                                {:.1}x the floor", apply / floor);
+        println!("  nslab apply vs one ip process per command:                      {}", speed(apply, script));
+    }
+    if let (Some(destroy), Some(delete)) = (case.median(M::Destroy), case.median(M::BatchDelete)) {
+        println!("  nslab destroy vs one ip -batch delete:                          {}", speed(destroy, delete));
+    }
+    if let (Some(destroy), Some(delete)) = (case.median(M::DestroyFreed), case.median(M::BatchDeleteFreed)) {
+        println!("  the same, both until the kernel has freed the namespaces:        {}", speed(destroy, delete));
+    }
+    if let (Some(apply), Some(plan)) = (case.median(M::Apply), case.median(M::PlanUnchanged)) {
+        println!(
+            "  nslab apply = read kernel + plan (like `nslab plan`: {} ms) + run the ops + read again to verify \
+             (~{} ms): about {} ms running the ops",
+            fmt_ms(Some(plan)),
+            fmt_ms(Some(plan)),
+            fmt_ms(Some((apply - 2.0 * plan).max(0.0)))
+        );
+    }
+    for note in &case.notes {
+        println!("  note: {note}");
+    }
+}
+
+fn print_growth(cases: &[Case], shape: Shape) {
+    let rows: Vec<&Case> = cases.iter().filter(|c| c.shape == shape && c.median(M::Apply).is_some()).collect();
+    if rows.len() < 2 {
+        return;
+    }
+    for (m, what) in [(M::Apply, "nslab apply"), (M::Batch, "ip -batch per ns"), (M::Floor, "kernel floor")] {
+        let per: Vec<(usize, f64)> = rows.iter().filter_map(|c| c.median(m).map(|v| (c.n, v / c.n as f64))).collect();
+        let (Some(first), Some(last)) = (per.first(), per.last()) else { continue };
+        let list: Vec<String> = per.iter().map(|(n, v)| format!("N={n}: {v:.2}")).collect();
+        let growth = last.1 / first.1;
+        let verdict = if growth < 1.25 { "about linear" } else { "grows faster than linear" };
+        println!(
+            "  {:<5} {what:<17} ms per namespace: {} ({growth:.1}x from N={} to N={}: {verdict})",
+            shape.name(),
+            list.join(", "),
+            first.0,
+            last.0
+        );
+    }
+}
+
+fn print_markdown(cases: &[Case]) {
+    println!("| topology | N | nslab apply | `sh` script, 1 `ip` per command | `ip -batch` per namespace | kernel floor | re-apply | one-link edit | nslab destroy | `ip -batch` delete | apply vs `ip -batch` | apply vs floor |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for case in cases {
+        let cell = |m: M| match case.median(m) {
+            Some(v) => format!("{} ms", fmt_ms(Some(v))),
+            None => "failed".into(),
+        };
+        let edit = match (case.median(M::Edit), case.edit_ops) {
+            (Some(v), Some(ops)) => format!("{} ms ({ops} ops)", fmt_ms(Some(v))),
+            _ => "failed".into(),
+        };
+        let ratio = |other: M, floor: bool| match (case.median(M::Apply), case.median(other)) {
+            (Some(apply), Some(theirs)) if floor => format!("{:.1}x the floor", apply / theirs),
+            (Some(apply), Some(theirs)) => speed(apply, theirs),
+            _ => "-".into(),
+        };
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {edit} | {} | {} | {} | {} |",
+            case.shape.name(),
+            case.n,
+            cell(M::Apply),
+            cell(M::ScriptUp),
+            cell(M::Batch),
+            cell(M::Floor),
+            cell(M::Reapply),
+            cell(M::Destroy),
+            cell(M::BatchDelete),
+            ratio(M::Batch, false),
+            ratio(M::Floor, true),
+        );
+    }
+}
+
+fn shell_line(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|e| format!("({program}: {e})"))
+}
+
+fn load_average() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
+fn host_namespaces() -> String {
+    format!("{}\n--\n{}", shell_line("ip", &["netns", "list"]), shell_line("ls", &["-A", "/run/netns"]))
+}
+
+/// Sandbox entry costs every measurement alike: one nsenter + exec of a trivial program.
+fn entry_overhead() -> f64 {
+    let sandbox = Sandbox::new();
+    let mut all: Vec<f64> = (0..5)
+        .filter_map(|_| timed(&mut sandbox.command("true"), Duration::from_secs(10), "true").ok())
+        .map(|run| ms(run.elapsed))
+        .collect();
+    all.sort_by(f64::total_cmp);
+    all.get(all.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+fn run(args: &Args) -> i32 {
+    let started = Instant::now();
+    let host_before = host_namespaces();
+    let commit = shell_line("git", &["-C", env!("CARGO_MANIFEST_DIR"), "rev-parse", "--short", "HEAD"]);
+    let dirty = !shell_line(
+        "git",
+        &["-C", env!("CARGO_MANIFEST_DIR"), "status", "--porcelain", "--", "../backend", "../shared"],
+    )
+    .is_empty();
+    println!("# nslab benchmark");
+    println!("command:  {}", args.command_line);
+    println!("date:     {}", shell_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]));
+    println!(
+        "machine:  {} cores, {}, kernel {}, {}",
+        shell_line("nproc", &[]),
+        shell_line("sh", &["-c", "free -g | awk '/^Mem:/ {print $2 \" GiB RAM\"}'"]),
+        shell_line("uname", &["-r"]),
+        shell_line("ip", &["-V"])
+    );
+    println!("load:     {} (1, 5, 15 min; other work on the machine disturbs the times)", load_average());
+    println!(
+        "nslab:    {} (commit {commit}{})",
+        args.nslab.display(),
+        if dirty { ", with uncommitted changes" } else { "" }
+    );
+    println!(
+        "sizes:    {:?}, {} repetition(s), topologies: {}",
+        args.sizes,
+        args.repeat,
+        args.topologies.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")
+    );
+    for shape in &args.topologies {
+        println!("{:<9} {}", format!("{}:", shape.name()), shape.describe());
+    }
+    println!(
+        "Every time is the wall time of one process started inside a fresh sandbox (nsenter + exec \
+         included: {:.1} ms for `true`).",
+        entry_overhead()
+    );
+    if args.sizes.iter().any(|&n| n >= 1000) {
+        println!(
+            "note: at N>=1000 a full run takes minutes per topology, mostly the kernel: deleting veths one by one \
+             (one RCU grace period each, in `ip -batch delete` and `sh script down`) and freeing each dropped \
+             sandbox's namespaces (tens of seconds) before the next measurement. Every process is bounded by \
+             --timeout-secs {} and the run by --budget-minutes {}.",
+            args.timeout.as_secs(),
+            args.budget.as_secs() / 60
+        );
+    }
+
+    let mut cases = Vec::new();
+    let mut skipped = Vec::new();
+    let mut sizes = args.sizes.clone();
+    sizes.sort_unstable();
+    for &n in &sizes {
+        for &shape in &args.topologies {
+            if started.elapsed() > args.budget {
+                skipped.push(format!("{} N={n}", shape.name()));
+                continue;
+            }
+            eprintln!("bench: {} N={n} ...", shape.name());
+            let case = run_case(args, shape, n);
+            print_case(&case, args.repeat);
+            cases.push(case);
+        }
+    }
+
+    println!();
+    println!("== growth (median time / N)");
+    for &shape in &args.topologies {
+        print_growth(&cases, shape);
+    }
+    if !skipped.is_empty() {
+        println!(
+            "\nSKIPPED after the {}-minute budget: {} (raise --budget-minutes to run them)",
+            args.budget.as_secs() / 60,
+            skipped.join(", ")
+        );
+    }
+    println!("\n== Markdown (median ms, {} repetition(s))\n", args.repeat);
+    print_markdown(&cases);
+
+    let host_after = host_namespaces();
+    println!();
+    if host_after == host_before {
+        println!("host: `ip netns list` and /run/netns are unchanged: nothing was left behind.");
+    } else {
+        println!("host: `ip netns list` CHANGED during the run (another process, or a leak):\nbefore:\n{host_before}\nafter:\n{host_after}");
+    }
+    println!("load at the end: {}", load_average());
+    println!("total: {:.0} s", started.elapsed().as_secs_f64());
+    let failed = cases.iter().any(|c| c.notes.iter().any(|n| n.starts_with("FAILED")));
+    i32::from(failed || host_after != host_before)
+}
