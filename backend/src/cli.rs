@@ -207,7 +207,12 @@ pub fn run(cli: Cli) -> i32 {
 
 /// True when the command must run inside the sandbox (entered before anything else runs).
 pub fn wants_sandbox(cli: &Cli) -> bool {
-    cli.sandbox || matches!(cli.command, Command::Sandbox { action: SandboxAction::Shell { .. } })
+    match &cli.command {
+        Command::Sandbox { action: SandboxAction::Shell { .. } } => true,
+        // Managing the sandbox happens from outside it (`--sandbox sandbox stop` included).
+        Command::Sandbox { .. } => false,
+        _ => cli.sandbox,
+    }
 }
 
 fn sandbox_action(action: SandboxAction) -> i32 {

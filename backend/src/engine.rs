@@ -3,10 +3,11 @@
 
 use std::time::{Duration, Instant};
 
+use futures::stream::{FuturesUnordered, StreamExt};
 use nslab_model::api::{OpProgress, OpState};
 use nslab_model::observed::Observed;
 use nslab_model::ops::Op;
-use nslab_model::plan::{destroy_ops, plan, Conflict, PlanOptions};
+use nslab_model::plan::{destroy_ops, is_gone, plan, steps, Conflict, PlanOptions};
 use nslab_model::problem::has_errors;
 use nslab_model::{validate_with, Lab, Limits, Problem};
 use thiserror::Error;
@@ -38,6 +39,13 @@ fn undo_note(undone: &usize, errors: &[String]) -> String {
         (n, true) => format!("; the {n} things this apply had created were deleted again"),
     }
 }
+
+/// Steps running at once. The kernel serialises most link changes anyway; this mostly
+/// overlaps namespace creation with them and hides round trips.
+const IN_FLIGHT: usize = 16;
+
+/// How long destroy waits for the kernel to finish tearing namespaces down.
+const TEARDOWN_LIMIT: Duration = Duration::from_secs(60);
 
 /// What an apply or destroy did.
 #[derive(Debug, Clone, Default)]
@@ -103,16 +111,32 @@ impl Engine {
     ) -> Result<Report, EngineError> {
         let started = Instant::now();
         self.run(lab, ops, progress, false).await?;
-        let left = self.destroy_plan(lab).await?;
-        if !left.is_empty() {
-            return Err(EngineError::NotConverged(left.iter().map(Op::ip_command).collect()));
-        }
+        self.wait_until_gone(lab).await?;
         state::forget(&lab.name).map_err(EngineError::State)?;
         Ok(Report { ops: ops.len(), elapsed: started.elapsed() })
     }
 
-    /// Executes ops in order, one progress event per state change. With `undo`, a failure
-    /// deletes what the run created before it (newest first).
+    /// The kernel tears namespaces down in the background, and veth ends outside them go
+    /// with them: wait (bounded) until nothing of the lab is left, so that its names are
+    /// free again when destroy returns.
+    async fn wait_until_gone(&self, lab: &Lab) -> Result<(), EngineError> {
+        let deadline = Instant::now() + TEARDOWN_LIMIT;
+        loop {
+            let observed = self.observe().await?;
+            if is_gone(lab, &observed) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                let left = destroy_ops(lab, &observed).iter().map(Op::ip_command).collect();
+                return Err(EngineError::NotConverged(left));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Executes ops as steps (see `plan::steps`): independent namespaces side by side, at
+    /// most `IN_FLIGHT` steps at once. Progress events come in plan order. On a failure no
+    /// new step starts; with `undo`, what the run created is then deleted (newest first).
     async fn run(
         &self,
         lab: &Lab,
@@ -120,34 +144,51 @@ impl Engine {
         progress: &mut dyn FnMut(OpProgress),
         undo: bool,
     ) -> Result<(), EngineError> {
-        let total = ops.len();
-        let event = |index: usize, op: &Op, state: OpState, error: Option<String>| OpProgress {
-            index,
-            total,
-            command: op.ip_command(),
-            state,
-            error,
-        };
-        let mut created: Vec<(usize, Op)> = Vec::new();
-        for (index, op) in ops.iter().enumerate() {
-            progress(event(index, op, OpState::Started, None));
-            if let Err(error) = self.kernel.execute(op, &lab.name).await {
-                progress(event(index, op, OpState::Failed, Some(error.to_string())));
-                let (undone, undo_errors) =
-                    if undo { self.undo(lab, &created, progress, total).await } else { (0, Vec::new()) };
-                return Err(EngineError::Failed {
-                    failed: format!("`{}`", op.ip_command()),
-                    error,
-                    undone,
-                    undo_errors,
-                });
+        let steps = steps(ops);
+        let mut reporter = Reporter::new(ops);
+        let mut step_done = vec![false; steps.len()];
+        let mut started = vec![false; steps.len()];
+        let mut running = FuturesUnordered::new();
+        let mut failure: Option<(usize, KernelError)> = None;
+        loop {
+            if failure.is_none() {
+                for (index, step) in steps.iter().enumerate() {
+                    if running.len() >= IN_FLIGHT {
+                        break;
+                    }
+                    if !started[index] && step.after.iter().all(|&before| step_done[before]) {
+                        started[index] = true;
+                        let slice = &ops[step.ops.clone()];
+                        running.push(async move { (index, self.kernel.execute_step(slice, &lab.name).await) });
+                    }
+                }
             }
-            progress(event(index, op, OpState::Done, None));
-            if let Some(inverse) = inverse_of_creation(op) {
-                created.push((index, inverse));
+            let Some((index, result)) = running.next().await else { break };
+            match result {
+                Ok(()) => {
+                    step_done[index] = true;
+                    reporter.done(steps[index].ops.clone(), progress);
+                }
+                Err(error) => {
+                    let at = steps[index].ops.start;
+                    if failure.as_ref().is_none_or(|(first, _)| at < *first) {
+                        failure = Some((at, error));
+                    }
+                }
             }
         }
-        Ok(())
+        let Some((at, error)) = failure else { return Ok(()) };
+        reporter.failed(at, &error, progress);
+        let created: Vec<(usize, Op)> = steps
+            .iter()
+            .zip(&step_done)
+            .filter(|(_, done)| **done)
+            .flat_map(|(step, _)| step.ops.clone())
+            .filter_map(|index| Some((index, inverse_of_creation(&ops[index])?)))
+            .collect();
+        let (undone, undo_errors) =
+            if undo { self.undo(lab, &created, progress, ops.len()).await } else { (0, Vec::new()) };
+        Err(EngineError::Failed { failed: format!("`{}`", ops[at].ip_command()), error, undone, undo_errors })
     }
 
     async fn undo(
@@ -181,6 +222,48 @@ impl Engine {
             }
         }
         (undone, errors)
+    }
+}
+
+/// Progress events in plan order, although steps finish in any order.
+struct Reporter<'o> {
+    ops: &'o [Op],
+    done: Vec<bool>,
+    next: usize,
+}
+
+impl<'o> Reporter<'o> {
+    fn new(ops: &'o [Op]) -> Self {
+        Reporter { ops, done: vec![false; ops.len()], next: 0 }
+    }
+
+    fn event(&self, index: usize, state: OpState, error: Option<String>) -> OpProgress {
+        OpProgress { index, total: self.ops.len(), command: self.ops[index].ip_command(), state, error }
+    }
+
+    fn done(&mut self, finished: std::ops::Range<usize>, progress: &mut dyn FnMut(OpProgress)) {
+        for index in finished {
+            self.done[index] = true;
+        }
+        while self.next < self.ops.len() && self.done[self.next] {
+            progress(self.event(self.next, OpState::Started, None));
+            progress(self.event(self.next, OpState::Done, None));
+            self.next += 1;
+        }
+    }
+
+    /// Reports the failed op; ops after it that did finish are reported done first.
+    fn failed(&mut self, at: usize, error: &KernelError, progress: &mut dyn FnMut(OpProgress)) {
+        for index in self.next..self.ops.len() {
+            if index == at {
+                progress(self.event(index, OpState::Started, None));
+                progress(self.event(index, OpState::Failed, Some(error.to_string())));
+            } else if self.done[index] {
+                progress(self.event(index, OpState::Started, None));
+                progress(self.event(index, OpState::Done, None));
+            }
+        }
+        self.next = self.ops.len();
     }
 }
 

@@ -26,9 +26,22 @@ fn assert_holds(sandbox: &Sandbox, lab: &Lab) {
     assert!(found.is_empty(), "the kernel differs from lab `{}`:\n{}", lab.name, found.join("\n"));
 }
 
+const LEFTOVERS: &str = "ip netns list; ls /run/netns; ls /run/nslab; ip -o link show | grep -v ': lo:' || true";
+
 fn assert_empty(sandbox: &Sandbox) {
-    let left = sandbox.sh("ip netns list; ls /run/netns; ls /run/nslab; ip -o link show | grep -v ': lo:' || true");
-    assert_eq!(left.trim(), "", "something was left behind");
+    assert_eq!(sandbox.sh(LEFTOVERS).trim(), "", "something was left behind");
+}
+
+/// After `ip netns delete` (the reference scripts' `down`) the kernel removes the veth ends
+/// outside the namespace in the background: wait for that, bounded.
+fn wait_until_empty(sandbox: &Sandbox) {
+    for _ in 0..100 {
+        if sandbox.sh(LEFTOVERS).trim().is_empty() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_empty(sandbox);
 }
 
 #[test]
@@ -125,7 +138,7 @@ fn hand_built_labs_scan_and_apply_back_to_the_same_kernel() {
         let scanned = dir.path().join("scanned.json");
         sandbox.nslab_ok(&["scan", "-o", scanned.to_str().unwrap(), "--name", script]);
         sandbox.sh(&format!("sh {script_path} down"));
-        assert_empty(&sandbox);
+        wait_until_empty(&sandbox);
         sandbox.nslab_ok(&["apply", "--yes", scanned.to_str().unwrap()]);
         assert_eq!(comparable(read_kernel_state(&sandbox)), by_hand, "{script}");
     }

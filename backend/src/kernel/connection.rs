@@ -58,16 +58,31 @@ impl Connections {
             return Ok(handle.clone());
         }
         let runtime = self.runtime.clone();
-        let place = netns.clone();
-        let opened = netns::run_in(&place, move || open_connection(&runtime)).await?;
+        let opened = netns::run_in(netns, move || open_connection(&runtime)).await?;
         Ok(self.register(netns, opened))
+    }
+
+    /// The handle for `netns` and the result of `job` run inside it, in one trip into the
+    /// namespace when the connection is new.
+    pub async fn handle_with<T: Send + 'static>(
+        &self,
+        netns: &Netns,
+        job: impl FnOnce() -> Result<T, KernelError> + Send + 'static,
+    ) -> Result<(Handle, T), KernelError> {
+        // Bound first: a guard in an `if let` scrutinee would live across the await.
+        let cached = self.handles.lock().expect("not poisoned").get(netns).cloned();
+        if let Some(handle) = cached {
+            return Ok((handle, netns::run_in(netns, job).await?));
+        }
+        let runtime = self.runtime.clone();
+        let (opened, result) = netns::run_in(netns, move || Ok((open_connection(&runtime)?, job()?))).await?;
+        Ok((self.register(netns, opened), result))
     }
 
     /// Creates a named namespace and its connection in one trip into it.
     pub async fn create_namespace(&self, name: &str) -> Result<Handle, KernelError> {
         let runtime = self.runtime.clone();
-        let owned_name = name.to_string();
-        let opened = netns::create_named(&owned_name, move || open_connection(&runtime)).await?;
+        let opened = netns::create_named(name, move || open_connection(&runtime)).await?;
         Ok(self.register(&Netns::Named(name.to_string()), opened))
     }
 

@@ -2,9 +2,7 @@
 //! interface alias `nslab:LAB`, on `lo` for a namespace), set in the creating request.
 
 use std::net::IpAddr;
-use std::os::fd::AsRawFd;
 
-use futures::TryStreamExt;
 use ipnet::IpNet;
 use nslab_model::address::{parse_interface_address, parse_mac, Family};
 use nslab_model::observed::{owner_marker, ROUTE_PROTOCOL};
@@ -13,10 +11,10 @@ use nslab_model::plan::WantedRoute;
 use nslab_model::topology::Netns;
 use nslab_model::Route;
 use rtnetlink::packet_route::address::{AddressAttribute, AddressFlags, AddressMessage};
-use rtnetlink::packet_route::link::{InfoData, InfoKind, InfoVeth, LinkMessage};
+use rtnetlink::packet_route::link::LinkMessage;
 use rtnetlink::packet_route::route::{RouteMessage, RouteProtocol};
 use rtnetlink::packet_route::AddressFamily;
-use rtnetlink::{LinkBridge, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder};
+use rtnetlink::{LinkBridge, LinkMessageBuilder, LinkUnspec, RouteMessageBuilder};
 
 use super::error::KernelError;
 use super::netns::{self, IPV4_FORWARDING, IPV6_FORWARDING};
@@ -49,7 +47,7 @@ impl Kernel {
                 self.add_link(&link.netns, LinkBridge::new(&link.name).build(), what.clone()).await?;
                 self.mark(link, marker, what).await
             }
-            Op::CreateVeth { a, b } => self.create_veth(a, b, marker, what).await,
+            Op::CreateVeth { a, b } => self.create_veth_with(a, b, &[], lab, what).await,
             Op::DeleteLink { link } => {
                 let index = self.index_of(&link.netns, &link.name).await?;
                 let handle = self.connections.handle(&link.netns).await?;
@@ -94,7 +92,7 @@ impl Kernel {
     }
 
     /// `ip link set dev NAME ...`: the kernel finds the interface by its name.
-    async fn set_link(
+    pub(super) async fn set_link(
         &self,
         netns: &Netns,
         name: &str,
@@ -106,59 +104,20 @@ impl Kernel {
         handle.link().set(message).execute().await.map_err(|e| KernelError::netlink(what, e))
     }
 
-    async fn add_link(&self, netns: &Netns, message: LinkMessage, what: String) -> Result<(), KernelError> {
+    pub(super) async fn add_link(&self, netns: &Netns, message: LinkMessage, what: String) -> Result<(), KernelError> {
         let handle = self.connections.handle(netns).await?;
         handle.link().add(message).execute().await.map_err(|e| KernelError::netlink(what, e))
     }
 
     /// The kernel ignores an alias given with RTM_NEWLINK: the mark is set right after.
-    async fn mark(&self, link: &LinkRef, marker: String, what: String) -> Result<(), KernelError> {
+    pub(super) async fn mark(&self, link: &LinkRef, marker: String, what: String) -> Result<(), KernelError> {
         self.set_link(&link.netns, &link.name, |b| b.alias(marker), what).await
     }
 
-    /// One request makes both ends, the peer straight in its namespace (IFLA_NET_NS_FD).
-    async fn create_veth(&self, a: &LinkRef, b: &LinkRef, marker: String, what: String) -> Result<(), KernelError> {
-        let mut peer = LinkUnspec::new_with_name(&b.name);
-        // Held until the request is answered: the kernel reads the fd as it handles it.
-        let peer_file = if b.netns != a.netns { Some(self.connections.file(&b.netns)?) } else { None };
-        if let Some(file) = &peer_file {
-            peer = peer.setns_by_fd(file.as_raw_fd());
-        }
-        let message = LinkMessageBuilder::<LinkVeth>::new_with_info_kind(InfoKind::Veth)
-            .name(a.name.clone())
-            .set_info_data(InfoData::Veth(InfoVeth::Peer(peer.build())))
-            .build();
-        let result = self.add_link(&a.netns, message, what.clone()).await;
-        drop(peer_file);
-        result?;
-        let (mark_a, mark_b) = futures::join!(self.mark(a, marker.clone(), what.clone()), self.mark(b, marker, what));
-        mark_a.and(mark_b)
-    }
-
+    /// Unmounts the namespace like `ip netns delete`; the kernel destroys it, and every
+    /// interface in it, once nothing holds it (our socket to it is dropped first).
     async fn delete_namespace(&self, name: &str) -> Result<(), KernelError> {
         let netns = Netns::Named(name.to_string());
-        let handle = self.connections.handle(&netns).await?;
-        let dumping = self.connections.dump_guard(&netns).await;
-        let links: Vec<LinkMessage> = handle
-            .link()
-            .get()
-            .execute()
-            .try_collect()
-            .await
-            .map_err(|e| KernelError::netlink(format!("listing the interfaces of {netns}"), e))?;
-        drop(dumping);
-        // Deleting the interfaces first makes their veth peers elsewhere go now, not later
-        // when the kernel gets round to tearing the namespace down.
-        for link in links.iter().filter(|link| link.header.index != 1) {
-            if let Err(error) = handle.link().del(link.header.index).execute().await {
-                let error = KernelError::netlink(format!("deleting an interface in {netns}"), error);
-                // The peer of one already deleted: gone is what we wanted.
-                if error.errno() != Some(nix::errno::Errno::ENODEV as i32) {
-                    return Err(error);
-                }
-            }
-        }
-        drop(handle);
         self.connections.forget(&netns);
         self.indexes.lock().expect("not poisoned").clear();
         netns::delete_named(name)

@@ -7,6 +7,8 @@ mod execute;
 pub mod netns;
 mod nsid;
 mod observe;
+mod step;
+mod workers;
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -1,21 +1,16 @@
-//! Named network namespaces the way `ip netns` makes them, and short-lived threads that
-//! work inside one.
-//!
-//! setns() and unshare() change the namespace of the calling thread only, and a thread
-//! that changed it must never run anything else: so every such call happens on a fresh
-//! `std::thread` that does its one job and ends (never a tokio worker or blocking-pool
-//! thread, which would carry the namespace into unrelated work).
+//! Named network namespaces the way `ip netns` makes them, and jobs that run inside one
+//! (on the namespace workers, see `workers.rs`).
 
 use std::fs::File;
-use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
-use nix::sched::{setns, unshare, CloneFlags};
+use nix::sched::{unshare, CloneFlags};
 use nslab_model::topology::Netns;
 
 use super::error::KernelError;
+use super::workers;
 
 pub const NETNS_DIR: &str = "/run/netns";
 
@@ -48,9 +43,8 @@ pub fn open_netns(netns: &Netns) -> Result<File, KernelError> {
     File::open(&path).map_err(|error| KernelError::system(format!("cannot open {}", path.display()), error))
 }
 
-/// Runs `job` on a new thread that first enters `netns` (the host needs no setns: a new
-/// thread starts in the process's own namespace). The result comes back by channel, so an
-/// async caller never blocks its runtime.
+/// Runs `job` on a namespace worker inside `netns`. The result comes back by channel, so
+/// an async caller never blocks its runtime.
 pub async fn run_in<T: Send + 'static>(
     netns: &Netns,
     job: impl FnOnce() -> Result<T, KernelError> + Send + 'static,
@@ -60,11 +54,11 @@ pub async fn run_in<T: Send + 'static>(
         Netns::Named(_) => Some(open_netns(netns)?),
     };
     let place = netns.to_string();
-    on_own_thread(move || {
-        if let Some(file) = target {
-            setns(file.as_fd(), CloneFlags::CLONE_NEWNET)
-                .map_err(|errno| KernelError::system(format!("cannot enter {place}"), errno))?;
-        }
+    on_worker(target, move |entered| {
+        entered.map_err(|error| KernelError::Netlink {
+            what: format!("cannot enter {place}"),
+            message: error.to_string(),
+        })?;
         job()
     })
     .await
@@ -83,9 +77,9 @@ pub async fn create_named<T: Send + 'static>(
         .create_new(true)
         .open(&path)
         .map_err(|error| KernelError::system(format!("cannot create {}", path.display()), error))?;
-    let result = on_own_thread({
+    let result = on_worker(None, {
         let path = path.clone();
-        move || {
+        move |_| {
             unshare(CloneFlags::CLONE_NEWNET)
                 .map_err(|errno| KernelError::system("cannot create a network namespace", errno))?;
             bind_current_netns(&path)?;
@@ -100,19 +94,21 @@ pub async fn create_named<T: Send + 'static>(
     result
 }
 
-/// A fresh thread for one job that may change the thread's namespace; it ends with the job.
-async fn on_own_thread<T: Send + 'static>(
-    job: impl FnOnce() -> Result<T, KernelError> + Send + 'static,
+/// Runs a job that may change the thread's namespace on a namespace worker, which goes
+/// back to the host namespace afterwards.
+async fn on_worker<T: Send + 'static>(
+    target: Option<File>,
+    job: impl FnOnce(Result<(), KernelError>) -> Result<T, KernelError> + Send + 'static,
 ) -> Result<T, KernelError> {
     let (sender, receiver) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
-        .name("nslab-netns".into())
-        .spawn(move || {
-            let _ = sender.send(job());
-        })
-        .map_err(|error| KernelError::system("cannot start a thread", error))?;
+    workers::submit(workers::Job {
+        target,
+        work: Box::new(move |entered| {
+            let _ = sender.send(job(entered));
+        }),
+    })?;
     receiver.await.unwrap_or_else(|_| {
-        Err(KernelError::Netlink { what: "a namespace thread".into(), message: "ended without an answer".into() })
+        Err(KernelError::Netlink { what: "a namespace worker".into(), message: "ended without an answer".into() })
     })
 }
 
@@ -155,9 +151,10 @@ fn prepare_netns_dir() -> Result<(), KernelError> {
         .map_err(|errno| KernelError::system(format!("cannot make {NETNS_DIR} shared"), errno))
 }
 
-/// IPv4 and IPv6 forwarding as seen from `netns` (/proc/sys/net follows the reader's namespace).
-pub async fn read_forwarding(netns: &Netns) -> Result<(bool, bool), KernelError> {
-    run_in(netns, || Ok((read_flag(IPV4_FORWARDING)?, read_flag(IPV6_FORWARDING)?))).await
+/// IPv4 and IPv6 forwarding of the namespace the calling thread is in (/proc/sys/net
+/// follows the reader's namespace): a job for `run_in`.
+pub fn read_forwarding_here() -> Result<(bool, bool), KernelError> {
+    Ok((read_flag(IPV4_FORWARDING)?, read_flag(IPV6_FORWARDING)?))
 }
 
 pub const IPV4_FORWARDING: &str = "/proc/sys/net/ipv4/ip_forward";

@@ -85,14 +85,13 @@ impl Kernel {
             Ok::<_, KernelError>((links, addresses))
         };
         let through_own = async {
-            let own = self.connections.handle(netns).await?;
+            let (own, forwarding) = self.connections.handle_with(netns, netns::read_forwarding_here).await?;
             let _one_dump_at_a_time = self.connections.dump_guard(netns).await;
             let mut routes = dump_routes(&own, RouteMessageBuilder::<Ipv4Addr>::new().build(), &place).await?;
             routes.extend(dump_routes(&own, RouteMessageBuilder::<Ipv6Addr>::new().build(), &place).await?);
-            Ok::<_, KernelError>(routes)
+            Ok::<_, KernelError>((routes, forwarding))
         };
-        let ((links, addresses), routes, forwarding) =
-            futures::try_join!(through_host, through_own, netns::read_forwarding(netns))?;
+        let ((links, addresses), (routes, forwarding)) = futures::try_join!(through_host, through_own)?;
         Ok(Raw { netns: netns.clone(), links, addresses, routes, forwarding })
     }
 }

@@ -14,19 +14,19 @@ up)
   ip netns exec router sysctl -qw net.ipv4.ip_forward=1
   ip netns exec router sysctl -qw net.ipv6.conf.all.forwarding=1
   ip link add l-eth0 netns left type veth peer name r-eth0 netns router
+  ip -n left link set dev l-eth0 up
+  ip -n router link set dev r-eth0 up
   ip -n left addr add 10.0.1.2/24 dev l-eth0
   ip -n left addr add fd00:1::2/64 dev l-eth0 nodad
-  ip -n left link set dev l-eth0 up
   ip -n router addr add 10.0.1.1/24 dev r-eth0
   ip -n router addr add fd00:1::1/64 dev r-eth0 nodad
-  ip -n router link set dev r-eth0 up
   ip link add r-eth1 netns router type veth peer name x-eth0 netns right
+  ip -n router link set dev r-eth1 up
+  ip -n right link set dev x-eth0 up
   ip -n router addr add 10.0.2.1/24 dev r-eth1
   ip -n router addr add fd00:2::1/64 dev r-eth1 nodad
-  ip -n router link set dev r-eth1 up
   ip -n right addr add 10.0.2.2/24 dev x-eth0
   ip -n right addr add fd00:2::2/64 dev x-eth0 nodad
-  ip -n right link set dev x-eth0 up
   ip -n left route add default via 10.0.1.1
   ip -n left -6 route add default via fd00:1::1
   ip -n right route add default via 10.0.2.1

@@ -28,15 +28,14 @@ pub fn creation_ops(lab: &Lab) -> Vec<Op> {
     let bridges = topology.interfaces.iter().filter(|i| matches!(i.role, Role::Bridge { .. }));
     for bridge in bridges {
         ops.push(Op::CreateBridge { link: link_ref(bridge) });
-        ops.extend(settings_ops(lab, bridge));
+        ops.extend(settings_ops(lab, &[bridge]));
     }
     for index in 0..lab.links.len() {
         let Some([a, b]) = topology.veth_ends(index) else {
             continue;
         };
         ops.push(Op::CreateVeth { a: link_ref(a), b: link_ref(b) });
-        ops.extend(settings_ops(lab, a));
-        ops.extend(settings_ops(lab, b));
+        ops.extend(settings_ops(lab, &[a, b]));
     }
     ops.extend(route_ops(lab, &topology));
     ops
@@ -94,24 +93,31 @@ fn forwarding_ops(lab: &Lab) -> Vec<Op> {
     ops
 }
 
-/// Master, MTU, MAC, addresses and admin state of one new interface.
-pub(super) fn settings_ops(lab: &Lab, interface: &Interface) -> Vec<Op> {
-    let link = link_ref(interface);
+/// The settings of new interfaces (those made by one creating op): master, MTU, MAC and
+/// admin state of each, then their addresses. The first group follows the creating op
+/// directly, so the driver can carry it in the same request.
+pub(super) fn settings_ops(lab: &Lab, interfaces: &[&Interface]) -> Vec<Op> {
     let mut ops = Vec::new();
-    if let Role::VethEnd { bridge: Some(bridge), .. } = interface.role {
-        ops.push(Op::SetMaster { link: link.clone(), master: lab.nodes[bridge].name().to_string() });
+    for interface in interfaces {
+        let link = link_ref(interface);
+        if let Role::VethEnd { bridge: Some(bridge), .. } = interface.role {
+            ops.push(Op::SetMaster { link: link.clone(), master: lab.nodes[bridge].name().to_string() });
+        }
+        if let Some(mtu) = interface.mtu {
+            ops.push(Op::SetMtu { link: link.clone(), mtu });
+        }
+        if let Some(mac) = interface.mac {
+            ops.push(Op::SetMac { link: link.clone(), mac: mac.to_string() });
+        }
+        if interface.up {
+            ops.push(Op::SetUp { link, up: true });
+        }
     }
-    if let Some(mtu) = interface.mtu {
-        ops.push(Op::SetMtu { link: link.clone(), mtu });
-    }
-    if let Some(mac) = interface.mac {
-        ops.push(Op::SetMac { link: link.clone(), mac: mac.to_string() });
-    }
-    for address in interface.addresses {
-        ops.push(Op::AddAddress { link: link.clone(), address: address.clone() });
-    }
-    if interface.up {
-        ops.push(Op::SetUp { link, up: true });
+    for interface in interfaces {
+        let link = link_ref(interface);
+        ops.extend(
+            interface.addresses.iter().map(|address| Op::AddAddress { link: link.clone(), address: address.clone() }),
+        );
     }
     ops
 }

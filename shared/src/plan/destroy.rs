@@ -8,36 +8,51 @@ use crate::observed::Observed;
 use crate::ops::{LinkRef, Op};
 use crate::topology::Netns;
 
-/// Interfaces of the lab outside its own namespaces first (a veth once, by either end),
-/// then the lab's host routes through interfaces it does not own, then its namespaces,
-/// which take everything inside them along.
+/// The lab's namespaces first, then its interfaces elsewhere (a veth once, by either end),
+/// then its host routes that would outlive those interfaces.
+///
+/// A veth with one end in a deleted namespace is not deleted by itself: it dies with the
+/// namespace. The kernel tears many namespaces down together (one batch, one RCU grace
+/// period), where deleting veths one by one costs a grace period each; the engine waits
+/// for such ends to be gone before it reports done.
 pub fn destroy_ops(lab: &Lab, observed: &Observed) -> Vec<Op> {
-    let mut ops = Vec::new();
+    let owned_namespace = |netns: &Netns| {
+        observed.namespace(netns).is_some_and(|namespace| namespace.owner.as_deref() == Some(lab.name.as_str()))
+    };
+    let mut ops: Vec<Op> = observed
+        .namespaces
+        .keys()
+        .filter(|netns| owned_namespace(netns))
+        .filter_map(|netns| netns.name().map(|name| Op::DeleteNamespace { name: name.to_string() }))
+        .collect();
     let mut gone: HashSet<LinkRef> = HashSet::new();
-    for (netns, namespace) in &observed.namespaces {
-        if namespace.owner.as_deref() == Some(lab.name.as_str()) {
-            continue;
-        }
+    for (netns, namespace) in observed.namespaces.iter().filter(|(netns, _)| !owned_namespace(netns)) {
         for (name, link) in &namespace.links {
             let here = LinkRef::new(netns.clone(), name.clone());
-            if link.is_owned_by(&lab.name) && !gone.contains(&here) {
-                if let Some(peer) = &link.peer {
+            if !link.is_owned_by(&lab.name) || gone.contains(&here) {
+                continue;
+            }
+            gone.insert(here.clone());
+            match &link.peer {
+                Some(peer) if owned_namespace(&peer.netns) => {}
+                Some(peer) => {
                     gone.insert(peer.clone());
+                    ops.push(Op::DeleteLink { link: here });
                 }
-                gone.insert(here.clone());
-                ops.push(Op::DeleteLink { link: here });
+                None => ops.push(Op::DeleteLink { link: here }),
             }
         }
     }
     ops.extend(host_routes(lab, observed, &gone));
-    for (netns, namespace) in &observed.namespaces {
-        if let (Netns::Named(name), Some(owner)) = (netns, &namespace.owner) {
-            if owner == &lab.name {
-                ops.push(Op::DeleteNamespace { name: name.clone() });
-            }
-        }
-    }
     ops
+}
+
+/// True when the kernel holds nothing of the lab any more (what `destroy` waits for).
+pub fn is_gone(lab: &Lab, observed: &Observed) -> bool {
+    observed.namespaces.values().all(|namespace| {
+        namespace.owner.as_deref() != Some(lab.name.as_str())
+            && namespace.links.values().all(|link| !link.is_owned_by(&lab.name))
+    })
 }
 
 /// Host routes the lab asked for that outlive its interfaces (through a device of the host).

@@ -188,7 +188,7 @@ impl<'a> Planner<'a> {
 
     fn create_bridge(&mut self, bridge: &Interface, link: LinkRef) {
         self.ops.create_links.push(Op::CreateBridge { link });
-        self.ops.create_links.extend(settings_ops(self.lab, bridge));
+        self.ops.create_links.extend(settings_ops(self.lab, &[bridge]));
     }
 
     fn veths(&mut self) {
@@ -223,8 +223,7 @@ impl<'a> Planner<'a> {
             }
             if clear {
                 self.ops.create_links.push(Op::CreateVeth { a: ref_a, b: ref_b });
-                self.ops.create_links.extend(settings_ops(self.lab, &a));
-                self.ops.create_links.extend(settings_ops(self.lab, &b));
+                self.ops.create_links.extend(settings_ops(self.lab, &[&a, &b]));
             }
         }
     }

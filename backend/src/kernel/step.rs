@@ -1,0 +1,136 @@
+//! Carrying out a step (see `nslab_model::plan::steps`): a creating op together with the
+//! settings that ride in the same netlink request. RTM_NEWLINK accepts the MTU, the MAC,
+//! the up flag and (for the created end) the master. The kernel ignores an alias there,
+//! and cannot bring a veth's peer up inside the creating request (the pair is not joined
+//! yet: ENOTCONN), so those go in one follow-up request per end.
+
+use std::os::fd::AsRawFd;
+
+use nslab_model::address::parse_mac;
+use nslab_model::observed::owner_marker;
+use nslab_model::ops::{LinkRef, Op};
+use rtnetlink::packet_route::link::{InfoData, InfoKind, InfoVeth};
+use rtnetlink::{LinkBridge, LinkMessageBuilder, LinkUnspec, LinkVeth};
+
+use super::error::KernelError;
+use super::Kernel;
+
+/// Settings of one new interface that its creating request can carry.
+#[derive(Default)]
+struct AtCreation {
+    master: Option<String>,
+    mtu: Option<u32>,
+    mac: Option<[u8; 6]>,
+    up: bool,
+}
+
+impl AtCreation {
+    fn gather(link: &LinkRef, settings: &[Op]) -> Self {
+        let mut found = AtCreation::default();
+        for op in settings {
+            match op {
+                Op::SetMaster { link: l, master } if l == link => found.master = Some(master.clone()),
+                Op::SetMtu { link: l, mtu } if l == link => found.mtu = Some(*mtu),
+                Op::SetMac { link: l, mac } if l == link => found.mac = parse_mac(mac).ok(),
+                Op::SetUp { link: l, up } if l == link => found.up = *up,
+                _ => {}
+            }
+        }
+        found
+    }
+
+    /// MTU and MAC, and the up flag when `with_up`.
+    fn apply<T>(&self, mut builder: LinkMessageBuilder<T>, with_up: bool) -> LinkMessageBuilder<T> {
+        if let Some(mtu) = self.mtu {
+            builder = builder.mtu(mtu);
+        }
+        if let Some(mac) = self.mac {
+            builder = builder.address(mac.to_vec());
+        }
+        if self.up && with_up {
+            builder = builder.up();
+        }
+        builder
+    }
+}
+
+impl Kernel {
+    /// Carries out the ops of one step; a single op goes through `execute`.
+    pub async fn execute_step(&self, ops: &[Op], lab: &str) -> Result<(), KernelError> {
+        let (first, settings) = ops.split_first().expect("a step has an op");
+        if settings.is_empty() {
+            return self.execute(first, lab).await;
+        }
+        let what = format!("`{}`", first.ip_command());
+        match first {
+            Op::CreateNamespace { name } => {
+                let handle = self.connections.create_namespace(name).await?;
+                let lo = LinkUnspec::new_with_name("lo").alias(owner_marker(lab)).up().build();
+                handle.link().set(lo).execute().await.map_err(|e| KernelError::netlink(what, e))
+            }
+            Op::CreateBridge { link } => {
+                let settings = AtCreation::gather(link, settings);
+                let message = settings.apply(LinkBridge::new(&link.name), true).build();
+                self.add_link(&link.netns, message, what.clone()).await?;
+                self.mark(link, owner_marker(lab), what).await
+            }
+            Op::CreateVeth { a, b } => self.create_veth_with(a, b, settings, lab, what).await,
+            _ => unreachable!("only creating ops lead a step of several ops"),
+        }
+    }
+
+    /// The end that gets a master is the one the request creates (the kernel sets the
+    /// master of the created end only); the other is the peer.
+    pub(super) async fn create_veth_with(
+        &self,
+        a: &LinkRef,
+        b: &LinkRef,
+        settings: &[Op],
+        lab: &str,
+        what: String,
+    ) -> Result<(), KernelError> {
+        let (for_a, for_b) = (AtCreation::gather(a, settings), AtCreation::gather(b, settings));
+        let ((main, main_settings), (peer, peer_settings)) = if for_a.master.is_none() && for_b.master.is_some() {
+            ((b, for_b), (a, for_a))
+        } else {
+            ((a, for_a), (b, for_b))
+        };
+        let peer_file = if peer.netns != main.netns { Some(self.connections.file(&peer.netns)?) } else { None };
+        let mut peer_message = peer_settings.apply(LinkUnspec::new_with_name(&peer.name), false);
+        if let Some(file) = &peer_file {
+            peer_message = peer_message.setns_by_fd(file.as_raw_fd());
+        }
+        let mut message = main_settings
+            .apply(LinkMessageBuilder::<LinkVeth>::new_with_info_kind(InfoKind::Veth), true)
+            .name(main.name.clone())
+            .set_info_data(InfoData::Veth(InfoVeth::Peer(peer_message.build())));
+        if let Some(master) = &main_settings.master {
+            message = message.controller(self.index_of(&main.netns, master).await?);
+        }
+        let created = self.add_link(&main.netns, message.build(), what.clone()).await;
+        drop(peer_file);
+        created?;
+        let marker = owner_marker(lab);
+        let peer_master = match &peer_settings.master {
+            Some(master) => Some(self.index_of(&peer.netns, master).await?),
+            None => None,
+        };
+        let finish_peer = self.set_link(
+            &peer.netns,
+            &peer.name,
+            |mut b| {
+                b = b.alias(marker.clone());
+                if let Some(index) = peer_master {
+                    b = b.controller(index);
+                }
+                if peer_settings.up {
+                    b = b.up();
+                }
+                b
+            },
+            what.clone(),
+        );
+        let (main_marked, peer_finished) = futures::join!(self.mark(main, marker.clone(), what.clone()), finish_peer);
+        main_marked.and(peer_finished)
+    }
+}
