@@ -353,3 +353,43 @@ fn refused_user_namespaces_are_a_clear_error() {
     );
     assert_eq!(std::fs::read_to_string("/proc/sys/user/max_user_namespaces").unwrap(), host_setting);
 }
+
+/// A lab file that `user` can read.
+fn lab_file_for(sandbox: &TestSandbox, name: &str) -> PathBuf {
+    let copy = sandbox.state_dir().join(format!("{name}.json"));
+    std::fs::copy(nslab_tests::paths::example(name), &copy).unwrap();
+    if sandbox.user == User::Nobody {
+        std::os::unix::fs::chown(&copy, Some(NOBODY), Some(NOBODY)).unwrap();
+    }
+    copy
+}
+
+fn apply_and_destroy_in_the_sandbox(user: User) {
+    let before = host();
+    let sandbox = TestSandbox::new(user);
+    let lab = lab_file_for(&sandbox, "router");
+    let lab = lab.to_str().unwrap();
+    let applied = sandbox.ok(&["--sandbox", "apply", "--yes", lab]);
+    assert!(applied.contains("applied lab `router`"), "{applied}");
+    // A later command sees the same lab: the sandbox persisted.
+    assert!(sandbox.ok(&["--sandbox", "plan", lab]).contains("nothing to do"));
+    let inside = sandbox.sh(
+        "ip netns list | cut -d' ' -f1 | sort; ip netns exec left ping -c1 -W1 10.0.2.2 >/dev/null && echo reached",
+    );
+    assert_eq!(lines(&inside), ["left", "right", "router", "reached"]);
+    assert_nothing_new_on_host(&before);
+    assert!(sandbox.ok(&["--sandbox", "destroy", "--yes", lab]).contains("destroyed lab `router`"));
+    assert_eq!(sandbox.sh("ip netns list").trim(), "");
+    assert!(sandbox.stop().contains("sandbox stopped"));
+    assert_nothing_new_on_host(&before);
+}
+
+#[test]
+fn root_applies_and_destroys_a_lab_in_the_sandbox() {
+    apply_and_destroy_in_the_sandbox(User::Root);
+}
+
+#[test]
+fn an_ordinary_user_applies_and_destroys_a_lab_in_the_sandbox() {
+    apply_and_destroy_in_the_sandbox(User::Nobody);
+}
