@@ -5,8 +5,8 @@
 //! Every build happens in its own fresh sandbox (private network + mount namespace with its
 //! own /run/netns), so runs cannot see each other and nothing reaches the host. Between
 //! sandboxes the benchmark waits for the kernel to finish freeing the dropped sandbox's
-//! namespaces: that cleanup runs in the background for seconds (tens of seconds for a
-//! thousand namespaces) and would otherwise slow down whatever is measured next.
+//! namespaces: that cleanup runs in a kernel worker after the sandbox is gone and would
+//! otherwise slow down whatever is measured next.
 
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
@@ -617,7 +617,7 @@ impl M {
             M::BatchDelete => "7b one ip -batch delete (host veths, bridge, netns)",
             M::BatchDeleteFreed => "   ... until the kernel has freed the namespaces",
             M::ScriptDown => "7c sh script down (one ip process per command)",
-            M::Settle => "   (kernel freeing a dropped sandbox, not a cost of any tool)",
+            M::Settle => "   (waited for the kernel to free a dropped sandbox; no tool's cost)",
         }
     }
 
@@ -881,11 +881,10 @@ fn print_case(case: &Case, repeat: usize) {
     }
     if let (Some(apply), Some(plan)) = (case.median(M::Apply), case.median(M::PlanUnchanged)) {
         println!(
-            "  nslab apply = read kernel + plan (like `nslab plan`: {} ms) + run the ops + read again to verify \
-             (~{} ms): about {} ms running the ops",
+            "  nslab apply = read the (empty) kernel + plan + run the ops + read it all again to verify \
+             (like `nslab plan` of the applied lab: {} ms): about {} ms for all but that last read",
             fmt_ms(Some(plan)),
-            fmt_ms(Some(plan)),
-            fmt_ms(Some((apply - 2.0 * plan).max(0.0)))
+            fmt_ms(Some((apply - plan).max(0.0)))
         );
     }
     for note in &case.notes {
@@ -1017,10 +1016,10 @@ fn run(args: &Args) -> i32 {
     );
     if args.sizes.iter().any(|&n| n >= 1000) {
         println!(
-            "note: at N>=1000 a full run takes minutes per topology, mostly the kernel: deleting veths one by one \
-             (one RCU grace period each, in `ip -batch delete` and `sh script down`) and freeing each dropped \
-             sandbox's namespaces (tens of seconds) before the next measurement. Every process is bounded by \
-             --timeout-secs {} and the run by --budget-minutes {}.",
+            "note: at N>=1000 a run takes about two minutes per topology, mostly the kernel deleting veths one \
+             by one (one RCU grace period each: nslab destroy, `ip -batch` delete, `sh script down`) and the \
+             one-ip-per-command script. Every process is bounded by --timeout-secs {} and the run by \
+             --budget-minutes {}.",
             args.timeout.as_secs(),
             args.budget.as_secs() / 60
         );
