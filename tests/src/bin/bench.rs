@@ -617,7 +617,7 @@ impl M {
             M::BatchDelete => "7b one ip -batch delete (host veths, bridge, netns)",
             M::BatchDeleteFreed => "   ... until the kernel has freed the namespaces",
             M::ScriptDown => "7c sh script down (one ip process per command)",
-            M::Settle => "   (waited for the kernel to free a dropped sandbox; no tool's cost)",
+            M::Settle => "   (waited for the kernel to free a dropped sandbox)",
         }
     }
 
@@ -913,8 +913,14 @@ fn print_growth(cases: &[Case], shape: Shape) {
     }
 }
 
+/// One row per lab; destroy cells give the time the command returned and the time the
+/// kernel had freed the namespaces (`ip netns delete` returns before anything is freed).
 fn print_markdown(cases: &[Case]) {
-    println!("| topology | N | nslab apply | `sh` script, 1 `ip` per command | `ip -batch` per namespace | kernel floor | re-apply | one-link edit | nslab destroy | `ip -batch` delete | apply vs `ip -batch` | apply vs floor |");
+    println!(
+        "| topology | N | nslab apply | `sh` script, 1 `ip` per command | `ip -batch` per namespace | kernel floor \
+         | apply vs `ip -batch` | apply vs floor | re-apply | one-link edit | nslab destroy, returned / freed \
+         | `ip -batch` delete, returned / freed |"
+    );
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for case in cases {
         let cell = |m: M| match case.median(m) {
@@ -930,19 +936,23 @@ fn print_markdown(cases: &[Case]) {
             (Some(apply), Some(theirs)) => speed(apply, theirs),
             _ => "-".into(),
         };
+        let both = |returned: M, freed: M| match (case.median(returned), case.median(freed)) {
+            (Some(r), Some(f)) => format!("{} / {} ms", fmt_ms(Some(r)), fmt_ms(Some(f))),
+            _ => "failed".into(),
+        };
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {edit} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {edit} | {} | {} |",
             case.shape.name(),
             case.n,
             cell(M::Apply),
             cell(M::ScriptUp),
             cell(M::Batch),
             cell(M::Floor),
-            cell(M::Reapply),
-            cell(M::Destroy),
-            cell(M::BatchDelete),
             ratio(M::Batch, false),
             ratio(M::Floor, true),
+            cell(M::Reapply),
+            both(M::Destroy, M::DestroyFreed),
+            both(M::BatchDelete, M::BatchDeleteFreed),
         );
     }
 }
