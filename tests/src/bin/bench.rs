@@ -1026,10 +1026,9 @@ fn run(args: &Args) -> i32 {
     );
     if args.sizes.iter().any(|&n| n >= 1000) {
         println!(
-            "note: at N>=1000 a run takes about two minutes per topology, mostly the kernel deleting veths one \
-             by one (one RCU grace period each: nslab destroy, `ip -batch` delete, `sh script down`) and the \
-             one-ip-per-command script. Every process is bounded by --timeout-secs {} and the run by \
-             --budget-minutes {}.",
+            "note: at N>=1000 a run takes one to two minutes per topology, mostly the one-ip-per-command script \
+             and the kernel deleting host-side veths one by one (one RCU grace period each: `ip -batch` delete, \
+             `sh script down`). Every process is bounded by --timeout-secs {} and the run by --budget-minutes {}.",
             args.timeout.as_secs(),
             args.budget.as_secs() / 60
         );
