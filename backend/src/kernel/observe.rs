@@ -23,7 +23,7 @@ use rtnetlink::packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkMess
 use rtnetlink::packet_route::route::{
     RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteType,
 };
-use rtnetlink::{Handle, RouteMessageBuilder};
+use rtnetlink::Handle;
 
 use super::error::KernelError;
 use super::netns;
@@ -87,8 +87,8 @@ impl Kernel {
         let through_own = async {
             let (own, forwarding) = self.connections.handle_with(netns, netns::read_forwarding_here).await?;
             let _one_dump_at_a_time = self.connections.dump_guard(netns).await;
-            let mut routes = dump_routes(&own, RouteMessageBuilder::<Ipv4Addr>::new().build(), &place).await?;
-            routes.extend(dump_routes(&own, RouteMessageBuilder::<Ipv6Addr>::new().build(), &place).await?);
+            // One dump with no family gives the routes of every family.
+            let routes = dump_routes(&own, RouteMessage::default(), &place).await?;
             Ok::<_, KernelError>((routes, forwarding))
         };
         let ((links, addresses), (routes, forwarding)) = futures::try_join!(through_host, through_own)?;

@@ -1,8 +1,8 @@
 //! Steps: how a plan runs. Consecutive ops that one netlink request can carry merge into a
 //! step (a new veth with its master, MTU, MAC and up state; a new namespace with its
-//! loopback up), and each step waits only for the earlier steps that touch one of its
-//! namespaces, so independent namespaces are configured concurrently while the order
-//! within each namespace stays the plan's.
+//! loopback up), and each step waits only for the earlier steps that changed what it
+//! uses, so independent namespaces and interfaces are configured concurrently while the
+//! order of what depends on what stays the plan's.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -51,49 +51,128 @@ fn settable_at_creation(op: &Op) -> Option<&LinkRef> {
     }
 }
 
-/// What a step may run alongside: deletions and renames can reach into another namespace
-/// (a veth's peer dies or changes with it), so they wait for everything before them and
-/// everything after waits for them.
-enum Reach {
-    Namespaces(Vec<Netns>),
-    Everything,
+/// What an op depends on and changes: it runs after the last step that changed anything
+/// it reads or writes. Interfaces are independent of each other (two veths of one bridge
+/// are made side by side); routes depend on everything before them in their namespace
+/// (their gateways' subnets); deletions and renames can reach into another namespace (a
+/// veth's peer dies or changes with it), so they wait for everything and everything after
+/// waits for them.
+#[derive(Default)]
+struct Touch {
+    reads: Vec<Key>,
+    writes: Vec<Key>,
+    whole_namespace: Option<Netns>,
+    barrier: bool,
 }
 
-fn reach(op: &Op) -> Reach {
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Namespace(Netns),
+    Link(LinkRef),
+}
+
+fn touch(op: &Op) -> Touch {
+    let in_namespace = |netns: &Netns| Key::Namespace(netns.clone());
+    let on_link = |link: &LinkRef| Touch {
+        reads: vec![in_namespace(&link.netns)],
+        writes: vec![Key::Link(link.clone())],
+        ..Touch::default()
+    };
     match op {
-        Op::DeleteLink { .. } | Op::DeleteNamespace { .. } | Op::RenameLink { .. } => Reach::Everything,
-        Op::CreateVeth { a, b } => Reach::Namespaces(vec![a.netns.clone(), b.netns.clone()]),
-        other => Reach::Namespaces(vec![other.netns()]),
+        Op::DeleteLink { .. } | Op::DeleteNamespace { .. } | Op::RenameLink { .. } => {
+            Touch { barrier: true, ..Touch::default() }
+        }
+        Op::CreateNamespace { name } | Op::AdoptNamespace { name, .. } => {
+            Touch { writes: vec![Key::Namespace(Netns::Named(name.clone()))], ..Touch::default() }
+        }
+        Op::SetLoopback { netns, .. } | Op::SetForwarding { netns, .. } => {
+            Touch { reads: vec![in_namespace(netns)], ..Touch::default() }
+        }
+        Op::AddRoute { netns, .. } | Op::DeleteRoute { netns, .. } => {
+            Touch { whole_namespace: Some(netns.clone()), ..Touch::default() }
+        }
+        Op::CreateVeth { a, b } => Touch {
+            reads: vec![in_namespace(&a.netns), in_namespace(&b.netns)],
+            writes: vec![Key::Link(a.clone()), Key::Link(b.clone())],
+            ..Touch::default()
+        },
+        Op::SetMaster { link, master } => {
+            let mut touch = on_link(link);
+            touch.reads.push(Key::Link(LinkRef::new(link.netns.clone(), master.clone())));
+            touch
+        }
+        Op::CreateBridge { link }
+        | Op::SetNoMaster { link }
+        | Op::SetMtu { link, .. }
+        | Op::SetMac { link, .. }
+        | Op::SetUp { link, .. }
+        | Op::AddAddress { link, .. }
+        | Op::DeleteAddress { link, .. }
+        | Op::AdoptLink { link, .. } => on_link(link),
+    }
+}
+
+/// The order the dependencies so far impose.
+#[derive(Default)]
+struct Order {
+    last_writer: HashMap<Key, usize>,
+    /// Steps in each namespace since its last namespace-wide step.
+    in_namespace: HashMap<Netns, Vec<usize>>,
+    last_barrier: Option<usize>,
+}
+
+impl Order {
+    fn after(&self, index: usize, touch: &Touch) -> Vec<usize> {
+        if touch.barrier {
+            return (0..index).collect();
+        }
+        let keys = touch.reads.iter().chain(&touch.writes);
+        let mut after: Vec<usize> = keys.filter_map(|key| self.last_writer.get(key).copied()).collect();
+        after.extend(self.last_barrier);
+        if let Some(netns) = &touch.whole_namespace {
+            after.extend(self.in_namespace.get(netns).into_iter().flatten().copied());
+            after.extend(self.last_writer.get(&Key::Namespace(netns.clone())).copied());
+        }
+        after
+    }
+
+    fn record(&mut self, index: usize, touch: Touch) {
+        if touch.barrier {
+            *self = Order { last_barrier: Some(index), ..Order::default() };
+            return;
+        }
+        for key in touch.reads.iter().chain(&touch.writes) {
+            let (Key::Namespace(netns) | Key::Link(LinkRef { netns, .. })) = key;
+            self.in_namespace.entry(netns.clone()).or_default().push(index);
+        }
+        for key in touch.writes {
+            self.last_writer.insert(key, index);
+        }
+        if let Some(netns) = touch.whole_namespace {
+            // Everything later in the namespace comes after this step.
+            self.in_namespace.insert(netns.clone(), Vec::new());
+            self.last_writer.retain(|key, _| !matches!(key, Key::Link(link) if link.netns == netns));
+            self.last_writer.insert(Key::Namespace(netns), index);
+        }
     }
 }
 
 fn link_dependencies(ops: &[Op], steps: &mut [Step]) {
-    let mut last_in: HashMap<Netns, usize> = HashMap::new();
-    let mut last_barrier: Option<usize> = None;
+    let mut order = Order::default();
     for index in 0..steps.len() {
-        let mut touched: Vec<Netns> = Vec::new();
-        let mut barrier = false;
+        let mut merged = Touch::default();
         for op in &ops[steps[index].ops.clone()] {
-            match reach(op) {
-                Reach::Everything => barrier = true,
-                Reach::Namespaces(namespaces) => touched.extend(namespaces),
-            }
+            let touch = touch(op);
+            merged.reads.extend(touch.reads);
+            merged.writes.extend(touch.writes);
+            merged.whole_namespace = merged.whole_namespace.or(touch.whole_namespace);
+            merged.barrier |= touch.barrier;
         }
-        let mut after: Vec<usize> = if barrier {
-            (0..index).collect()
-        } else {
-            touched.iter().filter_map(|netns| last_in.get(netns).copied()).chain(last_barrier).collect()
-        };
+        let mut after = order.after(index, &merged);
         after.sort_unstable();
         after.dedup();
         steps[index].after = after;
-        if barrier {
-            last_barrier = Some(index);
-            last_in.clear();
-        }
-        for netns in touched {
-            last_in.insert(netns, index);
-        }
+        order.record(index, merged);
     }
 }
 
@@ -129,8 +208,33 @@ mod tests {
         let ranges: Vec<Range<usize>> = steps.iter().map(|step| step.ops.clone()).collect();
         assert_eq!(ranges, [0..2, 2..4, 4..6, 6..9, 9..10, 10..11, 11..12]);
         let after: Vec<Vec<usize>> = steps.iter().map(|step| step.after.clone()).collect();
-        // b's namespace does not wait for a's; the veth waits for the bridge and for a.
-        assert_eq!(after, [vec![], vec![], vec![], vec![0, 2], vec![3], vec![4], vec![1]]);
+        // b's namespace does not wait for a's; the veth waits for the bridge and for a; the
+        // addresses wait for their interface only.
+        assert_eq!(after, [vec![], vec![], vec![], vec![0, 2], vec![0, 3], vec![0, 4], vec![1]]);
+    }
+
+    #[test]
+    fn routes_wait_for_their_whole_namespace_and_veths_of_one_bridge_run_side_by_side() {
+        let ops = vec![
+            Op::CreateBridge { link: link(Netns::Host, "br0") },
+            Op::CreateVeth { a: link(Netns::Host, "p0"), b: link(ns("a"), "eth0") },
+            Op::CreateVeth { a: link(Netns::Host, "p1"), b: link(ns("b"), "eth0") },
+            Op::AddAddress { link: link(ns("a"), "eth0"), address: "10.0.0.2/24".into() },
+            Op::AddAddress { link: link(ns("a"), "eth1"), address: "10.0.1.2/24".into() },
+            Op::AddRoute {
+                netns: ns("a"),
+                family: crate::address::Family::V4,
+                route: crate::lab::Route {
+                    to: "default".into(),
+                    via: Some("10.0.0.1".into()),
+                    dev: None,
+                    metric: None,
+                },
+            },
+            Op::SetUp { link: link(ns("a"), "eth0"), up: true },
+        ];
+        let after: Vec<Vec<usize>> = steps(&ops).iter().map(|step| step.after.clone()).collect();
+        assert_eq!(after, [vec![], vec![], vec![], vec![1], vec![], vec![1, 3, 4], vec![5]]);
     }
 
     #[test]
