@@ -23,10 +23,10 @@ pub enum EngineError {
     Conflicts(Vec<Conflict>),
     #[error("cannot read the kernel's state: {0}")]
     Observe(KernelError),
-    #[error("{failed} failed: {error}{}", undo_note(.undone, .undo_errors))]
+    #[error("{failed} failed: {}{}", .error.reason(), undo_note(.undone, .undo_errors))]
     Failed { failed: String, error: KernelError, undone: usize, undo_errors: Vec<String> },
-    #[error("after applying, the kernel still differs from the lab (a bug in nslab); left to do: {}", .0.join("; "))]
-    NotConverged(Vec<String>),
+    #[error("after {doing}, the kernel still differs from the lab (a bug in nslab, or someone changing the lab meanwhile); left to do: {}", .left.join("; "))]
+    NotConverged { doing: &'static str, left: Vec<String> },
     #[error("cannot record the applied lab: {0}")]
     State(std::io::Error),
 }
@@ -91,7 +91,10 @@ impl Engine {
         self.run(lab, ops, progress, true).await?;
         let left = self.plan(lab, &PlanOptions::default()).await?;
         if !left.is_empty() {
-            return Err(EngineError::NotConverged(left.iter().map(Op::ip_command).collect()));
+            return Err(EngineError::NotConverged {
+                doing: "applying",
+                left: left.iter().map(Op::ip_command).collect(),
+            });
         }
         state::record(lab).map_err(EngineError::State)?;
         Ok(Report { ops: ops.len(), elapsed: started.elapsed() })
@@ -128,7 +131,7 @@ impl Engine {
             }
             if Instant::now() > deadline {
                 let left = destroy_ops(lab, &observed).iter().map(Op::ip_command).collect();
-                return Err(EngineError::NotConverged(left));
+                return Err(EngineError::NotConverged { doing: "destroying", left });
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }

@@ -34,6 +34,16 @@ impl KernelError {
         }
     }
 
+    /// Why it failed, without what was being done (for messages that name the op already).
+    pub fn reason(&self) -> String {
+        match self {
+            KernelError::Refused { errno, .. } => errno_words(*errno),
+            KernelError::System { source, .. } => source.to_string(),
+            KernelError::Netlink { message, .. } => message.clone(),
+            KernelError::NoSuchLink { .. } => self.to_string(),
+        }
+    }
+
     pub fn errno(&self) -> Option<i32> {
         match self {
             KernelError::Refused { errno, .. } => Some(*errno),
