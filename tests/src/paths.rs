@@ -12,6 +12,13 @@ pub fn example(name: &str) -> PathBuf {
 
 pub const EXAMPLES: [&str; 3] = ["seed-veth", "seed-bridge", "router"];
 
+/// A reference lab script handed to the team: `../shared/labs/NAME.sh` beside the checkout.
+pub fn reference_lab(name: &str) -> PathBuf {
+    let path = repo_root().join("..").join("shared").join("labs").join(format!("{name}.sh"));
+    assert!(path.is_file(), "{} is missing: the tests expect ../shared beside the checkout", path.display());
+    path
+}
+
 /// The `nslab` binary of this build (`target/<profile>/nslab`, next to the test's `deps/`).
 pub fn nslab_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("the test knows its own path");

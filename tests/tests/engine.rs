@@ -4,7 +4,7 @@
 use nslab_model::{load_lab, Lab, Limits, Link, Node};
 use nslab_tests::expected::{differences, expected_state};
 use nslab_tests::kernel::{read_kernel_state, KernelState};
-use nslab_tests::paths::{example, repo_root};
+use nslab_tests::paths::{example, reference_lab};
 use nslab_tests::sandbox::Sandbox;
 
 fn lab(name: &str) -> Lab {
@@ -131,7 +131,7 @@ fn hand_built_labs_scan_and_apply_back_to_the_same_kernel() {
     for script in ["seed-veth", "seed-bridge", "router"] {
         let sandbox = Sandbox::new();
         let dir = tempfile::tempdir().unwrap();
-        let script_path = repo_root().join("..").join("shared").join("labs").join(format!("{script}.sh"));
+        let script_path = reference_lab(script);
         let script_path = script_path.display();
         sandbox.sh(&format!("sh {script_path} up"));
         let by_hand = comparable(read_kernel_state(&sandbox));
