@@ -9,6 +9,7 @@ use nslab_model::topology::Netns;
 use rtnetlink::Handle;
 
 use super::error::KernelError;
+use super::netconf::NetconfSocket;
 use super::netns;
 
 /// Netlink handles and namespace files, per namespace.
@@ -16,6 +17,8 @@ pub struct Connections {
     runtime: tokio::runtime::Handle,
     handles: Mutex<HashMap<Netns, Handle>>,
     files: Mutex<HashMap<Netns, std::sync::Arc<File>>>,
+    /// Plain netlink sockets for netconf reads, per namespace (see `netconf.rs`).
+    netconf: Mutex<HashMap<Netns, std::sync::Arc<NetconfSocket>>>,
     /// A netlink socket runs one dump at a time (a second one gets EBUSY).
     dump_locks: Mutex<HashMap<Netns, std::sync::Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -30,6 +33,7 @@ impl Connections {
             handles: Mutex::new(HashMap::new()),
             files: Mutex::new(HashMap::new()),
             dump_locks: Mutex::new(HashMap::new()),
+            netconf: Mutex::new(HashMap::new()),
         }
     }
 
@@ -62,21 +66,24 @@ impl Connections {
         Ok(self.register(netns, opened))
     }
 
-    /// The handle for `netns` and the result of `job` run inside it, in one trip into the
-    /// namespace when the connection is new.
-    pub async fn handle_with<T: Send + 'static>(
-        &self,
-        netns: &Netns,
-        job: impl FnOnce() -> Result<T, KernelError> + Send + 'static,
-    ) -> Result<(Handle, T), KernelError> {
+    /// The netlink handle and the netconf socket of `netns`, both opened in one trip into
+    /// the namespace when they are new.
+    pub async fn sockets(&self, netns: &Netns) -> Result<(Handle, std::sync::Arc<NetconfSocket>), KernelError> {
         // Bound first: a guard in an `if let` scrutinee would live across the await.
-        let cached = self.handles.lock().expect("not poisoned").get(netns).cloned();
-        if let Some(handle) = cached {
-            return Ok((handle, netns::run_in(netns, job).await?));
+        let handle = self.handles.lock().expect("not poisoned").get(netns).cloned();
+        let netconf = self.netconf.lock().expect("not poisoned").get(netns).cloned();
+        if let (Some(handle), Some(netconf)) = (handle, netconf) {
+            return Ok((handle, netconf));
         }
         let runtime = self.runtime.clone();
-        let (opened, result) = netns::run_in(netns, move || Ok((open_connection(&runtime)?, job()?))).await?;
-        Ok((self.register(netns, opened), result))
+        let (opened, netconf) = netns::run_in(netns, move || {
+            let netconf = NetconfSocket::open().map_err(|e| KernelError::system("cannot open a netlink socket", e))?;
+            Ok((open_connection(&runtime)?, netconf))
+        })
+        .await?;
+        let netconf = std::sync::Arc::new(netconf);
+        self.netconf.lock().expect("not poisoned").insert(netns.clone(), netconf.clone());
+        Ok((self.register(netns, opened), netconf))
     }
 
     /// Creates a named namespace and its connection in one trip into it.
@@ -95,6 +102,7 @@ impl Connections {
     /// Drops the connection to a namespace (before deleting it: the socket would keep it alive).
     pub fn forget(&self, netns: &Netns) {
         self.handles.lock().expect("not poisoned").remove(netns);
+        self.netconf.lock().expect("not poisoned").remove(netns);
         self.files.lock().expect("not poisoned").remove(netns);
     }
 

@@ -4,6 +4,7 @@
 mod connection;
 pub mod error;
 mod execute;
+mod netconf;
 pub mod netns;
 mod nsid;
 mod observe;

@@ -151,20 +151,8 @@ fn prepare_netns_dir() -> Result<(), KernelError> {
         .map_err(|errno| KernelError::system(format!("cannot make {NETNS_DIR} shared"), errno))
 }
 
-/// IPv4 and IPv6 forwarding of the namespace the calling thread is in (/proc/sys/net
-/// follows the reader's namespace): a job for `run_in`.
-pub fn read_forwarding_here() -> Result<(bool, bool), KernelError> {
-    Ok((read_flag(IPV4_FORWARDING)?, read_flag(IPV6_FORWARDING)?))
-}
-
 pub const IPV4_FORWARDING: &str = "/proc/sys/net/ipv4/ip_forward";
 pub const IPV6_FORWARDING: &str = "/proc/sys/net/ipv6/conf/all/forwarding";
-
-pub fn read_flag(path: &str) -> Result<bool, KernelError> {
-    let text =
-        std::fs::read_to_string(path).map_err(|error| KernelError::system(format!("cannot read {path}"), error))?;
-    Ok(text.trim() == "1")
-}
 
 pub fn write_flag(path: &'static str, on: bool) -> Result<(), KernelError> {
     std::fs::write(path, if on { "1\n" } else { "0\n" })

@@ -85,7 +85,10 @@ impl Kernel {
             Ok::<_, KernelError>((links, addresses))
         };
         let through_own = async {
-            let (own, forwarding) = self.connections.handle_with(netns, netns::read_forwarding_here).await?;
+            let (own, netconf) = self.connections.sockets(netns).await?;
+            let forwarding = netconf
+                .forwarding()
+                .map_err(|e| KernelError::system(format!("reading the forwarding settings of {place}"), e))?;
             let _one_dump_at_a_time = self.connections.dump_guard(netns).await;
             // One dump with no family gives the routes of every family.
             let routes = dump_routes(&own, RouteMessage::default(), &place).await?;
