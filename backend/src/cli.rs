@@ -122,18 +122,31 @@ pub enum Command {
         #[command(subcommand)]
         action: SandboxAction,
     },
-    /// Serve the editor and the API on a local port.
+    /// Serve the editor, the API and the live event stream.
     ///
-    /// Opens FILE, or the bundled seed-bridge example when no file is given.
+    /// Opens FILE (it becomes the document), else the document saved in the state
+    /// directory, else the bundled seed-bridge example. Listens on 127.0.0.1 unless told
+    /// otherwise; any other address needs a token (one is generated and printed if none is
+    /// given), checked on every request and websocket.
     Serve {
         /// The lab to open.
         file: Option<PathBuf>,
-        /// Address and port to listen on. Only loopback addresses are allowed for now.
+        /// Address and port to listen on.
         #[arg(long, default_value = "127.0.0.1:4780")]
         listen: SocketAddr,
         /// Directory with the built editor (Trunk's `dist/`).
         #[arg(long, env = "NSLAB_WEB_ROOT")]
         web_root: Option<PathBuf>,
+        /// Where the document is kept across restarts
+        /// [default: $XDG_STATE_HOME/nslab, else ~/.local/state/nslab].
+        #[arg(long, env = "NSLAB_STATE_DIR")]
+        state_dir: Option<PathBuf>,
+        /// The token that may change the lab (required, or generated, off loopback).
+        #[arg(long, env = "NSLAB_TOKEN")]
+        token: Option<String>,
+        /// A token that may only watch (for students).
+        #[arg(long, env = "NSLAB_VIEWER_TOKEN")]
+        viewer_token: Option<String>,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -190,8 +203,16 @@ pub fn run(cli: Cli) -> i32 {
             print!("{}", nslab_model::schema::lab_schema_json());
             EXIT_OK
         }
-        Command::Serve { file, listen, web_root, limits } => {
-            serve::serve(file.as_deref(), listen, web_root, limits.limits())
+        Command::Serve { file, listen, web_root, state_dir, token, viewer_token, limits } => {
+            serve::serve(serve::ServeArgs {
+                file: file.as_deref(),
+                listen,
+                web_root,
+                state_dir,
+                token,
+                viewer_token,
+                limits: limits.limits(),
+            })
         }
         Command::Plan { file, exit_code, adopt, json, limits } => {
             lab::plan(lab::PlanArgs { file: &file, adopt, limits: limits.limits() }, exit_code, json)

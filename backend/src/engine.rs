@@ -65,6 +65,10 @@ impl Engine {
         Engine { kernel: Kernel::new(), limits }
     }
 
+    pub fn kernel(&self) -> &Kernel {
+        &self.kernel
+    }
+
     pub async fn observe(&self) -> Result<Observed, EngineError> {
         self.kernel.observe().await.map_err(EngineError::Observe)
     }
@@ -85,7 +89,7 @@ impl Engine {
         &self,
         lab: &Lab,
         ops: &[Op],
-        progress: &mut dyn FnMut(OpProgress),
+        progress: &mut (dyn FnMut(OpProgress) + Send),
     ) -> Result<Report, EngineError> {
         let started = Instant::now();
         self.run(lab, ops, progress, true).await?;
@@ -110,7 +114,7 @@ impl Engine {
         &self,
         lab: &Lab,
         ops: &[Op],
-        progress: &mut dyn FnMut(OpProgress),
+        progress: &mut (dyn FnMut(OpProgress) + Send),
     ) -> Result<Report, EngineError> {
         let started = Instant::now();
         self.run(lab, ops, progress, false).await?;
@@ -144,7 +148,7 @@ impl Engine {
         &self,
         lab: &Lab,
         ops: &[Op],
-        progress: &mut dyn FnMut(OpProgress),
+        progress: &mut (dyn FnMut(OpProgress) + Send),
         undo: bool,
     ) -> Result<(), EngineError> {
         let steps = steps(ops);
@@ -198,7 +202,7 @@ impl Engine {
         &self,
         lab: &Lab,
         created: &[(usize, Op)],
-        progress: &mut dyn FnMut(OpProgress),
+        progress: &mut (dyn FnMut(OpProgress) + Send),
         total: usize,
     ) -> (usize, Vec<String>) {
         let mut errors = Vec::new();
@@ -244,7 +248,7 @@ impl<'o> Reporter<'o> {
         OpProgress { index, total: self.ops.len(), command: self.ops[index].ip_command(), state, error }
     }
 
-    fn done(&mut self, finished: std::ops::Range<usize>, progress: &mut dyn FnMut(OpProgress)) {
+    fn done(&mut self, finished: std::ops::Range<usize>, progress: &mut (dyn FnMut(OpProgress) + Send)) {
         for index in finished {
             self.done[index] = true;
         }
@@ -256,7 +260,7 @@ impl<'o> Reporter<'o> {
     }
 
     /// Reports the failed op; ops after it that did finish are reported done first.
-    fn failed(&mut self, at: usize, error: &KernelError, progress: &mut dyn FnMut(OpProgress)) {
+    fn failed(&mut self, at: usize, error: &KernelError, progress: &mut (dyn FnMut(OpProgress) + Send)) {
         for index in self.next..self.ops.len() {
             if index == at {
                 progress(self.event(index, OpState::Started, None));

@@ -1,9 +1,12 @@
-//! HTTP bodies shared by the server and the browser.
+//! HTTP bodies and websocket events shared by the server and the browser.
 
 use serde::{Deserialize, Serialize};
 
 use crate::lab::Lab;
+use crate::ops::Op;
+use crate::plan::Conflict;
 use crate::problem::Problem;
+use crate::topology::Netns;
 
 /// `GET /api/lab`: the lab being edited, with what validation says of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18,8 +21,125 @@ pub struct LabView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub message: String,
+    /// Validation problems, each at its path, when the error is about the lab.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<Problem>,
+    /// What in the kernel is in the lab's way, when apply refuses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<Conflict>,
+    /// The document as it is now, when a change was based on an older revision (409).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<LabView>,
+}
+
+impl ErrorBody {
+    pub fn new(message: impl Into<String>) -> Self {
+        ErrorBody { message: message.into(), problems: Vec::new(), conflicts: Vec::new(), current: None }
+    }
+}
+
+/// `PUT /api/lab`: a new document, based on the revision the client last saw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PutLab {
+    pub base_revision: u64,
+    pub lab: Lab,
+}
+
+/// `POST /api/plan`: what apply would do, as ops and their `ip` commands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanView {
+    pub revision: u64,
+    pub ops: Vec<PlannedOp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedOp {
+    pub op: Op,
+    pub command: String,
+}
+
+impl From<&Op> for PlannedOp {
+    fn from(op: &Op) -> Self {
+        PlannedOp { op: op.clone(), command: op.ip_command() }
+    }
+}
+
+/// `POST /api/apply`, `POST /api/destroy`: what was done.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    pub run: RunKind,
+    pub revision: u64,
+    pub ops: usize,
+    pub elapsed_ms: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunKind {
+    Apply,
+    Destroy,
+}
+
+/// An interface as it is in the kernel now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveLink {
+    pub netns: Netns,
+    pub name: String,
+    /// Administrative state.
+    pub up: bool,
+    /// Carrier: for a veth, both ends up.
+    pub oper_up: bool,
+    /// The lab whose mark it carries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+}
+
+/// Traffic through one interface, with rates over the last interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkCounters {
+    pub netns: Netns,
+    pub name: String,
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
+    pub rx_packets: u64,
+    pub tx_packets: u64,
+    pub rx_bytes_per_second: f64,
+    pub tx_bytes_per_second: f64,
+}
+
+/// What changed about an interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkChange {
+    Added,
+    Changed,
+    Removed,
+}
+
+/// The websocket stream (`GET /api/events`): a snapshot first, then changes as they happen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// Everything a client needs to draw the lab now; sent on connect and after a gap.
+    Snapshot { view: LabView, links: Vec<LiveLink>, namespaces: Vec<Netns>, applied: bool, drift: Vec<PlannedOp> },
+    /// The document changed (an edit, an import, a scan).
+    Document { view: LabView },
+    /// One op of an apply or destroy, in plan order.
+    Progress { run: RunKind, progress: OpProgress },
+    /// An apply or destroy ended.
+    RunFinished { run: RunKind, ok: bool, message: String },
+    /// An interface appeared, changed state or went away, whoever did it.
+    Link { change: LinkChange, link: LiveLink },
+    /// A namespace appeared or went away, whoever did it.
+    Namespace { netns: Netns, present: bool },
+    /// Whether the kernel holds anything of the lab, and what re-applying it would do now
+    /// (empty when the kernel holds the lab). Sent when it changes, e.g. after
+    /// `ip link set eth0 down` in a terminal: re-applying repairs it.
+    Drift { applied: bool, ops: Vec<PlannedOp> },
+    /// Traffic counters of the lab's interfaces, about once a second.
+    Counters { links: Vec<LinkCounters> },
+    /// This client fell behind and missed events; a snapshot follows.
+    Dropped { missed: u64 },
 }
 
 /// How far one op of an apply or destroy has got (an event per op, in plan order).

@@ -2,6 +2,7 @@
 //! nslab binary, and a real Chromium driven through chromedriver.
 
 pub mod browser;
+pub mod client;
 pub mod expected;
 pub mod kernel;
 pub mod paths;

@@ -96,6 +96,15 @@ fn is_root() -> bool {
 }
 
 impl Sandbox {
+    /// Moves the calling thread into the sandbox's network namespace, so that sockets it
+    /// makes from now on (a current-thread runtime's, in a test) reach servers inside.
+    /// Only for a thread that is the test's own and ends with it.
+    pub fn enter_network_here(&self) {
+        let file = std::fs::File::open(format!("/proc/{}/ns/net", self.holder.id())).expect("the holder's namespace");
+        nix::sched::setns(std::os::fd::AsFd::as_fd(&file), nix::sched::CloneFlags::CLONE_NEWNET)
+            .expect("can enter the sandbox's network namespace");
+    }
+
     /// Runs the nslab binary inside the sandbox.
     pub fn nslab(&self, args: &[&str]) -> Output {
         let binary = crate::paths::nslab_binary();

@@ -10,7 +10,7 @@ use nslab_tests::server::NslabServer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_shows_the_seed_bridge_lab() {
-    let server = NslabServer::start(None, "browser-smoke");
+    let (server, _state) = NslabServer::start(None, "browser-smoke");
     let browser = Browser::start().await;
     let client = &browser.client;
     client.goto(&server.url).await.expect("the page loads");

@@ -1,4 +1,4 @@
-//! `nslab serve`: the editor and the API.
+//! `nslab serve`: the editor, the API and the live event stream.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -6,29 +6,65 @@ use std::path::{Path, PathBuf};
 use nslab_model::Limits;
 
 use super::{report_file_error, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK};
+use crate::examples;
 use crate::lab_file::read_lab;
-use crate::{examples, server};
+use crate::server::{self, Access};
 
-pub fn serve(file: Option<&Path>, listen: SocketAddr, web_root: Option<PathBuf>, limits: Limits) -> i32 {
-    let lab = match file {
-        Some(file) => match read_lab(file, &limits) {
-            Ok(lab) => lab,
+pub struct ServeArgs<'a> {
+    pub file: Option<&'a Path>,
+    pub listen: SocketAddr,
+    pub web_root: Option<PathBuf>,
+    pub state_dir: Option<PathBuf>,
+    pub token: Option<String>,
+    pub viewer_token: Option<String>,
+    pub limits: Limits,
+}
+
+pub fn serve(args: ServeArgs) -> i32 {
+    let opened = match args.file {
+        Some(file) => match read_lab(file, &args.limits) {
+            Ok(lab) => Some(lab),
             Err(error) => return report_file_error(&error),
         },
-        None => examples::example(examples::DEFAULT_EXAMPLE).expect("the default example is bundled"),
+        None => None,
     };
-    if !listen.ip().is_loopback() {
-        eprintln!(
-            "nslab: refusing to listen on {listen}: only loopback addresses (127.0.0.1, [::1]) are allowed for now"
-        );
-        return EXIT_BAD_INPUT;
-    }
-    let config = server::Config { listen, web_root: web_root.unwrap_or_else(server::default_web_root), limits };
-    match server::run(config, lab) {
+    let access = match access(args.listen, args.token, args.viewer_token) {
+        Ok(access) => access,
+        Err(message) => {
+            eprintln!("nslab: {message}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let config = server::Config {
+        listen: args.listen,
+        web_root: args.web_root.unwrap_or_else(server::default_web_root),
+        state_dir: args.state_dir.unwrap_or_else(server::default_state_dir),
+        limits: args.limits,
+        access,
+    };
+    let fallback = || examples::example(examples::DEFAULT_EXAMPLE).expect("the default example is bundled");
+    match server::run(config, opened, fallback) {
         Ok(()) => EXIT_OK,
         Err(error) => {
             eprintln!("nslab: {error}");
             EXIT_FAILURE
         }
     }
+}
+
+/// Loopback needs no token unless one is given; anything else always does (a generated
+/// one when none is given: anyone who can reach the port could otherwise run the lab).
+fn access(listen: SocketAddr, token: Option<String>, viewer: Option<String>) -> Result<Access, String> {
+    if token.as_deref().is_some_and(|t| t.len() < 16) || viewer.as_deref().is_some_and(|t| t.len() < 16) {
+        return Err("tokens must be at least 16 characters long".to_string());
+    }
+    let full = match token {
+        Some(token) => Some(token),
+        None if listen.ip().is_loopback() => None,
+        None => Some(server::generate_token().map_err(|e| format!("cannot make a token: {e}"))?),
+    };
+    if full.is_none() && viewer.is_some() {
+        return Err("a viewer token needs a full token too (--token)".to_string());
+    }
+    Ok(Access { full, viewer })
 }

@@ -106,6 +106,22 @@ impl Connections {
         self.files.lock().expect("not poisoned").remove(netns);
     }
 
+    /// Drops every connection to a namespace that is not in `present`: someone deleted it,
+    /// and our sockets must not keep it (and the veth peers it holds) alive.
+    pub fn forget_all_but(&self, present: &[Netns]) {
+        let gone: Vec<Netns> = self
+            .handles
+            .lock()
+            .expect("not poisoned")
+            .keys()
+            .filter(|n| n.name().is_some_and(|name| !name.is_empty()) && !present.contains(n))
+            .cloned()
+            .collect();
+        for netns in gone {
+            self.forget(&netns);
+        }
+    }
+
     /// An open file of the namespace, for requests that name a namespace by fd.
     pub fn file(&self, netns: &Netns) -> Result<std::sync::Arc<File>, KernelError> {
         let mut files = self.files.lock().expect("not poisoned");

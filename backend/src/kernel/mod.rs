@@ -7,8 +7,9 @@ mod execute;
 mod netconf;
 pub mod netns;
 mod nsid;
-mod observe;
+pub mod observe;
 mod step;
+pub mod watch;
 mod workers;
 
 use std::collections::HashMap;

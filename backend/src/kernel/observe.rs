@@ -49,6 +49,7 @@ impl Kernel {
         let strict = self.connections.strict_host()?;
         let mut all = vec![Netns::Host];
         all.extend(netns::list_named()?.into_iter().map(Netns::Named));
+        self.connections.forget_all_but(&all);
         let ids = NamespaceIds::read(&host, &self.connections, &all).await?;
         let raws = try_join_all(all.iter().map(|netns| self.dump(&strict, &ids, netns))).await?;
         let indexes: HashMap<Netns, HashMap<u32, String>> =
@@ -263,5 +264,56 @@ fn route_ip(address: &RouteAddress) -> Option<IpAddr> {
         RouteAddress::Inet(v4) => Some(IpAddr::V4(*v4)),
         RouteAddress::Inet6(v6) => Some(IpAddr::V6(*v6)),
         _ => None,
+    }
+}
+
+/// Traffic counters of one interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counters {
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
+    pub rx_packets: u64,
+    pub tx_packets: u64,
+}
+
+impl Kernel {
+    /// Counters of every interface but `lo` in `namespaces` (those that exist), read through
+    /// the host's socket like the links of `observe`.
+    pub async fn counters(&self, namespaces: &[Netns]) -> Result<Vec<(Netns, String, Counters)>, KernelError> {
+        let strict = self.connections.strict_host()?;
+        let host = self.connections.handle(&Netns::Host).await?;
+        let present: Vec<Netns> = namespaces
+            .iter()
+            .filter(|netns| netns.name().is_none_or(|name| netns::netns_path(name).exists()))
+            .cloned()
+            .collect();
+        let ids = NamespaceIds::read(&host, &self.connections, &present).await?;
+        let mut all = Vec::new();
+        for netns in &present {
+            let mut request = strict.link().get();
+            if let Some(id) = ids.target(netns) {
+                request.message_mut().attributes.push(LinkAttribute::IfNetnsId(id));
+            }
+            let _one_dump_at_a_time = self.connections.dump_guard(&STRICT_HOST).await;
+            let links: Vec<LinkMessage> = request
+                .execute()
+                .try_collect()
+                .await
+                .map_err(|e| KernelError::netlink(format!("reading the counters of {netns}"), e))?;
+            for link in &links {
+                let Some(name) = link_name(link).filter(|name| *name != "lo") else { continue };
+                let stats = link.attributes.iter().find_map(|attribute| match attribute {
+                    LinkAttribute::Stats64(stats) => Some(Counters {
+                        rx_bytes: stats.rx_bytes,
+                        tx_bytes: stats.tx_bytes,
+                        rx_packets: stats.rx_packets,
+                        tx_packets: stats.tx_packets,
+                    }),
+                    _ => None,
+                });
+                all.push((netns.clone(), name.to_string(), stats.unwrap_or_default()));
+            }
+        }
+        Ok(all)
     }
 }

@@ -1,25 +1,273 @@
-//! The JSON API under `/api`.
+//! The JSON API under `/api`. Errors are JSON (`ErrorBody`): a message, and the problems
+//! (with their paths) or the conflicts when the error is about the lab.
 
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Query, Request, State, WebSocketUpgrade};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use nslab_model::api::{ErrorBody, LabView};
+use nslab_model::api::{ErrorBody, Event, LabView, PlanView, PlannedOp, PutLab, RunKind, RunReport};
+use nslab_model::plan::PlanOptions;
+use nslab_model::problem::has_errors;
+use nslab_model::{load_lab, validate_with, Lab, Problem};
+use serde::Deserialize;
 
+use super::auth::origin_allowed;
+use super::events::stream_to;
 use super::AppState;
+use crate::engine::EngineError;
 
 pub fn routes() -> Router<Arc<AppState>> {
-    Router::new().route("/lab", get(get_lab)).fallback(not_found)
+    Router::new()
+        .route("/lab", get(get_lab).put(put_lab))
+        .route("/validate", post(validate))
+        .route("/plan", post(plan))
+        .route("/apply", post(apply))
+        .route("/destroy", post(destroy))
+        .route("/import", post(import))
+        .route("/export", get(export))
+        .route("/scan", post(scan))
+        .route("/events", get(events))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such API route") })
+}
+
+/// An error answer: a status and a JSON body (boxed: errors are rare, results common).
+pub struct ApiError(StatusCode, Box<ErrorBody>);
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError::with(status, ErrorBody::new(message))
+    }
+
+    fn with(status: StatusCode, body: ErrorBody) -> Self {
+        ApiError(status, Box::new(body))
+    }
+
+    fn invalid(problems: Vec<Problem>) -> Self {
+        let body = ErrorBody { problems, ..ErrorBody::new("the lab has errors; fix them first") };
+        ApiError::with(StatusCode::UNPROCESSABLE_ENTITY, body)
+    }
+
+    fn engine(error: EngineError) -> Self {
+        match error {
+            EngineError::Invalid(problems) => ApiError::invalid(problems),
+            EngineError::Conflicts(conflicts) => {
+                let body = ErrorBody {
+                    conflicts,
+                    ..ErrorBody::new("the kernel holds things in the lab's way that nslab did not create")
+                };
+                ApiError::with(StatusCode::CONFLICT, body)
+            }
+            other => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(*self.1)).into_response()
+    }
+}
+
+/// A JSON body whose rejection is an `ApiError` (400 with the reason, 413 when too big).
+pub struct JsonBody<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(JsonBody(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    let status = match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    ApiError::new(status, rejection.body_text())
 }
 
 async fn get_lab(State(state): State<Arc<AppState>>) -> Json<LabView> {
-    Json(state.lab.read().await.clone())
+    Json(state.store.lock().await.view().clone())
 }
 
-async fn not_found() -> Response {
-    let body = ErrorBody { message: "no such API route".to_string(), problems: Vec::new() };
-    (StatusCode::NOT_FOUND, Json(body)).into_response()
+async fn put_lab(
+    State(state): State<Arc<AppState>>,
+    JsonBody(put): JsonBody<PutLab>,
+) -> Result<Json<LabView>, ApiError> {
+    check_size(&state, &put.lab)?;
+    let mut store = state.store.lock().await;
+    match store.update(put.base_revision, put.lab) {
+        Ok(Ok(view)) => {
+            let view = view.clone();
+            drop(store);
+            state.bus.send(&Event::Document { view: view.clone() });
+            Ok(Json(view))
+        }
+        Ok(Err(stale)) => {
+            let message = format!(
+                "this change was based on revision {}, but the lab is at revision {} now: someone else changed it",
+                put.base_revision, stale.current.revision
+            );
+            Err(ApiError::with(
+                StatusCode::CONFLICT,
+                ErrorBody { current: Some(stale.current), ..ErrorBody::new(message) },
+            ))
+        }
+        Err(error) => Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())),
+    }
+}
+
+/// A lab over the node or link limits is refused whole (413), not stored.
+fn check_size(state: &AppState, lab: &Lab) -> Result<(), ApiError> {
+    let limits = &state.limits;
+    if lab.nodes.len() > limits.max_nodes || lab.links.len() > limits.max_links {
+        let message = format!(
+            "the lab has {} nodes and {} links; this server takes at most {} and {}",
+            lab.nodes.len(),
+            lab.links.len(),
+            limits.max_nodes,
+            limits.max_links
+        );
+        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, message));
+    }
+    Ok(())
+}
+
+async fn validate(
+    State(state): State<Arc<AppState>>,
+    JsonBody(lab): JsonBody<Lab>,
+) -> Result<Json<Vec<Problem>>, ApiError> {
+    check_size(&state, &lab)?;
+    Ok(Json(validate_with(&lab, &state.limits)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RunOptions {
+    #[serde(default)]
+    adopt: bool,
+}
+
+async fn plan(
+    State(state): State<Arc<AppState>>,
+    Query(options): Query<RunOptions>,
+) -> Result<Json<PlanView>, ApiError> {
+    let view = state.store.lock().await.view().clone();
+    let ops = state.engine.plan(&view.lab, &PlanOptions { adopt: options.adopt }).await.map_err(ApiError::engine)?;
+    Ok(Json(PlanView { revision: view.revision, ops: ops.iter().map(PlannedOp::from).collect() }))
+}
+
+async fn apply(
+    State(state): State<Arc<AppState>>,
+    Query(options): Query<RunOptions>,
+) -> Result<Json<RunReport>, ApiError> {
+    run(&state, RunKind::Apply, options).await
+}
+
+async fn destroy(State(state): State<Arc<AppState>>) -> Result<Json<RunReport>, ApiError> {
+    run(&state, RunKind::Destroy, RunOptions::default()).await
+}
+
+/// One apply or destroy at a time; every op's progress goes to the event stream in order.
+async fn run(state: &AppState, kind: RunKind, options: RunOptions) -> Result<Json<RunReport>, ApiError> {
+    let Ok(_only_run) = state.run_lock.try_lock() else {
+        return Err(ApiError::new(StatusCode::CONFLICT, "an apply or destroy is already running; wait for it"));
+    };
+    let view = state.store.lock().await.view().clone();
+    let engine = &state.engine;
+    let ops = match kind {
+        RunKind::Apply => engine.plan(&view.lab, &PlanOptions { adopt: options.adopt }).await,
+        RunKind::Destroy => engine.destroy_plan(&view.lab).await,
+    }
+    .map_err(ApiError::engine)?;
+    let bus = state.bus.clone();
+    let mut progress = |progress| bus.send(&Event::Progress { run: kind, progress });
+    let result = match kind {
+        RunKind::Apply => engine.apply(&view.lab, &ops, &mut progress).await,
+        RunKind::Destroy => engine.destroy(&view.lab, &ops, &mut progress).await,
+    };
+    let (ok, message) = match &result {
+        Ok(report) => (true, format!("{} steps in {:.0?}", report.ops, report.elapsed)),
+        Err(error) => (false, error.to_string()),
+    };
+    state.bus.send(&Event::RunFinished { run: kind, ok, message });
+    state.kernel_changed.notify_one();
+    let report = result.map_err(ApiError::engine)?;
+    Ok(Json(RunReport {
+        run: kind,
+        revision: view.revision,
+        ops: report.ops,
+        elapsed_ms: report.elapsed.as_secs_f64() * 1e3,
+    }))
+}
+
+/// A lab file as sent by a file picker: checked like `nslab validate` reads a file.
+async fn import(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Json<LabView>, ApiError> {
+    let lab = load_lab(&body, &state.limits).map_err(|error| {
+        let body =
+            ErrorBody { problems: vec![error.to_problem()], ..ErrorBody::new(format!("{}: {error}", error.path())) };
+        ApiError::with(StatusCode::BAD_REQUEST, body)
+    })?;
+    check_size(&state, &lab)?;
+    replace_document(&state, lab).await
+}
+
+async fn replace_document(state: &AppState, lab: Lab) -> Result<Json<LabView>, ApiError> {
+    let mut store = state.store.lock().await;
+    let view = store.replace(lab).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?.clone();
+    drop(store);
+    state.bus.send(&Event::Document { view: view.clone() });
+    Ok(Json(view))
+}
+
+#[derive(Debug, Deserialize)]
+struct ExportQuery {
+    #[serde(default = "json_format")]
+    format: String,
+}
+
+fn json_format() -> String {
+    "json".to_string()
+}
+
+async fn export(State(state): State<Arc<AppState>>, Query(query): Query<ExportQuery>) -> Result<Response, ApiError> {
+    let lab = state.store.lock().await.view().lab.clone();
+    let (text, kind, extension) = match query.format.as_str() {
+        "json" => (nslab_model::export::to_json(&lab), "application/json", "json"),
+        "ip" => {
+            let problems = validate_with(&lab, &state.limits);
+            if has_errors(&problems) {
+                return Err(ApiError::invalid(problems));
+            }
+            (nslab_model::export::to_ip_script(&lab), "text/x-shellscript; charset=utf-8", "sh")
+        }
+        other => {
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, format!("unknown format `{other}`; use json or ip")));
+        }
+    };
+    let file = format!("attachment; filename=\"{}.{extension}\"", lab.name.replace(['"', '\\'], "_"));
+    Ok(([(header::CONTENT_TYPE, kind.to_string()), (header::CONTENT_DISPOSITION, file)], text).into_response())
+}
+
+/// The kernel, drawn as a lab, becomes the document.
+async fn scan(State(state): State<Arc<AppState>>) -> Result<Json<LabView>, ApiError> {
+    let observed = state.engine.observe().await.map_err(ApiError::engine)?;
+    let lab = nslab_model::scan::scan(&observed, "scanned");
+    replace_document(&state, lab).await
+}
+
+async fn events(State(state): State<Arc<AppState>>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
+    if !origin_allowed(&headers) {
+        return ApiError::new(StatusCode::FORBIDDEN, "this page is not one this nslab server served").into_response();
+    }
+    upgrade.on_upgrade(move |socket| stream_to(socket, state))
 }

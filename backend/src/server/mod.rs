@@ -1,23 +1,40 @@
-//! `nslab serve`: the editor's static files and the HTTP API, on one local port.
+//! `nslab serve`: the agent the editor talks to. It holds the lab being edited (on disk,
+//! versioned), applies it through the engine, and streams what the kernel does to every
+//! connected browser. Also serves the editor's static files.
 
 mod api;
+mod auth;
+mod events;
+mod live;
+mod store;
 mod web;
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::Router;
-use nslab_model::api::LabView;
-use nslab_model::{validate_with, Lab, Limits};
+use nslab_model::api::Event;
+use nslab_model::{Lab, Limits};
 use thiserror::Error;
-use tokio::sync::RwLock;
+use tokio::sync::{Mutex, RwLock};
 use tower_http::trace::TraceLayer;
+
+pub use auth::{generate_token, Access};
+use events::EventBus;
+use live::LiveState;
+use store::{DocumentStore, StoreError};
+
+use crate::engine::Engine;
 
 pub struct Config {
     pub listen: SocketAddr,
     pub web_root: PathBuf,
+    pub state_dir: PathBuf,
     pub limits: Limits,
+    pub access: Access,
 }
 
 #[derive(Debug, Error)]
@@ -28,18 +45,45 @@ pub enum ServerError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("the server stopped: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
-/// What every request handler shares.
+/// What every request handler and the live watcher share.
 pub struct AppState {
-    pub lab: RwLock<LabView>,
+    pub store: Mutex<DocumentStore>,
+    pub engine: Engine,
+    pub bus: EventBus,
+    pub live: RwLock<LiveState>,
+    /// Held while an apply or destroy runs: one at a time, and no drift reading meanwhile.
+    pub run_lock: Mutex<()>,
+    /// Told when a run has changed the kernel, so the live view catches up at once.
+    pub kernel_changed: tokio::sync::Notify,
+    pub limits: Limits,
 }
 
 impl AppState {
-    pub fn new(lab: Lab, limits: &Limits) -> Self {
-        let problems = validate_with(&lab, limits);
-        AppState { lab: RwLock::new(LabView { revision: 0, lab, problems }) }
+    /// Everything a client needs to draw the lab now.
+    pub async fn snapshot(&self) -> Event {
+        let view = self.store.lock().await.view().clone();
+        let live = self.live.read().await;
+        Event::Snapshot {
+            view,
+            links: live.links(),
+            namespaces: live.namespaces.iter().cloned().collect(),
+            applied: live.applied,
+            drift: live.drift.clone(),
+        }
     }
+}
+
+/// Where the document is kept when no `--state-dir` is given.
+pub fn default_state_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/state")))
+        .unwrap_or_else(|| PathBuf::from("/var/lib"));
+    base.join("nslab")
 }
 
 /// Where Trunk puts the built editor when no `--web-root` is given: the workspace's `dist/`.
@@ -47,21 +91,30 @@ pub fn default_web_root() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../dist"))
 }
 
-pub fn router(state: Arc<AppState>, web_root: PathBuf) -> Router {
+pub fn router(state: Arc<AppState>, access: Access, web_root: PathBuf) -> Router {
+    let max_body = state.limits.max_bytes;
     Router::new()
         .nest("/api", api::routes())
         .with_state(state)
         .fallback_service(web::service(web_root))
+        .layer(axum::middleware::from_fn_with_state(Arc::new(access), auth::check))
+        .layer(DefaultBodyLimit::max(max_body))
         .layer(TraceLayer::new_for_http())
 }
 
-pub fn run(config: Config, lab: Lab) -> Result<(), ServerError> {
+/// Runs the server. `opened` is the lab given on the command line (it replaces the saved
+/// document); `fallback` is used when there is neither.
+pub fn run(config: Config, opened: Option<Lab>, fallback: impl FnOnce() -> Lab) -> Result<(), ServerError> {
     init_tracing();
     let runtime = tokio::runtime::Runtime::new().map_err(ServerError::Runtime)?;
-    runtime.block_on(serve(config, lab))
+    runtime.block_on(serve(config, opened, fallback))
 }
 
-async fn serve(config: Config, lab: Lab) -> Result<(), ServerError> {
+async fn serve(config: Config, opened: Option<Lab>, fallback: impl FnOnce() -> Lab) -> Result<(), ServerError> {
+    let mut store = DocumentStore::open(&config.state_dir, config.limits, fallback)?;
+    if let Some(lab) = opened {
+        store.replace(lab)?;
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
@@ -71,12 +124,30 @@ async fn serve(config: Config, lab: Lab) -> Result<(), ServerError> {
     } else {
         format!("no built editor in {}: run scripts/run", config.web_root.display())
     };
-    println!("nslab: serving lab `{}` on http://{addr}/ ({editor})", lab.name);
-    let state = Arc::new(AppState::new(lab, &config.limits));
-    axum::serve(listener, router(state, config.web_root))
+    let token = config.access.full.as_deref().map(|token| format!("?token={token}")).unwrap_or_default();
+    // Whoever started us may have stopped reading: a closed pipe is no reason to fail.
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "nslab: serving lab `{}` on http://{addr}/{token} ({editor})", store.view().lab.name);
+    if let Some(viewer) = &config.access.viewer {
+        let _ = writeln!(out, "nslab: students watch at http://{addr}/?token={viewer}");
+    }
+    let _ = out.flush();
+    let state = Arc::new(AppState {
+        store: Mutex::new(store),
+        engine: Engine::new(config.limits),
+        bus: EventBus::default(),
+        live: RwLock::new(LiveState::default()),
+        run_lock: Mutex::new(()),
+        kernel_changed: tokio::sync::Notify::new(),
+        limits: config.limits,
+    });
+    let watcher = tokio::spawn(live::run(state.clone()));
+    let result = axum::serve(listener, router(state, config.access, config.web_root))
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .map_err(ServerError::Serve)
+        .map_err(ServerError::Serve);
+    watcher.abort();
+    result
 }
 
 async fn shutdown_signal() {
@@ -86,7 +157,7 @@ async fn shutdown_signal() {
         _ = interrupt => {},
         _ = async { match terminate.as_mut() { Some(signal) => { signal.recv().await; } None => std::future::pending().await } } => {},
     }
-    println!("nslab: stopping");
+    let _ = writeln!(std::io::stdout(), "nslab: stopping");
 }
 
 fn init_tracing() {

@@ -1,0 +1,94 @@
+//! Watching a namespace: a netlink socket inside it, subscribed to link, address and route
+//! changes, so that what anyone does (`ip link set eth0 down` in a terminal included)
+//! arrives as it happens.
+
+use futures::{Stream, StreamExt};
+use netlink_sys::{AsyncSocket, SocketAddr};
+use nslab_model::observed::owner_of_marker;
+use nslab_model::topology::Netns;
+use rtnetlink::packet_core::NetlinkPayload;
+use rtnetlink::packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
+use rtnetlink::packet_route::RouteNetlinkMessage;
+use rtnetlink::Handle;
+
+use super::error::KernelError;
+use super::netns;
+use super::Kernel;
+
+/// rtnetlink multicast groups: links, IPv4/IPv6 addresses and routes.
+const GROUPS: u32 = 1 | 0x10 | 0x40 | 0x100 | 0x400;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WatchEvent {
+    Link {
+        name: String,
+        up: bool,
+        oper_up: bool,
+        owner: Option<String>,
+        removed: bool,
+    },
+    /// An address or a route changed.
+    Other,
+    /// The socket overflowed and events were lost: read everything again.
+    Overrun,
+}
+
+/// A subscription; dropping it closes the socket (which would otherwise keep the namespace
+/// alive after someone deleted it).
+pub struct Watch {
+    task: tokio::task::JoinHandle<()>,
+    _handle: Handle,
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Kernel {
+    pub async fn watch(&self, netns: &Netns) -> Result<(Watch, impl Stream<Item = WatchEvent>), KernelError> {
+        let runtime = tokio::runtime::Handle::current();
+        let (connection, handle, messages) = netns::run_in(netns, move || {
+            let _entered = runtime.enter();
+            let (mut connection, handle, messages) = rtnetlink::new_connection()
+                .map_err(|error| KernelError::system("cannot open a netlink socket", error))?;
+            let socket = connection.socket_mut().socket_mut();
+            // Room for bursts (an apply of hundreds of namespaces); overflow is still noticed.
+            let _ = socket.set_rx_buf_sz(8 * 1024 * 1024);
+            socket
+                .bind(&SocketAddr::new(0, GROUPS))
+                .map_err(|error| KernelError::system("cannot subscribe to link changes", error))?;
+            Ok((connection, handle, messages))
+        })
+        .await?;
+        let task = tokio::spawn(connection);
+        let events = messages.map(|(message, _)| match message.payload {
+            NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(link)) => link_event(&link, false),
+            NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(link)) => link_event(&link, true),
+            NetlinkPayload::Overrun(_) | NetlinkPayload::Error(_) => WatchEvent::Overrun,
+            _ => WatchEvent::Other,
+        });
+        Ok((Watch { task, _handle: handle }, events))
+    }
+}
+
+fn link_event(link: &LinkMessage, removed: bool) -> WatchEvent {
+    let mut name = String::new();
+    let mut owner = None;
+    for attribute in &link.attributes {
+        match attribute {
+            LinkAttribute::IfName(value) => name = value.clone(),
+            LinkAttribute::IfAlias(alias) => owner = owner_of_marker(alias).map(str::to_string),
+            _ => {}
+        }
+    }
+    let flags = link.header.flags;
+    WatchEvent::Link {
+        name,
+        up: flags.contains(LinkFlags::Up),
+        oper_up: flags.contains(LinkFlags::LowerUp),
+        owner,
+        removed,
+    }
+}

@@ -1,0 +1,243 @@
+//! The live view: what the kernel holds, kept current from netlink events in every
+//! namespace, streamed to the clients as link, namespace, drift and counter events.
+//!
+//! Link events go out as they arrive. After a burst of events settles (`SETTLE`), the
+//! kernel is read again and planned against the document: the result is the drift (what
+//! re-applying would do), sent when it changes. Namespaces are noticed by listing
+//! /run/netns twice a second; a deleted one's subscription is dropped at once so that our
+//! socket does not keep it alive.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use nslab_model::api::{Event, LinkChange, LinkCounters, LiveLink, PlannedOp};
+use nslab_model::observed::Observed;
+use nslab_model::plan::{is_gone, plan, PlanOptions};
+use nslab_model::topology::Netns;
+use nslab_model::Node;
+use tokio::sync::mpsc;
+
+use super::AppState;
+use crate::kernel::netns::list_named;
+use crate::kernel::observe::Counters;
+use crate::kernel::watch::{Watch, WatchEvent};
+
+/// Quiet time after the last event before the kernel is read again.
+const SETTLE: Duration = Duration::from_millis(100);
+const NAMESPACE_SCAN: Duration = Duration::from_millis(500);
+const COUNTERS_EVERY: Duration = Duration::from_secs(1);
+
+/// What the clients are shown of the kernel.
+#[derive(Debug, Default)]
+pub struct LiveState {
+    pub links: BTreeMap<(Netns, String), LiveLink>,
+    pub namespaces: BTreeSet<Netns>,
+    pub applied: bool,
+    pub drift: Vec<PlannedOp>,
+}
+
+impl LiveState {
+    pub fn links(&self) -> Vec<LiveLink> {
+        self.links.values().cloned().collect()
+    }
+
+    /// Replaces everything with a fresh reading of the kernel, and says what changed (events
+    /// can be missed: a namespace made a moment before its subscription, an overflow).
+    fn refresh(&mut self, observed: &Observed) -> Vec<(LinkChange, LiveLink)> {
+        self.namespaces = observed.namespaces.keys().cloned().collect();
+        let fresh: BTreeMap<(Netns, String), LiveLink> = observed
+            .namespaces
+            .iter()
+            .flat_map(|(netns, namespace)| {
+                namespace.links.iter().map(move |(name, link)| {
+                    let live = LiveLink {
+                        netns: netns.clone(),
+                        name: name.clone(),
+                        up: link.up,
+                        oper_up: link.oper_up,
+                        owner: link.owner.clone(),
+                    };
+                    ((netns.clone(), name.clone()), live)
+                })
+            })
+            .collect();
+        let mut changes = Vec::new();
+        for (key, link) in &fresh {
+            match self.links.get(key) {
+                None => changes.push((LinkChange::Added, link.clone())),
+                Some(before) if before != link => changes.push((LinkChange::Changed, link.clone())),
+                Some(_) => {}
+            }
+        }
+        for (key, link) in &self.links {
+            if !fresh.contains_key(key) {
+                changes.push((LinkChange::Removed, link.clone()));
+            }
+        }
+        self.links = fresh;
+        changes
+    }
+}
+
+pub async fn run(state: Arc<AppState>) {
+    let (sender, mut events) = mpsc::channel::<(Netns, WatchEvent)>(16 * 1024);
+    let mut watches: HashMap<Netns, Watch> = HashMap::new();
+    let mut scan = tokio::time::interval(NAMESPACE_SCAN);
+    let mut counters = tokio::time::interval(COUNTERS_EVERY);
+    let mut previous: HashMap<(Netns, String), (Counters, Instant)> = HashMap::new();
+    let mut settle_at: Option<Instant> = Some(Instant::now());
+    loop {
+        let settle = async {
+            match settle_at {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = scan.tick() => {
+                if sync_watches(&state, &mut watches, &sender).await {
+                    settle_at = Some(Instant::now() + SETTLE);
+                }
+            }
+            Some((netns, event)) = events.recv() => {
+                note_event(&state, netns, event).await;
+                settle_at = Some(Instant::now() + SETTLE);
+            }
+            _ = counters.tick() => send_counters(&state, &mut previous).await,
+            // An apply or destroy just ended: new namespaces need watching now, not at the
+            // next scan, or the first changes in them would go unseen.
+            _ = state.kernel_changed.notified() => {
+                sync_watches(&state, &mut watches, &sender).await;
+                settle_at = Some(Instant::now() + SETTLE);
+            }
+            _ = settle => {
+                settle_at = if refresh(&state).await { None } else { Some(Instant::now() + SETTLE) };
+            }
+        }
+    }
+}
+
+/// Subscribes to new namespaces and drops the deleted ones. True when something changed.
+async fn sync_watches(
+    state: &AppState,
+    watches: &mut HashMap<Netns, Watch>,
+    sender: &mpsc::Sender<(Netns, WatchEvent)>,
+) -> bool {
+    let Ok(names) = list_named() else { return false };
+    let present: BTreeSet<Netns> = std::iter::once(Netns::Host).chain(names.into_iter().map(Netns::Named)).collect();
+    let gone: Vec<Netns> = watches.keys().filter(|netns| !present.contains(netns)).cloned().collect();
+    let mut changed = false;
+    for netns in gone {
+        watches.remove(&netns);
+        state.live.write().await.namespaces.remove(&netns);
+        state.bus.send(&Event::Namespace { netns, present: false });
+        changed = true;
+    }
+    let new: Vec<Netns> = present.iter().filter(|netns| !watches.contains_key(netns)).cloned().collect();
+    for netns in &new {
+        let Ok((watch, mut stream)) = state.engine.kernel().watch(netns).await else { continue };
+        let (sender, place) = (sender.clone(), netns.clone());
+        tokio::spawn(async move {
+            while let Some(event) = stream.next().await {
+                if sender.send((place.clone(), event)).await.is_err() {
+                    return;
+                }
+            }
+        });
+        watches.insert(netns.clone(), watch);
+        if state.live.write().await.namespaces.insert(netns.clone()) {
+            state.bus.send(&Event::Namespace { netns: netns.clone(), present: true });
+        }
+        changed = true;
+    }
+    changed
+}
+
+async fn note_event(state: &AppState, netns: Netns, event: WatchEvent) {
+    let WatchEvent::Link { name, up, oper_up, owner, removed } = event else { return };
+    if name.is_empty() || name == "lo" {
+        return;
+    }
+    let link = LiveLink { netns: netns.clone(), name: name.clone(), up, oper_up, owner };
+    let mut live = state.live.write().await;
+    let key = (netns, name);
+    let change = if removed {
+        live.links.remove(&key);
+        LinkChange::Removed
+    } else {
+        match live.links.insert(key, link.clone()) {
+            None => LinkChange::Added,
+            Some(before) if before == link => return,
+            Some(_) => LinkChange::Changed,
+        }
+    };
+    drop(live);
+    state.bus.send(&Event::Link { change, link });
+}
+
+/// Reads the kernel and plans the document against it; sends the drift when it changed.
+/// False when it could not run now (an apply is going on): try again later.
+async fn refresh(state: &AppState) -> bool {
+    let Ok(_no_run_meanwhile) = state.run_lock.try_lock() else { return false };
+    let Ok(observed) = state.engine.observe().await else { return false };
+    let lab = state.store.lock().await.view().lab.clone();
+    let applied = !is_gone(&lab, &observed);
+    let drift: Vec<PlannedOp> = match (applied, plan(&lab, &observed, &PlanOptions::default())) {
+        (false, _) => Vec::new(),
+        (true, Ok(ops)) => ops.iter().map(PlannedOp::from).collect(),
+        (true, Err(_)) => Vec::new(),
+    };
+    let mut live = state.live.write().await;
+    let changes = live.refresh(&observed);
+    let drift_changed = live.applied != applied || live.drift != drift;
+    live.applied = applied;
+    live.drift = drift.clone();
+    drop(live);
+    for (change, link) in changes {
+        state.bus.send(&Event::Link { change, link });
+    }
+    if drift_changed {
+        state.bus.send(&Event::Drift { applied, ops: drift });
+    }
+    true
+}
+
+/// Counters of the document's namespaces and the host, with rates since the last reading.
+async fn send_counters(state: &AppState, previous: &mut HashMap<(Netns, String), (Counters, Instant)>) {
+    let lab = state.store.lock().await.view().lab.clone();
+    let mut namespaces = vec![Netns::Host];
+    namespaces.extend(lab.nodes.iter().filter_map(|node| match node {
+        Node::Namespace(namespace) => Some(Netns::Named(namespace.name.clone())),
+        _ => None,
+    }));
+    let Ok(readings) = state.engine.kernel().counters(&namespaces).await else { return };
+    let now = Instant::now();
+    let mut links = Vec::with_capacity(readings.len());
+    for (netns, name, counters) in readings {
+        let key = (netns.clone(), name.clone());
+        let rate = |now_value: u64, before: Option<&(Counters, Instant)>, pick: fn(&Counters) -> u64| {
+            before.map_or(0.0, |(old, at)| {
+                let seconds = now.duration_since(*at).as_secs_f64().max(1e-3);
+                now_value.saturating_sub(pick(old)) as f64 / seconds
+            })
+        };
+        let before = previous.get(&key);
+        links.push(LinkCounters {
+            netns,
+            name,
+            rx_bytes: counters.rx_bytes,
+            tx_bytes: counters.tx_bytes,
+            rx_packets: counters.rx_packets,
+            tx_packets: counters.tx_packets,
+            rx_bytes_per_second: rate(counters.rx_bytes, before, |c| c.rx_bytes),
+            tx_bytes_per_second: rate(counters.tx_bytes, before, |c| c.tx_bytes),
+        });
+        previous.insert(key, (counters, now));
+    }
+    previous.retain(|_, (_, at)| *at == now);
+    if !links.is_empty() {
+        state.bus.send(&Event::Counters { links });
+    }
+}

@@ -1,0 +1,94 @@
+//! A client of the nslab server, as the editor or a script would be: HTTP through reqwest,
+//! the event stream through a real websocket (tokio-tungstenite). Every wait is bounded.
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use nslab_model::api::{Event, LabView, PutLab};
+use nslab_model::Lab;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::server::NslabServer;
+
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl Client {
+    pub fn new(server: &NslabServer) -> Self {
+        Client::with_token(server, server.token.clone())
+    }
+
+    pub fn with_token(server: &NslabServer, token: Option<String>) -> Self {
+        let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(60)).build().expect("a client");
+        Client { http, base: server.url.clone(), token }
+    }
+
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let request = self.http.request(method, format!("{}{path}", self.base));
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    pub async fn lab(&self) -> LabView {
+        let response = self.request(reqwest::Method::GET, "/api/lab").send().await.expect("GET /api/lab");
+        assert_eq!(response.status(), 200);
+        response.json().await.expect("a lab view")
+    }
+
+    pub async fn put_lab(&self, base_revision: u64, lab: &Lab) -> reqwest::Response {
+        let body = PutLab { base_revision, lab: lab.clone() };
+        self.request(reqwest::Method::PUT, "/api/lab").json(&body).send().await.expect("PUT /api/lab")
+    }
+
+    pub async fn post(&self, path: &str) -> reqwest::Response {
+        self.request(reqwest::Method::POST, path).send().await.expect("POST")
+    }
+}
+
+/// The websocket event stream.
+pub struct Events {
+    socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+impl Events {
+    pub async fn connect(server: &NslabServer) -> Events {
+        let url = match &server.token {
+            Some(token) => format!("{}?token={token}", server.events_url()),
+            None => server.events_url(),
+        };
+        let (socket, _) = tokio_tungstenite::connect_async(url).await.expect("the event stream opens");
+        Events { socket }
+    }
+
+    /// The next event, or None when `limit` passes first.
+    pub async fn next(&mut self, limit: Duration) -> Option<Event> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            let message = tokio::time::timeout(left, self.socket.next()).await.ok()??.ok()?;
+            if let Message::Text(text) = message {
+                return Some(serde_json::from_str(&text).unwrap_or_else(|e| panic!("an event ({e}): {text}")));
+            }
+        }
+    }
+
+    /// Waits (at most `limit`) for an event that `wanted` accepts; panics naming `what`.
+    pub async fn wait_for(&mut self, what: &str, limit: Duration, wanted: impl Fn(&Event) -> bool) -> Event {
+        let deadline = Instant::now() + limit;
+        let mut seen = Vec::new();
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.next(left).await {
+                Some(event) if wanted(&event) => return event,
+                Some(event) => seen.push(event),
+                None => break,
+            }
+        }
+        let kinds: Vec<String> = seen.iter().map(|e| format!("{e:?}").chars().take(120).collect()).collect();
+        panic!("no {what} within {limit:?}; saw:\n{}", kinds.join("\n"));
+    }
+}
