@@ -10,6 +10,7 @@ pub mod load;
 pub mod observed;
 pub mod ops;
 pub mod path;
+pub mod ping;
 pub mod plan;
 pub mod problem;
 pub mod scan;
