@@ -8,6 +8,7 @@ mod netconf;
 pub mod netns;
 mod nsid;
 pub mod observe;
+pub mod ping;
 mod step;
 pub mod watch;
 mod workers;
