@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::lab::Lab;
 use crate::ops::Op;
+use crate::ping::{MatrixCell, PingSample};
 use crate::plan::Conflict;
 use crate::problem::Problem;
 use crate::topology::Netns;
@@ -138,8 +139,53 @@ pub enum Event {
     Drift { applied: bool, ops: Vec<PlannedOp> },
     /// Traffic counters of the lab's interfaces, about once a second.
     Counters { links: Vec<LinkCounters> },
+    /// One probe of a ping started with `POST /api/ping`.
+    Ping { id: u64, sample: PingSample },
+    /// A ping ended (its count reached, stopped, or its source gone).
+    PingFinished { id: u64 },
+    /// One pair of a reachability matrix started with `POST /api/matrix`, as soon as known.
+    Matrix { id: u64, cell: MatrixCell },
     /// This client fell behind and missed events; a snapshot follows.
     Dropped { missed: u64 },
+}
+
+/// `POST /api/ping`: ping from a node of the lab to an address or an interface.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PingRequest {
+    /// A namespace or host node of the lab.
+    pub from: String,
+    /// An address (`10.0.1.2`), or an interface of the lab as `NODE:INTERFACE` (its first
+    /// address of the family of `family`, IPv4 by default).
+    pub to: String,
+    /// Probes to send; absent: until stopped, at most `MAX_PING_COUNT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    /// Between probes, in milliseconds (at least 10; default 1000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_ms: Option<u64>,
+    /// Which address of an interface target: `ipv4` (default) or `ipv6`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<crate::address::Family>,
+}
+
+/// A ping without a count still ends: after this many probes.
+pub const MAX_PING_COUNT: u32 = 3600;
+
+/// `POST /api/ping` answer: the ping's id (its samples come as `Event::Ping`), and what it
+/// pings, resolved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PingStarted {
+    pub id: u64,
+    pub from: Netns,
+    pub to: std::net::IpAddr,
+}
+
+/// `POST /api/matrix` answer: every pair, once the matrix is complete.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatrixReport {
+    pub id: u64,
+    pub cells: Vec<MatrixCell>,
+    pub elapsed_ms: f64,
 }
 
 /// How far one op of an apply or destroy has got (an event per op, in plan order).

@@ -67,9 +67,82 @@ pub struct MatrixCell {
     pub error: Option<String>,
 }
 
+/// Where a ping from node `from` of the lab starts: a namespace node's namespace, or the
+/// host for the host node.
+pub fn source_of(lab: &crate::Lab, from: &str) -> Result<Netns, String> {
+    match lab.node(from) {
+        Some(crate::Node::Namespace(namespace)) => Ok(Netns::Named(namespace.name.clone())),
+        Some(crate::Node::Host(_)) => Ok(Netns::Host),
+        Some(crate::Node::Bridge(_)) => Err(format!("`{from}` is a bridge; ping from a namespace or the host")),
+        None => Err(format!("there is no node called `{from}`")),
+    }
+}
+
+/// What a ping goes to: an address as written, or `NODE:INTERFACE` (that interface's first
+/// address of `family`).
+pub fn target_of(lab: &crate::Lab, to: &str, family: crate::address::Family) -> Result<IpAddr, String> {
+    if let Ok(address) = to.parse::<IpAddr>() {
+        return Ok(address);
+    }
+    let Some((node, interface)) = to.split_once(':') else {
+        return Err(format!("`{to}` is neither an address nor NODE:INTERFACE"));
+    };
+    let topology = crate::topology::Topology::of(lab);
+    let netns = topology.netns_of_node(node).ok_or_else(|| format!("there is no node called `{node}`"))?;
+    let found = topology
+        .interfaces_in(netns)
+        .find(|i| i.name == interface)
+        .ok_or_else(|| format!("`{node}` has no interface `{interface}`"))?;
+    found
+        .addresses
+        .iter()
+        .filter_map(|text| crate::address::parse_interface_address(text).ok())
+        .map(|net| net.addr())
+        .find(|address| crate::address::Family::of(address) == family)
+        .ok_or_else(|| format!("`{to}` has no {} address", family.word()))
+}
+
+/// A reachability matrix of the lab: every namespace node (and the host node, if any) as a
+/// source, every address of the lab (but link-local ones) as a target.
+pub fn matrix_of(lab: &crate::Lab) -> (Vec<Netns>, Vec<IpAddr>) {
+    let sources = lab.nodes.iter().filter_map(|node| source_of(lab, node.name()).ok()).collect();
+    let topology = crate::topology::Topology::of(lab);
+    let mut targets: Vec<IpAddr> = topology
+        .interfaces
+        .iter()
+        .flat_map(|interface| interface.addresses.iter())
+        .filter_map(|text| crate::address::parse_interface_address(text).ok())
+        .map(|net| net.addr())
+        .filter(|address| !matches!(address, IpAddr::V6(v6) if (v6.segments()[0] & 0xffc0) == 0xfe80))
+        .collect();
+    targets.sort();
+    targets.dedup();
+    (sources, targets)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn router() -> crate::Lab {
+        crate::load::load_lab_str(include_str!("../../examples/router.json")).unwrap()
+    }
+
+    #[test]
+    fn sources_and_targets_resolve_from_the_lab() {
+        let lab = router();
+        assert_eq!(source_of(&lab, "left"), Ok(Netns::Named("left".into())));
+        assert!(source_of(&lab, "nowhere").unwrap_err().contains("no node"));
+        use crate::address::Family;
+        assert_eq!(target_of(&lab, "right:x-eth0", Family::V4), Ok("10.0.2.2".parse().unwrap()));
+        assert_eq!(target_of(&lab, "right:x-eth0", Family::V6), Ok("fd00:2::2".parse().unwrap()));
+        assert_eq!(target_of(&lab, "10.9.9.9", Family::V4), Ok("10.9.9.9".parse().unwrap()));
+        assert!(target_of(&lab, "right:eth9", Family::V4).unwrap_err().contains("no interface"));
+        assert!(target_of(&lab, "banana", Family::V4).is_err());
+        let (sources, targets) = matrix_of(&lab);
+        assert_eq!(sources.len(), 3);
+        assert_eq!(targets.len(), 8);
+    }
 
     #[test]
     fn totals_count_loss_over_decided_probes_only() {

@@ -252,7 +252,9 @@ async fn tokens_origins_and_sizes_are_checked() {
     let server = setup.server();
     assert_eq!(server.token.as_deref(), Some(token));
     let server_url = server.url.replace("0.0.0.0", "127.0.0.1");
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    // No connection reuse: after a 413 the server closes the connection without reading
+    // the rest of the body, and a pooled connection would fail the next request.
+    let http = reqwest::Client::builder().no_proxy().pool_max_idle_per_host(0).build().unwrap();
     let request = |method: reqwest::Method, path: &str, token: Option<&str>| {
         let request = http.request(method, format!("{server_url}{path}"));
         match token {
@@ -315,4 +317,149 @@ async fn off_loopback_without_a_token_one_is_made_and_required() {
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     assert_eq!(http.get(format!("{url}/api/lab")).send().await.unwrap().status(), 401);
     assert_eq!(http.get(format!("{url}/api/lab")).bearer_auth(&token).send().await.unwrap().status(), 200);
+}
+
+async fn import_and_apply(client: &Client, name: &str) {
+    let body = std::fs::read(example(name)).unwrap();
+    assert_eq!(client.request(reqwest::Method::POST, "/api/import").body(body).send().await.unwrap().status(), 200);
+    assert_eq!(client.post("/api/apply").await.status(), 200);
+}
+
+async fn start_ping(client: &Client, request: serde_json::Value) -> reqwest::Response {
+    client.request(reqwest::Method::POST, "/api/ping").json(&request).send().await.unwrap()
+}
+
+async fn ping_samples(events: &mut Events, id: u64, count: usize) -> Vec<nslab_model::ping::PingSample> {
+    let mut samples = Vec::new();
+    while samples.len() < count {
+        let event =
+            events.wait_for("a ping sample", WAIT, |e| matches!(e, Event::Ping { id: i, .. } if *i == id)).await;
+        let Event::Ping { sample, .. } = event else { unreachable!() };
+        samples.push(sample);
+    }
+    samples
+}
+
+#[tokio::test]
+async fn pings_stream_round_trip_times_and_report_loss() {
+    let setup = Setup::new("server-pings", &[]);
+    let client = setup.client();
+    import_and_apply(&client, "router").await;
+    let mut events = Events::connect(setup.server()).await;
+
+    let started: nslab_model::api::PingStarted =
+        start_ping(&client, serde_json::json!({"from": "left", "to": "right:x-eth0", "count": 3, "interval_ms": 100}))
+            .await
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(started.to.to_string(), "10.0.2.2");
+    let samples = ping_samples(&mut events, started.id, 3).await;
+    assert!(samples.iter().all(|s| s.rtt_ms.is_some_and(|rtt| rtt > 0.0)), "{samples:?}");
+    assert_eq!(samples.last().unwrap().totals.received, 3);
+    events
+        .wait_for("the end of the ping", WAIT, |e| matches!(e, Event::PingFinished { id } if *id == started.id))
+        .await;
+
+    // Nobody has this address: loss, not an error.
+    let lost: nslab_model::api::PingStarted =
+        start_ping(&client, serde_json::json!({"from": "left", "to": "10.0.2.99", "count": 2, "interval_ms": 100}))
+            .await
+            .json()
+            .await
+            .unwrap();
+    let samples = ping_samples(&mut events, lost.id, 2).await;
+    assert!(samples.iter().all(|s| s.rtt_ms.is_none()), "{samples:?}");
+    assert_eq!(samples.last().unwrap().totals.loss_percent, 100.0);
+
+    // A ping without a count runs until stopped.
+    let endless: nslab_model::api::PingStarted =
+        start_ping(&client, serde_json::json!({"from": "right", "to": "left:l-eth0", "interval_ms": 50}))
+            .await
+            .json()
+            .await
+            .unwrap();
+    ping_samples(&mut events, endless.id, 2).await;
+    let stop = client.request(reqwest::Method::DELETE, &format!("/api/ping/{}", endless.id)).send().await.unwrap();
+    assert_eq!(stop.status(), 204);
+    events
+        .wait_for("the stopped ping's end", WAIT, |e| matches!(e, Event::PingFinished { id } if *id == endless.id))
+        .await;
+    let again = client.request(reqwest::Method::DELETE, &format!("/api/ping/{}", endless.id)).send().await.unwrap();
+    assert_eq!(again.status(), 404);
+
+    let bad = start_ping(&client, serde_json::json!({"from": "nowhere", "to": "10.0.2.2"})).await;
+    assert_eq!(bad.status(), 422);
+    assert!(error_body(bad).await.message.contains("no node called `nowhere`"));
+}
+
+/// Pairs (source namespace, target address) that answer in the router lab.
+fn reachable_pairs(cells: &[nslab_model::ping::MatrixCell]) -> std::collections::BTreeSet<(String, String)> {
+    cells
+        .iter()
+        .filter(|cell| cell.reachable)
+        .map(|cell| (cell.source.name().unwrap_or("host").to_string(), cell.target.to_string()))
+        .collect()
+}
+
+fn expected_router_pairs(forwarding: bool) -> std::collections::BTreeSet<(String, String)> {
+    let left = ["10.0.1.2", "fd00:1::2"];
+    let router = ["10.0.1.1", "10.0.2.1", "fd00:1::1", "fd00:2::1"];
+    let right = ["10.0.2.2", "fd00:2::2"];
+    let mut pairs = std::collections::BTreeSet::new();
+    for (source, own) in [("left", &left[..]), ("router", &router[..]), ("right", &right[..])] {
+        // Each namespace reaches itself and the router (whose addresses are all local to it);
+        // the router reaches everyone; the ends reach each other only through forwarding.
+        let mut reached: Vec<&str> = own.iter().chain(router.iter()).copied().collect();
+        if source == "router" || forwarding {
+            reached.extend(left.iter().chain(right.iter()));
+        }
+        pairs.extend(reached.into_iter().map(|target| (source.to_string(), target.to_string())));
+    }
+    pairs
+}
+
+#[tokio::test]
+async fn the_router_matrix_shows_exactly_the_expected_pairs() {
+    let setup = Setup::new("server-matrix", &[]);
+    let client = setup.client();
+    import_and_apply(&client, "router").await;
+    // IPv6 neighbours settle for a couple of seconds after links come up: wait, bounded.
+    for _ in 0..20 {
+        if setup.sandbox.pings("left", "fd00:2::2", 1) {
+            break;
+        }
+    }
+    let mut events = Events::connect(setup.server()).await;
+    let report: nslab_model::api::MatrixReport = client.post("/api/matrix").await.json().await.unwrap();
+    assert_eq!(report.cells.len(), 3 * 8, "every namespace to every address");
+    assert_eq!(reachable_pairs(&report.cells), expected_router_pairs(true));
+    events
+        .wait_for("matrix cells as they come", WAIT, |e| matches!(e, Event::Matrix { id, .. } if *id == report.id))
+        .await;
+
+    // With forwarding off in the router, the two ends no longer reach each other.
+    let mut lab = client.lab().await;
+    let nslab_model::Node::Namespace(router) = &mut lab.lab.nodes[1] else { panic!() };
+    router.ipv4_forwarding = false;
+    router.ipv6_forwarding = false;
+    assert_eq!(client.put_lab(lab.revision, &lab.lab).await.status(), 200);
+    assert_eq!(client.post("/api/apply").await.status(), 200);
+    let report: nslab_model::api::MatrixReport = client.post("/api/matrix").await.json().await.unwrap();
+    assert_eq!(reachable_pairs(&report.cells), expected_router_pairs(false));
+}
+
+#[tokio::test]
+async fn destroy_over_http_leaves_nothing_even_while_pinging() {
+    let setup = Setup::new("server-destroy", &[]);
+    let client = setup.client();
+    import_and_apply(&client, "router").await;
+    let started =
+        start_ping(&client, serde_json::json!({"from": "left", "to": "router:r-eth0", "interval_ms": 50})).await;
+    assert_eq!(started.status(), 200);
+    assert_eq!(client.post("/api/matrix").await.status(), 200);
+    let response = client.post("/api/destroy").await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let left = setup.sandbox.sh("ip netns list; ip -o link show | grep -v ': lo:' || true");
+    assert_eq!(left.trim(), "", "destroy left things behind");
 }

@@ -90,7 +90,10 @@ impl Connections {
     pub async fn create_namespace(&self, name: &str) -> Result<Handle, KernelError> {
         let runtime = self.runtime.clone();
         let opened = netns::create_named(name, move || open_connection(&runtime)).await?;
-        Ok(self.register(&Netns::Named(name.to_string()), opened))
+        let netns = Netns::Named(name.to_string());
+        // A file opened while the name was being made (by a concurrent reader) is stale.
+        self.files.lock().expect("not poisoned").remove(&netns);
+        Ok(self.register(&netns, opened))
     }
 
     fn register(&self, netns: &Netns, (connection, handle): Opened) -> Handle {
@@ -128,7 +131,16 @@ impl Connections {
         if let Some(file) = files.get(netns) {
             return Ok(file.clone());
         }
-        let file = std::sync::Arc::new(netns::open_netns(netns)?);
+        let file = netns::open_netns(netns)?;
+        // Between `ip netns add` making the file and binding the namespace onto it, the file
+        // is an empty plain file: never keep that one.
+        if !netns::is_namespace_file(&file) {
+            return Err(KernelError::Netlink {
+                what: format!("cannot use {netns}"),
+                message: "it is being created or deleted right now".into(),
+            });
+        }
+        let file = std::sync::Arc::new(file);
         files.insert(netns.clone(), file.clone());
         Ok(file)
     }

@@ -43,6 +43,13 @@ pub fn open_netns(netns: &Netns) -> Result<File, KernelError> {
     File::open(&path).map_err(|error| KernelError::system(format!("cannot open {}", path.display()), error))
 }
 
+/// True when `file` is a namespace (nsfs), not the empty file a name is before its
+/// namespace is bound onto it.
+pub fn is_namespace_file(file: &File) -> bool {
+    const NSFS_MAGIC: i64 = 0x6e73_6673;
+    nix::sys::statfs::fstatfs(file).is_ok_and(|stats| stats.filesystem_type().0 == NSFS_MAGIC)
+}
+
 /// Runs `job` on a namespace worker inside `netns`. The result comes back by channel, so
 /// an async caller never blocks its runtime.
 pub async fn run_in<T: Send + 'static>(

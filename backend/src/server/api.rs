@@ -11,13 +11,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use nslab_model::api::{ErrorBody, Event, LabView, PlanView, PlannedOp, PutLab, RunKind, RunReport};
+use nslab_model::ops::Op;
 use nslab_model::plan::PlanOptions;
 use nslab_model::problem::has_errors;
+use nslab_model::topology::Netns;
 use nslab_model::{load_lab, validate_with, Lab, Problem};
 use serde::Deserialize;
 
 use super::auth::origin_allowed;
 use super::events::stream_to;
+use super::pings;
 use super::AppState;
 use crate::engine::EngineError;
 
@@ -32,6 +35,9 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/export", get(export))
         .route("/scan", post(scan))
         .route("/events", get(events))
+        .route("/ping", post(pings::start))
+        .route("/ping/{id}", axum::routing::delete(pings::stop))
+        .route("/matrix", post(pings::matrix))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such API route") })
 }
 
@@ -39,7 +45,7 @@ pub fn routes() -> Router<Arc<AppState>> {
 pub struct ApiError(StatusCode, Box<ErrorBody>);
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
         ApiError::with(status, ErrorBody::new(message))
     }
 
@@ -179,9 +185,11 @@ async fn destroy(State(state): State<Arc<AppState>>) -> Result<Json<RunReport>, 
 
 /// One apply or destroy at a time; every op's progress goes to the event stream in order.
 async fn run(state: &AppState, kind: RunKind, options: RunOptions) -> Result<Json<RunReport>, ApiError> {
-    let Ok(_only_run) = state.run_lock.try_lock() else {
+    let Some(_only_run) = RunningGuard::claim(&state.running) else {
         return Err(ApiError::new(StatusCode::CONFLICT, "an apply or destroy is already running; wait for it"));
     };
+    // A drift reading may hold the kernel for a moment: wait for it, do not fail.
+    let _kernel = state.run_lock.lock().await;
     let view = state.store.lock().await.view().clone();
     let engine = &state.engine;
     let ops = match kind {
@@ -189,6 +197,14 @@ async fn run(state: &AppState, kind: RunKind, options: RunOptions) -> Result<Jso
         RunKind::Destroy => engine.destroy_plan(&view.lab).await,
     }
     .map_err(ApiError::engine)?;
+    let doomed: Vec<Netns> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::DeleteNamespace { name } => Some(Netns::Named(name.clone())),
+            _ => None,
+        })
+        .collect();
+    pings::release(state, &doomed).await;
     let bus = state.bus.clone();
     let mut progress = |progress| bus.send(&Event::Progress { run: kind, progress });
     let result = match kind {
@@ -208,6 +224,21 @@ async fn run(state: &AppState, kind: RunKind, options: RunOptions) -> Result<Jso
         ops: report.ops,
         elapsed_ms: report.elapsed.as_secs_f64() * 1e3,
     }))
+}
+
+/// Marks a run as going on, until dropped.
+struct RunningGuard<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl<'a> RunningGuard<'a> {
+    fn claim(flag: &'a std::sync::atomic::AtomicBool) -> Option<Self> {
+        (!flag.swap(true, std::sync::atomic::Ordering::AcqRel)).then_some(RunningGuard(flag))
+    }
+}
+
+impl Drop for RunningGuard<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, std::sync::atomic::Ordering::Release);
+    }
 }
 
 /// A lab file as sent by a file picker: checked like `nslab validate` reads a file.

@@ -206,6 +206,8 @@ async fn refresh(state: &AppState) -> bool {
 
 /// Counters of the document's namespaces and the host, with rates since the last reading.
 async fn send_counters(state: &AppState, previous: &mut HashMap<(Netns, String), (Counters, Instant)>) {
+    // Not while a run changes the kernel: namespaces half made are not for reading.
+    let Ok(_no_run_meanwhile) = state.run_lock.try_lock() else { return };
     let lab = state.store.lock().await.view().lab.clone();
     let mut namespaces = vec![Netns::Host];
     namespaces.extend(lab.nodes.iter().filter_map(|node| match node {

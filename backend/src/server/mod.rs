@@ -6,6 +6,7 @@ mod api;
 mod auth;
 mod events;
 mod live;
+mod pings;
 mod store;
 mod web;
 
@@ -28,6 +29,7 @@ use live::LiveState;
 use store::{DocumentStore, StoreError};
 
 use crate::engine::Engine;
+use crate::kernel::ping::{PingHandle, Pinger};
 
 pub struct Config {
     pub listen: SocketAddr,
@@ -55,11 +57,16 @@ pub struct AppState {
     pub engine: Engine,
     pub bus: EventBus,
     pub live: RwLock<LiveState>,
-    /// Held while an apply or destroy runs: one at a time, and no drift reading meanwhile.
+    /// Set while an apply or destroy runs: one at a time (another gets 409).
+    pub running: std::sync::atomic::AtomicBool,
+    /// Held while the kernel is changed or read for drift, so a reading never sees half a run.
     pub run_lock: Mutex<()>,
     /// Told when a run has changed the kernel, so the live view catches up at once.
     pub kernel_changed: tokio::sync::Notify,
     pub limits: Limits,
+    pub pinger: Pinger,
+    /// Pings running, by id; dropping a handle stops its ping.
+    pub pings: Mutex<std::collections::HashMap<u64, PingHandle>>,
 }
 
 impl AppState {
@@ -137,9 +144,12 @@ async fn serve(config: Config, opened: Option<Lab>, fallback: impl FnOnce() -> L
         engine: Engine::new(config.limits),
         bus: EventBus::default(),
         live: RwLock::new(LiveState::default()),
+        running: std::sync::atomic::AtomicBool::new(false),
         run_lock: Mutex::new(()),
         kernel_changed: tokio::sync::Notify::new(),
         limits: config.limits,
+        pinger: Pinger::new(),
+        pings: Mutex::new(std::collections::HashMap::new()),
     });
     let watcher = tokio::spawn(live::run(state.clone()));
     let result = axum::serve(listener, router(state, config.access, config.web_root))

@@ -1,0 +1,90 @@
+//! Pings and the reachability matrix over the API: requests name nodes and interfaces of
+//! the document; samples and cells go to the event stream as they come.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use futures::StreamExt;
+use nslab_model::address::Family;
+use nslab_model::api::{Event, MatrixReport, PingRequest, PingStarted, MAX_PING_COUNT};
+use nslab_model::ping::{matrix_of, source_of, target_of};
+
+use super::api::{ApiError, JsonBody};
+use super::AppState;
+
+/// One probe waits this long in a matrix; the whole matrix at most `MATRIX_LIMIT`.
+const MATRIX_PROBE: Duration = Duration::from_millis(500);
+const MATRIX_LIMIT: Duration = Duration::from_secs(5);
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+pub async fn start(
+    State(state): State<Arc<AppState>>,
+    JsonBody(request): JsonBody<PingRequest>,
+) -> Result<Json<PingStarted>, ApiError> {
+    let lab = state.store.lock().await.view().lab.clone();
+    let unprocessable = |message: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message);
+    let from = source_of(&lab, &request.from).map_err(unprocessable)?;
+    let to = target_of(&lab, &request.to, request.family.unwrap_or(Family::V4)).map_err(unprocessable)?;
+    let interval = Duration::from_millis(request.interval_ms.unwrap_or(1000).max(10));
+    let count = Some(request.count.unwrap_or(MAX_PING_COUNT).min(MAX_PING_COUNT));
+    let (handle, mut samples) = state
+        .pinger
+        .start(&from, to, interval, count)
+        .await
+        .map_err(|error| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error.to_string()))?;
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    state.pings.lock().await.insert(id, handle);
+    let forwarding = state.clone();
+    tokio::spawn(async move {
+        while let Some(sample) = samples.next().await {
+            forwarding.bus.send(&Event::Ping { id, sample });
+        }
+        forwarding.pings.lock().await.remove(&id);
+        forwarding.bus.send(&Event::PingFinished { id });
+    });
+    Ok(Json(PingStarted { id, from, to }))
+}
+
+pub async fn stop(State(state): State<Arc<AppState>>, Path(id): Path<u64>) -> Result<StatusCode, ApiError> {
+    match state.pings.lock().await.remove(&id) {
+        Some(handle) => {
+            handle.stop();
+            Ok(StatusCode::NO_CONTENT)
+        }
+        None => Err(ApiError::new(StatusCode::NOT_FOUND, format!("there is no ping {id} running"))),
+    }
+}
+
+/// Every namespace of the lab pings every address of the lab, all at once, bounded in time.
+pub async fn matrix(State(state): State<Arc<AppState>>) -> Json<MatrixReport> {
+    let lab = state.store.lock().await.view().lab.clone();
+    let (sources, targets) = matrix_of(&lab);
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let started = Instant::now();
+    let mut cells = Vec::with_capacity(sources.len() * targets.len());
+    let bus = state.bus.clone();
+    state
+        .pinger
+        .matrix(sources, targets, MATRIX_PROBE, MATRIX_LIMIT, |cell| {
+            bus.send(&Event::Matrix { id, cell: cell.clone() });
+            cells.push(cell);
+        })
+        .await;
+    Json(MatrixReport { id, cells, elapsed_ms: started.elapsed().as_secs_f64() * 1e3 })
+}
+
+/// Before namespaces are deleted: stop pings from them and drop the pinger's sockets in
+/// them (a socket keeps its namespace alive).
+pub async fn release(state: &AppState, namespaces: &[nslab_model::topology::Netns]) {
+    for netns in namespaces {
+        state.pinger.forget(netns);
+    }
+    if !namespaces.is_empty() {
+        state.pings.lock().await.clear();
+    }
+}
