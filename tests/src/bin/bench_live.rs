@@ -1,0 +1,1533 @@
+//! `scripts/bench --only live`: how the live agent (`nslab serve`) meets its targets, measured
+//! through its real HTTP API and websocket. A measurement, not a test: it prints times and
+//! never asserts on them; it fails only when something is wrong (an event never came, a
+//! client missed progress, a lab was not built).
+//!
+//! 1. A link's admin state changed outside nslab, until the matching `Event::Link` reaches a
+//!    websocket client. The changes go through one long-running `ip -n ns0 -batch -` fed over
+//!    a pipe (no process start per change); `ip -n ns0 monitor link` beside it shows when the
+//!    kernel had made the change, as a floor. 1b: the same in a 300-namespace lab, where the
+//!    debounced drift check and the counters reading take longer.
+//! 2. `POST /api/matrix` on 30 namespaces on one bridge.
+//! 3. A 300-namespace apply with 50 websocket clients watching, against the same apply with
+//!    none: the wall time, whether every client got every progress event in plan order, and
+//!    the server's memory.
+//!
+//! Every measurement runs in its own fresh sandbox with its own `nslab serve` (the release
+//! build next to this binary) and a temporary state directory. The benchmark's threads that
+//! talk to the server enter the sandbox's network namespace and end before it is dropped.
+//! Between sandboxes it waits for the kernel to finish freeing the dropped namespaces.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use nslab_model::api::{Event, LabView, MatrixReport, OpState, PlanView, PutLab, RunKind, RunReport};
+use nslab_model::topology::Netns;
+use nslab_model::{BridgeNode, Endpoint, Lab, Link, NamespaceNode, Node, VethLink};
+use nslab_tests::sandbox::Sandbox;
+use tokio_tungstenite::tungstenite::Message;
+
+const USAGE: &str = "\
+usage: bench_live [--parts link,link-big,matrix,clients] [--changes 1000] [--paced 200]
+                  [--matrix-namespaces 30] [--matrix-runs 3] [--star 300]
+                  [--clients 50] [--repeat 3] [--nslab PATH] [--timeout-secs 120]
+
+Measures the live agent (`nslab serve`), each part in fresh sandboxes:
+  link     a link's admin state changed outside nslab (--changes times back to back,
+           then --paced times at random gaps of 0-250 ms) until the websocket event,
+           in the seed-bridge lab
+  link-big both series again in a --star namespace lab (context: the drift
+           check and the counters reading then cover every one of its namespaces)
+  matrix   POST /api/matrix on --matrix-namespaces namespaces on one bridge
+           (--matrix-runs times)
+  clients  a --star namespace apply with --clients websocket clients vs none
+           (--repeat times each): wall time, progress delivery, server memory
+--timeout-secs bounds every request and every wait for an event. Needs root.";
+
+fn main() {
+    let mut args = match Args::parse(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("bench_live: {message}\n\n{USAGE}");
+            std::process::exit(2);
+        }
+    };
+    // Absolute: nsenter --mount starts the program in the sandbox's root directory.
+    match std::fs::canonicalize(&args.nslab) {
+        Ok(path) if path.is_file() => args.nslab = path,
+        _ => {
+            eprintln!("bench_live: {} is missing: build it first (scripts/bench does)", args.nslab.display());
+            std::process::exit(2);
+        }
+    }
+    std::process::exit(run(&args));
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Part {
+    Link,
+    LinkBig,
+    Matrix,
+    Clients,
+}
+
+impl Part {
+    fn parse(text: &str) -> Result<Part, String> {
+        match text.trim() {
+            "link" => Ok(Part::Link),
+            "link-big" => Ok(Part::LinkBig),
+            "matrix" => Ok(Part::Matrix),
+            "clients" => Ok(Part::Clients),
+            other => Err(format!("--parts: `{other}` is not link, link-big, matrix or clients")),
+        }
+    }
+}
+
+struct Args {
+    parts: Vec<Part>,
+    changes: usize,
+    paced: usize,
+    matrix_namespaces: usize,
+    matrix_runs: usize,
+    star: usize,
+    clients: usize,
+    repeat: usize,
+    nslab: PathBuf,
+    timeout: Duration,
+    command_line: String,
+}
+
+impl Args {
+    fn parse(mut words: impl Iterator<Item = String>) -> Result<Args, String> {
+        let mut args = Args {
+            parts: vec![Part::Link, Part::LinkBig, Part::Matrix, Part::Clients],
+            changes: 1000,
+            paced: 200,
+            matrix_namespaces: 30,
+            matrix_runs: 3,
+            star: 300,
+            clients: 50,
+            repeat: 3,
+            nslab: default_nslab(),
+            timeout: Duration::from_secs(120),
+            command_line: String::new(),
+        };
+        let mut seen = Vec::new();
+        while let Some(word) = words.next() {
+            if word == "-h" || word == "--help" {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            let value = words.next().ok_or_else(|| format!("{word} needs a value"))?;
+            seen.push(format!("{word} {value}"));
+            let number = |range: std::ops::RangeInclusive<usize>| {
+                let n = value.trim().parse::<usize>().map_err(|_| format!("{word}: `{value}` is not a number"))?;
+                if range.contains(&n) {
+                    Ok(n)
+                } else {
+                    Err(format!("{word}: {n} is outside {}..={}", range.start(), range.end()))
+                }
+            };
+            match word.as_str() {
+                "--parts" => args.parts = value.split(',').map(Part::parse).collect::<Result<_, _>>()?,
+                "--changes" => args.changes = number(2..=20_000)?,
+                "--paced" => args.paced = number(0..=2000)?,
+                "--matrix-namespaces" => args.matrix_namespaces = number(2..=200)?,
+                "--matrix-runs" => args.matrix_runs = number(1..=20)?,
+                "--star" => args.star = number(2..=2000)?,
+                "--clients" => args.clients = number(1..=500)?,
+                "--repeat" => args.repeat = number(1..=20)?,
+                "--nslab" => args.nslab = PathBuf::from(value),
+                "--timeout-secs" => args.timeout = Duration::from_secs(number(5..=3600)? as u64),
+                other => return Err(format!("unknown option {other}")),
+            }
+        }
+        args.command_line = if seen.is_empty() {
+            "scripts/bench --only live".into()
+        } else {
+            format!("scripts/bench --only live {}", seen.join(" "))
+        };
+        Ok(args)
+    }
+}
+
+/// `target/release/nslab`, next to this binary.
+fn default_nslab() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    exe.parent().map(|dir| dir.join("nslab")).unwrap_or_else(|| PathBuf::from("nslab"))
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+// ---------------------------------------------------------------------------------------
+// The labs.
+
+/// `n` namespaces n0..n(n-1), each with eth0 on a veth to bridge br0 in the host; the bridge
+/// has the subnet's first address, namespace `i` the `i+2`th.
+fn star(name: &str, n: usize, base: Ipv4Addr, prefix: u8) -> Lab {
+    let address = |i: usize| format!("{}/{prefix}", Ipv4Addr::from(u32::from(base) + i as u32));
+    let mut lab = Lab::new(name);
+    lab.description = format!("scripts/bench --only live: {n} namespaces on one bridge.");
+    let mut bridge = BridgeNode::new("br0");
+    bridge.addresses = vec![address(1)];
+    lab.nodes.push(Node::Bridge(bridge));
+    for i in 0..n {
+        lab.nodes.push(Node::Namespace(NamespaceNode::new(format!("n{i}"))));
+        let mut end = Endpoint::new(format!("n{i}"), "eth0");
+        end.addresses = vec![address(i + 2)];
+        lab.links.push(Link::Veth(VethLink { a: Endpoint::new("br0", format!("veth{i}")), b: end, editor: None }));
+    }
+    lab
+}
+
+fn check_valid(lab: &Lab) -> Result<(), String> {
+    let problems = nslab_model::validate(lab);
+    let errors: Vec<String> = problems.iter().filter(|p| p.is_error()).map(|p| p.to_string()).collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("lab `{}` is not valid: {}", lab.name, errors.join("; ")))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The server, inside a sandbox.
+
+/// `nslab serve` on a free loopback port inside `sandbox`, with its own state directory;
+/// killed when dropped. (Not `nslab_tests::server::NslabServer`: it finds nslab one folder
+/// above the running executable, right for a test in `target/<profile>/deps/` but not for
+/// this binary in `target/release/`; and the benchmark wants the release build, `--nslab`.)
+struct Server {
+    child: Child,
+    /// `127.0.0.1:PORT`
+    address: String,
+    /// The nslab process itself: nsenter execs it (it forks only to enter a pid namespace).
+    pid: u32,
+    state: tempfile::TempDir,
+}
+
+impl Server {
+    fn start(sandbox: &Sandbox, nslab: &Path, timeout: Duration) -> Result<Server, String> {
+        let state = tempfile::Builder::new().prefix("nslab-bench-live-").tempdir().map_err(|e| format!("{e}"))?;
+        let log = File::create(state.path().join("server.log")).map_err(|e| format!("server log: {e}"))?;
+        let mut child = sandbox
+            .command(nslab.to_str().expect("a UTF-8 path"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--web-root"])
+            .arg(repo_root().join("dist"))
+            .arg("--state-dir")
+            .arg(state.path().join("state"))
+            .env("RUST_LOG", "nslab=warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("cannot start nslab serve: {e}"))?;
+        let stdout = child.stdout.take().expect("piped");
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = sender.send(line);
+        });
+        let line = receiver.recv_timeout(timeout.min(Duration::from_secs(30))).unwrap_or_default();
+        let address = line
+            .split_whitespace()
+            .find_map(|word| word.strip_prefix("http://"))
+            .map(|rest| rest.trim_end_matches('/').to_string());
+        let pid = server_pid(child.id());
+        let mut server = Server { child, address: address.clone().unwrap_or_default(), pid, state };
+        if address.is_none() {
+            let log = server.log_tail();
+            server.stop();
+            return Err(format!("nslab serve printed no address (`{}`); its log ends:\n{log}", line.trim()));
+        }
+        Ok(server)
+    }
+
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(self.state.path().join("server.log")).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(10)..].join("\n")
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The pid of the nslab process started as `child`: the child itself when nsenter exec'd it,
+/// else its only child.
+fn server_pid(child: u32) -> u32 {
+    let exe = std::fs::read_link(format!("/proc/{child}/exe")).unwrap_or_default();
+    if exe.file_name().is_some_and(|name| name.to_string_lossy().starts_with("nslab")) {
+        return child;
+    }
+    std::fs::read_to_string(format!("/proc/{child}/task/{child}/children"))
+        .ok()
+        .and_then(|text| text.split_whitespace().next().and_then(|pid| pid.parse().ok()))
+        .unwrap_or(child)
+}
+
+/// VmRSS, VmHWM (peak) of a process, in KiB.
+fn memory(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|kib| kib.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// CPU time (user + system, all threads) a process has used, in ms. `self` for this one.
+fn cpu_ms(pid: &str) -> f64 {
+    let (user, system) = cpu_split_ms(pid);
+    user + system
+}
+
+/// User and system CPU time of a process, in ms.
+fn cpu_split_ms(pid: &str) -> (f64, f64) {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    let ticks = *TICKS.get_or_init(|| shell_line("getconf", &["CLK_TCK"]).parse().unwrap_or(100.0));
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // After the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let field = |n: usize| fields.get(n - 3).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    (field(14) * 1000.0 / ticks, field(15) * 1000.0 / ticks)
+}
+
+/// Resets the peak RSS (VmHWM) to the current RSS (`echo 5 > /proc/PID/clear_refs`).
+fn reset_peak(pid: u32) -> bool {
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok()
+}
+
+/// A tokio runtime whose threads all live in the network namespace of the calling thread
+/// (which has entered the sandbox's), so that every socket it makes reaches the server.
+fn runtime_here(worker_threads: usize) -> tokio::runtime::Runtime {
+    let netns = Arc::new(File::open("/proc/thread-self/ns/net").expect("this thread's network namespace"));
+    let mut builder = if worker_threads == 0 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(worker_threads);
+        builder
+    };
+    builder
+        .enable_all()
+        .on_thread_start(move || {
+            nix::sched::setns(std::os::fd::AsFd::as_fd(&*netns), nix::sched::CloneFlags::CLONE_NEWNET)
+                .expect("a runtime thread can enter the sandbox's network namespace");
+        })
+        .build()
+        .expect("a tokio runtime")
+}
+
+// ---------------------------------------------------------------------------------------
+// Talking to the server.
+
+struct Api {
+    http: reqwest::Client,
+    server: String,
+}
+
+impl Api {
+    fn new(server: &Server, timeout: Duration) -> Api {
+        let http = reqwest::Client::builder().no_proxy().timeout(timeout).build().expect("an HTTP client");
+        Api { http, server: server.address.clone() }
+    }
+
+    async fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+        what: &str,
+    ) -> Result<T, String> {
+        let response = request.send().await.map_err(|e| format!("{what}: {e}"))?;
+        let status = response.status();
+        let body = response.bytes().await.map_err(|e| format!("{what}: {e}"))?;
+        if !status.is_success() {
+            return Err(format!("{what}: {status}: {}", String::from_utf8_lossy(&body)));
+        }
+        serde_json::from_slice(&body).map_err(|e| format!("{what}: unexpected answer ({e})"))
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.server)
+    }
+
+    async fn post<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, String> {
+        self.send(self.http.post(self.url(path)), &format!("POST {path}")).await
+    }
+
+    async fn put_lab(&self, lab: &Lab) -> Result<LabView, String> {
+        let current: LabView = self.send(self.http.get(self.url("/api/lab")), "GET /api/lab").await?;
+        let body = PutLab { base_revision: current.revision, lab: lab.clone() };
+        self.send(self.http.put(self.url("/api/lab")).json(&body), "PUT /api/lab").await
+    }
+
+    async fn import(&self, file: &Path) -> Result<LabView, String> {
+        let body = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        self.send(self.http.post(self.url("/api/import")).body(body), "POST /api/import").await
+    }
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(server: &str) -> Result<Socket, String> {
+    let url = format!("ws://{server}/api/events");
+    let (socket, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| format!("websocket: {e}"))?;
+    Ok(socket)
+}
+
+/// The next event and its size in bytes; None when `deadline` passes first.
+async fn next_event(socket: &mut Socket, deadline: tokio::time::Instant) -> Result<Option<(Event, usize)>, String> {
+    loop {
+        let message = match tokio::time::timeout_at(deadline, socket.next()).await {
+            Err(_) => return Ok(None),
+            Ok(None) => return Err("the event stream closed".into()),
+            Ok(Some(Err(e))) => return Err(format!("the event stream failed: {e}")),
+            Ok(Some(Ok(message))) => message,
+        };
+        if let Message::Text(text) = message {
+            let event = serde_json::from_str(text.as_str()).map_err(|e| format!("a bad event ({e}): {text}"))?;
+            return Ok(Some((event, text.len())));
+        }
+    }
+}
+
+async fn wait_for(
+    socket: &mut Socket,
+    what: &str,
+    limit: Duration,
+    wanted: impl Fn(&Event) -> bool,
+) -> Result<Event, String> {
+    let deadline = tokio::time::Instant::now() + limit;
+    while let Some((event, _)) = next_event(socket, deadline).await? {
+        if wanted(&event) {
+            return Ok(event);
+        }
+    }
+    Err(format!("no {what} within {limit:?}"))
+}
+
+/// Reads events until none came for `quiet` (at most `limit`): the server has settled.
+async fn until_quiet(socket: &mut Socket, quiet: Duration, limit: Duration) -> Result<(), String> {
+    let end = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < end {
+        let deadline = (tokio::time::Instant::now() + quiet).min(end);
+        if next_event(socket, deadline).await?.is_none() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// 1. Link change -> websocket event.
+
+struct Series {
+    label: String,
+    /// Change issued -> matching `Event::Link` at the client, ms.
+    event: Vec<f64>,
+    /// Change issued -> `ip monitor` printed it, ms (the kernel's and iproute2's share).
+    monitor: Vec<f64>,
+    /// The latest link event -> the drift event that follows it (the debounced drift check),
+    /// ms; only in the paced series (drift events are sent when the drift changes).
+    drift: Vec<f64>,
+    missed: usize,
+}
+
+struct LinkResult {
+    series: Vec<Series>,
+}
+
+/// `ip -n NS -batch -`, fed one command per change.
+struct Changer {
+    child: Child,
+    stdin: Option<ChildStdin>,
+}
+
+impl Changer {
+    fn start(sandbox: &Sandbox, namespace: &str) -> Result<Changer, String> {
+        let mut child = sandbox
+            .command("ip")
+            .args(["-n", namespace, "-batch", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start ip -batch: {e}"))?;
+        let stdin = child.stdin.take();
+        Ok(Changer { child, stdin })
+    }
+
+    fn issue(&mut self, up: bool) -> Result<(), String> {
+        let line = if up { "link set dev eth0 up\n" } else { "link set dev eth0 down\n" };
+        let stdin = self.stdin.as_mut().expect("open until finish");
+        stdin.write_all(line.as_bytes()).and_then(|_| stdin.flush()).map_err(|e| format!("ip -batch stopped: {e}"))
+    }
+
+    /// Closes its input; it ends at once. Bounded: killed after 5 s.
+    fn finish(mut self) -> Result<(), String> {
+        drop(self.stdin.take());
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(5) {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let mut errors = String::new();
+                if let Some(mut stderr) = self.child.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut stderr, &mut errors);
+                }
+                return if status.success() { Ok(()) } else { Err(format!("ip -batch: {status}: {errors}")) };
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        Err("ip -batch did not end when its input closed; killed".into())
+    }
+}
+
+/// `ip -n NS -o monitor link`: every line it prints about eth0, with when it was read.
+struct Monitor {
+    child: Child,
+    lines: mpsc::Receiver<(Instant, bool)>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Monitor {
+    fn start(sandbox: &Sandbox, namespace: &str) -> Result<Monitor, String> {
+        let mut child = sandbox
+            .command("ip")
+            .args(["-n", namespace, "-o", "monitor", "link"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start ip monitor: {e}"))?;
+        let stdout = child.stdout.take().expect("piped");
+        let (sender, lines) = mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                let at = Instant::now();
+                if !line.contains(" eth0@") && !line.contains(" eth0:") {
+                    continue;
+                }
+                // `3: eth0@if4: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu ...`
+                let flags = line.split_once('<').and_then(|(_, rest)| rest.split_once('>')).map(|(f, _)| f);
+                let up = flags.is_some_and(|flags| flags.split(',').any(|flag| flag == "UP"));
+                if sender.send((at, up)).is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Monitor { child, lines, reader: Some(reader) })
+    }
+
+    /// When it first showed eth0 in state `up` at or after `since` (waiting at most `limit`).
+    fn seen(&self, since: Instant, up: bool, limit: Duration) -> Option<Instant> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            match self.lines.recv_timeout(left) {
+                Ok((at, state)) if at >= since && state == up => return Some(at),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+    }
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+    }
+}
+
+/// A small deterministic generator for the paced series' gaps (the same every run).
+struct Gaps(u64);
+
+impl Gaps {
+    fn next_ms(&mut self, max: u64) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 33) % (max + 1)
+    }
+}
+
+const PACED_MAX_GAP_MS: u64 = 250;
+
+/// Which lab the link changes happen in.
+enum LinkLab {
+    /// The seed-bridge example, imported through the API; changes to ns0's eth0.
+    SeedBridge,
+    /// A star put as the document; changes to n0's eth0.
+    Star(Box<Lab>),
+}
+
+async fn link_latency(args: &Args, sandbox: &Sandbox, server: &Server, which: &LinkLab) -> Result<LinkResult, String> {
+    let api = Api::new(server, args.timeout);
+    let namespace = match which {
+        LinkLab::SeedBridge => {
+            let view = api.import(&repo_root().join("examples").join("seed-bridge.json")).await?;
+            if view.lab.name != "seed-bridge" {
+                return Err(format!("imported `{}`, not seed-bridge", view.lab.name));
+            }
+            "ns0"
+        }
+        LinkLab::Star(lab) => {
+            api.put_lab(lab).await?;
+            "n0"
+        }
+    };
+    let _: RunReport = api.post("/api/apply").await?;
+    let mut socket = connect(&server.address).await?;
+    wait_for(&mut socket, "snapshot", args.timeout, |e| matches!(e, Event::Snapshot { .. })).await?;
+
+    let monitor = Monitor::start(sandbox, namespace)?;
+    let mut changer = Changer::start(sandbox, namespace)?;
+    let netns = Netns::Named(namespace.into());
+    let is_eth0 = |event: &Event, up: bool| matches!(event, Event::Link { link, .. } if link.netns == netns && link.name == "eth0" && link.up == up);
+    // Warm-up, not counted: the server watches the namespace (it subscribes right after the
+    // apply) and ip monitor is listening.
+    let wait = Duration::from_secs(10).min(args.timeout);
+    for round in 0..4 {
+        let up = round % 2 == 1;
+        changer.issue(up)?;
+        wait_for(&mut socket, "eth0's change (warm-up)", wait, |e| is_eth0(e, up)).await?;
+    }
+    until_quiet(&mut socket, Duration::from_millis(400), Duration::from_secs(5)).await?;
+    while monitor.lines.try_recv().is_ok() {}
+
+    let mut series = Vec::new();
+    let mut gaps = Gaps(0x6e736c6162);
+    let plans = [
+        (format!("{} changes, back to back", args.changes), args.changes, false),
+        (format!("{} changes, random gaps of 0-{PACED_MAX_GAP_MS} ms", args.paced), args.paced, true),
+    ];
+    for (label, count, paced) in plans {
+        if count == 0 {
+            continue;
+        }
+        let mut one =
+            Series { label, event: Vec::with_capacity(count), monitor: Vec::new(), drift: Vec::new(), missed: 0 };
+        // eth0 is up after the warm-up: the first change takes it down.
+        let mut up = true;
+        let mut last_event: Option<Instant> = None;
+        for _ in 0..count {
+            if paced {
+                // The gap: whatever the server sends meanwhile (counters, drift) is read now,
+                // not counted in the next change's time. The first drift event after a link
+                // event shows when the debounced drift check ended.
+                let gap = Duration::from_millis(gaps.next_ms(PACED_MAX_GAP_MS));
+                let gap_end = tokio::time::Instant::now() + gap;
+                while let Some((event, _)) = next_event(&mut socket, gap_end).await? {
+                    if let (Event::Drift { .. }, Some(at)) = (&event, last_event.take()) {
+                        one.drift.push(ms(at.elapsed()));
+                    }
+                }
+            }
+            up = !up;
+            let issued = Instant::now();
+            changer.issue(up)?;
+            let deadline = tokio::time::Instant::from_std(issued + wait);
+            let mut arrived = None;
+            while let Some((event, _)) = next_event(&mut socket, deadline).await? {
+                if is_eth0(&event, up) {
+                    arrived = Some(Instant::now());
+                    break;
+                }
+                if let (Event::Drift { .. }, true, Some(at)) = (&event, paced, last_event.take()) {
+                    one.drift.push(ms(at.elapsed()));
+                }
+            }
+            last_event = arrived;
+            match arrived {
+                Some(at) => one.event.push(ms(at - issued)),
+                None => one.missed += 1,
+            }
+            if let Some(at) = monitor.seen(issued, up, Duration::from_secs(1)) {
+                one.monitor.push(ms(at - issued));
+            }
+        }
+        // Leave eth0 up, as the lab has it, before the next series.
+        if !up {
+            changer.issue(true)?;
+            wait_for(&mut socket, "eth0 up again", wait, |e| is_eth0(e, true)).await?;
+        }
+        until_quiet(&mut socket, Duration::from_millis(400), Duration::from_secs(5)).await?;
+        while monitor.lines.try_recv().is_ok() {}
+        series.push(one);
+    }
+    changer.finish()?;
+    drop(monitor);
+    Ok(LinkResult { series })
+}
+
+// ---------------------------------------------------------------------------------------
+// 2. The reachability matrix.
+
+struct MatrixRun {
+    server_ms: f64,
+    client_ms: f64,
+    pairs: usize,
+    reachable: usize,
+    unreachable_examples: Vec<String>,
+}
+
+struct MatrixResult {
+    namespaces: usize,
+    addresses: usize,
+    runs: Vec<MatrixRun>,
+    ready_after: Duration,
+}
+
+async fn matrix(args: &Args, sandbox: &Sandbox, server: &Server, lab: &Lab) -> Result<MatrixResult, String> {
+    let api = Api::new(server, args.timeout);
+    api.put_lab(lab).await?;
+    let _: RunReport = api.post("/api/apply").await?;
+    // Until IPv4 pings work: every namespace reaches the bridge, and the first the last.
+    let n = args.matrix_namespaces;
+    let base = Ipv4Addr::new(10, 30, 0, 0);
+    let last = Ipv4Addr::from(u32::from(base) + n as u32 + 1);
+    let script = format!(
+        "for i in $(seq 0 {}); do ip netns exec n$i ping -c1 -W1 10.30.0.1 >/dev/null || exit 1; done; \
+         ip netns exec n0 ping -c1 -W1 {last} >/dev/null",
+        n - 1
+    );
+    let started = Instant::now();
+    let mut ready = false;
+    for _ in 0..15 {
+        if sandbox.try_sh(&script).status.success() {
+            ready = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    if !ready {
+        return Err("IPv4 pings between the namespaces did not work within 15 tries".into());
+    }
+    let ready_after = started.elapsed();
+    let mut runs = Vec::new();
+    for _ in 0..args.matrix_runs {
+        let started = Instant::now();
+        let report: MatrixReport = api.post("/api/matrix").await?;
+        let client_ms = ms(started.elapsed());
+        let reachable = report.cells.iter().filter(|cell| cell.reachable).count();
+        let unreachable_examples = report
+            .cells
+            .iter()
+            .filter(|cell| !cell.reachable)
+            .take(3)
+            .map(|cell| {
+                format!(
+                    "{} -> {}: {}",
+                    cell.source.name().unwrap_or("host"),
+                    cell.target,
+                    cell.error.as_deref().unwrap_or("no answer in time")
+                )
+            })
+            .collect();
+        runs.push(MatrixRun {
+            server_ms: report.elapsed_ms,
+            client_ms,
+            pairs: report.cells.len(),
+            reachable,
+            unreachable_examples,
+        });
+    }
+    let (sources, targets) = nslab_model::ping::matrix_of(lab);
+    Ok(MatrixResult { namespaces: sources.len(), addresses: targets.len(), runs, ready_after })
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. An apply watched by many clients.
+
+/// What one websocket client saw of the run.
+#[derive(Default)]
+struct ClientLog {
+    progress: Vec<(usize, OpState, String)>,
+    messages: usize,
+    bytes: usize,
+    dropped: Vec<u64>,
+    /// When `RunFinished` arrived.
+    finished: Option<Instant>,
+    error: Option<String>,
+}
+
+async fn watch_run(mut socket: Socket, mut stop: tokio::sync::watch::Receiver<bool>) -> ClientLog {
+    let mut log = ClientLog::default();
+    loop {
+        let message = tokio::select! {
+            message = socket.next() => message,
+            _ = stop.changed() => break,
+        };
+        let text = match message {
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => {
+                log.error = Some(format!("the event stream failed: {e}"));
+                break;
+            }
+            None => {
+                log.error = Some("the event stream closed".into());
+                break;
+            }
+        };
+        log.messages += 1;
+        log.bytes += text.len();
+        match serde_json::from_str::<Event>(text.as_str()) {
+            Ok(Event::Progress { run: RunKind::Apply, progress }) => {
+                log.progress.push((progress.index, progress.state, progress.command))
+            }
+            Ok(Event::Dropped { missed }) => log.dropped.push(missed),
+            Ok(Event::RunFinished { run: RunKind::Apply, .. }) => {
+                log.finished = Some(Instant::now());
+                break;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                log.error = Some(format!("a bad event ({e})"));
+                break;
+            }
+        }
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(2), socket.close(None)).await;
+    log
+}
+
+struct ApplyRun {
+    clients: usize,
+    ops: usize,
+    wall_ms: f64,
+    server_ms: f64,
+    /// From the apply's request until the last client had `RunFinished` (all clients had it).
+    delivered_ms: Option<f64>,
+    /// Clients that got exactly every progress event, in plan order.
+    complete: usize,
+    progress_per_client: (usize, usize),
+    messages_per_client: (usize, usize),
+    bytes_per_client: (usize, usize),
+    dropped: u64,
+    dropped_clients: usize,
+    problems: Vec<String>,
+    /// KiB: RSS with the clients connected before the apply, peak during it, RSS after.
+    rss_before: u64,
+    peak: Option<u64>,
+    rss_after: u64,
+    /// Ops planned once the apply is done (0: the kernel holds the lab).
+    plan_after: usize,
+    /// CPU ms of the server, and of this process (the clients), from the apply's request
+    /// until every client had its end.
+    server_cpu_ms: f64,
+    /// Of which in user space (the rest is system calls: netlink requests, socket writes).
+    server_user_ms: f64,
+    clients_cpu_ms: f64,
+}
+
+async fn watched_apply(args: &Args, server: &Server, lab: &Lab, clients: usize) -> Result<ApplyRun, String> {
+    let api = Api::new(server, args.timeout);
+    api.put_lab(lab).await?;
+    let plan: PlanView = api.post("/api/plan").await?;
+    let expected: Vec<(usize, OpState, String)> = plan
+        .ops
+        .iter()
+        .enumerate()
+        .flat_map(|(i, op)| [(i, OpState::Started, op.command.clone()), (i, OpState::Done, op.command.clone())])
+        .collect();
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut readers = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let mut socket = connect(&server.address).await?;
+        wait_for(&mut socket, "snapshot", args.timeout, |e| matches!(e, Event::Snapshot { .. })).await?;
+        readers.push(tokio::spawn(watch_run(socket, stopped.clone())));
+    }
+    // Let the server settle after the document change and the connections.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let (rss_before, _) = memory(server.pid);
+    let peak_reset = reset_peak(server.pid);
+    let server_pid = server.pid.to_string();
+    let (server_cpu, own_cpu) = (cpu_split_ms(&server_pid), cpu_ms("self"));
+    let started = Instant::now();
+    let report: RunReport = api.post("/api/apply").await?;
+    let answered = Instant::now();
+    let wall_ms = ms(answered - started);
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30).min(args.timeout);
+    let mut logs = Vec::with_capacity(clients);
+    for mut reader in readers {
+        let log = match tokio::time::timeout_at(deadline, &mut reader).await {
+            Ok(log) => log,
+            Err(_) => {
+                let _ = stop.send(true);
+                reader.await
+            }
+        };
+        logs.push(log.map_err(|e| format!("a client task failed: {e}"))?);
+    }
+    let (rss_after, peak) = memory(server.pid);
+    let server_now = cpu_split_ms(&server_pid);
+    let server_cpu = (server_now.0 - server_cpu.0, server_now.1 - server_cpu.1);
+    let own_cpu = cpu_ms("self") - own_cpu;
+    let after: PlanView = api.post("/api/plan").await?;
+
+    let mut problems = Vec::new();
+    if report.ops != plan.ops.len() {
+        problems.push(format!("the run reports {} ops, the plan before it had {}", report.ops, plan.ops.len()));
+    }
+    let mut complete = 0;
+    for (index, log) in logs.iter().enumerate() {
+        if log.progress == expected {
+            complete += 1;
+            continue;
+        }
+        let diverge = log.progress.iter().zip(&expected).position(|(got, want)| got != want);
+        let what = match diverge {
+            Some(at) => format!("event {at} is {:?}, expected {:?}", log.progress[at], expected[at]),
+            None => format!("{} progress events of {}", log.progress.len(), expected.len()),
+        };
+        if problems.len() < 5 {
+            problems.push(format!(
+                "client {index}: {what}{}{}",
+                if log.dropped.is_empty() { String::new() } else { format!(", dropped {:?}", log.dropped) },
+                log.error.as_deref().map(|e| format!(", {e}")).unwrap_or_default()
+            ));
+        }
+    }
+    let spread =
+        |values: Vec<usize>| (values.iter().copied().min().unwrap_or(0), values.into_iter().max().unwrap_or(0));
+    let delivered_ms = if logs.iter().all(|log| log.finished.is_some()) {
+        logs.iter().filter_map(|log| log.finished).max().map(|last| ms(last.saturating_duration_since(started)))
+    } else {
+        None
+    };
+    Ok(ApplyRun {
+        clients,
+        ops: plan.ops.len(),
+        wall_ms,
+        server_ms: report.elapsed_ms,
+        delivered_ms,
+        complete,
+        progress_per_client: spread(logs.iter().map(|log| log.progress.len()).collect()),
+        messages_per_client: spread(logs.iter().map(|log| log.messages).collect()),
+        bytes_per_client: spread(logs.iter().map(|log| log.bytes).collect()),
+        dropped: logs.iter().flat_map(|log| &log.dropped).sum(),
+        dropped_clients: logs.iter().filter(|log| !log.dropped.is_empty()).count(),
+        problems,
+        rss_before,
+        peak: peak_reset.then_some(peak),
+        rss_after,
+        plan_after: after.ops.len(),
+        server_cpu_ms: server_cpu.0 + server_cpu.1,
+        server_user_ms: server_cpu.0,
+        clients_cpu_ms: if clients == 0 { 0.0 } else { own_cpu },
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Sandboxes, and waiting for the kernel to free them.
+
+/// Runs `measure` in a fresh sandbox with a fresh server, on a thread of its own that
+/// enters the sandbox's network namespace (and ends before the sandbox is dropped); then
+/// waits until the kernel has freed the sandbox's namespaces.
+fn in_sandbox<T: Send>(
+    args: &Args,
+    worker_threads: usize,
+    measure: impl FnOnce(&Sandbox, &Server, &tokio::runtime::Runtime) -> Result<T, String> + Send,
+) -> Result<T, String> {
+    let sandbox = Sandbox::new();
+    let result = Server::start(&sandbox, &args.nslab, args.timeout).and_then(|server| {
+        let result = std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    sandbox.enter_network_here();
+                    let runtime = runtime_here(worker_threads);
+                    let result = measure(&sandbox, &server, &runtime);
+                    runtime.shutdown_timeout(Duration::from_secs(5));
+                    result
+                })
+                .join()
+                .unwrap_or_else(|_| Err("the measuring thread panicked".into()))
+        });
+        match result {
+            Ok(value) => Ok(value),
+            Err(error) => Err(format!("{error}\n  the server's log ends:\n{}", server.log_tail())),
+        }
+    });
+    drop(sandbox);
+    settle();
+    result
+}
+
+/// True while a kernel worker runs the network-namespace cleanup (`kworker/...+netns`).
+/// (The same check as scripts/bench's engine benchmark.)
+fn netns_cleanup_running() -> bool {
+    let Ok(processes) = std::fs::read_dir("/proc") else { return false };
+    for process in processes.flatten() {
+        let name = process.file_name();
+        if !name.to_str().is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())) {
+            continue;
+        }
+        let comm = std::fs::read_to_string(process.path().join("comm")).unwrap_or_default();
+        if comm.starts_with("kworker/") && comm.trim_end().ends_with("+netns") {
+            return true;
+        }
+    }
+    false
+}
+
+/// Waits (at most 180 s) until the namespace cleanup has been idle for 100 ms, giving it
+/// 500 ms to start, so that it does not run during the next measurement.
+fn settle() {
+    let started = Instant::now();
+    let mut last_seen: Option<Instant> = None;
+    while started.elapsed() < Duration::from_secs(180) {
+        let now = Instant::now();
+        if netns_cleanup_running() {
+            last_seen = Some(now);
+        } else {
+            let quiet = now.duration_since(last_seen.unwrap_or(started)) >= Duration::from_millis(100);
+            if quiet && (last_seen.is_some() || started.elapsed() >= Duration::from_millis(500)) {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    println!("note: the kernel was still freeing namespaces 180 s after a sandbox was dropped");
+}
+
+// ---------------------------------------------------------------------------------------
+// Reporting.
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn sorted(values: &[f64]) -> Vec<f64> {
+    let mut all = values.to_vec();
+    all.sort_by(f64::total_cmp);
+    all
+}
+
+fn median(values: &[f64]) -> Option<f64> {
+    let all = sorted(values);
+    match all.len() {
+        0 => None,
+        len if len % 2 == 1 => Some(all[len / 2]),
+        len => Some((all[len / 2 - 1] + all[len / 2]) / 2.0),
+    }
+}
+
+fn fmt_ms(value: f64) -> String {
+    if value >= 100.0 {
+        format!("{value:.0}")
+    } else if value >= 10.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.2}")
+    }
+}
+
+/// "12 % longer" or "3 % less time".
+fn longer(with: f64, without: f64) -> String {
+    let change = (with / without - 1.0) * 100.0;
+    if change >= 0.0 {
+        format!("{change:.0} % longer")
+    } else {
+        format!("{:.0} % less time", -change)
+    }
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+fn range(pair: (usize, usize)) -> String {
+    if pair.0 == pair.1 {
+        pair.0.to_string()
+    } else {
+        format!("{}..{}", pair.0, pair.1)
+    }
+}
+
+/// Rows of the Markdown table, filled as the parts finish.
+#[derive(Default)]
+struct Summary {
+    rows: Vec<[String; 3]>,
+    goals: Vec<String>,
+    failed: bool,
+}
+
+/// `title` says where the changes happen; `goal` whether this result counts for the goal.
+fn print_link(result: &LinkResult, title: &str, lab: &str, goal: bool, summary: &mut Summary) {
+    println!();
+    println!("== {title}");
+    println!(
+        "  {:<52} {:>6} {:>8} {:>8} {:>8} {:>8} {:>7}",
+        "series (ms from the write to ip's input)", "n", "p50", "p90", "p99", "max", "missed"
+    );
+    let row = |what: String, values: &[f64], missed: String| {
+        let all = sorted(values);
+        println!(
+            "  {what:<52} {:>6} {:>8} {:>8} {:>8} {:>8} {missed:>7}",
+            all.len(),
+            fmt_ms(percentile(&all, 50.0)),
+            fmt_ms(percentile(&all, 90.0)),
+            fmt_ms(percentile(&all, 99.0)),
+            fmt_ms(all.last().copied().unwrap_or(f64::NAN)),
+        );
+    };
+    for series in &result.series {
+        row(format!("{}: websocket event", series.label), &series.event, series.missed.to_string());
+        row("  `ip monitor` printed it (the floor)".into(), &series.monitor, String::new());
+        if !series.drift.is_empty() {
+            row("  link event -> drift event (settle 100 ms + check)".into(), &series.drift, String::new());
+        }
+        let event = sorted(&series.event);
+        let monitor = sorted(&series.monitor);
+        if !event.is_empty() && !monitor.is_empty() {
+            println!(
+                "  {:<52} nslab's own share at the median: {} ms",
+                "",
+                fmt_ms(percentile(&event, 50.0) - percentile(&monitor, 50.0))
+            );
+        }
+    }
+    let mut worst_p99: f64 = 0.0;
+    for series in &result.series {
+        let all = sorted(&series.event);
+        if all.is_empty() {
+            continue;
+        }
+        let p99 = percentile(&all, 99.0);
+        worst_p99 = worst_p99.max(p99);
+        let monitor = sorted(&series.monitor);
+        let drift = sorted(&series.drift);
+        summary.rows.push([
+            format!("link change -> websocket `Event::Link`, {lab}, {}", series.label),
+            format!(
+                "p50 {} / p90 {} / p99 {} / max {} ms{} (`ip monitor` printed it at p50 {} ms{})",
+                fmt_ms(percentile(&all, 50.0)),
+                fmt_ms(percentile(&all, 90.0)),
+                fmt_ms(p99),
+                fmt_ms(*all.last().expect("not empty")),
+                if series.missed > 0 { format!(", {} missed", series.missed) } else { String::new() },
+                fmt_ms(percentile(&monitor, 50.0)),
+                if drift.is_empty() {
+                    String::new()
+                } else {
+                    format!("; the drift event followed at p50 {} ms", fmt_ms(percentile(&drift, 50.0)))
+                }
+            ),
+            if goal { "p99 < 100 ms".into() } else { "(context)".into() },
+        ]);
+        if series.missed > 0 {
+            summary.failed = true;
+        }
+    }
+    if goal {
+        let missed: usize = result.series.iter().map(|s| s.missed).sum();
+        summary.goals.push(format!(
+            "Link change to websocket event, p99 under 100 ms: {} (worst p99 {} ms{}).",
+            if worst_p99 < 100.0 && missed == 0 { "met" } else { "NOT met" },
+            fmt_ms(worst_p99),
+            if missed > 0 { format!(", {missed} changes never arrived") } else { String::new() }
+        ));
+    }
+}
+
+fn print_matrix(result: &MatrixResult, summary: &mut Summary) {
+    println!();
+    println!(
+        "== 2. reachability matrix: {} namespaces on one bridge, every namespace pings every one of {} IPv4 \
+         addresses (IPv4 pings worked {} ms after the apply returned)",
+        result.namespaces,
+        result.addresses,
+        fmt_ms(ms(result.ready_after))
+    );
+    println!("  {:<10} {:>14} {:>14} {:>7} {:>10}", "run", "server ms", "client ms", "pairs", "reachable");
+    for (i, run) in result.runs.iter().enumerate() {
+        let label = if i == 0 { "1 (first)".to_string() } else { (i + 1).to_string() };
+        println!(
+            "  {label:<10} {:>14} {:>14} {:>7} {:>10}",
+            fmt_ms(run.server_ms),
+            fmt_ms(run.client_ms),
+            run.pairs,
+            run.reachable
+        );
+        for example in &run.unreachable_examples {
+            println!("    unreachable: {example}");
+        }
+    }
+    let worst = result.runs.iter().map(|run| run.client_ms).fold(0.0, f64::max);
+    let all_reached = result.runs.iter().all(|run| run.reachable == run.pairs && run.pairs > 0);
+    if !all_reached {
+        summary.failed = true;
+    }
+    let first = &result.runs[0];
+    let later: Vec<f64> = result.runs[1..].iter().map(|run| run.client_ms).collect();
+    summary.rows.push([
+        format!("`POST /api/matrix`, {} namespaces on one bridge ({} pairs)", result.namespaces, first.pairs),
+        format!(
+            "first: {} ms in the server, {} ms at the client{}; {} of {} pairs reachable{}",
+            fmt_ms(first.server_ms),
+            fmt_ms(first.client_ms),
+            match median(&later) {
+                Some(m) => format!("; then median {} ms at the client ({} runs)", fmt_ms(m), later.len()),
+                None => String::new(),
+            },
+            first.reachable,
+            first.pairs,
+            if all_reached { " in every run" } else { " (NOT all, see the log)" }
+        ),
+        "under 2 s".into(),
+    ]);
+    summary.goals.push(format!(
+        "Reachability matrix of {} pairs under 2 s: {} (slowest run {} ms at the client{}).",
+        first.pairs,
+        if worst < 2000.0 && all_reached { "met" } else { "NOT met" },
+        fmt_ms(worst),
+        if all_reached { ", every pair reachable" } else { ", NOT every pair reachable" }
+    ));
+}
+
+fn print_apply(runs: &[ApplyRun], args: &Args, summary: &mut Summary) {
+    println!();
+    println!(
+        "== 3. apply of a {}-namespace star with {} websocket clients watching vs none ({} repetition(s), \
+         alternating); the clients run in this process, on the same 2 cores as the server",
+        args.star, args.clients, args.repeat
+    );
+    println!(
+        "  {:>7} {:>5} {:>9} {:>9} {:>11} {:>11} {:>10} {:>9} {:>15} {:>13} {:>11} {:>8} {:>10} {:>10} {:>10} {:>6}",
+        "clients",
+        "ops",
+        "wall ms",
+        "server ms",
+        "server CPU",
+        "client CPU",
+        "all had it",
+        "complete",
+        "progress/client",
+        "msgs/client",
+        "KiB/client",
+        "dropped",
+        "RSS before",
+        "peak",
+        "RSS after",
+        "plan"
+    );
+    for run in runs {
+        println!(
+            "  {:>7} {:>5} {:>9} {:>9} {:>11} {:>11} {:>10} {:>9} {:>15} {:>13} {:>11} {:>8} {:>10} {:>10} {:>10} {:>6}",
+            run.clients,
+            run.ops,
+            fmt_ms(run.wall_ms),
+            fmt_ms(run.server_ms),
+            fmt_ms(run.server_cpu_ms),
+            fmt_ms(run.clients_cpu_ms),
+            run.delivered_ms.map(fmt_ms).unwrap_or_else(|| if run.clients == 0 { "-".into() } else { "never".into() }),
+            if run.clients == 0 { "-".into() } else { format!("{}/{}", run.complete, run.clients) },
+            range(run.progress_per_client),
+            range(run.messages_per_client),
+            range((run.bytes_per_client.0 / 1024, run.bytes_per_client.1 / 1024)),
+            if run.dropped == 0 { "0".to_string() } else { format!("{} ({} cl.)", run.dropped, run.dropped_clients) },
+            mib(run.rss_before),
+            run.peak.map(mib).unwrap_or_else(|| "?".into()),
+            mib(run.rss_after),
+            run.plan_after
+        );
+        for problem in &run.problems {
+            println!("    problem: {problem}");
+        }
+    }
+    println!(
+        "  (wall: POST /api/apply at the client; server: the run's elapsed_ms; server CPU, client CPU: ms of CPU used by nslab serve and by this \
+         process's clients from the request until every client had its end (the kernel's own work for \
+         the apply is in neither); all had it: from the apply's \
+         request until the last client had RunFinished; complete: clients that got every progress event (Started and \
+         Done per op) in plan order; peak: VmHWM, reset just before the apply; plan: ops planned after the apply)"
+    );
+    let with: Vec<&ApplyRun> = runs.iter().filter(|run| run.clients > 0).collect();
+    let without: Vec<&ApplyRun> = runs.iter().filter(|run| run.clients == 0).collect();
+    let med =
+        |list: &[&ApplyRun], pick: fn(&ApplyRun) -> f64| median(&list.iter().map(|r| pick(r)).collect::<Vec<_>>());
+    let (Some(wall_with), Some(wall_without)) = (med(&with, |r| r.wall_ms), med(&without, |r| r.wall_ms)) else {
+        return;
+    };
+    let server_with = med(&with, |r| r.server_ms).unwrap_or(f64::NAN);
+    let server_without = med(&without, |r| r.server_ms).unwrap_or(f64::NAN);
+    let peak_with = med(&with, |r| r.peak.unwrap_or(0) as f64).unwrap_or(0.0) as u64;
+    let peak_without = med(&without, |r| r.peak.unwrap_or(0) as f64).unwrap_or(0.0) as u64;
+    let complete = with.iter().all(|r| r.complete == r.clients && r.problems.is_empty());
+    let dropped: u64 = with.iter().map(|r| r.dropped).sum();
+    let plans_empty = runs.iter().all(|r| r.plan_after == 0);
+    let cpu_with = med(&with, |r| r.server_cpu_ms).unwrap_or(f64::NAN);
+    let cpu_without = med(&without, |r| r.server_cpu_ms).unwrap_or(f64::NAN);
+    let cpu_clients = med(&with, |r| r.clients_cpu_ms).unwrap_or(f64::NAN);
+    let user_with = med(&with, |r| r.server_user_ms).unwrap_or(f64::NAN);
+    let user_without = med(&without, |r| r.server_user_ms).unwrap_or(f64::NAN);
+    println!(
+        "  median apply: {} ms with {} clients, {} ms with none ({}); server-side {} vs {} ms",
+        fmt_ms(wall_with),
+        args.clients,
+        fmt_ms(wall_without),
+        longer(wall_with, wall_without),
+        fmt_ms(server_with),
+        fmt_ms(server_without)
+    );
+    println!(
+        "  median CPU: nslab serve {} ms ({} in user space) with {} clients vs {} ms ({} in user space) with \
+         none; the clients themselves {} ms (on the same 2 cores)",
+        fmt_ms(cpu_with),
+        fmt_ms(user_with),
+        args.clients,
+        fmt_ms(cpu_without),
+        fmt_ms(user_without),
+        fmt_ms(cpu_clients)
+    );
+    if !complete || !plans_empty {
+        summary.failed = true;
+    }
+    let first = with[0];
+    summary.rows.push([
+        format!("apply of a {}-namespace star ({} ops), 0 vs {} websocket clients", args.star, first.ops, args.clients),
+        format!(
+            "{} ms with none, {} ms with {} ({}); nslab serve used {} ms of CPU with none, {} ms with {}, \
+             the clients (same machine) {} ms; median of {}",
+            fmt_ms(wall_without),
+            fmt_ms(wall_with),
+            args.clients,
+            longer(wall_with, wall_without),
+            fmt_ms(cpu_without),
+            fmt_ms(cpu_with),
+            args.clients,
+            fmt_ms(cpu_clients),
+            args.repeat
+        ),
+        "-".into(),
+    ]);
+    summary.rows.push([
+        format!("progress delivered to {} clients", args.clients),
+        format!(
+            "{} of {} clients got all {} progress events in plan order, in every run; {} `Event::Dropped`; \
+             {} messages per client; the last client had `RunFinished` {} ms after the apply was requested",
+            with.iter().map(|r| r.complete).min().unwrap_or(0),
+            args.clients,
+            2 * first.ops,
+            dropped,
+            range((
+                with.iter().map(|r| r.messages_per_client.0).min().unwrap_or(0),
+                with.iter().map(|r| r.messages_per_client.1).max().unwrap_or(0)
+            )),
+            med(&with, |r| r.delivered_ms.unwrap_or(f64::NAN)).map(fmt_ms).unwrap_or_else(|| "?".into())
+        ),
+        "every event, in order".into(),
+    ]);
+    summary.rows.push([
+        "server memory during that apply".into(),
+        format!(
+            "peak RSS {} with {} clients ({} before, {} after), {} with none",
+            mib(peak_with),
+            args.clients,
+            mib(med(&with, |r| r.rss_before as f64).unwrap_or(0.0) as u64),
+            mib(med(&with, |r| r.rss_after as f64).unwrap_or(0.0) as u64),
+            mib(peak_without)
+        ),
+        "-".into(),
+    ]);
+    summary.goals.push(format!(
+        "Every one of {} clients receives every progress event of a {}-namespace apply in plan order: {} ({} \
+         `Event::Dropped`); with them watching the apply takes {}.",
+        args.clients,
+        args.star,
+        if complete && dropped == 0 { "met" } else { "NOT met" },
+        dropped,
+        longer(wall_with, wall_without)
+    ));
+}
+
+fn fail(summary: &mut Summary, what: &str, error: String) {
+    println!("\nFAILED: {what}: {error}");
+    summary.failed = true;
+}
+
+fn shell_line(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|e| format!("({program}: {e})"))
+}
+
+fn load_average() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
+fn host_namespaces() -> String {
+    format!("{}\n--\n{}", shell_line("ip", &["netns", "list"]), shell_line("ls", &["-A", "/run/netns"]))
+}
+
+fn run(args: &Args) -> i32 {
+    let started = Instant::now();
+    let host_before = host_namespaces();
+    let commit = shell_line("git", &["-C", env!("CARGO_MANIFEST_DIR"), "rev-parse", "--short", "HEAD"]);
+    let dirty = !shell_line(
+        "git",
+        &["-C", env!("CARGO_MANIFEST_DIR"), "status", "--porcelain", "--", "../backend", "../shared"],
+    )
+    .is_empty();
+    let date = shell_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);
+    println!("# nslab live agent benchmark");
+    println!("command:  {}", args.command_line);
+    println!("date:     {date}");
+    println!(
+        "machine:  {} cores, {}, kernel {}, {}",
+        shell_line("nproc", &[]),
+        shell_line("sh", &["-c", "free -g | awk '/^Mem:/ {print $2 \" GiB RAM\"}'"]),
+        shell_line("uname", &["-r"]),
+        shell_line("ip", &["-V"])
+    );
+    println!("load:     {} (1, 5, 15 min; other work on the machine disturbs the times)", load_average());
+    println!(
+        "nslab:    {} serve (commit {commit}{}), each measurement in a fresh sandbox",
+        args.nslab.display(),
+        if dirty { ", with uncommitted changes" } else { "" }
+    );
+
+    let mut summary = Summary::default();
+
+    if args.parts.contains(&Part::Link) {
+        eprintln!("bench_live: link changes ...");
+        let which = LinkLab::SeedBridge;
+        let result = in_sandbox(args, 0, |sandbox, server, runtime| {
+            runtime.block_on(link_latency(args, sandbox, server, &which))
+        });
+        match result {
+            Ok(result) => {
+                let title = "1. link change -> websocket event (seed-bridge applied; ns0's eth0 down/up through \
+                             `ip -n ns0 -batch -`)";
+                print_link(&result, title, "seed-bridge", true, &mut summary)
+            }
+            Err(error) => fail(&mut summary, "link change -> websocket event", error),
+        }
+    }
+
+    if args.parts.contains(&Part::LinkBig) && args.paced > 0 {
+        eprintln!("bench_live: link changes in a {}-namespace star ...", args.star);
+        let lab = star("bench-live-links", args.star, Ipv4Addr::new(10, 0, 0, 0), 16);
+        let which = LinkLab::Star(Box::new(lab));
+        let result = in_sandbox(args, 0, |sandbox, server, runtime| {
+            runtime.block_on(link_latency(args, sandbox, server, &which))
+        });
+        match result {
+            Ok(result) => {
+                let title = format!(
+                    "1b. the same in a {}-namespace star (n0's eth0), where every drift check and every counters \
+                     reading covers {} namespaces",
+                    args.star, args.star
+                );
+                print_link(&result, &title, &format!("{}-namespace star", args.star), false, &mut summary)
+            }
+            Err(error) => fail(&mut summary, "link change -> websocket event in a big lab", error),
+        }
+    }
+
+    if args.parts.contains(&Part::Matrix) {
+        eprintln!("bench_live: matrix ...");
+        let lab = star("bench-matrix", args.matrix_namespaces, Ipv4Addr::new(10, 30, 0, 0), 24);
+        let result = check_valid(&lab).and_then(|_| {
+            in_sandbox(args, 0, |sandbox, server, runtime| runtime.block_on(matrix(args, sandbox, server, &lab)))
+        });
+        match result {
+            Ok(result) => print_matrix(&result, &mut summary),
+            Err(error) => fail(&mut summary, "reachability matrix", error),
+        }
+    }
+
+    if args.parts.contains(&Part::Clients) {
+        let lab = star("bench-watched", args.star, Ipv4Addr::new(10, 0, 0, 0), 16);
+        let mut runs = Vec::new();
+        match check_valid(&lab) {
+            Err(error) => fail(&mut summary, "watched apply", error),
+            Ok(()) => {
+                'rounds: for round in 0..args.repeat {
+                    for clients in [0, args.clients] {
+                        eprintln!("bench_live: apply with {clients} clients ({}/{}) ...", round + 1, args.repeat);
+                        // Two workers: the clients read in parallel, as separate browsers would.
+                        let result = in_sandbox(args, 2, |_, server, runtime| {
+                            runtime.block_on(watched_apply(args, server, &lab, clients))
+                        });
+                        match result {
+                            Ok(run) => runs.push(run),
+                            Err(error) => {
+                                fail(&mut summary, &format!("apply with {clients} clients"), error);
+                                break 'rounds;
+                            }
+                        }
+                    }
+                }
+                if !runs.is_empty() {
+                    print_apply(&runs, args, &mut summary);
+                }
+            }
+        }
+    }
+
+    println!("\n== Markdown ({date}, commit {commit})\n");
+    println!("| measurement | result | goal |");
+    println!("| --- | --- | --- |");
+    for [what, result, goal] in &summary.rows {
+        println!("| {what} | {result} | {goal} |");
+    }
+    println!();
+    for goal in &summary.goals {
+        println!("- {goal}");
+    }
+
+    let host_after = host_namespaces();
+    println!();
+    if host_after == host_before {
+        println!("host: `ip netns list` and /run/netns are the same before and after: nothing was left behind.");
+    } else {
+        println!(
+            "host: `ip netns list` CHANGED during the run (another process, or a leak):\nbefore:\n{host_before}\nafter:\n{host_after}"
+        );
+    }
+    println!("load at the end: {}", load_average());
+    println!("total: {:.0} s", started.elapsed().as_secs_f64());
+    i32::from(summary.failed || host_after != host_before)
+}
