@@ -252,8 +252,9 @@ impl<'o> Reporter<'o> {
         for index in finished {
             self.done[index] = true;
         }
+        // One event per op: a started event after the fact would only double the traffic
+        // to every watching browser.
         while self.next < self.ops.len() && self.done[self.next] {
-            progress(self.event(self.next, OpState::Started, None));
             progress(self.event(self.next, OpState::Done, None));
             self.next += 1;
         }
@@ -263,10 +264,8 @@ impl<'o> Reporter<'o> {
     fn failed(&mut self, at: usize, error: &KernelError, progress: &mut (dyn FnMut(OpProgress) + Send)) {
         for index in self.next..self.ops.len() {
             if index == at {
-                progress(self.event(index, OpState::Started, None));
                 progress(self.event(index, OpState::Failed, Some(error.to_string())));
             } else if self.done[index] {
-                progress(self.event(index, OpState::Started, None));
                 progress(self.event(index, OpState::Done, None));
             }
         }

@@ -40,7 +40,10 @@ impl Progress {
     pub fn show(&mut self, event: &OpProgress) {
         match event.state {
             OpState::Started => self.bar.set_message(event.command.clone()),
-            OpState::Done => self.bar.inc(1),
+            OpState::Done => {
+                self.bar.set_message(event.command.clone());
+                self.bar.inc(1);
+            }
             OpState::Failed => self.bar.println(format!("failed: {}", event.command)),
             OpState::Undone => self.bar.println(format!("undone: {}", event.command)),
         }

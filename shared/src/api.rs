@@ -188,7 +188,8 @@ pub struct MatrixReport {
     pub elapsed_ms: f64,
 }
 
-/// How far one op of an apply or destroy has got (an event per op, in plan order).
+/// How far one op of an apply or destroy has got: one event per op when it is done (or
+/// failed, or undone), in plan order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OpProgress {
     /// Position in the plan, from 0.

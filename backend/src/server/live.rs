@@ -86,8 +86,13 @@ pub async fn run(state: Arc<AppState>) {
     let mut watches: HashMap<Netns, Watch> = HashMap::new();
     let mut scan = tokio::time::interval(NAMESPACE_SCAN);
     let mut counters = tokio::time::interval(COUNTERS_EVERY);
-    let mut previous: HashMap<(Netns, String), (Counters, Instant)> = HashMap::new();
+    let previous: Arc<tokio::sync::Mutex<HashMap<(Netns, String), (Counters, Instant)>>> = Arc::default();
     let mut settle_at: Option<Instant> = Some(Instant::now());
+    // Readings of the whole kernel run beside this loop, so link events keep flowing while
+    // hundreds of namespaces are read; one reading at a time, and `refreshed` says whether
+    // it could run (it waits for no apply).
+    let (refreshed, mut refresh_done) = mpsc::channel::<bool>(1);
+    let mut refreshing = false;
     loop {
         let settle = async {
             match settle_at {
@@ -105,15 +110,33 @@ pub async fn run(state: Arc<AppState>) {
                 note_event(&state, netns, event).await;
                 settle_at = Some(Instant::now() + SETTLE);
             }
-            _ = counters.tick() => send_counters(&state, &mut previous).await,
+            _ = counters.tick() => {
+                let (state, previous) = (state.clone(), previous.clone());
+                tokio::spawn(async move {
+                    // A reading still going on (a slow kernel) makes this tick skip.
+                    let Ok(mut previous) = previous.try_lock() else { return };
+                    send_counters(&state, &mut previous).await;
+                });
+            }
             // An apply or destroy just ended: new namespaces need watching now, not at the
             // next scan, or the first changes in them would go unseen.
             _ = state.kernel_changed.notified() => {
                 sync_watches(&state, &mut watches, &sender).await;
                 settle_at = Some(Instant::now() + SETTLE);
             }
-            _ = settle => {
-                settle_at = if refresh(&state).await { None } else { Some(Instant::now() + SETTLE) };
+            _ = settle, if !refreshing => {
+                refreshing = true;
+                settle_at = None;
+                let (state, refreshed) = (state.clone(), refreshed.clone());
+                tokio::spawn(async move {
+                    let _ = refreshed.send(refresh(&state).await).await;
+                });
+            }
+            Some(ran) = refresh_done.recv() => {
+                refreshing = false;
+                if !ran && settle_at.is_none() {
+                    settle_at = Some(Instant::now() + SETTLE);
+                }
             }
         }
     }
