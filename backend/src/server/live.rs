@@ -86,7 +86,7 @@ pub async fn run(state: Arc<AppState>) {
     let mut watches: HashMap<Netns, Watch> = HashMap::new();
     let mut scan = tokio::time::interval(NAMESPACE_SCAN);
     let mut counters = tokio::time::interval(COUNTERS_EVERY);
-    let previous: Arc<tokio::sync::Mutex<HashMap<(Netns, String), (Counters, Instant)>>> = Arc::default();
+    let previous: Arc<tokio::sync::Mutex<LastCounters>> = Arc::default();
     let mut settle_at: Option<Instant> = Some(Instant::now());
     // Readings of the whole kernel run beside this loop, so link events keep flowing while
     // hundreds of namespaces are read; one reading at a time, and `refreshed` says whether
@@ -227,8 +227,11 @@ async fn refresh(state: &AppState) -> bool {
     true
 }
 
+/// Each interface's last counters and when they were read.
+type LastCounters = HashMap<(Netns, String), (Counters, Instant)>;
+
 /// Counters of the document's namespaces and the host, with rates since the last reading.
-async fn send_counters(state: &AppState, previous: &mut HashMap<(Netns, String), (Counters, Instant)>) {
+async fn send_counters(state: &AppState, previous: &mut LastCounters) {
     // Not while a run changes the kernel: namespaces half made are not for reading.
     let Ok(_no_run_meanwhile) = state.run_lock.try_lock() else { return };
     let lab = state.store.lock().await.view().lab.clone();
