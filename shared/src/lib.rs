@@ -4,6 +4,7 @@
 
 pub mod address;
 pub mod api;
+pub mod edit;
 pub mod export;
 pub mod lab;
 pub mod load;
