@@ -1,25 +1,226 @@
-//! The page: loads the lab from the server and shows it.
+//! The page: toolbar on top, the canvas, and the side panels; banners for conflicts, drift
+//! and notices; keyboard shortcuts and dropping a lab file anywhere.
 
+use leptos::ev::{DragEvent, KeyboardEvent};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use nslab_model::edit::{NodeKind, Selection};
 
-use crate::api::fetch_lab;
-use crate::lab_overview::LabOverview;
+use crate::api;
+use crate::canvas::Canvas;
+use crate::events;
+use crate::files;
+use crate::help::Help;
+use crate::inspector::Inspector;
+use crate::panels::{LogPanel, MatrixPanel, PingPanel, PlanPanel, TeachingPanel};
+use crate::state::{use_editor, Editor};
+use crate::sync;
+use crate::toolbar::{self, Toolbar};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Inspect,
+    Plan,
+    Commands,
+    Ping,
+    Matrix,
+    Log,
+}
 
 #[component]
 pub fn App() -> impl IntoView {
-    let lab = LocalResource::new(fetch_lab);
+    let editor = Editor::new();
+    provide_context(editor);
+    spawn_local(async move {
+        match api::fetch_lab().await {
+            Ok(view) => {
+                editor.history.update_value(|h| *h = nslab_model::edit::History::new(view.lab.clone()));
+                sync::received(editor, view);
+                toolbar::fit_view(editor);
+            }
+            Err(error) => editor.notice.set(Some(error.message)),
+        }
+        events::connect(editor);
+    });
+    let tab = RwSignal::new(Tab::Inspect);
+    let plan_open = RwSignal::new(false);
+    Effect::new(move |_| {
+        if plan_open.get() {
+            tab.set(Tab::Plan);
+        }
+    });
+    Effect::new(move |_| {
+        if tab.get() != Tab::Plan {
+            plan_open.set(false);
+        }
+    });
+    Effect::new(move |_| {
+        if editor.run.with(|r| r.running) {
+            tab.set(Tab::Plan);
+        }
+    });
+    let _keys = window_event_listener(leptos::ev::keydown, move |event| shortcut(editor, &event));
+    let on_drop = move |event: DragEvent| {
+        event.prevent_default();
+        let file = event.data_transfer().and_then(|d| d.files()).and_then(|files| files.get(0));
+        if let Some(file) = file {
+            files::open_file(editor, file);
+        }
+    };
+    let tab_button = move |which: Tab, label: &'static str, id: &'static str| {
+        view! {
+            <button id=id class:active=move || tab.get() == which on:click=move |_| {
+                tab.set(which);
+                if which == Tab::Plan {
+                    plan_open.set(true);
+                }
+            }>
+                {label}
+            </button>
+        }
+    };
     view! {
-        <header>
-            <h1>"nslab"</h1>
-            {move || lab.get().and_then(Result::ok).map(|view| view! {
-                <span class="lab-name">{view.lab.name.clone()}</span>
-                <span class="muted">{view.lab.description.clone()}</span>
-            })}
-        </header>
-        {move || match lab.get() {
-            None => view! { <p class="status">"Loading the lab…"</p> }.into_any(),
-            Some(Err(message)) => view! { <p class="status problem error">{message}</p> }.into_any(),
-            Some(Ok(view)) => view! { <LabOverview view=view /> }.into_any(),
-        }}
+        <div class="app" on:dragover=|e: DragEvent| e.prevent_default() on:drop=on_drop>
+            <Toolbar plan_open=plan_open />
+            <Banners />
+            <div class="main">
+                <Canvas />
+                <aside class="side">
+                    <nav class="tabs">
+                        {tab_button(Tab::Inspect, "inspect", "tab-inspect")}
+                        {tab_button(Tab::Plan, "plan & run", "tab-plan")}
+                        {tab_button(Tab::Commands, "ip commands", "tab-commands")}
+                        {tab_button(Tab::Ping, "ping", "tab-ping")}
+                        {tab_button(Tab::Matrix, "matrix", "tab-matrix")}
+                        {tab_button(Tab::Log, "events", "tab-log")}
+                    </nav>
+                    {move || match tab.get() {
+                        Tab::Inspect => view! { <Inspector /> }.into_any(),
+                        Tab::Plan => view! { <PlanPanel open=plan_open /> }.into_any(),
+                        Tab::Commands => view! { <TeachingPanel /> }.into_any(),
+                        Tab::Ping => view! { <PingPanel /> }.into_any(),
+                        Tab::Matrix => view! { <MatrixPanel /> }.into_any(),
+                        Tab::Log => view! { <LogPanel /> }.into_any(),
+                    }}
+                    <Checks />
+                </aside>
+            </div>
+            <Help />
+        </div>
     }
+}
+
+/// Conflicts, drift and notices, above the canvas.
+#[component]
+fn Banners() -> impl IntoView {
+    let editor = use_editor();
+    view! {
+        {move || editor.conflict.get().map(|conflict| view! {
+            <div class="banner conflict" id="conflict">
+                {format!(
+                    "Someone else changed the lab (now revision {}) while you were editing. Your changes are still here.",
+                    conflict.revision
+                )}
+                <button on:click=move |_| sync::resolve(editor, false)>"take theirs"</button>
+                <button on:click=move |_| sync::resolve(editor, true)>"keep mine"</button>
+            </div>
+        })}
+        {move || {
+            let drift = editor.drift.get();
+            (editor.applied.get() && !drift.is_empty()).then(|| view! {
+                <div class="banner drift" id="drift" title={drift.iter().map(|d| d.command.clone()).collect::<Vec<_>>().join("\n")}>
+                    {format!("The kernel differs from the lab: {} change(s) would repair it.", drift.len())}
+                    <button on:click=move |_| toolbar::apply(editor)>"re-apply"</button>
+                </div>
+            })
+        }}
+        {move || editor.notice.get().map(|message| view! {
+            <div class="banner notice" id="notice">
+                {message}
+                <button on:click=move |_| editor.notice.set(None)>"ok"</button>
+            </div>
+        })}
+    }
+}
+
+/// Every problem of the lab, at the bottom of the side panel; click one to select its thing.
+#[component]
+fn Checks() -> impl IntoView {
+    let editor = use_editor();
+    view! {
+        <div class="checks" id="problems">
+            {move || {
+                let problems = editor.problems.get();
+                if problems.is_empty() {
+                    return view! { <p class="ok">"No problems: this lab can be applied."</p> }.into_any();
+                }
+                view! {
+                    <ul>
+                        {problems
+                            .into_iter()
+                            .map(|problem| {
+                                let class = if problem.is_error() { "problem error" } else { "problem warning" };
+                                let path = problem.path.to_string();
+                                let select = {
+                                    let path = path.clone();
+                                    move |_| select_path(editor, &path)
+                                };
+                                let shown = path.clone();
+                                view! { <li class=class data-path=path on:click=select><span class="path">{shown}</span>" "{problem.message}</li> }
+                            })
+                            .collect_view()}
+                    </ul>
+                }
+                .into_any()
+            }}
+        </div>
+    }
+}
+
+/// Selects the node or link a problem's path points into (`nodes[3]...`, `links[1]...`).
+fn select_path(editor: Editor, path: &str) {
+    let index = |prefix: &str| path.strip_prefix(prefix)?.split(']').next()?.parse::<usize>().ok();
+    if let Some(link) = index("links[") {
+        editor.selection.set(Selection { nodes: Default::default(), links: [link].into() });
+    } else if let Some(node) = index("nodes[") {
+        if let Some(name) = editor.lab.with_untracked(|lab| lab.nodes.get(node).map(|n| n.name().to_string())) {
+            editor.selection.set(Selection { nodes: [name].into(), links: Default::default() });
+        }
+    }
+}
+
+/// Keys work unless the user is typing in a field.
+fn shortcut(editor: Editor, event: &KeyboardEvent) {
+    let typing = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element())
+        .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+    if typing {
+        return;
+    }
+    let control = event.ctrl_key() || event.meta_key();
+    match (control, event.shift_key(), event.key().as_str()) {
+        (true, false, "z") => sync::undo(editor),
+        (true, true, "Z" | "z") | (true, _, "y") => sync::redo(editor),
+        (true, _, "a") => {
+            let all = editor.lab.with_untracked(|lab| Selection {
+                nodes: lab.nodes.iter().map(|n| n.name().to_string()).collect(),
+                links: (0..lab.links.len()).collect(),
+            });
+            editor.selection.set(all);
+        }
+        (false, _, "Delete" | "Backspace") => toolbar::delete_selection(editor),
+        (false, _, "n") => toolbar::add_node(editor, NodeKind::Namespace),
+        (false, _, "b") => toolbar::add_node(editor, NodeKind::Bridge),
+        (false, _, "l") => toolbar::lay_out(editor),
+        (false, _, "f") => toolbar::fit_view(editor),
+        (false, _, "?") => editor.help_open.set(true),
+        (false, _, "Escape") => {
+            editor.help_open.set(false);
+            editor.selection.set(Selection::default());
+            editor.highlight.set(Vec::new());
+        }
+        _ => return,
+    }
+    event.prevent_default();
 }

@@ -2,8 +2,19 @@
 
 mod api;
 mod app;
-mod lab_overview;
-mod problem_list;
+mod canvas;
+mod events;
+mod files;
+mod geometry;
+mod help;
+mod inspector;
+mod link_view;
+mod node_view;
+mod panels;
+mod reach;
+mod state;
+mod sync;
+mod toolbar;
 
 fn main() {
     leptos::mount::mount_to_body(app::App);

@@ -17,16 +17,16 @@ async fn the_page_shows_the_seed_bridge_lab() {
     client
         .wait()
         .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("li.node[data-name='docker0']"))
+        .for_element(Locator::Css("g.node[data-name='docker0']"))
         .await
         .expect("the editor renders the lab's nodes");
     let mut names = BTreeSet::new();
-    for element in client.find_all(Locator::Css("li.node .name")).await.unwrap() {
+    for element in client.find_all(Locator::Css("g.node text.name")).await.unwrap() {
         names.insert(element.text().await.unwrap());
     }
     let expected: BTreeSet<String> = ["docker0", "ns0", "ns1", "ns2"].map(String::from).into();
     assert_eq!(names, expected);
-    let title = client.find(Locator::Css("header .lab-name")).await.unwrap().text().await.unwrap();
+    let title = client.find(Locator::Css(".toolbar .lab-name")).await.unwrap().text().await.unwrap();
     assert_eq!(title, "seed-bridge");
     let png = client.screenshot().await.expect("a screenshot");
     std::fs::write(artifacts_dir().join("browser-smoke.png"), png).unwrap();

@@ -1,0 +1,212 @@
+//! The canvas: an SVG of the lab that pans (drag the background), zooms (wheel, buttons),
+//! selects (click, shift-click, shift-drag a rubber band), moves nodes (drag them) and
+//! connects them (drag from a node's handle to another node).
+
+use leptos::ev::{PointerEvent, WheelEvent};
+use leptos::prelude::*;
+use nslab_model::edit::{self, Point, Selection};
+
+use crate::geometry::node_at;
+use crate::link_view::LinkView;
+use crate::node_view::NodeView;
+use crate::state::{use_editor, Editor, Viewport};
+use crate::sync;
+
+/// What a pointer drag is doing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Drag {
+    None,
+    Pan { from: Point, offset: Point },
+    Move { names: Vec<String>, from: Point, start: Vec<Point>, moved: bool },
+    Connect { from: String, to: Point },
+    Band { from: Point, to: Point },
+}
+
+/// Shared with node and link views, which start drags.
+#[derive(Clone, Copy)]
+pub struct CanvasContext {
+    pub drag: RwSignal<Drag>,
+    pub svg: NodeRef<leptos::svg::Svg>,
+}
+
+/// The pointer's place on the canvas, in screen pixels from its top left.
+pub fn screen_point(svg: &NodeRef<leptos::svg::Svg>, event: &PointerEvent) -> Point {
+    let (left, top) = svg.get_untracked().map_or((0.0, 0.0), |svg| {
+        let rect = svg.get_bounding_client_rect();
+        (rect.left(), rect.top())
+    });
+    Point { x: f64::from(event.client_x()) - left, y: f64::from(event.client_y()) - top }
+}
+
+pub fn world_point(editor: Editor, svg: &NodeRef<leptos::svg::Svg>, event: &PointerEvent) -> Point {
+    editor.viewport.get_untracked().to_world(screen_point(svg, event))
+}
+
+#[component]
+pub fn Canvas() -> impl IntoView {
+    let editor = use_editor();
+    let drag = RwSignal::new(Drag::None);
+    let svg = NodeRef::<leptos::svg::Svg>::new();
+    provide_context(CanvasContext { drag, svg });
+
+    let on_down = move |event: PointerEvent| {
+        if event.button() != 0 {
+            return;
+        }
+        capture(&event);
+        let screen = screen_point(&svg, &event);
+        if event.shift_key() {
+            let at = editor.viewport.get_untracked().to_world(screen);
+            drag.set(Drag::Band { from: at, to: at });
+        } else {
+            editor.selection.set(Selection::default());
+            drag.set(Drag::Pan { from: screen, offset: editor.viewport.get_untracked().offset });
+        }
+    };
+    let on_move = move |event: PointerEvent| pointer_moved(editor, drag, &svg, &event);
+    let on_up = move |event: PointerEvent| pointer_released(editor, drag, &svg, &event);
+    let on_wheel = move |event: WheelEvent| {
+        event.prevent_default();
+        let (left, top) = svg.get_untracked().map_or((0.0, 0.0), |svg| {
+            let rect = svg.get_bounding_client_rect();
+            (rect.left(), rect.top())
+        });
+        let at = Point { x: f64::from(event.client_x()) - left, y: f64::from(event.client_y()) - top };
+        let factor = if event.delta_y() < 0.0 { 1.15 } else { 1.0 / 1.15 };
+        zoom_at(editor, at, factor);
+    };
+
+    let transform = move || {
+        let Viewport { scale, offset } = editor.viewport.get();
+        format!("translate({} {}) scale({scale})", offset.x, offset.y)
+    };
+    let node_names = move || editor.lab.with(|lab| lab.nodes.iter().map(|n| n.name().to_string()).collect::<Vec<_>>());
+    let link_keys = move || {
+        editor.lab.with(|lab| {
+            lab.links
+                .iter()
+                .enumerate()
+                .map(|(index, link)| {
+                    let [a, b] = link.ends();
+                    format!("{index}|{}|{}|{}|{}", a.node, a.name, b.node, b.name)
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+
+    view! {
+        <svg
+            node_ref=svg
+            class="canvas"
+            class:panning=move || matches!(drag.get(), Drag::Pan { .. })
+            on:pointerdown=on_down
+            on:pointermove=on_move
+            on:pointerup=on_up
+            on:wheel=on_wheel
+        >
+            <defs>
+                <pattern id="grid" width="20" height="20" patternUnits="userSpaceOnUse">
+                    <path d="M 20 0 L 0 0 0 20" class="grid-line" />
+                </pattern>
+            </defs>
+            <g transform=transform>
+                <rect x="-5000" y="-5000" width="10000" height="10000" fill="url(#grid)" class="grid" />
+                <For
+                    each=link_keys
+                    key=|key| key.clone()
+                    children=move |key| {
+                        let index: usize = key.split('|').next().and_then(|i| i.parse().ok()).unwrap_or(0);
+                        view! { <LinkView index=index /> }
+                    }
+                />
+                <For each=node_names key=|name| name.clone() children=move |name| view! { <NodeView name=name /> } />
+                {move || match drag.get() {
+                    Drag::Connect { from, to } => {
+                        let start = editor.position(&from).get();
+                        Some(view! { <line class="connecting" x1=start.x y1=start.y x2=to.x y2=to.y /> }.into_any())
+                    }
+                    Drag::Band { from, to } => {
+                        let (x, y) = (from.x.min(to.x), from.y.min(to.y));
+                        let (w, h) = ((from.x - to.x).abs(), (from.y - to.y).abs());
+                        Some(view! { <rect class="band" x=x y=y width=w height=h /> }.into_any())
+                    }
+                    _ => None,
+                }}
+            </g>
+        </svg>
+    }
+}
+
+/// Keeps receiving the pointer's events while it drags outside the element.
+pub fn capture(event: &PointerEvent) {
+    use wasm_bindgen::JsCast;
+    if let Some(target) = event.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
+        let _ = target.set_pointer_capture(event.pointer_id());
+    }
+}
+
+fn pointer_moved(editor: Editor, drag: RwSignal<Drag>, svg: &NodeRef<leptos::svg::Svg>, event: &PointerEvent) {
+    match drag.get_untracked() {
+        Drag::None => {}
+        Drag::Pan { from, offset } => {
+            let now = screen_point(svg, event);
+            editor.viewport.update(|v| v.offset = Point { x: offset.x + now.x - from.x, y: offset.y + now.y - from.y });
+        }
+        Drag::Move { names, from, start, .. } => {
+            let now = world_point(editor, svg, event);
+            let by = Point { x: now.x - from.x, y: now.y - from.y };
+            for (name, origin) in names.iter().zip(&start) {
+                editor.position(name).set(edit::snap(Point { x: origin.x + by.x, y: origin.y + by.y }));
+            }
+            drag.update(|d| {
+                if let Drag::Move { moved, .. } = d {
+                    *moved = true;
+                }
+            });
+        }
+        Drag::Connect { from, .. } => drag.set(Drag::Connect { from, to: world_point(editor, svg, event) }),
+        Drag::Band { from, .. } => drag.set(Drag::Band { from, to: world_point(editor, svg, event) }),
+    }
+}
+
+fn pointer_released(editor: Editor, drag: RwSignal<Drag>, svg: &NodeRef<leptos::svg::Svg>, event: &PointerEvent) {
+    let finished = drag.get_untracked();
+    drag.set(Drag::None);
+    match finished {
+        Drag::Move { names, start, moved: true, .. } => {
+            let Some(first) = names.first() else { return };
+            let now = editor.position(first).get_untracked();
+            let by = Point { x: now.x - start[0].x, y: now.y - start[0].y };
+            let lab = editor.lab.with_untracked(|lab| edit::move_nodes(lab, &names, by));
+            sync::commit(editor, lab);
+        }
+        Drag::Connect { from, .. } => {
+            let at = world_point(editor, svg, event);
+            let target =
+                editor.lab.with_untracked(|lab| node_at(lab, |name| editor.position(name).get_untracked(), at));
+            let Some(to) = target.filter(|to| *to != from) else { return };
+            let connected = editor.lab.with_untracked(|lab| edit::connect(lab, &from, &to));
+            match connected {
+                Ok((lab, link)) => {
+                    sync::commit(editor, lab);
+                    editor.selection.set(Selection { nodes: Default::default(), links: [link].into() });
+                }
+                Err(message) => editor.notice.set(Some(message)),
+            }
+        }
+        Drag::Band { from, to } => {
+            let chosen = editor.lab.with_untracked(|lab| Selection::in_rect(lab, from, to));
+            editor.selection.set(chosen);
+        }
+        _ => {}
+    }
+}
+
+/// Zooms by `factor` keeping the world point under `at` (screen pixels) in place.
+pub fn zoom_at(editor: Editor, at: Point, factor: f64) {
+    editor.viewport.update(|viewport| {
+        let world = viewport.to_world(at);
+        viewport.scale = (viewport.scale * factor).clamp(0.05, 4.0);
+        viewport.offset = Point { x: at.x - world.x * viewport.scale, y: at.y - world.y * viewport.scale };
+    });
+}

@@ -1,0 +1,163 @@
+//! The server's event stream: reconnects by itself (a snapshot on every connection brings
+//! this editor back in step after a server restart) and turns events into state.
+
+use futures::StreamExt;
+use gloo_net::websocket::futures::WebSocket;
+use gloo_net::websocket::Message;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use nslab_model::api::{Event, LinkChange, OpState, RunKind};
+
+use crate::state::{Connection, Editor, RunState};
+use crate::sync;
+
+pub fn connect(editor: Editor) {
+    spawn_local(async move {
+        let mut wait_ms = 500;
+        loop {
+            editor.connection.set(Connection::Connecting);
+            if let Ok(socket) = WebSocket::open(&events_url()) {
+                let (_, mut incoming) = socket.split();
+                let mut opened = false;
+                while let Some(Ok(Message::Text(text))) = incoming.next().await {
+                    if !opened {
+                        opened = true;
+                        wait_ms = 500;
+                        editor.connection.set(Connection::Live);
+                    }
+                    match serde_json::from_str::<Event>(&text) {
+                        Ok(event) => handle(editor, event),
+                        Err(error) => editor.log("error", format!("an event this editor cannot read: {error}")),
+                    }
+                }
+            }
+            editor.connection.set(Connection::Lost);
+            sleep_ms(wait_ms).await;
+            wait_ms = (wait_ms * 2).min(5000);
+        }
+    });
+}
+
+fn events_url() -> String {
+    let location = web_sys::window().expect("a window").location();
+    let scheme = if location.protocol().unwrap_or_default() == "https:" { "wss" } else { "ws" };
+    format!("{scheme}://{}/api/events", location.host().unwrap_or_default())
+}
+
+async fn sleep_ms(ms: u32) {
+    let (sender, receiver) = futures::channel::oneshot::channel::<()>();
+    set_timeout(
+        move || {
+            let _ = sender.send(());
+        },
+        std::time::Duration::from_millis(ms.into()),
+    );
+    let _ = receiver.await;
+}
+
+fn handle(editor: Editor, event: Event) {
+    match event {
+        Event::Snapshot { view, links, namespaces, applied, drift } => {
+            editor.present.set(namespaces.into_iter().collect());
+            sync::received(editor, view);
+            editor.live.set(links.into_iter().map(|link| ((link.netns.clone(), link.name.clone()), link)).collect());
+            editor.applied.set(applied);
+            editor.drift.set(drift);
+            editor.log("info", "connected to the server");
+        }
+        Event::Document { view } => sync::received(editor, view),
+        Event::Progress { run, progress } => {
+            if progress.state == OpState::Done {
+                editor.commands.update(|all| all.push(progress.command.clone()));
+            }
+            editor.run.update(|state| {
+                if !state.running {
+                    *state = RunState { running: true, title: run_title(run).into(), ..RunState::default() };
+                }
+                match state.steps.iter_mut().find(|step| step.index == progress.index) {
+                    Some(step) => *step = progress,
+                    None => state.steps.push(progress),
+                }
+            });
+        }
+        Event::RunFinished { run, ok, message } => {
+            editor.run.update(|state| {
+                state.running = false;
+                state.outcome = Some((ok, message.clone()));
+            });
+            editor.log(
+                if ok { "info" } else { "error" },
+                format!("{} {}: {message}", run_title(run), if ok { "done" } else { "failed" }),
+            );
+        }
+        Event::Link { change, link } => {
+            let key = (link.netns.clone(), link.name.clone());
+            let text = format!("{} `{}` in {}: {}", change_word(change), link.name, link.netns, state_word(&link));
+            editor.live.update(|live| match change {
+                LinkChange::Removed => {
+                    live.remove(&key);
+                }
+                _ => {
+                    live.insert(key, link);
+                }
+            });
+            editor.log("link", text);
+        }
+        Event::Namespace { netns, present } => {
+            editor.present.update(|all| {
+                if present {
+                    all.insert(netns.clone());
+                } else {
+                    all.remove(&netns);
+                }
+            });
+            editor.log("namespace", format!("{netns} {}", if present { "appeared" } else { "went away" }));
+        }
+        Event::Drift { applied, ops } => {
+            if applied && !ops.is_empty() {
+                editor.log("drift", format!("the kernel differs from the lab: {} change(s) to re-apply", ops.len()));
+            }
+            editor.applied.set(applied);
+            editor.drift.set(ops);
+        }
+        Event::Counters { links } => {
+            editor.counters.set(links.into_iter().map(|c| ((c.netns.clone(), c.name.clone()), c)).collect());
+        }
+        Event::Ping { id, sample } => editor.ping.update(|ping| {
+            if let Some((current, samples)) = ping {
+                if *current == id {
+                    samples.push(sample);
+                }
+            }
+        }),
+        Event::PingFinished { id } => editor.log("ping", format!("ping {id} ended")),
+        Event::Matrix { cell, .. } => editor.matrix.update(|cells| {
+            cells.retain(|c| !(c.source == cell.source && c.target == cell.target));
+            cells.push(cell);
+        }),
+        Event::Dropped { missed } => editor.log("info", format!("missed {missed} events; catching up")),
+    }
+}
+
+fn run_title(run: RunKind) -> &'static str {
+    match run {
+        RunKind::Apply => "apply",
+        RunKind::Destroy => "destroy",
+    }
+}
+
+fn change_word(change: LinkChange) -> &'static str {
+    match change {
+        LinkChange::Added => "new",
+        LinkChange::Changed => "changed",
+        LinkChange::Removed => "removed",
+    }
+}
+
+fn state_word(link: &nslab_model::api::LiveLink) -> &'static str {
+    match (link.up, link.oper_up) {
+        (true, true) => "up",
+        (true, false) => "up, no carrier",
+        _ => "down",
+    }
+}

@@ -1,0 +1,402 @@
+//! The inspector: the fields of the selected node or link. Typing updates the document at
+//! once (so validation speaks as you type); leaving a field (or Enter) records the edit
+//! for undo and sends it. Each field shows the problems at its path, in the model's words.
+
+use leptos::prelude::*;
+use nslab_model::edit::Selection;
+use nslab_model::{Endpoint, Lab, Link, Node, Route};
+
+use crate::state::{use_editor, Editor};
+use crate::sync;
+
+/// Changes the document as the user types: shown, validated, not yet recorded or sent.
+fn typing(editor: Editor, change: impl FnOnce(&mut Lab)) {
+    let mut lab = editor.lab.get_untracked();
+    change(&mut lab);
+    sync::show(editor, lab);
+}
+
+/// Records what was typed (on leaving the field).
+fn done(editor: Editor) {
+    sync::commit(editor, editor.lab.get_untracked());
+}
+
+fn addresses_text(addresses: &[String]) -> String {
+    addresses.join(", ")
+}
+
+/// Addresses as typed: separated by commas or spaces; kept as text (validation parses).
+fn addresses_from(text: &str) -> Vec<String> {
+    text.split([',', ' ', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+fn mtu_from(text: &str) -> Option<u32> {
+    text.trim().parse().ok()
+}
+
+/// The messages of the problems at `path` (and below it).
+#[component]
+fn Problems(path: String) -> impl IntoView {
+    let editor = use_editor();
+    let problems = Memo::new(move |_| editor.problems_at(&path));
+    view! {
+        <ul class="field-problems">
+            {move || {
+                problems
+                    .get()
+                    .into_iter()
+                    .map(|p| {
+                        let class = if p.is_error() { "problem error" } else { "problem warning" };
+                        view! { <li class=class data-path=p.path.to_string()>{p.message}</li> }
+                    })
+                    .collect_view()
+            }}
+        </ul>
+    }
+}
+
+/// A text field bound to a value of the document.
+#[component]
+fn TextField(
+    label: &'static str,
+    path: String,
+    value: Signal<String>,
+    on_type: impl Fn(String) + 'static,
+    #[prop(optional)] name: &'static str,
+) -> impl IntoView {
+    let editor = use_editor();
+    view! {
+        <label class="field">
+            <span>{label}</span>
+            <input
+                type="text"
+                name=name
+                data-path=path.clone()
+                prop:value=value
+                on:input=move |event| on_type(event_target_value(&event))
+                on:change=move |_| done(editor)
+            />
+            <Problems path=path />
+        </label>
+    }
+}
+
+#[component]
+fn CheckField(label: &'static str, value: Signal<bool>, on_set: impl Fn(bool) + 'static) -> impl IntoView {
+    let editor = use_editor();
+    view! {
+        <label class="check">
+            <input
+                type="checkbox"
+                prop:checked=value
+                on:change=move |event| {
+                    on_set(event_target_checked(&event));
+                    done(editor);
+                }
+            />
+            {label}
+        </label>
+    }
+}
+
+#[component]
+pub fn Inspector() -> impl IntoView {
+    let editor = use_editor();
+    let chosen = move || editor.selection.get();
+    view! {
+        <div class="inspector">
+            {move || {
+                let selection = chosen();
+                if let (1, 0) = (selection.nodes.len(), selection.links.len()) {
+                    let name = selection.nodes.iter().next().cloned().unwrap_or_default();
+                    view! { <NodeFields name=name /> }.into_any()
+                } else if let (0, 1) = (selection.nodes.len(), selection.links.len()) {
+                    let index = selection.links.iter().next().copied().unwrap_or_default();
+                    view! { <LinkFields index=index /> }.into_any()
+                } else if selection == Selection::default() {
+                    view! {
+                        <p class="hint">
+                            "Select a node or a link to edit it. Add namespaces and bridges with the buttons above; drag from a node's round handle to another node to connect them."
+                        </p>
+                    }
+                        .into_any()
+                } else {
+                    let count = selection.nodes.len() + selection.links.len();
+                    view! { <p class="hint">{format!("{count} things selected: Delete removes them.")}</p> }.into_any()
+                }
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn NodeFields(name: String) -> impl IntoView {
+    let editor = use_editor();
+    let index = editor.lab.with_untracked(|lab| lab.nodes.iter().position(|n| n.name() == name));
+    let Some(index) = index else { return view! { <p class="hint">"This node is gone."</p> }.into_any() };
+    let path = format!("nodes[{index}]");
+    let node = Memo::new(move |_| editor.lab.with(|lab| lab.nodes.get(index).cloned()));
+    let draft = RwSignal::new(name.clone());
+    let rename_problem = RwSignal::new(None::<String>);
+    let rename = {
+        let old = name.clone();
+        move || {
+            let new = draft.get_untracked();
+            if new == old {
+                return;
+            }
+            let renamed = editor.lab.with_untracked(|lab| nslab_model::edit::rename_node(lab, &old, &new));
+            match renamed {
+                Ok(lab) => {
+                    rename_problem.set(None);
+                    sync::commit(editor, lab);
+                    editor.selection.set(Selection { nodes: [new].into(), links: Default::default() });
+                }
+                Err(message) => rename_problem.set(Some(message)),
+            }
+        }
+    };
+    let kind = node.get_untracked().map_or("node", |n| n.kind_word());
+    let set = move |change: Box<dyn FnOnce(&mut Node)>| {
+        typing(editor, |lab| {
+            if let Some(node) = lab.nodes.get_mut(index) {
+                change(node);
+            }
+        })
+    };
+    let specific = match node.get_untracked() {
+        Some(Node::Namespace(_)) => view! { <NamespaceFields index=index set=set /> }.into_any(),
+        Some(Node::Bridge(_)) => view! { <BridgeFields index=index set=set /> }.into_any(),
+        Some(Node::Host(_)) => view! { <p class="hint">"The namespace nslab itself runs in."</p> }.into_any(),
+        None => view! { <p></p> }.into_any(),
+    };
+    view! {
+        <h3>{format!("{kind} {name}")}</h3>
+        <label class="field">
+            <span>"name"</span>
+            <input
+                type="text"
+                name="node-name"
+                data-path=format!("{path}.name")
+                prop:value=draft
+                on:input=move |event| draft.set(event_target_value(&event))
+                on:change=move |_| rename()
+            />
+            {move || rename_problem.get().map(|message| view! { <ul class="field-problems"><li class="problem error">{message}</li></ul> })}
+            <Problems path=format!("{path}.name") />
+        </label>
+        {specific}
+        <Problems path=path />
+    }
+    .into_any()
+}
+
+#[component]
+fn NamespaceFields(index: usize, set: impl Fn(Box<dyn FnOnce(&mut Node)>) + Copy + 'static) -> impl IntoView {
+    let editor = use_editor();
+    let namespace = Memo::new(move |_| {
+        editor.lab.with(|lab| match lab.nodes.get(index) {
+            Some(Node::Namespace(namespace)) => Some(namespace.clone()),
+            _ => None,
+        })
+    });
+    let flag = move |pick: fn(&nslab_model::NamespaceNode) -> bool| {
+        Signal::derive(move || namespace.get().as_ref().is_some_and(pick))
+    };
+    let set_flag = move |apply: fn(&mut nslab_model::NamespaceNode, bool)| {
+        move |value: bool| {
+            set(Box::new(move |node| {
+                if let Node::Namespace(namespace) = node {
+                    apply(namespace, value)
+                }
+            }))
+        }
+    };
+    view! {
+        <CheckField label="loopback up" value=flag(|n| n.loopback_up) on_set=set_flag(|n, v| n.loopback_up = v) />
+        <CheckField label="IPv4 forwarding" value=flag(|n| n.ipv4_forwarding) on_set=set_flag(|n, v| n.ipv4_forwarding = v) />
+        <CheckField label="IPv6 forwarding" value=flag(|n| n.ipv6_forwarding) on_set=set_flag(|n, v| n.ipv6_forwarding = v) />
+        <Routes index=index />
+    }
+}
+
+/// One change to a node's route list.
+type RouteEdit = Box<dyn FnOnce(&mut Vec<Route>)>;
+
+#[component]
+fn Routes(index: usize) -> impl IntoView {
+    let editor = use_editor();
+    let count = Memo::new(move |_| editor.lab.with(|lab| lab.nodes.get(index).map_or(0, |n| n.routes().len())));
+    let edit_routes = move |change: RouteEdit| {
+        typing(editor, |lab| match lab.nodes.get_mut(index) {
+            Some(Node::Namespace(namespace)) => change(&mut namespace.routes),
+            Some(Node::Host(host)) => change(&mut host.routes),
+            _ => {}
+        })
+    };
+    let add = move |_| {
+        edit_routes(Box::new(|routes| {
+            routes.push(Route { to: "default".into(), via: Some(String::new()), dev: None, metric: None })
+        }));
+        done(editor);
+    };
+    view! {
+        <h4>"routes"</h4>
+        {move || {
+            (0..count.get())
+                .map(|route| {
+                    let path = format!("nodes[{index}].routes[{route}]");
+                    let field = move |pick: fn(&Route) -> String| {
+                        Signal::derive(move || {
+                            editor.lab.with(|lab| lab.nodes.get(index).and_then(|n| n.routes().get(route)).map(pick).unwrap_or_default())
+                        })
+                    };
+                    let setter = move |apply: fn(&mut Route, String)| {
+                        move |text: String| edit_routes(Box::new(move |routes| if let Some(r) = routes.get_mut(route) { apply(r, text) }))
+                    };
+                    let remove = move |_| {
+                        edit_routes(Box::new(move |routes| {
+                            if route < routes.len() {
+                                routes.remove(route);
+                            }
+                        }));
+                        done(editor);
+                    };
+                    view! {
+                        <div class="route">
+                            <TextField label="to" path=format!("{path}.to") value=field(|r| r.to.clone()) on_type=setter(|r, t| r.to = t) />
+                            <TextField
+                                label="via"
+                                path=format!("{path}.via")
+                                value=field(|r| r.via.clone().unwrap_or_default())
+                                on_type=setter(|r, t| r.via = Some(t).filter(|t| !t.is_empty()))
+                            />
+                            <TextField
+                                label="dev"
+                                path=format!("{path}.dev")
+                                value=field(|r| r.dev.clone().unwrap_or_default())
+                                on_type=setter(|r, t| r.dev = Some(t).filter(|t| !t.is_empty()))
+                            />
+                            <button class="small" on:click=remove>"remove route"</button>
+                            <Problems path=path.clone() />
+                        </div>
+                    }
+                })
+                .collect_view()
+        }}
+        <button class="small" on:click=add>"add route"</button>
+    }
+}
+
+#[component]
+fn BridgeFields(index: usize, set: impl Fn(Box<dyn FnOnce(&mut Node)>) + Copy + 'static) -> impl IntoView {
+    let editor = use_editor();
+    let bridge = Memo::new(move |_| {
+        editor.lab.with(|lab| match lab.nodes.get(index) {
+            Some(Node::Bridge(bridge)) => Some(bridge.clone()),
+            _ => None,
+        })
+    });
+    let path = format!("nodes[{index}]");
+    let on_bridge = move |apply: Box<dyn FnOnce(&mut nslab_model::BridgeNode)>| {
+        set(Box::new(move |node| {
+            if let Node::Bridge(bridge) = node {
+                apply(bridge)
+            }
+        }))
+    };
+    view! {
+        <TextField
+            label="addresses"
+            name="addresses"
+            path=format!("{path}.addresses")
+            value=Signal::derive(move || bridge.get().map(|b| addresses_text(&b.addresses)).unwrap_or_default())
+            on_type=move |text| on_bridge(Box::new(move |b| b.addresses = addresses_from(&text)))
+        />
+        <TextField
+            label="MTU"
+            name="mtu"
+            path=format!("{path}.mtu")
+            value=Signal::derive(move || bridge.get().and_then(|b| b.mtu).map(|m| m.to_string()).unwrap_or_default())
+            on_type=move |text| on_bridge(Box::new(move |b| b.mtu = mtu_from(&text)))
+        />
+        <CheckField
+            label="up"
+            value=Signal::derive(move || bridge.get().is_some_and(|b| b.up))
+            on_set=move |up| on_bridge(Box::new(move |b| b.up = up))
+        />
+    }
+}
+
+#[component]
+fn LinkFields(index: usize) -> impl IntoView {
+    let editor = use_editor();
+    let exists = editor.lab.with_untracked(|lab| lab.links.len() > index);
+    if !exists {
+        return view! { <p class="hint">"This link is gone."</p> }.into_any();
+    }
+    view! {
+        <h3>"veth"</h3>
+        <div class="ends">
+            <EndFields index=index side=0 />
+            <EndFields index=index side=1 />
+        </div>
+        <Problems path=format!("links[{index}]") />
+    }
+    .into_any()
+}
+
+#[component]
+fn EndFields(index: usize, side: usize) -> impl IntoView {
+    let editor = use_editor();
+    let field = if side == 0 { "a" } else { "b" };
+    let path = format!("links[{index}].{field}");
+    let end = Memo::new(move |_| {
+        editor.lab.with(|lab| {
+            lab.links.get(index).map(|Link::Veth(veth)| if side == 0 { veth.a.clone() } else { veth.b.clone() })
+        })
+    });
+    let set = move |apply: Box<dyn FnOnce(&mut Endpoint)>| {
+        typing(editor, |lab| {
+            if let Some(Link::Veth(veth)) = lab.links.get_mut(index) {
+                apply(if side == 0 { &mut veth.a } else { &mut veth.b })
+            }
+        })
+    };
+    let text =
+        move |pick: fn(&Endpoint) -> String| Signal::derive(move || end.get().as_ref().map(pick).unwrap_or_default());
+    view! {
+        <fieldset class="end" data-side=field>
+            <legend>{move || end.get().map(|e| format!("on {}", e.node)).unwrap_or_default()}</legend>
+            <TextField
+                label="interface"
+                name="interface"
+                path=format!("{path}.name")
+                value=text(|e| e.name.clone())
+                on_type=move |t| set(Box::new(move |e| e.name = t))
+            />
+            <TextField
+                label="addresses"
+                name="addresses"
+                path=format!("{path}.addresses")
+                value=text(|e| addresses_text(&e.addresses))
+                on_type=move |t| set(Box::new(move |e| e.addresses = addresses_from(&t)))
+            />
+            <TextField
+                label="MTU"
+                name="mtu"
+                path=format!("{path}.mtu")
+                value=text(|e| e.mtu.map(|m| m.to_string()).unwrap_or_default())
+                on_type=move |t| set(Box::new(move |e| e.mtu = mtu_from(&t)))
+            />
+            <TextField
+                label="MAC"
+                name="mac"
+                path=format!("{path}.mac")
+                value=text(|e| e.mac.clone().unwrap_or_default())
+                on_type=move |t| set(Box::new(move |e| e.mac = Some(t).filter(|t| !t.is_empty())))
+            />
+            <CheckField label="up" value=Signal::derive(move || end.get().is_some_and(|e| e.up)) on_set=move |up| set(Box::new(move |e| e.up = up)) />
+        </fieldset>
+    }
+}

@@ -1,0 +1,135 @@
+//! One veth on the canvas: a line between its nodes, each end labelled with its interface
+//! name and first address, coloured by what the kernel says of it, with its traffic rate.
+
+use leptos::ev::PointerEvent;
+use leptos::prelude::*;
+use nslab_model::api::LiveLink;
+use nslab_model::edit::Point;
+use nslab_model::ops::LinkRef;
+use nslab_model::topology::Topology;
+use nslab_model::{Lab, Link};
+
+use crate::geometry::{along, border_point, half_size, rate};
+use crate::state::use_editor;
+
+/// Where both ends of a link live (namespace and interface name), if they resolve.
+fn places(lab: &Lab, index: usize) -> Option<[LinkRef; 2]> {
+    let topology = Topology::of(lab);
+    let [a, b] = topology.veth_ends(index)?;
+    Some([LinkRef::new(a.netns.clone(), a.name), LinkRef::new(b.netns.clone(), b.name)])
+}
+
+/// The class of a link end: `up` (carrier), `nocarrier`, `down`, `absent` (not in the kernel).
+fn end_state(live: Option<&LiveLink>) -> &'static str {
+    match live {
+        None => "absent",
+        Some(link) if link.up && link.oper_up => "up",
+        Some(link) if link.up => "nocarrier",
+        Some(_) => "down",
+    }
+}
+
+#[component]
+pub fn LinkView(index: usize) -> impl IntoView {
+    let editor = use_editor();
+    let link = Memo::new(move |_| editor.lab.with(|lab| lab.links.get(index).cloned()));
+    let ends = Memo::new(move |_| editor.lab.with(|lab| places(lab, index)));
+    let sizes = Memo::new(move |_| {
+        editor.lab.with(|lab| {
+            let link = lab.links.get(index)?;
+            let [a, b] = link.ends();
+            Some((half_size(lab.node(&a.node)?), half_size(lab.node(&b.node)?)))
+        })
+    });
+    let names = link.get_untracked().map(|Link::Veth(veth)| (veth.a.node.clone(), veth.b.node.clone()));
+    let (a_node, b_node) = names.unwrap_or_default();
+    let (a_at, b_at) = (editor.position(&a_node), editor.position(&b_node));
+    let geometry = move || {
+        let (a, b) = (a_at.get(), b_at.get());
+        let ((ha, hb), (a_size, b_size)) = ((a, b), sizes.get().unwrap_or(((70.0, 32.0), (70.0, 32.0))));
+        (border_point(ha, a_size, hb), border_point(hb, b_size, ha))
+    };
+    let states = move || {
+        let Some([a, b]) = ends.get() else { return ("absent", "absent") };
+        editor.live.with(|live| {
+            (end_state(live.get(&(a.netns.clone(), a.name.clone()))), end_state(live.get(&(b.netns, b.name))))
+        })
+    };
+    let class = move || {
+        let (a, b) = states();
+        let state = if a == "absent" || b == "absent" {
+            "absent"
+        } else if a == "down" || b == "down" {
+            "down"
+        } else if a == "up" && b == "up" {
+            "up"
+        } else {
+            "nocarrier"
+        };
+        format!("link {state}")
+    };
+    let problems = Memo::new(move |_| editor.problems_at(&format!("links[{index}]")));
+    let selected = Memo::new(move |_| editor.selection.with(|s| s.links.contains(&index)));
+    let traffic = move || {
+        let [a, _] = ends.get()?;
+        let counters = editor.counters.with(|c| c.get(&(a.netns, a.name)).cloned())?;
+        let moving = counters.rx_bytes_per_second + counters.tx_bytes_per_second;
+        (moving > 0.0)
+            .then(|| format!("{} / {}", rate(counters.tx_bytes_per_second), rate(counters.rx_bytes_per_second)))
+    };
+    let label = move |side: usize| {
+        link.get().map(|Link::Veth(veth)| {
+            let end = if side == 0 { veth.a } else { veth.b };
+            match end.addresses.first() {
+                Some(address) => format!("{} {address}", end.name),
+                None => end.name,
+            }
+        })
+    };
+    let label_at = move |side: usize| {
+        let (a, b) = geometry();
+        if side == 0 {
+            along(a, b, 0.18)
+        } else {
+            along(b, a, 0.18)
+        }
+    };
+    let on_down = move |event: PointerEvent| {
+        if event.button() != 0 {
+            return;
+        }
+        event.stop_propagation();
+        editor.selection.update(|selection| {
+            if !event.shift_key() {
+                *selection = Default::default();
+            }
+            selection.toggle_link(index);
+        });
+    };
+    let tooltip = move || problems.get().iter().map(|p| p.message.clone()).collect::<Vec<_>>().join("\n");
+    let middle = move || {
+        let (a, b) = geometry();
+        along(a, b, 0.5)
+    };
+    let point_attr = |p: Point| (p.x, p.y);
+    view! {
+        <g
+            class=class
+            class:selected=selected
+            class:error=move || problems.with(|p| p.iter().any(|p| p.is_error()))
+            data-index=index
+            on:pointerdown=on_down
+        >
+            <title>{tooltip}</title>
+            <line class="hit" x1=move || geometry().0.x y1=move || geometry().0.y x2=move || geometry().1.x y2=move || geometry().1.y />
+            <line class="wire" x1=move || geometry().0.x y1=move || geometry().0.y x2=move || geometry().1.x y2=move || geometry().1.y />
+            <text class="end a" x=move || point_attr(label_at(0)).0 y=move || point_attr(label_at(0)).1 - 4.0 text-anchor="middle">
+                {move || label(0)}
+            </text>
+            <text class="end b" x=move || point_attr(label_at(1)).0 y=move || point_attr(label_at(1)).1 - 4.0 text-anchor="middle">
+                {move || label(1)}
+            </text>
+            <text class="rate" x=move || middle().x y=move || middle().y + 14.0 text-anchor="middle">{traffic}</text>
+        </g>
+    }
+}

@@ -1,0 +1,297 @@
+//! The side panels: the plan and the run's progress, the teaching view (iproute2
+//! commands), the ping tool, the reachability matrix and the event log.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use nslab_model::api::{OpState, PingRequest};
+use nslab_model::ping::matrix_of;
+use nslab_model::Node;
+
+use crate::api;
+use crate::state::use_editor;
+
+#[component]
+pub fn PlanPanel(open: RwSignal<bool>) -> impl IntoView {
+    let editor = use_editor();
+    let plan = RwSignal::new(None::<Result<Vec<String>, String>>);
+    Effect::new(move |_| {
+        if open.get() {
+            // Reading the revision makes the plan follow edits while the panel is open.
+            let _ = editor.revision.get();
+            spawn_local(async move {
+                let result = api::plan().await.map(|p| p.ops.into_iter().map(|op| op.command).collect()).map_err(|e| {
+                    let mut message = e.message;
+                    for conflict in e.conflicts {
+                        message.push_str(&format!("\n{}: {}", conflict.path, conflict.message));
+                    }
+                    for problem in e.problems {
+                        message.push_str(&format!("\n{problem}"));
+                    }
+                    message
+                });
+                plan.set(Some(result));
+            });
+        }
+    });
+    view! {
+        <div class="plan" id="plan-panel">
+            <h3>"plan"</h3>
+            {move || match plan.get() {
+                None => view! { <p class="hint">"Press plan to see what apply would do."</p> }.into_any(),
+                Some(Err(message)) => view! { <pre class="problem error">{message}</pre> }.into_any(),
+                Some(Ok(commands)) if commands.is_empty() => view! { <p class="hint">"The kernel already holds this lab: nothing to do."</p> }.into_any(),
+                Some(Ok(commands)) => view! {
+                    <ol class="commands">{commands.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}</ol>
+                }
+                .into_any(),
+            }}
+            <RunProgress />
+        </div>
+    }
+}
+
+#[component]
+fn RunProgress() -> impl IntoView {
+    let editor = use_editor();
+    view! {
+        {move || {
+            let run = editor.run.get();
+            (!run.title.is_empty()).then(|| {
+                let done = run.steps.iter().filter(|s| s.state == OpState::Done).count();
+                let total = run.steps.first().map_or(0, |s| s.total);
+                view! {
+                    <div class="run" id="run">
+                        <h3>{format!("{} {}", run.title, if run.running { "running" } else { "finished" })}</h3>
+                        <progress max=total value=done></progress>
+                        {run.outcome.map(|(ok, message)| {
+                            let class = if ok { "outcome ok" } else { "outcome error" };
+                            view! { <pre class=class>{message}</pre> }
+                        })}
+                        <ol class="commands">
+                            {run
+                                .steps
+                                .into_iter()
+                                .map(|step| {
+                                    let class = format!("step {:?}", step.state).to_lowercase();
+                                    view! { <li class=class title=step.error.clone().unwrap_or_default()><code>{step.command}</code></li> }
+                                })
+                                .collect_view()}
+                        </ol>
+                    </div>
+                }
+            })
+        }}
+    }
+}
+
+/// Every edit's and every applied op's iproute2 commands, ready to copy.
+#[component]
+pub fn TeachingPanel() -> impl IntoView {
+    let editor = use_editor();
+    let copy = move |_| {
+        let text = editor.commands.with_untracked(|c| c.join("\n"));
+        if let Some(window) = web_sys::window() {
+            let _ = window.navigator().clipboard().write_text(&text);
+        }
+    };
+    view! {
+        <div class="teaching" id="teaching">
+            <h3>"the same, with iproute2"</h3>
+            <div class="row">
+                <button class="small" on:click=copy>"copy"</button>
+                <button class="small" on:click=move |_| editor.commands.set(Vec::new())>"clear"</button>
+            </div>
+            <pre class="commands">{move || editor.commands.get().join("\n")}</pre>
+        </div>
+    }
+}
+
+#[component]
+pub fn PingPanel() -> impl IntoView {
+    let editor = use_editor();
+    let sources = Memo::new(move |_| {
+        editor.lab.with(|lab| {
+            lab.nodes
+                .iter()
+                .filter(|n| matches!(n, Node::Namespace(_) | Node::Host(_)))
+                .map(|n| n.name().to_string())
+                .collect::<Vec<_>>()
+        })
+    });
+    let targets = Memo::new(move |_| {
+        editor.lab.with(|lab| {
+            let topology = nslab_model::topology::Topology::of(lab);
+            topology
+                .interfaces
+                .iter()
+                .filter(|i| !i.addresses.is_empty())
+                .map(|i| format!("{}:{}", crate::reach::node_of(lab, i), i.name))
+                .collect::<Vec<_>>()
+        })
+    });
+    let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let start = move |_| {
+        let request = PingRequest {
+            from: from.get_untracked(),
+            to: to.get_untracked(),
+            count: None,
+            interval_ms: Some(500),
+            family: None,
+        };
+        spawn_local(async move {
+            if let Some((id, _)) = editor.ping.get_untracked() {
+                api::stop_ping(id).await;
+            }
+            match api::start_ping(&request).await {
+                Ok(started) => {
+                    error.set(None);
+                    editor.ping.set(Some((started.id, Vec::new())));
+                }
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+    let stop = move |_| {
+        if let Some((id, _)) = editor.ping.get_untracked() {
+            spawn_local(api::stop_ping(id));
+        }
+    };
+    view! {
+        <div class="ping" id="ping-panel">
+            <h3>"ping"</h3>
+            <label class="field">
+                <span>"from"</span>
+                <select id="ping-from" on:change=move |e| from.set(event_target_value(&e))>
+                    <option value="">"choose…"</option>
+                    {move || sources.get().into_iter().map(|s| view! { <option value=s.clone()>{s.clone()}</option> }).collect_view()}
+                </select>
+            </label>
+            <label class="field">
+                <span>"to"</span>
+                <select id="ping-to" on:change=move |e| to.set(event_target_value(&e))>
+                    <option value="">"choose…"</option>
+                    {move || targets.get().into_iter().map(|t| view! { <option value=t.clone()>{t.clone()}</option> }).collect_view()}
+                </select>
+            </label>
+            <div class="row">
+                <button id="ping-start" on:click=start>"start"</button>
+                <button id="ping-stop" on:click=stop>"stop"</button>
+            </div>
+            {move || error.get().map(|e| view! { <p class="problem error">{e}</p> })}
+            <ol class="samples" id="ping-samples">
+                {move || {
+                    editor.ping.get().map(|(_, samples)| {
+                        samples
+                            .into_iter()
+                            .rev()
+                            .take(50)
+                            .map(|s| {
+                                let text = match (s.rtt_ms, &s.error) {
+                                    (Some(rtt), _) => format!("seq {} time {rtt:.3} ms", s.seq),
+                                    (None, Some(why)) => format!("seq {} lost: {why}", s.seq),
+                                    (None, None) => format!("seq {} lost", s.seq),
+                                };
+                                let class = if s.rtt_ms.is_some() { "sample ok" } else { "sample lost" };
+                                view! { <li class=class>{text}</li> }
+                            })
+                            .collect_view()
+                    })
+                }}
+            </ol>
+        </div>
+    }
+}
+
+#[component]
+pub fn MatrixPanel() -> impl IntoView {
+    let editor = use_editor();
+    let running = RwSignal::new(false);
+    let run = move |_| {
+        running.set(true);
+        editor.matrix.set(Vec::new());
+        spawn_local(async move {
+            if let Err(e) = api::matrix().await {
+                editor.notice.set(Some(e.message));
+            }
+            running.set(false);
+        });
+    };
+    let axes = Memo::new(move |_| editor.lab.with(matrix_of));
+    view! {
+        <div class="matrix" id="matrix-panel">
+            <h3>"reachability"</h3>
+            <button id="matrix-run" disabled=running on:click=run>"every namespace pings every address"</button>
+            <table>
+                <thead>
+                    <tr>
+                        <th></th>
+                        {move || axes.get().1.into_iter().map(|t| view! { <th class="target">{t.to_string()}</th> }).collect_view()}
+                    </tr>
+                </thead>
+                <tbody>
+                    {move || {
+                        let (sources, targets) = axes.get();
+                        sources
+                            .into_iter()
+                            .map(|source| {
+                                let name = source.name().unwrap_or("host").to_string();
+                                let cells = targets
+                                    .iter()
+                                    .map(|target| {
+                                        let target = *target;
+                                        let source = source.clone();
+                                        let cell = move || editor.matrix.with(|cells| cells.iter().find(|c| c.source == source && c.target == target).cloned());
+                                        let (cell_for_title, cell_for_mark) = (cell.clone(), cell.clone());
+                                        let class = move || match cell() {
+                                            None => "cell unknown",
+                                            Some(c) if c.reachable => "cell reachable",
+                                            Some(_) => "cell unreachable",
+                                        };
+                                        let source_name = name.clone();
+                                        let pick = move |_| highlight_path(editor, &source_name, target);
+                                        view! {
+                                            <td class=class on:click=pick title=move || cell_for_title().map(|c| c.error.unwrap_or_else(|| c.rtt_ms.map(|r| format!("{r:.2} ms")).unwrap_or_default())).unwrap_or_default()>
+                                                {move || match cell_for_mark() { Some(c) if c.reachable => "✓", Some(_) => "✗", None => "·" }}
+                                            </td>
+                                        }
+                                    })
+                                    .collect_view();
+                                view! { <tr><th class="source">{name}</th>{cells}</tr> }
+                            })
+                            .collect_view()
+                    }}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// Highlights the nodes on the way from a namespace to the node that holds an address.
+fn highlight_path(editor: crate::state::Editor, from: &str, target: std::net::IpAddr) {
+    let path = editor.lab.with_untracked(|lab| crate::reach::path_to_address(lab, from, target));
+    editor.highlight.set(path);
+}
+
+#[component]
+pub fn LogPanel() -> impl IntoView {
+    let editor = use_editor();
+    view! {
+        <div class="log" id="log">
+            <h3>"events"</h3>
+            <ol>
+                {move || {
+                    editor
+                        .log
+                        .get()
+                        .into_iter()
+                        .rev()
+                        .take(200)
+                        .map(|line| view! { <li class=format!("log-line {}", line.kind)>{line.text}</li> })
+                        .collect_view()
+                }}
+            </ol>
+        </div>
+    }
+}

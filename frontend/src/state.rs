@@ -1,0 +1,193 @@
+//! The editor's state, shared through context: the document and its history, the
+//! selection, the viewport, what the server says of the kernel, and the panels' contents.
+//!
+//! Node positions also live in one signal per node, so that dragging a node re-renders
+//! that node and its edges only; the document takes the new position when the drag ends.
+
+use std::collections::{BTreeMap, HashMap};
+
+use leptos::prelude::*;
+use nslab_model::api::{LinkCounters, LiveLink, OpProgress, PlannedOp};
+use nslab_model::edit::{History, Point, Selection};
+use nslab_model::ping::{MatrixCell, PingSample};
+use nslab_model::topology::Netns;
+use nslab_model::{validate, Lab, Problem};
+
+/// How the connection to the server is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connection {
+    Connecting,
+    Live,
+    /// Lost; retrying.
+    Lost,
+}
+
+/// Pan and zoom of the canvas: screen = world * scale + offset.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Viewport {
+    pub scale: f64,
+    pub offset: Point,
+}
+
+impl Default for Viewport {
+    fn default() -> Self {
+        Viewport { scale: 1.0, offset: Point { x: 0.0, y: 0.0 } }
+    }
+}
+
+impl Viewport {
+    pub fn to_world(self, screen: Point) -> Point {
+        Point { x: (screen.x - self.offset.x) / self.scale, y: (screen.y - self.offset.y) / self.scale }
+    }
+}
+
+/// A line of the event log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogLine {
+    pub seq: u64,
+    pub text: String,
+    pub kind: &'static str,
+}
+
+/// A change the server refused because someone else changed the lab first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EditConflict {
+    pub theirs: Lab,
+    pub revision: u64,
+}
+
+/// An apply or destroy under way or just finished.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RunState {
+    pub running: bool,
+    pub title: String,
+    pub steps: Vec<OpProgress>,
+    pub outcome: Option<(bool, String)>,
+}
+
+#[derive(Clone, Copy)]
+pub struct Editor {
+    /// The document as this editor has it.
+    pub lab: RwSignal<Lab>,
+    /// The server revision `lab` is based on.
+    pub revision: RwSignal<u64>,
+    /// Local edits not yet accepted by the server.
+    pub unsaved: RwSignal<bool>,
+    pub problems: Memo<Vec<Problem>>,
+    pub history: StoredValue<History>,
+    pub can_undo: RwSignal<bool>,
+    pub can_redo: RwSignal<bool>,
+    pub selection: RwSignal<Selection>,
+    pub viewport: RwSignal<Viewport>,
+    /// One position signal per node (see the module comment).
+    pub positions: StoredValue<HashMap<String, RwSignal<Point>>>,
+    pub connection: RwSignal<Connection>,
+    pub conflict: RwSignal<Option<EditConflict>>,
+    /// Interfaces as the kernel has them, by (namespace, name).
+    pub live: RwSignal<BTreeMap<(Netns, String), LiveLink>>,
+    pub counters: RwSignal<HashMap<(Netns, String), LinkCounters>>,
+    pub applied: RwSignal<bool>,
+    /// Namespaces the kernel has now.
+    pub present: RwSignal<std::collections::BTreeSet<Netns>>,
+    pub drift: RwSignal<Vec<PlannedOp>>,
+    pub run: RwSignal<RunState>,
+    /// The teaching view: the iproute2 commands of every edit and applied op.
+    pub commands: RwSignal<Vec<String>>,
+    pub log: RwSignal<Vec<LogLine>>,
+    pub ping: RwSignal<Option<(u64, Vec<PingSample>)>>,
+    pub matrix: RwSignal<Vec<MatrixCell>>,
+    /// Interfaces highlighted on the canvas (a matrix cell's path).
+    pub highlight: RwSignal<Vec<String>>,
+    pub help_open: RwSignal<bool>,
+    /// A message for the user that is not tied to a field (a refused file, a failed run).
+    pub notice: RwSignal<Option<String>>,
+}
+
+/// Lines the event log keeps.
+const LOG_LINES: usize = 300;
+
+impl Editor {
+    pub fn new() -> Self {
+        let lab = RwSignal::new(Lab::new("loading"));
+        Editor {
+            lab,
+            revision: RwSignal::new(0),
+            unsaved: RwSignal::new(false),
+            problems: Memo::new(move |_| lab.with(validate)),
+            history: StoredValue::new(History::new(Lab::new("loading"))),
+            can_undo: RwSignal::new(false),
+            can_redo: RwSignal::new(false),
+            selection: RwSignal::new(Selection::default()),
+            viewport: RwSignal::new(Viewport::default()),
+            positions: StoredValue::new(HashMap::new()),
+            connection: RwSignal::new(Connection::Connecting),
+            conflict: RwSignal::new(None),
+            live: RwSignal::new(BTreeMap::new()),
+            counters: RwSignal::new(HashMap::new()),
+            applied: RwSignal::new(false),
+            present: RwSignal::new(Default::default()),
+            drift: RwSignal::new(Vec::new()),
+            run: RwSignal::new(RunState::default()),
+            commands: RwSignal::new(Vec::new()),
+            log: RwSignal::new(Vec::new()),
+            ping: RwSignal::new(None),
+            matrix: RwSignal::new(Vec::new()),
+            highlight: RwSignal::new(Vec::new()),
+            help_open: RwSignal::new(false),
+            notice: RwSignal::new(None),
+        }
+    }
+
+    /// The position signal of a node, made on first use from the document.
+    pub fn position(&self, name: &str) -> RwSignal<Point> {
+        if let Some(signal) = self.positions.with_value(|positions| positions.get(name).copied()) {
+            return signal;
+        }
+        let at = self.lab.with_untracked(|lab| node_point(lab, name));
+        let signal = RwSignal::new(at);
+        self.positions.update_value(|positions| {
+            positions.insert(name.to_string(), signal);
+        });
+        signal
+    }
+
+    /// Brings every position signal in line with the document (after an edit, an undo, a
+    /// change from another browser).
+    pub fn sync_positions(&self) {
+        let lab = self.lab.get_untracked();
+        self.positions.update_value(|positions| {
+            positions.retain(|name, _| lab.node(name).is_some());
+            for (name, signal) in positions.iter() {
+                let at = node_point(&lab, name);
+                if signal.get_untracked() != at {
+                    signal.set(at);
+                }
+            }
+        });
+    }
+
+    pub fn log(&self, kind: &'static str, text: impl Into<String>) {
+        self.log.update(|log| {
+            let seq = log.last().map_or(0, |line| line.seq + 1);
+            log.push(LogLine { seq, text: text.into(), kind });
+            if log.len() > LOG_LINES {
+                log.remove(0);
+            }
+        });
+    }
+
+    pub fn problems_at(&self, prefix: &str) -> Vec<Problem> {
+        let prefix = nslab_model::DocPath::from(prefix);
+        self.problems.with(|problems| problems.iter().filter(|p| p.path.starts_with(&prefix)).cloned().collect())
+    }
+}
+
+/// A node's position in the document (the origin when it has none yet).
+pub fn node_point(lab: &Lab, name: &str) -> Point {
+    let editor = lab.node(name).and_then(|node| node.editor());
+    Point { x: editor.and_then(|e| e.x).unwrap_or(0.0), y: editor.and_then(|e| e.y).unwrap_or(0.0) }
+}
+
+pub fn use_editor() -> Editor {
+    use_context::<Editor>().expect("the editor is provided by App")
+}

@@ -1,0 +1,141 @@
+//! Keeping this editor and the server's document in step. Every edit is recorded for undo,
+//! shown as iproute2 commands, and sent with the revision it was based on. One PUT is in
+//! flight at a time; edits made meanwhile go in the next. A refusal because someone else
+//! changed the lab first becomes a conflict the user resolves: nothing is lost silently.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use nslab_model::api::LabView;
+use nslab_model::edit::commands_for_edit;
+use nslab_model::Lab;
+
+use crate::api;
+use crate::state::{EditConflict, Editor};
+
+/// Applies an edit made in this editor. Compared with the last recorded state, not with
+/// what is shown: typing in the inspector shows each keystroke and records on leaving.
+pub fn commit(editor: Editor, lab: Lab) {
+    let before = editor.history.with_value(|history| history.current().clone());
+    if before == lab {
+        return;
+    }
+    editor.history.update_value(|history| history.record(lab.clone()));
+    note_commands(editor, &before, &lab);
+    show(editor, lab);
+    editor.unsaved.set(true);
+    send(editor);
+}
+
+/// Shows `lab` as the document without recording it (a drag in progress, an undo).
+pub fn show(editor: Editor, lab: Lab) {
+    editor.lab.set(lab);
+    editor.sync_positions();
+    editor.can_undo.set(editor.history.with_value(|h| h.can_undo()));
+    editor.can_redo.set(editor.history.with_value(|h| h.can_redo()));
+}
+
+pub fn undo(editor: Editor) {
+    step_history(editor, |history| history.undo().cloned());
+}
+
+pub fn redo(editor: Editor) {
+    step_history(editor, |history| history.redo().cloned());
+}
+
+fn step_history(editor: Editor, step: impl FnOnce(&mut nslab_model::edit::History) -> Option<Lab>) {
+    let before = editor.lab.get_untracked();
+    let mut moved = None;
+    editor.history.update_value(|history| moved = step(history));
+    if let Some(lab) = moved {
+        note_commands(editor, &before, &lab);
+        show(editor, lab);
+        editor.unsaved.set(true);
+        send(editor);
+    }
+}
+
+fn note_commands(editor: Editor, before: &Lab, after: &Lab) {
+    let commands = commands_for_edit(before, after);
+    if commands.is_empty() {
+        return;
+    }
+    editor.commands.update(|all| {
+        all.push("# edit".to_string());
+        all.extend(commands);
+        let excess = all.len().saturating_sub(2000);
+        all.drain(..excess);
+    });
+}
+
+thread_local! {
+    static SENDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Sends the document unless a send is under way (which sends again when it ends).
+pub fn send(editor: Editor) {
+    if SENDING.with(|sending| sending.replace(true)) {
+        return;
+    }
+    spawn_local(async move {
+        loop {
+            let lab = editor.lab.get_untracked();
+            let result = api::put_lab(editor.revision.get_untracked(), &lab).await;
+            match result {
+                Ok(view) => {
+                    editor.revision.set(view.revision);
+                    if editor.lab.with_untracked(|now| *now == lab) {
+                        editor.unsaved.set(false);
+                        break;
+                    }
+                }
+                Err(error) => {
+                    match error.current {
+                        Some(current) => conflict(editor, current),
+                        None => editor.notice.set(Some(format!("the edit was not saved: {}", error.message))),
+                    }
+                    break;
+                }
+            }
+        }
+        SENDING.with(|sending| sending.set(false));
+    });
+}
+
+fn conflict(editor: Editor, current: LabView) {
+    editor.conflict.set(Some(EditConflict { theirs: current.lab, revision: current.revision }));
+}
+
+/// A document from the server (a snapshot, another browser's edit).
+pub fn received(editor: Editor, view: LabView) {
+    if view.revision < editor.revision.get_untracked() {
+        return;
+    }
+    let mine = editor.lab.get_untracked();
+    if mine == view.lab {
+        editor.revision.set(view.revision);
+        editor.unsaved.set(false);
+        return;
+    }
+    if editor.unsaved.get_untracked() && view.revision > editor.revision.get_untracked() {
+        conflict(editor, view);
+        return;
+    }
+    editor.revision.set(view.revision);
+    editor.history.update_value(|history| history.record(view.lab.clone()));
+    show(editor, view.lab);
+    editor.unsaved.set(false);
+}
+
+/// Resolves a conflict: take the other browser's lab, or put this one over it.
+pub fn resolve(editor: Editor, keep_mine: bool) {
+    let Some(conflict) = editor.conflict.get_untracked() else { return };
+    editor.conflict.set(None);
+    editor.revision.set(conflict.revision);
+    if keep_mine {
+        send(editor);
+    } else {
+        editor.history.update_value(|history| history.record(conflict.theirs.clone()));
+        show(editor, conflict.theirs);
+        editor.unsaved.set(false);
+    }
+}
