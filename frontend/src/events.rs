@@ -123,12 +123,12 @@ fn handle(editor: Editor, event: Event) {
         Event::Counters { links } => {
             editor.counters.set(links.into_iter().map(|c| ((c.netns.clone(), c.name.clone()), c)).collect());
         }
-        Event::Ping { id, sample } => editor.ping.update(|ping| {
-            if let Some((current, samples)) = ping {
-                if *current == id {
-                    samples.push(sample);
-                }
-            }
+        // The newest ping is shown, whichever browser started it (students watch the
+        // teacher's); its first answer may come before the answer to our own start.
+        Event::Ping { id, sample } => editor.ping.update(|ping| match ping {
+            Some((current, samples)) if *current == id => samples.push(sample),
+            Some((current, _)) if *current > id => {}
+            _ => *ping = Some((id, vec![sample])),
         }),
         Event::PingFinished { id } => editor.log("ping", format!("ping {id} ended")),
         Event::Matrix { cell, .. } => editor.matrix.update(|cells| {

@@ -17,5 +17,25 @@ mod sync;
 mod toolbar;
 
 fn main() {
+    std::panic::set_hook(Box::new(show_panic));
     leptos::mount::mount_to_body(app::App);
+}
+
+/// A bug in the editor stops it: say so on the page (and in the console), instead of
+/// leaving a picture that looks alive but no longer answers.
+fn show_panic(info: &std::panic::PanicHookInfo) {
+    let message = format!("nslab editor bug: {info}");
+    web_sys::console::error_1(&message.as_str().into());
+    let document = web_sys::window().and_then(|window| window.document());
+    // Only the first panic says what went wrong: the task it stopped stays borrowed, so
+    // later ones read "already borrowed".
+    let first = document.as_ref().is_some_and(|d| d.get_element_by_id("editor-bug").is_none());
+    if let Some((document, body)) = document.as_ref().filter(|_| first).and_then(|d| Some((d, d.body()?))) {
+        if let Ok(banner) = document.create_element("div") {
+            banner.set_id("editor-bug");
+            banner.set_class_name("banner bug");
+            banner.set_text_content(Some(&format!("{message}. Reload the page; your lab is safe on the server.")));
+            let _ = body.prepend_with_node_1(&banner);
+        }
+    }
 }

@@ -147,7 +147,9 @@ pub fn PingPanel() -> impl IntoView {
             match api::start_ping(&request).await {
                 Ok(started) => {
                     error.set(None);
-                    editor.ping.set(Some((started.id, Vec::new())));
+                    if editor.ping.with_untracked(|ping| ping.as_ref().is_none_or(|(id, _)| *id != started.id)) {
+                        editor.ping.set(Some((started.id, Vec::new())));
+                    }
                 }
                 Err(e) => error.set(Some(e.message)),
             }

@@ -81,6 +81,10 @@ pub struct Editor {
     pub viewport: RwSignal<Viewport>,
     /// One position signal per node (see the module comment).
     pub positions: StoredValue<HashMap<String, RwSignal<Point>>>,
+    /// The editor's own reactive owner: position signals belong to it, not to whichever
+    /// view asked first, so that they outlive a view that goes (a node of the lab that was
+    /// open before an import) while another view still reads them.
+    owner: StoredValue<Owner>,
     pub connection: RwSignal<Connection>,
     pub conflict: RwSignal<Option<EditConflict>>,
     /// Interfaces as the kernel has them, by (namespace, name).
@@ -120,6 +124,7 @@ impl Editor {
             selection: RwSignal::new(Selection::default()),
             viewport: RwSignal::new(Viewport::default()),
             positions: StoredValue::new(HashMap::new()),
+            owner: StoredValue::new(Owner::current().unwrap_or_default()),
             connection: RwSignal::new(Connection::Connecting),
             conflict: RwSignal::new(None),
             live: RwSignal::new(BTreeMap::new()),
@@ -144,7 +149,7 @@ impl Editor {
             return signal;
         }
         let at = self.lab.with_untracked(|lab| node_point(lab, name));
-        let signal = RwSignal::new(at);
+        let signal = self.owner.with_value(|owner| owner.with(|| RwSignal::new(at)));
         self.positions.update_value(|positions| {
             positions.insert(name.to_string(), signal);
         });

@@ -2,11 +2,14 @@
 
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder};
 use serde_json::json;
+
+use crate::sandbox::Sandbox;
 
 /// A chromedriver and one browser session. Call `close` at the end; if a test panics
 /// first, dropping it kills chromedriver's whole process group, Chromium included.
@@ -32,8 +35,19 @@ const CHROMIUM_ARGS: &[&str] = &[
 
 impl Browser {
     pub async fn start() -> Browser {
+        Browser::start_in(None, None).await
+    }
+
+    /// A browser inside `sandbox`'s network namespace when given (the calling thread must
+    /// have entered it too, see `Sandbox::enter_network_here`), so that it reaches a server
+    /// listening on the sandbox's loopback; files it downloads go to `downloads`.
+    pub async fn start_in(sandbox: Option<&Sandbox>, downloads: Option<&Path>) -> Browser {
         let port = free_port();
-        let driver = Command::new("chromedriver")
+        let mut command = match sandbox {
+            Some(sandbox) => sandbox.command("chromedriver"),
+            None => Command::new("chromedriver"),
+        };
+        let driver = command
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -45,7 +59,14 @@ impl Browser {
         let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| a.to_string()).collect();
         args.push(format!("--user-data-dir={}", profile.path().display()));
         let mut capabilities = serde_json::Map::new();
-        capabilities.insert("goog:chromeOptions".into(), json!({ "binary": "/usr/bin/chromium", "args": args }));
+        let mut options = json!({ "binary": "/usr/bin/chromium", "args": args });
+        if let Some(downloads) = downloads {
+            options["prefs"] = json!({
+                "download.default_directory": downloads,
+                "download.prompt_for_download": false,
+            });
+        }
+        capabilities.insert("goog:chromeOptions".into(), options);
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = ClientBuilder::new(connector)
             .capabilities(capabilities)

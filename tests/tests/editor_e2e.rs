@@ -1,0 +1,203 @@
+//! The editor end to end, as a teacher uses it: real headless Chromium with real pointer
+//! and keyboard input, against a real `nslab serve` in a sandbox whose kernel the test
+//! reads through `ip -j`. A screenshot of every stage goes to tests/artifacts/editor-e2e/.
+//!
+//! Chromedriver and Chromium run inside the sandbox's network namespace (so they reach the
+//! server on its loopback); the test's thread enters it too, to talk to chromedriver.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use nslab_model::export::to_json;
+use nslab_model::Lab;
+use nslab_tests::browser::Browser;
+use nslab_tests::client::Client;
+use nslab_tests::expected::{differences, expected_state};
+use nslab_tests::kernel::read_kernel_state;
+use nslab_tests::page::{Page, PAGE_WAIT};
+use nslab_tests::sandbox::Sandbox;
+use nslab_tests::server::{NslabServer, ServerOptions};
+
+fn serve(sandbox: &Sandbox, lab: Option<&Path>, state: &Path, log_name: &str) -> NslabServer {
+    NslabServer::start_with(ServerOptions { sandbox: Some(sandbox), lab, state_dir: state, extra: &[], log_name })
+}
+
+/// The end of link `index` that sits on `node`: `a` or `b`, for the inspector's fieldset.
+fn side_on(lab: &Lab, index: usize, node: &str) -> &'static str {
+    let [a, _] = lab.links[index].ends();
+    if a.node == node {
+        "a"
+    } else {
+        "b"
+    }
+}
+
+/// Waits until the server's document satisfies `test` (edits reach it asynchronously).
+async fn server_lab(client: &Client, what: &str, test: impl Fn(&Lab) -> bool) -> Lab {
+    let deadline = Instant::now() + PAGE_WAIT;
+    loop {
+        let lab = client.lab().await.lab;
+        if test(&lab) {
+            return lab;
+        }
+        assert!(Instant::now() < deadline, "the server's lab never {what}: {}", to_json(&lab));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the sandbox's kernel holds exactly `lab`.
+async fn kernel_holds(sandbox: &Sandbox, lab: &Lab) {
+    let deadline = Instant::now() + PAGE_WAIT;
+    loop {
+        let found = differences(&expected_state(lab), &read_kernel_state(sandbox));
+        if found.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the kernel does not hold the lab:\n{}", found.join("\n"));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Draws two namespaces and a bridge, wires them, addresses them: all with the pointer and
+/// the keyboard, checking the document the server receives.
+async fn draw_the_bridge_lab(page: &Page<'_>, server: &Client) -> Lab {
+    page.click("#add-namespace").await;
+    page.wait_for("g.node[data-name='ns1']").await;
+    page.drag_by("g.node[data-name='ns1'] rect.body", (-220.0, 140.0)).await;
+    page.click("#add-namespace").await;
+    page.wait_for("g.node[data-name='ns2']").await;
+    page.drag_by("g.node[data-name='ns2'] rect.body", (220.0, 140.0)).await;
+    page.click("#add-bridge").await;
+    page.wait_for("g.node[data-name='br0']").await;
+    assert_eq!(page.node_names().await, ["br0", "ns1", "ns2"]);
+    let lab = server_lab(server, "has the three nodes", |lab| lab.nodes.len() == 3).await;
+    let moved = |name: &str| lab.node(name).and_then(|n| n.editor()).and_then(|e| e.x).unwrap_or(0.0);
+    assert!(moved("ns1") < moved("br0") && moved("br0") < moved("ns2"), "the drags moved the nodes");
+    page.shot("01-nodes").await;
+
+    for (index, (namespace, address)) in [("ns1", "10.0.0.1/24"), ("ns2", "10.0.0.2/24")].into_iter().enumerate() {
+        page.drag_onto(&format!("g.node[data-name='{namespace}'] circle.handle"), "g.node[data-name='br0'] rect.body")
+            .await;
+        page.wait_count("g.link", index + 1).await;
+        let lab = server_lab(server, "has the new link", |lab| lab.links.len() == index + 1).await;
+        // The new link is selected: its inspector shows both ends with proposed names.
+        let side = side_on(&lab, index, namespace);
+        let field = format!("fieldset.end[data-side='{side}'] input[name='addresses']");
+        page.type_into(&field, address).await;
+    }
+    page.shot("02-wired").await;
+    let lab = server_lab(server, "has both addresses", |lab| {
+        lab.links.iter().all(|link| link.ends().iter().any(|end| !end.addresses.is_empty()))
+    })
+    .await;
+    let labels = page.link_labels().await;
+    assert_eq!(labels, ["eth0 10.0.0.1/24", "eth0 10.0.0.2/24", "veth-ns1", "veth-ns2"], "proposed names");
+    lab
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_teacher_draws_applies_pings_and_shares_a_lab() {
+    let sandbox = Sandbox::new();
+    sandbox.enter_network_here();
+    let state = tempfile::tempdir().unwrap();
+    let start = state.path().join("classroom.json");
+    std::fs::write(&start, to_json(&Lab::new("classroom"))).unwrap();
+    let server = serve(&sandbox, Some(&start), &state.path().join("state"), "editor-e2e");
+    let api = Client::new(&server);
+    let downloads = tempfile::tempdir().unwrap();
+    let teacher = Browser::start_in(Some(&sandbox), Some(downloads.path())).await;
+    let page = Page::open(&teacher.client, &server.url, "editor-e2e").await;
+    assert_eq!(page.text(".toolbar .lab-name").await.as_deref(), Some("classroom"));
+
+    let lab = draw_the_bridge_lab(&page, &api).await;
+
+    // Apply: every op lights up, the kernel holds the lab, the links turn up.
+    assert!(!page.disabled("#apply").await, "a valid lab can be applied");
+    page.click("#apply").await;
+    page.wait_text("#run .outcome", "told of a successful apply", |t| !t.is_empty()).await;
+    assert_eq!(page.count("#run .outcome.ok").await, 1, "{:?}", page.text("#run .outcome").await);
+    assert_eq!(page.count("#run li.step").await, page.count("#run li.step.done").await, "every op is done");
+    kernel_holds(&sandbox, &lab).await;
+    page.wait_count("g.link.up", 2).await;
+    page.wait_count("g.node.namespace.present", 2).await;
+    page.shot("03-applied").await;
+
+    // Ping from one namespace to the other: RTTs stream onto the page.
+    page.click("#tab-ping").await;
+    page.wait_for("#ping-from option[value='ns1']").await.click().await.unwrap();
+    page.wait_for("#ping-to option[value='ns2:eth0']").await.click().await.unwrap();
+    page.click("#ping-start").await;
+    page.wait_text("#ping-samples", "showed two answered pings", |t| t.matches(" ms").count() >= 2).await;
+    assert_eq!(page.count("#ping-samples li.sample.lost").await, 0, "no ping is lost on a bridge");
+    page.shot("04-ping").await;
+    page.click("#ping-stop").await;
+
+    // Delete a namespace with the keyboard, then undo it with Ctrl+Z.
+    page.click("#tab-inspect").await;
+    page.click_at("g.node[data-name='ns2'] rect.body", false).await;
+    page.wait_for("g.node.selected[data-name='ns2']").await;
+    page.press('\u{E017}', false, false).await; // WebDriver's Delete key
+    page.wait_gone("g.node[data-name='ns2']").await;
+    page.wait_count("g.link", 1).await;
+    server_lab(&api, "lost ns2", |lab| lab.node("ns2").is_none()).await;
+    page.shot("05-deleted").await;
+    page.press('z', true, false).await;
+    page.wait_for("g.node[data-name='ns2']").await;
+    page.wait_count("g.link", 2).await;
+    let restored = server_lab(&api, "got ns2 back", |lab| lab.node("ns2").is_some()).await;
+    assert_eq!(restored.nodes, lab.nodes, "undo brings the namespace back as it was");
+    assert_eq!(restored.links, lab.links, "and its link");
+    page.shot("06-undone").await;
+
+    // A student's browser on the same lab sees the teacher's edits as they happen.
+    let student = Browser::start_in(Some(&sandbox), None).await;
+    let student_page = Page::open(&student.client, &server.url, "editor-e2e-student").await;
+    student_page.wait_for("g.node[data-name='ns2']").await;
+    page.click("#add-namespace").await;
+    student_page.wait_for("g.node[data-name='ns3']").await;
+    assert_eq!(student_page.node_names().await, page.node_names().await);
+    student_page.shot("07-student-sees-the-edit").await;
+    page.press('z', true, false).await;
+    student_page.wait_gone("g.node[data-name='ns3']").await;
+
+    // Save the file; a fresh server and a second browser session import it: same lab.
+    page.click("#save").await;
+    let saved = downloads.path().join("classroom.json");
+    wait_for_file(&saved).await;
+    let other_state = tempfile::tempdir().unwrap();
+    let other = serve(&sandbox, None, other_state.path(), "editor-e2e-import");
+    let home = Browser::start_in(Some(&sandbox), None).await;
+    let home_page = Page::open(&home.client, &other.url, "editor-e2e-home").await;
+    home_page.wait_for("g.node[data-name='docker0']").await; // the default lab, before
+    home_page.wait_for("input[type='file']").await.send_keys(saved.to_str().unwrap()).await.unwrap();
+    home_page.wait_text(".toolbar .lab-name", "showed the imported lab", |t| t == "classroom").await;
+    home_page.wait_gone("g.node[data-name='docker0']").await;
+    home_page.shot("08-imported").await;
+    assert_eq!(home_page.node_names().await, page.node_names().await);
+    assert_eq!(home_page.link_labels().await, page.link_labels().await);
+    let imported = Client::new(&other).lab().await.lab;
+    assert_eq!(imported.nodes, lab.nodes, "positions and all");
+    assert_eq!(imported.links, lab.links);
+    home.close().await;
+    student.close().await;
+
+    // Destroy, after the confirmation: nothing of the lab is left in the kernel.
+    page.click("#tab-plan").await;
+    page.click("#destroy").await;
+    teacher.client.accept_alert().await.expect("destroy asks first");
+    page.wait_text("#run h3", "finished the destroy", |t| t == "destroy finished").await;
+    let empty = Lab::new("classroom");
+    kernel_holds(&sandbox, &empty).await;
+    page.wait_count("g.link.up", 0).await;
+    page.shot("09-destroyed").await;
+    teacher.close().await;
+}
+
+async fn wait_for_file(path: &Path) {
+    let deadline = Instant::now() + PAGE_WAIT;
+    while !path.exists() {
+        assert!(Instant::now() < deadline, "{} was never downloaded", path.display());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Chromium writes to a .crdownload file and renames it: once it exists it is whole.
+}
