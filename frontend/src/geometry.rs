@@ -37,6 +37,15 @@ pub fn along(a: Point, b: Point, fraction: f64) -> Point {
     Point { x: a.x + (b.x - a.x) * fraction, y: a.y + (b.y - a.y) * fraction }
 }
 
+/// The point `distance` from `a` on the way to `b` (`a` itself when they coincide).
+pub fn towards(a: Point, b: Point, distance: f64) -> Point {
+    let length = ((b.x - a.x).powi(2) + (b.y - a.y).powi(2)).sqrt();
+    if length < 1e-9 {
+        return a;
+    }
+    along(a, b, (distance / length).min(1.0))
+}
+
 /// Bytes per second in words a person reads at a glance.
 pub fn rate(bytes_per_second: f64) -> String {
     let bits = bytes_per_second * 8.0;
@@ -69,6 +78,13 @@ mod tests {
         let positions = |name: &str| crate::state::node_point(&lab, name);
         assert_eq!(node_at(&lab, positions, p(165.0, 210.0)), Some("ns0".to_string()));
         assert_eq!(node_at(&lab, positions, p(340.0, 200.0)), None);
+    }
+
+    #[test]
+    fn ports_sit_a_little_way_along_the_link() {
+        assert_eq!(towards(p(0.0, 0.0), p(100.0, 0.0), 6.0), p(6.0, 0.0));
+        assert_eq!(towards(p(0.0, 0.0), p(0.0, 3.0), 6.0), p(0.0, 3.0));
+        assert_eq!(towards(p(1.0, 1.0), p(1.0, 1.0), 6.0), p(1.0, 1.0));
     }
 
     #[test]

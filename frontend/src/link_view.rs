@@ -9,7 +9,11 @@ use nslab_model::ops::LinkRef;
 use nslab_model::topology::Topology;
 use nslab_model::{Lab, Link};
 
-use crate::geometry::{along, border_point, half_size, rate};
+use crate::canvas::{capture, world_point, CanvasContext, Drag};
+use crate::geometry::{along, border_point, half_size, rate, towards};
+
+/// How far outside its node's box a port is drawn.
+const PORT_OFFSET: f64 = 6.0;
 use crate::state::use_editor;
 
 /// Where both ends of a link live (namespace and interface name), if they resolve.
@@ -106,6 +110,48 @@ pub fn LinkView(index: usize) -> impl IntoView {
             selection.toggle_link(index);
         });
     };
+    // A port starts a new veth from its node, like the node's handle does.
+    let canvas = use_context::<CanvasContext>().expect("inside the canvas");
+    let port_drag = move |side: usize| {
+        let node = if side == 0 { a_node.clone() } else { b_node.clone() };
+        move |event: PointerEvent| {
+            if event.button() != 0 {
+                return;
+            }
+            event.stop_propagation();
+            capture(&event);
+            let to = world_point(editor, &canvas.svg, &event);
+            canvas.drag.set(Drag::Connect { from: node.clone(), to });
+        }
+    };
+    // Ports sit just outside the box (links are drawn under the nodes).
+    let port_at = move |side: usize| {
+        let (a, b) = geometry();
+        if side == 0 {
+            towards(a, b, PORT_OFFSET)
+        } else {
+            towards(b, a, PORT_OFFSET)
+        }
+    };
+    let port_class = move |side: usize| {
+        move || {
+            let (a, b) = states();
+            format!("port {}", if side == 0 { a } else { b })
+        }
+    };
+    let port_title = move |side: usize| {
+        move || {
+            let state = if side == 0 { states().0 } else { states().1 };
+            let name = label(side).unwrap_or_default();
+            let words = match state {
+                "up" => "up, with carrier",
+                "nocarrier" => "up, no carrier",
+                "down" => "down",
+                _ => "not in the kernel",
+            };
+            format!("{name}: {words}. Drag to connect this node to another.")
+        }
+    };
     let tooltip = move || problems.get().iter().map(|p| p.message.clone()).collect::<Vec<_>>().join("\n");
     let middle = move || {
         let (a, b) = geometry();
@@ -130,6 +176,12 @@ pub fn LinkView(index: usize) -> impl IntoView {
                 {move || label(1)}
             </text>
             <text class="rate" x=move || middle().x y=move || middle().y + 14.0 text-anchor="middle">{traffic}</text>
+            <circle class=port_class(0) data-side="a" cx=move || port_at(0).x cy=move || port_at(0).y r=5.0 on:pointerdown=port_drag(0)>
+                <title>{port_title(0)}</title>
+            </circle>
+            <circle class=port_class(1) data-side="b" cx=move || port_at(1).x cy=move || port_at(1).y r=5.0 on:pointerdown=port_drag(1)>
+                <title>{port_title(1)}</title>
+            </circle>
         </g>
     }
 }

@@ -119,6 +119,7 @@ async fn a_teacher_draws_applies_pings_and_shares_a_lab() {
     assert_eq!(page.count("#run li.step").await, page.count("#run li.step.done").await, "every op is done");
     kernel_holds(&sandbox, &lab).await;
     page.wait_count("g.link.up", 2).await;
+    page.wait_count("g.link circle.port.up", 4).await;
     page.wait_count("g.node.namespace.present", 2).await;
     page.shot("03-applied").await;
 
