@@ -74,6 +74,10 @@ pub fn LinkView(index: usize) -> impl IntoView {
     };
     let problems = Memo::new(move |_| editor.problems_at(&format!("links[{index}]")));
     let selected = Memo::new(move |_| editor.selection.with(|s| s.links.contains(&index)));
+    let highlighted = {
+        let (a, b) = (a_node.clone(), b_node.clone());
+        Memo::new(move |_| editor.highlight.with(|path| crate::reach::joins_steps(path, &a, &b)))
+    };
     let traffic = move || {
         let [a, _] = ends.get()?;
         let counters = editor.counters.with(|c| c.get(&(a.netns, a.name)).cloned())?;
@@ -162,6 +166,7 @@ pub fn LinkView(index: usize) -> impl IntoView {
         <g
             class=class
             class:selected=selected
+            class:highlighted=highlighted
             class:error=move || problems.with(|p| p.iter().any(|p| p.is_error()))
             data-index=index
             on:pointerdown=on_down

@@ -64,6 +64,11 @@ pub fn path_to_address(lab: &Lab, from: &str, target: IpAddr) -> Vec<String> {
     Vec::new()
 }
 
+/// Whether a link between nodes `a` and `b` is a step of `path` (they follow each other).
+pub fn joins_steps(path: &[String], a: &str, b: &str) -> bool {
+    path.windows(2).any(|step| (step[0] == a && step[1] == b) || (step[0] == b && step[1] == a))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +81,15 @@ mod tests {
         assert!(path_to_address(&lab, "left", "10.9.9.9".parse().unwrap()).is_empty());
         let bridge = nslab_model::load::load_lab_str(include_str!("../../examples/seed-bridge.json")).unwrap();
         assert_eq!(path_to_address(&bridge, "ns0", "172.17.0.103".parse().unwrap()), ["ns0", "docker0", "ns2"]);
+    }
+
+    #[test]
+    fn a_link_is_on_the_path_when_its_nodes_follow_each_other() {
+        let path: Vec<String> = ["ns0", "docker0", "ns2"].map(String::from).into();
+        assert!(joins_steps(&path, "docker0", "ns0"));
+        assert!(joins_steps(&path, "docker0", "ns2"));
+        assert!(!joins_steps(&path, "ns0", "ns2"));
+        assert!(!joins_steps(&path, "docker0", "ns1"));
+        assert!(!joins_steps(&[], "a", "b"));
     }
 }

@@ -92,7 +92,43 @@ async fn draw_the_bridge_lab(page: &Page<'_>, server: &Client) -> Lab {
     .await;
     let labels = page.link_labels().await;
     assert_eq!(labels, ["eth0 10.0.0.1/24", "eth0 10.0.0.2/24", "veth-ns1", "veth-ns2"], "proposed names");
+
+    // The teaching view has shown the iproute2 command of every edit.
+    page.click("#tab-commands").await;
+    let commands = page.wait_text("#teaching pre.commands", "listed the edits", |t| t.contains("10.0.0.2")).await;
+    for command in [
+        "ip netns add ns1",
+        "ip link add br0 type bridge",
+        "ip link add eth0 netns ns1 type veth peer name veth-ns1",
+        "ip link set dev veth-ns1 master br0",
+        "ip -n ns1 addr add 10.0.0.1/24 dev eth0",
+        "ip -n ns2 addr add 10.0.0.2/24 dev eth0",
+    ] {
+        assert!(commands.lines().any(|line| line == command), "`{command}` is not among\n{commands}");
+    }
+    page.shot("02b-commands").await;
+    page.click("#tab-inspect").await;
     lab
+}
+
+/// Runs the reachability matrix, then clicks the cell `from` -> `to` (real pointer input).
+async fn matrix_and_path(page: &Page<'_>, from: &str, to: &str) {
+    page.click("#tab-matrix").await;
+    page.click("#matrix-run").await;
+    page.wait_count("#matrix-panel td.cell", 4).await;
+    page.wait_count("#matrix-panel td.cell.reachable", 4).await;
+    let tag = "const [from, to] = [arguments[0], arguments[1]];
+        const targets = [...document.querySelectorAll('#matrix-panel th.target')].map(t => t.textContent);
+        const row = [...document.querySelectorAll('#matrix-panel tbody tr')]
+            .find(r => r.querySelector('th.source').textContent === from);
+        row.querySelectorAll('td.cell')[targets.indexOf(to)].id = 'picked-cell';";
+    page.client.execute(tag, vec![from.into(), to.into()]).await.expect("the cell is found");
+    page.click_at("#picked-cell", false).await;
+    page.wait_count("g.node.highlighted", 3).await;
+    page.wait_count("g.link.highlighted", 2).await;
+    page.shot("04b-matrix").await;
+    page.press('\u{E00C}', false, false).await; // Escape clears the highlight
+    page.wait_count("g.node.highlighted", 0).await;
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -132,6 +168,7 @@ async fn a_teacher_draws_applies_pings_and_shares_a_lab() {
     assert_eq!(page.count("#ping-samples li.sample.lost").await, 0, "no ping is lost on a bridge");
     page.shot("04-ping").await;
     page.click("#ping-stop").await;
+    matrix_and_path(&page, "ns1", "10.0.0.2").await;
 
     // Delete a namespace with the keyboard, then undo it with Ctrl+Z.
     page.click("#tab-inspect").await;
