@@ -109,7 +109,7 @@ pub fn Canvas() -> impl IntoView {
                     <path d="M 20 0 L 0 0 0 20" class="grid-line" />
                 </pattern>
             </defs>
-            <g transform=transform>
+            <g class="world" transform=transform>
                 <rect x="-5000" y="-5000" width="10000" height="10000" fill="url(#grid)" class="grid" />
                 <For
                     each=link_keys

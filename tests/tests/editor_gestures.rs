@@ -1,0 +1,195 @@
+//! The canvas's gestures in real headless Chromium against a real `nslab serve` (on the
+//! host: nothing here is applied): shift-click and rubber-band selection, deleting a
+//! selection and undoing/redoing it with the keyboard, wheel zoom, fit, automatic layout,
+//! the help overlay, and the connection indicator coming back after a server restart.
+
+use std::time::Duration;
+
+use fantoccini::actions::{InputSource, WheelAction, WheelActions};
+use nslab_tests::browser::Browser;
+use nslab_tests::client::Client;
+use nslab_tests::page::Page;
+use nslab_tests::server::{NslabServer, ServerOptions};
+
+/// The canvas's zoom, read from the transform of its world group.
+async fn zoom(page: &Page<'_>) -> f64 {
+    let script = "return document.querySelector('svg.canvas g.world').getAttribute('transform');";
+    let transform = page.client.execute(script, vec![]).await.unwrap();
+    let transform = transform.as_str().unwrap_or_default().to_string();
+    let scale = transform.split("scale(").nth(1).and_then(|rest| rest.split(')').next());
+    scale.and_then(|s| s.trim().parse().ok()).unwrap_or_else(|| panic!("no scale in `{transform}`"))
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn select_delete_undo_redo_zoom_and_lay_out() {
+    let (server, _state) = NslabServer::start(None, "editor-gestures");
+    let api = Client::new(&server);
+    let browser = Browser::start().await;
+    let page = Page::open(&browser.client, &server.url, "editor-gestures").await;
+    page.wait_for("g.node[data-name='ns2']").await;
+
+    // Shift-click adds to the selection.
+    page.click_at("g.node[data-name='ns0'] rect.body", false).await;
+    page.click_at("g.node[data-name='ns1'] rect.body", true).await;
+    page.wait_count("g.node.selected", 2).await;
+    page.wait_text(".inspector .hint", "counted the selection", |t| t.starts_with("2 things selected")).await;
+
+    // A shift-drag on the background draws a rubber band: it selects what it encloses.
+    let (left, top) = page.center_of("g.node[data-name='ns0'] rect.body").await;
+    let (right, bottom) = page.center_of("g.node[data-name='ns2'] rect.body").await;
+    page.click_at("g.node[data-name='docker0'] rect.body", false).await; // one selected
+    let (from, to) = ((left - 90.0, top - 60.0), (right + 90.0, bottom + 60.0));
+    let band = shift_drag(from, to);
+    page.client.perform_actions(band).await.unwrap();
+    page.wait_count("g.node.selected", 3).await;
+    assert_eq!(page.count("g.node.selected[data-name='docker0']").await, 0, "the band replaced the selection");
+    page.shot("01-band").await;
+
+    // Delete removes the three namespaces and their links; Ctrl+Z brings them back,
+    // Ctrl+Shift+Z removes them again, and the server follows each step.
+    page.press('\u{E017}', false, false).await;
+    page.wait_count("g.node", 1).await;
+    page.wait_count("g.link", 0).await;
+    wait_nodes(&api, 1).await;
+    page.press('z', true, false).await;
+    page.wait_count("g.node", 4).await;
+    page.wait_count("g.link", 3).await;
+    wait_nodes(&api, 4).await;
+    page.press('z', true, true).await;
+    page.wait_count("g.node", 1).await;
+    wait_nodes(&api, 1).await;
+    page.click("#undo").await;
+    page.wait_count("g.node", 4).await;
+    assert!(!page.disabled("#redo").await, "redo is offered after an undo");
+    page.shot("02-undone").await;
+
+    // The wheel zooms around the pointer; fit brings the whole lab into view.
+    let before = zoom(&page).await;
+    let (x, y) = page.center_of("svg.canvas").await;
+    let wheel = WheelActions::new("wheel".to_string()).then(WheelAction::Scroll {
+        duration: None,
+        x: x as i64,
+        y: y as i64,
+        delta_x: 0,
+        delta_y: -120,
+    });
+    page.client.perform_actions(wheel).await.unwrap();
+    wait_until(|| async { zoom(&page).await > before * 1.1 }, "the wheel zoomed in").await;
+    page.click("#fit").await;
+    wait_until(|| async { (zoom(&page).await - before).abs() < 1e-6 }, "fit restored the view").await;
+
+    // Drag a node out of place; automatic layout (the L key) puts every node where the
+    // model's layout says, as one edit.
+    page.drag_by("g.node[data-name='ns0'] rect.body", (60.0, 90.0)).await;
+    let moved = wait_lab(&api, |lab| lab != &seed_bridge()).await;
+    let expected = nslab_model::edit::auto_layout(&moved);
+    assert_ne!(expected, moved, "the layout has something to do");
+    page.press('l', false, false).await;
+    wait_lab(&api, |lab| lab == &expected).await;
+    page.shot("03-laid-out").await;
+    page.click("#undo").await;
+    wait_lab(&api, |lab| lab == &moved).await;
+
+    // The help overlay lists the shortcuts; Escape closes it.
+    page.press('?', false, true).await;
+    let help = page.wait_text("#help.open", "opened", |t| t.contains("Ctrl+Z")).await;
+    assert!(help.contains("Delete"), "{help}");
+    page.shot("04-help").await;
+    page.press('\u{E00C}', false, false).await;
+    page.wait_gone("#help.open").await;
+    browser.close().await;
+}
+
+/// The seed bridge lab as the server opens it.
+fn seed_bridge() -> nslab_model::Lab {
+    let text = std::fs::read(nslab_tests::paths::example("seed-bridge")).unwrap();
+    nslab_model::load_lab(&text, &Default::default()).unwrap()
+}
+
+fn shift_drag(from: (f64, f64), to: (f64, f64)) -> Vec<fantoccini::actions::ActionSequence> {
+    use fantoccini::actions::{KeyAction, KeyActions, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+    let shift = fantoccini::key::Key::Shift;
+    let step = Duration::from_millis(30);
+    let keys = KeyActions::new("keys".to_string())
+        .then(KeyAction::Down { value: shift.into() })
+        .then(KeyAction::Pause { duration: Duration::ZERO })
+        .then(KeyAction::Pause { duration: Duration::ZERO })
+        .then(KeyAction::Pause { duration: step })
+        .then(KeyAction::Pause { duration: step })
+        .then(KeyAction::Pause { duration: step })
+        .then(KeyAction::Up { value: shift.into() });
+    let mouse = MouseActions::new("mouse".to_string())
+        .then(PointerAction::Pause { duration: Duration::ZERO })
+        .then(PointerAction::MoveTo { duration: None, x: from.0, y: from.1 })
+        .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
+        .then(PointerAction::MoveTo { duration: Some(step), x: (from.0 + to.0) / 2.0, y: (from.1 + to.1) / 2.0 })
+        .then(PointerAction::MoveTo { duration: Some(step), x: to.0, y: to.1 })
+        .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT })
+        .then(PointerAction::Pause { duration: Duration::ZERO });
+    vec![keys.into(), mouse.into()]
+}
+
+async fn wait_until<F, Fut>(check: F, what: &str)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + nslab_tests::page::PAGE_WAIT;
+    while !check().await {
+        assert!(std::time::Instant::now() < deadline, "{what}: never");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn wait_nodes(api: &Client, count: usize) {
+    wait_lab(api, |lab| lab.nodes.len() == count).await;
+}
+
+async fn wait_lab(api: &Client, test: impl Fn(&nslab_model::Lab) -> bool) -> nslab_model::Lab {
+    let deadline = std::time::Instant::now() + nslab_tests::page::PAGE_WAIT;
+    loop {
+        let lab = api.lab().await.lab;
+        if test(&lab) {
+            return lab;
+        }
+        assert!(std::time::Instant::now() < deadline, "the server never got the expected lab");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_page_reconnects_and_resyncs_after_the_server_restarts() {
+    let state = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let extra = ["--listen", listen.as_str()];
+    let options = || ServerOptions {
+        sandbox: None,
+        lab: None,
+        state_dir: state.path(),
+        extra: &extra,
+        log_name: "editor-reconnect",
+    };
+    let server = NslabServer::start_with(options());
+    let browser = Browser::start().await;
+    let page = Page::open(&browser.client, &server.url, "editor-reconnect").await;
+    page.wait_for("g.node[data-name='docker0']").await;
+    drop(server);
+    page.wait_for(".connection.lost").await;
+    page.shot("01-lost").await;
+
+    // While it is away, another client changes the document on disk through a new server.
+    let server = NslabServer::start_with(options());
+    let api = Client::new(&server);
+    let mut view = api.lab().await;
+    view.lab.nodes.retain(|node| node.name() != "ns2");
+    view.lab.links.retain(|link| link.ends().iter().all(|end| end.node != "ns2"));
+    let response = api.put_lab(view.revision, &view.lab).await;
+    assert!(response.status().is_success(), "{}", response.text().await.unwrap_or_default());
+
+    page.wait_for(".connection.live").await;
+    page.wait_gone("g.node[data-name='ns2']").await;
+    page.wait_count("g.link", 2).await;
+    page.shot("02-resynced").await;
+    browser.close().await;
+}
