@@ -16,11 +16,17 @@ use crate::geometry::{along, border_point, half_size, rate, towards};
 const PORT_OFFSET: f64 = 6.0;
 use crate::state::use_editor;
 
-/// Where both ends of a link live (namespace and interface name), if they resolve.
-fn places(lab: &Lab, index: usize) -> Option<[LinkRef; 2]> {
+/// Where both ends of every link live (namespace and interface name), where they resolve.
+/// One topology for all links: each link working its own out made a change to a big lab
+/// cost the square of its size.
+pub fn link_places(lab: &Lab) -> Vec<Option<[LinkRef; 2]>> {
     let topology = Topology::of(lab);
-    let [a, b] = topology.veth_ends(index)?;
-    Some([LinkRef::new(a.netns.clone(), a.name), LinkRef::new(b.netns.clone(), b.name)])
+    (0..lab.links.len())
+        .map(|index| {
+            let [a, b] = topology.veth_ends(index)?;
+            Some([LinkRef::new(a.netns.clone(), a.name), LinkRef::new(b.netns.clone(), b.name)])
+        })
+        .collect()
 }
 
 /// The class of a link end: `up` (carrier), `nocarrier`, `down`, `absent` (not in the kernel).
@@ -37,7 +43,7 @@ fn end_state(live: Option<&LiveLink>) -> &'static str {
 pub fn LinkView(index: usize) -> impl IntoView {
     let editor = use_editor();
     let link = Memo::new(move |_| editor.lab.with(|lab| lab.links.get(index).cloned()));
-    let ends = Memo::new(move |_| editor.lab.with(|lab| places(lab, index)));
+    let ends = Memo::new(move |_| editor.link_places.with(|places| places.get(index).cloned().flatten()));
     let sizes = Memo::new(move |_| {
         editor.lab.with(|lab| {
             let link = lab.links.get(index)?;

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use leptos::prelude::*;
 use nslab_model::api::{LinkCounters, LiveLink, OpProgress, PlannedOp};
 use nslab_model::edit::{History, Point, Selection};
+use nslab_model::ops::LinkRef;
 use nslab_model::ping::{MatrixCell, PingSample};
 use nslab_model::topology::Netns;
 use nslab_model::{validate, Lab, Problem};
@@ -74,6 +75,8 @@ pub struct Editor {
     /// Local edits not yet accepted by the server.
     pub unsaved: RwSignal<bool>,
     pub problems: Memo<Vec<Problem>>,
+    /// Where each link's ends live, worked out once per change of the lab.
+    pub link_places: Memo<Vec<Option<[LinkRef; 2]>>>,
     pub history: StoredValue<History>,
     pub can_undo: RwSignal<bool>,
     pub can_redo: RwSignal<bool>,
@@ -118,6 +121,7 @@ impl Editor {
             revision: RwSignal::new(0),
             unsaved: RwSignal::new(false),
             problems: Memo::new(move |_| lab.with(validate)),
+            link_places: Memo::new(move |_| lab.with(crate::link_view::link_places)),
             history: StoredValue::new(History::new(Lab::new("loading"))),
             can_undo: RwSignal::new(false),
             can_redo: RwSignal::new(false),
