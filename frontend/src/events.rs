@@ -25,7 +25,7 @@ pub fn connect(editor: Editor) {
                         wait_ms = 500;
                         editor.connection.set(Connection::Live);
                     }
-                    match serde_json::from_str::<Event>(&text) {
+                    match crate::api::read_event(&text) {
                         Ok(event) => handle(editor, event),
                         Err(error) => editor.log("error", format!("an event this editor cannot read: {error}")),
                     }
@@ -85,6 +85,9 @@ fn handle(editor: Editor, event: Event) {
                 state.running = false;
                 state.outcome = Some((ok, message.clone()));
             });
+            if ok {
+                editor.conflicts.set(Vec::new());
+            }
             editor.log(
                 if ok { "info" } else { "error" },
                 format!("{} {}: {message}", run_title(run), if ok { "done" } else { "failed" }),

@@ -38,6 +38,10 @@ fn mtu_from(text: &str) -> Option<u32> {
 #[component]
 fn Problems(path: String) -> impl IntoView {
     let editor = use_editor();
+    let conflicts = {
+        let path = path.clone();
+        Memo::new(move |_| editor.conflicts_at(&path))
+    };
     let problems = Memo::new(move |_| editor.problems_at(&path));
     view! {
         <ul class="field-problems">
@@ -50,6 +54,9 @@ fn Problems(path: String) -> impl IntoView {
                         view! { <li class=class data-path=p.path.to_string()>{p.message}</li> }
                     })
                     .collect_view()
+            }}
+            {move || {
+                conflicts.get().into_iter().map(|message| view! { <li class="problem conflict">{message}</li> }).collect_view()
             }}
         </ul>
     }

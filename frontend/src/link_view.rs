@@ -79,6 +79,7 @@ pub fn LinkView(index: usize) -> impl IntoView {
         format!("link {state}")
     };
     let problems = Memo::new(move |_| editor.problems_at(&format!("links[{index}]")));
+    let conflicts = Memo::new(move |_| editor.conflicts_at(&format!("links[{index}]")));
     let selected = Memo::new(move |_| editor.selection.with(|s| s.links.contains(&index)));
     let highlighted = {
         let (a, b) = (a_node.clone(), b_node.clone());
@@ -162,7 +163,11 @@ pub fn LinkView(index: usize) -> impl IntoView {
             format!("{name}: {words}. Drag to connect this node to another.")
         }
     };
-    let tooltip = move || problems.get().iter().map(|p| p.message.clone()).collect::<Vec<_>>().join("\n");
+    let tooltip = move || {
+        let mut lines: Vec<String> = problems.get().iter().map(|p| p.message.clone()).collect();
+        lines.extend(conflicts.get());
+        lines.join("\n")
+    };
     let middle = move || {
         let (a, b) = geometry();
         along(a, b, 0.5)
@@ -173,6 +178,7 @@ pub fn LinkView(index: usize) -> impl IntoView {
             class=class
             class:selected=selected
             class:highlighted=highlighted
+            class:conflict=move || !conflicts.with(Vec::is_empty)
             class:error=move || problems.with(|p| p.iter().any(|p| p.is_error()))
             data-index=index
             on:pointerdown=on_down

@@ -24,6 +24,10 @@ pub fn NodeView(name: String) -> impl IntoView {
         Some(index) => editor.problems_at(&format!("nodes[{index}]")),
         None => Vec::new(),
     });
+    let conflicts = Memo::new(move |_| match index.get() {
+        Some(index) => editor.conflicts_at(&format!("nodes[{index}]")),
+        None => Vec::new(),
+    });
     let key = name.clone();
     let selected = Memo::new(move |_| editor.selection.with(|s| s.nodes.contains(&key)));
     let key = name.clone();
@@ -77,7 +81,11 @@ pub fn NodeView(name: String) -> impl IntoView {
     let kind = move || node.get().map_or("", |n| n.kind_word());
     let (w, h) = node.get_untracked().as_ref().map_or((70.0, 32.0), half_size);
     let detail = move || node.get().map(|node| detail_of(&node)).unwrap_or_default();
-    let tooltip = move || problems.get().iter().map(|p| p.message.clone()).collect::<Vec<_>>().join("\n");
+    let tooltip = move || {
+        let mut lines: Vec<String> = problems.get().iter().map(|p| p.message.clone()).collect();
+        lines.extend(conflicts.get());
+        lines.join("\n")
+    };
     let display_name = name.clone();
     view! {
         <g
@@ -87,6 +95,7 @@ pub fn NodeView(name: String) -> impl IntoView {
             class:error=move || problems.with(|p| p.iter().any(|p| p.is_error()))
             class:warning=move || problems.with(|p| !p.is_empty() && p.iter().all(|p| !p.is_error()))
             class:highlighted=highlighted
+            class:conflict=move || !conflicts.with(Vec::is_empty)
             data-name=name.clone()
             transform=move || {
                 let at = position.get();

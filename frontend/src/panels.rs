@@ -20,6 +20,7 @@ pub fn PlanPanel(open: RwSignal<bool>) -> impl IntoView {
             let _ = editor.revision.get();
             spawn_local(async move {
                 let result = api::plan().await.map(|p| p.ops.into_iter().map(|op| op.command).collect()).map_err(|e| {
+                    editor.conflicts.set(e.conflicts.clone());
                     let mut message = e.message;
                     for conflict in e.conflicts {
                         message.push_str(&format!("\n{}: {}", conflict.path, conflict.message));
@@ -29,6 +30,9 @@ pub fn PlanPanel(open: RwSignal<bool>) -> impl IntoView {
                     }
                     message
                 });
+                if result.is_ok() {
+                    editor.conflicts.set(Vec::new());
+                }
                 plan.set(Some(result));
             });
         }
@@ -66,6 +70,10 @@ fn RunProgress() -> impl IntoView {
                         {run.outcome.map(|(ok, message)| {
                             let class = if ok { "outcome ok" } else { "outcome error" };
                             view! { <pre class=class>{message}</pre> }
+                        })}
+                        {move || (!editor.conflicts.with(Vec::is_empty)).then(|| view! {
+                            <p class="hint">"Marked in purple on the canvas. If these were made for this lab, nslab can take them over:"</p>
+                            <button id="adopt" on:click=move |_| crate::toolbar::adopt_and_apply(editor)>"take them over and apply"</button>
                         })}
                         <ol class="commands">
                             {run

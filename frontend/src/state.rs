@@ -11,6 +11,7 @@ use nslab_model::api::{LinkCounters, LiveLink, OpProgress, PlannedOp};
 use nslab_model::edit::{History, Point, Selection};
 use nslab_model::ops::LinkRef;
 use nslab_model::ping::{MatrixCell, PingSample};
+use nslab_model::plan::Conflict;
 use nslab_model::topology::Netns;
 use nslab_model::{validate, Lab, Problem};
 
@@ -106,6 +107,9 @@ pub struct Editor {
     /// Interfaces highlighted on the canvas (a matrix cell's path).
     pub highlight: RwSignal<Vec<String>>,
     pub help_open: RwSignal<bool>,
+    /// What in the kernel is in the lab's way, as the server said when it refused to plan or
+    /// apply: shown on the parts of the lab they are about, until a run goes through.
+    pub conflicts: RwSignal<Vec<Conflict>>,
     /// A message for the user that is not tied to a field (a refused file, a failed run).
     pub notice: RwSignal<Option<String>>,
 }
@@ -143,6 +147,7 @@ impl Editor {
             matrix: RwSignal::new(Vec::new()),
             highlight: RwSignal::new(Vec::new()),
             help_open: RwSignal::new(false),
+            conflicts: RwSignal::new(Vec::new()),
             notice: RwSignal::new(None),
         }
     }
@@ -183,6 +188,14 @@ impl Editor {
                 log.remove(0);
             }
         });
+    }
+
+    /// The messages of the kernel conflicts about `prefix` and what is below it.
+    pub fn conflicts_at(&self, prefix: &str) -> Vec<String> {
+        let prefix = nslab_model::DocPath::from(prefix);
+        self.conflicts.with(|conflicts| {
+            conflicts.iter().filter(|c| c.path.starts_with(&prefix)).map(|c| c.message.clone()).collect()
+        })
     }
 
     pub fn problems_at(&self, prefix: &str) -> Vec<Problem> {

@@ -59,9 +59,19 @@ pub fn fit_view(editor: Editor) {
 
 /// Plans, then applies, showing each step as it is done (the event stream fills it in).
 pub fn apply(editor: Editor) {
+    run_apply(editor, false);
+}
+
+/// Applies, taking over the namespaces and interfaces in the lab's way.
+pub fn adopt_and_apply(editor: Editor) {
+    run_apply(editor, true);
+}
+
+fn run_apply(editor: Editor, adopt: bool) {
     editor.run.set(RunState { running: true, title: "apply".into(), ..RunState::default() });
     spawn_local(async move {
-        if let Err(error) = api::apply().await {
+        let result = if adopt { api::apply_adopting().await } else { api::apply().await };
+        if let Err(error) = result {
             fail_run(editor, error);
         }
     });
@@ -77,6 +87,7 @@ pub fn destroy(editor: Editor) {
 }
 
 fn fail_run(editor: Editor, error: nslab_model::api::ErrorBody) {
+    editor.conflicts.set(error.conflicts.clone());
     let mut message = error.message;
     for conflict in &error.conflicts {
         message.push_str(&format!("\n{}: {}", conflict.path, conflict.message));

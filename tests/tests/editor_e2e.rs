@@ -239,3 +239,40 @@ async fn wait_for_file(path: &Path) {
     }
     // Chromium writes to a .crdownload file and renames it: once it exists it is whole.
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_refused_apply_is_shown_on_what_is_in_the_way() {
+    let sandbox = Sandbox::new();
+    sandbox.enter_network_here();
+    sandbox.sh("ip netns add ns1"); // made by hand: not the lab's to touch
+    let state = tempfile::tempdir().unwrap();
+    let server = serve(&sandbox, None, state.path(), "editor-refused");
+    let browser = Browser::start_in(Some(&sandbox), None).await;
+    let page = Page::open(&browser.client, &server.url, "editor-refused").await;
+    page.wait_for("g.node[data-name='ns1']").await;
+    page.click("#apply").await;
+    let outcome = page.wait_text("#run .outcome.error", "reported the refusal", |t| t.contains("ns1")).await;
+    page.wait_for("g.node.conflict[data-name='ns1']").await;
+    assert_eq!(page.count("g.node.conflict").await, 1, "only the namespace in the way is marked: {outcome}");
+    page.click_at("g.node[data-name='ns1'] rect.body", false).await;
+    page.click("#tab-inspect").await;
+    let said = page.wait_text(".inspector li.problem.conflict", "said why", |t| t.contains("ns1")).await;
+    assert!(said.contains("not created by nslab") || said.contains("adopt"), "{said}");
+    page.shot("10-refused").await;
+    let links = sandbox.ip_json(&["link", "show"]);
+    let names: Vec<&str> = links.as_array().unwrap().iter().filter_map(|l| l["ifname"].as_str()).collect();
+    assert_eq!(names, ["lo"], "nothing was applied");
+    let namespaces = sandbox.sh("ip netns list");
+    assert_eq!(namespaces.split_whitespace().next(), Some("ns1"), "{namespaces}");
+    assert_eq!(namespaces.lines().count(), 1, "{namespaces}");
+
+    // The teacher made it for this lab: take it over, and the lab applies.
+    page.click("#tab-plan").await;
+    page.click("#adopt").await;
+    page.wait_for("#run .outcome.ok").await;
+    page.wait_gone("g.node.conflict").await;
+    let lab = Client::new(&server).lab().await.lab;
+    kernel_holds(&sandbox, &lab).await;
+    page.shot("11-adopted").await;
+    browser.close().await;
+}
