@@ -62,18 +62,59 @@ pub fn export_script(editor: Editor) {
     download(&format!("{}.sh", lab.name), "text/x-shellscript", &to_ip_script(&lab));
 }
 
-/// The canvas as an SVG file, with the styles it needs inlined.
+/// The picture as an SVG file: the whole lab (not just what the view shows), at zoom 1,
+/// with the styles it needs inlined, so it opens the same anywhere.
 pub fn export_svg(editor: Editor) {
     let document = web_sys::window().and_then(|w| w.document());
-    let Some(svg) = document.and_then(|d| d.query_selector("svg.canvas").ok().flatten()) else { return };
-    let style = include_str!("../svg.css");
-    let body = svg.outer_html().replacen(
-        "<svg",
-        &format!("<svg xmlns=\"http://www.w3.org/2000/svg\"><style>{style}</style><svg"),
-        1,
-    ) + "</svg>";
+    let Some(world) = document.and_then(|d| d.query_selector("svg.canvas g.world").ok().flatten()) else { return };
+    let Ok(copy) = world.clone_node_with_deep(true) else { return };
+    let Ok(copy) = copy.dyn_into::<web_sys::Element>() else { return };
+    let _ = copy.remove_attribute("transform");
+    let (x, y, width, height) = editor.lab.with_untracked(picture_bounds);
+    let body = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"canvas\" width=\"{width}\" height=\"{height}\" \
+         viewBox=\"{x} {y} {width} {height}\"><style>{}</style><rect class=\"paper\" x=\"{x}\" y=\"{y}\" \
+         width=\"{width}\" height=\"{height}\" fill=\"#ffffff\"/>{}</svg>",
+        include_str!("../svg.css"),
+        copy.outer_html()
+    );
     let name = editor.lab.with_untracked(|lab| lab.name.clone());
     download(&format!("{name}.svg"), "image/svg+xml", &body);
+}
+
+/// The world rectangle that holds every node with room for the labels around it:
+/// (x, y, width, height).
+pub fn picture_bounds(lab: &nslab_model::Lab) -> (f64, f64, f64, f64) {
+    const ROOM: f64 = 60.0;
+    let boxes = lab.nodes.iter().map(|node| {
+        let at = crate::state::node_point(lab, node.name());
+        let (w, h) = crate::geometry::half_size(node);
+        (at.x - w, at.y - h, at.x + w, at.y + h)
+    });
+    let (left, top, right, bottom) = boxes.fold((f64::MAX, f64::MAX, f64::MIN, f64::MIN), |a, b| {
+        (a.0.min(b.0), a.1.min(b.1), a.2.max(b.2), a.3.max(b.3))
+    });
+    if left > right {
+        return (0.0, 0.0, 2.0 * ROOM, 2.0 * ROOM);
+    }
+    (left - ROOM, top - ROOM, right - left + 2.0 * ROOM, bottom - top + 2.0 * ROOM)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::picture_bounds;
+
+    #[test]
+    fn the_picture_holds_every_node_with_room_for_labels() {
+        let lab = nslab_model::load::load_lab_str(include_str!("../../examples/seed-veth.json")).unwrap();
+        let (x, y, width, height) = picture_bounds(&lab);
+        for node in &lab.nodes {
+            let at = crate::state::node_point(&lab, node.name());
+            assert!(at.x - 70.0 > x && at.x + 70.0 < x + width, "{}", node.name());
+            assert!(at.y - 32.0 > y && at.y + 32.0 < y + height, "{}", node.name());
+        }
+        assert_eq!(picture_bounds(&nslab_model::Lab::new("empty")), (0.0, 0.0, 120.0, 120.0));
+    }
 }
 
 fn download(file_name: &str, kind: &str, content: &str) {

@@ -145,7 +145,7 @@ pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
                 <input type="file" id="open-file" accept=".json,application/json" node_ref=file_input on:change=on_file style="display:none" />
                 <button id="save" title="Save the lab as a JSON file" on:click=move |_| files::save_json(editor)>"save"</button>
                 <button id="export-ip" title="Export the ip script" on:click=move |_| files::export_script(editor)>"ip script"</button>
-                <button title="Export the picture as SVG" on:click=move |_| files::export_svg(editor)>"svg"</button>
+                <button id="export-svg" title="Export the picture as SVG" on:click=move |_| files::export_svg(editor)>"svg"</button>
                 <select
                     id="examples"
                     title="Open a bundled example"

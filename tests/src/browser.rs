@@ -61,9 +61,12 @@ impl Browser {
         let mut capabilities = serde_json::Map::new();
         let mut options = json!({ "binary": "/usr/bin/chromium", "args": args });
         if let Some(downloads) = downloads {
+            // A page may download several files (a lab, its script, its picture) without
+            // Chromium asking whether to allow more than one.
             options["prefs"] = json!({
                 "download.default_directory": downloads,
                 "download.prompt_for_download": false,
+                "profile.default_content_setting_values.automatic_downloads": 1,
             });
         }
         capabilities.insert("goog:chromeOptions".into(), options);

@@ -159,6 +159,17 @@ async fn a_teacher_draws_applies_pings_and_shares_a_lab() {
     page.wait_count("g.node.namespace.present", 2).await;
     page.shot("03-applied").await;
 
+    // Someone types `ip link set eth0 down` in a terminal: the link shows it, a banner
+    // offers to repair it, and re-applying does.
+    sandbox.sh("ip -n ns1 link set eth0 down");
+    page.wait_for("g.link.down").await;
+    page.wait_text("#drift", "reported the drift", |t| t.contains("1 change")).await;
+    page.shot("03b-drift").await;
+    page.click("#drift button").await;
+    page.wait_gone("#drift").await;
+    page.wait_count("g.link.up", 2).await;
+    kernel_holds(&sandbox, &lab).await;
+
     // Ping from one namespace to the other: RTTs stream onto the page.
     page.click("#tab-ping").await;
     page.wait_for("#ping-from option[value='ns1']").await.click().await.unwrap();
@@ -202,6 +213,15 @@ async fn a_teacher_draws_applies_pings_and_shares_a_lab() {
     page.click("#save").await;
     let saved = downloads.path().join("classroom.json");
     wait_for_file(&saved).await;
+    page.click("#export-ip").await;
+    let script = read_held_download(downloads.path(), "classroom.sh").await;
+    assert!(script.contains("ip netns add ns1") && script.contains("10.0.0.2/24"), "{script}");
+    page.click("#export-svg").await;
+    let picture = downloads.path().join("classroom.svg");
+    wait_for_file(&picture).await;
+    let picture = std::fs::read_to_string(&picture).unwrap();
+    assert!(picture.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""), "{picture:.200}");
+    assert!(picture.contains(">ns2</text>") && picture.contains("eth0 10.0.0.1/24"), "the picture has the lab");
     let other_state = tempfile::tempdir().unwrap();
     let other = serve(&sandbox, None, other_state.path(), "editor-e2e-import");
     let home = Browser::start_in(Some(&sandbox), None).await;
@@ -231,10 +251,32 @@ async fn a_teacher_draws_applies_pings_and_shares_a_lab() {
     teacher.close().await;
 }
 
+/// A downloaded file's text. Chromium holds a shell script as `Unconfirmed N.crdownload`
+/// until the user confirms keeping it (it does that for every `.sh`), so either will do.
+async fn read_held_download(folder: &Path, name: &str) -> String {
+    let deadline = Instant::now() + PAGE_WAIT;
+    loop {
+        let entries = std::fs::read_dir(folder).unwrap().flatten();
+        let held = entries.map(|e| e.path()).find(|path| {
+            let file = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            file == name || (file.starts_with("Unconfirmed ") && file.ends_with(".crdownload"))
+        });
+        if let Some(text) = held.and_then(|path| std::fs::read_to_string(path).ok()).filter(|t| t.ends_with('\n')) {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "{name} was never downloaded");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn wait_for_file(path: &Path) {
     let deadline = Instant::now() + PAGE_WAIT;
     while !path.exists() {
-        assert!(Instant::now() < deadline, "{} was never downloaded", path.display());
+        if Instant::now() > deadline {
+            let folder = path.parent().and_then(|p| std::fs::read_dir(p).ok());
+            let found: Vec<_> = folder.into_iter().flatten().flatten().map(|e| e.file_name()).collect();
+            panic!("{} was never downloaded; the folder has {found:?}", path.display());
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // Chromium writes to a .crdownload file and renames it: once it exists it is whole.
