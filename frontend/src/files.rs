@@ -100,23 +100,6 @@ pub fn picture_bounds(lab: &nslab_model::Lab) -> (f64, f64, f64, f64) {
     (left - ROOM, top - ROOM, right - left + 2.0 * ROOM, bottom - top + 2.0 * ROOM)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::picture_bounds;
-
-    #[test]
-    fn the_picture_holds_every_node_with_room_for_labels() {
-        let lab = nslab_model::load::load_lab_str(include_str!("../../examples/seed-veth.json")).unwrap();
-        let (x, y, width, height) = picture_bounds(&lab);
-        for node in &lab.nodes {
-            let at = crate::state::node_point(&lab, node.name());
-            assert!(at.x - 70.0 > x && at.x + 70.0 < x + width, "{}", node.name());
-            assert!(at.y - 32.0 > y && at.y + 32.0 < y + height, "{}", node.name());
-        }
-        assert_eq!(picture_bounds(&nslab_model::Lab::new("empty")), (0.0, 0.0, 120.0, 120.0));
-    }
-}
-
 fn download(file_name: &str, kind: &str, content: &str) {
     let parts = js_sys_array(content);
     let options = web_sys::BlobPropertyBag::new();
@@ -138,4 +121,21 @@ fn js_sys_array(content: &str) -> wasm_bindgen::JsValue {
     let array = js_sys::Array::new();
     array.push(&wasm_bindgen::JsValue::from_str(content));
     array.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::picture_bounds;
+
+    #[test]
+    fn the_picture_holds_every_node_with_room_for_labels() {
+        let lab = nslab_model::load::load_lab_str(include_str!("../../examples/seed-veth.json")).unwrap();
+        let (x, y, width, height) = picture_bounds(&lab);
+        for node in &lab.nodes {
+            let at = crate::state::node_point(&lab, node.name());
+            assert!(at.x - 70.0 > x && at.x + 70.0 < x + width, "{}", node.name());
+            assert!(at.y - 32.0 > y && at.y + 32.0 < y + height, "{}", node.name());
+        }
+        assert_eq!(picture_bounds(&nslab_model::Lab::new("empty")), (0.0, 0.0, 120.0, 120.0));
+    }
 }
