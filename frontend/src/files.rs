@@ -76,7 +76,8 @@ pub fn export_svg(editor: Editor) {
          viewBox=\"{x} {y} {width} {height}\"><style>{}</style><rect class=\"paper\" x=\"{x}\" y=\"{y}\" \
          width=\"{width}\" height=\"{height}\" fill=\"#ffffff\"/>{}</svg>",
         include_str!("../svg.css"),
-        copy.outer_html()
+        // Leptos marks the places of dynamic text with empty comments: not for a file.
+        copy.outer_html().replace("<!---->", "")
     );
     let name = editor.lab.with_untracked(|lab| lab.name.clone());
     download(&format!("{name}.svg"), "image/svg+xml", &body);
