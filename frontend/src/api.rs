@@ -58,6 +58,14 @@ pub async fn stop_ping(id: u64) {
     let _ = Request::delete(&format!("/api/ping/{id}")).send().await;
 }
 
+/// How an error begins when the request never got an answer (offline, server down).
+const UNREACHABLE: &str = "cannot reach the nslab server";
+
+/// Whether the server never answered (so trying again later may work).
+pub fn unreachable(error: &ErrorBody) -> bool {
+    error.message.starts_with(UNREACHABLE)
+}
+
 // Only the parse is generic: one copy of the waiting and of the error handling serves every
 // answer type (a generic `Response::json` per type cost about 4 KB of wasm).
 async fn read<T: DeserializeOwned>(sent: Result<Response, gloo_net::Error>) -> Result<T, ErrorBody> {
@@ -66,7 +74,7 @@ async fn read<T: DeserializeOwned>(sent: Result<Response, gloo_net::Error>) -> R
 }
 
 async fn answer(sent: Result<Response, gloo_net::Error>) -> Result<String, ErrorBody> {
-    let response = sent.map_err(|e| ErrorBody::new(format!("cannot reach the nslab server: {e}")))?;
+    let response = sent.map_err(|e| ErrorBody::new(format!("{UNREACHABLE}: {e}")))?;
     if response.ok() {
         return response.text().await.map_err(|e| unreadable(&e));
     }

@@ -121,8 +121,8 @@ fn Banners() -> impl IntoView {
                     "Someone else changed the lab (now revision {}) while you were editing. Your changes are still here.",
                     conflict.revision
                 )}
-                <button on:click=move |_| sync::resolve(editor, false)>"take theirs"</button>
-                <button on:click=move |_| sync::resolve(editor, true)>"keep mine"</button>
+                <button id="take-theirs" on:click=move |_| sync::resolve(editor, false)>"take theirs"</button>
+                <button id="keep-mine" on:click=move |_| sync::resolve(editor, true)>"keep mine"</button>
             </div>
         })}
         {move || {

@@ -82,6 +82,9 @@ pub fn send(editor: Editor) {
             let result = api::put_lab(editor.revision.get_untracked(), &lab).await;
             match result {
                 Ok(view) => {
+                    if editor.notice.with_untracked(|n| n.as_deref().is_some_and(|n| n.starts_with("not saved yet"))) {
+                        editor.notice.set(None);
+                    }
                     editor.revision.set(view.revision);
                     if editor.lab.with_untracked(|now| *now == lab) {
                         editor.unsaved.set(false);
@@ -89,8 +92,13 @@ pub fn send(editor: Editor) {
                     }
                 }
                 Err(error) => {
+                    if api::unreachable(&error) {
+                        editor.notice.set(Some(format!("not saved yet, retrying: {}", error.message)));
+                        set_timeout(move || retry(editor), RETRY);
+                    }
                     match error.current {
                         Some(current) => conflict(editor, current),
+                        None if api::unreachable(&error) => {}
                         None => editor.notice.set(Some(format!("the edit was not saved: {}", error.message))),
                     }
                     break;
@@ -101,7 +109,20 @@ pub fn send(editor: Editor) {
     });
 }
 
+/// How long to wait before sending again an edit the server did not answer.
+const RETRY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Sends again an edit that could not reach the server, unless it has been saved since
+/// (by a later edit) or has become a conflict for the user to resolve.
+fn retry(editor: Editor) {
+    if editor.unsaved.get_untracked() && editor.conflict.with_untracked(Option::is_none) {
+        send(editor);
+    }
+}
+
 fn conflict(editor: Editor, current: LabView) {
+    // The banner says it all; a "not saved" notice from before would only confuse.
+    editor.notice.set(None);
     editor.conflict.set(Some(EditConflict { theirs: current.lab, revision: current.revision }));
 }
 
@@ -116,8 +137,15 @@ pub fn received(editor: Editor, view: LabView) {
         editor.unsaved.set(false);
         return;
     }
-    if editor.unsaved.get_untracked() && view.revision > editor.revision.get_untracked() {
-        conflict(editor, view);
+    if editor.unsaved.get_untracked() {
+        if view.revision > editor.revision.get_untracked() {
+            conflict(editor, view);
+        } else {
+            // The server has not moved since our edit failed to reach it (we were offline):
+            // ours is the newer lab, send it again rather than lose it.
+            editor.notice.set(None);
+            send(editor);
+        }
         return;
     }
     editor.revision.set(view.revision);

@@ -103,3 +103,30 @@ fn wait_for_port(port: u16) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// A Chrome DevTools Protocol command through chromedriver
+/// (`POST /session/ID/goog/cdp/execute`): what WebDriver itself cannot do, such as taking
+/// a page offline.
+pub async fn cdp(
+    client: &Client,
+    method: &'static str,
+    params: serde_json::Value,
+) -> Result<serde_json::Value, String> {
+    client.issue_cmd(Cdp { method, params }).await.map_err(|e| format!("{method} through chromedriver: {e}"))
+}
+
+#[derive(Debug)]
+struct Cdp {
+    method: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(json!({ "cmd": self.method, "params": self.params }).to_string()))
+    }
+}

@@ -518,28 +518,10 @@ const check = () => {
 check();
 "#;
 
-/// A Chrome DevTools command through chromedriver (`POST /session/ID/goog/cdp/execute`).
-#[derive(Debug)]
-struct Cdp {
-    method: &'static str,
-    params: Value,
-}
-
-impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
-    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
-        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (http::Method::POST, Some(json!({ "cmd": self.method, "params": self.params }).to_string()))
-    }
-}
-
 /// Makes every page loaded from now on note when it shows `n` nodes.
 async fn install_probe(client: &Client, n: usize) -> Result<(), String> {
     let source = PROBE_JS.replace("__N__", &n.to_string());
-    client
-        .issue_cmd(Cdp { method: "Page.addScriptToEvaluateOnNewDocument", params: json!({ "source": source }) })
+    nslab_tests::browser::cdp(client, "Page.addScriptToEvaluateOnNewDocument", json!({ "source": source }))
         .await
         .map(|_| ())
         .map_err(|e| format!("installing the first-render probe through chromedriver's CDP endpoint: {e}"))
