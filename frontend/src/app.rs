@@ -212,6 +212,7 @@ fn shortcut(editor: Editor, event: &KeyboardEvent) {
         (false, _, "Delete" | "Backspace") => toolbar::delete_selection(editor),
         (false, _, "n") => toolbar::add_node(editor, NodeKind::Namespace),
         (false, _, "b") => toolbar::add_node(editor, NodeKind::Bridge),
+        (false, _, "h") => toolbar::add_host(editor),
         (false, _, "l") => toolbar::lay_out(editor),
         (false, _, "f") => toolbar::fit_view(editor),
         (false, _, "?") => editor.help_open.set(true),

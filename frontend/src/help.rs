@@ -4,9 +4,10 @@ use leptos::prelude::*;
 
 use crate::state::use_editor;
 
-const SHORTCUTS: [(&str, &str); 14] = [
+const SHORTCUTS: [(&str, &str); 15] = [
     ("N", "add a namespace"),
     ("B", "add a bridge"),
+    ("H", "add the host (the namespace nslab runs in)"),
     ("drag a node's round handle to another node", "connect them with a veth"),
     ("click / shift-click", "select / add to the selection"),
     ("shift-drag on the background", "select everything in a rectangle"),

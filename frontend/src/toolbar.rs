@@ -35,6 +35,18 @@ pub fn add_node(editor: Editor, kind: NodeKind) {
     editor.selection.set(Selection { nodes: [name].into(), links: Default::default() });
 }
 
+/// Adds the host node; a lab has one, so a second is refused with a sentence.
+pub fn add_host(editor: Editor) {
+    let at = canvas_center(editor);
+    match editor.lab.with_untracked(|lab| edit::add_host(lab, at)) {
+        Ok((lab, name)) => {
+            sync::commit(editor, lab);
+            editor.selection.set(Selection { nodes: [name].into(), links: Default::default() });
+        }
+        Err(message) => editor.notice.set(Some(message)),
+    }
+}
+
 pub fn delete_selection(editor: Editor) {
     let selection = editor.selection.get_untracked();
     if selection == Selection::default() {
@@ -128,6 +140,7 @@ pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
             <span class="group">
                 <button id="add-namespace" title="Add a namespace (N)" on:click=move |_| add_node(editor, NodeKind::Namespace)>"+ namespace"</button>
                 <button id="add-bridge" title="Add a bridge (B)" on:click=move |_| add_node(editor, NodeKind::Bridge)>"+ bridge"</button>
+                <button id="add-host" title="Add the host: the namespace nslab runs in (H)" on:click=move |_| add_host(editor)>"+ host"</button>
                 <button id="delete" title="Delete the selection (Delete)" on:click=move |_| delete_selection(editor)>"delete"</button>
             </span>
             <span class="group">
@@ -151,6 +164,10 @@ pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
                     title="Open a bundled example"
                     on:change=move |event| {
                         let name = event_target_value(&event);
+                        // Give the keys back to the canvas: shortcuts are off in a focused list.
+                        if let Some(list) = event.target().and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) {
+                            let _ = list.blur();
+                        }
                         if let Some((_, text)) = files::EXAMPLES.iter().find(|(n, _)| *n == name) {
                             files::open_text(editor, text.to_string(), format!("example {name}"));
                         }

@@ -147,12 +147,20 @@ async fn a_teacher_draws_applies_pings_and_shares_a_lab() {
 
     let lab = draw_the_bridge_lab(&page, &api).await;
 
+    // The plan first: the ip commands apply would run, nothing run yet.
+    page.click("#plan").await;
+    let planned = page.wait_text("#plan-panel ol.commands", "listed the plan", |t| !t.is_empty()).await;
+    assert!(planned.lines().any(|l| l == "ip netns add ns1"), "{planned}");
+    assert!(planned.lines().any(|l| l == "ip -n ns2 addr add 10.0.0.2/24 dev eth0"), "{planned}");
+    assert_eq!(sandbox.sh("ip netns list"), "", "planning changes nothing");
+    let planned = page.count("#plan-panel ol.commands li").await;
+
     // Apply: every op lights up, the kernel holds the lab, the links turn up.
     assert!(!page.disabled("#apply").await, "a valid lab can be applied");
     page.click("#apply").await;
     page.wait_text("#run .outcome", "told of a successful apply", |t| !t.is_empty()).await;
     assert_eq!(page.count("#run .outcome.ok").await, 1, "{:?}", page.text("#run .outcome").await);
-    assert_eq!(page.count("#run li.step").await, page.count("#run li.step.done").await, "every op is done");
+    assert_eq!(page.count("#run li.step.done").await, planned, "every planned op is done");
     kernel_holds(&sandbox, &lab).await;
     page.wait_count("g.link.up", 2).await;
     page.wait_count("g.link circle.port.up", 4).await;

@@ -90,6 +90,18 @@ async fn select_delete_undo_redo_zoom_and_lay_out() {
     page.click("#undo").await;
     wait_lab(&api, |lab| lab == &moved).await;
 
+    // A bundled example opens (through the server, like a file); the host joins it once.
+    page.wait_for("#examples option[value='router']").await.click().await.unwrap();
+    page.wait_text(".toolbar .lab-name", "opened the router example", |t| t == "router").await;
+    assert_eq!(page.node_names().await, ["left", "right", "router"]);
+    wait_lab(&api, |lab| lab.name == "router").await;
+    page.press('h', false, false).await;
+    page.wait_for("g.node.host[data-name='host']").await;
+    page.press('h', false, false).await;
+    page.wait_text("#notice", "refused a second host", |t| t.contains("already has the host")).await;
+    page.click("#notice button").await;
+    wait_lab(&api, |lab| lab.node("host").is_some()).await;
+
     // The help overlay lists the shortcuts; Escape closes it.
     page.press('?', false, true).await;
     let help = page.wait_text("#help.open", "opened", |t| t.contains("Ctrl+Z")).await;
