@@ -151,11 +151,25 @@ fn Checks() -> impl IntoView {
         <div class="checks" id="problems">
             {move || {
                 let problems = editor.problems.get();
-                if problems.is_empty() {
+                let unreadable = editor.unreadable.get();
+                if problems.is_empty() && unreadable.is_empty() {
                     return view! { <p class="ok">"No problems: this lab can be applied."</p> }.into_any();
                 }
+                // Text that could not go into the lab at all comes first: the lab does not
+                // know of it, so validation cannot.
+                let unreadable = unreadable
+                    .into_iter()
+                    .map(|(path, message)| {
+                        let select = {
+                            let path = path.clone();
+                            move |_| select_path(editor, &path)
+                        };
+                        view! { <li class="problem error" on:click=select><span class="path">{path}</span>" "{message}</li> }
+                    })
+                    .collect_view();
                 view! {
                     <ul>
+                        {unreadable}
                         {problems
                             .into_iter()
                             .map(|problem| {

@@ -3,7 +3,7 @@
 //! for undo and sends it. Each field shows the problems at its path, in the model's words.
 
 use leptos::prelude::*;
-use nslab_model::edit::Selection;
+use nslab_model::edit::{mtu_from_text, Selection};
 use nslab_model::{Endpoint, Lab, Link, Node, Route};
 
 use crate::state::{use_editor, Editor};
@@ -30,8 +30,48 @@ fn addresses_from(text: &str) -> Vec<String> {
     text.split([',', ' ', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
-fn mtu_from(text: &str) -> Option<u32> {
-    text.trim().parse().ok()
+/// An MTU field. What does not read as a number stays in the field with the model's
+/// sentence under it, the lab keeps its last MTU, and Apply stays off until it reads.
+#[component]
+fn MtuField(path: String, value: Signal<Option<u32>>, on_set: impl Fn(Option<u32>) + 'static) -> impl IntoView {
+    let editor = use_editor();
+    // The text as typed, while it does not read as an MTU.
+    let draft = RwSignal::new(None::<String>);
+    let shown = move || draft.get().unwrap_or_else(|| value.get().map(|m| m.to_string()).unwrap_or_default());
+    let key = path.clone();
+    on_cleanup(move || editor.unreadable.update(|fields| drop(fields.remove(&key))));
+    let key = path.clone();
+    let on_input = move |event| {
+        let text = event_target_value(&event);
+        match mtu_from_text(&text) {
+            Ok(mtu) => {
+                draft.set(None);
+                editor.unreadable.update(|fields| drop(fields.remove(&key)));
+                on_set(mtu);
+            }
+            Err(message) => {
+                draft.set(Some(text));
+                editor.unreadable.update(|fields| drop(fields.insert(key.clone(), message)));
+            }
+        }
+    };
+    let key = path.clone();
+    let message = move || editor.unreadable.with(|fields| fields.get(&key).cloned());
+    view! {
+        <label class="field">
+            <span>"MTU"</span>
+            <input
+                type="text"
+                name="mtu"
+                data-path=path.clone()
+                prop:value=shown
+                on:input=on_input
+                on:change=move |_| done(editor)
+            />
+            {move || message().map(|m| view! { <ul class="field-problems"><li class="problem error">{m}</li></ul> })}
+            <Problems path=path />
+        </label>
+    }
 }
 
 /// The messages of the problems at `path` (and below it).
@@ -284,14 +324,14 @@ fn Routes(index: usize) -> impl IntoView {
                                 value=field(|r| r.dev.clone().unwrap_or_default())
                                 on_type=setter(|r, t| r.dev = Some(t).filter(|t| !t.is_empty()))
                             />
-                            <button class="small" on:click=remove>"remove route"</button>
+                            <button class="small remove-route" on:click=remove>"remove route"</button>
                             <Problems path=path.clone() />
                         </div>
                     }
                 })
                 .collect_view()
         }}
-        <button class="small" on:click=add>"add route"</button>
+        <button class="small add-route" on:click=add>"add route"</button>
     }
 }
 
@@ -320,12 +360,10 @@ fn BridgeFields(index: usize, set: impl Fn(Box<dyn FnOnce(&mut Node)>) + Copy + 
             value=Signal::derive(move || bridge.get().map(|b| addresses_text(&b.addresses)).unwrap_or_default())
             on_type=move |text| on_bridge(Box::new(move |b| b.addresses = addresses_from(&text)))
         />
-        <TextField
-            label="MTU"
-            name="mtu"
+        <MtuField
             path=format!("{path}.mtu")
-            value=Signal::derive(move || bridge.get().and_then(|b| b.mtu).map(|m| m.to_string()).unwrap_or_default())
-            on_type=move |text| on_bridge(Box::new(move |b| b.mtu = mtu_from(&text)))
+            value=Signal::derive(move || bridge.get().and_then(|b| b.mtu))
+            on_set=move |mtu| on_bridge(Box::new(move |b| b.mtu = mtu))
         />
         <CheckField
             label="up"
@@ -389,12 +427,10 @@ fn EndFields(index: usize, side: usize) -> impl IntoView {
                 value=text(|e| addresses_text(&e.addresses))
                 on_type=move |t| set(Box::new(move |e| e.addresses = addresses_from(&t)))
             />
-            <TextField
-                label="MTU"
-                name="mtu"
+            <MtuField
                 path=format!("{path}.mtu")
-                value=text(|e| e.mtu.map(|m| m.to_string()).unwrap_or_default())
-                on_type=move |t| set(Box::new(move |e| e.mtu = mtu_from(&t)))
+                value=Signal::derive(move || end.get().and_then(|e| e.mtu))
+                on_set=move |mtu| set(Box::new(move |e| e.mtu = mtu))
             />
             <TextField
                 label="MAC"

@@ -101,12 +101,21 @@ pub fn LinkView(index: usize) -> impl IntoView {
             }
         })
     };
+    // Where an end's label sits and which way it runs from there. On a link that runs more
+    // across than down, each label starts at its port and runs along the link (end b's
+    // below the line), so short links keep their labels off the boxes and apart; on a
+    // steeper link, the label is centred a little way along it, above.
     let label_at = move |side: usize| {
         let (a, b) = geometry();
-        if side == 0 {
-            along(a, b, 0.18)
+        let (this, other) = if side == 0 { (a, b) } else { (b, a) };
+        let across = (b.x - a.x).abs() > (b.y - a.y).abs();
+        let below = if side == 0 { -5.0 } else { 13.0 };
+        if across {
+            let (dx, anchor) = if this.x <= other.x { (8.0, "start") } else { (-8.0, "end") };
+            (Point { x: this.x + dx, y: this.y + below }, anchor)
         } else {
-            along(b, a, 0.18)
+            let at = along(this, other, 0.18);
+            (Point { x: at.x, y: at.y - 4.0 }, "middle")
         }
     };
     let on_down = move |event: PointerEvent| {
@@ -172,7 +181,6 @@ pub fn LinkView(index: usize) -> impl IntoView {
         let (a, b) = geometry();
         along(a, b, 0.5)
     };
-    let point_attr = |p: Point| (p.x, p.y);
     view! {
         <g
             class=class
@@ -186,10 +194,10 @@ pub fn LinkView(index: usize) -> impl IntoView {
             <title>{tooltip}</title>
             <line class="hit" x1=move || geometry().0.x y1=move || geometry().0.y x2=move || geometry().1.x y2=move || geometry().1.y />
             <line class="wire" x1=move || geometry().0.x y1=move || geometry().0.y x2=move || geometry().1.x y2=move || geometry().1.y />
-            <text class="end a" x=move || point_attr(label_at(0)).0 y=move || point_attr(label_at(0)).1 - 4.0 text-anchor="middle">
+            <text class="end a" x=move || label_at(0).0.x y=move || label_at(0).0.y text-anchor=move || label_at(0).1>
                 {move || label(0)}
             </text>
-            <text class="end b" x=move || point_attr(label_at(1)).0 y=move || point_attr(label_at(1)).1 - 4.0 text-anchor="middle">
+            <text class="end b" x=move || label_at(1).0.x y=move || label_at(1).0.y text-anchor=move || label_at(1).1>
                 {move || label(1)}
             </text>
             <text class="rate" x=move || middle().x y=move || middle().y + 14.0 text-anchor="middle">{traffic}</text>

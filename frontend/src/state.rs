@@ -110,6 +110,9 @@ pub struct Editor {
     /// What in the kernel is in the lab's way, as the server said when it refused to plan or
     /// apply: shown on the parts of the lab they are about, until a run goes through.
     pub conflicts: RwSignal<Vec<Conflict>>,
+    /// Fields whose text cannot go into the lab at all (an MTU of `abc`), by document
+    /// path, with the sentence to show: the lab keeps its last value, Apply waits.
+    pub unreadable: RwSignal<BTreeMap<String, String>>,
     /// A message for the user that is not tied to a field (a refused file, a failed run).
     pub notice: RwSignal<Option<String>>,
 }
@@ -148,6 +151,7 @@ impl Editor {
             highlight: RwSignal::new(Vec::new()),
             help_open: RwSignal::new(false),
             conflicts: RwSignal::new(Vec::new()),
+            unreadable: RwSignal::new(BTreeMap::new()),
             notice: RwSignal::new(None),
         }
     }

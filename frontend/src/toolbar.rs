@@ -117,7 +117,8 @@ fn confirm(question: &str) -> bool {
 #[component]
 pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
     let editor = use_editor();
-    let has_errors = Memo::new(move |_| editor.problems.with(|p| has_errors(p)));
+    let has_errors =
+        Memo::new(move |_| editor.problems.with(|p| has_errors(p)) || !editor.unreadable.with(|u| u.is_empty()));
     let file_input = NodeRef::<leptos::html::Input>::new();
     let on_file = move |event: leptos::ev::Event| {
         let input = event.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
