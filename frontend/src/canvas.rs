@@ -145,6 +145,17 @@ pub fn Canvas() -> impl IntoView {
     }
 }
 
+/// Starts dragging a new veth from node `from` (its handle or one of its ports was pressed).
+pub fn start_connecting(editor: Editor, canvas: CanvasContext, from: String, event: &PointerEvent) {
+    if event.button() != 0 {
+        return;
+    }
+    event.stop_propagation();
+    capture(event);
+    let to = world_point(editor, &canvas.svg, event);
+    canvas.drag.set(Drag::Connect { from, to });
+}
+
 /// Keeps receiving the pointer's events while it drags outside the element.
 pub fn capture(event: &PointerEvent) {
     use wasm_bindgen::JsCast;

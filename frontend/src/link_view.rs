@@ -9,12 +9,12 @@ use nslab_model::ops::LinkRef;
 use nslab_model::topology::Topology;
 use nslab_model::{Lab, Link};
 
-use crate::canvas::{capture, world_point, CanvasContext, Drag};
+use crate::canvas::{start_connecting, CanvasContext};
 use crate::geometry::{along, border_point, half_size, rate, towards};
 
 /// How far outside its node's box a port is drawn.
 const PORT_OFFSET: f64 = 6.0;
-use crate::state::use_editor;
+use crate::state::{tooltip, use_editor};
 
 /// Where both ends of every link live (namespace and interface name), where they resolve.
 /// One topology for all links: each link working its own out made a change to a big lab
@@ -134,15 +134,7 @@ pub fn LinkView(index: usize) -> impl IntoView {
     let canvas = use_context::<CanvasContext>().expect("inside the canvas");
     let port_drag = move |side: usize| {
         let node = if side == 0 { a_node.clone() } else { b_node.clone() };
-        move |event: PointerEvent| {
-            if event.button() != 0 {
-                return;
-            }
-            event.stop_propagation();
-            capture(&event);
-            let to = world_point(editor, &canvas.svg, &event);
-            canvas.drag.set(Drag::Connect { from: node.clone(), to });
-        }
+        move |event: PointerEvent| start_connecting(editor, canvas, node.clone(), &event)
     };
     // Ports sit just outside the box (links are drawn under the nodes).
     let port_at = move |side: usize| {
@@ -172,11 +164,7 @@ pub fn LinkView(index: usize) -> impl IntoView {
             format!("{name}: {words}. Drag to connect this node to another.")
         }
     };
-    let tooltip = move || {
-        let mut lines: Vec<String> = problems.get().iter().map(|p| p.message.clone()).collect();
-        lines.extend(conflicts.get());
-        lines.join("\n")
-    };
+    let tooltip = move || problems.with(|problems| conflicts.with(|conflicts| tooltip(problems, conflicts)));
     let middle = move || {
         let (a, b) = geometry();
         along(a, b, 0.5)

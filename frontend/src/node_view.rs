@@ -7,9 +7,9 @@ use nslab_model::edit::{Point, Selection};
 use nslab_model::topology::Netns;
 use nslab_model::Node;
 
-use crate::canvas::{capture, world_point, CanvasContext, Drag};
+use crate::canvas::{capture, start_connecting, world_point, CanvasContext, Drag};
 use crate::geometry::half_size;
-use crate::state::use_editor;
+use crate::state::{tooltip, use_editor};
 
 #[component]
 pub fn NodeView(name: String) -> impl IntoView {
@@ -67,25 +67,13 @@ pub fn NodeView(name: String) -> impl IntoView {
     };
     let on_handle = {
         let name = name.clone();
-        move |event: PointerEvent| {
-            if event.button() != 0 {
-                return;
-            }
-            event.stop_propagation();
-            capture(&event);
-            let to = world_point(editor, &canvas.svg, &event);
-            canvas.drag.set(Drag::Connect { from: name.clone(), to });
-        }
+        move |event: PointerEvent| start_connecting(editor, canvas, name.clone(), &event)
     };
 
     let kind = move || node.get().map_or("", |n| n.kind_word());
     let (w, h) = node.get_untracked().as_ref().map_or((70.0, 32.0), half_size);
     let detail = move || node.get().map(|node| detail_of(&node)).unwrap_or_default();
-    let tooltip = move || {
-        let mut lines: Vec<String> = problems.get().iter().map(|p| p.message.clone()).collect();
-        lines.extend(conflicts.get());
-        lines.join("\n")
-    };
+    let tooltip = move || problems.with(|problems| conflicts.with(|conflicts| tooltip(problems, conflicts)));
     let display_name = name.clone();
     view! {
         <g

@@ -208,6 +208,12 @@ impl Editor {
     }
 }
 
+/// A tooltip of what is wrong with a node or link: its problems, then the kernel's conflicts.
+pub fn tooltip(problems: &[Problem], conflicts: &[String]) -> String {
+    let problems = problems.iter().map(|problem| problem.message.as_str());
+    problems.chain(conflicts.iter().map(String::as_str)).collect::<Vec<_>>().join("\n")
+}
+
 /// A node's position in the document (the origin when it has none yet).
 pub fn node_point(lab: &Lab, name: &str) -> Point {
     let editor = lab.node(name).and_then(|node| node.editor());

@@ -40,6 +40,20 @@ impl Client {
         response.json().await.expect("a lab view")
     }
 
+    /// Waits (bounded) until the server's document satisfies `test`: edits made in a browser
+    /// reach it asynchronously.
+    pub async fn wait_for_lab(&self, what: &str, test: impl Fn(&Lab) -> bool) -> Lab {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let lab = self.lab().await.lab;
+            if test(&lab) {
+                return lab;
+            }
+            assert!(Instant::now() < deadline, "the server's lab never {what}: {}", nslab_model::export::to_json(&lab));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn put_lab(&self, base_revision: u64, lab: &Lab) -> reqwest::Response {
         let body = PutLab { base_revision, lab: lab.clone() };
         self.request(reqwest::Method::PUT, "/api/lab").json(&body).send().await.expect("PUT /api/lab")

@@ -32,19 +32,6 @@ fn side_on(lab: &Lab, index: usize, node: &str) -> &'static str {
     }
 }
 
-/// Waits until the server's document satisfies `test` (edits reach it asynchronously).
-async fn server_lab(client: &Client, what: &str, test: impl Fn(&Lab) -> bool) -> Lab {
-    let deadline = Instant::now() + PAGE_WAIT;
-    loop {
-        let lab = client.lab().await.lab;
-        if test(&lab) {
-            return lab;
-        }
-        assert!(Instant::now() < deadline, "the server's lab never {what}: {}", to_json(&lab));
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// Waits until the sandbox's kernel holds exactly `lab`.
 async fn kernel_holds(sandbox: &Sandbox, lab: &Lab) {
     let deadline = Instant::now() + PAGE_WAIT;
@@ -70,7 +57,7 @@ async fn draw_the_bridge_lab(page: &Page<'_>, server: &Client) -> Lab {
     page.click("#add-bridge").await;
     page.wait_for("g.node[data-name='br0']").await;
     assert_eq!(page.node_names().await, ["br0", "ns1", "ns2"]);
-    let lab = server_lab(server, "has the three nodes", |lab| lab.nodes.len() == 3).await;
+    let lab = server.wait_for_lab("has the three nodes", |lab| lab.nodes.len() == 3).await;
     let moved = |name: &str| lab.node(name).and_then(|n| n.editor()).and_then(|e| e.x).unwrap_or(0.0);
     assert!(moved("ns1") < moved("br0") && moved("br0") < moved("ns2"), "the drags moved the nodes");
     page.shot("01-nodes").await;
@@ -79,17 +66,18 @@ async fn draw_the_bridge_lab(page: &Page<'_>, server: &Client) -> Lab {
         page.drag_onto(&format!("g.node[data-name='{namespace}'] circle.handle"), "g.node[data-name='br0'] rect.body")
             .await;
         page.wait_count("g.link", index + 1).await;
-        let lab = server_lab(server, "has the new link", |lab| lab.links.len() == index + 1).await;
+        let lab = server.wait_for_lab("has the new link", |lab| lab.links.len() == index + 1).await;
         // The new link is selected: its inspector shows both ends with proposed names.
         let side = side_on(&lab, index, namespace);
         let field = format!("fieldset.end[data-side='{side}'] input[name='addresses']");
         page.type_into(&field, address).await;
     }
     page.shot("02-wired").await;
-    let lab = server_lab(server, "has both addresses", |lab| {
-        lab.links.iter().all(|link| link.ends().iter().any(|end| !end.addresses.is_empty()))
-    })
-    .await;
+    let lab = server
+        .wait_for_lab("has both addresses", |lab| {
+            lab.links.iter().all(|link| link.ends().iter().any(|end| !end.addresses.is_empty()))
+        })
+        .await;
     let labels = page.link_labels().await;
     assert_eq!(labels, ["eth0 10.0.0.1/24", "eth0 10.0.0.2/24", "veth-ns1", "veth-ns2"], "proposed names");
 
@@ -196,12 +184,12 @@ async fn a_teacher_draws_applies_pings_and_shares_a_lab() {
     page.press('\u{E017}', false, false).await; // WebDriver's Delete key
     page.wait_gone("g.node[data-name='ns2']").await;
     page.wait_count("g.link", 1).await;
-    server_lab(&api, "lost ns2", |lab| lab.node("ns2").is_none()).await;
+    api.wait_for_lab("lost ns2", |lab| lab.node("ns2").is_none()).await;
     page.shot("05-deleted").await;
     page.press('z', true, false).await;
     page.wait_for("g.node[data-name='ns2']").await;
     page.wait_count("g.link", 2).await;
-    let restored = server_lab(&api, "got ns2 back", |lab| lab.node("ns2").is_some()).await;
+    let restored = api.wait_for_lab("got ns2 back", |lab| lab.node("ns2").is_some()).await;
     assert_eq!(restored.nodes, lab.nodes, "undo brings the namespace back as it was");
     assert_eq!(restored.links, lab.links, "and its link");
     page.shot("06-undone").await;

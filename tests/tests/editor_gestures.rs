@@ -81,26 +81,26 @@ async fn select_delete_undo_redo_zoom_and_lay_out() {
     // Drag a node out of place; automatic layout (the L key) puts every node where the
     // model's layout says, as one edit.
     page.drag_by("g.node[data-name='ns0'] rect.body", (60.0, 90.0)).await;
-    let moved = wait_lab(&api, |lab| lab != &seed_bridge()).await;
+    let moved = api.wait_for_lab("changed as expected", |lab| lab != &seed_bridge()).await;
     let expected = nslab_model::edit::auto_layout(&moved);
     assert_ne!(expected, moved, "the layout has something to do");
     page.press('l', false, false).await;
-    wait_lab(&api, |lab| lab == &expected).await;
+    api.wait_for_lab("changed as expected", |lab| lab == &expected).await;
     page.shot("03-laid-out").await;
     page.click("#undo").await;
-    wait_lab(&api, |lab| lab == &moved).await;
+    api.wait_for_lab("changed as expected", |lab| lab == &moved).await;
 
     // A bundled example opens (through the server, like a file); the host joins it once.
     page.wait_for("#examples option[value='router']").await.click().await.unwrap();
     page.wait_text(".toolbar .lab-name", "opened the router example", |t| t == "router").await;
     assert_eq!(page.node_names().await, ["left", "right", "router"]);
-    wait_lab(&api, |lab| lab.name == "router").await;
+    api.wait_for_lab("changed as expected", |lab| lab.name == "router").await;
     page.press('h', false, false).await;
     page.wait_for("g.node.host[data-name='host']").await;
     page.press('h', false, false).await;
     page.wait_text("#notice", "refused a second host", |t| t.contains("already has the host")).await;
     page.click("#notice button").await;
-    wait_lab(&api, |lab| lab.node("host").is_some()).await;
+    api.wait_for_lab("changed as expected", |lab| lab.node("host").is_some()).await;
 
     // The help overlay lists the shortcuts; Escape closes it.
     page.press('?', false, true).await;
@@ -154,19 +154,7 @@ where
 }
 
 async fn wait_nodes(api: &Client, count: usize) {
-    wait_lab(api, |lab| lab.nodes.len() == count).await;
-}
-
-async fn wait_lab(api: &Client, test: impl Fn(&nslab_model::Lab) -> bool) -> nslab_model::Lab {
-    let deadline = std::time::Instant::now() + nslab_tests::page::PAGE_WAIT;
-    loop {
-        let lab = api.lab().await.lab;
-        if test(&lab) {
-            return lab;
-        }
-        assert!(std::time::Instant::now() < deadline, "the server never got the expected lab");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    api.wait_for_lab(&format!("had {count} nodes"), |lab| lab.nodes.len() == count).await;
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -241,7 +229,7 @@ async fn an_edit_made_offline_meets_the_newer_lab_as_an_explained_conflict() {
     // Keeping theirs would lose ns3; keeping mine puts the student's lab over the teacher's.
     page.click("#keep-mine").await;
     page.wait_gone("#conflict").await;
-    let lab = wait_lab(&api, |lab| lab.node("ns3").is_some()).await;
+    let lab = api.wait_for_lab("changed as expected", |lab| lab.node("ns3").is_some()).await;
     assert!(lab.node("ns2").is_some(), "the student's lab, whole");
     browser.close().await;
 }
@@ -263,7 +251,7 @@ async fn an_edit_made_offline_is_saved_when_the_page_is_back_online() {
     page.wait_text("#notice", "said the edit is not saved yet", |t| t.contains("not saved yet")).await;
     cdp(page.client, "Network.emulateNetworkConditions", offline(false)).await.unwrap();
     // Nobody else changed the lab: the page keeps trying, and the edit gets through.
-    let lab = wait_lab(&api, |lab| lab.node("br0").is_some()).await;
+    let lab = api.wait_for_lab("changed as expected", |lab| lab.node("br0").is_some()).await;
     assert_eq!(lab.nodes.len(), 5);
     page.wait_gone("#notice").await;
     assert_eq!(page.count("#conflict").await, 0);

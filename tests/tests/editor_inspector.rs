@@ -2,25 +2,11 @@
 //! the host: nothing is applied): routes, forwarding and MTU, each with bad input, on the
 //! router example.
 
-use std::time::Duration;
-
 use nslab_model::{Lab, Link, Node};
 use nslab_tests::browser::Browser;
 use nslab_tests::client::Client;
-use nslab_tests::page::{Page, PAGE_WAIT};
+use nslab_tests::page::Page;
 use nslab_tests::server::NslabServer;
-
-async fn wait_lab(api: &Client, what: &str, test: impl Fn(&Lab) -> bool) -> Lab {
-    let deadline = std::time::Instant::now() + PAGE_WAIT;
-    loop {
-        let lab = api.lab().await.lab;
-        if test(&lab) {
-            return lab;
-        }
-        assert!(std::time::Instant::now() < deadline, "the server's lab never {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 fn routes_of<'a>(lab: &'a Lab, node: &str) -> &'a [nslab_model::Route] {
     lab.node(node).map(Node::routes).unwrap_or_default()
@@ -38,7 +24,7 @@ async fn routes_forwarding_and_mtu_are_edited_with_their_mistakes_marked() {
     let page = Page::open(&browser.client, &server.url, "editor-inspector").await;
     page.wait_for("#examples option[value='router']").await.click().await.unwrap();
     page.wait_text(".toolbar .lab-name", "opened the router example", |t| t == "router").await;
-    let lab = wait_lab(&api, "became the router", |lab| lab.name == "router").await;
+    let lab = api.wait_for_lab("became the router", |lab| lab.name == "router").await;
     let left = lab.nodes.iter().position(|n| n.name() == "left").unwrap();
 
     // Routes: a gateway that is not an address is marked on its field; Apply waits.
@@ -54,10 +40,10 @@ async fn routes_forwarding_and_mtu_are_edited_with_their_mistakes_marked() {
     assert!(!page.disabled("#apply").await);
     let routes = routes_of(&lab, "left").len();
     page.click(".inspector button.add-route").await;
-    let added = wait_lab(&api, "got the new route", |lab| routes_of(lab, "left").len() == routes + 1).await;
+    let added = api.wait_for_lab("got the new route", |lab| routes_of(lab, "left").len() == routes + 1).await;
     assert_eq!(routes_of(&added, "left")[routes].to, "default");
     page.press('z', true, false).await;
-    wait_lab(&api, "lost the new route again", |lab| routes_of(lab, "left").len() == routes).await;
+    api.wait_for_lab("lost the new route again", |lab| routes_of(lab, "left").len() == routes).await;
 
     // Forwarding: off in the router is one edit, shown as its sysctl; undo turns it back on.
     page.click_at("g.node[data-name='router'] rect.body", false).await;
@@ -66,12 +52,12 @@ async fn routes_forwarding_and_mtu_are_edited_with_their_mistakes_marked() {
     assert_eq!(checkbox.prop("checked").await.unwrap().as_deref(), Some("true"));
     checkbox.click().await.unwrap();
     let router_forwards = |lab: &Lab| matches!(lab.node("router"), Some(Node::Namespace(n)) if n.ipv4_forwarding);
-    wait_lab(&api, "stopped forwarding", |lab| !router_forwards(lab)).await;
+    api.wait_for_lab("stopped forwarding", |lab| !router_forwards(lab)).await;
     page.click("#tab-commands").await;
     page.wait_text("#teaching pre.commands", "showed the sysctl", |t| t.contains("net.ipv4.ip_forward=0")).await;
     page.click("#tab-inspect").await;
     page.press('z', true, false).await;
-    wait_lab(&api, "forwards again", router_forwards).await;
+    api.wait_for_lab("forwards again", router_forwards).await;
 
     // MTU: text that is no number stays in the field with the model's sentence, the lab keeps
     // its MTU and Apply waits; a number goes into the lab.
@@ -92,7 +78,7 @@ async fn routes_forwarding_and_mtu_are_edited_with_their_mistakes_marked() {
     page.shot("02-bad-mtu").await;
     page.type_into(mtu, "9000").await;
     let lab =
-        wait_lab(&api, "took the MTU", |lab| matches!(&lab.links[0], Link::Veth(v) if v.a.mtu == Some(9000))).await;
+        api.wait_for_lab("took the MTU", |lab| matches!(&lab.links[0], Link::Veth(v) if v.a.mtu == Some(9000))).await;
     assert!(!page.disabled("#apply").await);
     assert_eq!(lab.nodes.len(), 3);
     browser.close().await;

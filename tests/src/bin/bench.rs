@@ -68,7 +68,7 @@ impl Args {
             sizes: vec![100, 300, 1000],
             repeat: 1,
             topologies: vec![Shape::Star, Shape::Chain],
-            nslab: default_nslab(),
+            nslab: nslab_tests::paths::sibling_nslab(),
             timeout: Duration::from_secs(300),
             budget: Duration::from_secs(20 * 60),
             command_line: String::new(),
@@ -111,12 +111,6 @@ impl Args {
             if seen.is_empty() { "scripts/bench".into() } else { format!("scripts/bench {}", seen.join(" ")) };
         Ok(args)
     }
-}
-
-/// `target/release/nslab`, next to this binary.
-fn default_nslab() -> PathBuf {
-    let exe = std::env::current_exe().unwrap_or_default();
-    exe.parent().map(|dir| dir.join("nslab")).unwrap_or_else(|| PathBuf::from("nslab"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -62,7 +62,7 @@ fn main() {
         eprintln!("bench_editor: {} is missing: build it first (scripts/bench does)", args.nslab.display());
         std::process::exit(2);
     }
-    if !repo_root().join("dist").join("index.html").is_file() {
+    if !nslab_tests::paths::repo_root().join("dist").join("index.html").is_file() {
         eprintln!("bench_editor: dist/index.html is missing: run `trunk build --release` (scripts/bench does)");
         std::process::exit(2);
     }
@@ -98,7 +98,7 @@ impl Args {
             sizes: vec![100, 300],
             moves: 60,
             move_ms: 0,
-            nslab: default_nslab(),
+            nslab: nslab_tests::paths::sibling_nslab(),
             timeout: Duration::from_secs(60),
         };
         while let Some(word) = words.next() {
@@ -126,16 +126,6 @@ impl Args {
         }
         Ok(args)
     }
-}
-
-/// `target/release/nslab`, next to this binary.
-fn default_nslab() -> PathBuf {
-    let exe = std::env::current_exe().unwrap_or_default();
-    exe.parent().map(|dir| dir.join("nslab")).unwrap_or_else(|| PathBuf::from("nslab"))
-}
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -178,7 +168,7 @@ impl Server {
         let log = std::fs::File::create(state.path().join("server.log")).map_err(|e| format!("server log: {e}"))?;
         let mut child = Command::new(nslab)
             .args(["serve", "--listen", "127.0.0.1:0", "--web-root"])
-            .arg(repo_root().join("dist"))
+            .arg(nslab_tests::paths::repo_root().join("dist"))
             .arg("--state-dir")
             .arg(state.path().join("state"))
             .arg(lab)
@@ -285,7 +275,8 @@ async fn measure(args: &Args, n: usize) -> Result<Result1, String> {
     let outcome = measure_in(args, n, &server, &browser.client).await;
     if outcome.is_err() {
         if let Ok(png) = browser.client.screenshot().await {
-            let path = repo_root().join("tests").join("artifacts").join(format!("bench-editor-{n}.png"));
+            let path =
+                nslab_tests::paths::repo_root().join("tests").join("artifacts").join(format!("bench-editor-{n}.png"));
             if std::fs::create_dir_all(path.parent().unwrap()).is_ok() && std::fs::write(&path, png).is_ok() {
                 eprintln!("bench_editor: screenshot in {}", path.display());
             }

@@ -114,7 +114,7 @@ impl Args {
             star: 300,
             clients: 50,
             repeat: 3,
-            nslab: default_nslab(),
+            nslab: nslab_tests::paths::sibling_nslab(),
             timeout: Duration::from_secs(120),
             command_line: String::new(),
         };
@@ -155,16 +155,6 @@ impl Args {
         };
         Ok(args)
     }
-}
-
-/// `target/release/nslab`, next to this binary.
-fn default_nslab() -> PathBuf {
-    let exe = std::env::current_exe().unwrap_or_default();
-    exe.parent().map(|dir| dir.join("nslab")).unwrap_or_else(|| PathBuf::from("nslab"))
-}
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -221,7 +211,7 @@ impl Server {
         let mut child = sandbox
             .command(nslab.to_str().expect("a UTF-8 path"))
             .args(["serve", "--listen", "127.0.0.1:0", "--web-root"])
-            .arg(repo_root().join("dist"))
+            .arg(nslab_tests::paths::repo_root().join("dist"))
             .arg("--state-dir")
             .arg(state.path().join("state"))
             .env("RUST_LOG", "nslab=warn")
@@ -590,7 +580,7 @@ async fn link_latency(args: &Args, sandbox: &Sandbox, server: &Server, which: &L
     let api = Api::new(server, args.timeout);
     let namespace = match which {
         LinkLab::SeedBridge => {
-            let view = api.import(&repo_root().join("examples").join("seed-bridge.json")).await?;
+            let view = api.import(&nslab_tests::paths::repo_root().join("examples").join("seed-bridge.json")).await?;
             if view.lab.name != "seed-bridge" {
                 return Err(format!("imported `{}`, not seed-bridge", view.lab.name));
             }
