@@ -201,6 +201,16 @@ impl<'a> Page<'a> {
         input.send_keys(&char::from(Key::Tab).to_string()).await.expect("tab leaves the field");
     }
 
+    /// Takes the page off the network, or puts it back (DevTools network emulation): its
+    /// requests fail as they would with the cable pulled.
+    pub async fn set_offline(&self, offline: bool) {
+        let conditions = json!({ "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 });
+        crate::browser::cdp(self.client, "Network.enable", json!({})).await.expect("DevTools network domain");
+        crate::browser::cdp(self.client, "Network.emulateNetworkConditions", conditions)
+            .await
+            .expect("network emulation");
+    }
+
     /// Whether the element `css` is disabled.
     pub async fn disabled(&self, css: &str) -> bool {
         let element = self.wait_for(css).await;

@@ -196,8 +196,6 @@ async fn the_page_reconnects_and_resyncs_after_the_server_restarts() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn an_edit_made_offline_meets_the_newer_lab_as_an_explained_conflict() {
-    use nslab_tests::browser::cdp;
-    use serde_json::json;
     let (server, _state) = NslabServer::start(None, "editor-conflict");
     let api = Client::new(&server);
     let browser = Browser::start().await;
@@ -205,10 +203,7 @@ async fn an_edit_made_offline_meets_the_newer_lab_as_an_explained_conflict() {
     page.wait_for("g.node[data-name='ns2']").await;
 
     // A student's browser loses the network and goes on editing: the edit stays on the page.
-    let offline =
-        |offline: bool| json!({ "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 });
-    cdp(page.client, "Network.enable", json!({})).await.unwrap();
-    cdp(page.client, "Network.emulateNetworkConditions", offline(true)).await.unwrap();
+    page.set_offline(true).await;
     page.click("#add-namespace").await;
     page.wait_for("g.node[data-name='ns3']").await;
     page.wait_text("#notice", "said the edit is not saved yet", |t| t.contains("not saved yet")).await;
@@ -220,7 +215,7 @@ async fn an_edit_made_offline_meets_the_newer_lab_as_an_explained_conflict() {
     assert!(api.put_lab(view.revision, &view.lab).await.status().is_success());
 
     // Back online, the page learns of the newer lab, says so, and keeps the student's edit.
-    cdp(page.client, "Network.emulateNetworkConditions", offline(false)).await.unwrap();
+    page.set_offline(false).await;
     let banner = page.wait_text("#conflict", "explained the conflict", |t| t.contains("Someone else")).await;
     assert!(banner.contains("still here"), "{banner}");
     assert_eq!(page.count("g.node[data-name='ns3']").await, 1, "the student's edit is kept");
@@ -236,20 +231,15 @@ async fn an_edit_made_offline_meets_the_newer_lab_as_an_explained_conflict() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn an_edit_made_offline_is_saved_when_the_page_is_back_online() {
-    use nslab_tests::browser::cdp;
-    use serde_json::json;
     let (server, _state) = NslabServer::start(None, "editor-offline");
     let api = Client::new(&server);
     let browser = Browser::start().await;
     let page = Page::open(&browser.client, &server.url, "editor-offline").await;
     page.wait_for("g.node[data-name='ns2']").await;
-    let offline =
-        |offline: bool| json!({ "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 });
-    cdp(page.client, "Network.enable", json!({})).await.unwrap();
-    cdp(page.client, "Network.emulateNetworkConditions", offline(true)).await.unwrap();
+    page.set_offline(true).await;
     page.click("#add-bridge").await;
     page.wait_text("#notice", "said the edit is not saved yet", |t| t.contains("not saved yet")).await;
-    cdp(page.client, "Network.emulateNetworkConditions", offline(false)).await.unwrap();
+    page.set_offline(false).await;
     // Nobody else changed the lab: the page keeps trying, and the edit gets through.
     let lab = api.wait_for_lab("changed as expected", |lab| lab.node("br0").is_some()).await;
     assert_eq!(lab.nodes.len(), 5);
