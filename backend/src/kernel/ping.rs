@@ -108,9 +108,12 @@ impl IcmpSocket {
         let (identifier, sequence) = self.next_ids();
         let mut pinger = self.client.pinger(to, identifier).await;
         pinger.timeout(timeout);
+        // Timed here, from before the send: surge-ping starts its clock after the send
+        // returns, so a reply over a veth that beats that (tens of microseconds) read 0 ms.
+        let sent = std::time::Instant::now();
         match pinger.ping(sequence, PAYLOAD).await {
-            Ok((packet, rtt)) => Ok(match icmp_error(&packet) {
-                None => Probe::Reply(rtt),
+            Ok((packet, _)) => Ok(match icmp_error(&packet) {
+                None => Probe::Reply(sent.elapsed()),
                 Some(words) => Probe::Lost(Some(words)),
             }),
             Err(SurgeError::Timeout { .. }) => Ok(Probe::Lost(None)),
