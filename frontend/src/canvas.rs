@@ -12,6 +12,10 @@ use crate::node_view::NodeView;
 use crate::state::{use_editor, Editor, Viewport};
 use crate::sync;
 
+/// Below this zoom the picture shows the big lab, not its details: interface labels and
+/// rates go, node names grow to stay readable (see svg.css, `.far`).
+const FAR: f64 = 0.5;
+
 /// What a pointer drag is doing.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Drag {
@@ -118,7 +122,7 @@ pub fn Canvas() -> impl IntoView {
             on:wheel=on_wheel
         >
             <path class="grid-line" d=grid />
-            <g class="world" transform=transform>
+            <g class="world" class:far=move || editor.viewport.with(|v| v.scale < FAR) transform=transform>
                 <For
                     each=link_keys
                     key=|key| key.clone()

@@ -150,8 +150,8 @@ pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
             </span>
             <span class="group">
                 <button title="Lay the lab out (L)" on:click=move |_| lay_out(editor)>"layout"</button>
-                <button title="Zoom in (+)" on:click=move |_| zoom_center(editor, 1.25)>"+"</button>
-                <button title="Zoom out (-)" on:click=move |_| zoom_center(editor, 0.8)>"−"</button>
+                <button id="zoom-in" title="Zoom in (+)" on:click=move |_| zoom_center(editor, 1.25)>"+"</button>
+                <button id="zoom-out" title="Zoom out (-)" on:click=move |_| zoom_center(editor, 0.8)>"−"</button>
                 <button id="fit" title="Fit the lab to the view (F)" on:click=move |_| fit_view(editor)>"fit"</button>
             </span>
             <span class="group">

@@ -77,6 +77,14 @@ async fn select_delete_undo_redo_zoom_and_lay_out() {
     wait_until(|| async { zoom(&page).await > before * 1.1 }, "the wheel zoomed in").await;
     page.click("#fit").await;
     wait_until(|| async { (zoom(&page).await - before).abs() < 1e-6 }, "fit restored the view").await;
+    assert_eq!(page.count("g.world.far").await, 0, "at zoom {before} the details show");
+    for _ in 0..5 {
+        page.click("#zoom-out").await;
+    }
+    page.wait_for("g.world.far").await; // far out: names only
+    page.shot("02b-far").await;
+    page.click("#fit").await;
+    page.wait_gone("g.world.far").await;
 
     // Drag a node out of place; automatic layout (the L key) puts every node where the
     // model's layout says, as one edit.
