@@ -79,6 +79,20 @@ impl Events {
         Events { socket }
     }
 
+    /// An event stream whose client reads slowly: its socket's receive buffer is made as small
+    /// as the kernel allows, so the server's sends back up after a few kilobytes unread.
+    pub async fn connect_small(server: &NslabServer) -> Events {
+        let address = server.url.trim_start_matches("http://");
+        let target = tokio::net::lookup_host(address).await.expect("the address resolves").next().expect("one");
+        let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+        socket.set_recv_buffer_size(4096).expect("a small receive buffer");
+        let stream = socket.connect(target).await.expect("the server accepts");
+        let url = server.events_url();
+        let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
+        let (socket, _) = tokio_tungstenite::client_async(url, stream).await.expect("the event stream opens");
+        Events { socket }
+    }
+
     /// The next event, or None when `limit` passes first.
     pub async fn next(&mut self, limit: Duration) -> Option<Event> {
         let deadline = Instant::now() + limit;

@@ -463,3 +463,44 @@ async fn destroy_over_http_leaves_nothing_even_while_pinging() {
     let left = setup.sandbox.sh("ip netns list; ip -o link show | grep -v ': lo:' || true");
     assert_eq!(left.trim(), "", "destroy left things behind");
 }
+
+/// A client that stops reading must not hold up the others or the server: it misses events,
+/// is told how many, and gets a fresh snapshot; a client that reads gets every event in order.
+#[tokio::test]
+async fn a_slow_client_is_told_what_it_missed_and_the_others_are_not_held_up() {
+    let setup = Setup::new("server-slow-client", &[]);
+    let client = setup.client();
+    let mut reader = Events::connect(setup.server()).await;
+    let mut stalled = Events::connect_small(setup.server()).await;
+    reader.wait_for("the snapshot", WAIT, |e| matches!(e, Event::Snapshot { .. })).await;
+
+    // Far more than the server keeps for a client (4096 events) beyond what the sockets'
+    // buffers hold (a few MB on loopback): 5000 events of 16 KB.
+    let mut view = client.lab().await;
+    const EDITS: u64 = 5000;
+    let filler = "x".repeat(16 * 1024);
+    for n in 0..EDITS {
+        view.lab.description = format!("edit {n} {filler}");
+        let response = client.put_lab(view.revision, &view.lab).await;
+        assert_eq!(response.status(), 200);
+        view = response.json().await.unwrap();
+        // The reader keeps up as a browser does, and sees every edit in order.
+        let seen = reader.wait_for("the edit", WAIT, |e| matches!(e, Event::Document { .. })).await;
+        let Event::Document { view: seen } = seen else { unreachable!() };
+        assert_eq!(seen.revision, view.revision, "edit {n}");
+    }
+
+    // Now the stalled client reads: a gap is announced, then a snapshot of the newest lab.
+    let mut documents = 0;
+    let missed = loop {
+        match stalled.next(WAIT).await.expect("the stalled client still gets events") {
+            Event::Document { .. } | Event::Snapshot { .. } => documents += 1,
+            Event::Dropped { missed } => break missed,
+            _ => {}
+        }
+    };
+    assert!(missed > 0 && documents < EDITS as usize, "missed {missed} after {documents}");
+    let snapshot = stalled.wait_for("a fresh snapshot", WAIT, |e| matches!(e, Event::Snapshot { .. })).await;
+    let Event::Snapshot { view: fresh, .. } = snapshot else { unreachable!() };
+    assert!(fresh.revision > view.revision - 4096, "the snapshot is recent: {} vs {}", fresh.revision, view.revision);
+}
