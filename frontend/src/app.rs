@@ -59,6 +59,16 @@ pub fn App() -> impl IntoView {
             tab.set(Tab::Plan);
         }
     });
+    // Picking one thing on the canvas shows its fields, whatever tab was open: the other
+    // tabs keep their contents (a ping's samples, the matrix) for when the user goes back.
+    Effect::new(move |previous: Option<Selection>| {
+        let now = editor.selection.get();
+        let one_thing = now.nodes.len() + now.links.len() == 1;
+        if previous.is_some_and(|previous| previous != now) && one_thing {
+            tab.set(Tab::Inspect);
+        }
+        now
+    });
     let _keys = window_event_listener(leptos::ev::keydown, move |event| shortcut(editor, &event));
     let on_drop = move |event: DragEvent| {
         event.prevent_default();

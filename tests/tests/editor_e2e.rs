@@ -292,8 +292,7 @@ async fn a_refused_apply_is_shown_on_what_is_in_the_way() {
     let outcome = page.wait_text("#run .outcome.error", "reported the refusal", |t| t.contains("ns1")).await;
     page.wait_for("g.node.conflict[data-name='ns1']").await;
     assert_eq!(page.count("g.node.conflict").await, 1, "only the namespace in the way is marked: {outcome}");
-    page.click_at("g.node[data-name='ns1'] rect.body", false).await;
-    page.click("#tab-inspect").await;
+    page.click_at("g.node[data-name='ns1'] rect.body", false).await; // shows the inspector
     let said = page.wait_text(".inspector li.problem.conflict", "said why", |t| t.contains("ns1")).await;
     assert!(said.contains("not created by nslab") || said.contains("adopt"), "{said}");
     page.shot("10-refused").await;
