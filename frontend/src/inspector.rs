@@ -3,75 +3,24 @@
 //! for undo and sends it. Each field shows the problems at its path, in the model's words.
 
 use leptos::prelude::*;
-use nslab_model::edit::{mtu_from_text, Selection};
-use nslab_model::{Endpoint, Lab, Link, Node, Route};
+use nslab_model::edit::{self, mtu_from_text, InterfaceChange, NodeChange, Selection, Side};
+use nslab_model::{Lab, Link, Node, Route};
 
 use crate::state::{use_editor, Editor};
 use crate::sync;
 
-/// Changes the document as the user types: shown, validated, not yet recorded or sent.
-fn typing(editor: Editor, change: impl FnOnce(&mut Lab)) {
-    let mut lab = editor.lab.get_untracked();
-    change(&mut lab);
-    sync::show(editor, lab);
+/// Shows the lab an edit of the model makes of the one shown, as the user types:
+/// validated, not yet recorded or sent. A refusal (an empty or taken name) is the model's
+/// sentence, for the field to show.
+fn typing(editor: Editor, change: impl FnOnce(&Lab) -> Result<Lab, String>) -> Result<(), String> {
+    let next = editor.lab.with_untracked(change)?;
+    sync::show(editor, next);
+    Ok(())
 }
 
 /// Records what was typed (on leaving the field).
 fn done(editor: Editor) {
     sync::commit(editor, editor.lab.get_untracked());
-}
-
-fn addresses_text(addresses: &[String]) -> String {
-    addresses.join(", ")
-}
-
-/// Addresses as typed: separated by commas or spaces; kept as text (validation parses).
-fn addresses_from(text: &str) -> Vec<String> {
-    text.split([',', ' ', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
-}
-
-/// An MTU field. What does not read as a number stays in the field with the model's
-/// sentence under it, the lab keeps its last MTU, and Apply stays off until it reads.
-#[component]
-fn MtuField(path: String, value: Signal<Option<u32>>, on_set: impl Fn(Option<u32>) + 'static) -> impl IntoView {
-    let editor = use_editor();
-    // The text as typed, while it does not read as an MTU.
-    let draft = RwSignal::new(None::<String>);
-    let shown = move || draft.get().unwrap_or_else(|| value.get().map(|m| m.to_string()).unwrap_or_default());
-    let key = path.clone();
-    on_cleanup(move || editor.unreadable.update(|fields| drop(fields.remove(&key))));
-    let key = path.clone();
-    let on_input = move |event| {
-        let text = event_target_value(&event);
-        match mtu_from_text(&text) {
-            Ok(mtu) => {
-                draft.set(None);
-                editor.unreadable.update(|fields| drop(fields.remove(&key)));
-                on_set(mtu);
-            }
-            Err(message) => {
-                draft.set(Some(text));
-                editor.unreadable.update(|fields| drop(fields.insert(key.clone(), message)));
-            }
-        }
-    };
-    let key = path.clone();
-    let message = move || editor.unreadable.with(|fields| fields.get(&key).cloned());
-    view! {
-        <label class="field">
-            <span>"MTU"</span>
-            <input
-                type="text"
-                name="mtu"
-                data-path=path.clone()
-                prop:value=shown
-                on:input=on_input
-                on:change=move |_| done(editor)
-            />
-            {move || message().map(|m| view! { <ul class="field-problems"><li class="problem error">{m}</li></ul> })}
-            <Problems path=path />
-        </label>
-    }
 }
 
 /// The messages of the problems at `path` (and below it).
@@ -102,16 +51,41 @@ fn Problems(path: String) -> impl IntoView {
     }
 }
 
-/// A text field bound to a value of the document.
+/// A text field bound to a value of the document. Text the edit refuses (an MTU of `big`,
+/// an empty name) stays in the field with the sentence under it, the lab keeps its last
+/// value, and Apply waits (see `Editor::unreadable`).
 #[component]
 fn TextField(
     label: &'static str,
     path: String,
     value: Signal<String>,
-    on_type: impl Fn(String) + 'static,
+    on_type: impl Fn(String) -> Result<(), String> + 'static,
     #[prop(optional)] name: &'static str,
 ) -> impl IntoView {
     let editor = use_editor();
+    // The text as typed, while it is refused.
+    let draft = RwSignal::new(None::<String>);
+    let shown = move || draft.get().unwrap_or_else(|| value.get());
+    let key = path.clone();
+    on_cleanup(move || editor.unreadable.update(|fields| drop(fields.remove(&key))));
+    let key = path.clone();
+    let on_input = move |event| {
+        let text = event_target_value(&event);
+        match on_type(text.clone()) {
+            Ok(()) => {
+                draft.set(None);
+                if editor.unreadable.with_untracked(|fields| fields.contains_key(&key)) {
+                    editor.unreadable.update(|fields| drop(fields.remove(&key)));
+                }
+            }
+            Err(message) => {
+                draft.set(Some(text));
+                editor.unreadable.update(|fields| drop(fields.insert(key.clone(), message)));
+            }
+        }
+    };
+    let key = path.clone();
+    let refusal = move || editor.unreadable.with(|fields| fields.get(&key).cloned());
     view! {
         <label class="field">
             <span>{label}</span>
@@ -119,26 +93,31 @@ fn TextField(
                 type="text"
                 name=name
                 data-path=path.clone()
-                prop:value=value
-                on:input=move |event| on_type(event_target_value(&event))
+                prop:value=shown
+                on:input=on_input
                 on:change=move |_| done(editor)
             />
+            {move || refusal().map(|m| view! { <ul class="field-problems"><li class="problem error">{m}</li></ul> })}
             <Problems path=path />
         </label>
     }
 }
 
 #[component]
-fn CheckField(label: &'static str, value: Signal<bool>, on_set: impl Fn(bool) + 'static) -> impl IntoView {
+fn CheckField(
+    label: &'static str,
+    value: Signal<bool>,
+    on_set: impl Fn(bool) -> Result<(), String> + 'static,
+) -> impl IntoView {
     let editor = use_editor();
     view! {
         <label class="check">
             <input
                 type="checkbox"
                 prop:checked=value
-                on:change=move |event| {
-                    on_set(event_target_checked(&event));
-                    done(editor);
+                on:change=move |event| match on_set(event_target_checked(&event)) {
+                    Ok(()) => done(editor),
+                    Err(message) => editor.notice.set(Some(message)),
                 }
             />
             {label}
@@ -204,16 +183,9 @@ fn NodeFields(name: String) -> impl IntoView {
         }
     };
     let kind = node.get_untracked().map_or("node", |n| n.kind_word());
-    let set = move |change: Box<dyn FnOnce(&mut Node)>| {
-        typing(editor, |lab| {
-            if let Some(node) = lab.nodes.get_mut(index) {
-                change(node);
-            }
-        })
-    };
     let specific = match node.get_untracked() {
-        Some(Node::Namespace(_)) => view! { <NamespaceFields index=index set=set /> }.into_any(),
-        Some(Node::Bridge(_)) => view! { <BridgeFields index=index set=set /> }.into_any(),
+        Some(Node::Namespace(_)) => view! { <NamespaceFields index=index name=name.clone() /> }.into_any(),
+        Some(Node::Bridge(_)) => view! { <BridgeFields index=index name=name.clone() /> }.into_any(),
         Some(Node::Host(_)) => view! { <p class="hint">"The namespace nslab itself runs in."</p> }.into_any(),
         None => view! { <p></p> }.into_any(),
     };
@@ -239,7 +211,7 @@ fn NodeFields(name: String) -> impl IntoView {
 }
 
 #[component]
-fn NamespaceFields(index: usize, set: impl Fn(Box<dyn FnOnce(&mut Node)>) + Copy + 'static) -> impl IntoView {
+fn NamespaceFields(index: usize, name: String) -> impl IntoView {
     let editor = use_editor();
     let namespace = Memo::new(move |_| {
         editor.lab.with(|lab| match lab.nodes.get(index) {
@@ -250,42 +222,44 @@ fn NamespaceFields(index: usize, set: impl Fn(Box<dyn FnOnce(&mut Node)>) + Copy
     let flag = move |pick: fn(&nslab_model::NamespaceNode) -> bool| {
         Signal::derive(move || namespace.get().as_ref().is_some_and(pick))
     };
-    let set_flag = move |apply: fn(&mut nslab_model::NamespaceNode, bool)| {
-        move |value: bool| {
-            set(Box::new(move |node| {
-                if let Node::Namespace(namespace) = node {
-                    apply(namespace, value)
-                }
-            }))
-        }
+    let node = StoredValue::new(name.clone());
+    let set_flag = move |change: fn(bool) -> NodeChange| {
+        move |value: bool| node.with_value(|node| typing(editor, |lab| edit::set_node(lab, node, change(value))))
     };
     view! {
-        <CheckField label="loopback up" value=flag(|n| n.loopback_up) on_set=set_flag(|n, v| n.loopback_up = v) />
-        <CheckField label="IPv4 forwarding" value=flag(|n| n.ipv4_forwarding) on_set=set_flag(|n, v| n.ipv4_forwarding = v) />
-        <CheckField label="IPv6 forwarding" value=flag(|n| n.ipv6_forwarding) on_set=set_flag(|n, v| n.ipv6_forwarding = v) />
-        <Routes index=index />
+        <CheckField label="loopback up" value=flag(|n| n.loopback_up) on_set=set_flag(NodeChange::LoopbackUp) />
+        <CheckField label="IPv4 forwarding" value=flag(|n| n.ipv4_forwarding) on_set=set_flag(NodeChange::Ipv4Forwarding) />
+        <CheckField label="IPv6 forwarding" value=flag(|n| n.ipv6_forwarding) on_set=set_flag(NodeChange::Ipv6Forwarding) />
+        <Routes index=index name=name />
     }
 }
 
 /// One change to a node's route list.
 type RouteEdit = Box<dyn FnOnce(&mut Vec<Route>)>;
 
+/// Changes the route list of node `name` through the model.
+fn edit_routes(editor: Editor, name: &str, change: impl FnOnce(&mut Vec<Route>)) -> Result<(), String> {
+    typing(editor, |lab| {
+        let mut routes = lab.node(name).map(|node| node.routes().to_vec()).unwrap_or_default();
+        change(&mut routes);
+        edit::set_node(lab, name, NodeChange::Routes(routes))
+    })
+}
+
 #[component]
-fn Routes(index: usize) -> impl IntoView {
+fn Routes(index: usize, name: String) -> impl IntoView {
     let editor = use_editor();
+    let name = StoredValue::new(name);
     let count = Memo::new(move |_| editor.lab.with(|lab| lab.nodes.get(index).map_or(0, |n| n.routes().len())));
-    let edit_routes = move |change: RouteEdit| {
-        typing(editor, |lab| match lab.nodes.get_mut(index) {
-            Some(Node::Namespace(namespace)) => change(&mut namespace.routes),
-            Some(Node::Host(host)) => change(&mut host.routes),
-            _ => {}
-        })
-    };
+    let change = move |change: RouteEdit| name.with_value(|name| edit_routes(editor, name, change));
     let add = move |_| {
-        edit_routes(Box::new(|routes| {
+        let added = change(Box::new(|routes| {
             routes.push(Route { to: "default".into(), via: Some(String::new()), dev: None, metric: None })
         }));
-        done(editor);
+        match added {
+            Ok(()) => done(editor),
+            Err(message) => editor.notice.set(Some(message)),
+        }
     };
     view! {
         <h4>"routes"</h4>
@@ -299,15 +273,18 @@ fn Routes(index: usize) -> impl IntoView {
                         })
                     };
                     let setter = move |apply: fn(&mut Route, String)| {
-                        move |text: String| edit_routes(Box::new(move |routes| if let Some(r) = routes.get_mut(route) { apply(r, text) }))
+                        move |text: String| change(Box::new(move |routes| if let Some(r) = routes.get_mut(route) { apply(r, text) }))
                     };
                     let remove = move |_| {
-                        edit_routes(Box::new(move |routes| {
+                        let removed = change(Box::new(move |routes| {
                             if route < routes.len() {
                                 routes.remove(route);
                             }
                         }));
-                        done(editor);
+                        match removed {
+                            Ok(()) => done(editor),
+                            Err(message) => editor.notice.set(Some(message)),
+                        }
                     };
                     view! {
                         <div class="route">
@@ -336,7 +313,7 @@ fn Routes(index: usize) -> impl IntoView {
 }
 
 #[component]
-fn BridgeFields(index: usize, set: impl Fn(Box<dyn FnOnce(&mut Node)>) + Copy + 'static) -> impl IntoView {
+fn BridgeFields(index: usize, name: String) -> impl IntoView {
     let editor = use_editor();
     let bridge = Memo::new(move |_| {
         editor.lab.with(|lab| match lab.nodes.get(index) {
@@ -345,30 +322,29 @@ fn BridgeFields(index: usize, set: impl Fn(Box<dyn FnOnce(&mut Node)>) + Copy + 
         })
     });
     let path = format!("nodes[{index}]");
-    let on_bridge = move |apply: Box<dyn FnOnce(&mut nslab_model::BridgeNode)>| {
-        set(Box::new(move |node| {
-            if let Node::Bridge(bridge) = node {
-                apply(bridge)
-            }
-        }))
+    let name = StoredValue::new(name);
+    let change = move |change: InterfaceChange| {
+        name.with_value(|name| typing(editor, |lab| edit::set_bridge(lab, name, change)))
     };
     view! {
         <TextField
             label="addresses"
             name="addresses"
             path=format!("{path}.addresses")
-            value=Signal::derive(move || bridge.get().map(|b| addresses_text(&b.addresses)).unwrap_or_default())
-            on_type=move |text| on_bridge(Box::new(move |b| b.addresses = addresses_from(&text)))
+            value=Signal::derive(move || bridge.get().map(|b| edit::addresses_to_text(&b.addresses)).unwrap_or_default())
+            on_type=move |text| change(InterfaceChange::AddressesText(text))
         />
-        <MtuField
+        <TextField
+            label="MTU"
+            name="mtu"
             path=format!("{path}.mtu")
-            value=Signal::derive(move || bridge.get().and_then(|b| b.mtu))
-            on_set=move |mtu| on_bridge(Box::new(move |b| b.mtu = mtu))
+            value=Signal::derive(move || bridge.get().and_then(|b| b.mtu).map(|m| m.to_string()).unwrap_or_default())
+            on_type=move |text| mtu_from_text(&text).and_then(|mtu| change(InterfaceChange::Mtu(mtu)))
         />
         <CheckField
             label="up"
             value=Signal::derive(move || bridge.get().is_some_and(|b| b.up))
-            on_set=move |up| on_bridge(Box::new(move |b| b.up = up))
+            on_set=move |up| change(InterfaceChange::Up(up))
         />
     }
 }
@@ -383,8 +359,8 @@ fn LinkFields(index: usize) -> impl IntoView {
     view! {
         <h3>"veth"</h3>
         <div class="ends">
-            <EndFields index=index side=0 />
-            <EndFields index=index side=1 />
+            <EndFields index=index side=Side::A />
+            <EndFields index=index side=Side::B />
         </div>
         <Problems path=format!("links[{index}]") />
     }
@@ -392,54 +368,52 @@ fn LinkFields(index: usize) -> impl IntoView {
 }
 
 #[component]
-fn EndFields(index: usize, side: usize) -> impl IntoView {
+fn EndFields(index: usize, side: Side) -> impl IntoView {
     let editor = use_editor();
-    let field = if side == 0 { "a" } else { "b" };
-    let path = format!("links[{index}].{field}");
+    let path = format!("links[{index}].{}", side.field());
     let end = Memo::new(move |_| {
         editor.lab.with(|lab| {
-            lab.links.get(index).map(|Link::Veth(veth)| if side == 0 { veth.a.clone() } else { veth.b.clone() })
+            lab.links.get(index).map(|Link::Veth(veth)| if side == Side::A { veth.a.clone() } else { veth.b.clone() })
         })
     });
-    let set = move |apply: Box<dyn FnOnce(&mut Endpoint)>| {
-        typing(editor, |lab| {
-            if let Some(Link::Veth(veth)) = lab.links.get_mut(index) {
-                apply(if side == 0 { &mut veth.a } else { &mut veth.b })
-            }
-        })
+    // Through the model: a renamed interface renames the routes through it, and an empty or
+    // taken name is refused.
+    let change = move |change: InterfaceChange| typing(editor, |lab| edit::set_interface(lab, index, side, change));
+    let text = move |pick: fn(&nslab_model::Endpoint) -> String| {
+        Signal::derive(move || end.get().as_ref().map(pick).unwrap_or_default())
     };
-    let text =
-        move |pick: fn(&Endpoint) -> String| Signal::derive(move || end.get().as_ref().map(pick).unwrap_or_default());
     view! {
-        <fieldset class="end" data-side=field>
+        <fieldset class="end" data-side=side.field()>
             <legend>{move || end.get().map(|e| format!("on {}", e.node)).unwrap_or_default()}</legend>
             <TextField
                 label="interface"
                 name="interface"
                 path=format!("{path}.name")
                 value=text(|e| e.name.clone())
-                on_type=move |t| set(Box::new(move |e| e.name = t))
+                on_type=move |t| change(InterfaceChange::Name(t))
             />
             <TextField
                 label="addresses"
                 name="addresses"
                 path=format!("{path}.addresses")
-                value=text(|e| addresses_text(&e.addresses))
-                on_type=move |t| set(Box::new(move |e| e.addresses = addresses_from(&t)))
+                value=text(|e| edit::addresses_to_text(&e.addresses))
+                on_type=move |t| change(InterfaceChange::AddressesText(t))
             />
-            <MtuField
+            <TextField
+                label="MTU"
+                name="mtu"
                 path=format!("{path}.mtu")
-                value=Signal::derive(move || end.get().and_then(|e| e.mtu))
-                on_set=move |mtu| set(Box::new(move |e| e.mtu = mtu))
+                value=text(|e| e.mtu.map(|m| m.to_string()).unwrap_or_default())
+                on_type=move |t| mtu_from_text(&t).and_then(|mtu| change(InterfaceChange::Mtu(mtu)))
             />
             <TextField
                 label="MAC"
                 name="mac"
                 path=format!("{path}.mac")
                 value=text(|e| e.mac.clone().unwrap_or_default())
-                on_type=move |t| set(Box::new(move |e| e.mac = Some(t).filter(|t| !t.is_empty())))
+                on_type=move |t| change(InterfaceChange::Mac(t))
             />
-            <CheckField label="up" value=Signal::derive(move || end.get().is_some_and(|e| e.up)) on_set=move |up| set(Box::new(move |e| e.up = up)) />
+            <CheckField label="up" value=Signal::derive(move || end.get().is_some_and(|e| e.up)) on_set=move |up| change(InterfaceChange::Up(up)) />
         </fieldset>
     }
 }
