@@ -504,3 +504,29 @@ async fn a_slow_client_is_told_what_it_missed_and_the_others_are_not_held_up() {
     let Event::Snapshot { view: fresh, .. } = snapshot else { unreachable!() };
     assert!(fresh.revision > view.revision - 4096, "the snapshot is recent: {} vs {}", fresh.revision, view.revision);
 }
+
+/// A server that needs no token (loopback) still refuses what another web site's page could
+/// make the browser send: a change with a foreign Origin, or any request addressed to a
+/// name that is not loopback (DNS rebinding). Nothing is applied by either.
+#[tokio::test]
+async fn an_open_server_refuses_other_sites_and_other_names() {
+    let setup = Setup::new("server-other-sites", &[]);
+    let client = setup.client();
+    let url = &setup.server().url;
+    let lab = std::fs::read(example("router")).unwrap();
+    let evil = |request: reqwest::RequestBuilder| request.header("Origin", "http://evil.example");
+    for path in ["/api/import", "/api/apply"] {
+        let response = evil(client.request(reqwest::Method::POST, path)).body(lab.clone()).send().await.unwrap();
+        assert_eq!(response.status(), 403, "{path}");
+        assert!(error_body(response).await.message.contains("editor"));
+    }
+    let port = url.rsplit(':').next().unwrap();
+    let rebound = client.request(reqwest::Method::GET, "/api/lab").header("Host", format!("evil.example:{port}"));
+    assert_eq!(rebound.send().await.unwrap().status(), 403);
+    assert_eq!(client.lab().await.revision, 0, "the document was not touched");
+    assert_eq!(setup.sandbox.sh("ip netns list").trim(), "", "nothing was applied");
+
+    // The editor's own page may change the lab.
+    let own = client.request(reqwest::Method::POST, "/api/import").header("Origin", url.as_str()).body(lab);
+    assert_eq!(own.send().await.unwrap().status(), 200);
+}

@@ -55,6 +55,9 @@ pub fn generate_token() -> std::io::Result<String> {
 }
 
 pub async fn check(State(access): State<std::sync::Arc<Access>>, request: Request, next: Next) -> Response {
+    if let Some(refusal) = foreign(&access, &request) {
+        return (StatusCode::FORBIDDEN, Json(ErrorBody::new(refusal))).into_response();
+    }
     let from_query = token_in_query(&request);
     let token = bearer(&request).or_else(|| from_query.clone()).or_else(|| cookie(&request));
     let Some(role) = access.role(token.as_deref()) else {
@@ -73,6 +76,31 @@ pub async fn check(State(access): State<std::sync::Arc<Access>>, request: Reques
         }
     }
     response
+}
+
+/// Why a request is refused for coming from somewhere else, if it is. Another web site's
+/// page may make the browser send requests here (a form post to `/api/apply`): a change
+/// must come with this server's own Origin, or none (not a browser). And a server that
+/// needs no token answers only requests addressed to a loopback name, so that a site that
+/// points its own name at 127.0.0.1 (DNS rebinding) cannot read or change the lab.
+fn foreign(access: &Access, request: &Request) -> Option<&'static str> {
+    let headers = request.headers();
+    if access.full.is_none() && !host_is_loopback(headers) {
+        return Some("this server answers only at a loopback address, such as 127.0.0.1 or localhost");
+    }
+    let changes = !matches!(*request.method(), Method::GET | Method::HEAD);
+    (changes && !origin_allowed(headers)).then_some("a change must come from the editor this server serves")
+}
+
+/// Whether the request's Host names this machine's loopback: `localhost`, `127.x.x.x` or
+/// `[::1]`, with or without a port.
+fn host_is_loopback(headers: &axum::http::HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else { return false };
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn bearer(request: &Request) -> Option<String> {
@@ -123,6 +151,18 @@ mod tests {
         assert!(origin_allowed(&headers));
         headers.insert(header::ORIGIN, "http://evil.example".parse().unwrap());
         assert!(!origin_allowed(&headers));
+    }
+
+    #[test]
+    fn an_open_server_answers_only_at_loopback_names() {
+        let host = |value: &str| {
+            let mut headers = axum::http::HeaderMap::new();
+            headers.insert(header::HOST, value.parse().unwrap());
+            host_is_loopback(&headers)
+        };
+        assert!(host("127.0.0.1:4780") && host("127.3.4.5") && host("localhost:80") && host("[::1]:4780"));
+        assert!(!host("evil.example:4780") && !host("10.0.0.1:4780") && !host("[fe80::1]:4780"));
+        assert!(!host_is_loopback(&axum::http::HeaderMap::new()), "no Host, no answer");
     }
 
     #[test]
