@@ -87,10 +87,12 @@ impl Kernel {
         };
         let through_own = async {
             let (own, netconf) = self.connections.sockets(netns).await?;
+            // The guard covers the netconf socket too: two observes at once (the live
+            // refresh and a plan) would otherwise read each other's answers.
+            let _one_dump_at_a_time = self.connections.dump_guard(netns).await;
             let forwarding = netconf
                 .forwarding()
                 .map_err(|e| KernelError::system(format!("reading the forwarding settings of {place}"), e))?;
-            let _one_dump_at_a_time = self.connections.dump_guard(netns).await;
             // One dump with no family gives the routes of every family.
             let routes = dump_routes(&own, RouteMessage::default(), &place).await?;
             Ok::<_, KernelError>((routes, forwarding))
