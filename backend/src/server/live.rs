@@ -154,6 +154,8 @@ async fn sync_watches(
     let mut changed = false;
     for netns in gone {
         watches.remove(&netns);
+        // Deleted by someone else: our sockets in it (pings) must not keep it alive.
+        super::pings::release(state, std::slice::from_ref(&netns)).await;
         state.live.write().await.namespaces.remove(&netns);
         state.bus.send(&Event::Namespace { netns, present: false });
         changed = true;

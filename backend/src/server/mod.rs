@@ -66,7 +66,8 @@ pub struct AppState {
     pub limits: Limits,
     pub pinger: Pinger,
     /// Pings running, by id; dropping a handle stops its ping.
-    pub pings: Mutex<std::collections::HashMap<u64, PingHandle>>,
+    /// Pings running, by id, with the namespace each is sent from.
+    pub pings: Mutex<std::collections::HashMap<u64, (nslab_model::topology::Netns, PingHandle)>>,
 }
 
 impl AppState {

@@ -38,7 +38,7 @@ pub async fn start(
         .await
         .map_err(|error| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error.to_string()))?;
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    state.pings.lock().await.insert(id, handle);
+    state.pings.lock().await.insert(id, (from.clone(), handle));
     let forwarding = state.clone();
     tokio::spawn(async move {
         while let Some(sample) = samples.next().await {
@@ -52,7 +52,7 @@ pub async fn start(
 
 pub async fn stop(State(state): State<Arc<AppState>>, Path(id): Path<u64>) -> Result<StatusCode, ApiError> {
     match state.pings.lock().await.remove(&id) {
-        Some(handle) => {
+        Some((_, handle)) => {
             handle.stop();
             Ok(StatusCode::NO_CONTENT)
         }
@@ -78,13 +78,12 @@ pub async fn matrix(State(state): State<Arc<AppState>>) -> Json<MatrixReport> {
     Json(MatrixReport { id, cells, elapsed_ms: started.elapsed().as_secs_f64() * 1e3 })
 }
 
-/// Before namespaces are deleted: stop pings from them and drop the pinger's sockets in
-/// them (a socket keeps its namespace alive).
+/// Before namespaces are deleted: stop the pings from them (dropping a handle stops its
+/// ping) and drop the pinger's sockets in them (a socket keeps its namespace alive). Pings
+/// from elsewhere go on.
 pub async fn release(state: &AppState, namespaces: &[nslab_model::topology::Netns]) {
     for netns in namespaces {
         state.pinger.forget(netns);
     }
-    if !namespaces.is_empty() {
-        state.pings.lock().await.clear();
-    }
+    state.pings.lock().await.retain(|_, (from, _)| !namespaces.contains(from));
 }
