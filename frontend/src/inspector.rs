@@ -125,29 +125,45 @@ fn CheckField(
     }
 }
 
+/// What the inspector shows: a node with its place in the document (its fields follow the
+/// place, which moves when nodes before it go), a link, or how many things are picked.
+#[derive(Debug, Clone, PartialEq)]
+enum Picked {
+    Nothing,
+    Node { name: String, index: usize },
+    Link(usize),
+    Many(usize),
+}
+
 #[component]
 pub fn Inspector() -> impl IntoView {
     let editor = use_editor();
-    let chosen = move || editor.selection.get();
+    // A memo: typing changes the lab, but the fields are rebuilt only when what is picked,
+    // or where it sits, changes.
+    let picked = Memo::new(move |_| {
+        let selection = editor.selection.get();
+        match (selection.nodes.first(), selection.links.first(), selection.nodes.len() + selection.links.len()) {
+            (_, _, 0) => Picked::Nothing,
+            (Some(name), None, 1) => {
+                let index = editor.lab.with(|lab| lab.nodes.iter().position(|node| node.name() == name));
+                index.map_or(Picked::Nothing, |index| Picked::Node { name: name.clone(), index })
+            }
+            (None, Some(link), 1) => Picked::Link(*link),
+            (_, _, count) => Picked::Many(count),
+        }
+    });
     view! {
         <div class="inspector">
-            {move || {
-                let selection = chosen();
-                if let (1, 0) = (selection.nodes.len(), selection.links.len()) {
-                    let name = selection.nodes.iter().next().cloned().unwrap_or_default();
-                    view! { <NodeFields name=name /> }.into_any()
-                } else if let (0, 1) = (selection.nodes.len(), selection.links.len()) {
-                    let index = selection.links.iter().next().copied().unwrap_or_default();
-                    view! { <LinkFields index=index /> }.into_any()
-                } else if selection == Selection::default() {
-                    view! {
-                        <p class="hint">
-                            "Select a node or a link to edit it. Add namespaces and bridges with the buttons above; drag from a node's round handle to another node to connect them."
-                        </p>
-                    }
-                        .into_any()
-                } else {
-                    let count = selection.nodes.len() + selection.links.len();
+            {move || match picked.get() {
+                Picked::Node { name, index } => view! { <NodeFields name=name index=index /> }.into_any(),
+                Picked::Link(index) => view! { <LinkFields index=index /> }.into_any(),
+                Picked::Nothing => view! {
+                    <p class="hint">
+                        "Select a node or a link to edit it. Add namespaces and bridges with the buttons above; drag from a node's round handle to another node to connect them."
+                    </p>
+                }
+                    .into_any(),
+                Picked::Many(count) => {
                     view! { <p class="hint">{format!("{count} things selected: Delete removes them.")}</p> }.into_any()
                 }
             }}
@@ -156,10 +172,8 @@ pub fn Inspector() -> impl IntoView {
 }
 
 #[component]
-fn NodeFields(name: String) -> impl IntoView {
+fn NodeFields(name: String, index: usize) -> impl IntoView {
     let editor = use_editor();
-    let index = editor.lab.with_untracked(|lab| lab.nodes.iter().position(|n| n.name() == name));
-    let Some(index) = index else { return view! { <p class="hint">"This node is gone."</p> }.into_any() };
     let path = format!("nodes[{index}]");
     let node = Memo::new(move |_| editor.lab.with(|lab| lab.nodes.get(index).cloned()));
     let draft = RwSignal::new(name.clone());
@@ -176,7 +190,7 @@ fn NodeFields(name: String) -> impl IntoView {
                 Ok(lab) => {
                     rename_problem.set(None);
                     sync::commit(editor, lab);
-                    editor.selection.set(Selection { nodes: [new].into(), links: Default::default() });
+                    editor.selection.set(Selection::node(new));
                 }
                 Err(message) => rename_problem.set(Some(message)),
             }

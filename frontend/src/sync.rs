@@ -28,6 +28,18 @@ pub fn commit(editor: Editor, lab: Lab) {
 
 /// Shows `lab` as the document without recording it (a drag in progress, an undo).
 pub fn show(editor: Editor, lab: Lab) {
+    // Link indexes shift when links go (an undo, another browser's edit): keep only what
+    // still exists and still joins the same nodes, so that Delete never removes another
+    // link than the one selected.
+    let selection = editor.lab.with_untracked(|before| {
+        let joins = |lab: &Lab, index: usize| lab.links.get(index).map(|link| link.ends().map(|end| end.node.clone()));
+        let mut selection = editor.selection.with_untracked(|selection| selection.valid_in(&lab));
+        selection.links.retain(|index| joins(before, *index) == joins(&lab, *index));
+        selection
+    });
+    if editor.selection.with_untracked(|now| *now != selection) {
+        editor.selection.set(selection);
+    }
     editor.lab.set(lab);
     editor.sync_positions();
     editor.can_undo.set(editor.history.with_value(|h| h.can_undo()));
@@ -59,12 +71,7 @@ fn note_commands(editor: Editor, before: &Lab, after: &Lab) {
     if commands.is_empty() {
         return;
     }
-    editor.commands.update(|all| {
-        all.push("# edit".to_string());
-        all.extend(commands);
-        let excess = all.len().saturating_sub(2000);
-        all.drain(..excess);
-    });
+    editor.push_commands(std::iter::once("# edit".to_string()).chain(commands));
 }
 
 thread_local! {

@@ -81,5 +81,17 @@ async fn routes_forwarding_and_mtu_are_edited_with_their_mistakes_marked() {
         api.wait_for_lab("took the MTU", |lab| matches!(&lab.links[0], Link::Veth(v) if v.a.mtu == Some(9000))).await;
     assert!(!page.disabled("#apply").await);
     assert_eq!(lab.nodes.len(), 3);
+
+    // The fields follow their node when it moves in the document: with `left` deleted,
+    // `right` is nodes[1]; undoing the delete puts it back at nodes[2].
+    page.click_at("g.node[data-name='left'] rect.body", false).await;
+    page.press('\u{E017}', false, false).await;
+    page.wait_gone("g.node[data-name='left']").await;
+    page.click_at("g.node[data-name='right'] rect.body", false).await;
+    page.wait_for("input[data-path='nodes[1].routes[0].to']").await;
+    page.press('z', true, false).await;
+    page.wait_for("g.node[data-name='left']").await;
+    page.wait_for("input[data-path='nodes[2].routes[0].to']").await;
+    assert_eq!(page.text(".inspector h3").await.as_deref(), Some("namespace right"));
     browser.close().await;
 }
