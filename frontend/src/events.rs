@@ -68,7 +68,7 @@ fn handle(editor: Editor, event: Event) {
         Event::Document { view } => sync::received(editor, view),
         Event::Progress { run, progress } => {
             if progress.state == OpState::Done {
-                editor.commands.update(|all| all.push(progress.command.clone()));
+                editor.push_commands([progress.command.clone()]);
             }
             editor.run.update(|state| {
                 if !state.running {

@@ -54,11 +54,12 @@ pub fn LinkView(index: usize) -> impl IntoView {
     let names = link.get_untracked().map(|Link::Veth(veth)| (veth.a.node.clone(), veth.b.node.clone()));
     let (a_node, b_node) = names.unwrap_or_default();
     let (a_at, b_at) = (editor.position(&a_node), editor.position(&b_node));
-    let geometry = move || {
+    // Worked out once per move of either node; a score of attributes read it.
+    let geometry = Memo::new(move |_| {
         let (a, b) = (a_at.get(), b_at.get());
         let ((ha, hb), (a_size, b_size)) = ((a, b), sizes.get().unwrap_or(((70.0, 32.0), (70.0, 32.0))));
         (border_point(ha, a_size, hb), border_point(hb, b_size, ha))
-    };
+    });
     let states = move || {
         let Some([a, b]) = ends.get() else { return ("absent", "absent") };
         editor.live.with(|live| {
@@ -106,7 +107,7 @@ pub fn LinkView(index: usize) -> impl IntoView {
     // below the line), so short links keep their labels off the boxes and apart; on a
     // steeper link, the label is centred a little way along it, above.
     let label_at = move |side: usize| {
-        let (a, b) = geometry();
+        let (a, b) = geometry.get();
         let (this, other) = if side == 0 { (a, b) } else { (b, a) };
         let across = (b.x - a.x).abs() > (b.y - a.y).abs();
         let below = if side == 0 { -5.0 } else { 13.0 };
@@ -138,7 +139,7 @@ pub fn LinkView(index: usize) -> impl IntoView {
     };
     // Ports sit just outside the box (links are drawn under the nodes).
     let port_at = move |side: usize| {
-        let (a, b) = geometry();
+        let (a, b) = geometry.get();
         if side == 0 {
             towards(a, b, PORT_OFFSET)
         } else {
@@ -166,7 +167,7 @@ pub fn LinkView(index: usize) -> impl IntoView {
     };
     let tooltip = move || problems.with(|problems| conflicts.with(|conflicts| tooltip(problems, conflicts)));
     let middle = move || {
-        let (a, b) = geometry();
+        let (a, b) = geometry.get();
         along(a, b, 0.5)
     };
     view! {
@@ -180,8 +181,8 @@ pub fn LinkView(index: usize) -> impl IntoView {
             on:pointerdown=on_down
         >
             <title>{tooltip}</title>
-            <line class="hit" x1=move || geometry().0.x y1=move || geometry().0.y x2=move || geometry().1.x y2=move || geometry().1.y />
-            <line class="wire" x1=move || geometry().0.x y1=move || geometry().0.y x2=move || geometry().1.x y2=move || geometry().1.y />
+            <line class="hit" x1=move || geometry.get().0.x y1=move || geometry.get().0.y x2=move || geometry.get().1.x y2=move || geometry.get().1.y />
+            <line class="wire" x1=move || geometry.get().0.x y1=move || geometry.get().0.y x2=move || geometry.get().1.x y2=move || geometry.get().1.y />
             <text class="end a" x=move || label_at(0).0.x y=move || label_at(0).0.y text-anchor=move || label_at(0).1>
                 {move || label(0)}
             </text>

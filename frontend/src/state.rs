@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use leptos::prelude::*;
 use nslab_model::api::{LinkCounters, LiveLink, OpProgress, PlannedOp};
-use nslab_model::edit::{History, Point, Selection};
+use nslab_model::edit::{self, History, Point, Selection};
 use nslab_model::ops::LinkRef;
 use nslab_model::ping::{MatrixCell, PingSample};
 use nslab_model::plan::Conflict;
@@ -117,6 +117,9 @@ pub struct Editor {
     pub notice: RwSignal<Option<String>>,
 }
 
+/// Lines the teaching view keeps.
+const COMMAND_LINES: usize = 2000;
+
 /// Lines the event log keeps.
 const LOG_LINES: usize = 300;
 
@@ -172,15 +175,29 @@ impl Editor {
     /// Brings every position signal in line with the document (after an edit, an undo, a
     /// change from another browser).
     pub fn sync_positions(&self) {
-        let lab = self.lab.get_untracked();
-        self.positions.update_value(|positions| {
-            positions.retain(|name, _| lab.node(name).is_some());
-            for (name, signal) in positions.iter() {
-                let at = node_point(&lab, name);
-                if signal.get_untracked() != at {
-                    signal.set(at);
+        self.lab.with_untracked(|lab| {
+            self.positions.update_value(|positions| {
+                let mut kept = HashMap::with_capacity(positions.len());
+                for node in &lab.nodes {
+                    if let Some(signal) = positions.remove(node.name()) {
+                        let at = edit::position(node).unwrap_or(Point::ORIGIN);
+                        if signal.get_untracked() != at {
+                            signal.set(at);
+                        }
+                        kept.insert(node.name().to_string(), signal);
+                    }
                 }
-            }
+                *positions = kept;
+            });
+        });
+    }
+
+    /// Adds lines to the teaching view, which keeps the last `COMMAND_LINES`.
+    pub fn push_commands(&self, lines: impl IntoIterator<Item = String>) {
+        self.commands.update(|all| {
+            all.extend(lines);
+            let excess = all.len().saturating_sub(COMMAND_LINES);
+            all.drain(..excess);
         });
     }
 
@@ -214,10 +231,9 @@ pub fn tooltip(problems: &[Problem], conflicts: &[String]) -> String {
     problems.chain(conflicts.iter().map(String::as_str)).collect::<Vec<_>>().join("\n")
 }
 
-/// A node's position in the document (the origin when it has none yet).
+/// A node's position in the document (the origin when it has none yet, or no such node).
 pub fn node_point(lab: &Lab, name: &str) -> Point {
-    let editor = lab.node(name).and_then(|node| node.editor());
-    Point { x: editor.and_then(|e| e.x).unwrap_or(0.0), y: editor.and_then(|e| e.y).unwrap_or(0.0) }
+    edit::node_position(lab, name).unwrap_or(Point::ORIGIN)
 }
 
 pub fn use_editor() -> Editor {
