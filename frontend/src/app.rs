@@ -34,7 +34,7 @@ pub fn App() -> impl IntoView {
     spawn_local(async move {
         match api::fetch_lab().await {
             Ok(view) => {
-                editor.history.update_value(|h| *h = nslab_model::edit::History::new(view.lab.clone()));
+                editor.history.update_value(|h| h.reset(view.lab.clone()));
                 sync::received(editor, view);
                 toolbar::fit_view(editor);
             }
@@ -205,10 +205,10 @@ fn Checks() -> impl IntoView {
 fn select_path(editor: Editor, path: &str) {
     let index = |prefix: &str| path.strip_prefix(prefix)?.split(']').next()?.parse::<usize>().ok();
     if let Some(link) = index("links[") {
-        editor.selection.set(Selection { nodes: Default::default(), links: [link].into() });
+        editor.selection.set(Selection::link(link));
     } else if let Some(node) = index("nodes[") {
         if let Some(name) = editor.lab.with_untracked(|lab| lab.nodes.get(node).map(|n| n.name().to_string())) {
-            editor.selection.set(Selection { nodes: [name].into(), links: Default::default() });
+            editor.selection.set(Selection::node(name));
         }
     }
 }
@@ -227,11 +227,7 @@ fn shortcut(editor: Editor, event: &KeyboardEvent) {
         (true, false, "z") => sync::undo(editor),
         (true, true, "Z" | "z") | (true, _, "y") => sync::redo(editor),
         (true, _, "a") => {
-            let all = editor.lab.with_untracked(|lab| Selection {
-                nodes: lab.nodes.iter().map(|n| n.name().to_string()).collect(),
-                links: (0..lab.links.len()).collect(),
-            });
-            editor.selection.set(all);
+            editor.selection.set(editor.lab.with_untracked(Selection::all));
         }
         (false, _, "Delete" | "Backspace") => toolbar::delete_selection(editor),
         (false, _, "n") => toolbar::add_node(editor, NodeKind::Namespace),

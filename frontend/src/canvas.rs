@@ -212,7 +212,7 @@ fn pointer_released(editor: Editor, drag: RwSignal<Drag>, svg: &NodeRef<leptos::
             match connected {
                 Ok((lab, link)) => {
                     sync::commit(editor, lab);
-                    editor.selection.set(Selection { nodes: Default::default(), links: [link].into() });
+                    editor.selection.set(Selection::link(link));
                 }
                 Err(message) => editor.notice.set(Some(message)),
             }

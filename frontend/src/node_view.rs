@@ -57,7 +57,7 @@ pub fn NodeView(name: String) -> impl IntoView {
                 return;
             }
             if !editor.selection.with_untracked(|s| s.nodes.contains(&name)) {
-                editor.selection.set(Selection { nodes: [name.clone()].into(), links: Default::default() });
+                editor.selection.set(Selection::node(name.clone()));
             }
             let names: Vec<String> = editor.selection.with_untracked(|s| s.nodes.iter().cloned().collect());
             let start: Vec<Point> = names.iter().map(|n| editor.position(n).get_untracked()).collect();

@@ -32,7 +32,7 @@ pub fn add_node(editor: Editor, kind: NodeKind) {
     let at = canvas_center(editor);
     let (lab, name) = editor.lab.with_untracked(|lab| edit::add_node(lab, kind, at));
     sync::commit(editor, lab);
-    editor.selection.set(Selection { nodes: [name].into(), links: Default::default() });
+    editor.selection.set(Selection::node(name));
 }
 
 /// Adds the host node; a lab has one, so a second is refused with a sentence.
@@ -41,7 +41,7 @@ pub fn add_host(editor: Editor) {
     match editor.lab.with_untracked(|lab| edit::add_host(lab, at)) {
         Ok((lab, name)) => {
             sync::commit(editor, lab);
-            editor.selection.set(Selection { nodes: [name].into(), links: Default::default() });
+            editor.selection.set(Selection::node(name));
         }
         Err(message) => editor.notice.set(Some(message)),
     }
@@ -49,7 +49,7 @@ pub fn add_host(editor: Editor) {
 
 pub fn delete_selection(editor: Editor) {
     let selection = editor.selection.get_untracked();
-    if selection == Selection::default() {
+    if selection.is_empty() {
         return;
     }
     let lab = editor.lab.with_untracked(|lab| edit::delete(lab, &selection));
