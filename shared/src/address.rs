@@ -104,6 +104,15 @@ fn parse_hex_pair(part: &str) -> Option<u8> {
     (part.len() == 2).then(|| u8::from_str_radix(part, 16).ok()).flatten()
 }
 
+/// Link-local (169.254.0.0/16, fe80::/10): the kernel makes these itself, and they reach
+/// only the link they are on.
+pub fn is_link_local(addr: &IpAddr) -> bool {
+    match addr {
+        IpAddr::V4(v4) => v4.is_link_local(),
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -113,7 +113,7 @@ pub fn matrix_of(lab: &crate::Lab) -> (Vec<Netns>, Vec<IpAddr>) {
         .flat_map(|interface| interface.addresses.iter())
         .filter_map(|text| crate::address::parse_interface_address(text).ok())
         .map(|net| net.addr())
-        .filter(|address| !matches!(address, IpAddr::V6(v6) if (v6.segments()[0] & 0xffc0) == 0xfe80))
+        .filter(|address| !crate::address::is_link_local(address))
         .collect();
     targets.sort();
     targets.dedup();
@@ -142,6 +142,15 @@ mod tests {
         let (sources, targets) = matrix_of(&lab);
         assert_eq!(sources.len(), 3);
         assert_eq!(targets.len(), 8);
+    }
+
+    #[test]
+    fn link_local_addresses_are_no_matrix_targets() {
+        let mut lab = router();
+        let crate::Link::Veth(veth) = &mut lab.links[0];
+        veth.a.addresses.extend(["169.254.7.7/16".to_string(), "fe80::7/64".to_string()]);
+        let (_, targets) = matrix_of(&lab);
+        assert_eq!(targets.len(), 8, "{targets:?}");
     }
 
     #[test]

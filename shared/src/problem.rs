@@ -112,3 +112,12 @@ impl fmt::Display for Problem {
 pub fn has_errors(problems: &[Problem]) -> bool {
     problems.iter().any(Problem::is_error)
 }
+
+/// `the host namespace` -> `The host namespace`, for sentences that start with a name.
+pub(crate) fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}

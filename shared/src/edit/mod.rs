@@ -129,15 +129,6 @@ fn interface_names_in(topology: &Topology, netns: &Netns) -> std::collections::H
     names
 }
 
-/// `the host namespace` -> `The host namespace`, for sentences that start with a namespace.
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
-
 /// Interface names used twice in one namespace (as validation counts them).
 fn duplicate_interfaces(lab: &Lab) -> std::collections::HashSet<(Netns, String)> {
     let topology = Topology::of(lab);
@@ -161,7 +152,7 @@ fn refuse_new_clash(before: &Lab, after: Lab) -> Result<Lab, String> {
         None => Ok(after),
         Some((netns, name)) => Err(format!(
             "{} already has an interface called `{name}`; names must differ within a namespace",
-            capitalised(&netns.to_string())
+            crate::problem::capitalised(&netns.to_string())
         )),
     }
 }

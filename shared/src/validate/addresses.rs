@@ -1,5 +1,6 @@
 //! Addresses, MACs and MTUs of every interface: well-formed, usable, and not taken twice.
 
+use crate::address::is_link_local;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -223,12 +224,5 @@ fn check_segment_duplicates(members: &[&Interface], report: &mut Report) {
                 }
             }
         }
-    }
-}
-
-pub(super) fn is_link_local(addr: &IpAddr) -> bool {
-    match addr {
-        IpAddr::V4(v4) => v4.is_link_local(),
-        IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80,
     }
 }

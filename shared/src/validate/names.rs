@@ -92,7 +92,7 @@ fn check_interface_duplicates(topology: &Topology, report: &mut Report) {
                 interface.path.field("name"),
                 format!(
                     "{} already has an interface called `{}` (at {first}); names must differ within a namespace",
-                    capitalised(&interface.netns.to_string()),
+                    crate::problem::capitalised(&interface.netns.to_string()),
                     interface.name
                 ),
             ),
@@ -177,13 +177,5 @@ fn describe_char(c: char) -> String {
         c if c.is_whitespace() => "white space".to_string(),
         c if c.is_control() => format!("the control character {}", c.escape_unicode()),
         c => format!("`{c}`"),
-    }
-}
-
-pub(super) fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }

@@ -11,9 +11,9 @@ use crate::path::DocPath;
 use crate::problem::Rule;
 use crate::topology::{Interface, Netns, Role, Topology};
 
-use super::addresses::is_link_local;
 use super::routes::parse_route;
 use super::Report;
+use crate::address::is_link_local;
 
 /// The MTU an interface gets when the lab does not set one.
 pub const DEFAULT_MTU: u32 = 1500;
