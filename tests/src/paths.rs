@@ -10,6 +10,12 @@ pub fn example(name: &str) -> PathBuf {
     repo_root().join("examples").join(format!("{name}.json"))
 }
 
+/// A bundled example, loaded.
+pub fn example_lab(name: &str) -> nslab_model::Lab {
+    let text = std::fs::read(example(name)).unwrap_or_else(|e| panic!("examples/{name}.json: {e}"));
+    nslab_model::load_lab(&text, &Default::default()).unwrap_or_else(|e| panic!("examples/{name}.json: {e}"))
+}
+
 pub const EXAMPLES: [&str; 3] = ["seed-veth", "seed-bridge", "router"];
 
 /// A reference lab script handed to the team: `../shared/labs/NAME.sh` beside the checkout.

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use crate::paths::{artifacts_dir, dist_dir, nslab_binary};
+use crate::paths::{artifacts_dir, nslab_binary};
 use crate::sandbox::Sandbox;
 
 pub struct NslabServer {
@@ -50,7 +50,12 @@ impl NslabServer {
             Some(sandbox) => sandbox.command(binary.to_str().expect("a UTF-8 path")),
             None => Command::new(binary),
         };
-        command.args(["serve", "--web-root"]).arg(dist_or_nothing()).arg("--state-dir").arg(options.state_dir);
+        // The API works without a built editor: dist/ may be missing.
+        command
+            .args(["serve", "--web-root"])
+            .arg(crate::paths::repo_root().join("dist"))
+            .arg("--state-dir")
+            .arg(options.state_dir);
         if !options.extra.contains(&"--listen") {
             command.args(["--listen", "127.0.0.1:0"]);
         }
@@ -76,16 +81,6 @@ impl NslabServer {
     /// `ws://127.0.0.1:PORT/api/events`
     pub fn events_url(&self) -> String {
         format!("{}/api/events", self.url.replacen("http://", "ws://", 1))
-    }
-}
-
-/// The built editor when there is one; the API works without it.
-fn dist_or_nothing() -> PathBuf {
-    let dist = crate::paths::repo_root().join("dist");
-    if dist.join("index.html").is_file() {
-        dist_dir()
-    } else {
-        dist
     }
 }
 

@@ -60,6 +60,7 @@ async fn select_delete_undo_redo_zoom_and_lay_out() {
     wait_nodes(&api, 1).await;
     page.click("#undo").await;
     page.wait_count("g.node", 4).await;
+    wait_nodes(&api, 4).await; // so that the next wait sees this lab, not the one before
     assert!(!page.disabled("#redo").await, "redo is offered after an undo");
     page.shot("02-undone").await;
 
@@ -122,8 +123,7 @@ async fn select_delete_undo_redo_zoom_and_lay_out() {
 
 /// The seed bridge lab as the server opens it.
 fn seed_bridge() -> nslab_model::Lab {
-    let text = std::fs::read(nslab_tests::paths::example("seed-bridge")).unwrap();
-    nslab_model::load_lab(&text, &Default::default()).unwrap()
+    nslab_tests::paths::example_lab("seed-bridge")
 }
 
 fn shift_drag(from: (f64, f64), to: (f64, f64)) -> Vec<fantoccini::actions::ActionSequence> {
@@ -190,8 +190,7 @@ async fn the_page_reconnects_and_resyncs_after_the_server_restarts() {
     let server = NslabServer::start_with(options());
     let api = Client::new(&server);
     let mut view = api.lab().await;
-    view.lab.nodes.retain(|node| node.name() != "ns2");
-    view.lab.links.retain(|link| link.ends().iter().all(|end| end.node != "ns2"));
+    view.lab = nslab_model::edit::delete(&view.lab, &nslab_model::edit::Selection::node("ns2"));
     let response = api.put_lab(view.revision, &view.lab).await;
     assert!(response.status().is_success(), "{}", response.text().await.unwrap_or_default());
 
@@ -218,8 +217,7 @@ async fn an_edit_made_offline_meets_the_newer_lab_as_an_explained_conflict() {
 
     // Meanwhile the teacher removes ns2.
     let mut view = api.lab().await;
-    view.lab.nodes.retain(|node| node.name() != "ns2");
-    view.lab.links.retain(|link| link.ends().iter().all(|end| end.node != "ns2"));
+    view.lab = nslab_model::edit::delete(&view.lab, &nslab_model::edit::Selection::node("ns2"));
     assert!(api.put_lab(view.revision, &view.lab).await.status().is_success());
 
     // Back online, the page learns of the newer lab, says so, and keeps the student's edit.

@@ -1,14 +1,14 @@
 //! The engine on the real kernel, each test in its own sandbox: apply, re-apply, edits,
 //! scan round trips, destroy, safety around what nslab does not own, and failures.
 
-use nslab_model::{load_lab, Lab, Limits, Link, Node};
+use nslab_model::{Lab, Link, Node};
 use nslab_tests::expected::{differences, expected_state};
 use nslab_tests::kernel::{read_kernel_state, KernelState};
 use nslab_tests::paths::{example, reference_lab};
 use nslab_tests::sandbox::Sandbox;
 
 fn lab(name: &str) -> Lab {
-    load_lab(&std::fs::read(example(name)).unwrap(), &Limits::default()).unwrap()
+    nslab_tests::paths::example_lab(name)
 }
 
 fn path(name: &str) -> String {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use nslab_model::api::{ErrorBody, Event, LabView, LinkChange, OpState, PlanView, RunKind, RunReport};
 use nslab_model::topology::Netns;
-use nslab_model::{load_lab, Lab, Link};
+use nslab_model::{Lab, Link};
 use nslab_tests::client::{Client, Events};
 use nslab_tests::expected::{differences, expected_state};
 use nslab_tests::kernel::read_kernel_state;
@@ -16,7 +16,7 @@ use nslab_tests::server::{NslabServer, ServerOptions};
 const WAIT: Duration = Duration::from_secs(10);
 
 fn lab(name: &str) -> Lab {
-    load_lab(&std::fs::read(example(name)).unwrap(), &Default::default()).unwrap()
+    nslab_tests::paths::example_lab(name)
 }
 
 /// A sandbox with a server inside, reachable from this test's thread.
@@ -425,11 +425,7 @@ async fn the_router_matrix_shows_exactly_the_expected_pairs() {
     let client = setup.client();
     import_and_apply(&client, "router").await;
     // IPv6 neighbours settle for a couple of seconds after links come up: wait, bounded.
-    for _ in 0..20 {
-        if setup.sandbox.pings("left", "fd00:2::2", 1) {
-            break;
-        }
-    }
+    setup.sandbox.pings("left", "fd00:2::2", 20);
     let mut events = Events::connect(setup.server()).await;
     let report: nslab_model::api::MatrixReport = client.post("/api/matrix").await.json().await.unwrap();
     assert_eq!(report.cells.len(), 3 * 8, "every namespace to every address");
