@@ -38,6 +38,7 @@ use std::time::Duration;
 
 use futures::stream::{FuturesUnordered, Stream, StreamExt};
 use nix::errno::Errno;
+use nslab_model::address::Family;
 use nslab_model::ping::{MatrixCell, PingSample, PingTotals};
 use nslab_model::topology::Netns;
 use surge_ping::{Client, Config, IcmpPacket, PingIdentifier, PingSequence, SurgeError, ICMP};
@@ -61,21 +62,6 @@ const MATRIX_IN_FLIGHT: usize = 1024;
 const PER_SOURCE_IN_FLIGHT: usize = 100;
 /// Probes per matrix pair: a second one when the first only timed out.
 const MATRIX_PROBES: usize = 2;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Family {
-    V4,
-    V6,
-}
-
-impl Family {
-    fn of(address: IpAddr) -> Family {
-        match address {
-            IpAddr::V4(_) => Family::V4,
-            IpAddr::V6(_) => Family::V6,
-        }
-    }
-}
 
 /// What became of one probe.
 enum Probe {
@@ -162,7 +148,7 @@ impl Pinger {
         timeout: Duration,
     ) -> Result<Option<Duration>, KernelError> {
         check_target(to)?;
-        let socket = self.socket(from, Family::of(to)).await?;
+        let socket = self.socket(from, Family::of(&to)).await?;
         match socket.probe(to, timeout).await {
             Ok(Probe::Reply(rtt)) => Ok(Some(rtt)),
             Ok(Probe::Lost(_)) => Ok(None),
@@ -185,7 +171,7 @@ impl Pinger {
         count: Option<u32>,
     ) -> Result<(PingHandle, PingStream), KernelError> {
         check_target(to)?;
-        let socket = self.socket(from, Family::of(to)).await?;
+        let socket = self.socket(from, Family::of(&to)).await?;
         let interval = interval.max(MIN_INTERVAL);
         let timeout = interval.clamp(Duration::from_secs(1), Duration::from_secs(10));
         let (sender, receiver) = mpsc::channel(SAMPLE_BUFFER);
@@ -244,7 +230,7 @@ impl Pinger {
     async fn probe_pair(&self, from: &Netns, to: IpAddr, timeout: Duration, bound: &Semaphore) -> MatrixCell {
         let mut cell = MatrixCell { source: from.clone(), target: to, reachable: false, rtt_ms: None, error: None };
         let opened = match check_target(to) {
-            Ok(()) => self.socket(from, Family::of(to)).await,
+            Ok(()) => self.socket(from, Family::of(&to)).await,
             Err(error) => Err(error),
         };
         let socket = match opened {

@@ -209,10 +209,13 @@ async fn refresh(state: &AppState) -> bool {
     let Ok(observed) = state.engine.observe().await else { return false };
     let lab = state.store.lock().await.view().lab.clone();
     let applied = !is_gone(&lab, &observed);
-    let drift: Vec<PlannedOp> = match (applied, plan(&lab, &observed, &PlanOptions::default())) {
-        (false, _) => Vec::new(),
-        (true, Ok(ops)) => ops.iter().map(PlannedOp::from).collect(),
-        (true, Err(_)) => Vec::new(),
+    // Drift is what re-applying would do: nothing to say of a lab that is not applied.
+    // (Conflicts, something in the lab's way, show as no drift: apply reports them.)
+    let drift: Vec<PlannedOp> = match applied {
+        true => plan(&lab, &observed, &PlanOptions::default())
+            .map(|ops| ops.iter().map(PlannedOp::from).collect())
+            .unwrap_or_default(),
+        false => Vec::new(),
     };
     let mut live = state.live.write().await;
     let changes = live.refresh(&observed);
