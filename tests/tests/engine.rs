@@ -103,6 +103,27 @@ fn applying_twice_changes_nothing_the_second_time() {
 }
 
 #[test]
+fn a_bridge_and_an_interface_meant_down_stay_down_until_the_lab_says_up() {
+    let sandbox = Sandbox::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut lab = lab("seed-bridge");
+    let Node::Bridge(bridge) = &mut lab.nodes[0] else { panic!("seed-bridge starts with its bridge") };
+    bridge.up = false;
+    let Link::Veth(veth) = &mut lab.links[0];
+    veth.b.up = false;
+    sandbox.nslab_ok(&["apply", "--yes", &write(&dir, &lab)]);
+    assert_holds(&sandbox, &lab);
+    let output = sandbox.nslab(&["plan", "--exit-code", &write(&dir, &lab)]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
+    let Node::Bridge(bridge) = &mut lab.nodes[0] else { panic!() };
+    bridge.up = true;
+    let plan = sandbox.nslab_ok(&["plan", &write(&dir, &lab)]);
+    assert!(plan.contains("# 1 change") && plan.contains("ip link set dev docker0 up"), "{plan}");
+    sandbox.nslab_ok(&["apply", "--yes", &write(&dir, &lab)]);
+    assert_holds(&sandbox, &lab);
+}
+
+#[test]
 fn an_edit_plans_only_its_ops_and_the_kernel_follows() {
     let sandbox = Sandbox::new();
     let dir = tempfile::tempdir().unwrap();

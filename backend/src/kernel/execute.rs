@@ -44,7 +44,7 @@ impl Kernel {
                 netns::run_in(netns, move || netns::write_flag(path, on)).await
             }
             Op::CreateBridge { link } => {
-                self.add_link(&link.netns, LinkBridge::new(&link.name).build(), what.clone()).await?;
+                self.add_link(&link.netns, new_bridge(&link.name).build(), what.clone()).await?;
                 self.mark(link, marker, what).await
             }
             Op::CreateVeth { a, b } => self.create_veth_with(a, b, &[], lab, what).await,
@@ -163,6 +163,12 @@ impl Kernel {
         };
         result.map_err(|e| KernelError::netlink(what, e))
     }
+}
+
+/// `ip link add NAME type bridge`: created down. (rtnetlink's `LinkBridge::new` also
+/// brings it up, which a lab with the bridge down must not get.)
+pub(super) fn new_bridge(name: &str) -> LinkMessageBuilder<LinkBridge> {
+    LinkMessageBuilder::<LinkBridge>::new(name)
 }
 
 fn address_message(index: u32, net: &IpNet) -> AddressMessage {

@@ -10,9 +10,10 @@ use nslab_model::address::parse_mac;
 use nslab_model::observed::owner_marker;
 use nslab_model::ops::{LinkRef, Op};
 use rtnetlink::packet_route::link::{InfoData, InfoKind, InfoVeth};
-use rtnetlink::{LinkBridge, LinkMessageBuilder, LinkUnspec, LinkVeth};
+use rtnetlink::{LinkMessageBuilder, LinkUnspec, LinkVeth};
 
 use super::error::KernelError;
+use super::execute::new_bridge;
 use super::Kernel;
 
 /// Settings of one new interface that its creating request can carry.
@@ -70,7 +71,7 @@ impl Kernel {
             }
             Op::CreateBridge { link } => {
                 let settings = AtCreation::gather(link, settings);
-                let message = settings.apply(LinkBridge::new(&link.name), true).build();
+                let message = settings.apply(new_bridge(&link.name), true).build();
                 self.add_link(&link.netns, message, what.clone()).await?;
                 self.mark(link, owner_marker(lab), what).await
             }
