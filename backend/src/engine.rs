@@ -7,7 +7,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use nslab_model::api::{OpProgress, OpState};
 use nslab_model::observed::Observed;
 use nslab_model::ops::Op;
-use nslab_model::plan::{destroy_ops, is_gone, plan, steps, Conflict, PlanOptions};
+use nslab_model::plan::{destroy_ops, is_gone, plan, steps, Conflict, PlanOptions, Schedule};
 use nslab_model::problem::has_errors;
 use nslab_model::{validate_with, Lab, Limits, Problem};
 use thiserror::Error;
@@ -40,9 +40,19 @@ fn undo_note(undone: &usize, errors: &[String]) -> String {
     }
 }
 
-/// Steps running at once. The kernel serialises most link changes anyway; this mostly
-/// overlaps namespace creation with them and hides round trips.
-const IN_FLIGHT: usize = 16;
+/// Steps running at once, per lane (see `lane_of`): namespace work is done by the few
+/// namespace worker threads, so more of it at once would only queue there; netlink
+/// requests are serialised by the kernel anyway, and a few in flight hide round trips.
+const LANE_BUDGETS: [usize; 2] = [4, 16];
+
+/// Lane 0: steps that create a namespace or write its sysctls (on a namespace worker);
+/// lane 1: the rest (netlink requests from the runtime).
+fn lane_of(first: &Op) -> usize {
+    match first {
+        Op::CreateNamespace { .. } | Op::SetForwarding { .. } => 0,
+        _ => 1,
+    }
+}
 
 /// How long destroy waits for the kernel to finish tearing namespaces down.
 const TEARDOWN_LIMIT: Duration = Duration::from_secs(60);
@@ -152,31 +162,26 @@ impl Engine {
         undo: bool,
     ) -> Result<(), EngineError> {
         let steps = steps(ops);
+        let mut schedule = Schedule::new(&steps, |step| lane_of(&ops[step.ops.start]), &LANE_BUDGETS);
         let mut reporter = Reporter::new(ops);
         let mut step_done = vec![false; steps.len()];
-        let mut started = vec![false; steps.len()];
         let mut running = FuturesUnordered::new();
         let mut failure: Option<(usize, KernelError)> = None;
         loop {
-            if failure.is_none() {
-                for (index, step) in steps.iter().enumerate() {
-                    if running.len() >= IN_FLIGHT {
-                        break;
-                    }
-                    if !started[index] && step.after.iter().all(|&before| step_done[before]) {
-                        started[index] = true;
-                        let slice = &ops[step.ops.clone()];
-                        running.push(async move { (index, self.kernel.execute_step(slice, &lab.name).await) });
-                    }
-                }
+            while failure.is_none() {
+                let Some(index) = schedule.start_next() else { break };
+                let slice = &ops[steps[index].ops.clone()];
+                running.push(async move { (index, self.kernel.execute_step(slice, &lab.name).await) });
             }
             let Some((index, result)) = running.next().await else { break };
             match result {
                 Ok(()) => {
+                    schedule.finished(index);
                     step_done[index] = true;
                     reporter.done(steps[index].ops.clone(), progress);
                 }
                 Err(error) => {
+                    schedule.failed(index);
                     let at = steps[index].ops.start;
                     if failure.as_ref().is_none_or(|(first, _)| at < *first) {
                         failure = Some((at, error));

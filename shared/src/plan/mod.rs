@@ -9,11 +9,13 @@
 mod creation;
 mod destroy;
 mod diff;
+mod schedule;
 mod settings;
 mod steps;
 
 pub use creation::{creation_ops, teardown_ops};
 pub use destroy::{destroy_ops, is_gone};
 pub use diff::{plan, Conflict, PlanOptions};
+pub use schedule::Schedule;
 pub use settings::{WantedRoute, DEFAULT_IPV6_METRIC, DEFAULT_MTU};
 pub use steps::{steps, Step};

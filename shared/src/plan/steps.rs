@@ -119,12 +119,17 @@ struct Order {
     /// Steps in each namespace since its last namespace-wide step.
     in_namespace: HashMap<Netns, Vec<usize>>,
     last_barrier: Option<usize>,
+    /// Steps since the last barrier: a barrier waits for these (and the barrier before,
+    /// which everything since waited for already).
+    since_barrier: Vec<usize>,
 }
 
 impl Order {
-    fn after(&self, index: usize, touch: &Touch) -> Vec<usize> {
+    fn after(&self, touch: &Touch) -> Vec<usize> {
         if touch.barrier {
-            return (0..index).collect();
+            let mut after = self.since_barrier.clone();
+            after.extend(self.last_barrier);
+            return after;
         }
         let keys = touch.reads.iter().chain(&touch.writes);
         let mut after: Vec<usize> = keys.filter_map(|key| self.last_writer.get(key).copied()).collect();
@@ -137,6 +142,7 @@ impl Order {
     }
 
     fn record(&mut self, index: usize, touch: Touch) {
+        self.since_barrier.push(index);
         if touch.barrier {
             *self = Order { last_barrier: Some(index), ..Order::default() };
             return;
@@ -168,7 +174,7 @@ fn link_dependencies(ops: &[Op], steps: &mut [Step]) {
             merged.whole_namespace = merged.whole_namespace.or(touch.whole_namespace);
             merged.barrier |= touch.barrier;
         }
-        let mut after = order.after(index, &merged);
+        let mut after = order.after(&merged);
         after.sort_unstable();
         after.dedup();
         steps[index].after = after;
@@ -247,7 +253,8 @@ mod tests {
             Op::SetUp { link: link(ns("a"), "x"), up: false },
         ];
         let after: Vec<Vec<usize>> = steps(&ops).iter().map(|step| step.after.clone()).collect();
-        assert_eq!(after, [vec![], vec![0], vec![1], vec![0, 1, 2], vec![3]]);
+        // The rename waits for the deletion and what came since (the deletion waited for the rest).
+        assert_eq!(after, [vec![], vec![0], vec![1], vec![1, 2], vec![3]]);
     }
 
     #[test]
