@@ -57,6 +57,24 @@ fn a_lab_on_an_empty_kernel_is_planned_as_the_creation_script() {
 }
 
 #[test]
+fn a_new_bridge_comes_up_only_after_its_ports_joined_it() {
+    let lab = example("seed-bridge");
+    let ops = plan(&lab, &empty_host(), &PlanOptions::default()).unwrap();
+    let commands = commands(&ops);
+    let up = commands.iter().position(|c| c == "ip link set dev docker0 up").expect("the bridge comes up");
+    let joins: Vec<usize> = (0..commands.len()).filter(|&i| commands[i].ends_with("master docker0")).collect();
+    assert_eq!(joins.len(), 3, "{commands:#?}");
+    assert!(joins.iter().all(|&join| join < up), "{commands:#?}");
+    // And when run, the step that brings it up waits for every step with a port in it.
+    let steps = nslab_model::plan::steps(&ops);
+    let up_step = steps.iter().position(|step| step.ops.contains(&up)).unwrap();
+    for join in joins {
+        let join_step = steps.iter().position(|step| step.ops.contains(&join)).unwrap();
+        assert!(steps[up_step].after.contains(&join_step), "{steps:#?}");
+    }
+}
+
+#[test]
 fn applying_twice_plans_nothing_the_second_time() {
     for name in ["seed-veth", "seed-bridge", "router"] {
         applied(&example(name));

@@ -11,8 +11,8 @@ use crate::topology::{Interface, Netns, Role, Topology};
 use crate::validate::parse_route;
 
 /// Ops that build the lab on a kernel that has none of it, in dependency order:
-/// namespaces, sysctls, bridges, veths (ports, MTU, MAC, addresses, up), then routes,
-/// which need their gateways' subnets to be up already.
+/// namespaces, sysctls, bridges, veths (ports, MTU, MAC, addresses, up), bridges up once
+/// their ports are in, then routes, which need their gateways' subnets to be up already.
 pub fn creation_ops(lab: &Lab) -> Vec<Op> {
     let topology = Topology::of(lab);
     let mut ops = Vec::new();
@@ -25,10 +25,12 @@ pub fn creation_ops(lab: &Lab) -> Vec<Op> {
         }
     }
     ops.extend(forwarding_ops(lab));
+    let mut bridges_up = Vec::new();
     let bridges = topology.interfaces.iter().filter(|i| matches!(i.role, Role::Bridge { .. }));
     for bridge in bridges {
-        ops.push(Op::CreateBridge { link: link_ref(bridge) });
-        ops.extend(settings_ops(lab, &[bridge]));
+        let (now, later) = bridge_creation(lab, bridge);
+        ops.extend(now);
+        bridges_up.extend(later);
     }
     for index in 0..lab.links.len() {
         let Some([a, b]) = topology.veth_ends(index) else {
@@ -37,6 +39,7 @@ pub fn creation_ops(lab: &Lab) -> Vec<Op> {
         ops.push(Op::CreateVeth { a: link_ref(a), b: link_ref(b) });
         ops.extend(settings_ops(lab, &[a, b]));
     }
+    ops.extend(bridges_up);
     ops.extend(route_ops(lab, &topology));
     ops
 }
@@ -91,6 +94,24 @@ fn forwarding_ops(lab: &Lab) -> Vec<Op> {
         }
     }
     ops
+}
+
+/// A new bridge: the op that creates it with its settings, and apart from them the op
+/// that brings it up, which belongs after its ports are attached. A bridge that is up
+/// while ports join floods every port's first IPv6 multicast (MLD reports, neighbour and
+/// router solicitations) to all the others, which grows with the square of the ports
+/// (seconds of kernel work for a thousand); ports that join a bridge still down have that
+/// traffic dropped at the port.
+pub(super) fn bridge_creation(lab: &Lab, bridge: &Interface) -> (Vec<Op>, Option<Op>) {
+    let mut now = vec![Op::CreateBridge { link: link_ref(bridge) }];
+    let mut up = None;
+    for op in settings_ops(lab, &[bridge]) {
+        match op {
+            Op::SetUp { up: true, .. } => up = Some(op),
+            op => now.push(op),
+        }
+    }
+    (now, up)
 }
 
 /// The settings of new interfaces (those made by one creating op): master, MTU, MAC and

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::creation::{link_ref, settings_ops};
+use super::creation::{bridge_creation, link_ref, settings_ops};
 use super::settings::{delete_route_op, settings_diff, WantedRoute};
 use crate::lab::{Lab, Node};
 use crate::observed::{Observed, ObservedLink, ObservedRoute};
@@ -54,6 +54,8 @@ struct Buckets {
     namespace_settings: Vec<Op>,
     renames: Vec<Op>,
     create_links: Vec<Op>,
+    /// New bridges come up after their ports joined (see `bridge_creation`).
+    bridges_up: Vec<Op>,
     link_settings: Vec<Op>,
     add_routes: Vec<Op>,
 }
@@ -178,17 +180,18 @@ impl<'a> Planner<'a> {
                 Some(found) => {
                     if self.claim(&link, found, bridge.path.clone()) {
                         self.delete_link(&link, found);
-                        self.create_bridge(bridge, link);
+                        self.create_bridge(bridge);
                     }
                 }
-                None => self.create_bridge(bridge, link),
+                None => self.create_bridge(bridge),
             }
         }
     }
 
-    fn create_bridge(&mut self, bridge: &Interface, link: LinkRef) {
-        self.ops.create_links.push(Op::CreateBridge { link });
-        self.ops.create_links.extend(settings_ops(self.lab, &[bridge]));
+    fn create_bridge(&mut self, bridge: &Interface) {
+        let (now, later) = bridge_creation(self.lab, bridge);
+        self.ops.create_links.extend(now);
+        self.ops.bridges_up.extend(later);
     }
 
     fn veths(&mut self) {
@@ -433,6 +436,7 @@ impl<'a> Planner<'a> {
             b.namespace_settings,
             b.renames,
             b.create_links,
+            b.bridges_up,
             b.link_settings,
             b.add_routes,
         ]

@@ -116,6 +116,9 @@ fn touch(op: &Op) -> Touch {
 #[derive(Default)]
 struct Order {
     last_writer: HashMap<Key, usize>,
+    /// Steps that read a key since its last write: the next write waits for them (a
+    /// bridge comes up only after the ports that read it joined).
+    readers: HashMap<Key, Vec<usize>>,
     /// Steps in each namespace since its last namespace-wide step.
     in_namespace: HashMap<Netns, Vec<usize>>,
     last_barrier: Option<usize>,
@@ -133,6 +136,9 @@ impl Order {
         }
         let keys = touch.reads.iter().chain(&touch.writes);
         let mut after: Vec<usize> = keys.filter_map(|key| self.last_writer.get(key).copied()).collect();
+        for key in &touch.writes {
+            after.extend(self.readers.get(key).into_iter().flatten().copied());
+        }
         after.extend(self.last_barrier);
         if let Some(netns) = &touch.whole_namespace {
             after.extend(self.in_namespace.get(netns).into_iter().flatten().copied());
@@ -151,7 +157,11 @@ impl Order {
             let (Key::Namespace(netns) | Key::Link(LinkRef { netns, .. })) = key;
             self.in_namespace.entry(netns.clone()).or_default().push(index);
         }
+        for key in touch.reads {
+            self.readers.entry(key).or_default().push(index);
+        }
         for key in touch.writes {
+            self.readers.remove(&key);
             self.last_writer.insert(key, index);
         }
         if let Some(netns) = touch.whole_namespace {
@@ -255,6 +265,22 @@ mod tests {
         let after: Vec<Vec<usize>> = steps(&ops).iter().map(|step| step.after.clone()).collect();
         // The rename waits for the deletion and what came since (the deletion waited for the rest).
         assert_eq!(after, [vec![], vec![0], vec![1], vec![1, 2], vec![3]]);
+    }
+
+    #[test]
+    fn a_change_waits_for_the_steps_that_read_what_it_changes() {
+        let bridge = link(Netns::Host, "br0");
+        let ops = vec![
+            Op::CreateBridge { link: bridge.clone() },
+            Op::SetMaster { link: link(Netns::Host, "p0"), master: "br0".into() },
+            Op::SetMaster { link: link(Netns::Host, "p1"), master: "br0".into() },
+            Op::SetUp { link: bridge.clone(), up: true },
+            Op::SetMaster { link: link(Netns::Host, "p2"), master: "br0".into() },
+        ];
+        let after: Vec<Vec<usize>> = steps(&ops).iter().map(|step| step.after.clone()).collect();
+        // The ports join side by side; the bridge comes up after both; a later port waits
+        // for that change only.
+        assert_eq!(after, [vec![], vec![0], vec![0], vec![0, 1, 2], vec![3]]);
     }
 
     #[test]
