@@ -7,7 +7,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use nslab_model::api::{OpProgress, OpState};
 use nslab_model::observed::Observed;
 use nslab_model::ops::Op;
-use nslab_model::plan::{destroy_ops, is_gone, plan, steps, Conflict, PlanOptions, Schedule};
+use nslab_model::plan::{destroy_ops, is_gone, plan, steps, touched, Conflict, PlanOptions, Schedule};
 use nslab_model::problem::has_errors;
 use nslab_model::{validate_with, Lab, Limits, Problem};
 use thiserror::Error;
@@ -57,6 +57,13 @@ fn lane_of(first: &Op) -> usize {
 /// How long destroy waits for the kernel to finish tearing namespaces down.
 const TEARDOWN_LIMIT: Duration = Duration::from_secs(60);
 
+/// A plan and the reading of the kernel it was made from.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub ops: Vec<Op>,
+    pub observed: Observed,
+}
+
 /// What an apply or destroy did.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
@@ -84,26 +91,32 @@ impl Engine {
     }
 
     /// The ops that would make the kernel hold `lab`. Nothing is changed.
-    pub async fn plan(&self, lab: &Lab, options: &PlanOptions) -> Result<Vec<Op>, EngineError> {
+    pub async fn plan(&self, lab: &Lab, options: &PlanOptions) -> Result<Planned, EngineError> {
         let problems = validate_with(lab, &self.limits);
         if has_errors(&problems) {
             return Err(EngineError::Invalid(problems));
         }
         let observed = self.observe().await?;
-        plan(lab, &observed, options).map_err(EngineError::Conflicts)
+        let ops = plan(lab, &observed, options).map_err(EngineError::Conflicts)?;
+        Ok(Planned { ops, observed })
     }
 
-    /// Runs `ops` (a plan of `lab`), then checks that the kernel now holds the lab and
-    /// records it as applied. On failure, what this apply created is deleted again.
+    /// Runs a plan of `lab`, then checks that the kernel now holds the lab and records it
+    /// as applied. On failure, what this apply created is deleted again. The check reads
+    /// again only the namespaces the plan could change (see `plan::touched`) and takes the
+    /// rest as the plan saw it: a one-link edit of a big lab re-reads two namespaces.
     pub async fn apply(
         &self,
         lab: &Lab,
-        ops: &[Op],
+        planned: &Planned,
         progress: &mut (dyn FnMut(OpProgress) + Send),
     ) -> Result<Report, EngineError> {
         let started = Instant::now();
+        let ops = &planned.ops;
         self.run(lab, ops, progress, true).await?;
-        let left = self.plan(lab, &PlanOptions::default()).await?;
+        let these = touched(ops, &planned.observed);
+        let now = self.kernel.observe_again(&planned.observed, &these).await.map_err(EngineError::Observe)?;
+        let left = plan(lab, &now, &PlanOptions::default()).map_err(EngineError::Conflicts)?;
         if !left.is_empty() {
             return Err(EngineError::NotConverged {
                 doing: "applying",
@@ -115,8 +128,9 @@ impl Engine {
     }
 
     /// The ops that remove what `lab` owns.
-    pub async fn destroy_plan(&self, lab: &Lab) -> Result<Vec<Op>, EngineError> {
-        Ok(destroy_ops(lab, &self.observe().await?))
+    pub async fn destroy_plan(&self, lab: &Lab) -> Result<Planned, EngineError> {
+        let observed = self.observe().await?;
+        Ok(Planned { ops: destroy_ops(lab, &observed), observed })
     }
 
     /// Removes what `lab` owns and returns when it is gone.

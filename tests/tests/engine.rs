@@ -144,6 +144,9 @@ fn an_edit_plans_only_its_ops_and_the_kernel_follows() {
     assert!(!plan.contains("link add") && !plan.contains("netns add"), "nothing rebuilt: {plan}");
     sandbox.nslab_ok(&["apply", "--yes", &file]);
     assert_holds(&sandbox, &edited);
+    // The apply verified by reading only what it touched; a full reading agrees.
+    let output = sandbox.nslab(&["plan", "--exit-code", &file]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
     assert!(sandbox.pings("ns0", "172.17.0.112", 2));
 }
 

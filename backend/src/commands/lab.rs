@@ -21,7 +21,7 @@ pub fn plan(args: PlanArgs, exit_code: bool, json: bool) -> i32 {
     runtime().block_on(async {
         let engine = Engine::new(args.limits);
         let ops = match engine.plan(&lab, &PlanOptions { adopt: args.adopt }).await {
-            Ok(ops) => ops,
+            Ok(planned) => planned.ops,
             Err(error) => return report(args.file, &error),
         };
         if json {
@@ -41,20 +41,20 @@ pub fn apply(args: PlanArgs, yes: bool) -> i32 {
     let Ok(lab) = read_valid_lab(args.file, &args.limits, true) else { return EXIT_BAD_INPUT };
     runtime().block_on(async {
         let engine = Engine::new(args.limits);
-        let ops = match engine.plan(&lab, &PlanOptions { adopt: args.adopt }).await {
-            Ok(ops) => ops,
+        let planned = match engine.plan(&lab, &PlanOptions { adopt: args.adopt }).await {
+            Ok(planned) => planned,
             Err(error) => return report(args.file, &error),
         };
-        print_plan(&lab, &ops);
-        if ops.is_empty() {
+        print_plan(&lab, &planned.ops);
+        if planned.ops.is_empty() {
             return EXIT_OK;
         }
-        if !yes && !confirm(&format!("Apply these {} changes?", ops.len())) {
+        if !yes && !confirm(&format!("Apply these {} changes?", planned.ops.len())) {
             eprintln!("nslab: nothing was changed");
             return EXIT_FAILURE;
         }
-        let mut progress = Progress::new(ops.len());
-        let result = engine.apply(&lab, &ops, &mut |event| progress.show(&event)).await;
+        let mut progress = Progress::new(planned.ops.len());
+        let result = engine.apply(&lab, &planned, &mut |event| progress.show(&event)).await;
         progress.finish();
         finish("applied", &lab, args.file, result)
     })
@@ -65,7 +65,7 @@ pub fn destroy(file: &Path, yes: bool, limits: Limits) -> i32 {
     runtime().block_on(async {
         let engine = Engine::new(limits);
         let ops = match engine.destroy_plan(&lab).await {
-            Ok(ops) => ops,
+            Ok(planned) => planned.ops,
             Err(error) => return report(file, &error),
         };
         if ops.is_empty() {

@@ -76,23 +76,21 @@ impl Connections {
             return Ok((handle, netconf));
         }
         let runtime = self.runtime.clone();
-        let (opened, netconf) = netns::run_in(netns, move || {
-            let netconf = NetconfSocket::open().map_err(|e| KernelError::system("cannot open a netlink socket", e))?;
-            Ok((open_connection(&runtime)?, netconf))
-        })
-        .await?;
+        let (opened, netconf) = netns::run_in(netns, move || open_both(&runtime)).await?;
         let netconf = std::sync::Arc::new(netconf);
         self.netconf.lock().expect("not poisoned").insert(netns.clone(), netconf.clone());
         Ok((self.register(netns, opened), netconf))
     }
 
-    /// Creates a named namespace and its connection in one trip into it.
+    /// Creates a named namespace and its sockets in one trip into it (the apply's verify
+    /// reads it through both: opening them later would take another trip).
     pub async fn create_namespace(&self, name: &str) -> Result<Handle, KernelError> {
         let runtime = self.runtime.clone();
-        let opened = netns::create_named(name, move || open_connection(&runtime)).await?;
+        let (opened, netconf) = netns::create_named(name, move || open_both(&runtime)).await?;
         let netns = Netns::Named(name.to_string());
         // A file opened while the name was being made (by a concurrent reader) is stale.
         self.files.lock().expect("not poisoned").remove(&netns);
+        self.netconf.lock().expect("not poisoned").insert(netns.clone(), std::sync::Arc::new(netconf));
         Ok(self.register(&netns, opened))
     }
 
@@ -125,6 +123,11 @@ impl Connections {
         }
     }
 
+    /// Whether a file of the namespace is open already.
+    pub fn has_file(&self, netns: &Netns) -> bool {
+        self.files.lock().expect("not poisoned").contains_key(netns)
+    }
+
     /// An open file of the namespace, for requests that name a namespace by fd.
     pub fn file(&self, netns: &Netns) -> Result<std::sync::Arc<File>, KernelError> {
         let mut files = self.files.lock().expect("not poisoned");
@@ -144,6 +147,12 @@ impl Connections {
         files.insert(netns.clone(), file.clone());
         Ok(file)
     }
+}
+
+/// An rtnetlink connection and a netconf socket, in the calling thread's namespace.
+fn open_both(runtime: &tokio::runtime::Handle) -> Result<(Opened, NetconfSocket), KernelError> {
+    let netconf = NetconfSocket::open().map_err(|e| KernelError::system("cannot open a netlink socket", e))?;
+    Ok((open_connection(runtime)?, netconf))
 }
 
 fn open_connection(runtime: &tokio::runtime::Handle) -> Result<Opened, KernelError> {

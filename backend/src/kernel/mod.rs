@@ -27,12 +27,15 @@ pub struct Kernel {
     /// Interface indexes by name, per namespace: filled by `observe`, kept up to date by
     /// the ops, and asked of the kernel when missing.
     indexes: Mutex<HashMap<Netns, HashMap<String, u32>>>,
+    /// The host's ids of the namespaces as the last full observe read them: a namespace
+    /// keeps its id for as long as it lives.
+    ids: Mutex<std::sync::Arc<nsid::NamespaceIds>>,
 }
 
 impl Kernel {
     /// Must be called inside a tokio runtime.
     pub fn new() -> Self {
-        Kernel { connections: Connections::new(), indexes: Mutex::new(HashMap::new()) }
+        Kernel { connections: Connections::new(), indexes: Mutex::new(HashMap::new()), ids: Mutex::default() }
     }
 
     fn remember_indexes(&self, by_index: &HashMap<Netns, HashMap<u32, String>>) {

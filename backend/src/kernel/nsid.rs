@@ -16,7 +16,7 @@ use rtnetlink::Handle;
 use super::connection::Connections;
 use super::error::KernelError;
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct NamespaceIds {
     by_id: HashMap<i32, Netns>,
     ids: HashMap<Netns, i32>,
@@ -24,8 +24,19 @@ pub struct NamespaceIds {
 
 impl NamespaceIds {
     /// The host's id of each namespace in `all`, giving one to those that have none yet.
-    pub async fn read(host: &Handle, connections: &Connections, all: &[Netns]) -> Result<Self, KernelError> {
+    /// Ids in `known` are kept for namespaces whose file is still open: a namespace keeps
+    /// its id as long as it lives, and the open file is that namespace (a server reading
+    /// the kernel every second skips hundreds of requests this way).
+    pub async fn read(
+        host: &Handle,
+        connections: &Connections,
+        all: &[Netns],
+        known: &NamespaceIds,
+    ) -> Result<Self, KernelError> {
         let found = try_join_all(all.iter().map(|netns| async move {
+            if let Some(id) = known.ids.get(netns).filter(|_| connections.has_file(netns)) {
+                return Ok((netns.clone(), *id));
+            }
             let file = connections.file(netns)?;
             let fd = file.as_raw_fd();
             let id = match request_id(host, fd).await? {
@@ -47,6 +58,18 @@ impl NamespaceIds {
             ids.ids.insert(netns, id);
         }
         Ok(ids)
+    }
+
+    /// These ids, with `newer`'s where both know a namespace.
+    pub fn merged(&self, newer: NamespaceIds) -> NamespaceIds {
+        let mut merged = self.clone();
+        for (netns, id) in newer.ids {
+            if let Some(old) = merged.ids.insert(netns.clone(), id) {
+                merged.by_id.remove(&old);
+            }
+            merged.by_id.insert(id, netns);
+        }
+        merged
     }
 
     /// The id to dump another namespace through the host's socket (None: the host itself).

@@ -50,12 +50,39 @@ impl Kernel {
         let mut all = vec![Netns::Host];
         all.extend(netns::list_named()?.into_iter().map(Netns::Named));
         self.connections.forget_all_but(&all);
-        let ids = NamespaceIds::read(&host, &self.connections, &all).await?;
+        let known = self.ids.lock().expect("not poisoned").clone();
+        let ids = NamespaceIds::read(&host, &self.connections, &all, &known).await?;
         let raws = try_join_all(all.iter().map(|netns| self.dump(&strict, &ids, netns))).await?;
         let indexes: HashMap<Netns, HashMap<u32, String>> =
             raws.iter().map(|raw| (raw.netns.clone(), names_by_index(raw))).collect();
         self.remember_indexes(&indexes);
         let mut observed = Observed::default();
+        for raw in &raws {
+            observed.namespaces.insert(raw.netns.clone(), build_namespace(raw, &indexes, &ids));
+        }
+        *self.ids.lock().expect("not poisoned") = std::sync::Arc::new(ids);
+        Ok(observed)
+    }
+
+    /// `base` (a full observe, recent) with the namespaces in `these` read again: those
+    /// that are gone now are left out, those that are new are added. Peers in the other
+    /// namespaces resolve through `base`'s interface indexes, which is right as long as
+    /// nothing changed there since: the caller picks `these` to cover every change.
+    pub async fn observe_again(&self, base: &Observed, these: &[Netns]) -> Result<Observed, KernelError> {
+        let host = self.connections.handle(&Netns::Host).await?;
+        let strict = self.connections.strict_host()?;
+        let mut all = vec![Netns::Host];
+        all.extend(netns::list_named()?.into_iter().map(Netns::Named));
+        self.connections.forget_all_but(&all);
+        let these: Vec<Netns> = these.iter().filter(|netns| all.contains(netns)).cloned().collect();
+        let known = self.ids.lock().expect("not poisoned").clone();
+        let ids = known.merged(NamespaceIds::read(&host, &self.connections, &these, &known).await?);
+        let raws = try_join_all(these.iter().map(|netns| self.dump(&strict, &ids, netns))).await?;
+        let mut indexes: HashMap<Netns, HashMap<u32, String>> =
+            base.namespaces.iter().map(|(netns, namespace)| (netns.clone(), names_by_index_of(namespace))).collect();
+        indexes.extend(raws.iter().map(|raw| (raw.netns.clone(), names_by_index(raw))));
+        let mut observed = base.clone();
+        observed.namespaces.retain(|netns, _| all.contains(netns));
         for raw in &raws {
             observed.namespaces.insert(raw.netns.clone(), build_namespace(raw, &indexes, &ids));
         }
@@ -114,6 +141,14 @@ async fn dump_routes(handle: &Handle, filter: RouteMessage, place: &str) -> Resu
 
 fn names_by_index(raw: &Raw) -> HashMap<u32, String> {
     raw.links.iter().filter_map(|link| Some((link.header.index, link_name(link)?.to_string()))).collect()
+}
+
+/// The interface names by index of an observed namespace (`lo` is always 1).
+fn names_by_index_of(namespace: &ObservedNamespace) -> HashMap<u32, String> {
+    let mut names: HashMap<u32, String> =
+        namespace.links.iter().map(|(name, link)| (link.index, name.clone())).collect();
+    names.insert(1, "lo".to_string());
+    names
 }
 
 fn link_name(link: &LinkMessage) -> Option<&str> {
@@ -289,7 +324,8 @@ impl Kernel {
             .filter(|netns| netns.name().is_none_or(|name| netns::netns_path(name).exists()))
             .cloned()
             .collect();
-        let ids = NamespaceIds::read(&host, &self.connections, &present).await?;
+        let known = self.ids.lock().expect("not poisoned").clone();
+        let ids = NamespaceIds::read(&host, &self.connections, &present, &known).await?;
         let mut all = Vec::new();
         for netns in &present {
             let mut request = strict.link().get();

@@ -168,7 +168,7 @@ async fn plan(
     Query(options): Query<RunOptions>,
 ) -> Result<Json<PlanView>, ApiError> {
     let view = state.store.lock().await.view().clone();
-    let ops = state.engine.plan(&view.lab, &PlanOptions { adopt: options.adopt }).await.map_err(ApiError::engine)?;
+    let ops = state.engine.plan(&view.lab, &PlanOptions { adopt: options.adopt }).await.map_err(ApiError::engine)?.ops;
     Ok(Json(PlanView { revision: view.revision, ops: ops.iter().map(PlannedOp::from).collect() }))
 }
 
@@ -192,11 +192,12 @@ async fn run(state: &AppState, kind: RunKind, options: RunOptions) -> Result<Jso
     let _kernel = state.run_lock.lock().await;
     let view = state.store.lock().await.view().clone();
     let engine = &state.engine;
-    let ops = match kind {
+    let planned = match kind {
         RunKind::Apply => engine.plan(&view.lab, &PlanOptions { adopt: options.adopt }).await,
         RunKind::Destroy => engine.destroy_plan(&view.lab).await,
     }
     .map_err(ApiError::engine)?;
+    let ops = &planned.ops;
     let doomed: Vec<Netns> = ops
         .iter()
         .filter_map(|op| match op {
@@ -208,8 +209,8 @@ async fn run(state: &AppState, kind: RunKind, options: RunOptions) -> Result<Jso
     let bus = state.bus.clone();
     let mut progress = |progress| bus.send(&Event::Progress { run: kind, progress });
     let result = match kind {
-        RunKind::Apply => engine.apply(&view.lab, &ops, &mut progress).await,
-        RunKind::Destroy => engine.destroy(&view.lab, &ops, &mut progress).await,
+        RunKind::Apply => engine.apply(&view.lab, &planned, &mut progress).await,
+        RunKind::Destroy => engine.destroy(&view.lab, ops, &mut progress).await,
     };
     let (ok, message) = match &result {
         Ok(report) => (true, format!("{} steps in {:.0?}", report.ops, report.elapsed)),

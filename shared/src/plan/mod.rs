@@ -12,6 +12,7 @@ mod diff;
 mod schedule;
 mod settings;
 mod steps;
+mod touched;
 
 pub use creation::{creation_ops, teardown_ops};
 pub use destroy::{destroy_ops, is_gone};
@@ -19,3 +20,4 @@ pub use diff::{plan, Conflict, PlanOptions};
 pub use schedule::Schedule;
 pub use settings::{WantedRoute, DEFAULT_IPV6_METRIC, DEFAULT_MTU};
 pub use steps::{steps, Step};
+pub use touched::touched;
