@@ -34,7 +34,7 @@ use nslab_tests::sandbox::Sandbox;
 use tokio_tungstenite::tungstenite::Message;
 
 const USAGE: &str = "\
-usage: bench_live [--parts link,link-big,matrix,clients] [--changes 1000] [--paced 200]
+usage: bench_live [--parts link,link-big,matrix,clients,edits] [--edits 10] [--changes 1000] [--paced 200]
                   [--matrix-namespaces 30] [--matrix-runs 3] [--star 300]
                   [--clients 50] [--repeat 3] [--nslab PATH] [--timeout-secs 120]
 
@@ -48,6 +48,8 @@ Measures the live agent (`nslab serve`), each part in fresh sandboxes:
            (--matrix-runs times)
   clients  a --star namespace apply with --clients websocket clients vs none
            (--repeat times each): wall time, progress delivery, server memory
+  edits    a --star namespace lab applied, then --edits rounds of POST /api/apply
+           with nothing to do, with a one-link edit, and with the edit undone
 --timeout-secs bounds every request and every wait for an event. Needs root.";
 
 fn main() {
@@ -75,6 +77,7 @@ enum Part {
     LinkBig,
     Matrix,
     Clients,
+    Edits,
 }
 
 impl Part {
@@ -84,7 +87,8 @@ impl Part {
             "link-big" => Ok(Part::LinkBig),
             "matrix" => Ok(Part::Matrix),
             "clients" => Ok(Part::Clients),
-            other => Err(format!("--parts: `{other}` is not link, link-big, matrix or clients")),
+            "edits" => Ok(Part::Edits),
+            other => Err(format!("--parts: `{other}` is not link, link-big, matrix, clients or edits")),
         }
     }
 }
@@ -98,6 +102,7 @@ struct Args {
     star: usize,
     clients: usize,
     repeat: usize,
+    edits: usize,
     nslab: PathBuf,
     timeout: Duration,
     command_line: String,
@@ -106,7 +111,7 @@ struct Args {
 impl Args {
     fn parse(mut words: impl Iterator<Item = String>) -> Result<Args, String> {
         let mut args = Args {
-            parts: vec![Part::Link, Part::LinkBig, Part::Matrix, Part::Clients],
+            parts: vec![Part::Link, Part::LinkBig, Part::Matrix, Part::Clients, Part::Edits],
             changes: 1000,
             paced: 200,
             matrix_namespaces: 30,
@@ -114,6 +119,7 @@ impl Args {
             star: 300,
             clients: 50,
             repeat: 3,
+            edits: 10,
             nslab: nslab_tests::paths::sibling_nslab(),
             timeout: Duration::from_secs(120),
             command_line: String::new(),
@@ -143,6 +149,7 @@ impl Args {
                 "--star" => args.star = number(2..=2000)?,
                 "--clients" => args.clients = number(1..=500)?,
                 "--repeat" => args.repeat = number(1..=20)?,
+                "--edits" => args.edits = number(1..=200)?,
                 "--nslab" => args.nslab = PathBuf::from(value),
                 "--timeout-secs" => args.timeout = Duration::from_secs(number(5..=3600)? as u64),
                 other => return Err(format!("unknown option {other}")),
@@ -176,6 +183,16 @@ fn star(name: &str, n: usize, base: Ipv4Addr, prefix: u8) -> Lab {
         lab.links.push(Link::Veth(VethLink { a: Endpoint::new("br0", format!("veth{i}")), b: end, editor: None }));
     }
     lab
+}
+
+/// The star with namespace `n/2`'s eth0 renamed eth1 and given another address.
+fn star_edit(lab: &Lab) -> Lab {
+    let mut edited = lab.clone();
+    let k = edited.links.len() / 2;
+    let Link::Veth(veth) = &mut edited.links[k];
+    veth.b.name = "eth1".into();
+    veth.b.addresses = vec!["10.0.250.250/16".into()];
+    edited
 }
 
 fn check_valid(lab: &Lab) -> Result<(), String> {
@@ -1073,6 +1090,82 @@ fn range(pair: (usize, usize)) -> String {
 }
 
 /// Rows of the Markdown table, filled as the parts finish.
+/// Round trips of POST /api/apply (client ms) with the ops the server ran.
+#[derive(Default)]
+struct EditRuns {
+    reapply: Vec<(f64, usize)>,
+    edit: Vec<(f64, usize)>,
+    undo: Vec<(f64, usize)>,
+}
+
+/// Applies `lab` through the server, then `--edits` rounds of: apply again (nothing to do),
+/// the one-link edit, and the lab as it was. Each document change is put before the
+/// clock starts: only the apply request (read the kernel, plan, run, verify) is timed.
+async fn edits(args: &Args, server: &Server, lab: &Lab) -> Result<EditRuns, String> {
+    let api = Api::new(server, args.timeout);
+    let edited = star_edit(lab);
+    api.put_lab(lab).await?;
+    let _: RunReport = api.post("/api/apply").await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let timed_apply = || async {
+        // After each change the server checks the whole lab for drift and reads counters;
+        // a teacher's edits come seconds apart: let that finish, as it would.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let started = Instant::now();
+        let report: RunReport = api.post("/api/apply").await?;
+        Ok::<_, String>((ms(started.elapsed()), report.ops))
+    };
+    let mut runs = EditRuns::default();
+    for _ in 0..args.edits {
+        runs.reapply.push(timed_apply().await?);
+        api.put_lab(&edited).await?;
+        runs.edit.push(timed_apply().await?);
+        api.put_lab(lab).await?;
+        runs.undo.push(timed_apply().await?);
+    }
+    Ok(runs)
+}
+
+fn print_edits(runs: &EditRuns, args: &Args, summary: &mut Summary) {
+    println!();
+    println!(
+        "== 5. through the agent: POST /api/apply on a {}-namespace star already applied ({} rounds; the server \
+         keeps its sockets, so a reading of the kernel costs less than a fresh `nslab apply` process's)",
+        args.star, args.edits
+    );
+    println!("  {:<44} {:>9} {:>9} {:>9} {:>6}", "apply", "median ms", "p90 ms", "max ms", "ops");
+    let mut medians = Vec::new();
+    for (what, series) in [
+        ("nothing to do (re-apply)", &runs.reapply),
+        ("one-link edit (rename + readdress)", &runs.edit),
+        ("the edit undone", &runs.undo),
+    ] {
+        let times: Vec<f64> = series.iter().map(|(ms, _)| *ms).collect();
+        let all = sorted(&times);
+        let ops = series.iter().map(|(_, ops)| *ops).max().unwrap_or(0);
+        let median = median(&times).unwrap_or(f64::NAN);
+        medians.push((median, ops));
+        println!(
+            "  {:<44} {:>9} {:>9} {:>9} {:>6}",
+            what,
+            fmt_ms(median),
+            fmt_ms(percentile(&all, 90.0)),
+            fmt_ms(*all.last().unwrap_or(&f64::NAN)),
+            ops
+        );
+    }
+    summary.rows.push([
+        format!("re-apply of an unchanged {}-namespace star, through the agent (median)", args.star),
+        format!("{} ms, {} ops", fmt_ms(medians[0].0), medians[0].1),
+        "< 100 ms, 0 changes".into(),
+    ]);
+    summary.rows.push([
+        format!("one-link edit of a {}-namespace star, through the agent (median)", args.star),
+        format!("{} ms, {} ops", fmt_ms(medians[1].0), medians[1].1),
+        "< 50 ms, a handful of ops".into(),
+    ]);
+}
+
 #[derive(Default)]
 struct Summary {
     rows: Vec<[String; 3]>,
@@ -1494,6 +1587,17 @@ fn run(args: &Args) -> i32 {
                     print_apply(&runs, args, &mut summary);
                 }
             }
+        }
+    }
+
+    if args.parts.contains(&Part::Edits) {
+        eprintln!("bench_live: re-applies and one-link edits in a {}-namespace star ...", args.star);
+        let lab = star("bench-edits", args.star, Ipv4Addr::new(10, 0, 0, 0), 16);
+        let result = check_valid(&lab)
+            .and_then(|_| in_sandbox(args, 0, |_, server, runtime| runtime.block_on(edits(args, server, &lab))));
+        match result {
+            Ok(result) => print_edits(&result, args, &mut summary),
+            Err(error) => fail(&mut summary, "re-apply and one-link edit through the agent", error),
         }
     }
 
