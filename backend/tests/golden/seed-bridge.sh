@@ -12,7 +12,6 @@ up)
   ip netns add ns2
   ip -n ns2 link set dev lo up
   ip link add docker0 type bridge
-  ip link set dev docker0 up
   ip addr add 172.17.0.1/16 dev docker0
   ip link add veth0 type veth peer name eth0 netns ns0
   ip link set dev veth0 master docker0
@@ -29,6 +28,7 @@ up)
   ip link set dev veth4 up
   ip -n ns2 link set dev eth0 up
   ip -n ns2 addr add 172.17.0.103/16 dev eth0
+  ip link set dev docker0 up
   ;;
 down)
   ip link delete veth0
