@@ -9,16 +9,19 @@ use nslab_model::topology::Netns;
 use rtnetlink::Handle;
 
 use super::error::KernelError;
-use super::netconf::NetconfSocket;
 use super::netns;
+use super::reading::{HostSocket, ReadingSocket};
 
 /// Netlink handles and namespace files, per namespace.
 pub struct Connections {
     runtime: tokio::runtime::Handle,
     handles: Mutex<HashMap<Netns, Handle>>,
     files: Mutex<HashMap<Netns, std::sync::Arc<File>>>,
-    /// Plain netlink sockets for netconf reads, per namespace (see `netconf.rs`).
-    netconf: Mutex<HashMap<Netns, std::sync::Arc<NetconfSocket>>>,
+    /// Plain netlink sockets for an observe's reads inside namespaces (see `reading.rs`).
+    reading: Mutex<HashMap<Netns, std::sync::Arc<ReadingSocket>>>,
+    /// Host sockets for observe's jobs on the namespace workers: no more jobs than
+    /// workers run at once, so each finds one free.
+    host_sockets: std::sync::Arc<Mutex<Vec<HostSocket>>>,
     /// A netlink socket runs one dump at a time (a second one gets EBUSY).
     dump_locks: Mutex<HashMap<Netns, std::sync::Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -33,7 +36,8 @@ impl Connections {
             handles: Mutex::new(HashMap::new()),
             files: Mutex::new(HashMap::new()),
             dump_locks: Mutex::new(HashMap::new()),
-            netconf: Mutex::new(HashMap::new()),
+            reading: Mutex::new(HashMap::new()),
+            host_sockets: std::sync::Arc::default(),
         }
     }
 
@@ -66,31 +70,49 @@ impl Connections {
         Ok(self.register(netns, opened))
     }
 
-    /// The netlink handle and the netconf socket of `netns`, both opened in one trip into
-    /// the namespace when they are new.
-    pub async fn sockets(&self, netns: &Netns) -> Result<(Handle, std::sync::Arc<NetconfSocket>), KernelError> {
-        // Bound first: a guard in an `if let` scrutinee would live across the await.
-        let handle = self.handles.lock().expect("not poisoned").get(netns).cloned();
-        let netconf = self.netconf.lock().expect("not poisoned").get(netns).cloned();
-        if let (Some(handle), Some(netconf)) = (handle, netconf) {
-            return Ok((handle, netconf));
+    /// The host sockets, one per namespace worker; opened here, on a runtime thread, which is
+    /// in the host namespace (nslab never moves its runtime's threads).
+    pub fn host_sockets(&self) -> Result<std::sync::Arc<Mutex<Vec<HostSocket>>>, KernelError> {
+        let mut sockets = self.host_sockets.lock().expect("not poisoned");
+        while sockets.len() < super::workers::WORKERS {
+            sockets.push(HostSocket::open().map_err(|e| KernelError::system("cannot open a netlink socket", e))?);
         }
-        let runtime = self.runtime.clone();
-        let (opened, netconf) = netns::run_in(netns, move || open_both(&runtime)).await?;
-        let netconf = std::sync::Arc::new(netconf);
-        self.netconf.lock().expect("not poisoned").insert(netns.clone(), netconf.clone());
-        Ok((self.register(netns, opened), netconf))
+        drop(sockets);
+        Ok(self.host_sockets.clone())
+    }
+
+    /// Runs `read` with the reading socket of `netns` on a namespace worker, opening the
+    /// socket there first when the namespace has none yet: one trip to a worker either way.
+    pub async fn read_in<T: Send + 'static>(
+        &self,
+        netns: &Netns,
+        read: impl FnOnce(&ReadingSocket) -> Result<T, KernelError> + Send + 'static,
+    ) -> Result<T, KernelError> {
+        let known = self.reading.lock().expect("not poisoned").get(netns).cloned();
+        if let Some(socket) = known {
+            // The socket reads its own namespace from any thread.
+            return netns::run_in(&Netns::Host, move || read(&socket)).await;
+        }
+        let (socket, value) = netns::run_in(netns, move || {
+            let socket = std::sync::Arc::new(open_reading()?);
+            let value = read(&socket)?;
+            Ok((socket, value))
+        })
+        .await?;
+        self.reading.lock().expect("not poisoned").insert(netns.clone(), socket);
+        Ok(value)
     }
 
     /// Creates a named namespace and its sockets in one trip into it (the apply's verify
     /// reads it through both: opening them later would take another trip).
     pub async fn create_namespace(&self, name: &str) -> Result<Handle, KernelError> {
         let runtime = self.runtime.clone();
-        let (opened, netconf) = netns::create_named(name, move || open_both(&runtime)).await?;
+        let (opened, reading) =
+            netns::create_named(name, move || Ok((open_connection(&runtime)?, open_reading()?))).await?;
         let netns = Netns::Named(name.to_string());
         // A file opened while the name was being made (by a concurrent reader) is stale.
         self.files.lock().expect("not poisoned").remove(&netns);
-        self.netconf.lock().expect("not poisoned").insert(netns.clone(), std::sync::Arc::new(netconf));
+        self.reading.lock().expect("not poisoned").insert(netns.clone(), std::sync::Arc::new(reading));
         Ok(self.register(&netns, opened))
     }
 
@@ -103,7 +125,7 @@ impl Connections {
     /// Drops the connection to a namespace (before deleting it: the socket would keep it alive).
     pub fn forget(&self, netns: &Netns) {
         self.handles.lock().expect("not poisoned").remove(netns);
-        self.netconf.lock().expect("not poisoned").remove(netns);
+        self.reading.lock().expect("not poisoned").remove(netns);
         self.files.lock().expect("not poisoned").remove(netns);
     }
 
@@ -149,10 +171,9 @@ impl Connections {
     }
 }
 
-/// An rtnetlink connection and a netconf socket, in the calling thread's namespace.
-fn open_both(runtime: &tokio::runtime::Handle) -> Result<(Opened, NetconfSocket), KernelError> {
-    let netconf = NetconfSocket::open().map_err(|e| KernelError::system("cannot open a netlink socket", e))?;
-    Ok((open_connection(runtime)?, netconf))
+/// A reading socket in the calling thread's namespace.
+fn open_reading() -> Result<ReadingSocket, KernelError> {
+    ReadingSocket::open().map_err(|e| KernelError::system("cannot open a netlink socket", e))
 }
 
 fn open_connection(runtime: &tokio::runtime::Handle) -> Result<Opened, KernelError> {

@@ -4,11 +4,11 @@
 mod connection;
 pub mod error;
 mod execute;
-mod netconf;
 pub mod netns;
 mod nsid;
 pub mod observe;
 pub mod ping;
+mod reading;
 mod step;
 pub mod watch;
 mod workers;

@@ -60,6 +60,22 @@ impl NamespaceIds {
         Ok(ids)
     }
 
+    /// Ids read one namespace at a time.
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (Netns, i32)>) -> NamespaceIds {
+        let mut ids = NamespaceIds::default();
+        for (netns, id) in pairs {
+            ids.by_id.insert(id, netns.clone());
+            ids.ids.insert(netns, id);
+        }
+        ids
+    }
+
+    /// The id of `netns` when still valid: known, and its file kept open since (a namespace
+    /// keeps its id for its life, and the open file is that namespace).
+    pub fn kept(&self, netns: &Netns, connections: &Connections) -> Option<i32> {
+        self.ids.get(netns).copied().filter(|_| connections.has_file(netns))
+    }
+
     /// These ids, with `newer`'s where both know a namespace.
     pub fn merged(&self, newer: NamespaceIds) -> NamespaceIds {
         let mut merged = self.clone();

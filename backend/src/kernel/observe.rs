@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::os::fd::AsRawFd;
 
 use futures::future::try_join_all;
 use futures::TryStreamExt;
@@ -23,11 +24,11 @@ use rtnetlink::packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkMess
 use rtnetlink::packet_route::route::{
     RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteType,
 };
-use rtnetlink::Handle;
 
 use super::error::KernelError;
 use super::netns;
 use super::nsid::NamespaceIds;
+use super::reading::{HostSocket, ReadingSocket};
 use super::Kernel;
 
 /// The dump lock of the strict host socket (a name no namespace can have).
@@ -45,14 +46,8 @@ struct Raw {
 impl Kernel {
     /// Everything nslab can see. Index caches are refreshed on the way.
     pub async fn observe(&self) -> Result<Observed, KernelError> {
-        let host = self.connections.handle(&Netns::Host).await?;
-        let strict = self.connections.strict_host()?;
-        let mut all = vec![Netns::Host];
-        all.extend(netns::list_named()?.into_iter().map(Netns::Named));
-        self.connections.forget_all_but(&all);
-        let known = self.ids.lock().expect("not poisoned").clone();
-        let ids = NamespaceIds::read(&host, &self.connections, &all, &known).await?;
-        let raws = try_join_all(all.iter().map(|netns| self.dump(&strict, &ids, netns))).await?;
+        let all = self.present()?;
+        let (raws, ids) = self.read_all(&all).await?;
         let indexes: HashMap<Netns, HashMap<u32, String>> =
             raws.iter().map(|raw| (raw.netns.clone(), names_by_index(raw))).collect();
         self.remember_indexes(&indexes);
@@ -69,15 +64,10 @@ impl Kernel {
     /// namespaces resolve through `base`'s interface indexes, which is right as long as
     /// nothing changed there since: the caller picks `these` to cover every change.
     pub async fn observe_again(&self, base: &Observed, these: &[Netns]) -> Result<Observed, KernelError> {
-        let host = self.connections.handle(&Netns::Host).await?;
-        let strict = self.connections.strict_host()?;
-        let mut all = vec![Netns::Host];
-        all.extend(netns::list_named()?.into_iter().map(Netns::Named));
-        self.connections.forget_all_but(&all);
+        let all = self.present()?;
         let these: Vec<Netns> = these.iter().filter(|netns| all.contains(netns)).cloned().collect();
-        let known = self.ids.lock().expect("not poisoned").clone();
-        let ids = known.merged(NamespaceIds::read(&host, &self.connections, &these, &known).await?);
-        let raws = try_join_all(these.iter().map(|netns| self.dump(&strict, &ids, netns))).await?;
+        let (raws, fresh) = self.read_all(&these).await?;
+        let ids = self.ids.lock().expect("not poisoned").merged(fresh);
         let mut indexes: HashMap<Netns, HashMap<u32, String>> =
             base.namespaces.iter().map(|(netns, namespace)| (netns.clone(), names_by_index_of(namespace))).collect();
         indexes.extend(raws.iter().map(|raw| (raw.netns.clone(), names_by_index(raw))));
@@ -89,54 +79,65 @@ impl Kernel {
         Ok(observed)
     }
 
-    async fn dump(&self, host: &Handle, ids: &NamespaceIds, netns: &Netns) -> Result<Raw, KernelError> {
-        let target = ids.target(netns);
+    /// The host and the namespaces under /run/netns; connections to any other are dropped.
+    fn present(&self) -> Result<Vec<Netns>, KernelError> {
+        let mut all = vec![Netns::Host];
+        all.extend(netns::list_named()?.into_iter().map(Netns::Named));
+        self.connections.forget_all_but(&all);
+        Ok(all)
+    }
+
+    /// Reads `these` side by side on the namespace workers, with their namespace ids.
+    async fn read_all(&self, these: &[Netns]) -> Result<(Vec<Raw>, NamespaceIds), KernelError> {
+        let known = self.ids.lock().expect("not poisoned").clone();
+        // A known id holds while the namespace's file stayed open (see `NamespaceIds`);
+        // asked before `dump` opens any file.
+        let kept: Vec<Option<i32>> = these.iter().map(|netns| known.kept(netns, &self.connections)).collect();
+        let read = try_join_all(these.iter().zip(kept).map(|(netns, id)| self.dump(netns, id))).await?;
+        let ids = NamespaceIds::from_pairs(read.iter().map(|(raw, id)| (raw.netns.clone(), *id)));
+        Ok((read.into_iter().map(|(raw, _)| raw).collect(), ids))
+    }
+
+    /// Reads one namespace in one job on a namespace worker: its id in the host's table
+    /// (`known` when it still holds), its interfaces and addresses through a host socket
+    /// with that id as the target, its routes and forwarding through its own socket.
+    async fn dump(&self, netns: &Netns, known: Option<i32>) -> Result<(Raw, i32), KernelError> {
         let place = netns.to_string();
-        let mut links = host.link().get();
-        let mut addresses = host.address().get();
-        if let Some(id) = target {
-            links.message_mut().attributes.push(LinkAttribute::IfNetnsId(id));
-            addresses.message_mut().attributes.push(AddressAttribute::TargetNetNsId(id));
-        }
-        let through_host = async {
-            let _one_dump_at_a_time = self.connections.dump_guard(&STRICT_HOST).await;
-            let links: Vec<LinkMessage> = links
-                .execute()
-                .try_collect()
-                .await
-                .map_err(|e| KernelError::netlink(format!("listing the interfaces of {place}"), e))?;
-            let addresses: Vec<AddressMessage> = addresses
-                .execute()
-                .try_collect()
-                .await
-                .map_err(|e| KernelError::netlink(format!("listing the addresses of {place}"), e))?;
-            Ok::<_, KernelError>((links, addresses))
-        };
-        let through_own = async {
-            let (own, netconf) = self.connections.sockets(netns).await?;
-            // The guard covers the netconf socket too: two observes at once (the live
-            // refresh and a plan) would otherwise read each other's answers.
-            let _one_dump_at_a_time = self.connections.dump_guard(netns).await;
-            let forwarding = netconf
-                .forwarding()
-                .map_err(|e| KernelError::system(format!("reading the forwarding settings of {place}"), e))?;
-            // One dump with no family gives the routes of every family.
-            let routes = dump_routes(&own, RouteMessage::default(), &place).await?;
-            Ok::<_, KernelError>((routes, forwarding))
-        };
-        let ((links, addresses), (routes, forwarding)) = futures::try_join!(through_host, through_own)?;
-        Ok(Raw { netns: netns.clone(), links, addresses, routes, forwarding })
+        let file = self.connections.file(netns)?;
+        let pool = self.connections.host_sockets()?;
+        let owned = netns.clone();
+        self.connections
+            .read_in(netns, move |own| {
+                let taken = pool.lock().expect("not poisoned").pop();
+                let mut host = taken.ok_or_else(|| KernelError::Netlink {
+                    what: format!("reading {place}"),
+                    message: "no host socket was free".into(),
+                })?;
+                let read = read_namespace(&mut host, own, owned, file.as_raw_fd(), known);
+                pool.lock().expect("not poisoned").push(host);
+                read.map_err(|error| KernelError::system(format!("reading {place}"), error))
+            })
+            .await
     }
 }
 
-async fn dump_routes(handle: &Handle, filter: RouteMessage, place: &str) -> Result<Vec<RouteMessage>, KernelError> {
-    handle
-        .route()
-        .get(filter)
-        .execute()
-        .try_collect()
-        .await
-        .map_err(|e| KernelError::netlink(format!("listing the routes of {place}"), e))
+fn read_namespace(
+    host: &mut HostSocket,
+    own: &ReadingSocket,
+    netns: Netns,
+    fd: std::os::fd::RawFd,
+    known: Option<i32>,
+) -> std::io::Result<(Raw, i32)> {
+    let id = match known {
+        Some(id) => id,
+        None => host.id_of(fd)?,
+    };
+    // The host's own interfaces come without a target (it has an id in its own table
+    // only for naming peers there).
+    let target = (netns != Netns::Host).then_some(id);
+    let interfaces = host.interfaces(target)?;
+    let (forwarding, routes) = own.read()?;
+    Ok((Raw { netns, links: interfaces.links, addresses: interfaces.addresses, routes, forwarding }, id))
 }
 
 fn names_by_index(raw: &Raw) -> HashMap<u32, String> {

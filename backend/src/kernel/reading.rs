@@ -1,13 +1,30 @@
-//! IPv4 and IPv6 forwarding read through netlink (RTM_GETNETCONF, what `ip netconf` shows)
-//! instead of /proc/sys. Opening /proc/sys/net/ipv4/ip_forward walks a dentry chain with
-//! one entry per namespace on the machine, so with hundreds of namespaces the path lookups
-//! alone were a quarter of an observe. netlink-packet-route has no netconf messages, so
-//! this speaks the few bytes it needs itself, on a plain netlink socket.
+//! The reads an observe makes inside a namespace, on a plain netlink socket of that
+//! namespace used synchronously from a namespace worker: forwarding (RTM_GETNETCONF, what
+//! `ip netconf` shows) and the routes. The kernel answers a request inside the send and a
+//! dump inside each receive, so nothing here waits; run on the workers, these reads go
+//! side by side with the link dumps on the runtime, and a reading of hundreds of
+//! namespaces needs no async connection (task, buffers, reactor entry) per namespace.
+//! Forwarding is read through netlink rather than /proc/sys: opening
+//! /proc/sys/net/ipv4/ip_forward walks a dentry chain with one entry per namespace on the
+//! machine, a quarter of an observe with hundreds of namespaces. netlink-packet-route has
+//! no netconf messages, so this speaks the few bytes it needs itself; routes are built and
+//! parsed with netlink-packet-route.
 
 use std::io;
+use std::sync::Mutex;
 
 use netlink_sys::protocols::NETLINK_ROUTE;
 use netlink_sys::Socket;
+use std::os::fd::RawFd;
+
+use rtnetlink::packet_core::{
+    NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTIPART, NLM_F_REQUEST as REQUEST,
+};
+use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage};
+use rtnetlink::packet_route::link::{LinkAttribute, LinkMessage};
+use rtnetlink::packet_route::nsid::{NsidAttribute, NsidMessage};
+use rtnetlink::packet_route::route::RouteMessage;
+use rtnetlink::packet_route::RouteNetlinkMessage;
 
 const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
@@ -21,29 +38,181 @@ const NETCONFA_IFINDEX_ALL: i32 = -1;
 const AF_INET: u8 = 2;
 const AF_INET6: u8 = 10;
 const HEADER: usize = 16;
+/// Dumps come in datagrams of at most a page or so; this holds any of them.
+const RECEIVE_BUFFER: usize = 64 * 1024;
 
-/// A netlink socket of one namespace (made while the thread is in it), for netconf reads.
-pub struct NetconfSocket {
-    socket: Socket,
+/// A netlink socket of one namespace (made while the thread is in it). One request at a
+/// time: two observes at once (the live refresh and a plan) would otherwise read each
+/// other's answers.
+pub struct ReadingSocket {
+    socket: Mutex<Socket>,
 }
 
-impl NetconfSocket {
+impl ReadingSocket {
     pub fn open() -> io::Result<Self> {
         let mut socket = Socket::new(NETLINK_ROUTE)?;
         socket.bind_auto()?;
-        Ok(NetconfSocket { socket })
+        Ok(ReadingSocket { socket: Mutex::new(socket) })
     }
 
-    /// (IPv4, IPv6) forwarding of the namespace. The kernel answers inside the send, so the
-    /// receive never waits.
-    pub fn forwarding(&self) -> io::Result<(bool, bool)> {
-        Ok((self.read(AF_INET)?, self.read(AF_INET6)?))
+    /// (IPv4, IPv6) forwarding of the namespace and its routes (every table and family).
+    pub fn read(&self) -> io::Result<((bool, bool), Vec<RouteMessage>)> {
+        let socket = self.socket.lock().expect("not poisoned");
+        let mut buffer = vec![0; RECEIVE_BUFFER];
+        let forwarding = (forwarding(&socket, AF_INET, &mut buffer)?, forwarding(&socket, AF_INET6, &mut buffer)?);
+        Ok((forwarding, routes(&socket, &mut buffer)?))
+    }
+}
+
+fn forwarding(socket: &Socket, family: u8, buffer: &mut [u8]) -> io::Result<bool> {
+    socket.send(&request(family), 0)?;
+    let length = socket.recv(&mut &mut buffer[..], 0)?;
+    parse_forwarding(&buffer[..length])
+}
+
+/// RTM_GETROUTE dump with no family: the routes of every family.
+fn routes(socket: &Socket, buffer: &mut [u8]) -> io::Result<Vec<RouteMessage>> {
+    let answers = exchange(socket, buffer, RouteNetlinkMessage::GetRoute(RouteMessage::default()), NLM_F_DUMP)?;
+    Ok(answers
+        .into_iter()
+        .filter_map(|answer| match answer {
+            RouteNetlinkMessage::NewRoute(route) => Some(route),
+            _ => None,
+        })
+        .collect())
+}
+
+/// A strict socket of the host namespace (NETLINK_GET_STRICT_CHK: only such a socket
+/// honours a target namespace in address dumps) through which the interfaces and
+/// addresses of every namespace are dumped with a target namespace id, used
+/// synchronously from a namespace worker like a reading socket.
+pub struct HostSocket {
+    socket: Socket,
+    buffer: Vec<u8>,
+}
+
+/// What a host socket dumps of one namespace.
+pub struct Interfaces {
+    pub links: Vec<LinkMessage>,
+    pub addresses: Vec<AddressMessage>,
+}
+
+impl HostSocket {
+    /// Opens it in the calling thread's namespace, which must be the host's.
+    pub fn open() -> io::Result<Self> {
+        let mut socket = Socket::new(NETLINK_ROUTE)?;
+        socket.bind_auto()?;
+        socket.set_netlink_get_strict_chk(true)?;
+        Ok(HostSocket { socket, buffer: vec![0; RECEIVE_BUFFER] })
     }
 
-    fn read(&self, family: u8) -> io::Result<bool> {
-        self.socket.send(&request(family), 0)?;
-        let (answer, _) = self.socket.recv_from_full()?;
-        parse_forwarding(&answer)
+    /// The host's id of the namespace open as `fd` (`ip netns list` shows it as `id: N`),
+    /// giving it one if it has none yet.
+    pub fn id_of(&mut self, fd: RawFd) -> io::Result<i32> {
+        if let Some(id) = self.request_id(fd)? {
+            return Ok(id);
+        }
+        let numbering = nsid_message(vec![NsidAttribute::Fd(fd as u32), NsidAttribute::Id(-1)]);
+        match exchange(&self.socket, &mut self.buffer, RouteNetlinkMessage::NewNsId(numbering), NLM_F_ACK) {
+            // EEXIST: another process numbered it meanwhile, which is as good.
+            Err(error) if error.raw_os_error() != Some(libc::EEXIST) => return Err(error),
+            _ => {}
+        }
+        self.request_id(fd)?.ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "the kernel gave it no id"))
+    }
+
+    fn request_id(&mut self, fd: RawFd) -> io::Result<Option<i32>> {
+        let asking = nsid_message(vec![NsidAttribute::Fd(fd as u32)]);
+        let answers = exchange(&self.socket, &mut self.buffer, RouteNetlinkMessage::GetNsId(asking), 0)?;
+        Ok(answers.iter().find_map(|answer| match answer {
+            RouteNetlinkMessage::NewNsId(message) => message.attributes.iter().find_map(|attribute| match attribute {
+                NsidAttribute::Id(id) if *id >= 0 => Some(*id),
+                _ => None,
+            }),
+            _ => None,
+        }))
+    }
+
+    /// The interfaces and addresses of the namespace with id `target` (None: the host).
+    pub fn interfaces(&mut self, target: Option<i32>) -> io::Result<Interfaces> {
+        let mut links = LinkMessage::default();
+        let mut addresses = AddressMessage::default();
+        if let Some(id) = target {
+            links.attributes.push(LinkAttribute::IfNetnsId(id));
+            addresses.attributes.push(AddressAttribute::TargetNetNsId(id));
+        }
+        let links = exchange(&self.socket, &mut self.buffer, RouteNetlinkMessage::GetLink(links), NLM_F_DUMP)?;
+        let addresses =
+            exchange(&self.socket, &mut self.buffer, RouteNetlinkMessage::GetAddress(addresses), NLM_F_DUMP)?;
+        Ok(Interfaces {
+            links: links
+                .into_iter()
+                .filter_map(|answer| match answer {
+                    RouteNetlinkMessage::NewLink(link) => Some(link),
+                    _ => None,
+                })
+                .collect(),
+            addresses: addresses
+                .into_iter()
+                .filter_map(|answer| match answer {
+                    RouteNetlinkMessage::NewAddress(address) => Some(address),
+                    _ => None,
+                })
+                .collect(),
+        })
+    }
+}
+
+fn nsid_message(attributes: Vec<NsidAttribute>) -> NsidMessage {
+    let mut message = NsidMessage::default();
+    message.attributes = attributes;
+    message
+}
+
+/// Sends one request and gathers the answers: every message of a dump (until NLMSG_DONE),
+/// else the single answer or acknowledgement. A kernel error comes back as its errno.
+fn exchange(
+    socket: &Socket,
+    buffer: &mut [u8],
+    request: RouteNetlinkMessage,
+    flags: u16,
+) -> io::Result<Vec<RouteNetlinkMessage>> {
+    let mut request = NetlinkMessage::from(request);
+    request.header.flags = REQUEST | flags;
+    request.header.sequence_number = 1;
+    request.finalize();
+    let mut bytes = vec![0; request.header.length as usize];
+    request.serialize(&mut bytes);
+    socket.send(&bytes, 0)?;
+    let mut answers = Vec::new();
+    loop {
+        let length = socket.recv(&mut &mut buffer[..], 0)?;
+        let mut offset = 0;
+        let mut more = false;
+        while offset + HEADER <= length {
+            let size = u32_at(buffer, offset) as usize;
+            if size < HEADER || offset + size > length {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "a truncated netlink message"));
+            }
+            let message = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&buffer[offset..offset + size])
+                .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error.to_string()))?;
+            more |= message.header.flags & NLM_F_MULTIPART != 0;
+            match message.payload {
+                NetlinkPayload::InnerMessage(answer) => answers.push(answer),
+                NetlinkPayload::Done(_) => return Ok(answers),
+                NetlinkPayload::Error(error) => {
+                    return match error.code {
+                        Some(code) => Err(io::Error::from_raw_os_error(-code.get())),
+                        None => Ok(answers),
+                    }
+                }
+                _ => {}
+            }
+            offset += align(size);
+        }
+        if !more {
+            return Ok(answers);
+        }
     }
 }
 

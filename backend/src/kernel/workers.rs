@@ -17,7 +17,7 @@ use nix::sched::{setns, CloneFlags};
 use super::error::KernelError;
 
 /// Enough to overlap kernel work on two cores; jobs are short.
-const WORKERS: usize = 4;
+pub const WORKERS: usize = 4;
 
 /// What a worker does: enter `target` (None: stay in the host namespace), then `work` with
 /// the outcome of entering.
