@@ -24,7 +24,7 @@ use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage};
 use rtnetlink::packet_route::link::{LinkAttribute, LinkMessage};
 use rtnetlink::packet_route::nsid::{NsidAttribute, NsidMessage};
 use rtnetlink::packet_route::route::RouteMessage;
-use rtnetlink::packet_route::RouteNetlinkMessage;
+use rtnetlink::packet_route::{AddressFamily, RouteNetlinkMessage};
 
 const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
@@ -70,17 +70,24 @@ fn forwarding(socket: &Socket, family: u8, buffer: &mut [u8]) -> io::Result<bool
     parse_forwarding(&buffer[..length])
 }
 
-/// RTM_GETROUTE dump with no family: the routes of every family.
+/// The IPv4 and IPv6 routes. One dump per family: a dump of all families goes through a
+/// handler that holds the kernel's RTNL lock, while each family's own runs without it, so
+/// namespaces read side by side do not wait on each other.
 fn routes(socket: &Socket, buffer: &mut [u8]) -> io::Result<Vec<RouteMessage>> {
-    let answers = exchange(socket, buffer, RouteNetlinkMessage::GetRoute(RouteMessage::default()), NLM_F_DUMP)?;
-    Ok(answers
-        .into_iter()
-        .filter_map(|answer| match answer {
+    let mut routes = Vec::new();
+    for family in FAMILIES {
+        let mut request = RouteMessage::default();
+        request.header.address_family = family;
+        let answers = exchange(socket, buffer, RouteNetlinkMessage::GetRoute(request), NLM_F_DUMP)?;
+        routes.extend(answers.into_iter().filter_map(|answer| match answer {
             RouteNetlinkMessage::NewRoute(route) => Some(route),
             _ => None,
-        })
-        .collect())
+        }));
+    }
+    Ok(routes)
 }
+
+const FAMILIES: [AddressFamily; 2] = [AddressFamily::Inet, AddressFamily::Inet6];
 
 /// A strict socket of the host namespace (NETLINK_GET_STRICT_CHK: only such a socket
 /// honours a target namespace in address dumps) through which the interfaces and
@@ -136,14 +143,21 @@ impl HostSocket {
     /// The interfaces and addresses of the namespace with id `target` (None: the host).
     pub fn interfaces(&mut self, target: Option<i32>) -> io::Result<Interfaces> {
         let mut links = LinkMessage::default();
-        let mut addresses = AddressMessage::default();
-        if let Some(id) = target {
-            links.attributes.push(LinkAttribute::IfNetnsId(id));
-            addresses.attributes.push(AddressAttribute::TargetNetNsId(id));
-        }
+        links.attributes.extend(target.map(LinkAttribute::IfNetnsId));
         let links = exchange(&self.socket, &mut self.buffer, RouteNetlinkMessage::GetLink(links), NLM_F_DUMP)?;
-        let addresses =
-            exchange(&self.socket, &mut self.buffer, RouteNetlinkMessage::GetAddress(addresses), NLM_F_DUMP)?;
+        // Per family, like the routes (see `routes`).
+        let mut addresses = Vec::new();
+        for family in FAMILIES {
+            let mut request = AddressMessage::default();
+            request.header.family = family;
+            request.attributes.extend(target.map(AddressAttribute::TargetNetNsId));
+            addresses.extend(exchange(
+                &self.socket,
+                &mut self.buffer,
+                RouteNetlinkMessage::GetAddress(request),
+                NLM_F_DUMP,
+            )?);
+        }
         Ok(Interfaces {
             links: links
                 .into_iter()
