@@ -129,7 +129,7 @@ impl Engine {
 
     /// The ops that remove what `lab` owns.
     pub async fn destroy_plan(&self, lab: &Lab) -> Result<Planned, EngineError> {
-        let observed = self.observe().await?;
+        let observed = self.kernel.observe_marks().await.map_err(EngineError::Observe)?;
         Ok(Planned { ops: destroy_ops(lab, &observed), observed })
     }
 
@@ -153,7 +153,7 @@ impl Engine {
     async fn wait_until_gone(&self, lab: &Lab) -> Result<(), EngineError> {
         let deadline = Instant::now() + TEARDOWN_LIMIT;
         loop {
-            let observed = self.observe().await?;
+            let observed = self.kernel.observe_marks().await.map_err(EngineError::Observe)?;
             if is_gone(lab, &observed) {
                 return Ok(());
             }

@@ -72,9 +72,7 @@ pub fn destroy(file: &Path, yes: bool, limits: Limits) -> i32 {
             println!("nslab: lab `{}` has nothing in the kernel: nothing to destroy", lab.name);
             return EXIT_OK;
         }
-        for op in &ops {
-            println!("{}", op.ip_command());
-        }
+        print!("{}", ops.iter().map(|op| op.ip_command() + "\n").collect::<String>());
         if !yes && !confirm(&format!("Destroy lab `{}` ({} steps)?", lab.name, ops.len())) {
             eprintln!("nslab: nothing was changed");
             return EXIT_FAILURE;
@@ -126,15 +124,18 @@ fn print_plan(lab: &Lab, ops: &[Op]) {
         println!("nslab: the kernel already holds lab `{}`: nothing to do", lab.name);
         return;
     }
-    println!(
-        "# {} change{} to make the kernel hold lab `{}`:",
+    // One write: a line at a time costs a system call per op (thousands for a big lab).
+    let mut text = format!(
+        "# {} change{} to make the kernel hold lab `{}`:\n",
         ops.len(),
         if ops.len() == 1 { "" } else { "s" },
         lab.name
     );
     for op in ops {
-        println!("{}", op.ip_command());
+        text.push_str(&op.ip_command());
+        text.push('\n');
     }
+    print!("{text}");
 }
 
 fn finish(verb: &str, lab: &Lab, file: &Path, result: Result<Report, EngineError>) -> i32 {

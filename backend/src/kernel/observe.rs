@@ -46,8 +46,20 @@ struct Raw {
 impl Kernel {
     /// Everything nslab can see. Index caches are refreshed on the way.
     pub async fn observe(&self) -> Result<Observed, KernelError> {
+        self.observe_to(Depth::Full).await
+    }
+
+    /// What ownership needs (what destroy deletes and waits for): every namespace's
+    /// interfaces with their marks, and the host's routes. Inside the other namespaces
+    /// addresses, routes and forwarding are left unread (empty, off), which spares a trip
+    /// into each of them.
+    pub async fn observe_marks(&self) -> Result<Observed, KernelError> {
+        self.observe_to(Depth::Marks).await
+    }
+
+    async fn observe_to(&self, depth: Depth) -> Result<Observed, KernelError> {
         let all = self.present()?;
-        let (raws, ids) = self.read_all(&all).await?;
+        let (raws, ids) = self.read_all(&all, depth).await?;
         let indexes: HashMap<Netns, HashMap<u32, String>> =
             raws.iter().map(|raw| (raw.netns.clone(), names_by_index(raw))).collect();
         self.remember_indexes(&indexes);
@@ -66,7 +78,7 @@ impl Kernel {
     pub async fn observe_again(&self, base: &Observed, these: &[Netns]) -> Result<Observed, KernelError> {
         let all = self.present()?;
         let these: Vec<Netns> = these.iter().filter(|netns| all.contains(netns)).cloned().collect();
-        let (raws, fresh) = self.read_all(&these).await?;
+        let (raws, fresh) = self.read_all(&these, Depth::Full).await?;
         let ids = self.ids.lock().expect("not poisoned").merged(fresh);
         let mut indexes: HashMap<Netns, HashMap<u32, String>> =
             base.namespaces.iter().map(|(netns, namespace)| (netns.clone(), names_by_index_of(namespace))).collect();
@@ -88,12 +100,12 @@ impl Kernel {
     }
 
     /// Reads `these` side by side on the namespace workers, with their namespace ids.
-    async fn read_all(&self, these: &[Netns]) -> Result<(Vec<Raw>, NamespaceIds), KernelError> {
+    async fn read_all(&self, these: &[Netns], depth: Depth) -> Result<(Vec<Raw>, NamespaceIds), KernelError> {
         let known = self.ids.lock().expect("not poisoned").clone();
         // A known id holds while the namespace's file stayed open (see `NamespaceIds`);
         // asked before `dump` opens any file.
         let kept: Vec<Option<i32>> = these.iter().map(|netns| known.kept(netns, &self.connections)).collect();
-        let read = try_join_all(these.iter().zip(kept).map(|(netns, id)| self.dump(netns, id))).await?;
+        let read = try_join_all(these.iter().zip(kept).map(|(netns, id)| self.dump(netns, id, depth))).await?;
         let ids = NamespaceIds::from_pairs(read.iter().map(|(raw, id)| (raw.netns.clone(), *id)));
         Ok((read.into_iter().map(|(raw, _)| raw).collect(), ids))
     }
@@ -101,29 +113,41 @@ impl Kernel {
     /// Reads one namespace in one job on a namespace worker: its id in the host's table
     /// (`known` when it still holds), its interfaces and addresses through a host socket
     /// with that id as the target, its routes and forwarding through its own socket.
-    async fn dump(&self, netns: &Netns, known: Option<i32>) -> Result<(Raw, i32), KernelError> {
+    async fn dump(&self, netns: &Netns, known: Option<i32>, depth: Depth) -> Result<(Raw, i32), KernelError> {
         let place = netns.to_string();
         let file = self.connections.file(netns)?;
         let pool = self.connections.host_sockets()?;
         let owned = netns.clone();
-        self.connections
-            .read_in(netns, move |own| {
-                let taken = pool.lock().expect("not poisoned").pop();
-                let mut host = taken.ok_or_else(|| KernelError::Netlink {
-                    what: format!("reading {place}"),
-                    message: "no host socket was free".into(),
-                })?;
-                let read = read_namespace(&mut host, own, owned, file.as_raw_fd(), known);
-                pool.lock().expect("not poisoned").push(host);
-                read.map_err(|error| KernelError::system(format!("reading {place}"), error))
-            })
-            .await
+        let with_host_socket = move |own: Option<&ReadingSocket>| {
+            let taken = pool.lock().expect("not poisoned").pop();
+            let mut host = taken.ok_or_else(|| KernelError::Netlink {
+                what: format!("reading {place}"),
+                message: "no host socket was free".into(),
+            })?;
+            let read = read_namespace(&mut host, own, owned, file.as_raw_fd(), known);
+            pool.lock().expect("not poisoned").push(host);
+            read.map_err(|error| KernelError::system(format!("reading {place}"), error))
+        };
+        if depth == Depth::Marks && *netns != Netns::Host {
+            // The host socket reaches the namespace from any thread: no trip into it.
+            return netns::run_in(&Netns::Host, move || with_host_socket(None)).await;
+        }
+        self.connections.read_in(netns, move |own| with_host_socket(Some(own))).await
     }
 }
 
+/// How much of each namespace an observe reads (see `observe_marks`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Depth {
+    Full,
+    Marks,
+}
+
+/// One namespace: with `own` (its reading socket) everything, without it only its
+/// interfaces.
 fn read_namespace(
     host: &mut HostSocket,
-    own: &ReadingSocket,
+    own: Option<&ReadingSocket>,
     netns: Netns,
     fd: std::os::fd::RawFd,
     known: Option<i32>,
@@ -135,6 +159,10 @@ fn read_namespace(
     // The host's own interfaces come without a target (it has an id in its own table
     // only for naming peers there).
     let target = (netns != Netns::Host).then_some(id);
+    let Some(own) = own else {
+        let links = host.links(target)?;
+        return Ok((Raw { netns, links, addresses: Vec::new(), routes: Vec::new(), forwarding: (false, false) }, id));
+    };
     let interfaces = host.interfaces(target)?;
     let (forwarding, routes) = own.read()?;
     Ok((Raw { netns, links: interfaces.links, addresses: interfaces.addresses, routes, forwarding }, id))

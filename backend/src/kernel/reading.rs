@@ -140,11 +140,23 @@ impl HostSocket {
         }))
     }
 
-    /// The interfaces and addresses of the namespace with id `target` (None: the host).
-    pub fn interfaces(&mut self, target: Option<i32>) -> io::Result<Interfaces> {
+    /// The interfaces of the namespace with id `target` (None: the host).
+    pub fn links(&mut self, target: Option<i32>) -> io::Result<Vec<LinkMessage>> {
         let mut links = LinkMessage::default();
         links.attributes.extend(target.map(LinkAttribute::IfNetnsId));
-        let links = exchange(&self.socket, &mut self.buffer, RouteNetlinkMessage::GetLink(links), NLM_F_DUMP)?;
+        let answers = exchange(&self.socket, &mut self.buffer, RouteNetlinkMessage::GetLink(links), NLM_F_DUMP)?;
+        Ok(answers
+            .into_iter()
+            .filter_map(|answer| match answer {
+                RouteNetlinkMessage::NewLink(link) => Some(link),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// The interfaces and addresses of the namespace with id `target` (None: the host).
+    pub fn interfaces(&mut self, target: Option<i32>) -> io::Result<Interfaces> {
+        let links = self.links(target)?;
         // Per family, like the routes (see `routes`).
         let mut addresses = Vec::new();
         for family in FAMILIES {
@@ -159,13 +171,7 @@ impl HostSocket {
             )?);
         }
         Ok(Interfaces {
-            links: links
-                .into_iter()
-                .filter_map(|answer| match answer {
-                    RouteNetlinkMessage::NewLink(link) => Some(link),
-                    _ => None,
-                })
-                .collect(),
+            links,
             addresses: addresses
                 .into_iter()
                 .filter_map(|answer| match answer {
