@@ -74,7 +74,10 @@ impl Kernel {
     /// `base` (a full observe, recent) with the namespaces in `these` read again: those
     /// that are gone now are left out, those that are new are added. Peers in the other
     /// namespaces resolve through `base`'s interface indexes, which is right as long as
-    /// nothing changed there since: the caller picks `these` to cover every change.
+    /// nothing changed there since: the caller picks `these` to cover every change (see
+    /// `plan::touched`). What a fresh veth end says of its peer elsewhere is written back
+    /// into the peer (a veth pair names each other), so a renamed end needs no re-reading
+    /// of its peer's namespace.
     pub async fn observe_again(&self, base: &Observed, these: &[Netns]) -> Result<Observed, KernelError> {
         let all = self.present()?;
         let these: Vec<Netns> = these.iter().filter(|netns| all.contains(netns)).cloned().collect();
@@ -87,6 +90,9 @@ impl Kernel {
         observed.namespaces.retain(|netns, _| all.contains(netns));
         for raw in &raws {
             observed.namespaces.insert(raw.netns.clone(), build_namespace(raw, &indexes, &ids));
+        }
+        for netns in &these {
+            point_peers_back(&mut observed, netns);
         }
         Ok(observed)
     }
@@ -133,6 +139,24 @@ impl Kernel {
             return netns::run_in(&Netns::Host, move || with_host_socket(None)).await;
         }
         self.connections.read_in(netns, move |own| with_host_socket(Some(own))).await
+    }
+}
+
+/// Makes the peer of every veth end in `netns` name that end (peers in `netns` itself are
+/// fresh already).
+fn point_peers_back(observed: &mut Observed, netns: &Netns) {
+    let Some(namespace) = observed.namespaces.get(netns) else { return };
+    let ends: Vec<(LinkRef, LinkRef)> = namespace
+        .links
+        .iter()
+        .filter_map(|(name, link)| Some((LinkRef::new(netns.clone(), name.clone()), link.peer.clone()?)))
+        .filter(|(_, peer)| peer.netns != *netns)
+        .collect();
+    for (end, peer) in ends {
+        let found = observed.namespaces.get_mut(&peer.netns).and_then(|other| other.links.get_mut(&peer.name));
+        if let Some(link) = found {
+            link.peer = Some(end);
+        }
     }
 }
 
