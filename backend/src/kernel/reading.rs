@@ -65,9 +65,21 @@ impl ReadingSocket {
 }
 
 fn forwarding(socket: &Socket, family: u8, buffer: &mut [u8]) -> io::Result<bool> {
-    socket.send(&request(family), 0)?;
-    let length = socket.recv(&mut &mut buffer[..], 0)?;
-    parse_forwarding(&buffer[..length])
+    let sequence = next_sequence();
+    socket.send(&request(family, sequence), 0)?;
+    loop {
+        let length = socket.recv(&mut &mut buffer[..], 0)?;
+        if let Some(forwarding) = parse_forwarding(&buffer[..length], sequence)? {
+            return Ok(forwarding);
+        }
+    }
+}
+
+/// A sequence number for a request. Answers carry it, so answers left over from an earlier
+/// request that failed halfway (the socket is reused) are told apart and skipped.
+fn next_sequence() -> u32 {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// The IPv4 and IPv6 routes. One dump per family: a dump of all families goes through a
@@ -197,9 +209,10 @@ fn exchange(
     request: RouteNetlinkMessage,
     flags: u16,
 ) -> io::Result<Vec<RouteNetlinkMessage>> {
+    let sequence = next_sequence();
     let mut request = NetlinkMessage::from(request);
     request.header.flags = REQUEST | flags;
-    request.header.sequence_number = 1;
+    request.header.sequence_number = sequence;
     request.finalize();
     let mut bytes = vec![0; request.header.length as usize];
     request.serialize(&mut bytes);
@@ -213,6 +226,12 @@ fn exchange(
             let size = u32_at(buffer, offset) as usize;
             if size < HEADER || offset + size > length {
                 return Err(io::Error::new(io::ErrorKind::InvalidData, "a truncated netlink message"));
+            }
+            let stale = u32_at(buffer, offset + 8) != sequence;
+            if stale {
+                more = true;
+                offset += align(size);
+                continue;
             }
             let message = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&buffer[offset..offset + size])
                 .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error.to_string()))?;
@@ -237,13 +256,13 @@ fn exchange(
 }
 
 /// RTM_GETNETCONF for `all` of one family: header, netconfmsg (padded), NETCONFA_IFINDEX.
-fn request(family: u8) -> Vec<u8> {
+fn request(family: u8, sequence: u32) -> Vec<u8> {
     let length: u32 = (HEADER + 4 + 8) as u32;
     let mut message = Vec::with_capacity(length as usize);
     message.extend_from_slice(&length.to_ne_bytes());
     message.extend_from_slice(&RTM_GETNETCONF.to_ne_bytes());
     message.extend_from_slice(&NLM_F_REQUEST.to_ne_bytes());
-    message.extend_from_slice(&1u32.to_ne_bytes());
+    message.extend_from_slice(&sequence.to_ne_bytes());
     message.extend_from_slice(&0u32.to_ne_bytes());
     message.extend_from_slice(&[family, 0, 0, 0]);
     message.extend_from_slice(&8u16.to_ne_bytes());
@@ -252,14 +271,22 @@ fn request(family: u8) -> Vec<u8> {
     message
 }
 
-fn parse_forwarding(answer: &[u8]) -> io::Result<bool> {
+/// The forwarding setting in the answer to request `sequence`; None when this datagram
+/// holds only answers to other (earlier) requests.
+fn parse_forwarding(answer: &[u8], sequence: u32) -> io::Result<Option<bool>> {
     let mut offset = 0;
+    let mut ours = false;
     while offset + HEADER <= answer.len() {
         let length = u32_at(answer, offset) as usize;
         let kind = u16::from_ne_bytes([answer[offset + 4], answer[offset + 5]]);
         if length < HEADER || offset + length > answer.len() {
             break;
         }
+        if u32_at(answer, offset + 8) != sequence {
+            offset += align(length);
+            continue;
+        }
+        ours = true;
         match kind {
             NLMSG_ERROR => {
                 let code =
@@ -269,14 +296,17 @@ fn parse_forwarding(answer: &[u8]) -> io::Result<bool> {
             NLMSG_DONE => break,
             RTM_NEWNETCONF => {
                 if let Some(value) = attribute(&answer[offset + HEADER + 4..offset + length], NETCONFA_FORWARDING) {
-                    return Ok(value != 0);
+                    return Ok(Some(value != 0));
                 }
             }
             _ => {}
         }
         offset += align(length);
     }
-    Err(io::Error::new(io::ErrorKind::InvalidData, "the kernel sent no forwarding setting"))
+    if ours {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "the kernel sent no forwarding setting"));
+    }
+    Ok(None)
 }
 
 /// The u32 value of attribute `wanted` in a run of netlink attributes.
@@ -321,8 +351,11 @@ mod tests {
         answer.extend_from_slice(&8u16.to_ne_bytes());
         answer.extend_from_slice(&NETCONFA_FORWARDING.to_ne_bytes());
         answer.extend_from_slice(&1u32.to_ne_bytes());
-        assert!(parse_forwarding(&answer).unwrap());
-        assert_eq!(request(AF_INET6).len(), 28);
+        // The answer carries sequence number 0 (the zeros after the type): ours when we
+        // asked with 0, someone else's otherwise.
+        assert_eq!(parse_forwarding(&answer, 0).unwrap(), Some(true));
+        assert_eq!(parse_forwarding(&answer, 7).unwrap(), None);
+        assert_eq!(request(AF_INET6, 7).len(), 28);
     }
 
     #[test]
@@ -333,6 +366,6 @@ mod tests {
         answer.extend_from_slice(&[0; 10]);
         answer.extend_from_slice(&(-22i32).to_ne_bytes());
         answer.extend_from_slice(&[0; 16]);
-        assert_eq!(parse_forwarding(&answer).unwrap_err().raw_os_error(), Some(22));
+        assert_eq!(parse_forwarding(&answer, 0).unwrap_err().raw_os_error(), Some(22));
     }
 }
