@@ -33,6 +33,9 @@ const COUNTERS_EVERY: Duration = Duration::from_secs(1);
 #[derive(Debug, Default)]
 pub struct LiveState {
     pub links: BTreeMap<(Netns, String), LiveLink>,
+    /// When each link last changed by an event: a reading of the kernel that began before
+    /// that must not undo it (the reading may have seen the link as it was).
+    event_at: HashMap<(Netns, String), Instant>,
     pub namespaces: BTreeSet<Netns>,
     pub applied: bool,
     pub drift: Vec<PlannedOp>,
@@ -43,9 +46,11 @@ impl LiveState {
         self.links.values().cloned().collect()
     }
 
-    /// Replaces everything with a fresh reading of the kernel, and says what changed (events
-    /// can be missed: a namespace made a moment before its subscription, an overflow).
-    fn refresh(&mut self, observed: &Observed) -> Vec<(LinkChange, LiveLink)> {
+    /// Replaces everything with a fresh reading of the kernel, begun at `read_at`, and says
+    /// what changed (events can be missed: a namespace made a moment before its
+    /// subscription, an overflow). Links changed by events since `read_at` keep what the
+    /// events said.
+    fn refresh(&mut self, observed: &Observed, read_at: Instant) -> Vec<(LinkChange, LiveLink)> {
         self.namespaces = observed.namespaces.keys().cloned().collect();
         let fresh: BTreeMap<(Netns, String), LiveLink> = observed
             .namespaces
@@ -63,6 +68,16 @@ impl LiveState {
                 })
             })
             .collect();
+        let mut fresh = fresh;
+        for (key, at) in &self.event_at {
+            if *at >= read_at {
+                match self.links.get(key) {
+                    Some(link) => fresh.insert(key.clone(), link.clone()),
+                    None => fresh.remove(key),
+                };
+            }
+        }
+        self.event_at.retain(|_, at| *at >= read_at);
         let mut changes = Vec::new();
         for (key, link) in &fresh {
             match self.links.get(key) {
@@ -188,6 +203,7 @@ async fn note_event(state: &AppState, netns: Netns, event: WatchEvent) {
     let link = LiveLink { netns: netns.clone(), name: name.clone(), up, oper_up, owner };
     let mut live = state.live.write().await;
     let key = (netns, name);
+    live.event_at.insert(key.clone(), Instant::now());
     let change = if removed {
         live.links.remove(&key);
         LinkChange::Removed
@@ -198,7 +214,7 @@ async fn note_event(state: &AppState, netns: Netns, event: WatchEvent) {
             Some(_) => LinkChange::Changed,
         }
     };
-    drop(live);
+    // Sent under the lock: a reading's changes sent meanwhile cannot overtake it.
     state.bus.send(&Event::Link { change, link });
 }
 
@@ -206,6 +222,7 @@ async fn note_event(state: &AppState, netns: Netns, event: WatchEvent) {
 /// False when it could not run now (an apply is going on): try again later.
 async fn refresh(state: &AppState) -> bool {
     let Ok(_no_run_meanwhile) = state.run_lock.try_lock() else { return false };
+    let read_at = Instant::now();
     let Ok(observed) = state.engine.observe().await else { return false };
     let lab = state.store.lock().await.view().lab.clone();
     let applied = !is_gone(&lab, &observed);
@@ -218,14 +235,15 @@ async fn refresh(state: &AppState) -> bool {
         false => Vec::new(),
     };
     let mut live = state.live.write().await;
-    let changes = live.refresh(&observed);
+    let changes = live.refresh(&observed, read_at);
     let drift_changed = live.applied != applied || live.drift != drift;
     live.applied = applied;
     live.drift = drift.clone();
-    drop(live);
+    // Sent under the lock, like the events' (see `note_event`).
     for (change, link) in changes {
         state.bus.send(&Event::Link { change, link });
     }
+    drop(live);
     if drift_changed {
         state.bus.send(&Event::Drift { applied, ops: drift });
     }
@@ -272,5 +290,46 @@ async fn send_counters(state: &AppState, previous: &mut LastCounters) {
     previous.retain(|_, (_, at)| *at == now);
     if !links.is_empty() {
         state.bus.send(&Event::Counters { links });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use nslab_model::observed::{ObservedLink, ObservedNamespace};
+
+    use super::*;
+
+    fn kernel_with_eth0(up: bool) -> Observed {
+        let mut link = ObservedLink::new("veth", 2);
+        link.up = up;
+        let mut namespace = ObservedNamespace::default();
+        namespace.links.insert("eth0".into(), link);
+        let mut observed = Observed::default();
+        observed.namespaces.insert(Netns::Named("n0".into()), namespace);
+        observed
+    }
+
+    fn eth0(up: bool) -> LiveLink {
+        LiveLink { netns: Netns::Named("n0".into()), name: "eth0".into(), up, oper_up: false, owner: None }
+    }
+
+    fn key() -> (Netns, String) {
+        (Netns::Named("n0".into()), "eth0".into())
+    }
+
+    #[test]
+    fn a_reading_begun_before_an_event_does_not_undo_it() {
+        let mut live = LiveState::default();
+        live.refresh(&kernel_with_eth0(true), Instant::now());
+        // The reading starts, eth0 goes down (an event), the reading (which saw it up) ends.
+        let read_at = Instant::now();
+        live.links.insert(key(), eth0(false));
+        live.event_at.insert(key(), Instant::now());
+        let changes = live.refresh(&kernel_with_eth0(true), read_at);
+        assert!(changes.is_empty(), "{changes:?}");
+        assert_eq!(live.links[&key()], eth0(false));
+        // A reading begun after the event is believed.
+        let changes = live.refresh(&kernel_with_eth0(true), Instant::now());
+        assert_eq!(changes, vec![(LinkChange::Changed, eth0(true))]);
     }
 }
