@@ -857,12 +857,8 @@ async fn watched_apply(args: &Args, server: &Server, lab: &Lab, clients: usize) 
     let api = Api::new(server, args.timeout);
     api.put_lab(lab).await?;
     let plan: PlanView = api.post("/api/plan").await?;
-    let expected: Vec<(usize, OpState, String)> = plan
-        .ops
-        .iter()
-        .enumerate()
-        .flat_map(|(i, op)| [(i, OpState::Started, op.command.clone()), (i, OpState::Done, op.command.clone())])
-        .collect();
+    let expected: Vec<(usize, OpState, String)> =
+        plan.ops.iter().enumerate().map(|(i, op)| (i, OpState::Done, op.command.clone())).collect();
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut readers = Vec::with_capacity(clients);
@@ -1360,8 +1356,8 @@ fn print_apply(runs: &[ApplyRun], args: &Args, summary: &mut Summary) {
         "  (wall: POST /api/apply at the client; server: the run's elapsed_ms; server CPU, client CPU: ms of CPU used by nslab serve and by this \
          process's clients from the request until every client had its end (the kernel's own work for \
          the apply is in neither); all had it: from the apply's \
-         request until the last client had RunFinished; complete: clients that got every progress event (Started and \
-         Done per op) in plan order; peak: VmHWM, reset just before the apply; plan: ops planned after the apply)"
+         request until the last client had RunFinished; complete: clients that got every progress event (one Done \
+         per op) in plan order; peak: VmHWM, reset just before the apply; plan: ops planned after the apply)"
     );
     let with: Vec<&ApplyRun> = runs.iter().filter(|run| run.clients > 0).collect();
     let without: Vec<&ApplyRun> = runs.iter().filter(|run| run.clients == 0).collect();
@@ -1429,7 +1425,7 @@ fn print_apply(runs: &[ApplyRun], args: &Args, summary: &mut Summary) {
              {} messages per client; the last client had `RunFinished` {} ms after the apply was requested",
             with.iter().map(|r| r.complete).min().unwrap_or(0),
             args.clients,
-            2 * first.ops,
+            first.ops,
             dropped,
             range((
                 with.iter().map(|r| r.messages_per_client.0).min().unwrap_or(0),
