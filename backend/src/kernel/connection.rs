@@ -131,17 +131,18 @@ impl Connections {
 
     /// Drops every connection to a namespace that is not in `present`: someone deleted it,
     /// and our sockets must not keep it (and the veth peers it holds) alive.
+    /// Every kind of socket and file counts: another process's namespaces that this one
+    /// only ever read (a second server on the same host) are held by reading sockets alone.
     pub fn forget_all_but(&self, present: &[Netns]) {
-        let gone: Vec<Netns> = self
-            .handles
-            .lock()
-            .expect("not poisoned")
-            .keys()
-            .filter(|n| n.name().is_some_and(|name| !name.is_empty()) && !present.contains(n))
-            .cloned()
-            .collect();
-        for netns in gone {
-            self.forget(&netns);
+        let mut held: Vec<Netns> = self.handles.lock().expect("not poisoned").keys().cloned().collect();
+        held.extend(self.reading.lock().expect("not poisoned").keys().cloned());
+        held.extend(self.files.lock().expect("not poisoned").keys().cloned());
+        held.sort();
+        held.dedup();
+        for netns in held {
+            if netns.name().is_some_and(|name| !name.is_empty()) && !present.contains(&netns) {
+                self.forget(&netns);
+            }
         }
     }
 
