@@ -20,8 +20,8 @@ use serde::Deserialize;
 
 use super::auth::origin_allowed;
 use super::events::stream_to;
-use super::pings;
 use super::AppState;
+use super::{live, pings};
 use crate::engine::EngineError;
 
 pub fn routes() -> Router<Arc<AppState>> {
@@ -206,6 +206,7 @@ async fn run(state: &AppState, kind: RunKind, options: RunOptions) -> Result<Jso
         })
         .collect();
     pings::release(state, &doomed).await;
+    live::release(state, &doomed).await;
     let bus = state.bus.clone();
     let mut progress = |progress| bus.send(&Event::Progress { run: kind, progress });
     let result = match kind {

@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use super::AppState;
 use crate::kernel::netns::list_named;
 use crate::kernel::observe::Counters;
-use crate::kernel::watch::{Watch, WatchEvent};
+use crate::kernel::watch::WatchEvent;
 
 /// Quiet time after the last event before the kernel is read again.
 const SETTLE: Duration = Duration::from_millis(100);
@@ -98,7 +98,6 @@ impl LiveState {
 
 pub async fn run(state: Arc<AppState>) {
     let (sender, mut events) = mpsc::channel::<(Netns, WatchEvent)>(16 * 1024);
-    let mut watches: HashMap<Netns, Watch> = HashMap::new();
     let mut scan = tokio::time::interval(NAMESPACE_SCAN);
     let mut counters = tokio::time::interval(COUNTERS_EVERY);
     let previous: Arc<tokio::sync::Mutex<LastCounters>> = Arc::default();
@@ -117,7 +116,7 @@ pub async fn run(state: Arc<AppState>) {
         };
         tokio::select! {
             _ = scan.tick() => {
-                if sync_watches(&state, &mut watches, &sender).await {
+                if sync_watches(&state, &sender).await {
                     settle_at = Some(Instant::now() + SETTLE);
                 }
             }
@@ -136,7 +135,7 @@ pub async fn run(state: Arc<AppState>) {
             // An apply or destroy just ended: new namespaces need watching now, not at the
             // next scan, or the first changes in them would go unseen.
             _ = state.kernel_changed.notified() => {
-                sync_watches(&state, &mut watches, &sender).await;
+                sync_watches(&state, &sender).await;
                 settle_at = Some(Instant::now() + SETTLE);
             }
             _ = settle, if !refreshing => {
@@ -158,12 +157,12 @@ pub async fn run(state: Arc<AppState>) {
 }
 
 /// Subscribes to new namespaces and drops the deleted ones. True when something changed.
-async fn sync_watches(
-    state: &AppState,
-    watches: &mut HashMap<Netns, Watch>,
-    sender: &mpsc::Sender<(Netns, WatchEvent)>,
-) -> bool {
+async fn sync_watches(state: &AppState, sender: &mpsc::Sender<(Netns, WatchEvent)>) -> bool {
     let Ok(names) = list_named() else { return false };
+    let mut watches = state.watches.lock().await;
+    // During a run, namespaces come and go: those it makes are watched when it ends (it
+    // notifies `kernel_changed`), and those a destroy released must not be taken again.
+    let adding = !state.running.load(std::sync::atomic::Ordering::SeqCst);
     let present: BTreeSet<Netns> = std::iter::once(Netns::Host).chain(names.into_iter().map(Netns::Named)).collect();
     let gone: Vec<Netns> = watches.keys().filter(|netns| !present.contains(netns)).cloned().collect();
     let mut changed = false;
@@ -175,7 +174,7 @@ async fn sync_watches(
         state.bus.send(&Event::Namespace { netns, present: false });
         changed = true;
     }
-    let new: Vec<Netns> = present.iter().filter(|netns| !watches.contains_key(netns)).cloned().collect();
+    let new: Vec<Netns> = present.iter().filter(|netns| adding && !watches.contains_key(netns)).cloned().collect();
     for netns in &new {
         let Ok((watch, mut stream)) = state.engine.kernel().watch(netns).await else { continue };
         let (sender, place) = (sender.clone(), netns.clone());
@@ -218,6 +217,15 @@ async fn note_event(state: &AppState, netns: Netns, event: WatchEvent) {
     state.bus.send(&Event::Link { change, link });
 }
 
+/// Stops watching `doomed` (a destroy is about to delete them): the watch's socket would
+/// keep each namespace, and the veths it holds, alive until the next scan noticed it gone.
+pub async fn release(state: &AppState, doomed: &[Netns]) {
+    let mut watches = state.watches.lock().await;
+    for netns in doomed {
+        watches.remove(netns);
+    }
+}
+
 /// Reads the kernel and plans the document against it; sends the drift when it changed.
 /// False when it could not run now (an apply is going on): try again later.
 async fn refresh(state: &AppState) -> bool {
@@ -255,6 +263,10 @@ type LastCounters = HashMap<(Netns, String), (Counters, Instant)>;
 
 /// Counters of the document's namespaces and the host, with rates since the last reading.
 async fn send_counters(state: &AppState, previous: &mut LastCounters) {
+    // Counters are only shown: with no client connected, the kernel is not read for them.
+    if !state.bus.has_listeners() {
+        return;
+    }
     // Not while a run changes the kernel: namespaces half made are not for reading.
     let Ok(_no_run_meanwhile) = state.run_lock.try_lock() else { return };
     let lab = state.store.lock().await.view().lab.clone();

@@ -63,6 +63,8 @@ pub struct AppState {
     pub run_lock: Mutex<()>,
     /// Told when a run has changed the kernel, so the live view catches up at once.
     pub kernel_changed: tokio::sync::Notify,
+    /// The live view's netlink subscriptions, one per namespace (see `live.rs`).
+    pub watches: Mutex<std::collections::HashMap<nslab_model::topology::Netns, crate::kernel::watch::Watch>>,
     pub limits: Limits,
     pub pinger: Pinger,
     /// Pings running, by id; dropping a handle stops its ping.
@@ -148,6 +150,7 @@ async fn serve(config: Config, opened: Option<Lab>, fallback: impl FnOnce() -> L
         running: std::sync::atomic::AtomicBool::new(false),
         run_lock: Mutex::new(()),
         kernel_changed: tokio::sync::Notify::new(),
+        watches: Mutex::new(std::collections::HashMap::new()),
         limits: config.limits,
         pinger: Pinger::new(),
         pings: Mutex::new(std::collections::HashMap::new()),
