@@ -27,9 +27,18 @@ impl Default for EventBus {
 
 impl EventBus {
     pub fn send(&self, event: &Event) {
+        // Nobody watching: nothing to write (an apply makes thousands of events).
+        if !self.has_listeners() {
+            return;
+        }
         let text: Arc<str> = serde_json::to_string(event).expect("events serialise").into();
-        // No receivers is fine: nobody is watching.
+        // The last receiver may have gone meanwhile, which is fine.
         let _ = self.sender.send(text);
+    }
+
+    /// Whether any client is connected to the event stream.
+    pub fn has_listeners(&self) -> bool {
+        self.sender.receiver_count() > 0
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<str>> {
