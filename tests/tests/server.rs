@@ -460,6 +460,31 @@ async fn destroy_over_http_leaves_nothing_even_while_pinging() {
     assert_eq!(left.trim(), "", "destroy left things behind");
 }
 
+/// A second server on the same host reads (and so opens sockets in) the first one's
+/// namespaces; once the first deletes them, the second must let them go, or their veths
+/// stay and the first one's destroy never sees its lab gone.
+#[tokio::test]
+async fn a_second_server_does_not_keep_the_first_ones_namespaces_alive() {
+    let setup = Setup::new("server-first", &[]);
+    let other_state = tempfile::tempdir().unwrap();
+    let other = NslabServer::start_with(ServerOptions {
+        sandbox: Some(&setup.sandbox),
+        lab: None,
+        state_dir: other_state.path(),
+        extra: &[],
+        log_name: "server-second",
+    });
+    let client = setup.client();
+    import_and_apply(&client, "seed-bridge").await;
+    // The second server reads every namespace, the first one's included.
+    let scanned: LabView = Client::new(&other).post("/api/scan").await.json().await.unwrap();
+    assert!(scanned.lab.node("ns1").is_some(), "{:?}", scanned.lab.nodes);
+    let response = client.post("/api/destroy").await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let left = setup.sandbox.sh("ip netns list; ip -o link show | grep -v ': lo:' || true");
+    assert_eq!(left.trim(), "", "destroy left things behind");
+}
+
 /// A client that stops reading must not hold up the others or the server: it misses events,
 /// is told how many, and gets a fresh snapshot; a client that reads gets every event in order.
 #[tokio::test]
