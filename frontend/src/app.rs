@@ -235,6 +235,9 @@ fn shortcut(editor: Editor, event: &KeyboardEvent) {
         (false, _, "h") => toolbar::add_host(editor),
         (false, _, "l") => toolbar::lay_out(editor),
         (false, _, "f") => toolbar::fit_view(editor),
+        // `=` is `+` without Shift on most layouts.
+        (false, _, "+" | "=") => toolbar::zoom_center(editor, toolbar::ZOOM_STEP),
+        (false, _, "-") => toolbar::zoom_center(editor, 1.0 / toolbar::ZOOM_STEP),
         (false, _, "?") => editor.help_open.set(true),
         (false, _, "Escape") => {
             editor.help_open.set(false);

@@ -12,7 +12,7 @@ const SHORTCUTS: [(&str, &str); 15] = [
     ("click / shift-click", "select / add to the selection"),
     ("shift-drag on the background", "select everything in a rectangle"),
     ("drag the background", "pan"),
-    ("mouse wheel", "zoom"),
+    ("mouse wheel, + and -", "zoom"),
     ("Delete, Backspace", "delete the selection"),
     ("Ctrl+Z", "undo"),
     ("Ctrl+Shift+Z, Ctrl+Y", "redo"),

@@ -150,8 +150,8 @@ pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
             </span>
             <span class="group">
                 <button title="Lay the lab out (L)" on:click=move |_| lay_out(editor)>"layout"</button>
-                <button id="zoom-in" title="Zoom in (+)" on:click=move |_| zoom_center(editor, 1.25)>"+"</button>
-                <button id="zoom-out" title="Zoom out (-)" on:click=move |_| zoom_center(editor, 0.8)>"−"</button>
+                <button id="zoom-in" title="Zoom in (+)" on:click=move |_| zoom_center(editor, ZOOM_STEP)>"+"</button>
+                <button id="zoom-out" title="Zoom out (-)" on:click=move |_| zoom_center(editor, 1.0 / ZOOM_STEP)>"−"</button>
                 <button id="fit" title="Fit the lab to the view (F)" on:click=move |_| fit_view(editor)>"fit"</button>
             </span>
             <span class="group">
@@ -207,7 +207,11 @@ pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
     }
 }
 
-fn zoom_center(editor: Editor, factor: f64) {
+/// One step of the zoom buttons and the `+`/`-` keys.
+pub const ZOOM_STEP: f64 = 1.25;
+
+/// Zooms around the middle of the canvas.
+pub fn zoom_center(editor: Editor, factor: f64) {
     let (w, h) = canvas_size();
     zoom_at(editor, Point { x: w / 2.0, y: h / 2.0 }, factor);
 }

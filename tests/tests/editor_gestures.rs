@@ -86,6 +86,13 @@ async fn select_delete_undo_redo_zoom_and_lay_out() {
     page.shot("02b-far").await;
     page.click("#fit").await;
     page.wait_gone("g.world.far").await;
+    // The keys the zoom buttons' titles name: `+` (or `=`) in, `-` out, a step each.
+    page.press('+', false, false).await;
+    wait_until(|| async { (zoom(&page).await - before * 1.25).abs() < 1e-6 }, "+ zoomed in a step").await;
+    page.press('-', false, false).await;
+    page.press('-', false, false).await;
+    wait_until(|| async { (zoom(&page).await - before * 0.8).abs() < 1e-6 }, "- zoomed out two steps").await;
+    page.click("#fit").await;
 
     // Drag a node out of place; automatic layout (the L key) puts every node where the
     // model's layout says, as one edit.
