@@ -19,12 +19,14 @@ pub struct Connections {
     files: Mutex<HashMap<Netns, std::sync::Arc<File>>>,
     /// Plain netlink sockets for an observe's reads inside namespaces (see `reading.rs`).
     reading: Mutex<HashMap<Netns, std::sync::Arc<ReadingSocket>>>,
-    /// Host sockets for observe's jobs on the namespace workers: no more jobs than
+    /// Host sockets for the readings' jobs on the namespace workers: no more jobs than
     /// workers run at once, so each finds one free.
-    host_sockets: std::sync::Arc<Mutex<Vec<HostSocket>>>,
-    /// A netlink socket runs one dump at a time (a second one gets EBUSY).
-    dump_locks: Mutex<HashMap<Netns, std::sync::Arc<tokio::sync::Mutex<()>>>>,
+    host_sockets: HostSockets,
+    host_sockets_opened: Mutex<bool>,
 }
+
+/// Host sockets a reading job takes one of and gives back.
+pub type HostSockets = std::sync::Arc<Mutex<Vec<HostSocket>>>;
 
 type Opened = (rtnetlink::proto::Connection<rtnetlink::packet_route::RouteNetlinkMessage>, Handle);
 
@@ -35,29 +37,10 @@ impl Connections {
             runtime: tokio::runtime::Handle::current(),
             handles: Mutex::new(HashMap::new()),
             files: Mutex::new(HashMap::new()),
-            dump_locks: Mutex::new(HashMap::new()),
             reading: Mutex::new(HashMap::new()),
-            host_sockets: std::sync::Arc::default(),
+            host_sockets: HostSockets::default(),
+            host_sockets_opened: Mutex::new(false),
         }
-    }
-
-    /// A host socket with strict checking on (NETLINK_GET_STRICT_CHK): only such a socket
-    /// honours a target namespace in address dumps. Opened in the calling thread, which is
-    /// in the host namespace (nslab never moves its runtime's threads).
-    pub fn strict_host(&self) -> Result<Handle, KernelError> {
-        let key = Netns::Named(String::new());
-        if let Some(handle) = self.handles.lock().expect("not poisoned").get(&key) {
-            return Ok(handle.clone());
-        }
-        let (connection, handle, _) = rtnetlink::new_connection_with_strict_check()
-            .map_err(|error| KernelError::system("cannot open a netlink socket", error))?;
-        Ok(self.register(&key, (connection, handle)))
-    }
-
-    /// Hold this while dumping through `netns`'s socket.
-    pub async fn dump_guard(&self, netns: &Netns) -> tokio::sync::OwnedMutexGuard<()> {
-        let lock = self.dump_locks.lock().expect("not poisoned").entry(netns.clone()).or_default().clone();
-        lock.lock_owned().await
     }
 
     /// The handle for `netns`, opening a connection on first use.
@@ -70,14 +53,17 @@ impl Connections {
         Ok(self.register(netns, opened))
     }
 
-    /// The host sockets, one per namespace worker; opened here, on a runtime thread, which is
-    /// in the host namespace (nslab never moves its runtime's threads).
-    pub fn host_sockets(&self) -> Result<std::sync::Arc<Mutex<Vec<HostSocket>>>, KernelError> {
-        let mut sockets = self.host_sockets.lock().expect("not poisoned");
-        while sockets.len() < super::workers::WORKERS {
-            sockets.push(HostSocket::open().map_err(|e| KernelError::system("cannot open a netlink socket", e))?);
+    /// The host sockets, one per namespace worker, opened on first use here, on a runtime
+    /// thread, which is in the host namespace (nslab never moves its runtime's threads).
+    pub fn host_sockets(&self) -> Result<HostSockets, KernelError> {
+        let mut opened = self.host_sockets_opened.lock().expect("not poisoned");
+        if !*opened {
+            let mut sockets = self.host_sockets.lock().expect("not poisoned");
+            for _ in 0..super::workers::WORKERS {
+                sockets.push(HostSocket::open().map_err(|e| KernelError::system("cannot open a netlink socket", e))?);
+            }
+            *opened = true;
         }
-        drop(sockets);
         Ok(self.host_sockets.clone())
     }
 

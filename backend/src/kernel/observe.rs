@@ -12,7 +12,6 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::AsRawFd;
 
 use futures::future::try_join_all;
-use futures::TryStreamExt;
 use ipnet::IpNet;
 use nslab_model::observed::{
     owner_of_marker, Observed, ObservedLink, ObservedNamespace, ObservedRoute, ROUTE_PROTOCOL,
@@ -25,14 +24,12 @@ use rtnetlink::packet_route::route::{
     RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteType,
 };
 
+use super::connection::HostSockets;
 use super::error::KernelError;
 use super::netns;
 use super::nsid::NamespaceIds;
 use super::reading::{HostSocket, ReadingSocket};
 use super::Kernel;
-
-/// The dump lock of the strict host socket (a name no namespace can have).
-static STRICT_HOST: Netns = Netns::Named(String::new());
 
 /// One namespace's raw dumps, before peers are resolved.
 struct Raw {
@@ -111,7 +108,9 @@ impl Kernel {
         // A known id holds while the namespace's file stayed open (see `NamespaceIds`);
         // asked before `dump` opens any file.
         let kept: Vec<Option<i32>> = these.iter().map(|netns| known.kept(netns, &self.connections)).collect();
-        let read = try_join_all(these.iter().zip(kept).map(|(netns, id)| self.dump(netns, id, depth))).await?;
+        let pool = self.connections.host_sockets()?;
+        let read =
+            try_join_all(these.iter().zip(kept).map(|(netns, id)| self.dump(netns, id, depth, pool.clone()))).await?;
         let ids = NamespaceIds::from_pairs(read.iter().map(|(raw, id)| (raw.netns.clone(), *id)));
         Ok((read.into_iter().map(|(raw, _)| raw).collect(), ids))
     }
@@ -119,10 +118,15 @@ impl Kernel {
     /// Reads one namespace in one job on a namespace worker: its id in the host's table
     /// (`known` when it still holds), its interfaces and addresses through a host socket
     /// with that id as the target, its routes and forwarding through its own socket.
-    async fn dump(&self, netns: &Netns, known: Option<i32>, depth: Depth) -> Result<(Raw, i32), KernelError> {
+    async fn dump(
+        &self,
+        netns: &Netns,
+        known: Option<i32>,
+        depth: Depth,
+        pool: HostSockets,
+    ) -> Result<(Raw, i32), KernelError> {
         let place = netns.to_string();
         let file = self.connections.file(netns)?;
-        let pool = self.connections.host_sockets()?;
         let owned = netns.clone();
         let with_host_socket = move |own: Option<&ReadingSocket>| {
             let taken = pool.lock().expect("not poisoned").pop();
@@ -134,7 +138,7 @@ impl Kernel {
             pool.lock().expect("not poisoned").push(host);
             read.map_err(|error| KernelError::system(format!("reading {place}"), error))
         };
-        if depth == Depth::Marks && *netns != Netns::Host {
+        if depth.links_only(netns) {
             // The host socket reaches the namespace from any thread: no trip into it.
             return netns::run_in(&Netns::Host, move || with_host_socket(None)).await;
         }
@@ -160,11 +164,25 @@ fn point_peers_back(observed: &mut Observed, netns: &Netns) {
     }
 }
 
-/// How much of each namespace an observe reads (see `observe_marks`).
+/// How much of each namespace a reading takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Depth {
     Full,
+    /// See `observe_marks`: links everywhere, and all of the host.
     Marks,
+    /// Links everywhere (for their counters).
+    Links,
+}
+
+impl Depth {
+    /// Whether only the links of `netns` are read.
+    fn links_only(self, netns: &Netns) -> bool {
+        match self {
+            Depth::Full => false,
+            Depth::Marks => *netns != Netns::Host,
+            Depth::Links => true,
+        }
+    }
 }
 
 /// One namespace: with `own` (its reading socket) everything, without it only its
@@ -367,31 +385,18 @@ pub struct Counters {
 }
 
 impl Kernel {
-    /// Counters of every interface but `lo` in `namespaces` (those that exist), read through
-    /// the host's socket like the links of `observe`.
+    /// Counters of every interface but `lo` in `namespaces` (those that exist), read like
+    /// the links of `observe`.
     pub async fn counters(&self, namespaces: &[Netns]) -> Result<Vec<(Netns, String, Counters)>, KernelError> {
-        let strict = self.connections.strict_host()?;
-        let host = self.connections.handle(&Netns::Host).await?;
         let present: Vec<Netns> = namespaces
             .iter()
             .filter(|netns| netns.name().is_none_or(|name| netns::netns_path(name).exists()))
             .cloned()
             .collect();
-        let known = self.ids.lock().expect("not poisoned").clone();
-        let ids = NamespaceIds::read(&host, &self.connections, &present, &known).await?;
+        let (raws, _) = self.read_all(&present, Depth::Links).await?;
         let mut all = Vec::new();
-        for netns in &present {
-            let mut request = strict.link().get();
-            if let Some(id) = ids.target(netns) {
-                request.message_mut().attributes.push(LinkAttribute::IfNetnsId(id));
-            }
-            let _one_dump_at_a_time = self.connections.dump_guard(&STRICT_HOST).await;
-            let links: Vec<LinkMessage> = request
-                .execute()
-                .try_collect()
-                .await
-                .map_err(|e| KernelError::netlink(format!("reading the counters of {netns}"), e))?;
-            for link in &links {
+        for raw in &raws {
+            for link in &raw.links {
                 let Some(name) = link_name(link).filter(|name| *name != "lo") else { continue };
                 let stats = link.attributes.iter().find_map(|attribute| match attribute {
                     LinkAttribute::Stats64(stats) => Some(Counters {
@@ -402,7 +407,7 @@ impl Kernel {
                     }),
                     _ => None,
                 });
-                all.push((netns.clone(), name.to_string(), stats.unwrap_or_default()));
+                all.push((raw.netns.clone(), name.to_string(), stats.unwrap_or_default()));
             }
         }
         Ok(all)
