@@ -58,6 +58,27 @@ impl Setup {
         self.server = None;
         self.start(name, &[]);
     }
+
+    /// Another server in the same sandbox, with a state directory of its own.
+    fn second_server(&self, name: &str) -> (NslabServer, tempfile::TempDir) {
+        let state = tempfile::tempdir().unwrap();
+        let server = NslabServer::start_with(ServerOptions {
+            sandbox: Some(&self.sandbox),
+            lab: None,
+            state_dir: state.path(),
+            extra: &[],
+            log_name: name,
+        });
+        (server, state)
+    }
+
+    /// Destroys the lab over HTTP and checks that the kernel holds nothing of it.
+    async fn destroy_leaves_nothing(&self) {
+        let response = self.client().post("/api/destroy").await;
+        assert_eq!(response.status(), 200, "{:?}", response.text().await);
+        let left = self.sandbox.sh("ip netns list; ip -o link show | grep -v ': lo:' || true");
+        assert_eq!(left.trim(), "", "destroy left things behind");
+    }
 }
 
 async fn error_body(response: reqwest::Response) -> ErrorBody {
@@ -454,10 +475,7 @@ async fn destroy_over_http_leaves_nothing_even_while_pinging() {
         start_ping(&client, serde_json::json!({"from": "left", "to": "router:r-eth0", "interval_ms": 50})).await;
     assert_eq!(started.status(), 200);
     assert_eq!(client.post("/api/matrix").await.status(), 200);
-    let response = client.post("/api/destroy").await;
-    assert_eq!(response.status(), 200, "{:?}", response.text().await);
-    let left = setup.sandbox.sh("ip netns list; ip -o link show | grep -v ': lo:' || true");
-    assert_eq!(left.trim(), "", "destroy left things behind");
+    setup.destroy_leaves_nothing().await;
 }
 
 /// A second server on the same host reads (and so opens sockets in) the first one's
@@ -466,23 +484,31 @@ async fn destroy_over_http_leaves_nothing_even_while_pinging() {
 #[tokio::test]
 async fn a_second_server_does_not_keep_the_first_ones_namespaces_alive() {
     let setup = Setup::new("server-first", &[]);
-    let other_state = tempfile::tempdir().unwrap();
-    let other = NslabServer::start_with(ServerOptions {
-        sandbox: Some(&setup.sandbox),
-        lab: None,
-        state_dir: other_state.path(),
-        extra: &[],
-        log_name: "server-second",
-    });
-    let client = setup.client();
-    import_and_apply(&client, "seed-bridge").await;
+    let (other, _other_state) = setup.second_server("server-second");
+    import_and_apply(&setup.client(), "seed-bridge").await;
     // The second server reads every namespace, the first one's included.
     let scanned: LabView = Client::new(&other).post("/api/scan").await.json().await.unwrap();
     assert!(scanned.lab.node("ns1").is_some(), "{:?}", scanned.lab.nodes);
-    let response = client.post("/api/destroy").await;
-    assert_eq!(response.status(), 200, "{:?}", response.text().await);
-    let left = setup.sandbox.sh("ip netns list; ip -o link show | grep -v ': lo:' || true");
-    assert_eq!(left.trim(), "", "destroy left things behind");
+    setup.destroy_leaves_nothing().await;
+}
+
+/// Traffic shows as counters once a second: pings from ns0 raise what its eth0 sent.
+#[tokio::test]
+async fn counters_show_the_traffic_of_the_lab() {
+    let setup = Setup::new("server-counters", &[]);
+    import_and_apply(&setup.client(), "seed-bridge").await;
+    let mut events = Events::connect(setup.server()).await;
+    let sent_by_eth0 = |event: &Event| match event {
+        Event::Counters { links } => links
+            .iter()
+            .find(|link| link.netns == Netns::Named("ns0".into()) && link.name == "eth0")
+            .map(|link| link.tx_packets),
+        _ => None,
+    };
+    let first = events.wait_for("counters", WAIT, |e| sent_by_eth0(e).is_some()).await;
+    let before = sent_by_eth0(&first).unwrap();
+    assert!(setup.sandbox.pings("ns0", "172.17.0.102", 3), "ns0 reaches ns1");
+    events.wait_for("counters with the pings", WAIT, |e| sent_by_eth0(e).is_some_and(|sent| sent > before)).await;
 }
 
 /// A client that stops reading must not hold up the others or the server: it misses events,
