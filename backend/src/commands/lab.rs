@@ -72,7 +72,7 @@ pub fn destroy(file: &Path, yes: bool, limits: Limits) -> i32 {
             println!("nslab: lab `{}` has nothing in the kernel: nothing to destroy", lab.name);
             return EXIT_OK;
         }
-        print!("{}", ops.iter().map(|op| op.ip_command() + "\n").collect::<String>());
+        print!("{}", ip_lines(&ops));
         if !yes && !confirm(&format!("Destroy lab `{}` ({} steps)?", lab.name, ops.len())) {
             eprintln!("nslab: nothing was changed");
             return EXIT_FAILURE;
@@ -124,18 +124,19 @@ fn print_plan(lab: &Lab, ops: &[Op]) {
         println!("nslab: the kernel already holds lab `{}`: nothing to do", lab.name);
         return;
     }
-    // One write: a line at a time costs a system call per op (thousands for a big lab).
-    let mut text = format!(
-        "# {} change{} to make the kernel hold lab `{}`:\n",
+    print!(
+        "# {} change{} to make the kernel hold lab `{}`:\n{}",
         ops.len(),
         if ops.len() == 1 { "" } else { "s" },
-        lab.name
+        lab.name,
+        ip_lines(ops)
     );
-    for op in ops {
-        text.push_str(&op.ip_command());
-        text.push('\n');
-    }
-    print!("{text}");
+}
+
+/// The ops as `ip` commands, a line each, to print in one write: a line at a time costs a
+/// system call per op (thousands for a big lab).
+fn ip_lines(ops: &[Op]) -> String {
+    ops.iter().map(|op| op.ip_command() + "\n").collect()
 }
 
 fn finish(verb: &str, lab: &Lab, file: &Path, result: Result<Report, EngineError>) -> i32 {

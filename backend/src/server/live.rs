@@ -52,7 +52,7 @@ impl LiveState {
     /// events said.
     fn refresh(&mut self, observed: &Observed, read_at: Instant) -> Vec<(LinkChange, LiveLink)> {
         self.namespaces = observed.namespaces.keys().cloned().collect();
-        let fresh: BTreeMap<(Netns, String), LiveLink> = observed
+        let mut fresh: BTreeMap<(Netns, String), LiveLink> = observed
             .namespaces
             .iter()
             .flat_map(|(netns, namespace)| {
@@ -68,7 +68,6 @@ impl LiveState {
                 })
             })
             .collect();
-        let mut fresh = fresh;
         for (key, at) in &self.event_at {
             if *at >= read_at {
                 match self.links.get(key) {
