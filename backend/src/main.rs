@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod descriptors;
 mod engine;
 mod examples;
 mod kernel;
@@ -25,5 +26,6 @@ fn main() -> ExitCode {
             return ExitCode::from(cli::EXIT_FAILURE as u8);
         }
     }
+    descriptors::reserve(kernel::netns::list_named().map_or(0, |names| names.len()));
     ExitCode::from(cli::run(cli) as u8)
 }
