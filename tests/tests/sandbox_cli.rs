@@ -183,6 +183,23 @@ fn a_namespace_made_in_the_sandbox_persists_and_stays_off_the_host() {
     assert_nothing_new_on_host(&before);
 }
 
+/// nslab raises its own soft limit on open files for big labs; a program it runs in the
+/// sandbox gets the limit nslab was started with.
+#[test]
+fn the_shell_gets_the_open_file_limit_nslab_was_started_with() {
+    let sandbox = TestSandbox::new(User::Root);
+    let script = r#"ulimit -Sn 1024 && exec "$0" sandbox shell -- sh -c 'ulimit -Sn'"#;
+    let output = Command::new("sh")
+        .args(["-c", script])
+        .arg(&sandbox.binary)
+        .env("NSLAB_SANDBOX_DIR", sandbox.state_dir())
+        .env_remove("XDG_RUNTIME_DIR")
+        .output()
+        .expect("sh runs");
+    assert_eq!(succeeded("nslab sandbox shell under ulimit -Sn 1024", output).trim(), "1024");
+    assert!(sandbox.stop().contains("sandbox stopped"));
+}
+
 #[test]
 fn stop_ends_the_holder_and_every_process_inside() {
     let before = host();
