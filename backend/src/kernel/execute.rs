@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 
+use futures::StreamExt;
 use ipnet::IpNet;
 use nslab_model::address::{parse_interface_address, parse_mac, Family};
 use nslab_model::observed::{owner_marker, ROUTE_PROTOCOL};
@@ -10,10 +11,14 @@ use nslab_model::ops::{LinkRef, Op};
 use nslab_model::plan::WantedRoute;
 use nslab_model::topology::Netns;
 use nslab_model::Route;
+use rtnetlink::packet_core::{
+    NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL, NLM_F_REQUEST,
+};
 use rtnetlink::packet_route::address::{AddressAttribute, AddressFlags, AddressMessage};
-use rtnetlink::packet_route::link::LinkMessage;
+use rtnetlink::packet_route::link::{LinkAttribute, LinkMessage};
 use rtnetlink::packet_route::route::{RouteMessage, RouteProtocol};
 use rtnetlink::packet_route::AddressFamily;
+use rtnetlink::packet_route::RouteNetlinkMessage;
 use rtnetlink::{LinkBridge, LinkMessageBuilder, LinkUnspec, RouteMessageBuilder};
 
 use super::error::KernelError;
@@ -104,9 +109,40 @@ impl Kernel {
         handle.link().set(message).execute().await.map_err(|e| KernelError::netlink(what, e))
     }
 
-    pub(super) async fn add_link(&self, netns: &Netns, message: LinkMessage, what: String) -> Result<(), KernelError> {
-        let handle = self.connections.handle(netns).await?;
-        handle.link().add(message).execute().await.map_err(|e| KernelError::netlink(what, e))
+    /// `ip link add ...`. The kernel echoes the new interface back (NLM_F_ECHO): its index
+    /// goes into the index cache, so the first address of a new interface needs no lookup
+    /// by name, and the echo is returned (a veth's names its peer's index). A kernel that
+    /// does not echo leaves the lookup to `index_of`.
+    pub(super) async fn add_link(
+        &self,
+        netns: &Netns,
+        message: LinkMessage,
+        what: String,
+    ) -> Result<Option<LinkMessage>, KernelError> {
+        let mut handle = self.connections.handle(netns).await?;
+        let mut request = NetlinkMessage::from(RouteNetlinkMessage::NewLink(message));
+        request.header.flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO;
+        let mut answers = handle.request(request).map_err(|e| KernelError::netlink(what.clone(), e))?;
+        let mut echoed = None;
+        while let Some(answer) = answers.next().await {
+            match answer.payload {
+                NetlinkPayload::Error(error) if error.code.is_some() => {
+                    return Err(KernelError::netlink(what, rtnetlink::Error::NetlinkError(error)));
+                }
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(link)) => echoed = Some(link),
+                _ => {}
+            }
+        }
+        let name = echoed.as_ref().and_then(|link| {
+            link.attributes.iter().find_map(|attribute| match attribute {
+                LinkAttribute::IfName(name) => Some(name.as_str()),
+                _ => None,
+            })
+        });
+        if let (Some(link), Some(name)) = (&echoed, name) {
+            self.remember_index(netns, name, link.header.index);
+        }
+        Ok(echoed)
     }
 
     /// The kernel ignores an alias given with RTM_NEWLINK: the mark is set right after.

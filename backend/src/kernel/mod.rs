@@ -63,7 +63,11 @@ impl Kernel {
             Ok(Some(link)) => link.header.index,
             Ok(None) | Err(_) => return Err(KernelError::NoSuchLink { netns: netns.clone(), name: name.to_string() }),
         };
-        self.indexes.lock().expect("not poisoned").entry(netns.clone()).or_default().insert(name.to_string(), index);
+        self.remember_index(netns, name, index);
         Ok(index)
+    }
+
+    fn remember_index(&self, netns: &Netns, name: &str, index: u32) {
+        self.indexes.lock().expect("not poisoned").entry(netns.clone()).or_default().insert(name.to_string(), index);
     }
 }

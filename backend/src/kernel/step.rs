@@ -9,7 +9,7 @@ use std::os::fd::AsRawFd;
 use nslab_model::address::parse_mac;
 use nslab_model::observed::owner_marker;
 use nslab_model::ops::{LinkRef, Op};
-use rtnetlink::packet_route::link::{InfoData, InfoKind, InfoVeth};
+use rtnetlink::packet_route::link::{InfoData, InfoKind, InfoVeth, LinkAttribute};
 use rtnetlink::{LinkMessageBuilder, LinkUnspec, LinkVeth};
 
 use super::error::KernelError;
@@ -110,7 +110,17 @@ impl Kernel {
         }
         let created = self.add_link(&main.netns, message.build(), what.clone()).await;
         drop(peer_file);
-        created?;
+        // The echo of the created end names its peer's index (IFLA_LINK, an index in the
+        // peer's own namespace).
+        let peer_index = created?.and_then(|echoed| {
+            echoed.attributes.iter().find_map(|attribute| match attribute {
+                LinkAttribute::Link(index) => Some(*index),
+                _ => None,
+            })
+        });
+        if let Some(index) = peer_index {
+            self.remember_index(&peer.netns, &peer.name, index);
+        }
         let marker = owner_marker(lab);
         let peer_master = match &peer_settings.master {
             Some(master) => Some(self.index_of(&peer.netns, master).await?),
