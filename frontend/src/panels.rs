@@ -14,12 +14,21 @@ use crate::state::use_editor;
 pub fn PlanPanel(open: RwSignal<bool>) -> impl IntoView {
     let editor = use_editor();
     let plan = RwSignal::new(None::<Result<Vec<String>, String>>);
+    // Plans are asked for as the document changes and may be answered out of order: only
+    // the answer to the latest question is shown.
+    let asked = StoredValue::new(0_u64);
     Effect::new(move |_| {
         if open.get() {
             // Reading the revision makes the plan follow edits while the panel is open.
             let _ = editor.revision.get();
+            let question = asked.get_value() + 1;
+            asked.set_value(question);
             spawn_local(async move {
-                let result = api::plan().await.map(|p| p.ops.into_iter().map(|op| op.command).collect()).map_err(|e| {
+                let answer = api::plan().await;
+                if asked.get_value() != question {
+                    return;
+                }
+                let result = answer.map(|p| p.ops.into_iter().map(|op| op.command).collect()).map_err(|e| {
                     editor.conflicts.set(e.conflicts.clone());
                     let mut message = e.message;
                     for conflict in e.conflicts {
@@ -246,7 +255,12 @@ pub fn MatrixPanel() -> impl IntoView {
                         sources
                             .into_iter()
                             .map(|source| {
-                                let name = source.name().unwrap_or("host").to_string();
+                                // The host's row carries the host node's name, which is what
+                                // the path highlighting looks for.
+                                let name = match source.name() {
+                                    Some(name) => name.to_string(),
+                                    None => editor.lab.with_untracked(host_node_name),
+                                };
                                 let cells = targets
                                     .iter()
                                     .map(|target| {
@@ -278,6 +292,12 @@ pub fn MatrixPanel() -> impl IntoView {
     }
 }
 
+/// What the lab calls its host node (`host` when it has none).
+fn host_node_name(lab: &nslab_model::Lab) -> String {
+    let host = lab.nodes.iter().find(|node| matches!(node, Node::Host(_)));
+    host.map_or_else(|| "host".to_string(), |node| node.name().to_string())
+}
+
 /// Highlights the nodes on the way from a namespace to the node that holds an address.
 fn highlight_path(editor: crate::state::Editor, from: &str, target: std::net::IpAddr) {
     let path = editor.lab.with_untracked(|lab| crate::reach::path_to_address(lab, from, target));
@@ -303,5 +323,22 @@ pub fn LogPanel() -> impl IntoView {
                 }}
             </ol>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_host_row_is_named_like_the_host_node() {
+        let text = r#"{"version": 1, "name": "h", "nodes": [
+            {"kind": "host", "name": "gateway"},
+            {"kind": "namespace", "name": "ns0"}
+        ], "links": []}"#;
+        let lab = nslab_model::load::load_lab_str(text).expect("a lab");
+        assert_eq!(host_node_name(&lab), "gateway");
+        let without = nslab_model::load::load_lab_str(r#"{"version": 1, "name": "n", "nodes": [], "links": []}"#);
+        assert_eq!(host_node_name(&without.expect("a lab")), "host");
     }
 }
