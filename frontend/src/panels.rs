@@ -25,7 +25,8 @@ pub fn PlanPanel(open: RwSignal<bool>) -> impl IntoView {
             asked.set_value(question);
             spawn_local(async move {
                 let answer = api::plan().await;
-                if asked.get_value() != question {
+                // Gone (the panel was closed meanwhile), or a newer question was asked.
+                if asked.try_get_value() != Some(question) {
                     return;
                 }
                 let result = answer.map(|p| p.ops.into_iter().map(|op| op.command).collect()).map_err(|e| {
