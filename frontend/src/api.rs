@@ -7,6 +7,7 @@ use nslab_model::api::{
     PlanView, PlannedOp, PutLab, RunKind, RunReport,
 };
 use nslab_model::ping::{MatrixCell, PingSample};
+use nslab_model::plan::Conflict;
 use nslab_model::topology::Netns;
 use nslab_model::Lab;
 use serde::de::DeserializeOwned;
@@ -109,6 +110,8 @@ pub fn read_event(text: &str) -> serde_json::Result<Event> {
         namespaces: Vec<Netns>,
         applied: bool,
         drift: Vec<PlannedOp>,
+        #[serde(default)]
+        conflicts: Vec<Conflict>,
     }
     #[derive(Deserialize)]
     struct Document {
@@ -139,6 +142,8 @@ pub fn read_event(text: &str) -> serde_json::Result<Event> {
     struct Drift {
         applied: bool,
         ops: Vec<PlannedOp>,
+        #[serde(default)]
+        conflicts: Vec<Conflict>,
     }
     #[derive(Deserialize)]
     struct Counters {
@@ -179,8 +184,8 @@ pub fn read_event(text: &str) -> serde_json::Result<Event> {
     let Tag { kind } = serde_json::from_str(text)?;
     Ok(match kind.as_str() {
         "snapshot" => {
-            let Snapshot { view, links, namespaces, applied, drift } = serde_json::from_str(text)?;
-            Event::Snapshot { view, links, namespaces, applied, drift }
+            let Snapshot { view, links, namespaces, applied, drift, conflicts } = serde_json::from_str(text)?;
+            Event::Snapshot { view, links, namespaces, applied, drift, conflicts }
         }
         "document" => {
             let Document { view } = serde_json::from_str(text)?;
@@ -203,8 +208,8 @@ pub fn read_event(text: &str) -> serde_json::Result<Event> {
             Event::Namespace { netns, present }
         }
         "drift" => {
-            let Drift { applied, ops } = serde_json::from_str(text)?;
-            Event::Drift { applied, ops }
+            let Drift { applied, ops, conflicts } = serde_json::from_str(text)?;
+            Event::Drift { applied, ops, conflicts }
         }
         "counters" => {
             let Counters { links } = serde_json::from_str(text)?;
@@ -275,6 +280,10 @@ mod tests {
             rx_bytes_per_second: 0.5,
             tx_bytes_per_second: 1.5,
         };
+        let conflict = Conflict {
+            path: DocPath::root().field("links").index(0),
+            message: "`veth0` in the host was not created by nslab".into(),
+        };
         let progress = OpProgress {
             index: 1,
             total: 9,
@@ -289,13 +298,14 @@ mod tests {
                 namespaces: vec![netns.clone(), Netns::Host],
                 applied: true,
                 drift: ops.clone(),
+                conflicts: vec![conflict.clone()],
             },
             Event::Document { view },
             Event::Progress { run: RunKind::Apply, progress },
             Event::RunFinished { run: RunKind::Destroy, ok: false, message: "stopped".into() },
             Event::Link { change: LinkChange::Changed, link: live },
             Event::Namespace { netns, present: false },
-            Event::Drift { applied: false, ops },
+            Event::Drift { applied: false, ops, conflicts: vec![conflict] },
             Event::Counters { links: vec![counters] },
             Event::Ping { id: 4, sample },
             Event::PingFinished { id: 4 },

@@ -144,6 +144,17 @@ fn Banners() -> impl IntoView {
                 </div>
             })
         }}
+        {move || {
+            let conflicts = editor.conflicts.get();
+            (!conflicts.is_empty()).then(|| view! {
+                <div class="banner drift" id="in-the-way" title={conflicts.iter().map(|c| format!("{}: {}", c.path, c.message)).collect::<Vec<_>>().join("\n")}>
+                    {format!(
+                        "{} thing(s) in the kernel are in the lab's way: apply would refuse. The marked nodes and links say what.",
+                        conflicts.len()
+                    )}
+                </div>
+            })
+        }}
         {move || editor.notice.get().map(|message| view! {
             <div class="banner notice" id="notice">
                 {message}

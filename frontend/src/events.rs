@@ -57,12 +57,15 @@ async fn sleep_ms(ms: u32) {
 
 fn handle(editor: Editor, event: Event) {
     match event {
-        Event::Snapshot { view, links, namespaces, applied, drift } => {
+        Event::Snapshot { view, links, namespaces, applied, drift, conflicts } => {
             editor.present.set(namespaces.into_iter().collect());
             sync::received(editor, view);
             editor.live.set(links.into_iter().map(|link| ((link.netns.clone(), link.name.clone()), link)).collect());
             editor.applied.set(applied);
             editor.drift.set(drift);
+            if !conflicts.is_empty() {
+                editor.conflicts.set(conflicts);
+            }
             editor.log("info", "connected to the server");
         }
         Event::Document { view } => sync::received(editor, view),
@@ -116,12 +119,18 @@ fn handle(editor: Editor, event: Event) {
             });
             editor.log("namespace", format!("{netns} {}", if present { "appeared" } else { "went away" }));
         }
-        Event::Drift { applied, ops } => {
+        Event::Drift { applied, ops, conflicts } => {
             if applied && !ops.is_empty() {
                 editor.log("drift", format!("the kernel differs from the lab: {} change(s) to re-apply", ops.len()));
             }
+            for conflict in &conflicts {
+                editor.log("drift", format!("in the lab's way: {}: {}", conflict.path, conflict.message));
+            }
             editor.applied.set(applied);
             editor.drift.set(ops);
+            // What is in the lab's way now marks its nodes and links, as a refused apply
+            // would; when the way is clear again the marks go.
+            editor.conflicts.set(conflicts);
         }
         Event::Counters { links } => {
             editor.counters.set(links.into_iter().map(|c| ((c.netns.clone(), c.name.clone()), c)).collect());

@@ -122,7 +122,16 @@ pub enum LinkChange {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// Everything a client needs to draw the lab now; sent on connect and after a gap.
-    Snapshot { view: LabView, links: Vec<LiveLink>, namespaces: Vec<Netns>, applied: bool, drift: Vec<PlannedOp> },
+    Snapshot {
+        view: LabView,
+        links: Vec<LiveLink>,
+        namespaces: Vec<Netns>,
+        applied: bool,
+        drift: Vec<PlannedOp>,
+        /// What in the kernel is in the lab's way, as in `Drift`.
+        #[serde(default)]
+        conflicts: Vec<Conflict>,
+    },
     /// The document changed (an edit, an import, a scan).
     Document { view: LabView },
     /// One op of an apply or destroy, in plan order.
@@ -135,8 +144,15 @@ pub enum Event {
     Namespace { netns: Netns, present: bool },
     /// Whether the kernel holds anything of the lab, and what re-applying it would do now
     /// (empty when the kernel holds the lab). Sent when it changes, e.g. after
-    /// `ip link set eth0 down` in a terminal: re-applying repairs it.
-    Drift { applied: bool, ops: Vec<PlannedOp> },
+    /// `ip link set eth0 down` in a terminal: re-applying repairs it. When something in the
+    /// kernel is in the lab's way (an interface made by hand where the lab's was),
+    /// re-applying would refuse: `conflicts` says what and where, and `ops` is empty.
+    Drift {
+        applied: bool,
+        ops: Vec<PlannedOp>,
+        #[serde(default)]
+        conflicts: Vec<Conflict>,
+    },
     /// Traffic counters of the lab's interfaces, about once a second.
     Counters { links: Vec<LinkCounters> },
     /// One probe of a ping started with `POST /api/ping`.

@@ -166,6 +166,21 @@ async fn a_teacher_draws_applies_pings_and_shares_a_lab() {
     page.wait_count("g.link.up", 2).await;
     kernel_holds(&sandbox, &lab).await;
 
+    // Someone replaces ns1's eth0 with an interface of their own: that is no drift to
+    // repair but something in the lab's way; a banner says so and the link is marked.
+    sandbox.sh("ip -n ns1 link del eth0 && ip -n ns1 link add eth0 type bridge");
+    page.wait_text("#in-the-way", "reported what is in the way", |t| t.contains("1 thing")).await;
+    page.wait_for("g.link.conflict").await;
+    assert_eq!(page.count("#drift").await, 0, "not offered as drift to repair");
+    sandbox.sh("ip -n ns1 link del eth0");
+    page.wait_gone("#in-the-way").await;
+    page.wait_count("g.link.conflict", 0).await;
+    page.wait_text("#drift", "offered to repair", |t| t.contains("change")).await;
+    page.click("#drift button").await;
+    page.wait_gone("#drift").await;
+    page.wait_count("g.link.up", 2).await;
+    kernel_holds(&sandbox, &lab).await;
+
     // Ping from one namespace to the other: RTTs stream onto the page.
     page.click("#tab-ping").await;
     page.wait_for("#ping-from option[value='ns1']").await.click().await.unwrap();

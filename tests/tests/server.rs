@@ -144,7 +144,7 @@ async fn apply_over_http_streams_progress_in_plan_order() {
     let found = differences(&expected_state(&lab("seed-bridge")), &read_kernel_state(&setup.sandbox));
     assert!(found.is_empty(), "{}", found.join("\n"));
     // While one run goes on no other starts; after it, the kernel is in step with the lab.
-    events.wait_for("no drift", WAIT, |e| matches!(e, Event::Drift { applied: true, ops } if ops.is_empty())).await;
+    events.wait_for("no drift", WAIT, |e| matches!(e, Event::Drift { applied: true, ops, .. } if ops.is_empty())).await;
 }
 
 #[tokio::test]
@@ -190,6 +190,53 @@ async fn link_changes_made_outside_nslab_arrive_as_events_and_drift() {
     assert!(ops.iter().any(|op| op.command == "ip netns add ns2"), "{ops:?}");
     assert_eq!(client.post("/api/apply").await.status(), 200);
     events.wait_for("repaired", WAIT, |e| matches!(e, Event::Drift { ops, .. } if ops.is_empty())).await;
+}
+
+/// Something made by hand where the lab's interface was is not drift that re-applying
+/// repairs: apply would refuse it, and the drift event says what is in the way and where.
+#[tokio::test]
+async fn something_in_the_labs_way_shows_as_a_conflict_not_as_no_drift() {
+    let setup = Setup::new("server-in-the-way", &[]);
+    let client = setup.client();
+    assert_eq!(client.post("/api/apply").await.status(), 200);
+    let mut events = Events::connect(setup.server()).await;
+    events.wait_for("the snapshot", WAIT, |e| matches!(e, Event::Snapshot { .. })).await;
+
+    setup.sandbox.sh("ip link del veth4 && ip link add veth4 type bridge");
+    let drift = events
+        .wait_for("a conflict", WAIT, |e| matches!(e, Event::Drift { conflicts, .. } if !conflicts.is_empty()))
+        .await;
+    let Event::Drift { applied, ops, conflicts } = drift else { unreachable!() };
+    assert!(applied && ops.is_empty(), "{ops:?}");
+    let lab = lab("seed-bridge");
+    let veth4 = lab.links.iter().position(|link| link.ends().iter().any(|end| end.name == "veth4")).expect("veth4");
+    assert!(
+        conflicts
+            .iter()
+            .any(|c| c.path.to_string().starts_with(&format!("links[{veth4}]")) && c.message.contains("veth4")),
+        "{conflicts:?}"
+    );
+    // The apply refuses, and changes nothing.
+    assert_eq!(client.post("/api/apply").await.status(), 409);
+    assert!(setup.sandbox.sh("ip -d link show veth4").contains("bridge"));
+
+    // Out of the way, it is drift again, which re-applying repairs.
+    setup.sandbox.sh("ip link del veth4");
+    events
+        .wait_for(
+            "drift, no conflict",
+            WAIT,
+            |e| matches!(e, Event::Drift { ops, conflicts, .. } if conflicts.is_empty() && !ops.is_empty()),
+        )
+        .await;
+    assert_eq!(client.post("/api/apply").await.status(), 200);
+    events
+        .wait_for(
+            "repaired",
+            WAIT,
+            |e| matches!(e, Event::Drift { ops, conflicts, .. } if ops.is_empty() && conflicts.is_empty()),
+        )
+        .await;
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use nslab_model::api::{Event, LinkChange, LinkCounters, LiveLink, PlannedOp};
 use nslab_model::observed::Observed;
-use nslab_model::plan::{is_gone, plan, PlanOptions};
+use nslab_model::plan::{is_gone, plan, Conflict, PlanOptions};
 use nslab_model::topology::Netns;
 use nslab_model::Node;
 use tokio::sync::mpsc;
@@ -39,6 +39,8 @@ pub struct LiveState {
     pub namespaces: BTreeSet<Netns>,
     pub applied: bool,
     pub drift: Vec<PlannedOp>,
+    /// What in the kernel is in the lab's way (then `drift` is empty).
+    pub conflicts: Vec<Conflict>,
 }
 
 impl LiveState {
@@ -234,25 +236,26 @@ async fn refresh(state: &AppState) -> bool {
     let lab = state.store.lock().await.view().lab.clone();
     let applied = !is_gone(&lab, &observed);
     // Drift is what re-applying would do: nothing to say of a lab that is not applied.
-    // (Conflicts, something in the lab's way, show as no drift: apply reports them.)
-    let drift: Vec<PlannedOp> = match applied {
-        true => plan(&lab, &observed, &PlanOptions::default())
-            .map(|ops| ops.iter().map(PlannedOp::from).collect())
-            .unwrap_or_default(),
-        false => Vec::new(),
+    let (drift, conflicts): (Vec<PlannedOp>, Vec<Conflict>) = match applied {
+        true => match plan(&lab, &observed, &PlanOptions::default()) {
+            Ok(ops) => (ops.iter().map(PlannedOp::from).collect(), Vec::new()),
+            Err(conflicts) => (Vec::new(), conflicts),
+        },
+        false => (Vec::new(), Vec::new()),
     };
     let mut live = state.live.write().await;
     let changes = live.refresh(&observed, read_at);
-    let drift_changed = live.applied != applied || live.drift != drift;
+    let drift_changed = live.applied != applied || live.drift != drift || live.conflicts != conflicts;
     live.applied = applied;
     live.drift = drift.clone();
+    live.conflicts = conflicts.clone();
     // Sent under the lock, like the events' (see `note_event`).
     for (change, link) in changes {
         state.bus.send(&Event::Link { change, link });
     }
     drop(live);
     if drift_changed {
-        state.bus.send(&Event::Drift { applied, ops: drift });
+        state.bus.send(&Event::Drift { applied, ops: drift, conflicts });
     }
     true
 }

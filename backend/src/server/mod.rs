@@ -83,6 +83,7 @@ impl AppState {
             namespaces: live.namespaces.iter().cloned().collect(),
             applied: live.applied,
             drift: live.drift.clone(),
+            conflicts: live.conflicts.clone(),
         }
     }
 }
