@@ -6,6 +6,7 @@ use futures::{Stream, StreamExt};
 use netlink_sys::{AsyncSocket, SocketAddr};
 use nslab_model::observed::owner_of_marker;
 use nslab_model::topology::Netns;
+use rtnetlink::constants::{RTMGRP_IPV4_IFADDR, RTMGRP_IPV4_ROUTE, RTMGRP_IPV6_IFADDR, RTMGRP_IPV6_ROUTE, RTMGRP_LINK};
 use rtnetlink::packet_core::NetlinkPayload;
 use rtnetlink::packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
 use rtnetlink::packet_route::RouteNetlinkMessage;
@@ -16,7 +17,7 @@ use super::netns;
 use super::Kernel;
 
 /// rtnetlink multicast groups: links, IPv4/IPv6 addresses and routes.
-const GROUPS: u32 = 1 | 0x10 | 0x40 | 0x100 | 0x400;
+const GROUPS: u32 = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_IFADDR | RTMGRP_IPV6_ROUTE;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WatchEvent {
@@ -29,7 +30,8 @@ pub enum WatchEvent {
     },
     /// An address or a route changed.
     Other,
-    /// The socket overflowed and events were lost: read everything again.
+    /// The socket overflowed and events were lost (netlink-proto turns the ENOBUFS of a
+    /// full receive buffer into an overrun message): read everything again.
     Overrun,
 }
 
