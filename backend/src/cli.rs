@@ -226,6 +226,16 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
+/// How many namespaces the command may hold descriptors of, with `present` under
+/// /run/netns now: the server, as many as its largest lab could have (it stays up while
+/// labs grow; see `descriptors::reserve`).
+pub fn namespaces_to_hold(cli: &Cli, present: usize) -> usize {
+    match &cli.command {
+        Command::Serve { limits, .. } => present.max(limits.max_nodes),
+        _ => present,
+    }
+}
+
 /// True when the command must run inside the sandbox (entered before anything else runs).
 pub fn wants_sandbox(cli: &Cli) -> bool {
     match &cli.command {

@@ -26,6 +26,7 @@ fn main() -> ExitCode {
             return ExitCode::from(cli::EXIT_FAILURE as u8);
         }
     }
-    descriptors::reserve(kernel::netns::list_named().map_or(0, |names| names.len()));
+    let present = kernel::netns::list_named().map_or(0, |names| names.len());
+    descriptors::reserve(cli::namespaces_to_hold(&cli, present));
     ExitCode::from(cli::run(cli) as u8)
 }
