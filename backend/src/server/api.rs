@@ -112,7 +112,9 @@ async fn put_lab(
 ) -> Result<Json<LabView>, ApiError> {
     check_size(&state, &put.lab)?;
     let mut store = state.store.lock().await;
-    match store.update(put.base_revision, put.lab) {
+    // A change is on disk (written and flushed) before it is answered; tokio moves its
+    // other tasks off this thread meanwhile, so link events keep flowing during the flush.
+    match tokio::task::block_in_place(|| store.update(put.base_revision, put.lab)) {
         Ok(Ok(view)) => {
             let view = view.clone();
             drop(store);
@@ -256,7 +258,8 @@ async fn import(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Json<
 
 async fn replace_document(state: &AppState, lab: Lab) -> Result<Json<LabView>, ApiError> {
     let mut store = state.store.lock().await;
-    let view = store.replace(lab).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?.clone();
+    let view = tokio::task::block_in_place(|| store.replace(lab).cloned())
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     drop(store);
     state.bus.send(&Event::Document { view: view.clone() });
     Ok(Json(view))
