@@ -143,10 +143,7 @@ fn handle(editor: Editor, event: Event) {
             _ => *ping = Some((id, vec![sample])),
         }),
         Event::PingFinished { id } => editor.log("ping", format!("ping {id} ended")),
-        Event::Matrix { cell, .. } => editor.matrix.update(|cells| {
-            cells.retain(|c| !(c.source == cell.source && c.target == cell.target));
-            cells.push(cell);
-        }),
+        Event::Matrix { cell, .. } => editor.record_matrix_cell(cell),
         Event::Dropped { missed } => editor.log("info", format!("missed {missed} events; catching up")),
     }
 }

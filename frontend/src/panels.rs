@@ -230,10 +230,16 @@ pub fn MatrixPanel() -> impl IntoView {
     let running = RwSignal::new(false);
     let run = move |_| {
         running.set(true);
-        editor.matrix.set(Vec::new());
+        editor.clear_matrix();
         spawn_local(async move {
-            if let Err(e) = api::matrix().await {
-                editor.notice.set(Some(e.message));
+            match api::matrix().await {
+                Ok(report) => {
+                    if let Some(warning) = report.warning {
+                        editor.log("matrix", warning.clone());
+                        editor.notice.set(Some(warning));
+                    }
+                }
+                Err(e) => editor.notice.set(Some(e.message)),
             }
             running.set(false);
         });
@@ -266,9 +272,9 @@ pub fn MatrixPanel() -> impl IntoView {
                                     .iter()
                                     .map(|target| {
                                         let target = *target;
-                                        let source = source.clone();
-                                        let cell = move || editor.matrix.with(|cells| cells.iter().find(|c| c.source == source && c.target == target).cloned());
-                                        let (cell_for_title, cell_for_mark) = (cell.clone(), cell.clone());
+                                        let signal = editor.matrix_cell(&source, target);
+                                        let cell = move || signal.get();
+                                        let (cell_for_title, cell_for_mark) = (cell, cell);
                                         let class = move || match cell() {
                                             None => "cell unknown",
                                             Some(c) if c.reachable => "cell reachable",

@@ -5,6 +5,7 @@
 //! that node and its edges only; the document takes the new position when the drag ends.
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
 
 use leptos::prelude::*;
 use nslab_model::api::{LinkCounters, LiveLink, OpProgress, PlannedOp};
@@ -67,6 +68,9 @@ pub struct RunState {
     pub outcome: Option<(bool, String)>,
 }
 
+/// One cell of the reachability matrix: unknown until its answer arrives.
+type CellSignal = RwSignal<Option<MatrixCell>>;
+
 #[derive(Clone, Copy)]
 pub struct Editor {
     /// The document as this editor has it.
@@ -103,7 +107,10 @@ pub struct Editor {
     pub commands: RwSignal<Vec<String>>,
     pub log: RwSignal<Vec<LogLine>>,
     pub ping: RwSignal<Option<(u64, Vec<PingSample>)>>,
-    pub matrix: RwSignal<Vec<MatrixCell>>,
+    /// The reachability matrix: a signal per cell (source, target), made on first use, so a
+    /// cell arriving redraws its own table cell only. (With one list that every table cell
+    /// watched, a matrix of 900 cells took 21 s to fill in the browser.)
+    matrix: StoredValue<HashMap<(Netns, IpAddr), CellSignal>>,
     /// Interfaces highlighted on the canvas (a matrix cell's path).
     pub highlight: RwSignal<Vec<String>>,
     pub help_open: RwSignal<bool>,
@@ -150,13 +157,36 @@ impl Editor {
             commands: RwSignal::new(Vec::new()),
             log: RwSignal::new(Vec::new()),
             ping: RwSignal::new(None),
-            matrix: RwSignal::new(Vec::new()),
+            matrix: StoredValue::new(HashMap::new()),
             highlight: RwSignal::new(Vec::new()),
             help_open: RwSignal::new(false),
             conflicts: RwSignal::new(Vec::new()),
             unreadable: RwSignal::new(BTreeMap::new()),
             notice: RwSignal::new(None),
         }
+    }
+
+    /// The signal of the matrix cell `source` -> `target`, made on first use.
+    pub fn matrix_cell(&self, source: &Netns, target: IpAddr) -> CellSignal {
+        let key = (source.clone(), target);
+        if let Some(signal) = self.matrix.with_value(|cells| cells.get(&key).copied()) {
+            return signal;
+        }
+        let signal = self.owner.with_value(|owner| owner.with(|| RwSignal::new(None)));
+        self.matrix.update_value(|cells| {
+            cells.insert(key, signal);
+        });
+        signal
+    }
+
+    /// A cell of the matrix arrived.
+    pub fn record_matrix_cell(&self, cell: MatrixCell) {
+        self.matrix_cell(&cell.source, cell.target).set(Some(cell));
+    }
+
+    /// A new matrix begins: every cell is unknown again.
+    pub fn clear_matrix(&self) {
+        self.matrix.with_value(|cells| cells.values().for_each(|cell| cell.set(None)));
     }
 
     /// The position signal of a node, made on first use from the document.

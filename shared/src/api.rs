@@ -202,6 +202,9 @@ pub struct MatrixReport {
     pub id: u64,
     pub cells: Vec<MatrixCell>,
     pub elapsed_ms: f64,
+    /// Why some pairs may show as unreachable that are not (see `ping::neighbour_warning`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 /// How far one op of an apply or destroy has got: one event per op when it is done (or

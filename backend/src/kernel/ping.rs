@@ -63,6 +63,13 @@ const PER_SOURCE_IN_FLIGHT: usize = 100;
 /// Probes per matrix pair: a second one when the first only timed out.
 const MATRIX_PROBES: usize = 2;
 
+/// The host's limit on neighbour entries (`net.ipv4.neigh.default.gc_thresh3`), shared by
+/// every namespace; None when it cannot be read (inside a network namespace other than
+/// the host's it is not shown).
+pub fn neighbour_limit() -> Option<u64> {
+    std::fs::read_to_string("/proc/sys/net/ipv4/neigh/default/gc_thresh3").ok()?.trim().parse().ok()
+}
+
 /// What became of one probe.
 enum Probe {
     Reply(Duration),

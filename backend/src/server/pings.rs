@@ -11,10 +11,11 @@ use axum::Json;
 use futures::StreamExt;
 use nslab_model::address::Family;
 use nslab_model::api::{Event, MatrixReport, PingRequest, PingStarted, MAX_PING_COUNT};
-use nslab_model::ping::{matrix_of, source_of, target_of};
+use nslab_model::ping::{matrix_of, neighbour_warning, source_of, target_of};
 
 use super::api::{ApiError, JsonBody};
 use super::AppState;
+use crate::kernel::ping::neighbour_limit;
 
 /// One probe waits this long in a matrix; the whole matrix at most `MATRIX_LIMIT`.
 const MATRIX_PROBE: Duration = Duration::from_millis(500);
@@ -75,7 +76,8 @@ pub async fn matrix(State(state): State<Arc<AppState>>) -> Json<MatrixReport> {
             cells.push(cell);
         })
         .await;
-    Json(MatrixReport { id, cells, elapsed_ms: started.elapsed().as_secs_f64() * 1e3 })
+    let warning = neighbour_warning(cells.len(), neighbour_limit());
+    Json(MatrixReport { id, cells, elapsed_ms: started.elapsed().as_secs_f64() * 1e3, warning })
 }
 
 /// Before namespaces are deleted: stop the pings from them (dropping a handle stops its
