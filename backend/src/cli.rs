@@ -226,13 +226,17 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
-/// How many namespaces the command may hold descriptors of, with `present` under
-/// /run/netns now: the server, as many as its largest lab could have (it stays up while
-/// labs grow; see `descriptors::reserve`).
-pub fn namespaces_to_hold(cli: &Cli, present: usize) -> usize {
+/// How many namespaces the command may hold descriptors of (see `descriptors::reserve`):
+/// those under /run/netns, `present()`, for the commands that read or change the kernel;
+/// for the server also as many as its largest lab could have (it stays up while labs
+/// grow). None for the others, which need no room: they read no namespace list either.
+pub fn namespaces_to_hold(cli: &Cli, present: impl FnOnce() -> usize) -> Option<usize> {
     match &cli.command {
-        Command::Serve { limits, .. } => present.max(limits.max_nodes),
-        _ => present,
+        Command::Serve { limits, .. } => Some(present().max(limits.max_nodes)),
+        Command::Plan { .. } | Command::Apply { .. } | Command::Destroy { .. } | Command::Scan { .. } => {
+            Some(present())
+        }
+        Command::Validate { .. } | Command::Export { .. } | Command::Schema | Command::Sandbox { .. } => None,
     }
 }
 

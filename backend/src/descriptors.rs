@@ -2,7 +2,6 @@
 //! socket or two), so a big lab needs many of them.
 
 use std::os::fd::AsFd;
-use std::sync::OnceLock;
 
 use nix::fcntl::{fcntl, FcntlArg};
 use nix::sys::resource::{getrlimit, setrlimit, Resource};
@@ -14,9 +13,6 @@ const HEADROOM: u64 = 4096;
 /// What nslab may hold per namespace: its file, a reading socket and a netlink connection,
 /// and one spare.
 const PER_NAMESPACE: u64 = 4;
-
-/// The soft limit on open files before `reserve` raised it.
-static RAISED_FROM: OnceLock<u64> = OnceLock::new();
 
 /// Makes room for the descriptors of `namespaces` namespaces and more. Call it while the
 /// process has one thread: the kernel grows a process's table of descriptors by doubling
@@ -30,7 +26,6 @@ pub fn reserve(namespaces: usize) {
     let limit = if soft < wanted && soft < hard {
         let raised = wanted.min(hard);
         if setrlimit(Resource::RLIMIT_NOFILE, raised, hard).is_ok() {
-            let _ = RAISED_FROM.set(soft);
             raised
         } else {
             soft
@@ -44,14 +39,6 @@ pub fn reserve(namespaces: usize) {
     let Ok(highest) = i32::try_from(highest) else { return };
     if let Ok(spare) = fcntl(std::io::stderr().as_fd(), FcntlArg::F_DUPFD_CLOEXEC(highest)) {
         let _ = nix::unistd::close(spare);
-    }
-}
-
-/// Puts back the soft limit on open files that `reserve` raised, for a program nslab runs
-/// in its place (`nslab sandbox shell`): programs that use select() expect the usual one.
-pub fn restore_limit() {
-    if let (Some(&soft), Ok((_, hard))) = (RAISED_FROM.get(), getrlimit(Resource::RLIMIT_NOFILE)) {
-        let _ = setrlimit(Resource::RLIMIT_NOFILE, soft, hard);
     }
 }
 

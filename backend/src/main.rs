@@ -26,7 +26,9 @@ fn main() -> ExitCode {
             return ExitCode::from(cli::EXIT_FAILURE as u8);
         }
     }
-    let present = kernel::netns::list_named().map_or(0, |names| names.len());
-    descriptors::reserve(cli::namespaces_to_hold(&cli, present));
+    let present = || kernel::netns::list_named().map_or(0, |names| names.len());
+    if let Some(namespaces) = cli::namespaces_to_hold(&cli, present) {
+        descriptors::reserve(namespaces);
+    }
     ExitCode::from(cli::run(cli) as u8)
 }

@@ -183,7 +183,6 @@ pub fn shell(command: &[String]) -> i32 {
     // Ctrl-C and Ctrl-\ are meant for the command in the terminal, not for nslab waiting on
     // it. Blocking (not ignoring) them keeps the child's defaults: std clears its mask.
     let _ = SigSet::from_iter([Signal::SIGINT, Signal::SIGQUIT]).thread_block();
-    crate::descriptors::restore_limit();
     match Command::new(&program).args(args).status() {
         Ok(status) => exit_code(status),
         Err(error) => {

@@ -183,8 +183,8 @@ fn a_namespace_made_in_the_sandbox_persists_and_stays_off_the_host() {
     assert_nothing_new_on_host(&before);
 }
 
-/// nslab raises its own soft limit on open files for big labs; a program it runs in the
-/// sandbox gets the limit nslab was started with.
+/// nslab raises its own soft limit on open files for big labs (when it reads the kernel);
+/// a program it runs in the sandbox gets the limit nslab was started with.
 #[test]
 fn the_shell_gets_the_open_file_limit_nslab_was_started_with() {
     let sandbox = TestSandbox::new(User::Root);
