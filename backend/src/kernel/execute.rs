@@ -15,7 +15,7 @@ use rtnetlink::packet_core::{
     NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL, NLM_F_REQUEST,
 };
 use rtnetlink::packet_route::address::{AddressAttribute, AddressFlags, AddressMessage};
-use rtnetlink::packet_route::link::{LinkAttribute, LinkMessage};
+use rtnetlink::packet_route::link::LinkMessage;
 use rtnetlink::packet_route::route::{RouteMessage, RouteProtocol};
 use rtnetlink::packet_route::AddressFamily;
 use rtnetlink::packet_route::RouteNetlinkMessage;
@@ -23,6 +23,7 @@ use rtnetlink::{LinkBridge, LinkMessageBuilder, LinkUnspec, RouteMessageBuilder}
 
 use super::error::KernelError;
 use super::netns::{self, IPV4_FORWARDING, IPV6_FORWARDING};
+use super::observe::link_name;
 use super::Kernel;
 
 impl Kernel {
@@ -133,13 +134,7 @@ impl Kernel {
                 _ => {}
             }
         }
-        let name = echoed.as_ref().and_then(|link| {
-            link.attributes.iter().find_map(|attribute| match attribute {
-                LinkAttribute::IfName(name) => Some(name.as_str()),
-                _ => None,
-            })
-        });
-        if let (Some(link), Some(name)) = (&echoed, name) {
+        if let Some((link, name)) = echoed.as_ref().and_then(|link| Some((link, link_name(link)?))) {
             self.remember_index(netns, name, link.header.index);
         }
         Ok(echoed)

@@ -222,7 +222,7 @@ fn names_by_index_of(namespace: &ObservedNamespace) -> HashMap<u32, String> {
     names
 }
 
-fn link_name(link: &LinkMessage) -> Option<&str> {
+pub(super) fn link_name(link: &LinkMessage) -> Option<&str> {
     link.attributes.iter().find_map(|attribute| match attribute {
         LinkAttribute::IfName(name) => Some(name.as_str()),
         _ => None,
