@@ -69,13 +69,11 @@ impl ReadingSocket {
 
 fn forwarding(socket: &Socket, family: u8, buffer: &mut [u8]) -> io::Result<bool> {
     let sequence = next_sequence();
-    socket.send(&request(family, sequence), 0)?;
-    loop {
-        let length = socket.recv(&mut &mut buffer[..], 0)?;
-        if let Some(forwarding) = parse_forwarding(&buffer[..length], sequence)? {
-            return Ok(forwarding);
-        }
-    }
+    let answers = exchange_bytes(socket, buffer, &request(family, sequence), sequence, forwarding_in)?;
+    answers
+        .first()
+        .copied()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "the kernel sent no forwarding setting"))
 }
 
 /// A sequence number for a request. Answers carry it, so answers left over from an earlier
@@ -201,9 +199,7 @@ fn nsid_message(attributes: Vec<NsidAttribute>) -> NsidMessage {
     message
 }
 
-/// Sends one request and gathers the answers: every message of a dump (until NLMSG_DONE),
-/// else the single answer or acknowledgement, each made by `parse` from its bytes (None:
-/// not wanted). A kernel error comes back as its errno.
+/// Sends one request and gathers the answers (see `exchange_bytes`).
 fn exchange<T>(
     socket: &Socket,
     buffer: &mut [u8],
@@ -215,46 +211,74 @@ fn exchange<T>(
     let mut request = NetlinkMessage::from(request);
     request.header.flags = REQUEST | flags;
     request.header.sequence_number = sequence;
-    request.finalize();
-    let mut bytes = vec![0; request.header.length as usize];
-    request.serialize(&mut bytes);
-    socket.send(&bytes, 0)?;
+    exchange_bytes(socket, buffer, &serialized(request), sequence, parse)
+}
+
+fn serialized(mut message: NetlinkMessage<RouteNetlinkMessage>) -> Vec<u8> {
+    message.finalize();
+    let mut bytes = vec![0; message.header.length as usize];
+    message.serialize(&mut bytes);
+    bytes
+}
+
+/// Sends `request` (numbered `sequence`) and gathers the answers: every message of a dump
+/// (until NLMSG_DONE), else the single answer or acknowledgement, each made by `parse`
+/// from its bytes (None: not wanted). A kernel error comes back as its errno.
+fn exchange_bytes<T>(
+    socket: &Socket,
+    buffer: &mut [u8],
+    request: &[u8],
+    sequence: u32,
+    parse: impl Fn(&[u8]) -> io::Result<Option<T>>,
+) -> io::Result<Vec<T>> {
+    socket.send(request, 0)?;
     let mut answers = Vec::new();
     loop {
         let length = socket.recv(&mut &mut buffer[..], 0)?;
-        let mut offset = 0;
-        let mut more = false;
-        while offset + HEADER <= length {
-            let size = u32_at(buffer, offset) as usize;
-            if size < HEADER || offset + size > length {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, "a truncated netlink message"));
-            }
-            let message = &buffer[offset..offset + size];
-            offset += align(size);
-            if u32_at(message, 8) != sequence {
-                // An answer to an earlier request that failed halfway: skipped.
-                more = true;
-                continue;
-            }
-            more |= u16::from_ne_bytes([message[6], message[7]]) & NLM_F_MULTIPART != 0;
-            match u16::from_ne_bytes([message[4], message[5]]) {
-                NLMSG_DONE => return Ok(answers),
-                NLMSG_ERROR => {
-                    let code = message
-                        .get(HEADER..HEADER + 4)
-                        .map_or(0, |code| i32::from_ne_bytes(code.try_into().expect("4 bytes")));
-                    return match code {
-                        0 => Ok(answers),
-                        code => Err(io::Error::from_raw_os_error(-code)),
-                    };
-                }
-                _ => answers.extend(parse(message)?),
-            }
-        }
-        if !more {
+        if take_answers(&buffer[..length], sequence, &parse, &mut answers)? {
             return Ok(answers);
         }
     }
+}
+
+/// Adds the answers to request `sequence` in one received datagram to `answers`; true
+/// when they are complete. Answers to an earlier request that failed halfway (the socket
+/// is reused) are skipped.
+fn take_answers<T>(
+    datagram: &[u8],
+    sequence: u32,
+    parse: impl Fn(&[u8]) -> io::Result<Option<T>>,
+    answers: &mut Vec<T>,
+) -> io::Result<bool> {
+    let mut offset = 0;
+    let mut more = false;
+    while offset + HEADER <= datagram.len() {
+        let size = u32_at(datagram, offset) as usize;
+        if size < HEADER || offset + size > datagram.len() {
+            return Err(invalid("a truncated netlink message"));
+        }
+        let message = &datagram[offset..offset + size];
+        offset += align(size);
+        if u32_at(message, 8) != sequence {
+            more = true;
+            continue;
+        }
+        more |= u16::from_ne_bytes([message[6], message[7]]) & NLM_F_MULTIPART != 0;
+        match u16::from_ne_bytes([message[4], message[5]]) {
+            NLMSG_DONE => return Ok(true),
+            NLMSG_ERROR => {
+                let code = message
+                    .get(HEADER..HEADER + 4)
+                    .map_or(0, |code| i32::from_ne_bytes(code.try_into().expect("4 bytes")));
+                return match code {
+                    0 => Ok(true),
+                    code => Err(io::Error::from_raw_os_error(-code)),
+                };
+            }
+            _ => answers.extend(parse(message)?),
+        }
+    }
+    Ok(!more)
 }
 
 /// An answer parsed whole by netlink-packet-route.
@@ -323,58 +347,19 @@ fn request(family: u8, sequence: u32) -> Vec<u8> {
     message
 }
 
-/// The forwarding setting in the answer to request `sequence`; None when this datagram
-/// holds only answers to other (earlier) requests.
-fn parse_forwarding(answer: &[u8], sequence: u32) -> io::Result<Option<bool>> {
-    let mut offset = 0;
-    let mut ours = false;
-    while offset + HEADER <= answer.len() {
-        let length = u32_at(answer, offset) as usize;
-        let kind = u16::from_ne_bytes([answer[offset + 4], answer[offset + 5]]);
-        if length < HEADER || offset + length > answer.len() {
-            break;
-        }
-        if u32_at(answer, offset + 8) != sequence {
-            offset += align(length);
-            continue;
-        }
-        ours = true;
-        match kind {
-            NLMSG_ERROR => {
-                let code =
-                    i32::from_ne_bytes(answer[offset + HEADER..offset + HEADER + 4].try_into().expect("4 bytes"));
-                return Err(io::Error::from_raw_os_error(-code));
-            }
-            NLMSG_DONE => break,
-            RTM_NEWNETCONF => {
-                if let Some(value) = attribute(&answer[offset + HEADER + 4..offset + length], NETCONFA_FORWARDING) {
-                    return Ok(Some(value != 0));
-                }
-            }
-            _ => {}
-        }
-        offset += align(length);
+/// The forwarding setting an RTM_NEWNETCONF answer carries (after its netconfmsg).
+fn forwarding_in(message: &[u8]) -> io::Result<Option<bool>> {
+    if u16::from_ne_bytes([message[4], message[5]]) != RTM_NEWNETCONF {
+        return Ok(None);
     }
-    if ours {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "the kernel sent no forwarding setting"));
+    let attributes = message.get(HEADER + 4..).unwrap_or_default();
+    for attribute in NlasIterator::new(attributes) {
+        let attribute = attribute.map_err(invalid)?;
+        if attribute.kind() == NETCONFA_FORWARDING && attribute.value().len() >= 4 {
+            return Ok(Some(u32_at(attribute.value(), 0) != 0));
+        }
     }
     Ok(None)
-}
-
-/// The u32 value of attribute `wanted` in a run of netlink attributes.
-fn attribute(mut attributes: &[u8], wanted: u16) -> Option<u32> {
-    while attributes.len() >= 4 {
-        let length = u16::from_ne_bytes([attributes[0], attributes[1]]) as usize;
-        let kind = u16::from_ne_bytes([attributes[2], attributes[3]]);
-        if length < 4 || length > attributes.len() {
-            return None;
-        }
-        if kind == wanted && length >= 8 {
-            return Some(u32_at(attributes, 4));
-        }
-        attributes = &attributes[align(length).min(attributes.len())..];
-    }
-    None
 }
 
 fn u32_at(bytes: &[u8], offset: usize) -> u32 {
@@ -404,9 +389,13 @@ mod tests {
         answer.extend_from_slice(&NETCONFA_FORWARDING.to_ne_bytes());
         answer.extend_from_slice(&1u32.to_ne_bytes());
         // The answer carries sequence number 0 (the zeros after the type): ours when we
-        // asked with 0, someone else's otherwise.
-        assert_eq!(parse_forwarding(&answer, 0).unwrap(), Some(true));
-        assert_eq!(parse_forwarding(&answer, 7).unwrap(), None);
+        // asked with 0, an earlier request's (skipped, more to come) otherwise.
+        let mut found = Vec::new();
+        assert!(take_answers(&answer, 0, forwarding_in, &mut found).unwrap());
+        assert_eq!(found, [true]);
+        let mut found = Vec::new();
+        assert!(!take_answers(&answer, 7, forwarding_in, &mut found).unwrap());
+        assert!(found.is_empty());
         assert_eq!(request(AF_INET6, 7).len(), 28);
     }
 
@@ -426,11 +415,7 @@ mod tests {
             LinkAttribute::Stats64(stats),
             LinkAttribute::Promiscuity(0),
         ];
-        let mut message = NetlinkMessage::from(RouteNetlinkMessage::NewLink(link));
-        message.finalize();
-        let mut bytes = vec![0; message.header.length as usize];
-        message.serialize(&mut bytes);
-
+        let bytes = serialized(NetlinkMessage::from(RouteNetlinkMessage::NewLink(link)));
         let parsed = interface(&bytes).unwrap().expect("a link");
         assert_eq!(parsed.header.index, 7);
         assert_eq!(parsed.header.flags, LinkFlags::Up);
@@ -444,11 +429,8 @@ mod tests {
             ]
         );
         // Anything else (here an address) is not an interface.
-        let mut other = NetlinkMessage::from(RouteNetlinkMessage::NewAddress(AddressMessage::default()));
-        other.finalize();
-        let mut bytes = vec![0; other.header.length as usize];
-        other.serialize(&mut bytes);
-        assert!(interface(&bytes).unwrap().is_none());
+        let other = serialized(NetlinkMessage::from(RouteNetlinkMessage::NewAddress(AddressMessage::default())));
+        assert!(interface(&other).unwrap().is_none());
     }
 
     #[test]
@@ -459,6 +441,7 @@ mod tests {
         answer.extend_from_slice(&[0; 10]);
         answer.extend_from_slice(&(-22i32).to_ne_bytes());
         answer.extend_from_slice(&[0; 16]);
-        assert_eq!(parse_forwarding(&answer, 0).unwrap_err().raw_os_error(), Some(22));
+        let error = take_answers(&answer, 0, forwarding_in, &mut Vec::new()).unwrap_err();
+        assert_eq!(error.raw_os_error(), Some(22));
     }
 }
