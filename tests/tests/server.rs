@@ -72,6 +72,15 @@ impl Setup {
         (server, state)
     }
 
+    /// Applies the document, then watches the events from the snapshot on.
+    async fn applied_and_watched(&self) -> (Client, Events) {
+        let client = self.client();
+        assert_eq!(client.post("/api/apply").await.status(), 200);
+        let mut events = Events::connect(self.server()).await;
+        events.wait_for("the snapshot", WAIT, |e| matches!(e, Event::Snapshot { .. })).await;
+        (client, events)
+    }
+
     /// Destroys the lab over HTTP and checks that the kernel holds nothing of it.
     async fn destroy_leaves_nothing(&self) {
         let response = self.client().post("/api/destroy").await;
@@ -150,10 +159,7 @@ async fn apply_over_http_streams_progress_in_plan_order() {
 #[tokio::test]
 async fn link_changes_made_outside_nslab_arrive_as_events_and_drift() {
     let setup = Setup::new("server-live", &[]);
-    let client = setup.client();
-    assert_eq!(client.post("/api/apply").await.status(), 200);
-    let mut events = Events::connect(setup.server()).await;
-    events.wait_for("the snapshot", WAIT, |e| matches!(e, Event::Snapshot { .. })).await;
+    let (client, mut events) = setup.applied_and_watched().await;
 
     setup.sandbox.sh("ip -n ns1 link set dev eth0 down");
     let is_ns1_eth0 =
@@ -197,10 +203,7 @@ async fn link_changes_made_outside_nslab_arrive_as_events_and_drift() {
 #[tokio::test]
 async fn something_in_the_labs_way_shows_as_a_conflict_not_as_no_drift() {
     let setup = Setup::new("server-in-the-way", &[]);
-    let client = setup.client();
-    assert_eq!(client.post("/api/apply").await.status(), 200);
-    let mut events = Events::connect(setup.server()).await;
-    events.wait_for("the snapshot", WAIT, |e| matches!(e, Event::Snapshot { .. })).await;
+    let (client, mut events) = setup.applied_and_watched().await;
 
     setup.sandbox.sh("ip link del veth4 && ip link add veth4 type bridge");
     let drift = events
@@ -388,8 +391,12 @@ async fn off_loopback_without_a_token_one_is_made_and_required() {
 }
 
 async fn import_and_apply(client: &Client, name: &str) {
-    let body = std::fs::read(example(name)).unwrap();
-    assert_eq!(client.request(reqwest::Method::POST, "/api/import").body(body).send().await.unwrap().status(), 200);
+    apply_file(client, std::fs::read(example(name)).unwrap()).await;
+}
+
+/// Imports a lab file as the document and applies it.
+async fn apply_file(client: &Client, file: impl Into<reqwest::Body>) {
+    assert_eq!(client.request(reqwest::Method::POST, "/api/import").body(file).send().await.unwrap().status(), 200);
     assert_eq!(client.post("/api/apply").await.status(), 200);
 }
 
@@ -542,10 +549,7 @@ fn chain(n: usize) -> Lab {
 async fn a_matrix_beyond_the_kernels_neighbour_limit_says_so() {
     let setup = Setup::new("server-wide-matrix", &[]);
     let client = setup.client();
-    let wide = nslab_model::export::to_json(&chain(33));
-    let response = client.request(reqwest::Method::POST, "/api/import").body(wide).send().await.unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(client.post("/api/apply").await.status(), 200);
+    apply_file(&client, nslab_model::export::to_json(&chain(33))).await;
     let report: nslab_model::api::MatrixReport = client.post("/api/matrix").await.json().await.unwrap();
     assert_eq!(report.cells.len(), 33 * 64, "every namespace to every address, once");
     let warning = report.warning.expect("a warning about the neighbour limit");
