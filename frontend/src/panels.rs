@@ -274,7 +274,6 @@ pub fn MatrixPanel() -> impl IntoView {
                                         let target = *target;
                                         let signal = editor.matrix_cell(&source, target);
                                         let cell = move || signal.get();
-                                        let (cell_for_title, cell_for_mark) = (cell, cell);
                                         let class = move || match cell() {
                                             None => "cell unknown",
                                             Some(c) if c.reachable => "cell reachable",
@@ -283,8 +282,8 @@ pub fn MatrixPanel() -> impl IntoView {
                                         let source_name = name.clone();
                                         let pick = move |_| highlight_path(editor, &source_name, target);
                                         view! {
-                                            <td class=class on:click=pick title=move || cell_for_title().map(|c| c.error.unwrap_or_else(|| c.rtt_ms.map(|r| format!("{r:.2} ms")).unwrap_or_default())).unwrap_or_default()>
-                                                {move || match cell_for_mark() { Some(c) if c.reachable => "✓", Some(_) => "✗", None => "·" }}
+                                            <td class=class on:click=pick title=move || cell().map(|c| c.error.unwrap_or_else(|| c.rtt_ms.map(|r| format!("{r:.2} ms")).unwrap_or_default())).unwrap_or_default()>
+                                                {move || match cell() { Some(c) if c.reachable => "✓", Some(_) => "✗", None => "·" }}
                                             </td>
                                         }
                                     })

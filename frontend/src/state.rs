@@ -168,15 +168,7 @@ impl Editor {
 
     /// The signal of the matrix cell `source` -> `target`, made on first use.
     pub fn matrix_cell(&self, source: &Netns, target: IpAddr) -> CellSignal {
-        let key = (source.clone(), target);
-        if let Some(signal) = self.matrix.with_value(|cells| cells.get(&key).copied()) {
-            return signal;
-        }
-        let signal = self.owner.with_value(|owner| owner.with(|| RwSignal::new(None)));
-        self.matrix.update_value(|cells| {
-            cells.insert(key, signal);
-        });
-        signal
+        self.signal_in(self.matrix, (source.clone(), target), || None)
     }
 
     /// A cell of the matrix arrived.
@@ -191,13 +183,23 @@ impl Editor {
 
     /// The position signal of a node, made on first use from the document.
     pub fn position(&self, name: &str) -> RwSignal<Point> {
-        if let Some(signal) = self.positions.with_value(|positions| positions.get(name).copied()) {
+        self.signal_in(self.positions, name.to_string(), || self.lab.with_untracked(|lab| node_point(lab, name)))
+    }
+
+    /// The signal under `key` in `signals`, made from `first` on first use. Such signals
+    /// belong to the editor's owner, not to whichever view asked first.
+    fn signal_in<K: Eq + std::hash::Hash + Send + Sync + 'static, T: Send + Sync + 'static>(
+        &self,
+        signals: StoredValue<HashMap<K, RwSignal<T>>>,
+        key: K,
+        first: impl FnOnce() -> T,
+    ) -> RwSignal<T> {
+        if let Some(signal) = signals.with_value(|signals| signals.get(&key).copied()) {
             return signal;
         }
-        let at = self.lab.with_untracked(|lab| node_point(lab, name));
-        let signal = self.owner.with_value(|owner| owner.with(|| RwSignal::new(at)));
-        self.positions.update_value(|positions| {
-            positions.insert(name.to_string(), signal);
+        let signal = self.owner.with_value(|owner| owner.with(|| RwSignal::new(first())));
+        signals.update_value(|signals| {
+            signals.insert(key, signal);
         });
         signal
     }
