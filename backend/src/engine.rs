@@ -178,7 +178,6 @@ impl Engine {
         let steps = steps(ops);
         let mut schedule = Schedule::new(&steps, |step| lane_of(&ops[step.ops.start]), &LANE_BUDGETS);
         let mut reporter = Reporter::new(ops);
-        let mut step_done = vec![false; steps.len()];
         let mut running = FuturesUnordered::new();
         let mut failure: Option<(usize, KernelError)> = None;
         loop {
@@ -191,7 +190,6 @@ impl Engine {
             match result {
                 Ok(()) => {
                     schedule.finished(index);
-                    step_done[index] = true;
                     reporter.done(steps[index].ops.clone(), progress);
                 }
                 Err(error) => {
@@ -205,11 +203,8 @@ impl Engine {
         }
         let Some((at, error)) = failure else { return Ok(()) };
         reporter.failed(at, &error, progress);
-        let created: Vec<(usize, Op)> = steps
-            .iter()
-            .zip(&step_done)
-            .filter(|(_, done)| **done)
-            .flat_map(|(step, _)| step.ops.clone())
+        let created: Vec<(usize, Op)> = (0..ops.len())
+            .filter(|&index| reporter.is_done(index))
             .filter_map(|index| Some((index, inverse_of_creation(&ops[index])?)))
             .collect();
         let (undone, undo_errors) =
@@ -261,6 +256,11 @@ struct Reporter<'o> {
 impl<'o> Reporter<'o> {
     fn new(ops: &'o [Op]) -> Self {
         Reporter { ops, done: vec![false; ops.len()], next: 0 }
+    }
+
+    /// Whether op `index` is done (its step finished), reported yet or not.
+    fn is_done(&self, index: usize) -> bool {
+        self.done[index]
     }
 
     fn event(&self, index: usize, state: OpState, error: Option<String>) -> OpProgress {
