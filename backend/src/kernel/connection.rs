@@ -49,7 +49,7 @@ impl Connections {
             return Ok(handle.clone());
         }
         let runtime = self.runtime.clone();
-        let opened = netns::run_in(netns, move || open_connection(&runtime)).await?;
+        let opened = self.run_in(netns, move || open_connection(&runtime)).await?;
         Ok(self.register(netns, opened))
     }
 
@@ -79,14 +79,28 @@ impl Connections {
             // The socket reads its own namespace from any thread.
             return netns::run_in(&Netns::Host, move || read(&socket)).await;
         }
-        let (socket, value) = netns::run_in(netns, move || {
-            let socket = std::sync::Arc::new(open_reading()?);
-            let value = read(&socket)?;
-            Ok((socket, value))
-        })
-        .await?;
+        let (socket, value) = self
+            .run_in(netns, move || {
+                let socket = std::sync::Arc::new(open_reading()?);
+                let value = read(&socket)?;
+                Ok((socket, value))
+            })
+            .await?;
         self.reading.lock().expect("not poisoned").insert(netns.clone(), socket);
         Ok(value)
+    }
+
+    /// `netns::run_in` with the namespace's kept file, not a fresh one each time.
+    async fn run_in<T: Send + 'static>(
+        &self,
+        netns: &Netns,
+        job: impl FnOnce() -> Result<T, KernelError> + Send + 'static,
+    ) -> Result<T, KernelError> {
+        let target = match netns {
+            Netns::Host => None,
+            Netns::Named(_) => Some(self.file(netns)?),
+        };
+        netns::run_in_file(target, netns, job).await
     }
 
     /// Creates a named namespace and its sockets in one trip into it (the apply's verify

@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sched::{unshare, CloneFlags};
@@ -58,8 +58,18 @@ pub async fn run_in<T: Send + 'static>(
 ) -> Result<T, KernelError> {
     let target = match netns {
         Netns::Host => None,
-        Netns::Named(_) => Some(open_netns(netns)?),
+        Netns::Named(_) => Some(Arc::new(open_netns(netns)?)),
     };
+    run_in_file(target, netns, job).await
+}
+
+/// `run_in` with the namespace's file open already (None: the host's), as a caller that
+/// keeps namespace files has it.
+pub async fn run_in_file<T: Send + 'static>(
+    target: Option<Arc<File>>,
+    netns: &Netns,
+    job: impl FnOnce() -> Result<T, KernelError> + Send + 'static,
+) -> Result<T, KernelError> {
     let place = netns.to_string();
     on_worker(target, move |entered| {
         entered.map_err(|error| KernelError::Netlink {
@@ -104,7 +114,7 @@ pub async fn create_named<T: Send + 'static>(
 /// Runs a job that may change the thread's namespace on a namespace worker, which goes
 /// back to the host namespace afterwards.
 async fn on_worker<T: Send + 'static>(
-    target: Option<File>,
+    target: Option<Arc<File>>,
     job: impl FnOnce(Result<(), KernelError>) -> Result<T, KernelError> + Send + 'static,
 ) -> Result<T, KernelError> {
     let (sender, receiver) = tokio::sync::oneshot::channel();

@@ -22,7 +22,7 @@ pub const WORKERS: usize = 4;
 /// What a worker does: enter `target` (None: stay in the host namespace), then `work` with
 /// the outcome of entering.
 pub struct Job {
-    pub target: Option<File>,
+    pub target: Option<Arc<File>>,
     pub work: Box<dyn FnOnce(Result<(), KernelError>) + Send>,
 }
 
