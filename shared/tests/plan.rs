@@ -392,13 +392,16 @@ fn edit(lab: &mut Lab, edit: &Edit) {
     if links == 0 {
         return;
     }
-    let Link::Veth(veth) = &mut lab.links[match edit {
+    let at = match edit {
         Edit::Rename(i) | Edit::Readdress(i) | Edit::Mtu(i, _) | Edit::Down(i) => i % links,
         _ => 0,
-    }];
+    };
+    let Link::Veth(veth) = &mut lab.links[at];
     match edit {
         Edit::Rename(i) => veth.b.name = format!("x{i}"),
-        Edit::Readdress(i) => veth.b.addresses = vec![format!("10.9.{}.1/16", i % 200)],
+        // The link's own place in the address: two links never get the same one (found by
+        // proptest: Readdress(18) on link 2, then on link 0 once a link was removed).
+        Edit::Readdress(i) => veth.b.addresses = vec![format!("10.9.{at}.{}/16", i % 200 + 1)],
         Edit::Mtu(_, mtu) => {
             veth.a.mtu = Some(*mtu);
             veth.b.mtu = Some(*mtu);
