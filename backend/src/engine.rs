@@ -176,6 +176,7 @@ impl Engine {
         undo: bool,
     ) -> Result<(), EngineError> {
         let steps = steps(ops);
+        let _raising = self.kernel.raising_bridges(ops);
         let mut schedule = Schedule::new(&steps, |step| lane_of(&ops[step.ops.start]), &LANE_BUDGETS);
         let mut reporter = Reporter::new(ops);
         let mut running = FuturesUnordered::new();

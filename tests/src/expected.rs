@@ -58,6 +58,7 @@ pub fn expected_state(lab: &Lab) -> KernelState {
             master,
             peer,
             addresses: interface.addresses.iter().map(|a| parse_interface_address(a).expect("valid lab")).collect(),
+            multicast_snooping: (kind == "bridge").then_some(true),
         };
         let ns = state.namespaces.get_mut(&interface.netns).expect("namespace of a resolved interface");
         ns.links.insert(interface.name.to_string(), link);

@@ -38,6 +38,9 @@ pub struct LinkState {
     pub peer: Option<(Netns, String)>,
     /// Addresses with prefix, kernel-made IPv6 link-local ones left out.
     pub addresses: BTreeSet<IpNet>,
+    /// For a bridge: whether it snoops multicast (nslab leaves it at the kernel's default,
+    /// on, although it creates bridges with it off for speed: see `kernel::raising`).
+    pub multicast_snooping: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -110,6 +113,7 @@ fn read_namespace(sandbox: &Sandbox, own: &RawLinks, all: &[RawLinks]) -> Namesp
             master: link.get("master").and_then(Value::as_str).map(str::to_string),
             peer,
             addresses: addresses.get(&name).cloned().unwrap_or_default(),
+            multicast_snooping: link["linkinfo"]["info_data"]["mcast_snooping"].as_u64().map(|on| on == 1),
         };
         state.links.insert(name, link_state);
     }

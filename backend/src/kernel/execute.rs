@@ -19,7 +19,7 @@ use rtnetlink::packet_route::link::LinkMessage;
 use rtnetlink::packet_route::route::{RouteMessage, RouteProtocol};
 use rtnetlink::packet_route::AddressFamily;
 use rtnetlink::packet_route::RouteNetlinkMessage;
-use rtnetlink::{LinkBridge, LinkMessageBuilder, LinkUnspec, RouteMessageBuilder};
+use rtnetlink::{LinkMessageBuilder, LinkUnspec, RouteMessageBuilder};
 
 use super::error::KernelError;
 use super::netns::{self, IPV4_FORWARDING, IPV6_FORWARDING};
@@ -50,7 +50,7 @@ impl Kernel {
                 netns::run_in(netns, move || netns::write_flag(path, on)).await
             }
             Op::CreateBridge { link } => {
-                self.add_link(&link.netns, new_bridge(&link.name).build(), what.clone()).await?;
+                self.add_link(&link.netns, self.bridge_builder(link, false).build(), what.clone()).await?;
                 self.mark(link, marker, what).await
             }
             Op::CreateVeth { a, b } => self.create_veth_with(a, b, &[], lab, what).await,
@@ -72,9 +72,11 @@ impl Kernel {
                 let bytes = parse_mac(mac).map_err(|message| KernelError::Netlink { what: what.clone(), message })?;
                 self.set_link(&link.netns, &link.name, |b| b.address(bytes.to_vec()), what).await
             }
-            Op::SetUp { link, up } => {
-                self.set_link(&link.netns, &link.name, |b| if *up { b.up() } else { b.down() }, what).await
+            Op::SetUp { link, up: true } => {
+                self.set_link(&link.netns, &link.name, |b| b.up(), what.clone()).await?;
+                self.after_raising(link, what).await
             }
+            Op::SetUp { link, up: false } => self.set_link(&link.netns, &link.name, |b| b.down(), what).await,
             Op::AddAddress { link, address } => self.add_address(link, address, what).await,
             Op::DeleteAddress { link, address } => self.delete_address(link, address, what).await,
             Op::AddRoute { netns, route, .. } => self.change_route(netns, route, true, what).await,
@@ -194,12 +196,6 @@ impl Kernel {
         };
         result.map_err(|e| KernelError::netlink(what, e))
     }
-}
-
-/// `ip link add NAME type bridge`: created down. (rtnetlink's `LinkBridge::new` also
-/// brings it up, which a lab with the bridge down must not get.)
-pub(super) fn new_bridge(name: &str) -> LinkMessageBuilder<LinkBridge> {
-    LinkMessageBuilder::<LinkBridge>::new(name)
 }
 
 fn address_message(index: u32, net: &IpNet) -> AddressMessage {

@@ -8,15 +8,17 @@ pub mod netns;
 mod nsid;
 pub mod observe;
 pub mod ping;
+mod raising;
 mod reading;
 mod step;
 pub mod watch;
 mod workers;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use futures::TryStreamExt;
+use nslab_model::ops::LinkRef;
 use nslab_model::topology::Netns;
 
 use connection::Connections;
@@ -30,12 +32,19 @@ pub struct Kernel {
     /// The host's ids of the namespaces as the last full observe read them: a namespace
     /// keeps its id for as long as it lives.
     ids: Mutex<std::sync::Arc<nsid::NamespaceIds>>,
+    /// The bridges the current run creates and brings up later (see `raising`).
+    raising: Mutex<HashSet<LinkRef>>,
 }
 
 impl Kernel {
     /// Must be called inside a tokio runtime.
     pub fn new() -> Self {
-        Kernel { connections: Connections::new(), indexes: Mutex::new(HashMap::new()), ids: Mutex::default() }
+        Kernel {
+            connections: Connections::new(),
+            indexes: Mutex::new(HashMap::new()),
+            ids: Mutex::default(),
+            raising: Mutex::default(),
+        }
     }
 
     fn remember_indexes(&self, by_index: &HashMap<Netns, HashMap<u32, String>>) {

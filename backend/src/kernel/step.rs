@@ -13,7 +13,6 @@ use rtnetlink::packet_route::link::{InfoData, InfoKind, InfoVeth, LinkAttribute}
 use rtnetlink::{LinkMessageBuilder, LinkUnspec, LinkVeth};
 
 use super::error::KernelError;
-use super::execute::new_bridge;
 use super::Kernel;
 
 /// Settings of one new interface that its creating request can carry.
@@ -71,7 +70,7 @@ impl Kernel {
             }
             Op::CreateBridge { link } => {
                 let settings = AtCreation::gather(link, settings);
-                let message = settings.apply(new_bridge(&link.name), true).build();
+                let message = settings.apply(self.bridge_builder(link, settings.up), true).build();
                 self.add_link(&link.netns, message, what.clone()).await?;
                 self.mark(link, owner_marker(lab), what).await
             }
