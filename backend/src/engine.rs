@@ -166,8 +166,9 @@ impl Engine {
     }
 
     /// Executes ops as steps (see `plan::steps`): independent namespaces side by side, at
-    /// most `IN_FLIGHT` steps at once. Progress events come in plan order. On a failure no
-    /// new step starts; with `undo`, what the run created is then deleted (newest first).
+    /// most `LANE_BUDGETS` steps of each lane at once. Progress events come in plan order.
+    /// On a failure no new step starts; with `undo`, what the run created is then deleted
+    /// (newest first).
     async fn run(
         &self,
         lab: &Lab,
