@@ -202,7 +202,7 @@ pub struct MatrixReport {
     pub id: u64,
     pub cells: Vec<MatrixCell>,
     pub elapsed_ms: f64,
-    /// Why some pairs may show as unreachable that are not (see `ping::neighbour_warning`).
+    /// Why some pairs may show as unreachable that are not (see `neighbours::warning`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
 }

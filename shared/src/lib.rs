@@ -8,6 +8,7 @@ pub mod edit;
 pub mod export;
 pub mod lab;
 pub mod load;
+pub mod neighbours;
 pub mod observed;
 pub mod ops;
 pub mod path;

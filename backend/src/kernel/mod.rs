@@ -4,6 +4,7 @@
 mod connection;
 pub mod error;
 mod execute;
+mod neighbours;
 pub mod netns;
 mod nsid;
 pub mod observe;

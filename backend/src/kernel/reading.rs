@@ -67,6 +67,15 @@ impl ReadingSocket {
     }
 }
 
+impl ReadingSocket {
+    /// Sends `request` with `flags` and gathers the answers, each parsed whole.
+    pub fn exchange(&self, request: RouteNetlinkMessage, flags: u16) -> io::Result<Vec<RouteNetlinkMessage>> {
+        let socket = self.socket.lock().expect("not poisoned");
+        let mut buffer = vec![0; RECEIVE_BUFFER];
+        exchange(&socket, &mut buffer, request, flags, whole)
+    }
+}
+
 fn forwarding(socket: &Socket, family: u8, buffer: &mut [u8]) -> io::Result<bool> {
     let sequence = next_sequence();
     let answers = exchange_bytes(socket, buffer, &request(family, sequence), sequence, forwarding_in)?;

@@ -11,13 +11,15 @@ use axum::Json;
 use futures::StreamExt;
 use nslab_model::address::Family;
 use nslab_model::api::{Event, MatrixReport, PingRequest, PingStarted, MAX_PING_COUNT};
-use nslab_model::ping::{matrix_of, neighbour_warning, source_of, target_of};
+use nslab_model::neighbours::{self, matrix_waves, wave_budget};
+use nslab_model::ping::{matrix_of, source_of, target_of};
+use nslab_model::topology::Netns;
 
 use super::api::{ApiError, JsonBody};
 use super::AppState;
 use crate::kernel::ping::neighbour_limit;
 
-/// One probe waits this long in a matrix; the whole matrix at most `MATRIX_LIMIT`.
+/// One probe waits this long in a matrix; a matrix (each wave of one) at most `MATRIX_LIMIT`.
 const MATRIX_PROBE: Duration = Duration::from_millis(500);
 const MATRIX_LIMIT: Duration = Duration::from_secs(5);
 
@@ -62,22 +64,51 @@ pub async fn stop(State(state): State<Arc<AppState>>, Path(id): Path<u64>) -> Re
 }
 
 /// Every namespace of the lab pings every address of the lab, all at once, bounded in time.
+/// When that would need more neighbour entries at once than the kernel keeps (a bridge of
+/// more than about 27 namespaces), the sources go in waves that each fit, and what the
+/// lab's namespaces learned is cleared before each (see `nslab_model::neighbours`).
 pub async fn matrix(State(state): State<Arc<AppState>>) -> Json<MatrixReport> {
     let lab = state.store.lock().await.view().lab.clone();
     let (sources, targets) = matrix_of(&lab);
+    let limit = neighbour_limit();
+    let waves = matrix_waves(&lab, &sources, wave_budget(limit));
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let started = Instant::now();
     let mut cells = Vec::with_capacity(sources.len() * targets.len());
-    let bus = state.bus.clone();
-    state
-        .pinger
-        .matrix(sources, targets, MATRIX_PROBE, MATRIX_LIMIT, |cell| {
-            bus.send(&Event::Matrix { id, cell: cell.clone() });
-            cells.push(cell);
-        })
-        .await;
-    let warning = neighbour_warning(cells.len(), neighbour_limit());
+    let mut problems: Vec<String> = neighbours::warning(waves.most, limit).into_iter().collect();
+    let in_waves = waves.waves.len() > 1;
+    for wave in waves.waves {
+        if in_waves {
+            for problem in forget_learned_neighbours(&state, &sources).await {
+                if !problems.contains(&problem) {
+                    problems.push(problem);
+                }
+            }
+        }
+        let bus = state.bus.clone();
+        state
+            .pinger
+            .matrix(wave, targets.clone(), MATRIX_PROBE, MATRIX_LIMIT, |cell| {
+                bus.send(&Event::Matrix { id, cell: cell.clone() });
+                cells.push(cell);
+            })
+            .await;
+    }
+    let warning = (!problems.is_empty()).then(|| problems.join(" "));
     Json(MatrixReport { id, cells, elapsed_ms: started.elapsed().as_secs_f64() * 1e3, warning })
+}
+
+/// Clears the learned neighbour entries of the lab's namespaces; what could not be cleared,
+/// in words.
+async fn forget_learned_neighbours(state: &AppState, namespaces: &[Netns]) -> Vec<String> {
+    let kernel = state.engine.kernel();
+    let cleared =
+        futures::future::join_all(namespaces.iter().map(|netns| kernel.forget_learned_neighbours(netns))).await;
+    cleared
+        .into_iter()
+        .filter_map(Result::err)
+        .map(|error| format!("{error}: its pairs may show as unreachable although they are not."))
+        .collect()
 }
 
 /// Before namespaces are deleted: stop the pings from them (dropping a handle stops its
