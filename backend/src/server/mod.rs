@@ -67,8 +67,8 @@ pub struct AppState {
     pub watches: Mutex<std::collections::HashMap<nslab_model::topology::Netns, crate::kernel::watch::Watch>>,
     pub limits: Limits,
     pub pinger: Pinger,
-    /// Pings running, by id; dropping a handle stops its ping.
-    /// Pings running, by id, with the namespace each is sent from.
+    /// Pings running, by id, with the namespace each is sent from; dropping a handle stops
+    /// its ping.
     pub pings: Mutex<std::collections::HashMap<u64, (nslab_model::topology::Netns, PingHandle)>>,
 }
 
