@@ -62,16 +62,12 @@ pub fn matrix_waves(lab: &Lab, sources: &[Netns], budget: u64) -> Waves {
     let mut most = 0;
     let mut wave = Wave::new(&segments);
     for source in sources {
-        let mut grown = wave.clone();
-        grown.add(&segments, source);
-        if !wave.sources.is_empty() && grown.need() > budget {
+        if !wave.sources.is_empty() && wave.need_with(&segments, source) > budget {
             most = most.max(wave.need());
             waves.push(std::mem::take(&mut wave.sources));
             wave = Wave::new(&segments);
-            wave.add(&segments, source);
-        } else {
-            wave = grown;
         }
+        wave.add(&segments, source);
     }
     if !wave.sources.is_empty() {
         most = most.max(wave.need());
@@ -159,7 +155,6 @@ fn forwards(lab: &Lab, topology: &Topology, netns: &Netns, family: Family) -> bo
 }
 
 /// A wave being filled: its senders per segment and the entries they make.
-#[derive(Clone)]
 struct Wave {
     sources: Vec<Netns>,
     senders: Vec<[u64; FAMILIES]>,
@@ -180,12 +175,25 @@ impl Wave {
 
     fn add(&mut self, segments: &Segments, source: &Netns) {
         for &(segment, family, count) in segments.own.get(source).into_iter().flatten() {
-            let members = segments.members[segment][family];
-            let before = self.senders[segment][family];
-            self.entries[family] += segment_need(members, before + count) - segment_need(members, before);
-            self.senders[segment][family] = before + count;
+            self.entries[family] += self.added(segments, segment, family, count);
+            self.senders[segment][family] += count;
         }
         self.sources.push(source.clone());
+    }
+
+    /// What the wave would need with `source` in it.
+    fn need_with(&self, segments: &Segments, source: &Netns) -> u64 {
+        let mut entries = self.entries;
+        for &(segment, family, count) in segments.own.get(source).into_iter().flatten() {
+            entries[family] += self.added(segments, segment, family, count);
+        }
+        entries.into_iter().max().unwrap_or(0)
+    }
+
+    /// The entries `count` more senders make on `segment`.
+    fn added(&self, segments: &Segments, segment: usize, family: usize, count: u64) -> u64 {
+        let (members, before) = (segments.members[segment][family], self.senders[segment][family]);
+        segment_need(members, before + count) - segment_need(members, before)
     }
 
     fn need(&self) -> u64 {
