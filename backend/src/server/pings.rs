@@ -65,7 +65,7 @@ pub async fn stop(State(state): State<Arc<AppState>>, Path(id): Path<u64>) -> Re
 
 /// Every namespace of the lab pings every address of the lab, all at once, bounded in time.
 /// When that would need more neighbour entries at once than the kernel keeps (a bridge of
-/// more than about 27 namespaces), the sources go in waves that each fit, and what the
+/// more than 28 namespaces), the sources go in waves that each fit, and what the
 /// lab's namespaces learned is cleared before each (see `nslab_model::neighbours`).
 pub async fn matrix(State(state): State<Arc<AppState>>) -> Json<MatrixReport> {
     let lab = state.store.lock().await.view().lab.clone();
