@@ -67,16 +67,26 @@ impl Client {
 /// The websocket event stream.
 pub struct Events {
     socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    /// The snapshot `connect` read, still to be handed out by `next`.
+    first: Option<Event>,
 }
 
 impl Events {
+    /// Connects and returns once the server has subscribed this client to its events: the
+    /// upgrade is answered before the server's stream task runs, and events sent in
+    /// between would be lost; the snapshot it sends first proves it runs. `next` still
+    /// hands out that snapshot first.
     pub async fn connect(server: &NslabServer) -> Events {
         let url = match &server.token {
             Some(token) => format!("{}?token={token}", server.events_url()),
             None => server.events_url(),
         };
         let (socket, _) = tokio_tungstenite::connect_async(url).await.expect("the event stream opens");
-        Events { socket }
+        let mut events = Events { socket, first: None };
+        let first = events.next(Duration::from_secs(10)).await.expect("a snapshot within 10 s");
+        assert!(matches!(first, Event::Snapshot { .. }), "a snapshot first: {first:?}");
+        events.first = Some(first);
+        events
     }
 
     /// An event stream whose client reads slowly: its socket's receive buffer is made as small
@@ -90,11 +100,14 @@ impl Events {
         let url = server.events_url();
         let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
         let (socket, _) = tokio_tungstenite::client_async(url, stream).await.expect("the event stream opens");
-        Events { socket }
+        Events { socket, first: None }
     }
 
     /// The next event, or None when `limit` passes first.
     pub async fn next(&mut self, limit: Duration) -> Option<Event> {
+        if let Some(first) = self.first.take() {
+            return Some(first);
+        }
         let deadline = Instant::now() + limit;
         loop {
             let left = deadline.checked_duration_since(Instant::now())?;
