@@ -24,7 +24,7 @@ use rtnetlink::packet_core::{
 use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage};
 use rtnetlink::packet_route::link::{LinkAttribute, LinkHeader, LinkMessage};
 use rtnetlink::packet_route::nsid::{NsidAttribute, NsidMessage};
-use rtnetlink::packet_route::route::RouteMessage;
+use rtnetlink::packet_route::route::{RouteHeader, RouteMessage};
 use rtnetlink::packet_route::{AddressFamily, RouteNetlinkMessage};
 
 const NLMSG_ERROR: u16 = 2;
@@ -55,10 +55,11 @@ impl ReadingSocket {
     pub fn open() -> io::Result<Self> {
         let mut socket = Socket::new(NETLINK_ROUTE)?;
         socket.bind_auto()?;
+        socket.set_netlink_get_strict_chk(true)?;
         Ok(ReadingSocket { socket: Mutex::new(socket) })
     }
 
-    /// (IPv4, IPv6) forwarding of the namespace and its routes (every table and family).
+    /// (IPv4, IPv6) forwarding of the namespace and the routes of its main table.
     pub fn read(&self) -> io::Result<((bool, bool), Vec<RouteMessage>)> {
         let socket = self.socket.lock().expect("not poisoned");
         let mut buffer = vec![0; RECEIVE_BUFFER];
@@ -92,14 +93,18 @@ fn next_sequence() -> u32 {
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
-/// The IPv4 and IPv6 routes. One dump per family: a dump of all families goes through a
-/// handler that holds the kernel's RTNL lock, while each family's own runs without it, so
-/// namespaces read side by side do not wait on each other.
+/// The IPv4 and IPv6 routes of the main table, the only one labs use: the socket is
+/// strict (NETLINK_GET_STRICT_CHK), so the kernel dumps that table alone, not the local one
+/// with its loopback, broadcast and multicast routes (8 of a star namespace's 11 routes;
+/// `nslab plan` of a 300-namespace star 29.5 -> 27.6 ms). One dump per family: a dump of
+/// all families goes through a handler that holds the kernel's RTNL lock, while each
+/// family's own runs without it, so namespaces read side by side do not wait on each other.
 fn routes(socket: &Socket, buffer: &mut [u8]) -> io::Result<Vec<RouteMessage>> {
     let mut routes = Vec::new();
     for family in FAMILIES {
         let mut request = RouteMessage::default();
         request.header.address_family = family;
+        request.header.table = RouteHeader::RT_TABLE_MAIN;
         let answers = exchange(socket, buffer, RouteNetlinkMessage::GetRoute(request), NLM_F_DUMP, whole)?;
         routes.extend(answers.into_iter().filter_map(|answer| match answer {
             RouteNetlinkMessage::NewRoute(route) => Some(route),
