@@ -66,9 +66,7 @@ impl ReadingSocket {
         let forwarding = (forwarding(&socket, AF_INET, &mut buffer)?, forwarding(&socket, AF_INET6, &mut buffer)?);
         Ok((forwarding, routes(&socket, &mut buffer)?))
     }
-}
 
-impl ReadingSocket {
     /// Sends `request` with `flags` and gathers the answers, each parsed whole.
     pub fn exchange(&self, request: RouteNetlinkMessage, flags: u16) -> io::Result<Vec<RouteNetlinkMessage>> {
         let socket = self.socket.lock().expect("not poisoned");
