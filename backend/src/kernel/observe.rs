@@ -229,6 +229,14 @@ pub(super) fn link_name(link: &LinkMessage) -> Option<&str> {
     })
 }
 
+/// IFLA_LINK: for a veth, its peer's index (in the peer's own namespace).
+pub(super) fn peer_index(link: &LinkMessage) -> Option<u32> {
+    link.attributes.iter().find_map(|attribute| match attribute {
+        LinkAttribute::Link(index) => Some(*index),
+        _ => None,
+    })
+}
+
 fn build_namespace(raw: &Raw, indexes: &HashMap<Netns, HashMap<u32, String>>, ids: &NamespaceIds) -> ObservedNamespace {
     let own_names = &indexes[&raw.netns];
     let mut namespace = ObservedNamespace {

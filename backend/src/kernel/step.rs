@@ -9,10 +9,11 @@ use std::os::fd::AsRawFd;
 use nslab_model::address::parse_mac;
 use nslab_model::observed::owner_marker;
 use nslab_model::ops::{LinkRef, Op};
-use rtnetlink::packet_route::link::{InfoData, InfoKind, InfoVeth, LinkAttribute};
+use rtnetlink::packet_route::link::{InfoData, InfoKind, InfoVeth};
 use rtnetlink::{LinkMessageBuilder, LinkUnspec, LinkVeth};
 
 use super::error::KernelError;
+use super::observe::peer_index;
 use super::Kernel;
 
 /// Settings of one new interface that its creating request can carry.
@@ -111,13 +112,7 @@ impl Kernel {
         drop(peer_file);
         // The echo of the created end names its peer's index (IFLA_LINK, an index in the
         // peer's own namespace).
-        let peer_index = created?.and_then(|echoed| {
-            echoed.attributes.iter().find_map(|attribute| match attribute {
-                LinkAttribute::Link(index) => Some(*index),
-                _ => None,
-            })
-        });
-        if let Some(index) = peer_index {
+        if let Some(index) = created?.as_ref().and_then(peer_index) {
             self.remember_index(&peer.netns, &peer.name, index);
         }
         let marker = owner_marker(lab);
