@@ -300,8 +300,7 @@ pub fn MatrixPanel() -> impl IntoView {
 
 /// What the lab calls its host node (`host` when it has none).
 fn host_node_name(lab: &nslab_model::Lab) -> String {
-    let host = lab.nodes.iter().find(|node| matches!(node, Node::Host(_)));
-    host.map_or_else(|| "host".to_string(), |node| node.name().to_string())
+    nslab_model::topology::Topology::of(lab).host_node.unwrap_or("host").to_string()
 }
 
 /// Highlights the nodes on the way from a namespace to the node that holds an address.
