@@ -104,6 +104,7 @@ struct Segments {
 impl Segments {
     fn of(lab: &Lab) -> Self {
         let topology = Topology::of(lab);
+        let relays = relays(lab, &topology);
         let mut segments = Segments {
             members: vec![[0; FAMILIES]; topology.segments.len()],
             forwarding: vec![[0; FAMILIES]; topology.segments.len()],
@@ -119,7 +120,8 @@ impl Segments {
                     let family = Family::of(&address.addr());
                     let at = family_index(family);
                     segments.members[segment][at] += 1;
-                    if forwards(lab, &topology, &interface.netns, family) {
+                    let host = interface.netns == Netns::Host;
+                    if relays.get(&interface.netns).map_or(host, |relaying| relaying[at]) {
                         segments.forwarding[segment][at] += 1;
                     } else {
                         segments.add_own(&interface.netns, segment, at);
@@ -139,19 +141,22 @@ impl Segments {
     }
 }
 
-/// Whether `netns` may relay probes of `family`: a namespace that forwards it, or the host
-/// unless the lab says it does not (without a word, the lab leaves the host's setting).
-fn forwards(lab: &Lab, topology: &Topology, netns: &Netns, family: Family) -> bool {
-    let node = lab.nodes.iter().find(|node| {
-        matches!(node, Node::Namespace(_) | Node::Host(_)) && topology.netns_of_node(node.name()) == Some(netns)
-    });
-    match (node, family) {
-        (Some(Node::Namespace(namespace)), Family::V4) => namespace.ipv4_forwarding,
-        (Some(Node::Namespace(namespace)), Family::V6) => namespace.ipv6_forwarding,
-        (Some(Node::Host(host)), Family::V4) => host.ipv4_forwarding.unwrap_or(true),
-        (Some(Node::Host(host)), Family::V6) => host.ipv6_forwarding.unwrap_or(true),
-        _ => *netns == Netns::Host,
+/// Per namespace of the lab, whether it may relay probes of each family: a namespace that
+/// forwards it, or the host unless the lab says it does not (without a word, the lab leaves
+/// the host's setting, which may forward).
+fn relays(lab: &Lab, topology: &Topology) -> HashMap<Netns, [bool; FAMILIES]> {
+    let mut relays = HashMap::new();
+    for node in &lab.nodes {
+        let flags = match node {
+            Node::Namespace(namespace) => [namespace.ipv4_forwarding, namespace.ipv6_forwarding],
+            Node::Host(host) => [host.ipv4_forwarding.unwrap_or(true), host.ipv6_forwarding.unwrap_or(true)],
+            Node::Bridge(_) => continue,
+        };
+        if let Some(netns) = topology.netns_of_node(node.name()) {
+            relays.insert(netns.clone(), flags);
+        }
     }
+    relays
 }
 
 /// A wave being filled: its senders per segment and the entries they make.
@@ -289,6 +294,24 @@ mod tests {
         // The router's address is a sender from the start: one fewer other per wave.
         assert_eq!(waves.waves[0].len(), 6);
         assert_eq!(waves.waves[1].len(), 5);
+    }
+
+    #[test]
+    fn the_host_relays_unless_the_lab_says_it_does_not() {
+        let mut lab = star(60);
+        let Node::Bridge(bridge) = &mut lab.nodes[0] else { panic!("br0 is a bridge") };
+        bridge.addresses = vec!["10.0.255.1/16".into()];
+        // No host node: the host's forwarding is whatever it is, so the bridge's address
+        // sends in every wave: 5 others fit beside it (6 * 115 = 690; 7 * 114 = 798).
+        let waves = matrix_waves(&lab, &sources(&lab), 768);
+        assert_eq!(waves.waves[0].len(), 5);
+        // A host node that forwards nothing: the host sends only in its own wave.
+        let mut host = crate::lab::HostNode::new("host");
+        host.ipv4_forwarding = Some(false);
+        lab.nodes.push(Node::Host(host));
+        let waves = matrix_waves(&lab, &sources(&lab), 768);
+        assert_eq!(waves.waves[0].len(), 6);
+        assert!(waves.most <= 768, "{waves:?}");
     }
 
     #[test]
