@@ -90,6 +90,35 @@ fn middle_forwarding(router: &mut Lab, on: bool) {
     middle.ipv4_forwarding = on;
 }
 
+/// nslab asks for one queue each way (the kernel would otherwise allocate one per CPU and
+/// shrink the used ones to one, an RCU wait per end under its RTNL lock): every veth end,
+/// in the host and in the namespaces, must have been made that way.
+#[test]
+fn veths_are_created_with_one_queue_each_way() {
+    let sandbox = Sandbox::new();
+    sandbox.nslab_ok(&["apply", "--yes", &path("seed-bridge")]);
+    sandbox.nslab_ok(&["apply", "--yes", &path("router")]);
+    let mut ends = Vec::new();
+    let namespaces: Vec<String> = sandbox.sh("ip netns list | cut -d' ' -f1").lines().map(str::to_string).collect();
+    let mut places: Vec<Vec<&str>> = vec![vec![]];
+    places.extend(namespaces.iter().map(|ns| vec!["-n", ns.as_str()]));
+    for place in places {
+        let mut args = place.clone();
+        args.extend(["-d", "link", "show", "type", "veth"]);
+        for link in sandbox.ip_json(&args).as_array().unwrap() {
+            ends.push((
+                format!("{place:?} {}", link["ifname"]),
+                link["num_tx_queues"].clone(),
+                link["num_rx_queues"].clone(),
+            ));
+        }
+    }
+    assert_eq!(ends.len(), 10, "the two labs' veth ends: {ends:?}");
+    for (end, tx, rx) in ends {
+        assert_eq!((tx.as_u64(), rx.as_u64()), (Some(1), Some(1)), "queues of {end}");
+    }
+}
+
 #[test]
 fn applying_twice_changes_nothing_the_second_time() {
     let sandbox = Sandbox::new();
