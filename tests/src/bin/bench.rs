@@ -29,7 +29,9 @@ usage: bench [--sizes 100,300,1000] [--repeat 1] [--topologies star,chain]
 Builds STAR and CHAIN labs of each size N with `nslab apply` and with iproute2
 (one `ip` per command, `ip -batch` per namespace, and the kernel floor: one
 `ip -batch` of namespaces, veths and the bridge), each in a fresh sandbox, and
-prints the wall times. Also times re-apply, a one-link edit and destroy.
+prints the wall times. The `ip -batch` forms run twice: with the veths as nslab
+exports them and with single-queue veths (`numtxqueues 1 numrxqueues 1`), which
+is how nslab creates them. Also times re-apply, a one-link edit and destroy.
 --timeout-secs bounds every single process; once --budget-minutes have passed,
 the remaining sizes are skipped (and the output says so). Needs root.";
 
@@ -296,6 +298,23 @@ fn floor_batch(lab: &Lab) -> Result<Vec<String>, String> {
             Ok(line)
         })
         .collect()
+}
+
+/// The same line with the veth asked for with one queue each way, as nslab's kernel driver
+/// creates veths (the kernel then skips shrinking the queues, an RCU wait per end under the
+/// RTNL lock): iproute2 can do that too, so the benchmark measures it both ways. Lines that
+/// create no veth stay as they are.
+fn single_queue(line: &str) -> String {
+    const QUEUES: &str = "numtxqueues 1 numrxqueues 1";
+    let Some((head, rest)) = line.split_once(" type veth peer name ") else { return line.to_string() };
+    match rest.split_once(' ') {
+        Some((peer, tail)) => format!("{head} {QUEUES} type veth peer name {peer} {QUEUES} {tail}"),
+        None => format!("{head} {QUEUES} type veth peer name {rest} {QUEUES}"),
+    }
+}
+
+fn single_queue_lines(lines: &[String]) -> Vec<String> {
+    lines.iter().map(|line| single_queue(line)).collect()
 }
 
 /// `link delete` the host's veth ends and the bridge, then `netns delete` every namespace.
@@ -565,7 +584,9 @@ enum M {
     Apply,
     ScriptUp,
     Batch,
+    BatchSingleQueue,
     Floor,
+    FloorSingleQueue,
     PlanUnchanged,
     Reapply,
     PlanEdit,
@@ -578,11 +599,13 @@ enum M {
     Settle,
 }
 
-const MEASURES: [M; 14] = [
+const MEASURES: [M; 16] = [
     M::Apply,
     M::ScriptUp,
     M::Batch,
+    M::BatchSingleQueue,
     M::Floor,
+    M::FloorSingleQueue,
     M::PlanUnchanged,
     M::Reapply,
     M::PlanEdit,
@@ -601,7 +624,9 @@ impl M {
             M::Apply => "1  nslab apply --yes (new lab)",
             M::ScriptUp => "2  sh script up (one ip process per command)",
             M::Batch => "3  ip -batch (host) + ip -n NS -batch per namespace",
+            M::BatchSingleQueue => "3b the same, veths with one queue each way (as nslab makes them)",
             M::Floor => "4  kernel floor: one ip -batch, bridge+netns+veths only",
+            M::FloorSingleQueue => "4b the same, veths with one queue each way (as nslab makes them)",
             M::PlanUnchanged => "   nslab plan, lab unchanged (read kernel + plan)",
             M::Reapply => "5  nslab apply --yes, unchanged (nothing to do)",
             M::PlanEdit => "   nslab plan, one-link edit",
@@ -663,7 +688,9 @@ struct Files {
     edited: PathBuf,
     script: PathBuf,
     batch_driver: PathBuf,
+    batch_driver_single_queue: PathBuf,
     floor: PathBuf,
+    floor_single_queue: PathBuf,
     delete: PathBuf,
 }
 
@@ -679,23 +706,39 @@ fn prepare(lab: &Lab, edited: &Lab) -> Result<Files, String> {
     let batch_dir = file("batch");
     std::fs::create_dir(&batch_dir).map_err(|e| format!("{}: {e}", batch_dir.display()))?;
     let batches = batches(lab)?;
-    let host_batch = batch_dir.join("host");
+    let (host_batch, host_batch_single_queue) = (batch_dir.join("host"), batch_dir.join("host-single-queue"));
     write_lines(&host_batch, &batches.host)?;
-    // The driver only starts the ip processes: `set -e` stops at the first failure.
-    let mut driver = format!("set -e\nip -batch {}\n", path_str(&host_batch));
+    write_lines(&host_batch_single_queue, &single_queue_lines(&batches.host))?;
+    // The drivers only start the ip processes: `set -e` stops at the first failure. Veths
+    // are made by the host batch: the namespaces' batches serve both drivers.
+    let mut namespace_lines = String::new();
     for (index, (namespace, lines)) in batches.namespaces.iter().enumerate() {
         let path = batch_dir.join(format!("ns{index}"));
         write_lines(&path, lines)?;
-        let _ = writeln!(driver, "ip -n {namespace} -batch {}", path_str(&path));
+        let _ = writeln!(namespace_lines, "ip -n {namespace} -batch {}", path_str(&path));
     }
-    let batch_driver = file("batch.sh");
-    write(&batch_driver, driver)?;
+    let driver = |host: &Path| format!("set -e\nip -batch {}\n{namespace_lines}", path_str(host));
+    let (batch_driver, batch_driver_single_queue) = (file("batch.sh"), file("batch-single-queue.sh"));
+    write(&batch_driver, driver(&host_batch))?;
+    write(&batch_driver_single_queue, driver(&host_batch_single_queue))?;
 
-    let floor = file("floor.batch");
-    write_lines(&floor, &floor_batch(lab)?)?;
+    let (floor, floor_single_queue) = (file("floor.batch"), file("floor-single-queue.batch"));
+    let floor_lines = floor_batch(lab)?;
+    write_lines(&floor, &floor_lines)?;
+    write_lines(&floor_single_queue, &single_queue_lines(&floor_lines))?;
     let delete = file("delete.batch");
     write_lines(&delete, &delete_batch(lab)?)?;
-    Ok(Files { lab: lab_path, edited: edited_path, script, batch_driver, floor, delete, _dir: dir })
+    Ok(Files {
+        lab: lab_path,
+        edited: edited_path,
+        script,
+        batch_driver,
+        batch_driver_single_queue,
+        floor,
+        floor_single_queue,
+        delete,
+        _dir: dir,
+    })
 }
 
 /// One repetition of every measurement of one lab, in four fresh sandboxes.
@@ -767,13 +810,27 @@ fn measure_once(
     let settled = drop_and_settle(sandbox, &mut case.notes);
     case.record(M::Settle, settled);
 
-    // 4: the floor.
+    // 3b: the same with single-queue veths; left to the sandbox's end like the floor.
     let sandbox = Sandbox::new();
-    let run = timed(sandbox.command("ip").args(["-batch", path_str(&files.floor)]), t, "ip -batch floor")?;
-    case.record(M::Floor, run.elapsed);
-    verify(&sandbox, lab, "the floor batch", true, t)?;
+    let driver = path_str(&files.batch_driver_single_queue);
+    let run = timed(sandbox.command("sh").arg(driver), t, "ip -batch per namespace, single-queue veths")?;
+    case.record(M::BatchSingleQueue, run.elapsed);
+    verify(&sandbox, lab, "ip -batch per namespace, single-queue veths", false, t)?;
     let settled = drop_and_settle(sandbox, &mut case.notes);
     case.record(M::Settle, settled);
+
+    // 4, 4b: the floor, as exported and with single-queue veths.
+    for (m, path, what) in [
+        (M::Floor, &files.floor, "ip -batch floor"),
+        (M::FloorSingleQueue, &files.floor_single_queue, "ip -batch floor, single-queue veths"),
+    ] {
+        let sandbox = Sandbox::new();
+        let run = timed(sandbox.command("ip").args(["-batch", path_str(path)]), t, what)?;
+        case.record(m, run.elapsed);
+        verify(&sandbox, lab, what, true, t)?;
+        let settled = drop_and_settle(sandbox, &mut case.notes);
+        case.record(M::Settle, settled);
+    }
     Ok(())
 }
 
@@ -865,6 +922,13 @@ fn print_case(case: &Case, repeat: usize) {
     {
         println!("  nslab apply vs ip -batch per namespace (fastest iproute2 form): {}", speed(apply, batch));
         println!("  nslab apply vs the kernel floor:                                {:.1}x the floor", apply / floor);
+        if let (Some(batch), Some(floor)) = (case.median(M::BatchSingleQueue), case.median(M::FloorSingleQueue)) {
+            println!("  ... vs ip -batch per namespace, single-queue veths:             {}", speed(apply, batch));
+            println!(
+                "  ... vs the kernel floor, single-queue veths:                    {:.1}x the floor",
+                apply / floor
+            );
+        }
         println!("  nslab apply vs one ip process per command:                      {}", speed(apply, script));
     }
     if let (Some(destroy), Some(delete)) = (case.median(M::Destroy), case.median(M::BatchDelete)) {
@@ -911,8 +975,9 @@ fn print_growth(cases: &[Case], shape: Shape) {
 /// kernel had freed the namespaces (`ip netns delete` returns before anything is freed).
 fn print_markdown(cases: &[Case]) {
     println!(
-        "| topology | N | nslab apply | `sh` script, 1 `ip` per command | `ip -batch` per namespace | kernel floor \
-         | apply vs `ip -batch` | apply vs floor | re-apply | one-link edit | nslab destroy, returned / freed \
+        "| topology | N | nslab apply | `sh` script, 1 `ip` per command | `ip -batch` per namespace, veths as exported \
+         / single-queue | kernel floor, as exported / single-queue | apply vs `ip -batch`, as exported / single-queue \
+         | apply vs floor, as exported / single-queue | re-apply | one-link edit | nslab destroy, returned / freed \
          | `ip -batch` delete, returned / freed |"
     );
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -930,6 +995,7 @@ fn print_markdown(cases: &[Case]) {
             (Some(apply), Some(theirs)) => speed(apply, theirs),
             _ => "-".into(),
         };
+        let pair = |first: String, second: String| format!("{first} / {second}");
         let both = |returned: M, freed: M| match (case.median(returned), case.median(freed)) {
             (Some(r), Some(f)) => format!("{} / {} ms", fmt_ms(Some(r)), fmt_ms(Some(f))),
             _ => "failed".into(),
@@ -940,10 +1006,10 @@ fn print_markdown(cases: &[Case]) {
             case.n,
             cell(M::Apply),
             cell(M::ScriptUp),
-            cell(M::Batch),
-            cell(M::Floor),
-            ratio(M::Batch, false),
-            ratio(M::Floor, true),
+            pair(cell(M::Batch), cell(M::BatchSingleQueue)),
+            pair(cell(M::Floor), cell(M::FloorSingleQueue)),
+            pair(ratio(M::Batch, false), ratio(M::BatchSingleQueue, false)),
+            pair(ratio(M::Floor, true), ratio(M::FloorSingleQueue, true)),
             cell(M::Reapply),
             both(M::Destroy, M::DestroyFreed),
             both(M::BatchDelete, M::BatchDeleteFreed),
@@ -1071,4 +1137,23 @@ fn run(args: &Args) -> i32 {
     println!("total: {:.0} s", started.elapsed().as_secs_f64());
     let failed = cases.iter().any(|c| c.notes.iter().any(|n| n.starts_with("FAILED")));
     i32::from(failed || host_after != host_before)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::single_queue;
+
+    #[test]
+    fn single_queue_asks_for_one_queue_on_both_ends_and_leaves_other_lines_alone() {
+        assert_eq!(
+            single_queue("link add v0 type veth peer name eth0 netns n0"),
+            "link add v0 numtxqueues 1 numrxqueues 1 type veth peer name eth0 numtxqueues 1 numrxqueues 1 netns n0"
+        );
+        assert_eq!(
+            single_queue("link add a type veth peer name b"),
+            "link add a numtxqueues 1 numrxqueues 1 type veth peer name b numtxqueues 1 numrxqueues 1"
+        );
+        assert_eq!(single_queue("link add br0 type bridge"), "link add br0 type bridge");
+        assert_eq!(single_queue("netns add n0"), "netns add n0");
+    }
 }
