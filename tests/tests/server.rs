@@ -198,6 +198,47 @@ async fn link_changes_made_outside_nslab_arrive_as_events_and_drift() {
     events.wait_for("repaired", WAIT, |e| matches!(e, Event::Drift { ops, .. } if ops.is_empty())).await;
 }
 
+/// A bridge reports its ports' own news (a port's state, a port leaving it) in link
+/// messages of its own that carry no alias: the live view must not take them for a port
+/// losing its owner, nor for a port being deleted.
+#[tokio::test]
+async fn a_bridge_s_news_of_its_ports_neither_disown_nor_delete_them() {
+    let setup = Setup::new("server-ports", &[]);
+    let client = setup.client();
+    let mut events = Events::connect(setup.server()).await;
+    let is_port = |link: &nslab_model::api::LiveLink| link.netns == Netns::Host && link.name.starts_with("veth");
+    assert_eq!(client.post("/api/apply").await.status(), 200);
+    let mut ports = Vec::new();
+    loop {
+        let event = events.next(WAIT).await.expect("events until the check after the run");
+        match event {
+            Event::Link { change, link } if is_port(&link) => ports.push((change, link)),
+            Event::Drift { applied: true, ops, .. } if ops.is_empty() => break,
+            _ => {}
+        }
+    }
+    for port in ["veth0", "veth2", "veth4"] {
+        let last = ports.iter().rev().find(|(_, link)| link.name == port).map(|(_, link)| link);
+        assert_eq!(last.and_then(|link| link.owner.as_deref()), Some("seed-bridge"), "{port} last seen: {ports:?}");
+    }
+
+    setup.sandbox.sh("ip link set dev veth0 nomaster");
+    loop {
+        match events.next(WAIT).await.expect("events until the drift") {
+            Event::Link { change, link } if is_port(&link) => {
+                assert_ne!(change, LinkChange::Removed, "{link:?} left its bridge, it was not deleted");
+                assert_eq!(link.owner.as_deref(), Some("seed-bridge"), "{link:?}");
+            }
+            Event::Drift { ops, .. } if !ops.is_empty() => {
+                let commands: Vec<&str> = ops.iter().map(|op| op.command.as_str()).collect();
+                assert_eq!(commands, ["ip link set dev veth0 master docker0"]);
+                break;
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Something made by hand where the lab's interface was is not drift that re-applying
 /// repairs: apply would refuse it, and the drift event says what is in the way and where.
 #[tokio::test]

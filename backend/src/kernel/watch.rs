@@ -9,7 +9,7 @@ use nslab_model::topology::Netns;
 use rtnetlink::constants::{RTMGRP_IPV4_IFADDR, RTMGRP_IPV4_ROUTE, RTMGRP_IPV6_IFADDR, RTMGRP_IPV6_ROUTE, RTMGRP_LINK};
 use rtnetlink::packet_core::NetlinkPayload;
 use rtnetlink::packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
-use rtnetlink::packet_route::RouteNetlinkMessage;
+use rtnetlink::packet_route::{AddressFamily, RouteNetlinkMessage};
 use rtnetlink::Handle;
 
 use super::error::KernelError;
@@ -76,6 +76,13 @@ impl Kernel {
 }
 
 fn link_event(link: &LinkMessage, removed: bool) -> WatchEvent {
+    // A bridge sends its ports' own news (port state, leaving the bridge) as RTM_NEWLINK
+    // and RTM_DELLINK of family AF_BRIDGE: without the alias, so the port would seem to
+    // lose its owner, and a port leaving the bridge would seem deleted. The interface's
+    // own changes come as family AF_UNSPEC; these only say that something changed.
+    if link.header.interface_family == AddressFamily::Bridge {
+        return WatchEvent::Other;
+    }
     let mut name = String::new();
     let mut owner = None;
     for attribute in &link.attributes {
@@ -92,5 +99,41 @@ fn link_event(link: &LinkMessage, removed: bool) -> WatchEvent {
         oper_up: flags.contains(LinkFlags::LowerUp),
         owner,
         removed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn port(family: AddressFamily, alias: Option<&str>) -> LinkMessage {
+        let mut link = LinkMessage::default();
+        link.header.interface_family = family;
+        link.header.flags = LinkFlags::Up | LinkFlags::LowerUp;
+        link.attributes.push(LinkAttribute::IfName("veth0".into()));
+        if let Some(alias) = alias {
+            link.attributes.push(LinkAttribute::IfAlias(alias.into()));
+        }
+        link
+    }
+
+    #[test]
+    fn an_interface_s_own_news_carry_its_state_and_owner() {
+        let event = link_event(&port(AddressFamily::Unspec, Some("nslab:lab")), false);
+        let expected = WatchEvent::Link {
+            name: "veth0".into(),
+            up: true,
+            oper_up: true,
+            owner: Some("lab".into()),
+            removed: false,
+        };
+        assert_eq!(event, expected);
+    }
+
+    /// A bridge's news of a port carry no alias, and its RTM_DELLINK means the port left.
+    #[test]
+    fn a_bridge_s_news_of_a_port_neither_disown_nor_delete_it() {
+        assert_eq!(link_event(&port(AddressFamily::Bridge, None), false), WatchEvent::Other);
+        assert_eq!(link_event(&port(AddressFamily::Bridge, None), true), WatchEvent::Other);
     }
 }
