@@ -218,8 +218,12 @@ async fn a_bridge_s_news_of_its_ports_neither_disown_nor_delete_them() {
         }
     }
     for port in ["veth0", "veth2", "veth4"] {
-        let last = ports.iter().rev().find(|(_, link)| link.name == port).map(|(_, link)| link);
-        assert_eq!(last.and_then(|link| link.owner.as_deref()), Some("seed-bridge"), "{port} last seen: {ports:?}");
+        let news: Vec<Option<&str>> =
+            ports.iter().filter(|(_, link)| link.name == port).map(|(_, link)| link.owner.as_deref()).collect();
+        // Unowned while it is being made, then owned for good.
+        let owned_from = news.iter().position(Option::is_some).unwrap_or(news.len());
+        assert!(owned_from < news.len(), "{port} never shown owned: {ports:?}");
+        assert!(news[owned_from..].iter().all(|owner| *owner == Some("seed-bridge")), "{port}: {ports:?}");
     }
 
     setup.sandbox.sh("ip link set dev veth0 nomaster");
