@@ -21,6 +21,7 @@ use std::sync::Mutex;
 use futures::TryStreamExt;
 use nslab_model::ops::LinkRef;
 use nslab_model::topology::Netns;
+use rtnetlink::packet_route::link::LinkMessage;
 
 use connection::Connections;
 pub use error::KernelError;
@@ -67,14 +68,18 @@ impl Kernel {
         if let Some(index) = self.indexes.lock().expect("not poisoned").get(netns).and_then(|names| names.get(name)) {
             return Ok(*index);
         }
-        let handle = self.connections.handle(netns).await?;
-        let found = handle.link().get().match_name(name.to_string()).execute().try_next().await;
-        let index = match found {
-            Ok(Some(link)) => link.header.index,
-            Ok(None) | Err(_) => return Err(KernelError::NoSuchLink { netns: netns.clone(), name: name.to_string() }),
+        let index = match self.get_link(netns, name).await? {
+            Some(link) => link.header.index,
+            None => return Err(KernelError::NoSuchLink { netns: netns.clone(), name: name.to_string() }),
         };
         self.remember_index(netns, name, index);
         Ok(index)
+    }
+
+    /// `ip link show dev NAME` in `netns` (RTM_GETLINK by name): None when there is none.
+    async fn get_link(&self, netns: &Netns, name: &str) -> Result<Option<LinkMessage>, KernelError> {
+        let handle = self.connections.handle(netns).await?;
+        Ok(handle.link().get().match_name(name.to_string()).execute().try_next().await.ok().flatten())
     }
 
     fn remember_index(&self, netns: &Netns, name: &str, index: u32) {

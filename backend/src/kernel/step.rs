@@ -8,7 +8,6 @@
 
 use std::os::fd::AsRawFd;
 
-use futures::TryStreamExt;
 use nslab_model::address::parse_mac;
 use nslab_model::observed::owner_marker;
 use nslab_model::ops::{LinkRef, Op};
@@ -173,10 +172,7 @@ impl Kernel {
     /// is down; older kernels just answer. About 200 such waits, 20 ms of the lock, on a
     /// 300-namespace star.
     async fn settle_link_watch(&self, link: &LinkRef) -> Result<(), KernelError> {
-        let handle = self.connections.handle(&link.netns).await?;
-        let mut answers = handle.link().get().match_name(link.name.clone()).execute();
-        while answers.try_next().await.is_ok_and(|answer| answer.is_some()) {}
-        Ok(())
+        self.get_link(&link.netns, &link.name).await.map(drop)
     }
 }
 
