@@ -179,8 +179,8 @@ impl Wave {
     }
 
     fn add(&mut self, segments: &Segments, source: &Netns) {
+        self.entries = self.entries_with(segments, source);
         for &(segment, family, count) in segments.own.get(source).into_iter().flatten() {
-            self.entries[family] += self.added(segments, segment, family, count);
             self.senders[segment][family] += count;
         }
         self.sources.push(source.clone());
@@ -188,11 +188,17 @@ impl Wave {
 
     /// What the wave would need with `source` in it.
     fn need_with(&self, segments: &Segments, source: &Netns) -> u64 {
+        self.entries_with(segments, source).into_iter().max().unwrap_or(0)
+    }
+
+    /// The wave's entries per family with `source` in it. (A source's own addresses name
+    /// each segment and family once, see `Segments::add_own`.)
+    fn entries_with(&self, segments: &Segments, source: &Netns) -> [u64; FAMILIES] {
         let mut entries = self.entries;
         for &(segment, family, count) in segments.own.get(source).into_iter().flatten() {
             entries[family] += self.added(segments, segment, family, count);
         }
-        entries.into_iter().max().unwrap_or(0)
+        entries
     }
 
     /// The entries `count` more senders make on `segment`.
