@@ -19,22 +19,43 @@ use crate::lab::{Lab, Node};
 use crate::topology::{Netns, Topology};
 
 /// The neighbour entries the kernel keeps, per family, for all namespaces together when
-/// nobody changed `net.ipv4.neigh.default.gc_thresh3` on the host.
+/// nobody changed `gc_thresh3` on the host.
 pub const DEFAULT_LIMIT: u64 = 1024;
+
+/// The host's limit on neighbour entries: a matrix makes entries of both families, so the
+/// family that keeps fewer bounds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NeighbourLimit {
+    pub entries: u64,
+    /// The setting that says so, e.g. `net.ipv6.neigh.default.gc_thresh3`.
+    pub setting: &'static str,
+}
+
+pub const IPV4_SETTING: &str = "net.ipv4.neigh.default.gc_thresh3";
+pub const IPV6_SETTING: &str = "net.ipv6.neigh.default.gc_thresh3";
+
+impl NeighbourLimit {
+    /// The smaller of the host's two `gc_thresh3` (those that could be read).
+    pub fn smaller_of(ipv4: Option<u64>, ipv6: Option<u64>) -> Option<NeighbourLimit> {
+        let ipv4 = ipv4.map(|entries| NeighbourLimit { entries, setting: IPV4_SETTING });
+        let ipv6 = ipv6.map(|entries| NeighbourLimit { entries, setting: IPV6_SETTING });
+        ipv4.into_iter().chain(ipv6).min_by_key(|limit| limit.entries)
+    }
+}
 
 /// The entries a matrix's wave may make when the kernel keeps `limit`: three quarters,
 /// leaving room for everything else on the machine that needs entries meanwhile.
-pub fn wave_budget(limit: Option<u64>) -> u64 {
-    limit.unwrap_or(DEFAULT_LIMIT) * 3 / 4
+pub fn wave_budget(limit: Option<NeighbourLimit>) -> u64 {
+    limit.map_or(DEFAULT_LIMIT, |limit| limit.entries) * 3 / 4
 }
 
 /// A warning when a wave may make more entries (`most`, see `Waves`) than the kernel keeps:
 /// pairs beyond that show as unreachable although they are not. `limit` is the host's
-/// `gc_thresh3` when it could be read (not from inside a network namespace).
-pub fn warning(most: u64, limit: Option<u64>) -> Option<String> {
+/// when it could be read (not from inside a network namespace).
+pub fn warning(most: u64, limit: Option<NeighbourLimit>) -> Option<String> {
     let (limit, source) = match limit {
-        Some(limit) => (limit, "the host's net.ipv4.neigh.default.gc_thresh3"),
-        None => (DEFAULT_LIMIT, "net.ipv4.neigh.default.gc_thresh3, the kernel's default"),
+        Some(limit) => (limit.entries, format!("the host's {}", limit.setting)),
+        None => (DEFAULT_LIMIT, "gc_thresh3, the kernel's default".to_string()),
     };
     (most > limit).then(|| {
         format!(
@@ -336,13 +357,26 @@ mod tests {
         assert_eq!(waves.most, 1198);
         let warning = warning(waves.most, None).expect("a warning");
         assert!(warning.contains("1198") && warning.contains("1024") && warning.contains("default"), "{warning}");
-        assert_eq!(super::warning(waves.most, Some(8192)), None, "a host that raised gc_thresh3 gets none");
-        assert!(super::warning(1200, Some(1000)).expect("a warning").contains("the host's"));
+        let raised = NeighbourLimit { entries: 8192, setting: IPV4_SETTING };
+        assert_eq!(super::warning(waves.most, Some(raised)), None, "a host that raised gc_thresh3 gets none");
+        let lowered = NeighbourLimit { entries: 1000, setting: IPV6_SETTING };
+        let warning = super::warning(1200, Some(lowered)).expect("a warning");
+        assert!(warning.contains("the host's net.ipv6.neigh.default.gc_thresh3"), "{warning}");
         // 60 namespaces on a bridge, the case found on a real kernel (1084 of 3600 pairs
         // answered): in waves, nothing to warn of.
         let lab = star(60);
         let waves = matrix_waves(&lab, &sources(&lab), wave_budget(None));
         assert_eq!(super::warning(waves.most, None), None);
+    }
+
+    #[test]
+    fn the_family_that_keeps_fewer_entries_bounds_the_waves() {
+        let limit = NeighbourLimit::smaller_of(Some(4096), Some(512)).expect("a limit");
+        assert_eq!(limit, NeighbourLimit { entries: 512, setting: IPV6_SETTING });
+        assert_eq!(wave_budget(Some(limit)), 384);
+        assert_eq!(NeighbourLimit::smaller_of(Some(2048), None).map(|limit| limit.setting), Some(IPV4_SETTING));
+        assert_eq!(NeighbourLimit::smaller_of(None, None), None);
+        assert_eq!(wave_budget(None), 768);
     }
 
     #[test]

@@ -39,6 +39,7 @@ use std::time::Duration;
 use futures::stream::{FuturesUnordered, Stream, StreamExt};
 use nix::errno::Errno;
 use nslab_model::address::Family;
+use nslab_model::neighbours::NeighbourLimit;
 use nslab_model::ping::{MatrixCell, PingSample, PingTotals};
 use nslab_model::topology::Netns;
 use surge_ping::{Client, Config, IcmpPacket, PingIdentifier, PingSequence, SurgeError, ICMP};
@@ -63,11 +64,15 @@ const PER_SOURCE_IN_FLIGHT: usize = 100;
 /// Probes per matrix pair: a second one when the first only timed out.
 const MATRIX_PROBES: usize = 2;
 
-/// The host's limit on neighbour entries (`net.ipv4.neigh.default.gc_thresh3`), shared by
-/// every namespace; None when it cannot be read (inside a network namespace other than
-/// the host's it is not shown).
-pub fn neighbour_limit() -> Option<u64> {
-    std::fs::read_to_string("/proc/sys/net/ipv4/neigh/default/gc_thresh3").ok()?.trim().parse().ok()
+/// The host's limit on neighbour entries (`gc_thresh3` of IPv4 and IPv6, the smaller),
+/// shared by every namespace; None when it cannot be read (inside a network namespace
+/// other than the host's it is not shown).
+pub fn neighbour_limit() -> Option<NeighbourLimit> {
+    let read = |family: &str| -> Option<u64> {
+        let path = format!("/proc/sys/net/{family}/neigh/default/gc_thresh3");
+        std::fs::read_to_string(path).ok()?.trim().parse().ok()
+    };
+    NeighbourLimit::smaller_of(read("ipv4"), read("ipv6"))
 }
 
 /// What became of one probe.
