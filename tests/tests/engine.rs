@@ -222,6 +222,25 @@ fn destroy_leaves_nothing_behind() {
     }
 }
 
+/// A lab file edited into an invalid one after its apply (here an address no kernel
+/// takes) still destroys what the lab owns: destroy goes by the lab's name and the marks
+/// in the kernel, and refusing it would leave the lab behind.
+#[test]
+fn a_lab_file_broken_since_its_apply_still_destroys_its_lab() {
+    let sandbox = Sandbox::new();
+    let dir = tempfile::tempdir().unwrap();
+    sandbox.nslab_ok(&["apply", "--yes", &path("seed-bridge")]);
+    let mut broken = lab("seed-bridge");
+    let Link::Veth(veth) = &mut broken.links[0];
+    veth.a.addresses.push("10.0.0.300/24".into());
+    let file = write(&dir, &broken);
+    let refused = sandbox.nslab(&["plan", &file]);
+    assert_eq!(refused.status.code(), Some(2), "the file is invalid: {}", String::from_utf8_lossy(&refused.stderr));
+    let output = sandbox.nslab_ok(&["destroy", "--yes", &file]);
+    assert!(output.contains("destroyed lab `seed-bridge`"), "{output}");
+    assert_empty(&sandbox);
+}
+
 #[test]
 fn what_nslab_did_not_create_is_never_touched() {
     let sandbox = Sandbox::new();
