@@ -62,6 +62,8 @@ const TEARDOWN_LIMIT: Duration = Duration::from_secs(60);
 pub struct Planned {
     pub ops: Vec<Op>,
     pub observed: Observed,
+    /// What validation found short of errors, for the caller to show.
+    pub warnings: Vec<Problem>,
 }
 
 /// What an apply or destroy did.
@@ -98,7 +100,7 @@ impl Engine {
         }
         let observed = self.observe().await?;
         let ops = plan(lab, &observed, options).map_err(EngineError::Conflicts)?;
-        Ok(Planned { ops, observed })
+        Ok(Planned { ops, observed, warnings: problems })
     }
 
     /// Runs a plan of `lab`, then checks that the kernel now holds the lab and records it
@@ -130,7 +132,7 @@ impl Engine {
     /// The ops that remove what `lab` owns.
     pub async fn destroy_plan(&self, lab: &Lab) -> Result<Planned, EngineError> {
         let observed = self.kernel.observe_marks().await.map_err(EngineError::Observe)?;
-        Ok(Planned { ops: destroy_ops(lab, &observed), observed })
+        Ok(Planned { ops: destroy_ops(lab, &observed), observed, warnings: Vec::new() })
     }
 
     /// Removes what `lab` owns and returns when it is gone.

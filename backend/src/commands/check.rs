@@ -6,7 +6,7 @@ use std::path::Path;
 use nslab_model::problem::has_errors;
 use nslab_model::{validate_with, Limits, Problem};
 
-use super::{print_problems, read_valid_lab, report_file_error, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK};
+use super::{print_problems, read_lab_file, read_valid_lab, report_file_error, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK};
 use crate::cli::ExportFormat;
 use crate::lab_file::{read_lab, LabFileError};
 
@@ -48,7 +48,8 @@ fn plural_suffix(count: usize, word: &str) -> String {
 }
 
 pub fn export(file: &Path, format: ExportFormat, output: Option<&Path>, limits: &Limits) -> i32 {
-    let lab = match read_valid_lab(file, limits, format == ExportFormat::Ip) {
+    let read = if format == ExportFormat::Ip { read_valid_lab(file, limits) } else { read_lab_file(file, limits) };
+    let lab = match read {
         Ok(lab) => lab,
         Err(code) => return code,
     };

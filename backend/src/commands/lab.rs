@@ -6,7 +6,9 @@ use nslab_model::ops::Op;
 use nslab_model::plan::PlanOptions;
 use nslab_model::{validate_with, Lab, Limits};
 
-use super::{print_problems, read_valid_lab, runtime, EXIT_BAD_INPUT, EXIT_CHANGES, EXIT_FAILURE, EXIT_OK};
+use super::{
+    print_problems, read_lab_file, refuse_invalid, runtime, EXIT_BAD_INPUT, EXIT_CHANGES, EXIT_FAILURE, EXIT_OK,
+};
 use crate::engine::{Engine, EngineError, Report};
 use crate::terminal::{confirm, Progress};
 
@@ -17,11 +19,14 @@ pub struct PlanArgs<'a> {
 }
 
 pub fn plan(args: PlanArgs, exit_code: bool, json: bool) -> i32 {
-    let Ok(lab) = read_valid_lab(args.file, &args.limits, true) else { return EXIT_BAD_INPUT };
+    let Ok(lab) = read_lab_file(args.file, &args.limits) else { return EXIT_BAD_INPUT };
     runtime().block_on(async {
         let engine = Engine::new(args.limits);
         let ops = match engine.plan(&lab, &PlanOptions { adopt: args.adopt }).await {
-            Ok(planned) => planned.ops,
+            Ok(planned) => {
+                print_problems(args.file, &planned.warnings);
+                planned.ops
+            }
             Err(error) => return report(args.file, &error),
         };
         if json {
@@ -38,13 +43,14 @@ pub fn plan(args: PlanArgs, exit_code: bool, json: bool) -> i32 {
 }
 
 pub fn apply(args: PlanArgs, yes: bool) -> i32 {
-    let Ok(lab) = read_valid_lab(args.file, &args.limits, true) else { return EXIT_BAD_INPUT };
+    let Ok(lab) = read_lab_file(args.file, &args.limits) else { return EXIT_BAD_INPUT };
     runtime().block_on(async {
         let engine = Engine::new(args.limits);
         let planned = match engine.plan(&lab, &PlanOptions { adopt: args.adopt }).await {
             Ok(planned) => planned,
             Err(error) => return report(args.file, &error),
         };
+        print_problems(args.file, &planned.warnings);
         print_plan(&lab, &planned.ops);
         if planned.ops.is_empty() {
             return EXIT_OK;
@@ -61,7 +67,7 @@ pub fn apply(args: PlanArgs, yes: bool) -> i32 {
 }
 
 pub fn destroy(file: &Path, yes: bool, limits: Limits) -> i32 {
-    let Ok(lab) = read_valid_lab(file, &limits, false) else { return EXIT_BAD_INPUT };
+    let Ok(lab) = read_lab_file(file, &limits) else { return EXIT_BAD_INPUT };
     runtime().block_on(async {
         let engine = Engine::new(limits);
         let ops = match engine.destroy_plan(&lab).await {
@@ -160,7 +166,7 @@ fn report(file: &Path, error: &EngineError) -> i32 {
     match error {
         EngineError::Invalid(problems) => {
             print_problems(file, problems);
-            EXIT_BAD_INPUT
+            refuse_invalid(file)
         }
         EngineError::Conflicts(conflicts) => {
             for conflict in conflicts {

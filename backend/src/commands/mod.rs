@@ -17,20 +17,28 @@ pub const EXIT_BAD_INPUT: i32 = 2;
 /// `nslab plan --exit-code`: the kernel differs from the lab.
 pub const EXIT_CHANGES: i32 = 3;
 
-/// Reads a lab. With `strict` its problems go to standard error and one with errors is
-/// refused; without, it is taken as read and not validated at all (`destroy` removes a lab
-/// whatever is wrong with the file, and validating a big lab costs milliseconds).
-pub fn read_valid_lab(file: &Path, limits: &Limits, strict: bool) -> Result<Lab, i32> {
-    let lab = read_lab(file, limits).map_err(|error| report_file_error(&error))?;
-    if strict {
-        let problems = validate_with(&lab, limits);
-        print_problems(file, &problems);
-        if has_errors(&problems) {
-            eprintln!("{}: fix the errors above first", file.display());
-            return Err(EXIT_BAD_INPUT);
-        }
+/// Reads a lab file without validating it (`destroy` removes a lab whatever is wrong with
+/// the file; `plan` and `apply` leave validation to the engine, which refuses errors before
+/// it reads the kernel).
+pub fn read_lab_file(file: &Path, limits: &Limits) -> Result<Lab, i32> {
+    read_lab(file, limits).map_err(|error| report_file_error(&error))
+}
+
+/// Reads a lab and prints its problems; one with errors is refused.
+pub fn read_valid_lab(file: &Path, limits: &Limits) -> Result<Lab, i32> {
+    let lab = read_lab_file(file, limits)?;
+    let problems = validate_with(&lab, limits);
+    print_problems(file, &problems);
+    if has_errors(&problems) {
+        return Err(refuse_invalid(file));
     }
     Ok(lab)
+}
+
+/// After the errors were printed: the exit code of a lab refused for them.
+pub fn refuse_invalid(file: &Path) -> i32 {
+    eprintln!("{}: fix the errors above first", file.display());
+    EXIT_BAD_INPUT
 }
 
 pub fn report_file_error(error: &LabFileError) -> i32 {
