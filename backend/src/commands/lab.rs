@@ -70,21 +70,22 @@ pub fn destroy(file: &Path, yes: bool, limits: Limits) -> i32 {
     let Ok(lab) = read_lab_file(file, &limits) else { return EXIT_BAD_INPUT };
     runtime().block_on(async {
         let engine = Engine::new(limits);
-        let ops = match engine.destroy_plan(&lab).await {
-            Ok(planned) => planned.ops,
+        let planned = match engine.destroy_plan(&lab).await {
+            Ok(planned) => planned,
             Err(error) => return report(file, &error),
         };
+        let ops = &planned.ops;
         if ops.is_empty() {
             println!("nslab: lab `{}` has nothing in the kernel: nothing to destroy", lab.name);
             return EXIT_OK;
         }
-        print!("{}", ip_lines(&ops));
+        print!("{}", ip_lines(ops));
         if !yes && !confirm(&format!("Destroy lab `{}` ({} steps)?", lab.name, ops.len())) {
             eprintln!("nslab: nothing was changed");
             return EXIT_FAILURE;
         }
         let mut progress = Progress::new(ops.len());
-        let result = engine.destroy(&lab, &ops, &mut |event| progress.show(&event)).await;
+        let result = engine.destroy(&lab, &planned, &mut |event| progress.show(&event)).await;
         progress.finish();
         finish("destroyed", &lab, file, result)
     })

@@ -213,7 +213,7 @@ async fn run(state: &AppState, kind: RunKind, options: RunOptions) -> Result<Jso
     let mut progress = |progress| bus.send(&Event::Progress { run: kind, progress });
     let result = match kind {
         RunKind::Apply => engine.apply(&view.lab, &planned, &mut progress).await,
-        RunKind::Destroy => engine.destroy(&view.lab, ops, &mut progress).await,
+        RunKind::Destroy => engine.destroy(&view.lab, &planned, &mut progress).await,
     };
     let (ok, message) = match &result {
         Ok(report) => (true, format!("{} steps in {:.0?}", report.ops, report.elapsed)),

@@ -16,9 +16,7 @@ use crate::topology::Netns;
 /// period), where deleting veths one by one costs a grace period each; the engine waits
 /// for such ends to be gone before it reports done.
 pub fn destroy_ops(lab: &Lab, observed: &Observed) -> Vec<Op> {
-    let owned_namespace = |netns: &Netns| {
-        observed.namespace(netns).is_some_and(|namespace| namespace.owner.as_deref() == Some(lab.name.as_str()))
-    };
+    let owned_namespace = |netns: &Netns| owns_namespace(lab, observed, netns);
     let mut ops: Vec<Op> = observed
         .namespaces
         .keys()
@@ -48,6 +46,27 @@ pub fn destroy_ops(lab: &Lab, observed: &Observed) -> Vec<Op> {
 }
 
 /// True when the kernel holds nothing of the lab any more (what `destroy` waits for).
+/// The lab's interfaces that `destroy_ops` leave to the kernel: those outside the lab's
+/// namespaces whose veth peer is inside one. They go when the kernel tears that namespace
+/// down, in the background, so destroy waits for them; everything else is out of sight
+/// when the ops return (a namespace's name is free at once, its insides go with it).
+pub fn lingering(lab: &Lab, observed: &Observed) -> Vec<LinkRef> {
+    let mut found = Vec::new();
+    for (netns, namespace) in observed.namespaces.iter().filter(|(netns, _)| !owns_namespace(lab, observed, netns)) {
+        for (name, link) in &namespace.links {
+            let peer_dies = link.peer.as_ref().is_some_and(|peer| owns_namespace(lab, observed, &peer.netns));
+            if link.is_owned_by(&lab.name) && peer_dies {
+                found.push(LinkRef::new(netns.clone(), name.clone()));
+            }
+        }
+    }
+    found
+}
+
+fn owns_namespace(lab: &Lab, observed: &Observed, netns: &Netns) -> bool {
+    observed.namespace(netns).is_some_and(|namespace| namespace.owner.as_deref() == Some(lab.name.as_str()))
+}
+
 pub fn is_gone(lab: &Lab, observed: &Observed) -> bool {
     observed.namespaces.values().all(|namespace| {
         namespace.owner.as_deref() != Some(lab.name.as_str())
@@ -70,4 +89,86 @@ fn host_routes(lab: &Lab, observed: &Observed, gone: &HashSet<LinkRef>) -> Vec<O
         .filter(|route| route.dev.as_ref().is_none_or(|dev| !gone.contains(&LinkRef::new(Netns::Host, dev.clone()))))
         .map(|route| delete_route_op(&Netns::Host, route))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observed::{ObservedLink, ObservedNamespace};
+
+    fn named(name: &str) -> Netns {
+        Netns::Named(name.to_string())
+    }
+
+    fn namespace(owner: Option<&str>) -> ObservedNamespace {
+        ObservedNamespace { owner: owner.map(str::to_string), ..Default::default() }
+    }
+
+    /// A veth end named `name` in `at`, owned by `owner`, its peer `peer`.
+    fn end(observed: &mut Observed, at: &Netns, name: &str, owner: Option<&str>, peer: (&Netns, &str)) {
+        let mut link = ObservedLink::new("veth", 2);
+        link.owner = owner.map(str::to_string);
+        link.peer = Some(LinkRef::new(peer.0.clone(), peer.1));
+        observed.namespaces.entry(at.clone()).or_default().links.insert(name.to_string(), link);
+    }
+
+    /// `lab`'s namespaces n0 and n1; n0's eth0 pairs with the host's v0, n0's eth1 with
+    /// n1's eth0.
+    fn star_and_chain() -> Observed {
+        let mut observed = Observed::default();
+        observed.namespaces.insert(Netns::Host, namespace(None));
+        for name in ["n0", "n1"] {
+            observed.namespaces.insert(named(name), namespace(Some("lab")));
+        }
+        end(&mut observed, &Netns::Host, "v0", Some("lab"), (&named("n0"), "eth0"));
+        end(&mut observed, &named("n0"), "eth0", Some("lab"), (&Netns::Host, "v0"));
+        end(&mut observed, &named("n0"), "eth1", Some("lab"), (&named("n1"), "eth0"));
+        end(&mut observed, &named("n1"), "eth0", Some("lab"), (&named("n0"), "eth1"));
+        observed
+    }
+
+    #[test]
+    fn a_host_end_of_a_deleted_namespace_s_veth_lingers_and_is_left_to_the_kernel() {
+        let lab = Lab::new("lab");
+        let observed = star_and_chain();
+        assert_eq!(lingering(&lab, &observed), vec![LinkRef::new(Netns::Host, "v0")]);
+        let ops = destroy_ops(&lab, &observed);
+        assert_eq!(
+            ops,
+            vec![Op::DeleteNamespace { name: "n0".into() }, Op::DeleteNamespace { name: "n1".into() }],
+            "v0 goes with n0, not by an op of its own"
+        );
+    }
+
+    #[test]
+    fn veths_between_the_lab_s_namespaces_leave_nothing_to_wait_for() {
+        let lab = Lab::new("lab");
+        let mut observed = star_and_chain();
+        observed.namespaces.get_mut(&Netns::Host).unwrap().links.clear();
+        observed.namespaces.get_mut(&named("n0")).unwrap().links.remove("eth0");
+        assert_eq!(lingering(&lab, &observed), Vec::<LinkRef>::new());
+    }
+
+    #[test]
+    fn only_the_lab_s_own_ends_linger() {
+        let mut observed = star_and_chain();
+        // Another lab's namespace with a veth into ours, and a host veth of nobody's.
+        observed.namespaces.insert(named("theirs"), namespace(Some("other")));
+        end(&mut observed, &named("theirs"), "eth9", Some("other"), (&named("n1"), "eth9"));
+        end(&mut observed, &Netns::Host, "hand", None, (&named("n1"), "eth8"));
+        let ours = lingering(&Lab::new("lab"), &observed);
+        assert_eq!(ours, vec![LinkRef::new(Netns::Host, "v0")]);
+        assert!(lingering(&Lab::new("other"), &observed).is_empty(), "the other lab's namespace is not deleted");
+    }
+
+    #[test]
+    fn a_veth_with_both_ends_outside_is_deleted_not_waited_for() {
+        let lab = Lab::new("lab");
+        let mut observed = Observed::default();
+        observed.namespaces.insert(Netns::Host, namespace(None));
+        end(&mut observed, &Netns::Host, "a", Some("lab"), (&Netns::Host, "b"));
+        end(&mut observed, &Netns::Host, "b", Some("lab"), (&Netns::Host, "a"));
+        assert!(lingering(&lab, &observed).is_empty());
+        assert_eq!(destroy_ops(&lab, &observed).len(), 1, "one delete takes both ends");
+    }
 }

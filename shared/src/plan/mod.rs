@@ -15,7 +15,7 @@ mod steps;
 mod touched;
 
 pub use creation::{creation_ops, teardown_ops};
-pub use destroy::{destroy_ops, is_gone};
+pub use destroy::{destroy_ops, is_gone, lingering};
 pub use diff::{plan, Conflict, PlanOptions};
 pub use schedule::Schedule;
 pub use settings::{WantedRoute, DEFAULT_IPV6_METRIC, DEFAULT_MTU};
