@@ -214,6 +214,11 @@ fn destroy_leaves_nothing_behind() {
         sandbox.nslab_ok(&["apply", "--yes", &path(name)]);
         let output = sandbox.nslab_ok(&["destroy", "--yes", &path(name)]);
         assert!(output.contains(&format!("destroyed lab `{name}`")), "{output}");
+        // Veth ends outside the lab's namespaces (the bridge's ports) go with them, not
+        // by a delete of their own.
+        let deleted_links: Vec<&str> = output.lines().filter(|line| line.starts_with("ip link delete")).collect();
+        let bridges = lab(name).nodes.iter().filter(|node| matches!(node, Node::Bridge(_))).count();
+        assert_eq!(deleted_links.len(), bridges, "{output}");
         assert_empty(&sandbox);
         // And the names are free again at once (no EEXIST from a dying namespace).
         sandbox.nslab_ok(&["apply", "--yes", &path(name)]);

@@ -7,7 +7,7 @@
 //! per namespace instead of one per pair of namespaces. Routes have no such option and
 //! are dumped through each namespace's own socket.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::AsRawFd;
 
@@ -38,6 +38,14 @@ struct Raw {
     addresses: Vec<AddressMessage>,
     routes: Vec<RouteMessage>,
     forwarding: (bool, bool),
+    /// Only its loopback was read: it carries a lab's mark (see `observe_marks`).
+    sealed: bool,
+}
+
+impl Raw {
+    fn links(netns: Netns, links: Vec<LinkMessage>, sealed: bool) -> Raw {
+        Raw { netns, links, addresses: Vec::new(), routes: Vec::new(), forwarding: (false, false), sealed }
+    }
 }
 
 impl Kernel {
@@ -49,7 +57,11 @@ impl Kernel {
     /// What ownership needs (what destroy deletes and waits for): every namespace's
     /// interfaces with their marks, and the host's routes. Inside the other namespaces
     /// addresses, routes and forwarding are left unread (empty, off), which spares a trip
-    /// into each of them.
+    /// into each of them. A namespace whose loopback carries a lab's mark is read no
+    /// further: all of a lab's interfaces are in its own namespaces or the host, so what
+    /// is inside a lab's namespace goes with it. A veth peer in there is named the way
+    /// `ip link` names a peer it cannot see, `if` and its index (`v0@if2`). One answer per
+    /// namespace instead of a dump: destroy's reading of a 300-namespace chain 10 -> 5 ms.
     pub async fn observe_marks(&self) -> Result<Observed, KernelError> {
         self.observe_to(Depth::Marks).await
     }
@@ -60,9 +72,10 @@ impl Kernel {
         let indexes: HashMap<Netns, HashMap<u32, String>> =
             raws.iter().map(|raw| (raw.netns.clone(), names_by_index(raw))).collect();
         self.remember_indexes(&indexes);
+        let sealed: HashSet<Netns> = raws.iter().filter(|raw| raw.sealed).map(|raw| raw.netns.clone()).collect();
         let mut observed = Observed::default();
         for raw in &raws {
-            observed.namespaces.insert(raw.netns.clone(), build_namespace(raw, &indexes, &ids));
+            observed.namespaces.insert(raw.netns.clone(), build_namespace(raw, &indexes, &ids, &sealed));
         }
         *self.ids.lock().expect("not poisoned") = std::sync::Arc::new(ids);
         Ok(observed)
@@ -86,7 +99,7 @@ impl Kernel {
         let mut observed = base.clone();
         observed.namespaces.retain(|netns, _| all.contains(netns));
         for raw in &raws {
-            observed.namespaces.insert(raw.netns.clone(), build_namespace(raw, &indexes, &ids));
+            observed.namespaces.insert(raw.netns.clone(), build_namespace(raw, &indexes, &ids, &HashSet::new()));
         }
         for netns in &these {
             point_peers_back(&mut observed, netns);
@@ -134,7 +147,12 @@ impl Kernel {
                 what: format!("reading {place}"),
                 message: "no host socket was free".into(),
             })?;
-            let read = read_namespace(&mut host, own, owned, file.as_raw_fd(), known);
+            let reach = match own {
+                Some(own) => Reach::Everything(own),
+                None if depth == Depth::Marks => Reach::Marks,
+                None => Reach::Links,
+            };
+            let read = read_namespace(&mut host, reach, owned, file.as_raw_fd(), known);
             pool.lock().expect("not poisoned").push(host);
             read.map_err(|error| KernelError::system(format!("reading {place}"), error))
         };
@@ -175,7 +193,8 @@ enum Depth {
 }
 
 impl Depth {
-    /// Whether only the links of `netns` are read.
+    /// Whether `netns` is read through a host socket alone: its interfaces (at `Marks`
+    /// perhaps only its loopback), not its routes or forwarding.
     fn links_only(self, netns: &Netns) -> bool {
         match self {
             Depth::Full => false,
@@ -185,11 +204,19 @@ impl Depth {
     }
 }
 
-/// One namespace: with `own` (its reading socket) everything, without it only its
-/// interfaces.
+/// How far `read_namespace` reads a namespace.
+enum Reach<'s> {
+    /// Everything; routes and forwarding through the namespace's own socket.
+    Everything(&'s ReadingSocket),
+    /// Its interfaces.
+    Links,
+    /// Its loopback alone when that carries a lab's mark, else its interfaces.
+    Marks,
+}
+
 fn read_namespace(
     host: &mut HostSocket,
-    own: Option<&ReadingSocket>,
+    reach: Reach,
     netns: Netns,
     fd: std::os::fd::RawFd,
     known: Option<i32>,
@@ -201,13 +228,26 @@ fn read_namespace(
     // The host's own interfaces come without a target (it has an id in its own table
     // only for naming peers there).
     let target = (netns != Netns::Host).then_some(id);
-    let Some(own) = own else {
-        let links = host.links(target)?;
-        return Ok((Raw { netns, links, addresses: Vec::new(), routes: Vec::new(), forwarding: (false, false) }, id));
+    let raw = match reach {
+        Reach::Everything(own) => {
+            let interfaces = host.interfaces(target)?;
+            let (forwarding, routes) = own.read()?;
+            let (links, addresses) = (interfaces.links, interfaces.addresses);
+            Raw { netns, links, addresses, routes, forwarding, sealed: false }
+        }
+        Reach::Marks => match target.map(|target| host.loopback(target)).transpose()?.flatten() {
+            Some(lo) if carries_mark(&lo) => Raw::links(netns, vec![lo], true),
+            _ => Raw::links(netns, host.links(target)?, false),
+        },
+        Reach::Links => Raw::links(netns, host.links(target)?, false),
     };
-    let interfaces = host.interfaces(target)?;
-    let (forwarding, routes) = own.read()?;
-    Ok((Raw { netns, links: interfaces.links, addresses: interfaces.addresses, routes, forwarding }, id))
+    Ok((raw, id))
+}
+
+fn carries_mark(link: &LinkMessage) -> bool {
+    link.attributes
+        .iter()
+        .any(|attribute| matches!(attribute, LinkAttribute::IfAlias(alias) if owner_of_marker(alias).is_some()))
 }
 
 fn names_by_index(raw: &Raw) -> HashMap<u32, String> {
@@ -237,7 +277,12 @@ pub(super) fn peer_index(link: &LinkMessage) -> Option<u32> {
     })
 }
 
-fn build_namespace(raw: &Raw, indexes: &HashMap<Netns, HashMap<u32, String>>, ids: &NamespaceIds) -> ObservedNamespace {
+fn build_namespace(
+    raw: &Raw,
+    indexes: &HashMap<Netns, HashMap<u32, String>>,
+    ids: &NamespaceIds,
+    sealed: &HashSet<Netns>,
+) -> ObservedNamespace {
     let own_names = &indexes[&raw.netns];
     let mut namespace = ObservedNamespace {
         ipv4_forwarding: raw.forwarding.0,
@@ -247,7 +292,8 @@ fn build_namespace(raw: &Raw, indexes: &HashMap<Netns, HashMap<u32, String>>, id
     let mut addresses = addresses_by_index(&raw.addresses);
     for message in &raw.links {
         let Some(name) = link_name(message) else { continue };
-        let link = build_link(message, &raw.netns, own_names, indexes, ids, addresses.remove(&message.header.index));
+        let peers = Peers { indexes, ids, sealed };
+        let link = build_link(message, &raw.netns, own_names, &peers, addresses.remove(&message.header.index));
         if name == "lo" {
             namespace.loopback_up = link.up;
             namespace.owner = link.owner;
@@ -259,12 +305,30 @@ fn build_namespace(raw: &Raw, indexes: &HashMap<Netns, HashMap<u32, String>>, id
     namespace
 }
 
+/// What names a veth's peer: the interfaces by index of every namespace read, the host's
+/// ids of the namespaces, and those read only as far as their mark.
+struct Peers<'a> {
+    indexes: &'a HashMap<Netns, HashMap<u32, String>>,
+    ids: &'a NamespaceIds,
+    sealed: &'a HashSet<Netns>,
+}
+
+impl Peers<'_> {
+    fn name(&self, netns: Netns, index: u32) -> Option<LinkRef> {
+        let name = match self.indexes.get(&netns)?.get(&index) {
+            Some(name) => name.clone(),
+            None if self.sealed.contains(&netns) => format!("if{index}"),
+            None => return None,
+        };
+        Some(LinkRef::new(netns, name))
+    }
+}
+
 fn build_link(
     message: &LinkMessage,
     netns: &Netns,
     own_names: &HashMap<u32, String>,
-    indexes: &HashMap<Netns, HashMap<u32, String>>,
-    ids: &NamespaceIds,
+    peers: &Peers,
     addresses: Option<Vec<IpNet>>,
 ) -> ObservedLink {
     let mut link = ObservedLink::new("", message.header.index);
@@ -294,12 +358,9 @@ fn build_link(
     if link.kind == "veth" {
         let peer_netns = match peer_id {
             None => Some(netns.clone()),
-            Some(id) => ids.netns_of(id),
+            Some(id) => peers.ids.netns_of(id),
         };
-        link.peer = peer_netns.zip(peer_index).and_then(|(peer_netns, index)| {
-            let name = indexes.get(&peer_netns)?.get(&index)?.clone();
-            Some(LinkRef::new(peer_netns, name))
-        });
+        link.peer = peer_netns.zip(peer_index).and_then(|(peer_netns, index)| peers.name(peer_netns, index));
     }
     link
 }

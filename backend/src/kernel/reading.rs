@@ -175,6 +175,15 @@ impl HostSocket {
         exchange(&self.socket, &mut self.buffer, RouteNetlinkMessage::GetLink(links), NLM_F_DUMP, interface)
     }
 
+    /// The loopback interface (index 1 in every namespace) of the namespace with id
+    /// `target`: one interface's answer, where a dump sends them all and its end.
+    pub fn loopback(&mut self, target: i32) -> io::Result<Option<LinkMessage>> {
+        let mut lo = LinkMessage::default();
+        lo.header.index = LOOPBACK_INDEX;
+        lo.attributes.push(LinkAttribute::IfNetnsId(target));
+        Ok(exchange(&self.socket, &mut self.buffer, RouteNetlinkMessage::GetLink(lo), 0, interface)?.pop())
+    }
+
     /// The interfaces and addresses of the namespace with id `target` (None: the host).
     pub fn interfaces(&mut self, target: Option<i32>) -> io::Result<Interfaces> {
         let links = self.links(target)?;
@@ -322,6 +331,8 @@ const LINK_ATTRIBUTES: [u16; 10] = [
     37, // IFLA_LINK_NETNSID
 ];
 const RTM_NEWLINK: u16 = 16;
+/// The kernel registers each namespace's loopback first, as index 1.
+const LOOPBACK_INDEX: u32 = 1;
 
 /// An interface's answer with only `LINK_ATTRIBUTES` parsed.
 fn interface(message: &[u8]) -> io::Result<Option<LinkMessage>> {
