@@ -24,14 +24,16 @@ pub enum EngineError {
     #[error("cannot read the kernel's state: {0}")]
     Observe(KernelError),
     #[error("{failed} failed: {}{}", .error.reason(), undo_note(.undone, .undo_errors))]
-    Failed { failed: String, error: KernelError, undone: usize, undo_errors: Vec<String> },
+    /// `undone`: None when the run undoes nothing on failure (destroy).
+    Failed { failed: String, error: KernelError, undone: Option<usize>, undo_errors: Vec<String> },
     #[error("after {doing}, the kernel still differs from the lab (a bug in nslab, or someone changing the lab meanwhile); left to do: {}", .left.join("; "))]
     NotConverged { doing: &'static str, left: Vec<String> },
     #[error("cannot record the applied lab: {0}")]
     State(std::io::Error),
 }
 
-fn undo_note(undone: &usize, errors: &[String]) -> String {
+fn undo_note(undone: &Option<usize>, errors: &[String]) -> String {
+    let Some(undone) = undone else { return String::new() };
     match (undone, errors.is_empty()) {
         (_, false) => format!("; undoing what this apply created also failed: {}", errors.join("; ")),
         (0, true) => "; this apply had created nothing yet, so nothing needed undoing".to_string(),
@@ -216,8 +218,12 @@ impl Engine {
             .filter(|&index| reporter.is_done(index))
             .filter_map(|index| Some((index, inverse_of_creation(&ops[index])?)))
             .collect();
-        let (undone, undo_errors) =
-            if undo { self.undo(lab, &created, progress, ops.len()).await } else { (0, Vec::new()) };
+        let (undone, undo_errors) = if undo {
+            let (undone, errors) = self.undo(lab, &created, progress, ops.len()).await;
+            (Some(undone), errors)
+        } else {
+            (None, Vec::new())
+        };
         Err(EngineError::Failed { failed: format!("`{}`", ops[at].ip_command()), error, undone, undo_errors })
     }
 
@@ -308,5 +314,25 @@ fn inverse_of_creation(op: &Op) -> Option<Op> {
         Op::CreateNamespace { name } => Some(Op::DeleteNamespace { name: name.clone() }),
         Op::CreateBridge { link } | Op::CreateVeth { a: link, .. } => Some(Op::DeleteLink { link: link.clone() }),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nslab_model::topology::Netns;
+
+    #[test]
+    fn a_failed_destroy_says_nothing_of_undoing_and_a_failed_apply_does() {
+        let failed = |undone| EngineError::Failed {
+            failed: "`ip link delete veth0`".into(),
+            error: KernelError::NoSuchLink { netns: Netns::Host, name: "veth0".into() },
+            undone,
+            undo_errors: Vec::new(),
+        };
+        let destroy = failed(None).to_string();
+        assert!(destroy.starts_with("`ip link delete veth0` failed: ") && !destroy.contains("apply"), "{destroy}");
+        assert!(failed(Some(0)).to_string().ends_with("this apply had created nothing yet, so nothing needed undoing"));
+        assert!(failed(Some(2)).to_string().ends_with("the 2 things this apply had created were deleted again"));
     }
 }
