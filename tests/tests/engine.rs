@@ -21,6 +21,13 @@ fn write(dir: &tempfile::TempDir, lab: &Lab) -> String {
     path.display().to_string()
 }
 
+/// A sandbox holding seed-bridge, a directory for edited files, and the lab to edit.
+fn applied_seed_bridge() -> (Sandbox, tempfile::TempDir, Lab) {
+    let sandbox = Sandbox::new();
+    sandbox.nslab_ok(&["apply", "--yes", &path("seed-bridge")]);
+    (sandbox, tempfile::tempdir().unwrap(), lab("seed-bridge"))
+}
+
 fn assert_holds(sandbox: &Sandbox, lab: &Lab) {
     let found = differences(&expected_state(lab), &read_kernel_state(sandbox));
     assert!(found.is_empty(), "the kernel differs from lab `{}`:\n{}", lab.name, found.join("\n"));
@@ -154,10 +161,7 @@ fn a_bridge_and_an_interface_meant_down_stay_down_until_the_lab_says_up() {
 
 #[test]
 fn an_edit_plans_only_its_ops_and_the_kernel_follows() {
-    let sandbox = Sandbox::new();
-    let dir = tempfile::tempdir().unwrap();
-    sandbox.nslab_ok(&["apply", "--yes", &path("seed-bridge")]);
-    let mut edited = lab("seed-bridge");
+    let (sandbox, dir, mut edited) = applied_seed_bridge();
     let Link::Veth(veth) = &mut edited.links[1];
     veth.b.name = "uplink".into();
     veth.b.addresses = vec!["172.17.0.112/16".into()];
@@ -232,10 +236,7 @@ fn destroy_leaves_nothing_behind() {
 /// in the kernel, and refusing it would leave the lab behind.
 #[test]
 fn a_lab_file_broken_since_its_apply_still_destroys_its_lab() {
-    let sandbox = Sandbox::new();
-    let dir = tempfile::tempdir().unwrap();
-    sandbox.nslab_ok(&["apply", "--yes", &path("seed-bridge")]);
-    let mut broken = lab("seed-bridge");
+    let (sandbox, dir, mut broken) = applied_seed_bridge();
     let Link::Veth(veth) = &mut broken.links[0];
     veth.a.addresses.push("10.0.0.300/24".into());
     let file = write(&dir, &broken);
