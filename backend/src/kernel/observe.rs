@@ -73,9 +73,10 @@ impl Kernel {
             raws.iter().map(|raw| (raw.netns.clone(), names_by_index(raw))).collect();
         self.remember_indexes(&indexes);
         let sealed: HashSet<Netns> = raws.iter().filter(|raw| raw.sealed).map(|raw| raw.netns.clone()).collect();
+        let peers = Peers { indexes: &indexes, ids: &ids, sealed: &sealed };
         let mut observed = Observed::default();
         for raw in &raws {
-            observed.namespaces.insert(raw.netns.clone(), build_namespace(raw, &indexes, &ids, &sealed));
+            observed.namespaces.insert(raw.netns.clone(), build_namespace(raw, &peers));
         }
         *self.ids.lock().expect("not poisoned") = std::sync::Arc::new(ids);
         Ok(observed)
@@ -98,8 +99,9 @@ impl Kernel {
         indexes.extend(raws.iter().map(|raw| (raw.netns.clone(), names_by_index(raw))));
         let mut observed = base.clone();
         observed.namespaces.retain(|netns, _| all.contains(netns));
+        let peers = Peers { indexes: &indexes, ids: &ids, sealed: &HashSet::new() };
         for raw in &raws {
-            observed.namespaces.insert(raw.netns.clone(), build_namespace(raw, &indexes, &ids, &HashSet::new()));
+            observed.namespaces.insert(raw.netns.clone(), build_namespace(raw, &peers));
         }
         for netns in &these {
             point_peers_back(&mut observed, netns);
@@ -277,13 +279,8 @@ pub(super) fn peer_index(link: &LinkMessage) -> Option<u32> {
     })
 }
 
-fn build_namespace(
-    raw: &Raw,
-    indexes: &HashMap<Netns, HashMap<u32, String>>,
-    ids: &NamespaceIds,
-    sealed: &HashSet<Netns>,
-) -> ObservedNamespace {
-    let own_names = &indexes[&raw.netns];
+fn build_namespace(raw: &Raw, peers: &Peers) -> ObservedNamespace {
+    let own_names = &peers.indexes[&raw.netns];
     let mut namespace = ObservedNamespace {
         ipv4_forwarding: raw.forwarding.0,
         ipv6_forwarding: raw.forwarding.1,
@@ -292,8 +289,7 @@ fn build_namespace(
     let mut addresses = addresses_by_index(&raw.addresses);
     for message in &raw.links {
         let Some(name) = link_name(message) else { continue };
-        let peers = Peers { indexes, ids, sealed };
-        let link = build_link(message, &raw.netns, own_names, &peers, addresses.remove(&message.header.index));
+        let link = build_link(message, &raw.netns, own_names, peers, addresses.remove(&message.header.index));
         if name == "lo" {
             namespace.loopback_up = link.up;
             namespace.owner = link.owner;
