@@ -64,6 +64,12 @@ const TEARDOWN_LIMIT: Duration = Duration::from_secs(60);
 pub struct Planned {
     pub ops: Vec<Op>,
     pub observed: Observed,
+}
+
+/// A lab in which validation found no errors (see `Engine::check`). `plan` takes one, so
+/// that nothing is planned for an invalid lab and a lab is validated once.
+pub struct Checked<'l> {
+    lab: &'l Lab,
     /// What validation found short of errors, for the caller to show.
     pub warnings: Vec<Problem>,
 }
@@ -94,15 +100,20 @@ impl Engine {
         self.kernel.observe().await.map_err(EngineError::Observe)
     }
 
-    /// The ops that would make the kernel hold `lab`. Nothing is changed.
-    pub async fn plan(&self, lab: &Lab, options: &PlanOptions) -> Result<Planned, EngineError> {
+    /// Validates `lab`: its warnings, or all its problems when it has errors.
+    pub fn check<'l>(&self, lab: &'l Lab) -> Result<Checked<'l>, EngineError> {
         let problems = validate_with(lab, &self.limits);
         if has_errors(&problems) {
             return Err(EngineError::Invalid(problems));
         }
+        Ok(Checked { lab, warnings: problems })
+    }
+
+    /// The ops that would make the kernel hold the lab. Nothing is changed.
+    pub async fn plan(&self, checked: &Checked<'_>, options: &PlanOptions) -> Result<Planned, EngineError> {
         let observed = self.observe().await?;
-        let ops = plan(lab, &observed, options).map_err(EngineError::Conflicts)?;
-        Ok(Planned { ops, observed, warnings: problems })
+        let ops = plan(checked.lab, &observed, options).map_err(EngineError::Conflicts)?;
+        Ok(Planned { ops, observed })
     }
 
     /// Runs a plan of `lab`, then checks that the kernel now holds the lab and records it
@@ -134,7 +145,7 @@ impl Engine {
     /// The ops that remove what `lab` owns.
     pub async fn destroy_plan(&self, lab: &Lab) -> Result<Planned, EngineError> {
         let observed = self.kernel.observe_marks().await.map_err(EngineError::Observe)?;
-        Ok(Planned { ops: destroy_ops(lab, &observed), observed, warnings: Vec::new() })
+        Ok(Planned { ops: destroy_ops(lab, &observed), observed })
     }
 
     /// Removes what `lab` owns (the ops of `destroy_plan`) and returns when it is gone.

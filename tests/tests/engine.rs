@@ -266,6 +266,21 @@ fn what_nslab_did_not_create_is_never_touched() {
     assert_holds(&sandbox, &lab("seed-bridge"));
 }
 
+/// The file's warnings are shown even when the kernel is in the way: they may be why.
+#[test]
+fn warnings_are_shown_with_conflicts_too() {
+    let sandbox = Sandbox::new();
+    let dir = tempfile::tempdir().unwrap();
+    sandbox.sh("ip netns add ns0");
+    let mut lonely = lab("seed-bridge");
+    lonely.nodes.push(Node::Namespace(nslab_model::lab::NamespaceNode::new("lonely")));
+    let output = sandbox.nslab(&["plan", &write(&dir, &lonely)]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("warning at nodes[4]: namespace `lonely` has nothing connected"), "{stderr}");
+    assert!(stderr.contains("conflict at nodes[1].name: namespace `ns0` already exists"), "{stderr}");
+}
+
 #[test]
 fn a_second_lab_is_untouched_by_the_first_ones_apply_and_destroy() {
     let sandbox = Sandbox::new();

@@ -22,11 +22,13 @@ pub fn plan(args: PlanArgs, exit_code: bool, json: bool) -> i32 {
     let Ok(lab) = read_lab_file(args.file, &args.limits) else { return EXIT_BAD_INPUT };
     runtime().block_on(async {
         let engine = Engine::new(args.limits);
-        let ops = match engine.plan(&lab, &PlanOptions { adopt: args.adopt }).await {
-            Ok(planned) => {
-                print_problems(args.file, &planned.warnings);
-                planned.ops
-            }
+        let checked = match engine.check(&lab) {
+            Ok(checked) => checked,
+            Err(error) => return report(args.file, &error),
+        };
+        print_problems(args.file, &checked.warnings);
+        let ops = match engine.plan(&checked, &PlanOptions { adopt: args.adopt }).await {
+            Ok(planned) => planned.ops,
             Err(error) => return report(args.file, &error),
         };
         if json {
@@ -46,11 +48,15 @@ pub fn apply(args: PlanArgs, yes: bool) -> i32 {
     let Ok(lab) = read_lab_file(args.file, &args.limits) else { return EXIT_BAD_INPUT };
     runtime().block_on(async {
         let engine = Engine::new(args.limits);
-        let planned = match engine.plan(&lab, &PlanOptions { adopt: args.adopt }).await {
+        let checked = match engine.check(&lab) {
+            Ok(checked) => checked,
+            Err(error) => return report(args.file, &error),
+        };
+        print_problems(args.file, &checked.warnings);
+        let planned = match engine.plan(&checked, &PlanOptions { adopt: args.adopt }).await {
             Ok(planned) => planned,
             Err(error) => return report(args.file, &error),
         };
-        print_problems(args.file, &planned.warnings);
         print_plan(&lab, &planned.ops);
         if planned.ops.is_empty() {
             return EXIT_OK;

@@ -170,7 +170,8 @@ async fn plan(
     Query(options): Query<RunOptions>,
 ) -> Result<Json<PlanView>, ApiError> {
     let view = state.store.lock().await.view().clone();
-    let ops = state.engine.plan(&view.lab, &PlanOptions { adopt: options.adopt }).await.map_err(ApiError::engine)?.ops;
+    let checked = state.engine.check(&view.lab).map_err(ApiError::engine)?;
+    let ops = state.engine.plan(&checked, &PlanOptions { adopt: options.adopt }).await.map_err(ApiError::engine)?.ops;
     Ok(Json(PlanView { revision: view.revision, ops: ops.iter().map(PlannedOp::from).collect() }))
 }
 
@@ -195,7 +196,10 @@ async fn run(state: &AppState, kind: RunKind, options: RunOptions) -> Result<Jso
     let view = state.store.lock().await.view().clone();
     let engine = &state.engine;
     let planned = match kind {
-        RunKind::Apply => engine.plan(&view.lab, &PlanOptions { adopt: options.adopt }).await,
+        RunKind::Apply => match engine.check(&view.lab) {
+            Ok(checked) => engine.plan(&checked, &PlanOptions { adopt: options.adopt }).await,
+            Err(error) => Err(error),
+        },
         RunKind::Destroy => engine.destroy_plan(&view.lab).await,
     }
     .map_err(ApiError::engine)?;
