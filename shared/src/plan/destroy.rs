@@ -45,7 +45,6 @@ pub fn destroy_ops(lab: &Lab, observed: &Observed) -> Vec<Op> {
     ops
 }
 
-/// True when the kernel holds nothing of the lab any more (what `destroy` waits for).
 /// The lab's interfaces that `destroy_ops` leave to the kernel: those outside the lab's
 /// namespaces whose veth peer is inside one. They go when the kernel tears that namespace
 /// down, in the background, so destroy waits for them; everything else is out of sight
@@ -67,6 +66,7 @@ fn owns_namespace(lab: &Lab, observed: &Observed, netns: &Netns) -> bool {
     observed.namespace(netns).is_some_and(|namespace| namespace.owner.as_deref() == Some(lab.name.as_str()))
 }
 
+/// True when the kernel holds nothing of the lab any more (what `destroy` waits for).
 pub fn is_gone(lab: &Lab, observed: &Observed) -> bool {
     observed.namespaces.values().all(|namespace| {
         namespace.owner.as_deref() != Some(lab.name.as_str())
