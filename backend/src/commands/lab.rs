@@ -9,7 +9,7 @@ use nslab_model::{validate_with, Lab, Limits};
 use super::{
     print_problems, read_lab_file, refuse_invalid, runtime, EXIT_BAD_INPUT, EXIT_CHANGES, EXIT_FAILURE, EXIT_OK,
 };
-use crate::engine::{Engine, EngineError, Report};
+use crate::engine::{Engine, EngineError, Planned, Report};
 use crate::terminal::{confirm, Progress};
 
 pub struct PlanArgs<'a> {
@@ -22,14 +22,9 @@ pub fn plan(args: PlanArgs, exit_code: bool, json: bool) -> i32 {
     let Ok(lab) = read_lab_file(args.file, &args.limits) else { return EXIT_BAD_INPUT };
     runtime().block_on(async {
         let engine = Engine::new(args.limits);
-        let checked = match engine.check(&lab) {
-            Ok(checked) => checked,
-            Err(error) => return report(args.file, &error),
-        };
-        print_problems(args.file, &checked.warnings);
-        let ops = match engine.plan(&checked, &PlanOptions { adopt: args.adopt }).await {
+        let ops = match checked_plan(&engine, &lab, &args).await {
             Ok(planned) => planned.ops,
-            Err(error) => return report(args.file, &error),
+            Err(code) => return code,
         };
         if json {
             println!("{}", serde_json::to_string_pretty(&ops).expect("ops serialise"));
@@ -48,14 +43,9 @@ pub fn apply(args: PlanArgs, yes: bool) -> i32 {
     let Ok(lab) = read_lab_file(args.file, &args.limits) else { return EXIT_BAD_INPUT };
     runtime().block_on(async {
         let engine = Engine::new(args.limits);
-        let checked = match engine.check(&lab) {
-            Ok(checked) => checked,
-            Err(error) => return report(args.file, &error),
-        };
-        print_problems(args.file, &checked.warnings);
-        let planned = match engine.plan(&checked, &PlanOptions { adopt: args.adopt }).await {
+        let planned = match checked_plan(&engine, &lab, &args).await {
             Ok(planned) => planned,
-            Err(error) => return report(args.file, &error),
+            Err(code) => return code,
         };
         print_plan(&lab, &planned.ops);
         if planned.ops.is_empty() {
@@ -70,6 +60,14 @@ pub fn apply(args: PlanArgs, yes: bool) -> i32 {
         progress.finish();
         finish("applied", &lab, args.file, result)
     })
+}
+
+/// Validates the lab (its warnings printed before the kernel is read), then plans it; an
+/// error is reported and comes back as the exit code.
+async fn checked_plan(engine: &Engine, lab: &Lab, args: &PlanArgs<'_>) -> Result<Planned, i32> {
+    let checked = engine.check(lab).map_err(|error| report(args.file, &error))?;
+    print_problems(args.file, &checked.warnings);
+    engine.plan(&checked, &PlanOptions { adopt: args.adopt }).await.map_err(|error| report(args.file, &error))
 }
 
 pub fn destroy(file: &Path, yes: bool, limits: Limits) -> i32 {

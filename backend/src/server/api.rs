@@ -22,7 +22,7 @@ use super::auth::origin_allowed;
 use super::events::stream_to;
 use super::AppState;
 use super::{live, pings};
-use crate::engine::EngineError;
+use crate::engine::{Engine, EngineError, Planned};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -170,8 +170,7 @@ async fn plan(
     Query(options): Query<RunOptions>,
 ) -> Result<Json<PlanView>, ApiError> {
     let view = state.store.lock().await.view().clone();
-    let checked = state.engine.check(&view.lab).map_err(ApiError::engine)?;
-    let ops = state.engine.plan(&checked, &PlanOptions { adopt: options.adopt }).await.map_err(ApiError::engine)?.ops;
+    let ops = checked_plan(&state.engine, &view.lab, &options).await.map_err(ApiError::engine)?.ops;
     Ok(Json(PlanView { revision: view.revision, ops: ops.iter().map(PlannedOp::from).collect() }))
 }
 
@@ -180,6 +179,12 @@ async fn apply(
     Query(options): Query<RunOptions>,
 ) -> Result<Json<RunReport>, ApiError> {
     run(&state, RunKind::Apply, options).await
+}
+
+/// The plan of the lab being edited, once validation found no errors in it (its
+/// warnings are in the lab's view already).
+async fn checked_plan(engine: &Engine, lab: &Lab, options: &RunOptions) -> Result<Planned, EngineError> {
+    engine.plan(&engine.check(lab)?, &PlanOptions { adopt: options.adopt }).await
 }
 
 async fn destroy(State(state): State<Arc<AppState>>) -> Result<Json<RunReport>, ApiError> {
@@ -196,10 +201,7 @@ async fn run(state: &AppState, kind: RunKind, options: RunOptions) -> Result<Jso
     let view = state.store.lock().await.view().clone();
     let engine = &state.engine;
     let planned = match kind {
-        RunKind::Apply => match engine.check(&view.lab) {
-            Ok(checked) => engine.plan(&checked, &PlanOptions { adopt: options.adopt }).await,
-            Err(error) => Err(error),
-        },
+        RunKind::Apply => checked_plan(engine, &view.lab, &options).await,
         RunKind::Destroy => engine.destroy_plan(&view.lab).await,
     }
     .map_err(ApiError::engine)?;
