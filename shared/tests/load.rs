@@ -25,6 +25,20 @@ fn the_version_must_be_there_and_be_a_number() {
     assert_eq!(load(r#"{"version": -1, "name": "x"}"#).unwrap_err(), LoadError::BadVersion);
     assert_eq!(load(r#"{"version": 1e300, "name": "x"}"#).unwrap_err(), LoadError::BadVersion);
     assert_eq!(load(r#"[1]"#).unwrap_err(), LoadError::NotAnObject);
+    for not_an_object in ["5", "\"lab\"", "null", "  [1, \"x\"]", "[]"] {
+        assert_eq!(load(not_an_object).unwrap_err(), LoadError::NotAnObject, "{not_an_object}");
+    }
+}
+
+#[test]
+fn a_version_given_twice_is_a_located_error() {
+    let LoadError::Shape { message, line, column, .. } =
+        load("{\"version\": 1,\n \"version\": 1, \"name\": \"x\"}").unwrap_err()
+    else {
+        panic!("not a shape error")
+    };
+    assert!(message.contains("duplicate field `version`"), "{message}");
+    assert_eq!((line, column), (2, 10));
 }
 
 #[test]
