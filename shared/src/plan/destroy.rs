@@ -1,6 +1,6 @@
 //! Destroy: remove exactly what a lab owns, found by its mark in the kernel.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::settings::{delete_route_op, WantedRoute};
 use crate::lab::{Lab, Node};
@@ -15,14 +15,22 @@ use crate::topology::Netns;
 /// namespace. The kernel tears many namespaces down together (one batch, one RCU grace
 /// period), where deleting veths one by one costs a grace period each; the engine waits
 /// for such ends to be gone before it reports done.
+///
+/// Namespaces go in the lab's order (then any it owns that its file no longer names), as
+/// its `ip` script would delete them and people read them.
 pub fn destroy_ops(lab: &Lab, observed: &Observed) -> Vec<Op> {
     let owned_namespace = |netns: &Netns| owns_namespace(lab, observed, netns);
-    let mut ops: Vec<Op> = observed
-        .namespaces
-        .keys()
-        .filter(|netns| owned_namespace(netns))
-        .filter_map(|netns| netns.name().map(|name| Op::DeleteNamespace { name: name.to_string() }))
+    let in_lab: HashMap<&str, usize> = lab
+        .nodes
+        .iter()
+        .filter(|node| matches!(node, Node::Namespace(_)))
+        .enumerate()
+        .map(|(position, node)| (node.name(), position))
         .collect();
+    let mut names: Vec<&str> =
+        observed.namespaces.keys().filter(|netns| owned_namespace(netns)).filter_map(Netns::name).collect();
+    names.sort_by_key(|name| (in_lab.get(name).copied().unwrap_or(usize::MAX), *name));
+    let mut ops: Vec<Op> = names.into_iter().map(|name| Op::DeleteNamespace { name: name.to_string() }).collect();
     let mut gone: HashSet<LinkRef> = HashSet::new();
     for (netns, namespace) in observed.namespaces.iter().filter(|(netns, _)| !owned_namespace(netns)) {
         for (name, link) in &namespace.links {
@@ -138,6 +146,21 @@ mod tests {
             vec![Op::DeleteNamespace { name: "n0".into() }, Op::DeleteNamespace { name: "n1".into() }],
             "v0 goes with n0, not by an op of its own"
         );
+    }
+
+    #[test]
+    fn namespaces_go_in_the_lab_s_order_then_those_its_file_no_longer_names() {
+        let mut lab = Lab::new("lab");
+        for name in ["n2", "n10", "n1"] {
+            lab.nodes.push(Node::Namespace(crate::lab::NamespaceNode::new(name)));
+        }
+        let mut observed = Observed::default();
+        for name in ["n1", "n10", "n2", "gone-from-file", "another"] {
+            observed.namespaces.insert(named(name), namespace(Some("lab")));
+        }
+        let order: Vec<String> = destroy_ops(&lab, &observed).iter().map(Op::ip_command).collect();
+        let expected = ["n2", "n10", "n1", "another", "gone-from-file"].map(|name| format!("ip netns delete {name}"));
+        assert_eq!(order, expected);
     }
 
     #[test]
