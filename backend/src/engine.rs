@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use futures::stream::{FuturesUnordered, StreamExt};
 use nslab_model::api::{OpProgress, OpState};
+use nslab_model::lab::Node;
 use nslab_model::observed::Observed;
 use nslab_model::ops::Op;
 use nslab_model::plan::{destroy_ops, is_gone, lingering, plan, steps, touched, Conflict, PlanOptions, Schedule};
@@ -12,6 +13,7 @@ use nslab_model::problem::has_errors;
 use nslab_model::{validate_with, Lab, Limits, Problem};
 use thiserror::Error;
 
+use crate::kernel::vouch::{vouched, Vouched};
 use crate::kernel::{Kernel, KernelError};
 use crate::state;
 
@@ -46,6 +48,13 @@ fn undo_note(undone: &Option<usize>, errors: &[String]) -> String {
 /// namespace worker threads, so more of it at once would only queue there; netlink
 /// requests are serialised by the kernel anyway, and a few in flight hide round trips.
 const LANE_BUDGETS: [usize; 2] = [4, 16];
+
+fn namespace_name(node: &Node) -> Option<&str> {
+    match node {
+        Node::Namespace(namespace) => Some(&namespace.name),
+        _ => None,
+    }
+}
 
 /// Lane 0: steps that create a namespace or write its sysctls (on a namespace worker);
 /// lane 1: the rest (netlink requests from the runtime).
@@ -138,13 +147,16 @@ impl Engine {
                 left: left.iter().map(Op::ip_command).collect(),
             });
         }
-        state::record(lab).map_err(EngineError::State)?;
+        let mounts = self.kernel.namespace_mounts(lab.nodes.iter().filter_map(namespace_name));
+        state::record(lab, &mounts).map_err(EngineError::State)?;
         Ok(Report { ops: ops.len(), elapsed: started.elapsed() })
     }
 
-    /// The ops that remove what `lab` owns.
+    /// The ops that remove what `lab` owns. Its namespaces still bound by the mounts
+    /// recorded at its last apply are known to be its own without reading them.
     pub async fn destroy_plan(&self, lab: &Lab) -> Result<Planned, EngineError> {
-        let observed = self.kernel.observe_marks().await.map_err(EngineError::Observe)?;
+        let vouched = vouched(&lab.name, &state::recorded_mounts(&lab.name));
+        let observed = self.kernel.observe_marks(&vouched).await.map_err(EngineError::Observe)?;
         Ok(Planned { ops: destroy_ops(lab, &observed), observed })
     }
 
@@ -173,7 +185,7 @@ impl Engine {
     async fn wait_until_gone(&self, lab: &Lab) -> Result<(), EngineError> {
         let deadline = Instant::now() + TEARDOWN_LIMIT;
         loop {
-            let observed = self.kernel.observe_marks().await.map_err(EngineError::Observe)?;
+            let observed = self.kernel.observe_marks(&Vouched::default()).await.map_err(EngineError::Observe)?;
             if is_gone(lab, &observed) {
                 return Ok(());
             }

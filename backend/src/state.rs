@@ -1,10 +1,15 @@
 //! The record of applied labs: `/run/nslab/LAB.json` holds each lab as last applied, so a
-//! later `nslab serve` (or a person) can tell which labs are running. Ownership itself is
-//! decided by the marks in the kernel, which survive even if this record is lost.
+//! later `nslab serve` (or a person) can tell which labs are running, and
+//! `/run/nslab/LAB.mounts` the mounts of its namespaces then (see `kernel::vouch`).
+//! Ownership itself is decided by the marks in the kernel, which survive even if this
+//! record is lost: a namespace whose mount is still the recorded one carries its mark
+//! since that apply, so destroy need not read it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use nslab_model::Lab;
+
+use crate::kernel::vouch::NamespaceMounts;
 
 pub const STATE_DIR: &str = "/run/nslab";
 
@@ -12,17 +17,40 @@ fn path_of(lab: &str) -> PathBuf {
     PathBuf::from(STATE_DIR).join(format!("{lab}.json"))
 }
 
-/// Writes the record atomically: a reader sees the old file or the new one, never half.
-pub fn record(lab: &Lab) -> std::io::Result<()> {
+/// Never the name of another lab's record: those end in `.json`.
+fn mounts_path_of(lab: &str) -> PathBuf {
+    PathBuf::from(STATE_DIR).join(format!("{lab}.mounts"))
+}
+
+/// Writes the record atomically: a reader sees the old files or the new ones, never half.
+/// The mounts go first: a record of the lab without them is merely slower to destroy.
+pub fn record(lab: &Lab, mounts: &NamespaceMounts) -> std::io::Result<()> {
     std::fs::create_dir_all(STATE_DIR)?;
-    let path = path_of(&lab.name);
-    let temporary = path.with_extension("json.tmp");
-    std::fs::write(&temporary, nslab_model::export::to_json(lab))?;
-    std::fs::rename(&temporary, &path)
+    let mounts_text = serde_json::to_string(mounts).map_err(std::io::Error::other)?;
+    write_atomically(&mounts_path_of(&lab.name), &mounts_text)?;
+    write_atomically(&path_of(&lab.name), &nslab_model::export::to_json(lab))
+}
+
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    std::fs::write(&temporary, text)?;
+    std::fs::rename(&temporary, path)
+}
+
+/// The mounts recorded when `lab` was last applied; none when there is no readable record
+/// (the marks decide then).
+pub fn recorded_mounts(lab: &str) -> NamespaceMounts {
+    std::fs::read(mounts_path_of(lab)).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or_default()
 }
 
 pub fn forget(lab: &str) -> std::io::Result<()> {
-    match std::fs::remove_file(path_of(lab)) {
+    remove_if_there(&path_of(lab))?;
+    remove_if_there(&mounts_path_of(lab))
+}
+
+fn remove_if_there(path: &Path) -> std::io::Result<()> {
+    match std::fs::remove_file(path) {
         Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
         _ => Ok(()),
     }

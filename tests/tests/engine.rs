@@ -247,6 +247,52 @@ fn a_lab_file_broken_since_its_apply_still_destroys_its_lab() {
     assert_empty(&sandbox);
 }
 
+/// A namespace made by hand under a lab's name, after its own was deleted by hand, is not
+/// the lab's: the record of the lab's mounts must not vouch for it (it is another mount).
+#[test]
+fn a_namespace_made_by_hand_under_a_lab_name_survives_destroy() {
+    let (sandbox, _dir, _lab) = applied_seed_bridge();
+    sandbox.sh("ip netns delete ns1 && ip netns add ns1");
+    // Its veth's end on the bridge goes in the background; wait, bounded.
+    sandbox.sh("for i in $(seq 100); do ip link show veth2 >/dev/null 2>&1 || break; sleep 0.05; done");
+    sandbox.nslab_ok(&["destroy", "--yes", &path("seed-bridge")]);
+    assert_eq!(sandbox.sh("ls /run/netns").trim(), "ns1");
+    sandbox.sh("ip netns delete ns1");
+    assert_empty(&sandbox);
+}
+
+/// destroy knows a namespace by the mount its apply made (kept in /run/nslab/LAB.mounts),
+/// without reading its mark: one whose mark was taken off by hand still goes with its lab.
+/// Without that record, the marks decide: an unmarked namespace is then left alone.
+#[test]
+fn the_record_of_mounts_vouches_for_a_lab_namespace_and_the_marks_decide_without_it() {
+    let (sandbox, _dir, _lab) = applied_seed_bridge();
+    sandbox.sh("ip -n ns1 link set lo alias ''");
+    sandbox.nslab_ok(&["destroy", "--yes", &path("seed-bridge")]);
+    assert_empty(&sandbox);
+
+    sandbox.nslab_ok(&["apply", "--yes", &path("seed-bridge")]);
+    sandbox.sh("rm /run/nslab/seed-bridge.mounts && ip -n ns1 link set lo alias ''");
+    sandbox.nslab_ok(&["destroy", "--yes", &path("seed-bridge")]);
+    assert_eq!(sandbox.sh("ls /run/netns").trim(), "ns1");
+    sandbox.sh("ip netns delete ns1");
+    wait_until_empty(&sandbox);
+}
+
+/// A record that is not what nslab writes is ignored, and the marks decide.
+#[test]
+fn a_damaged_record_of_mounts_is_ignored() {
+    let (sandbox, _dir, _lab) = applied_seed_bridge();
+    for damage in ["echo '{not json' >", "echo '{\"ns0\": {\"mount\": 1, \"id\": 0}}' >", "truncate -s 0"] {
+        sandbox.sh(&format!("{damage} /run/nslab/seed-bridge.mounts"));
+        sandbox.nslab_ok(&["destroy", "--yes", &path("seed-bridge")]);
+        assert_empty(&sandbox);
+        sandbox.nslab_ok(&["apply", "--yes", &path("seed-bridge")]);
+    }
+    sandbox.nslab_ok(&["destroy", "--yes", &path("seed-bridge")]);
+    assert_empty(&sandbox);
+}
+
 #[test]
 fn what_nslab_did_not_create_is_never_touched() {
     let sandbox = Sandbox::new();

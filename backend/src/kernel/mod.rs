@@ -12,6 +12,7 @@ pub mod ping;
 mod raising;
 mod reading;
 mod step;
+pub mod vouch;
 pub mod watch;
 mod workers;
 

@@ -50,6 +50,24 @@ pub fn is_namespace_file(file: &File) -> bool {
     nix::sys::statfs::fstatfs(file).is_ok_and(|stats| stats.filesystem_type().0 == NSFS_MAGIC)
 }
 
+/// The mount id of `/run/netns/NAME` that the kernel never hands out again (statx's
+/// STATX_MNT_ID_UNIQUE, Linux 6.8 and later): the bind mount `ip netns add` made, while it
+/// is there. None when the name is not mounted or the kernel is older.
+pub fn mount_id(name: &str) -> Option<u64> {
+    let path = std::ffi::CString::new(netns_path(name).into_os_string().into_encoded_bytes()).ok()?;
+    let mut found = std::mem::MaybeUninit::<libc::statx>::zeroed();
+    let flags = libc::AT_SYMLINK_NOFOLLOW | libc::AT_NO_AUTOMOUNT;
+    // SAFETY: `path` is a NUL-terminated string and `found` a statx buffer that outlive the call.
+    let result =
+        unsafe { libc::statx(libc::AT_FDCWD, path.as_ptr(), flags, libc::STATX_MNT_ID_UNIQUE, found.as_mut_ptr()) };
+    if result != 0 {
+        return None;
+    }
+    // SAFETY: statx succeeded, so it filled the buffer (which started zeroed anyway).
+    let found = unsafe { found.assume_init() };
+    (found.stx_mask & libc::STATX_MNT_ID_UNIQUE != 0).then_some(found.stx_mnt_id)
+}
+
 /// Runs `job` on a namespace worker inside `netns`. The result comes back by channel, so
 /// an async caller never blocks its runtime.
 pub async fn run_in<T: Send + 'static>(

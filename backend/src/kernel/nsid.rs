@@ -44,6 +44,10 @@ impl NamespaceIds {
         merged
     }
 
+    pub fn id_of(&self, netns: &Netns) -> Option<i32> {
+        self.ids.get(netns).copied()
+    }
+
     pub fn netns_of(&self, id: i32) -> Option<Netns> {
         self.by_id.get(&id).cloned()
     }

@@ -29,6 +29,7 @@ use super::error::KernelError;
 use super::netns;
 use super::nsid::NamespaceIds;
 use super::reading::{HostSocket, ReadingSocket};
+use super::vouch::Vouched;
 use super::Kernel;
 
 /// One namespace's raw dumps, before peers are resolved.
@@ -51,7 +52,7 @@ impl Raw {
 impl Kernel {
     /// Everything nslab can see. Index caches are refreshed on the way.
     pub async fn observe(&self) -> Result<Observed, KernelError> {
-        self.observe_to(Depth::Full).await
+        self.observe_to(Depth::Full, &Vouched::default()).await
     }
 
     /// What ownership needs (what destroy deletes and waits for): every namespace's
@@ -62,21 +63,33 @@ impl Kernel {
     /// is inside a lab's namespace goes with it. A veth peer in there is named the way
     /// `ip link` names a peer it cannot see, `if` and its index (`v0@if2`). One answer per
     /// namespace instead of a dump: destroy's reading of a 300-namespace chain 10 -> 5 ms.
-    pub async fn observe_marks(&self) -> Result<Observed, KernelError> {
-        self.observe_to(Depth::Marks).await
+    /// The `vouched` namespaces are not read at all: they are taken as their owner's, with
+    /// their ids as recorded (see `vouch.rs`), and nothing of their loopback is known.
+    pub async fn observe_marks(&self, vouched: &Vouched) -> Result<Observed, KernelError> {
+        self.observe_to(Depth::Marks, vouched).await
     }
 
-    async fn observe_to(&self, depth: Depth) -> Result<Observed, KernelError> {
+    async fn observe_to(&self, depth: Depth, vouched: &Vouched) -> Result<Observed, KernelError> {
         let all = self.present()?;
-        let (raws, ids) = self.read_all(&all, depth).await?;
-        let indexes: HashMap<Netns, HashMap<u32, String>> =
+        let (vouched_here, unread): (Vec<Netns>, Vec<Netns>) =
+            all.into_iter().partition(|netns| vouched.ids.contains_key(netns));
+        let (raws, read_ids) = self.read_all(&unread, depth).await?;
+        let ids = read_ids
+            .merged(NamespaceIds::from_pairs(vouched_here.iter().map(|netns| (netns.clone(), vouched.ids[netns]))));
+        let mut indexes: HashMap<Netns, HashMap<u32, String>> =
             raws.iter().map(|raw| (raw.netns.clone(), names_by_index(raw))).collect();
+        indexes.extend(vouched_here.iter().map(|netns| (netns.clone(), HashMap::new())));
         self.remember_indexes(&indexes);
-        let sealed: HashSet<Netns> = raws.iter().filter(|raw| raw.sealed).map(|raw| raw.netns.clone()).collect();
+        let mut sealed: HashSet<Netns> = raws.iter().filter(|raw| raw.sealed).map(|raw| raw.netns.clone()).collect();
+        sealed.extend(vouched_here.iter().cloned());
         let peers = Peers { indexes: &indexes, ids: &ids, sealed: &sealed };
         let mut observed = Observed::default();
         for raw in &raws {
             observed.namespaces.insert(raw.netns.clone(), build_namespace(raw, &peers));
+        }
+        for netns in vouched_here {
+            let owner = Some(vouched.owner.clone());
+            observed.namespaces.insert(netns, ObservedNamespace { owner, ..Default::default() });
         }
         *self.ids.lock().expect("not poisoned") = std::sync::Arc::new(ids);
         Ok(observed)
@@ -94,6 +107,7 @@ impl Kernel {
         let these: Vec<Netns> = these.iter().filter(|netns| all.contains(netns)).cloned().collect();
         let (raws, fresh) = self.read_all(&these, Depth::Full).await?;
         let ids = self.ids.lock().expect("not poisoned").merged(fresh);
+        *self.ids.lock().expect("not poisoned") = std::sync::Arc::new(ids.clone());
         let mut indexes: HashMap<Netns, HashMap<u32, String>> =
             base.namespaces.iter().map(|(netns, namespace)| (netns.clone(), names_by_index_of(namespace))).collect();
         indexes.extend(raws.iter().map(|raw| (raw.netns.clone(), names_by_index(raw))));
