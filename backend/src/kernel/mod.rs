@@ -50,6 +50,12 @@ impl Kernel {
         }
     }
 
+    /// Ends the threads that enter namespaces until a later job needs them again (see
+    /// `workers::stop`): for a one-shot process before it deletes many namespaces.
+    pub fn stop_workers(&self) {
+        workers::stop();
+    }
+
     fn remember_indexes(&self, by_index: &HashMap<Netns, HashMap<u32, String>>) {
         let mut indexes = self.indexes.lock().expect("not poisoned");
         indexes.clear();

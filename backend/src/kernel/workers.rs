@@ -11,6 +11,7 @@ use std::fs::File;
 use std::os::fd::AsFd;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::JoinHandle;
 
 use nix::sched::{setns, CloneFlags};
 
@@ -26,29 +27,51 @@ pub struct Job {
     pub work: Box<dyn FnOnce(Result<(), KernelError>) + Send>,
 }
 
-struct Pool {
-    sender: Mutex<Sender<Job>>,
+/// The running workers, started by the first job after none were running.
+struct Running {
+    sender: Sender<Job>,
+    threads: Vec<JoinHandle<()>>,
 }
 
-fn pool() -> &'static Pool {
-    static POOL: OnceLock<Pool> = OnceLock::new();
-    POOL.get_or_init(|| {
-        let (sender, receiver) = channel::<Job>();
-        let receiver = Arc::new(Mutex::new(receiver));
-        for number in 0..WORKERS {
+fn pool() -> &'static Mutex<Option<Running>> {
+    static POOL: OnceLock<Mutex<Option<Running>>> = OnceLock::new();
+    POOL.get_or_init(Mutex::default)
+}
+
+fn start() -> Running {
+    let (sender, receiver) = channel::<Job>();
+    let receiver = Arc::new(Mutex::new(receiver));
+    let threads = (0..WORKERS)
+        .filter_map(|number| {
             let receiver = receiver.clone();
-            let _ = std::thread::Builder::new().name(format!("nslab-netns-{number}")).spawn(move || work(&receiver));
-        }
-        Pool { sender: Mutex::new(sender) }
-    })
+            std::thread::Builder::new().name(format!("nslab-netns-{number}")).spawn(move || work(&receiver)).ok()
+        })
+        .collect();
+    Running { sender, threads }
 }
 
 /// Hands a job to a worker.
 pub fn submit(job: Job) -> Result<(), KernelError> {
-    pool().sender.lock().expect("not poisoned").send(job).map_err(|_| KernelError::Netlink {
+    let mut pool = pool().lock().expect("not poisoned");
+    pool.get_or_insert_with(start).sender.send(job).map_err(|_| KernelError::Netlink {
         what: "namespace workers".into(),
         message: "all of them have stopped".into(),
     })
+}
+
+/// Ends the workers once the jobs handed to them are done; a later job starts new ones.
+/// For a process that is about to unmount many namespaces and has no other threads (the
+/// CLI): while a process has a second thread, even an idle one, each unmount is much more
+/// likely to wait several ms for its RCU grace period once the kernel's teardown of the
+/// first namespaces runs beside it (measured: unmounting a 1000-namespace chain returned
+/// after 180-360 ms in 5 of 10 runs with one parked thread, after 20-29 ms in 10 of 10
+/// without).
+pub fn stop() {
+    let Some(running) = pool().lock().expect("not poisoned").take() else { return };
+    drop(running.sender);
+    for thread in running.threads {
+        let _ = thread.join();
+    }
 }
 
 fn work(receiver: &Mutex<Receiver<Job>>) {
