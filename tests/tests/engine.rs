@@ -247,6 +247,15 @@ fn a_lab_file_broken_since_its_apply_still_destroys_its_lab() {
     assert_empty(&sandbox);
 }
 
+/// Destroys seed-bridge, which must leave its namespace ns1 (not provably the lab's), then
+/// deletes that by hand.
+fn destroy_leaves_only_ns1(sandbox: &Sandbox) {
+    sandbox.nslab_ok(&["destroy", "--yes", &path("seed-bridge")]);
+    assert_eq!(sandbox.sh("ls /run/netns").trim(), "ns1");
+    sandbox.sh("ip netns delete ns1");
+    wait_until_empty(sandbox);
+}
+
 /// A namespace made by hand under a lab's name, after its own was deleted by hand, is not
 /// the lab's: the record of the lab's mounts must not vouch for it (it is another mount).
 #[test]
@@ -255,10 +264,7 @@ fn a_namespace_made_by_hand_under_a_lab_name_survives_destroy() {
     sandbox.sh("ip netns delete ns1 && ip netns add ns1");
     // Its veth's end on the bridge goes in the background; wait, bounded.
     sandbox.sh("for i in $(seq 100); do ip link show veth2 >/dev/null 2>&1 || break; sleep 0.05; done");
-    sandbox.nslab_ok(&["destroy", "--yes", &path("seed-bridge")]);
-    assert_eq!(sandbox.sh("ls /run/netns").trim(), "ns1");
-    sandbox.sh("ip netns delete ns1");
-    assert_empty(&sandbox);
+    destroy_leaves_only_ns1(&sandbox);
 }
 
 /// destroy knows a namespace by the mount its apply made (kept in /run/nslab/LAB.mounts),
@@ -273,10 +279,7 @@ fn the_record_of_mounts_vouches_for_a_lab_namespace_and_the_marks_decide_without
 
     sandbox.nslab_ok(&["apply", "--yes", &path("seed-bridge")]);
     sandbox.sh("rm /run/nslab/seed-bridge.mounts && ip -n ns1 link set lo alias ''");
-    sandbox.nslab_ok(&["destroy", "--yes", &path("seed-bridge")]);
-    assert_eq!(sandbox.sh("ls /run/netns").trim(), "ns1");
-    sandbox.sh("ip netns delete ns1");
-    wait_until_empty(&sandbox);
+    destroy_leaves_only_ns1(&sandbox);
 }
 
 /// A record that is not what nslab writes is ignored, and the marks decide.
