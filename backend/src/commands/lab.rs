@@ -6,9 +6,7 @@ use nslab_model::ops::Op;
 use nslab_model::plan::PlanOptions;
 use nslab_model::{validate_with, Lab, Limits};
 
-use super::{
-    print_problems, read_lab_file, refuse_invalid, runtime, EXIT_BAD_INPUT, EXIT_CHANGES, EXIT_FAILURE, EXIT_OK,
-};
+use super::{print_problems, read_lab_file, refuse_invalid, runtime, EXIT_CHANGES, EXIT_FAILURE, EXIT_OK};
 use crate::engine::{Engine, EngineError, Planned, Report};
 use crate::terminal::{confirm, Progress};
 
@@ -19,7 +17,10 @@ pub struct PlanArgs<'a> {
 }
 
 pub fn plan(args: PlanArgs, exit_code: bool, json: bool) -> i32 {
-    let Ok(lab) = read_lab_file(args.file, &args.limits) else { return EXIT_BAD_INPUT };
+    let lab = match read_lab_file(args.file, &args.limits) {
+        Ok(lab) => lab,
+        Err(code) => return code,
+    };
     runtime().block_on(async {
         let engine = Engine::new(args.limits);
         let ops = match checked_plan(&engine, &lab, &args).await {
@@ -40,7 +41,10 @@ pub fn plan(args: PlanArgs, exit_code: bool, json: bool) -> i32 {
 }
 
 pub fn apply(args: PlanArgs, yes: bool) -> i32 {
-    let Ok(lab) = read_lab_file(args.file, &args.limits) else { return EXIT_BAD_INPUT };
+    let lab = match read_lab_file(args.file, &args.limits) {
+        Ok(lab) => lab,
+        Err(code) => return code,
+    };
     runtime().block_on(async {
         let engine = Engine::new(args.limits);
         let planned = match checked_plan(&engine, &lab, &args).await {
@@ -71,7 +75,10 @@ async fn checked_plan(engine: &Engine, lab: &Lab, args: &PlanArgs<'_>) -> Result
 }
 
 pub fn destroy(file: &Path, yes: bool, limits: Limits) -> i32 {
-    let Ok(lab) = read_lab_file(file, &limits) else { return EXIT_BAD_INPUT };
+    let lab = match read_lab_file(file, &limits) {
+        Ok(lab) => lab,
+        Err(code) => return code,
+    };
     runtime().block_on(async {
         let engine = Engine::new(limits);
         let planned = match engine.destroy_plan(&lab).await {
