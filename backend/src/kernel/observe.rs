@@ -157,26 +157,21 @@ impl Kernel {
         let place = netns.to_string();
         let file = self.connections.file(netns)?;
         let owned = netns.clone();
-        let with_host_socket = move |own: Option<&ReadingSocket>| {
+        let with_host_socket = move |reach: Reach<'_>| {
             let taken = pool.lock().expect("not poisoned").pop();
             let mut host = taken.ok_or_else(|| KernelError::Netlink {
                 what: format!("reading {place}"),
                 message: "no host socket was free".into(),
             })?;
-            let reach = match own {
-                Some(own) => Reach::Everything(own),
-                None if depth == Depth::Marks => Reach::Marks,
-                None => Reach::Links,
-            };
             let read = read_namespace(&mut host, reach, owned, file.as_raw_fd(), known);
             pool.lock().expect("not poisoned").push(host);
             read.map_err(|error| KernelError::system(format!("reading {place}"), error))
         };
-        if depth.links_only(netns) {
+        match depth.through_host_socket(netns) {
             // The host socket reaches the namespace from any thread: no trip into it.
-            return netns::run_in(&Netns::Host, move || with_host_socket(None)).await;
+            Some(reach) => netns::run_in(&Netns::Host, move || with_host_socket(reach)).await,
+            None => self.connections.read_in(netns, move |own| with_host_socket(Reach::Everything(own))).await,
         }
-        self.connections.read_in(netns, move |own| with_host_socket(Some(own))).await
     }
 }
 
@@ -209,13 +204,15 @@ enum Depth {
 }
 
 impl Depth {
-    /// Whether `netns` is read through a host socket alone: its interfaces (at `Marks`
-    /// perhaps only its loopback), not its routes or forwarding.
-    fn links_only(self, netns: &Netns) -> bool {
+    /// What of `netns` a host socket alone reads (its interfaces, at `Marks` perhaps only
+    /// its loopback); None when its routes and forwarding are read too, through its own
+    /// socket.
+    fn through_host_socket(self, netns: &Netns) -> Option<Reach<'static>> {
         match self {
-            Depth::Full => false,
-            Depth::Marks => *netns != Netns::Host,
-            Depth::Links => true,
+            Depth::Full => None,
+            Depth::Marks if *netns == Netns::Host => None,
+            Depth::Marks => Some(Reach::Marks),
+            Depth::Links => Some(Reach::Links),
         }
     }
 }
