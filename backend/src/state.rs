@@ -2,8 +2,8 @@
 //! later `nslab serve` (or a person) can tell which labs are running, and
 //! `/run/nslab/LAB.mounts` the mounts of its namespaces then (see `kernel::vouch`).
 //! Ownership itself is decided by the marks in the kernel, which survive even if this
-//! record is lost: a namespace whose mount is still the recorded one carries its mark
-//! since that apply, so destroy need not read it.
+//! record is lost; the mounts only spare destroy reading the marks of the namespaces that
+//! are still on the mounts which that apply verified as the lab's.
 
 use std::path::{Path, PathBuf};
 
@@ -22,8 +22,8 @@ fn mounts_path_of(lab: &str) -> PathBuf {
     PathBuf::from(STATE_DIR).join(format!("{lab}.mounts"))
 }
 
-/// Writes the record atomically: a reader sees the old files or the new ones, never half.
-/// The mounts go first: a record of the lab without them is merely slower to destroy.
+/// Writes the record, each file atomically: a reader sees its old or its new text, never
+/// half. The mounts go first: a lab recorded without them is merely slower to destroy.
 pub fn record(lab: &Lab, mounts: &NamespaceMounts) -> std::io::Result<()> {
     std::fs::create_dir_all(STATE_DIR)?;
     let mounts_text = serde_json::to_string(mounts).map_err(std::io::Error::other)?;

@@ -51,8 +51,9 @@ pub fn is_namespace_file(file: &File) -> bool {
 }
 
 /// The mount id of `/run/netns/NAME` that the kernel never hands out again (statx's
-/// STATX_MNT_ID_UNIQUE, Linux 6.8 and later): the bind mount `ip netns add` made, while it
-/// is there. None when the name is not mounted or the kernel is older.
+/// STATX_MNT_ID_UNIQUE, Linux 6.8 and later): that of the bind mount that made the name a
+/// namespace (as `ip netns add` does), while it is there. None when the name is missing,
+/// or the kernel is older (a name that is not mounted gives the id of /run/netns itself).
 pub fn mount_id(name: &str) -> Option<u64> {
     let path = std::ffi::CString::new(netns_path(name).into_os_string().into_encoded_bytes()).ok()?;
     let mut found = std::mem::MaybeUninit::<libc::statx>::zeroed();
