@@ -38,7 +38,8 @@ pub struct Observed {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ObservedNamespace {
-    /// The lab whose mark the namespace's `lo` carries.
+    /// The lab whose mark the namespace's `lo` carries (for destroy, also the lab whose
+    /// record vouches for its mount without the mark being read).
     pub owner: Option<String>,
     pub loopback_up: bool,
     pub ipv4_forwarding: bool,
@@ -47,6 +48,12 @@ pub struct ObservedNamespace {
     pub links: BTreeMap<String, ObservedLink>,
     /// Routes of the main table that the kernel did not make itself.
     pub routes: Vec<ObservedRoute>,
+}
+
+impl ObservedNamespace {
+    pub fn is_owned_by(&self, lab: &str) -> bool {
+        self.owner.as_deref() == Some(lab)
+    }
 }
 
 impl Default for ObservedNamespace {

@@ -71,14 +71,13 @@ pub fn lingering(lab: &Lab, observed: &Observed) -> Vec<LinkRef> {
 }
 
 fn owns_namespace(lab: &Lab, observed: &Observed, netns: &Netns) -> bool {
-    observed.namespace(netns).is_some_and(|namespace| namespace.owner.as_deref() == Some(lab.name.as_str()))
+    observed.namespace(netns).is_some_and(|namespace| namespace.is_owned_by(&lab.name))
 }
 
 /// True when the kernel holds nothing of the lab any more (what `destroy` waits for).
 pub fn is_gone(lab: &Lab, observed: &Observed) -> bool {
     observed.namespaces.values().all(|namespace| {
-        namespace.owner.as_deref() != Some(lab.name.as_str())
-            && namespace.links.values().all(|link| !link.is_owned_by(&lab.name))
+        !namespace.is_owned_by(&lab.name) && namespace.links.values().all(|link| !link.is_owned_by(&lab.name))
     })
 }
 

@@ -116,7 +116,7 @@ impl<'a> Planner<'a> {
                     }
                     self.fresh.insert(netns);
                 }
-                Some(found) if found.owner.as_deref() == Some(self.name) => {}
+                Some(found) if found.is_owned_by(self.name) => {}
                 Some(found) if self.adopt && found.owner.is_none() => {
                     self.ops.adopt.push(Op::AdoptNamespace { name: namespace.name.clone(), lab: self.name.into() });
                 }
@@ -133,7 +133,7 @@ impl<'a> Planner<'a> {
         let desired: HashSet<&str> = self.lab.nodes.iter().filter_map(namespace_name).collect();
         for (netns, found) in &self.observed.namespaces {
             let Netns::Named(name) = netns else { continue };
-            if found.owner.as_deref() == Some(self.name) && !desired.contains(name.as_str()) {
+            if found.is_owned_by(self.name) && !desired.contains(name.as_str()) {
                 self.ops.delete_namespaces.push(Op::DeleteNamespace { name: name.clone() });
             }
         }
@@ -397,7 +397,7 @@ impl<'a> Planner<'a> {
             self.ops.add_routes.extend(wanted.iter().map(|want| want.add_op(netns)));
             return;
         };
-        let whole_namespace_is_ours = found.owner.as_deref() == Some(self.name);
+        let whole_namespace_is_ours = found.is_owned_by(self.name);
         let device = |route: &ObservedRoute| route.dev.clone().map(|dev| LinkRef::new(netns.clone(), dev));
         let surviving: Vec<&ObservedRoute> = found
             .routes
