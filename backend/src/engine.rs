@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use futures::stream::{FuturesUnordered, StreamExt};
 use nslab_model::api::{OpProgress, OpState};
-use nslab_model::lab::Node;
 use nslab_model::observed::Observed;
 use nslab_model::ops::Op;
 use nslab_model::plan::{destroy_ops, is_gone, lingering, plan, steps, touched, Conflict, PlanOptions, Schedule, Step};
@@ -48,13 +47,6 @@ fn undo_note(undone: &Option<usize>, errors: &[String]) -> String {
 /// namespace worker threads, so more of it at once would only queue there; netlink
 /// requests are serialised by the kernel anyway, and a few in flight hide round trips.
 const LANE_BUDGETS: [usize; 2] = [4, 16];
-
-fn namespace_name(node: &Node) -> Option<&str> {
-    match node {
-        Node::Namespace(namespace) => Some(&namespace.name),
-        _ => None,
-    }
-}
 
 /// Lane 0: steps that create a namespace or write its sysctls (on a namespace worker);
 /// lane 1: the rest (netlink requests from the runtime).
@@ -147,7 +139,7 @@ impl Engine {
                 left: left.iter().map(Op::ip_command).collect(),
             });
         }
-        let mounts = self.kernel.namespace_mounts(lab.nodes.iter().filter_map(namespace_name));
+        let mounts = self.kernel.namespace_mounts(lab.namespace_names());
         state::record(lab, &mounts).map_err(EngineError::State)?;
         Ok(Report { ops: ops.len(), elapsed: started.elapsed() })
     }

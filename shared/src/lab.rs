@@ -205,6 +205,14 @@ impl Lab {
     pub fn node(&self, name: &str) -> Option<&Node> {
         self.nodes.iter().find(|node| node.name() == name)
     }
+
+    /// The names of its namespace nodes, in the file's order.
+    pub fn namespace_names(&self) -> impl Iterator<Item = &str> {
+        self.nodes.iter().filter_map(|node| match node {
+            Node::Namespace(namespace) => Some(namespace.name.as_str()),
+            _ => None,
+        })
+    }
 }
 
 impl Node {

@@ -16,7 +16,6 @@ use nslab_model::api::{Event, LinkChange, LinkCounters, LiveLink, PlannedOp};
 use nslab_model::observed::Observed;
 use nslab_model::plan::{is_gone, plan, Conflict, PlanOptions};
 use nslab_model::topology::Netns;
-use nslab_model::Node;
 use tokio::sync::mpsc;
 
 use super::AppState;
@@ -273,10 +272,7 @@ async fn send_counters(state: &AppState, previous: &mut LastCounters) {
     let Ok(_no_run_meanwhile) = state.run_lock.try_lock() else { return };
     let lab = state.store.lock().await.view().lab.clone();
     let mut namespaces = vec![Netns::Host];
-    namespaces.extend(lab.nodes.iter().filter_map(|node| match node {
-        Node::Namespace(namespace) => Some(Netns::Named(namespace.name.clone())),
-        _ => None,
-    }));
+    namespaces.extend(lab.namespace_names().map(|name| Netns::Named(name.to_string())));
     let Ok(readings) = state.engine.kernel().counters(&namespaces).await else { return };
     let now = Instant::now();
     let mut links = Vec::with_capacity(readings.len());

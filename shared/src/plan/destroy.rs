@@ -20,13 +20,8 @@ use crate::topology::Netns;
 /// its `ip` script would delete them and people read them.
 pub fn destroy_ops(lab: &Lab, observed: &Observed) -> Vec<Op> {
     let owned_namespace = |netns: &Netns| owns_namespace(lab, observed, netns);
-    let in_lab: HashMap<&str, usize> = lab
-        .nodes
-        .iter()
-        .filter(|node| matches!(node, Node::Namespace(_)))
-        .enumerate()
-        .map(|(position, node)| (node.name(), position))
-        .collect();
+    let in_lab: HashMap<&str, usize> =
+        lab.namespace_names().enumerate().map(|(position, name)| (name, position)).collect();
     let mut names: Vec<&str> =
         observed.namespaces.keys().filter(|netns| owned_namespace(netns)).filter_map(Netns::name).collect();
     names.sort_by_key(|name| (in_lab.get(name).copied().unwrap_or(usize::MAX), *name));

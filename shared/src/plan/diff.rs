@@ -130,7 +130,7 @@ impl<'a> Planner<'a> {
                 }
             }
         }
-        let desired: HashSet<&str> = self.lab.nodes.iter().filter_map(namespace_name).collect();
+        let desired: HashSet<&str> = self.lab.namespace_names().collect();
         for (netns, found) in &self.observed.namespaces {
             let Netns::Named(name) = netns else { continue };
             if found.is_owned_by(self.name) && !desired.contains(name.as_str()) {
@@ -441,12 +441,5 @@ impl<'a> Planner<'a> {
             b.add_routes,
         ]
         .concat())
-    }
-}
-
-fn namespace_name(node: &Node) -> Option<&str> {
-    match node {
-        Node::Namespace(namespace) => Some(&namespace.name),
-        _ => None,
     }
 }
