@@ -7,7 +7,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use nslab_model::api::{OpProgress, OpState};
 use nslab_model::observed::Observed;
 use nslab_model::ops::Op;
-use nslab_model::plan::{destroy_ops, is_gone, lingering, plan, steps, touched, Conflict, PlanOptions, Schedule, Step};
+use nslab_model::plan::{destroy_ops, is_gone, lingering, plan, steps, touched, Conflict, PlanOptions, Schedule};
 use nslab_model::problem::has_errors;
 use nslab_model::{validate_with, Lab, Limits, Problem};
 use thiserror::Error;
@@ -129,7 +129,7 @@ impl Engine {
     ) -> Result<Report, EngineError> {
         let started = Instant::now();
         let ops = &planned.ops;
-        self.run(lab, ops, 0, progress, true).await?;
+        self.run(lab, ops, progress, true).await?;
         let these = touched(ops, &planned.observed);
         let now = self.kernel.observe_again(&planned.observed, &these).await.map_err(EngineError::Observe)?;
         let left = plan(lab, &now, &PlanOptions::default()).map_err(EngineError::Conflicts)?;
@@ -160,8 +160,7 @@ impl Engine {
         progress: &mut (dyn FnMut(OpProgress) + Send),
     ) -> Result<Report, EngineError> {
         let started = Instant::now();
-        let first = self.delete_namespaces(lab, &planned.ops, progress).await?;
-        self.run(lab, &planned.ops, first, progress, false).await?;
+        self.run(lab, &planned.ops, progress, false).await?;
         if !lingering(lab, &planned.observed).is_empty() {
             self.wait_until_gone(lab).await?;
         }
@@ -190,46 +189,21 @@ impl Engine {
         }
     }
 
-    /// The namespace deletions that lead a destroy's ops, one right after the other, as
-    /// `ip -batch` does them: each is a barrier step (see `plan::steps`), and the
-    /// scheduler's round trip between barriers made a 1000-namespace chain's unmounts take
-    /// 16-29 ms instead of `ip`'s 15, while the kernel's teardown of the first ones was
-    /// already starting beside them. Returns how many it deleted.
-    async fn delete_namespaces(
-        &self,
-        lab: &Lab,
-        ops: &[Op],
-        progress: &mut (dyn FnMut(OpProgress) + Send),
-    ) -> Result<usize, EngineError> {
-        let leading = ops.iter().take_while(|op| matches!(op, Op::DeleteNamespace { .. })).count();
-        let mut reporter = Reporter::new(ops);
-        for (index, op) in ops[..leading].iter().enumerate() {
-            if let Err(error) = self.kernel.execute(op, &lab.name).await {
-                reporter.failed(index, &error, progress);
-                let failed = format!("`{}`", op.ip_command());
-                return Err(EngineError::Failed { failed, error, undone: None, undo_errors: Vec::new() });
-            }
-            reporter.done(index..index + 1, progress);
-        }
-        Ok(leading)
-    }
-
-    /// Executes ops from `first` on (those before are done) as steps (see `plan::steps`):
-    /// independent namespaces side by side, at most `LANE_BUDGETS` steps of each lane at
-    /// once. Progress events come in plan order. On a failure no new step starts; with
-    /// `undo`, what the run created is then deleted (newest first).
+    /// Executes ops as steps (see `plan::steps`): independent namespaces side by side, at
+    /// most `LANE_BUDGETS` steps of each lane at once. Progress events come in plan order.
+    /// On a failure no new step starts; with `undo`, what the run created is then deleted
+    /// (newest first).
     async fn run(
         &self,
         lab: &Lab,
         ops: &[Op],
-        first: usize,
         progress: &mut (dyn FnMut(OpProgress) + Send),
         undo: bool,
     ) -> Result<(), EngineError> {
-        let steps: Vec<Step> = steps(&ops[first..]).into_iter().map(|step| step.shifted(first)).collect();
+        let steps = steps(ops);
         let _raising = self.kernel.raising_bridges(ops);
         let mut schedule = Schedule::new(&steps, |step| lane_of(&ops[step.ops.start]), &LANE_BUDGETS);
-        let mut reporter = Reporter::from(ops, first);
+        let mut reporter = Reporter::new(ops);
         let mut running = FuturesUnordered::new();
         let mut failure: Option<(usize, KernelError)> = None;
         loop {
@@ -311,14 +285,7 @@ struct Reporter<'o> {
 
 impl<'o> Reporter<'o> {
     fn new(ops: &'o [Op]) -> Self {
-        Reporter::from(ops, 0)
-    }
-
-    /// With the ops before `first` done and reported.
-    fn from(ops: &'o [Op], first: usize) -> Self {
-        let mut done = vec![false; ops.len()];
-        done[..first].fill(true);
-        Reporter { ops, done, next: first }
+        Reporter { ops, done: vec![false; ops.len()], next: 0 }
     }
 
     /// Whether op `index` is done (its step finished), reported yet or not.

@@ -18,13 +18,6 @@ pub struct Step {
     pub after: Vec<usize>,
 }
 
-impl Step {
-    /// The same step of a plan whose first `by` ops came before these.
-    pub fn shifted(self, by: usize) -> Step {
-        Step { ops: self.ops.start + by..self.ops.end + by, after: self.after }
-    }
-}
-
 pub fn steps(ops: &[Op]) -> Vec<Step> {
     let mut steps: Vec<Step> = Vec::new();
     let mut start = 0;
