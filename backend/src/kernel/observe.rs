@@ -39,13 +39,21 @@ struct Raw {
     addresses: Vec<AddressMessage>,
     routes: Vec<RouteMessage>,
     forwarding: (bool, bool),
-    /// Only its loopback was read: it carries a lab's mark (see `observe_marks`).
+    /// Only its loopback was read: it carries a lab's mark (see `observe_marks`), or it
+    /// was not read at all (`vouched_for`).
     sealed: bool,
+    /// The lab whose record vouches for it, unread (see `vouch.rs`).
+    vouched_for: Option<String>,
 }
 
 impl Raw {
     fn links(netns: Netns, links: Vec<LinkMessage>, sealed: bool) -> Raw {
-        Raw { netns, links, addresses: Vec::new(), routes: Vec::new(), forwarding: (false, false), sealed }
+        let (addresses, routes) = (Vec::new(), Vec::new());
+        Raw { netns, links, addresses, routes, forwarding: (false, false), sealed, vouched_for: None }
+    }
+
+    fn vouched(netns: Netns, owner: &str) -> Raw {
+        Raw { vouched_for: Some(owner.to_string()), ..Raw::links(netns, Vec::new(), true) }
     }
 }
 
@@ -73,23 +81,18 @@ impl Kernel {
         let all = self.present()?;
         let (vouched_here, unread): (Vec<Netns>, Vec<Netns>) =
             all.into_iter().partition(|netns| vouched.ids.contains_key(netns));
-        let (raws, read_ids) = self.read_all(&unread, depth).await?;
+        let (mut raws, read_ids) = self.read_all(&unread, depth).await?;
         let ids = read_ids
             .merged(NamespaceIds::from_pairs(vouched_here.iter().map(|netns| (netns.clone(), vouched.ids[netns]))));
-        let mut indexes: HashMap<Netns, HashMap<u32, String>> =
+        raws.extend(vouched_here.into_iter().map(|netns| Raw::vouched(netns, &vouched.owner)));
+        let indexes: HashMap<Netns, HashMap<u32, String>> =
             raws.iter().map(|raw| (raw.netns.clone(), names_by_index(raw))).collect();
-        indexes.extend(vouched_here.iter().map(|netns| (netns.clone(), HashMap::new())));
         self.remember_indexes(&indexes);
-        let mut sealed: HashSet<Netns> = raws.iter().filter(|raw| raw.sealed).map(|raw| raw.netns.clone()).collect();
-        sealed.extend(vouched_here.iter().cloned());
+        let sealed: HashSet<Netns> = raws.iter().filter(|raw| raw.sealed).map(|raw| raw.netns.clone()).collect();
         let peers = Peers { indexes: &indexes, ids: &ids, sealed: &sealed };
         let mut observed = Observed::default();
         for raw in &raws {
             observed.namespaces.insert(raw.netns.clone(), build_namespace(raw, &peers));
-        }
-        for netns in vouched_here {
-            let owner = Some(vouched.owner.clone());
-            observed.namespaces.insert(netns, ObservedNamespace { owner, ..Default::default() });
         }
         *self.ids.lock().expect("not poisoned") = std::sync::Arc::new(ids);
         Ok(observed)
@@ -246,7 +249,7 @@ fn read_namespace(
             let interfaces = host.interfaces(target)?;
             let (forwarding, routes) = own.read()?;
             let (links, addresses) = (interfaces.links, interfaces.addresses);
-            Raw { netns, links, addresses, routes, forwarding, sealed: false }
+            Raw { netns, links, addresses, routes, forwarding, sealed: false, vouched_for: None }
         }
         Reach::Marks => match target.map(|target| host.loopback(target)).transpose()?.flatten() {
             Some(lo) if carries_mark(&lo) => Raw::links(netns, vec![lo], true),
@@ -293,6 +296,7 @@ pub(super) fn peer_index(link: &LinkMessage) -> Option<u32> {
 fn build_namespace(raw: &Raw, peers: &Peers) -> ObservedNamespace {
     let own_names = &peers.indexes[&raw.netns];
     let mut namespace = ObservedNamespace {
+        owner: raw.vouched_for.clone(),
         ipv4_forwarding: raw.forwarding.0,
         ipv6_forwarding: raw.forwarding.1,
         ..Default::default()
