@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::settings::{delete_route_op, WantedRoute};
 use crate::lab::{Lab, Node};
-use crate::observed::Observed;
+use crate::observed::{Observed, ObservedLink};
 use crate::ops::{LinkRef, Op};
 use crate::topology::Netns;
 
@@ -19,30 +19,25 @@ use crate::topology::Netns;
 /// Namespaces go in the lab's order (then any it owns that its file no longer names), as
 /// its `ip` script would delete them and people read them.
 pub fn destroy_ops(lab: &Lab, observed: &Observed) -> Vec<Op> {
-    let owned_namespace = |netns: &Netns| owns_namespace(lab, observed, netns);
     let in_lab: HashMap<&str, usize> =
         lab.namespace_names().enumerate().map(|(position, name)| (name, position)).collect();
-    let mut names: Vec<&str> =
-        observed.namespaces.keys().filter(|netns| owned_namespace(netns)).filter_map(Netns::name).collect();
+    let mut names: Vec<&str> = observed
+        .namespaces
+        .keys()
+        .filter(|netns| owns_namespace(lab, observed, netns))
+        .filter_map(Netns::name)
+        .collect();
     names.sort_by_key(|name| (in_lab.get(name).copied().unwrap_or(usize::MAX), *name));
     let mut ops: Vec<Op> = names.into_iter().map(|name| Op::DeleteNamespace { name: name.to_string() }).collect();
     let mut gone: HashSet<LinkRef> = HashSet::new();
-    for (netns, namespace) in observed.namespaces.iter().filter(|(netns, _)| !owned_namespace(netns)) {
-        for (name, link) in &namespace.links {
-            let here = LinkRef::new(netns.clone(), name.clone());
-            if !link.is_owned_by(&lab.name) || gone.contains(&here) {
-                continue;
-            }
-            gone.insert(here.clone());
-            match &link.peer {
-                Some(peer) if owned_namespace(&peer.netns) => {}
-                Some(peer) => {
-                    gone.insert(peer.clone());
-                    ops.push(Op::DeleteLink { link: here });
-                }
-                None => ops.push(Op::DeleteLink { link: here }),
-            }
+    for (here, link, dies_with_peer) in outside_interfaces(lab, observed) {
+        if !gone.insert(here.clone()) || dies_with_peer {
+            continue;
         }
+        if let Some(peer) = &link.peer {
+            gone.insert(peer.clone());
+        }
+        ops.push(Op::DeleteLink { link: here });
     }
     ops.extend(host_routes(lab, observed, &gone));
     ops
@@ -53,16 +48,25 @@ pub fn destroy_ops(lab: &Lab, observed: &Observed) -> Vec<Op> {
 /// down, in the background, so destroy waits for them; everything else is out of sight
 /// when the ops return (a namespace's name is free at once, its insides go with it).
 pub fn lingering(lab: &Lab, observed: &Observed) -> Vec<LinkRef> {
-    let mut found = Vec::new();
-    for (netns, namespace) in observed.namespaces.iter().filter(|(netns, _)| !owns_namespace(lab, observed, netns)) {
-        for (name, link) in &namespace.links {
-            let peer_dies = link.peer.as_ref().is_some_and(|peer| owns_namespace(lab, observed, &peer.netns));
-            if link.is_owned_by(&lab.name) && peer_dies {
-                found.push(LinkRef::new(netns.clone(), name.clone()));
-            }
-        }
-    }
-    found
+    outside_interfaces(lab, observed)
+        .filter(|(_, _, dies_with_peer)| *dies_with_peer)
+        .map(|(here, _, _)| here)
+        .collect()
+}
+
+/// The lab's interfaces outside its namespaces, each with whether its veth peer is inside
+/// one of them (then it dies with that namespace).
+fn outside_interfaces<'o>(
+    lab: &'o Lab,
+    observed: &'o Observed,
+) -> impl Iterator<Item = (LinkRef, &'o ObservedLink, bool)> + 'o {
+    let outside = observed.namespaces.iter().filter(|(netns, _)| !owns_namespace(lab, observed, netns));
+    outside.flat_map(move |(netns, namespace)| {
+        namespace.links.iter().filter(|(_, link)| link.is_owned_by(&lab.name)).map(move |(name, link)| {
+            let dies_with_peer = link.peer.as_ref().is_some_and(|peer| owns_namespace(lab, observed, &peer.netns));
+            (LinkRef::new(netns.clone(), name.clone()), link, dies_with_peer)
+        })
+    })
 }
 
 fn owns_namespace(lab: &Lab, observed: &Observed, netns: &Netns) -> bool {
