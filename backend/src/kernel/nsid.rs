@@ -26,6 +26,10 @@ impl NamespaceIds {
         ids
     }
 
+    pub fn into_pairs(self) -> impl Iterator<Item = (Netns, i32)> {
+        self.ids.into_iter()
+    }
+
     /// The id of `netns` when still valid: known, and its file kept open since (a namespace
     /// keeps its id for its life, and the open file is that namespace).
     pub fn kept(&self, netns: &Netns, connections: &Connections) -> Option<i32> {

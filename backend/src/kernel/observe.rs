@@ -46,6 +46,12 @@ struct Raw {
     vouched_for: Option<String>,
 }
 
+/// Namespaces read for a later `observe_again`.
+pub struct Reading {
+    raws: Vec<Raw>,
+    ids: NamespaceIds,
+}
+
 impl Raw {
     fn links(netns: Netns, links: Vec<LinkMessage>, sealed: bool) -> Raw {
         let (addresses, routes) = (Vec::new(), Vec::new());
@@ -98,18 +104,35 @@ impl Kernel {
         Ok(observed)
     }
 
-    /// `base` (a full observe, recent) with the namespaces in `these` read again: those
-    /// that are gone now are left out, those that are new are added. Peers in the other
-    /// namespaces resolve through `base`'s interface indexes, which is right as long as
-    /// nothing changed there since: the caller picks `these` to cover every change (see
-    /// `plan::touched`). What a fresh veth end says of its peer elsewhere is written back
-    /// into the peer (a veth pair names each other), so a renamed end needs no re-reading
-    /// of its peer's namespace.
-    pub async fn observe_again(&self, base: &Observed, these: &[Netns]) -> Result<Observed, KernelError> {
+    /// Reads `these` now, for a later `observe_again`.
+    pub async fn read_again(&self, these: &[Netns]) -> Result<Reading, KernelError> {
+        let (raws, ids) = self.read_all(these, Depth::Full).await?;
+        Ok(Reading { raws, ids })
+    }
+
+    /// `base` (a full observe, recent) with the namespaces of `early` (read since) and of
+    /// `these` (read now) taken as they are now: those that are gone are left out, those
+    /// that are new are added. Peers in the other namespaces resolve through `base`'s
+    /// interface indexes, which is right as long as nothing changed there since: the
+    /// caller picks the namespaces to cover every change, and reads each of `early` only
+    /// once nothing would change it any more (see `plan::touched`, `plan::Settling`). What a
+    /// fresh veth end says of its peer elsewhere is written back into the peer (a veth pair
+    /// names each other), so a renamed end needs no re-reading of its peer's namespace.
+    pub async fn observe_again(
+        &self,
+        base: &Observed,
+        early: Vec<Reading>,
+        these: &[Netns],
+    ) -> Result<Observed, KernelError> {
         let all = self.present()?;
         let these: Vec<Netns> = these.iter().filter(|netns| all.contains(netns)).cloned().collect();
-        let (raws, fresh) = self.read_all(&these, Depth::Full).await?;
-        let ids = self.ids.lock().expect("not poisoned").merged(fresh);
+        let (mut raws, fresh) = self.read_all(&these, Depth::Full).await?;
+        let mut pairs: Vec<(Netns, i32)> = fresh.into_pairs().collect();
+        for reading in early {
+            pairs.extend(reading.ids.into_pairs());
+            raws.extend(reading.raws.into_iter().filter(|raw| all.contains(&raw.netns)));
+        }
+        let ids = self.ids.lock().expect("not poisoned").merged(NamespaceIds::from_pairs(pairs));
         *self.ids.lock().expect("not poisoned") = std::sync::Arc::new(ids.clone());
         let mut indexes: HashMap<Netns, HashMap<u32, String>> =
             base.namespaces.iter().map(|(netns, namespace)| (netns.clone(), names_by_index_of(namespace))).collect();
@@ -120,8 +143,8 @@ impl Kernel {
         for raw in &raws {
             observed.namespaces.insert(raw.netns.clone(), build_namespace(raw, &peers));
         }
-        for netns in &these {
-            point_peers_back(&mut observed, netns);
+        for raw in &raws {
+            point_peers_back(&mut observed, &raw.netns);
         }
         Ok(observed)
     }

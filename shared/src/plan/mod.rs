@@ -20,4 +20,4 @@ pub use diff::{plan, Conflict, PlanOptions};
 pub use schedule::Schedule;
 pub use settings::{WantedRoute, DEFAULT_IPV6_METRIC, DEFAULT_MTU};
 pub use steps::{steps, Step};
-pub use touched::touched;
+pub use touched::{touched, Settling};

@@ -5,32 +5,69 @@
 //! the peer's name for it and its carrier; the reader refreshes the first from the fresh
 //! end (see the kernel's `observe_again`) and plans never look at the second.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use crate::observed::Observed;
 use crate::ops::{LinkRef, Op};
+use crate::plan::Step;
 use crate::topology::Netns;
 
 pub fn touched(ops: &[Op], observed: &Observed) -> Vec<Netns> {
-    let mut found = BTreeSet::new();
+    let found: BTreeSet<Netns> = ops.iter().flat_map(|op| touched_by(op, observed)).collect();
+    found.into_iter().collect()
+}
+
+/// The namespaces one op can change.
+fn touched_by(op: &Op, observed: &Observed) -> Vec<Netns> {
     let peer_of =
         |link: &LinkRef| observed.link(link).and_then(|found| found.peer.as_ref()).map(|peer| peer.netns.clone());
-    for op in ops {
-        found.insert(op.netns());
-        match op {
-            Op::CreateVeth { b, .. } => {
-                found.insert(b.netns.clone());
-            }
-            Op::DeleteLink { link } => found.extend(peer_of(link)),
-            Op::DeleteNamespace { name } => {
-                let netns = Netns::Named(name.clone());
-                let links = observed.namespaces.get(&netns).into_iter().flat_map(|namespace| namespace.links.values());
-                found.extend(links.filter_map(|link| link.peer.as_ref().map(|peer| peer.netns.clone())));
-            }
-            _ => {}
+    let mut found = vec![op.netns()];
+    match op {
+        Op::CreateVeth { b, .. } => found.push(b.netns.clone()),
+        Op::DeleteLink { link } => found.extend(peer_of(link)),
+        Op::DeleteNamespace { name } => {
+            let netns = Netns::Named(name.clone());
+            let links = observed.namespaces.get(&netns).into_iter().flat_map(|namespace| namespace.links.values());
+            found.extend(links.filter_map(|link| link.peer.as_ref().map(|peer| peer.netns.clone())));
         }
+        _ => {}
     }
-    found.into_iter().collect()
+    found
+}
+
+/// Which namespaces a run has finished with while it goes on: a namespace is settled once
+/// every step that can change it (see `touched`) is done, and no step left changes it
+/// then, so verify may read it at once, beside the steps still running, and find what it
+/// would find after the run.
+pub struct Settling {
+    /// Per step: the namespaces it can change.
+    changes: Vec<Vec<Netns>>,
+    /// Per namespace: how many of the steps that can change it are not done yet.
+    unfinished: HashMap<Netns, usize>,
+}
+
+impl Settling {
+    pub fn new(steps: &[Step], ops: &[Op], observed: &Observed) -> Settling {
+        let changes: Vec<Vec<Netns>> = steps.iter().map(|step| touched(&ops[step.ops.clone()], observed)).collect();
+        let mut unfinished = HashMap::new();
+        for netns in changes.iter().flatten() {
+            *unfinished.entry(netns.clone()).or_insert(0) += 1;
+        }
+        Settling { changes, unfinished }
+    }
+
+    /// Step `index` is done: the namespaces it settled, if any.
+    pub fn finished(&mut self, index: usize) -> Vec<Netns> {
+        let mut settled = Vec::new();
+        for netns in std::mem::take(&mut self.changes[index]) {
+            let left = self.unfinished.get_mut(&netns).expect("counted in new");
+            *left -= 1;
+            if *left == 0 {
+                settled.push(netns);
+            }
+        }
+        settled
+    }
 }
 
 #[cfg(test)]
@@ -88,5 +125,51 @@ mod tests {
         ];
         assert_eq!(touched(&ops, &star()), [ns("n7"), ns("n8")]);
         assert!(touched(&[], &star()).is_empty());
+    }
+
+    /// One step per op, in plan order (dependencies do not matter to settling).
+    fn one_step_each(ops: &[Op]) -> Vec<Step> {
+        (0..ops.len()).map(|index| Step { ops: index..index + 1, after: Vec::new() }).collect()
+    }
+
+    #[test]
+    fn a_namespace_settles_when_the_last_step_that_changes_it_is_done() {
+        let ops = vec![
+            Op::CreateNamespace { name: "n7".into() },
+            Op::CreateVeth { a: LinkRef::new(ns("n7"), "eth0"), b: LinkRef::new(Netns::Host, "v7") },
+            Op::SetUp { link: LinkRef::new(ns("n7"), "eth0"), up: true },
+            Op::SetUp { link: LinkRef::new(Netns::Host, "v7"), up: true },
+        ];
+        let mut settling = Settling::new(&one_step_each(&ops), &ops, &star());
+        assert!(settling.finished(0).is_empty());
+        assert!(settling.finished(1).is_empty(), "n7 and the host are changed again later");
+        assert_eq!(settling.finished(2), [ns("n7")], "while the host's last step still runs");
+        assert_eq!(settling.finished(3), [Netns::Host]);
+    }
+
+    #[test]
+    fn steps_finishing_out_of_order_settle_each_namespace_once() {
+        let ops = vec![
+            Op::SetUp { link: LinkRef::new(ns("n1"), "eth0"), up: true },
+            Op::DeleteLink { link: LinkRef::new(Netns::Host, "v2") },
+            Op::SetUp { link: LinkRef::new(ns("n2"), "eth0"), up: true },
+        ];
+        let mut settling = Settling::new(&one_step_each(&ops), &ops, &star());
+        assert!(settling.finished(2).is_empty(), "n2 also loses its veth in step 1");
+        assert_eq!(settling.finished(1), [Netns::Host, ns("n2")]);
+        assert_eq!(settling.finished(0), [ns("n1")]);
+    }
+
+    #[test]
+    fn a_step_of_several_ops_changes_what_each_of_them_changes() {
+        let ops = vec![
+            Op::CreateVeth { a: LinkRef::new(ns("n7"), "eth0"), b: LinkRef::new(ns("n8"), "eth0") },
+            Op::SetUp { link: LinkRef::new(ns("n8"), "eth0"), up: true },
+            Op::SetUp { link: LinkRef::new(ns("n7"), "eth0"), up: true },
+        ];
+        let steps = vec![Step { ops: 0..2, after: Vec::new() }, Step { ops: 2..3, after: vec![0] }];
+        let mut settling = Settling::new(&steps, &ops, &star());
+        assert_eq!(settling.finished(0), [ns("n8")]);
+        assert_eq!(settling.finished(1), [ns("n7")]);
     }
 }
