@@ -280,17 +280,19 @@ async fn read_held_download(folder: &Path, name: &str) -> String {
     }
 }
 
+/// Waits until Chromium has written the whole download: it reserves the name with an empty
+/// file first, writes into a `.crdownload` file and renames that over it at the end, so
+/// the file is whole once it is not empty.
 async fn wait_for_file(path: &Path) {
     let deadline = Instant::now() + PAGE_WAIT;
-    while !path.exists() {
+    while !std::fs::metadata(path).is_ok_and(|meta| meta.len() > 0) {
         if Instant::now() > deadline {
             let folder = path.parent().and_then(|p| std::fs::read_dir(p).ok());
             let found: Vec<_> = folder.into_iter().flatten().flatten().map(|e| e.file_name()).collect();
-            panic!("{} was never downloaded; the folder has {found:?}", path.display());
+            panic!("{} was never downloaded whole; the folder has {found:?}", path.display());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    // Chromium writes to a .crdownload file and renames it: once it exists it is whole.
 }
 
 #[tokio::test(flavor = "current_thread")]
