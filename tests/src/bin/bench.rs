@@ -8,6 +8,7 @@
 //! namespaces: that cleanup runs in a kernel worker after the sandbox is gone and would
 //! otherwise slow down whatever is measured next.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -15,7 +16,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use nslab_model::ops::Op;
+use nslab_model::ops::{LinkRef, Op};
 use nslab_model::plan::{creation_ops, teardown_ops};
 use nslab_model::topology::Netns;
 use nslab_model::{BridgeNode, Endpoint, Lab, Link, NamespaceNode, Node, VethLink};
@@ -28,8 +29,9 @@ usage: bench [--sizes 100,300,1000] [--repeat 1] [--topologies star,chain]
 
 Builds STAR and CHAIN labs of each size N with `nslab apply` and with iproute2
 (one `ip` per command, `ip -batch` per namespace, and the kernel floor: one
-`ip -batch` of namespaces, veths and the bridge), each in a fresh sandbox, and
-prints the wall times. The `ip -batch` forms run twice: with the veths as nslab
+`ip -batch` of namespaces, veths and the bridge; for a star also that floor with
+the veths made bridge ports, the kernel's own cost of the ports), each in a fresh
+sandbox, and prints the wall times. The `ip -batch` forms run twice: with the veths as nslab
 exports them and with single-queue veths (`numtxqueues 1 numrxqueues 1`), which
 is how nslab creates them. Also times re-apply, a one-link edit and destroy.
 --timeout-secs bounds every single process; once --budget-minutes have passed,
@@ -287,17 +289,56 @@ fn batches(lab: &Lab) -> Result<Batches, String> {
 /// The kernel's floor: the bridge, the namespaces and the veths (peers made straight in
 /// their namespaces), nothing else, in one batch.
 fn floor_batch(lab: &Lab) -> Result<Vec<String>, String> {
-    creation_ops(lab)
+    creation_ops(lab).iter().filter(|op| is_floor_op(op)).map(host_line).collect()
+}
+
+fn is_floor_op(op: &Op) -> bool {
+    matches!(op, Op::CreateNamespace { .. } | Op::CreateBridge { .. } | Op::CreateVeth { .. })
+}
+
+/// An op's line for the host's batch.
+fn host_line(op: &Op) -> Result<String, String> {
+    let line = batch_line(op)?;
+    if line.starts_with("-n ") {
+        return Err(format!("`ip {line}` acts in a namespace: not for the host batch"));
+    }
+    Ok(line)
+}
+
+/// The floor plus what makes the host's veth ends bridge ports: each created with its
+/// master and up, as nslab creates them, and the bridges raised last, as nslab raises
+/// them. Nothing comes up inside the namespaces, so no traffic flows: this is the kernel's
+/// own cost of the ports, which the floor leaves out. None for a lab without ports.
+fn ports_floor_batch(lab: &Lab) -> Result<Option<Vec<String>>, String> {
+    let ops = creation_ops(lab);
+    let masters: HashMap<&LinkRef, &str> = ops
         .iter()
-        .filter(|op| matches!(op, Op::CreateNamespace { .. } | Op::CreateBridge { .. } | Op::CreateVeth { .. }))
-        .map(|op| {
-            let line = batch_line(op)?;
-            if line.starts_with("-n ") {
-                return Err(format!("`ip {line}` acts in a namespace: not for the host batch"));
-            }
-            Ok(line)
+        .filter_map(|op| match op {
+            Op::SetMaster { link, master } if link.netns == Netns::Host => Some((link, master.as_str())),
+            _ => None,
         })
-        .collect()
+        .collect();
+    if masters.is_empty() {
+        return Ok(None);
+    }
+    let mut batch = Vec::new();
+    let mut raised = Vec::new();
+    for op in ops.iter().filter(|op| is_floor_op(op)) {
+        let line = host_line(op)?;
+        match op {
+            Op::CreateVeth { a, .. } if masters.contains_key(a) => {
+                let (head, tail) = line.split_once(" type veth ").ok_or_else(|| format!("`ip {line}`: no veth"))?;
+                batch.push(format!("{head} master {} up type veth {tail}", masters[a]));
+            }
+            Op::CreateBridge { link } => {
+                raised.push(format!("link set {} up", link.name));
+                batch.push(line);
+            }
+            _ => batch.push(line),
+        }
+    }
+    batch.extend(raised);
+    Ok(Some(batch))
 }
 
 /// The same line with the veth asked for with one queue each way, as nslab's kernel driver
@@ -587,6 +628,7 @@ enum M {
     BatchSingleQueue,
     Floor,
     FloorSingleQueue,
+    FloorPorts,
     PlanUnchanged,
     Reapply,
     PlanEdit,
@@ -599,13 +641,14 @@ enum M {
     Settle,
 }
 
-const MEASURES: [M; 16] = [
+const MEASURES: [M; 17] = [
     M::Apply,
     M::ScriptUp,
     M::Batch,
     M::BatchSingleQueue,
     M::Floor,
     M::FloorSingleQueue,
+    M::FloorPorts,
     M::PlanUnchanged,
     M::Reapply,
     M::PlanEdit,
@@ -627,6 +670,7 @@ impl M {
             M::BatchSingleQueue => "3b the same with single-queue veths (as nslab makes them)",
             M::Floor => "4  kernel floor: one ip -batch, bridge+netns+veths only",
             M::FloorSingleQueue => "4b the same with single-queue veths (as nslab makes them)",
+            M::FloorPorts => "4c 4b plus the bridge's ports (master, up; bridge up last)",
             M::PlanUnchanged => "   nslab plan, lab unchanged (read kernel + plan)",
             M::Reapply => "5  nslab apply --yes, unchanged (nothing to do)",
             M::PlanEdit => "   nslab plan, one-link edit",
@@ -691,6 +735,8 @@ struct Files {
     batch_driver_single_queue: PathBuf,
     floor: PathBuf,
     floor_single_queue: PathBuf,
+    /// None for a lab without bridge ports.
+    floor_ports: Option<PathBuf>,
     delete: PathBuf,
 }
 
@@ -726,6 +772,14 @@ fn prepare(lab: &Lab, edited: &Lab) -> Result<Files, String> {
     let floor_lines = floor_batch(lab)?;
     write_lines(&floor, &floor_lines)?;
     write_lines(&floor_single_queue, &single_queue_lines(&floor_lines))?;
+    let floor_ports = match ports_floor_batch(lab)? {
+        Some(lines) => {
+            let path = file("floor-ports.batch");
+            write_lines(&path, &single_queue_lines(&lines))?;
+            Some(path)
+        }
+        None => None,
+    };
     let delete = file("delete.batch");
     write_lines(&delete, &delete_batch(lab)?)?;
     Ok(Files {
@@ -736,6 +790,7 @@ fn prepare(lab: &Lab, edited: &Lab) -> Result<Files, String> {
         batch_driver_single_queue,
         floor,
         floor_single_queue,
+        floor_ports,
         delete,
         _dir: dir,
     })
@@ -819,11 +874,13 @@ fn measure_once(
     let settled = drop_and_settle(sandbox, &mut case.notes);
     case.record(M::Settle, settled);
 
-    // 4, 4b: the floor, as exported and with single-queue veths.
-    for (m, path, what) in [
-        (M::Floor, &files.floor, "ip -batch floor"),
-        (M::FloorSingleQueue, &files.floor_single_queue, "ip -batch floor, single-queue veths"),
-    ] {
+    // 4, 4b, 4c: the floor, as exported, with single-queue veths, and with the ports too.
+    let floors = [
+        (M::Floor, Some(&files.floor), "ip -batch floor"),
+        (M::FloorSingleQueue, Some(&files.floor_single_queue), "ip -batch floor, single-queue veths"),
+        (M::FloorPorts, files.floor_ports.as_ref(), "ip -batch floor with the bridge's ports"),
+    ];
+    for (m, path, what) in floors.into_iter().filter_map(|(m, path, what)| Some((m, path?, what))) {
         let sandbox = Sandbox::new();
         let run = timed(sandbox.command("ip").args(["-batch", path_str(path)]), t, what)?;
         case.record(m, run.elapsed);
@@ -929,6 +986,12 @@ fn print_case(case: &Case, repeat: usize) {
                 apply / floor
             );
         }
+        if let Some(ports) = case.median(M::FloorPorts) {
+            println!(
+                "  ... vs the floor with the bridge's ports (4c):                  {:.1}x the floor",
+                apply / ports
+            );
+        }
         println!("  nslab apply vs one ip process per command:                      {}", speed(apply, script));
     }
     if let (Some(destroy), Some(delete)) = (case.median(M::Destroy), case.median(M::BatchDelete)) {
@@ -955,7 +1018,13 @@ fn print_growth(cases: &[Case], shape: Shape) {
     if rows.len() < 2 {
         return;
     }
-    for (m, what) in [(M::Apply, "nslab apply"), (M::Batch, "ip -batch per ns"), (M::Floor, "kernel floor")] {
+    let measures = [
+        (M::Apply, "nslab apply"),
+        (M::Batch, "ip -batch per ns"),
+        (M::Floor, "kernel floor"),
+        (M::FloorPorts, "floor + ports"),
+    ];
+    for (m, what) in measures {
         let per: Vec<(usize, f64)> = rows.iter().filter_map(|c| c.median(m).map(|v| (c.n, v / c.n as f64))).collect();
         let (Some(first), Some(last)) = (per.first(), per.last()) else { continue };
         let list: Vec<String> = per.iter().map(|(n, v)| format!("N={n}: {v:.2}")).collect();
@@ -1141,7 +1210,20 @@ fn run(args: &Args) -> i32 {
 
 #[cfg(test)]
 mod tests {
-    use super::single_queue;
+    use super::{floor_batch, ports_floor_batch, single_queue, Shape};
+
+    #[test]
+    fn the_ports_floor_makes_each_veth_a_port_and_raises_the_bridge_last() {
+        let star = Shape::Star.lab(3);
+        let floor = floor_batch(&star).unwrap();
+        let ports = ports_floor_batch(&star).unwrap().expect("a star has ports");
+        assert_eq!(ports.len(), floor.len() + 1, "{ports:#?}");
+        let veths: Vec<&String> = ports.iter().filter(|line| line.contains(" type veth ")).collect();
+        assert_eq!(veths.len(), 3);
+        assert!(veths.iter().all(|line| line.contains(" master br0 up type veth peer name ")), "{veths:#?}");
+        assert_eq!(ports.last().map(String::as_str), Some("link set br0 up"));
+        assert_eq!(ports_floor_batch(&Shape::Chain.lab(3)).unwrap(), None, "a chain has no ports");
+    }
 
     #[test]
     fn single_queue_asks_for_one_queue_on_both_ends_and_leaves_other_lines_alone() {
