@@ -235,11 +235,7 @@ impl Engine {
             let (index, result) = match finished {
                 Finished::Step(index, result) => (index, result),
                 Finished::Read(netns, result) => {
-                    // One that fails (a namespace the run deleted) is left to the end.
-                    if let Ok(reading) = result {
-                        early.read.insert(netns);
-                        early.readings.push(reading);
-                    }
+                    early.keep(netns, result);
                     continue;
                 }
             };
@@ -266,7 +262,20 @@ impl Engine {
                 }
             }
         }
-        let Some((at, error)) = failure else { return Ok(early) };
+        let Some(failure) = failure else { return Ok(early) };
+        Err(self.report_failure(lab, ops, failure, reporter, progress, undo).await)
+    }
+
+    /// Reports the run's failure at op `at` and, with `undo`, deletes what it created.
+    async fn report_failure(
+        &self,
+        lab: &Lab,
+        ops: &[Op],
+        (at, error): (usize, KernelError),
+        mut reporter: Reporter<'_>,
+        progress: &mut (dyn FnMut(OpProgress) + Send),
+        undo: bool,
+    ) -> EngineError {
         reporter.failed(at, &error, progress);
         let created: Vec<(usize, Op)> = (0..ops.len())
             .filter(|&index| reporter.is_done(index))
@@ -278,7 +287,7 @@ impl Engine {
         } else {
             (None, Vec::new())
         };
-        Err(EngineError::Failed { failed: format!("`{}`", ops[at].ip_command()), error, undone, undo_errors })
+        EngineError::Failed { failed: format!("`{}`", ops[at].ip_command()), error, undone, undo_errors }
     }
 
     async fn undo(
@@ -326,6 +335,16 @@ enum Finished {
 struct EarlyReadings {
     readings: Vec<Reading>,
     read: HashSet<Netns>,
+}
+
+impl EarlyReadings {
+    /// One that failed (a namespace the run deleted) is left to the reading at the end.
+    fn keep(&mut self, netns: Netns, result: Result<Reading, KernelError>) {
+        if let Ok(reading) = result {
+            self.read.insert(netns);
+            self.readings.push(reading);
+        }
+    }
 }
 
 /// Progress events in plan order, although steps finish in any order.
