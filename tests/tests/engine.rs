@@ -183,6 +183,29 @@ fn an_edit_plans_only_its_ops_and_the_kernel_follows() {
     assert!(sandbox.pings("ns0", "172.17.0.112", 2));
 }
 
+/// Verify reads each namespace as soon as the run is done with it: one the run deletes is
+/// not there to read, and one it creates is read before the rest of the run is done.
+#[test]
+fn an_edit_removing_one_namespace_and_adding_another_verifies_and_holds() {
+    let (sandbox, dir, mut edited) = applied_seed_bridge();
+    let Node::Namespace(ns2) = &mut edited.nodes[3] else { panic!("seed-bridge's fourth node is ns2") };
+    ns2.name = "ns3".into();
+    let Link::Veth(veth) = &mut edited.links[2];
+    veth.a.name = "veth6".into();
+    veth.b.node = "ns3".into();
+    veth.b.addresses = vec!["172.17.0.104/16".into()];
+    let file = write(&dir, &edited);
+    let output = sandbox.nslab(&["plan", &file]);
+    let plan = String::from_utf8_lossy(&output.stdout);
+    assert!(plan.contains("ip netns delete ns2") && plan.contains("ip netns add ns3"), "{plan}");
+    assert!(!plan.contains("ns0") && !plan.contains("ns1"), "the rest is not rebuilt: {plan}");
+    sandbox.nslab_ok(&["apply", "--yes", &file]);
+    assert_holds(&sandbox, &edited);
+    let output = sandbox.nslab(&["plan", "--exit-code", &file]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
+    assert!(sandbox.pings("ns0", "172.17.0.104", 2));
+}
+
 #[test]
 fn hand_built_labs_scan_and_apply_back_to_the_same_kernel() {
     for script in ["seed-veth", "seed-bridge", "router"] {
