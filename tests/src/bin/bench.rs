@@ -1046,10 +1046,11 @@ fn print_markdown(cases: &[Case]) {
     println!(
         "| topology | N | nslab apply | `sh` script, 1 `ip` per command | `ip -batch` per namespace, veths as exported \
          / single-queue | kernel floor, as exported / single-queue | apply vs `ip -batch`, as exported / single-queue \
-         | apply vs floor, as exported / single-queue | re-apply | one-link edit | nslab destroy, returned / freed \
+         | apply vs floor, as exported / single-queue | floor with the bridge's ports (4c), apply vs it \
+         | re-apply | one-link edit | nslab destroy, returned / freed \
          | `ip -batch` delete, returned / freed |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for case in cases {
         let cell = |m: M| match case.median(m) {
             Some(v) => format!("{} ms", fmt_ms(Some(v))),
@@ -1065,12 +1066,17 @@ fn print_markdown(cases: &[Case]) {
             _ => "-".into(),
         };
         let pair = |first: String, second: String| format!("{first} / {second}");
+        let ports = match (case.median(M::FloorPorts), case.median(M::Apply)) {
+            (Some(ports), Some(apply)) => format!("{} ms, {:.1}x", fmt_ms(Some(ports)), apply / ports),
+            (Some(ports), None) => format!("{} ms", fmt_ms(Some(ports))),
+            (None, _) => "-".into(),
+        };
         let both = |returned: M, freed: M| match (case.median(returned), case.median(freed)) {
             (Some(r), Some(f)) => format!("{} / {} ms", fmt_ms(Some(r)), fmt_ms(Some(f))),
             _ => "failed".into(),
         };
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {edit} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {ports} | {} | {edit} | {} | {} |",
             case.shape.name(),
             case.n,
             cell(M::Apply),
