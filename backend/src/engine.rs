@@ -1,7 +1,6 @@
 //! The engine: validate -> observe -> plan -> execute -> verify, with undo on failure.
 //! The CLI and the server both drive labs through it.
 
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use futures::future::Either;
@@ -9,9 +8,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use nslab_model::api::{OpProgress, OpState};
 use nslab_model::observed::Observed;
 use nslab_model::ops::Op;
-use nslab_model::plan::{
-    destroy_ops, is_gone, lingering, plan, steps, touched, Conflict, PlanOptions, Schedule, Settling,
-};
+use nslab_model::plan::{destroy_ops, is_gone, lingering, plan, steps, Conflict, PlanOptions, Schedule, Settling};
 use nslab_model::problem::has_errors;
 use nslab_model::topology::Netns;
 use nslab_model::{validate_with, Lab, Limits, Problem};
@@ -140,11 +137,14 @@ impl Engine {
     ) -> Result<Report, EngineError> {
         let started = Instant::now();
         let ops = &planned.ops;
+        // A run that did not fail finished every step, so it settled (and read, or tried to
+        // read) every namespace it touched: only those whose reading failed are left.
         let early = self.run(lab, ops, progress, true, Some(&planned.observed)).await?;
-        let rest: Vec<Netns> =
-            touched(ops, &planned.observed).into_iter().filter(|netns| !early.read.contains(netns)).collect();
-        let now =
-            self.kernel.observe_again(&planned.observed, early.readings, &rest).await.map_err(EngineError::Observe)?;
+        let now = self
+            .kernel
+            .observe_again(&planned.observed, early.readings, &early.unread)
+            .await
+            .map_err(EngineError::Observe)?;
         let left = plan(lab, &now, &PlanOptions::default()).map_err(EngineError::Conflicts)?;
         if !left.is_empty() {
             return Err(EngineError::NotConverged {
@@ -334,15 +334,15 @@ enum Finished {
 #[derive(Default)]
 struct EarlyReadings {
     readings: Vec<Reading>,
-    read: HashSet<Netns>,
+    /// Those whose reading failed (a namespace the run deleted): left to the end.
+    unread: Vec<Netns>,
 }
 
 impl EarlyReadings {
-    /// One that failed (a namespace the run deleted) is left to the reading at the end.
     fn keep(&mut self, netns: Netns, result: Result<Reading, KernelError>) {
-        if let Ok(reading) = result {
-            self.read.insert(netns);
-            self.readings.push(reading);
+        match result {
+            Ok(reading) => self.readings.push(reading),
+            Err(_) => self.unread.push(netns),
         }
     }
 }
