@@ -1,7 +1,7 @@
 //! One netlink connection per namespace, opened once on a thread inside that namespace
 //! and reused (a socket keeps the namespace it was created in).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::sync::Mutex;
 
@@ -133,7 +133,7 @@ impl Connections {
     /// and our sockets must not keep it (and the veth peers it holds) alive.
     /// Every kind of socket and file counts: another process's namespaces that this one
     /// only ever read (a second server on the same host) are held by reading sockets alone.
-    pub fn forget_all_but(&self, present: &[Netns]) {
+    pub fn forget_all_but(&self, present: &HashSet<Netns>) {
         let mut held: Vec<Netns> = self.handles.lock().expect("not poisoned").keys().cloned().collect();
         held.extend(self.reading.lock().expect("not poisoned").keys().cloned());
         held.extend(self.files.lock().expect("not poisoned").keys().cloned());

@@ -150,8 +150,9 @@ impl Kernel {
     }
 
     /// The host and the namespaces under /run/netns; connections to any other are dropped.
-    fn present(&self) -> Result<Vec<Netns>, KernelError> {
-        let mut all = vec![Netns::Host];
+    /// A set: callers ask it of every namespace they hold (a list made that quadratic).
+    fn present(&self) -> Result<HashSet<Netns>, KernelError> {
+        let mut all = HashSet::from([Netns::Host]);
         all.extend(netns::list_named()?.into_iter().map(Netns::Named));
         self.connections.forget_all_but(&all);
         Ok(all)
