@@ -33,6 +33,15 @@ fn assert_holds(sandbox: &Sandbox, lab: &Lab) {
     assert!(found.is_empty(), "the kernel differs from lab `{}`:\n{}", lab.name, found.join("\n"));
 }
 
+/// Applies the edited lab in `file`: the kernel then holds it, and a full reading agrees
+/// with the apply's verify, which read only what the edit touched.
+fn apply_edit(sandbox: &Sandbox, file: &str, edited: &Lab) {
+    sandbox.nslab_ok(&["apply", "--yes", file]);
+    assert_holds(sandbox, edited);
+    let output = sandbox.nslab(&["plan", "--exit-code", file]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
+}
+
 const LEFTOVERS: &str = "ip netns list; ls /run/netns; ls /run/nslab; ip -o link show | grep -v ': lo:' || true";
 
 fn assert_empty(sandbox: &Sandbox) {
@@ -175,11 +184,7 @@ fn an_edit_plans_only_its_ops_and_the_kernel_follows() {
     assert!(commands.len() <= 8, "{plan}");
     assert!(commands.iter().all(|c| c.contains("ns1") || c.contains("veth2")), "only ns1's link: {plan}");
     assert!(!plan.contains("link add") && !plan.contains("netns add"), "nothing rebuilt: {plan}");
-    sandbox.nslab_ok(&["apply", "--yes", &file]);
-    assert_holds(&sandbox, &edited);
-    // The apply verified by reading only what it touched; a full reading agrees.
-    let output = sandbox.nslab(&["plan", "--exit-code", &file]);
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
+    apply_edit(&sandbox, &file, &edited);
     assert!(sandbox.pings("ns0", "172.17.0.112", 2));
 }
 
@@ -199,10 +204,7 @@ fn an_edit_removing_one_namespace_and_adding_another_verifies_and_holds() {
     let plan = String::from_utf8_lossy(&output.stdout);
     assert!(plan.contains("ip netns delete ns2") && plan.contains("ip netns add ns3"), "{plan}");
     assert!(!plan.contains("ns0") && !plan.contains("ns1"), "the rest is not rebuilt: {plan}");
-    sandbox.nslab_ok(&["apply", "--yes", &file]);
-    assert_holds(&sandbox, &edited);
-    let output = sandbox.nslab(&["plan", "--exit-code", &file]);
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
+    apply_edit(&sandbox, &file, &edited);
     assert!(sandbox.pings("ns0", "172.17.0.104", 2));
 }
 
