@@ -11,7 +11,7 @@ use nslab_model::ops::Op;
 use nslab_model::plan::{destroy_ops, is_gone, lingering, plan, steps, Conflict, PlanOptions, Schedule, Settling};
 use nslab_model::problem::has_errors;
 use nslab_model::topology::Netns;
-use nslab_model::{validate_with, Lab, Limits, Problem};
+use nslab_model::{validate_lab_name, validate_with, Lab, Limits, Problem};
 use thiserror::Error;
 
 use crate::kernel::observe::Reading;
@@ -158,8 +158,14 @@ impl Engine {
     }
 
     /// The ops that remove what `lab` owns. Its namespaces still bound by the mounts
-    /// recorded at its last apply are known to be its own without reading them.
+    /// recorded at its last apply are known to be its own without reading them. A lab
+    /// file broken since its apply still destroys its lab, but its name must be one apply
+    /// takes: it picks the record's files under `/run/nslab` (`../x` must not reach out).
     pub async fn destroy_plan(&self, lab: &Lab) -> Result<Planned, EngineError> {
+        let problems = validate_lab_name(lab);
+        if has_errors(&problems) {
+            return Err(EngineError::Invalid(problems));
+        }
         let vouched = vouched(&lab.name, &state::recorded_mounts(&lab.name));
         let observed = self.kernel.observe_marks(&vouched).await.map_err(EngineError::Observe)?;
         Ok(Planned { ops: destroy_ops(lab, &observed), observed })

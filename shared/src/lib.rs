@@ -28,4 +28,4 @@ pub use lab::{
 pub use load::{load_lab, Limits, LoadError};
 pub use path::DocPath;
 pub use problem::{Problem, Rule, Severity};
-pub use validate::{validate, validate_with};
+pub use validate::{validate, validate_lab_name, validate_with};

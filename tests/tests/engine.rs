@@ -355,6 +355,24 @@ fn warnings_are_shown_with_conflicts_too() {
     assert!(stderr.contains("conflict at nodes[1].name: namespace `ns0` already exists"), "{stderr}");
 }
 
+/// A lab file whose name no lab can have (it picks the record's files: `../x` would reach
+/// out of /run/nslab) is refused by destroy, which otherwise takes a file as it is.
+#[test]
+fn destroy_refuses_a_lab_file_whose_name_no_lab_can_have() {
+    let sandbox = Sandbox::new();
+    sandbox.nslab_ok(&["apply", "--yes", &path("router")]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut renamed = lab("router");
+    renamed.name = "../router".into();
+    let file = dir.path().join("renamed.json");
+    std::fs::write(&file, nslab_model::export::to_json(&renamed)).unwrap();
+    let output = sandbox.nslab(&["destroy", "--yes", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("renamed.json: error at name: `../router` contains `/`"), "{stderr}");
+    assert_holds(&sandbox, &lab("router"));
+}
+
 #[test]
 fn a_second_lab_is_untouched_by_the_first_ones_apply_and_destroy() {
     let sandbox = Sandbox::new();

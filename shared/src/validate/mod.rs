@@ -44,6 +44,14 @@ pub fn validate_with(lab: &Lab, limits: &Limits) -> Vec<Problem> {
     report.problems
 }
 
+/// The problems of the lab's name alone (it names the lab's files in `/run/nslab` and its
+/// marks): what `destroy` checks of a lab file it otherwise takes as it is.
+pub fn validate_lab_name(lab: &Lab) -> Vec<Problem> {
+    let mut report = Report::default();
+    names::check_lab_name(lab, &mut report);
+    report.problems
+}
+
 /// True when the lab is too big to look at further.
 fn check_size(lab: &Lab, limits: &Limits, report: &mut Report) -> bool {
     let mut too_big = false;

@@ -29,7 +29,7 @@ pub(super) fn check(lab: &Lab, topology: &Topology, report: &mut Report) {
     check_interface_duplicates(topology, report);
 }
 
-fn check_lab_name(lab: &Lab, report: &mut Report) {
+pub(super) fn check_lab_name(lab: &Lab, report: &mut Report) {
     if let Some((rule, message)) = file_name_problem(&lab.name, "the lab") {
         let rule = if rule == Rule::NamespaceName { Rule::LabName } else { rule };
         report.push(rule, DocPath::root().field("name"), message);
