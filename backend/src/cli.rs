@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 use nslab_model::Limits;
 
-use crate::commands::{check, lab, serve};
+use crate::commands::{check, lab, list, serve};
 pub use crate::commands::{EXIT_FAILURE, EXIT_OK};
 use crate::sandbox;
 
@@ -66,6 +66,7 @@ pub enum Command {
     /// Nothing is changed. With --exit-code: exit 0 when the kernel already holds the lab,
     /// 3 when there are changes (like `git diff --exit-code`).
     Plan {
+        /// The lab file (`-` for standard input).
         file: PathBuf,
         /// Exit 3 when there is something to do.
         #[arg(long)]
@@ -87,6 +88,7 @@ pub enum Command {
     /// Everything nslab creates carries the alias `nslab:LAB`; what it did not create is
     /// never changed or deleted (use --adopt to take over a lab built by hand).
     Apply {
+        /// The lab file (`-` for standard input).
         file: PathBuf,
         /// Do not ask.
         #[arg(long, short)]
@@ -98,11 +100,30 @@ pub enum Command {
         limits: LimitArgs,
     },
     /// Remove everything the lab owns, and return when it is gone.
+    ///
+    /// The lab is named by its file or, without the file, by `--lab NAME` (see `nslab
+    /// list`): what carries the lab's mark goes either way.
+    #[command(group = clap::ArgGroup::new("which").required(true).args(["file", "lab"]))]
     Destroy {
-        file: PathBuf,
+        /// The lab file (`-` for standard input).
+        file: Option<PathBuf>,
+        /// Destroy the lab of this name without its file.
+        #[arg(long, value_name = "NAME")]
+        lab: Option<String>,
         /// Do not ask.
         #[arg(long, short)]
         yes: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// List the labs the kernel holds, found by the marks on what nslab made.
+    ///
+    /// For each: its namespaces, its interfaces (and how many of them are in the host), and
+    /// whether the kernel still holds it as it was last applied.
+    List {
+        /// Print the labs as JSON.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -220,7 +241,15 @@ pub fn run(cli: Cli) -> i32 {
         Command::Apply { file, yes, adopt, limits } => {
             lab::apply(lab::PlanArgs { file: &file, adopt, limits: limits.limits() }, yes)
         }
-        Command::Destroy { file, yes, limits } => lab::destroy(&file, yes, limits.limits()),
+        Command::Destroy { file, lab: name, yes, limits } => {
+            let which = match (file, name) {
+                (Some(file), _) => lab::Which::File(file),
+                (None, Some(name)) => lab::Which::Named(name),
+                (None, None) => unreachable!("clap requires the file or --lab"),
+            };
+            lab::destroy(&which, yes, limits.limits())
+        }
+        Command::List { json, limits } => list::list(json, &limits.limits()),
         Command::Scan { output, name, limits } => lab::scan(output.as_deref(), &name, limits.limits()),
         Command::Sandbox { action } => sandbox_action(action),
     }
@@ -233,9 +262,11 @@ pub fn run(cli: Cli) -> i32 {
 pub fn namespaces_to_hold(cli: &Cli, present: impl FnOnce() -> usize) -> Option<usize> {
     match &cli.command {
         Command::Serve { limits, .. } => Some(present().max(limits.max_nodes)),
-        Command::Plan { .. } | Command::Apply { .. } | Command::Destroy { .. } | Command::Scan { .. } => {
-            Some(present())
-        }
+        Command::Plan { .. }
+        | Command::Apply { .. }
+        | Command::Destroy { .. }
+        | Command::Scan { .. }
+        | Command::List { .. } => Some(present()),
         Command::Validate { .. } | Command::Export { .. } | Command::Schema | Command::Sandbox { .. } => None,
     }
 }

@@ -7,7 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
-use nslab_model::Lab;
+use nslab_model::problem::has_errors;
+use nslab_model::{load_lab, validate_with, Lab, Limits};
 
 use crate::kernel::vouch::NamespaceMounts;
 
@@ -42,6 +43,24 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
 /// (the marks decide then).
 pub fn recorded_mounts(lab: &str) -> NamespaceMounts {
     std::fs::read(mounts_path_of(lab)).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or_default()
+}
+
+/// The names of the labs with a record, sorted.
+pub fn recorded_labs() -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(STATE_DIR) else { return Vec::new() };
+    let mut names: Vec<String> = entries
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter_map(|file| file.strip_suffix(".json").map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+/// `lab` as it was last applied; None when there is no record or it is not a valid lab of
+/// that name (a record edited by hand proves nothing).
+pub fn recorded_lab(lab: &str, limits: &Limits) -> Option<Lab> {
+    let recorded = load_lab(&std::fs::read(path_of(lab)).ok()?, limits).ok()?;
+    (recorded.name == lab && !has_errors(&validate_with(&recorded, limits))).then_some(recorded)
 }
 
 pub fn forget(lab: &str) -> std::io::Result<()> {

@@ -236,6 +236,24 @@ fn help_and_usage_errors() {
     nslab().args(["export", "--format", "yaml", "x.json"]).assert().code(2);
 }
 
+/// `destroy` takes a lab file or `--lab NAME`, exactly one of them; a name that could not
+/// be a lab's is refused before anything is read (it would name files under /run/nslab).
+#[test]
+fn destroy_wants_a_file_or_a_lab_name_and_refuses_a_name_no_lab_has() {
+    let neither = nslab().arg("destroy").output().unwrap();
+    assert_eq!(neither.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&neither.stderr).contains("--lab <NAME>"), "{neither:?}");
+    let both = nslab().args(["destroy", "--lab", "router", "router.json"]).output().unwrap();
+    assert_eq!(both.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&both.stderr).contains("cannot be used with"), "{both:?}");
+    for (name, says) in [("../router", "contains `/`"), ("", "needs a name"), ("-x", "starts with `-`")] {
+        let refused = nslab().args(["destroy", "--yes", &format!("--lab={name}")]).output().unwrap();
+        assert_eq!(refused.status.code(), Some(2), "{name}: {refused:?}");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.starts_with("nslab: --lab: ") && stderr.contains(says), "{name}: {stderr}");
+    }
+}
+
 #[test]
 fn serve_refuses_weak_tokens_before_listening() {
     // Off loopback a token is required (one is generated when none is given: the server

@@ -355,6 +355,49 @@ fn warnings_are_shown_with_conflicts_too() {
     assert!(stderr.contains("conflict at nodes[1].name: namespace `ns0` already exists"), "{stderr}");
 }
 
+/// `nslab list --json`, by lab name.
+fn listed(sandbox: &Sandbox) -> serde_json::Map<String, serde_json::Value> {
+    let labs: Vec<serde_json::Value> = serde_json::from_str(&sandbox.nslab_ok(&["list", "--json"])).unwrap();
+    labs.into_iter().map(|lab| (lab["name"].as_str().unwrap().to_string(), lab)).collect()
+}
+
+/// `nslab list` finds each lab by its marks, whatever else is there, and says whether the
+/// kernel still holds it as applied; `destroy --lab` removes one without its file (as its
+/// record says it was applied) and leaves the other alone.
+#[test]
+fn labs_are_listed_by_their_marks_and_destroyed_by_name() {
+    let sandbox = Sandbox::new();
+    sandbox.sh("ip netns add by-hand && ip link add hand0 type veth peer name hand1");
+    sandbox.nslab_ok(&["apply", "--yes", &path("router")]);
+    sandbox.nslab_ok(&["apply", "--yes", &path("seed-bridge")]);
+    let labs = listed(&sandbox);
+    assert_eq!(labs.keys().collect::<Vec<_>>(), ["router", "seed-bridge"], "{labs:?}");
+    assert_eq!(labs["router"]["namespaces"], serde_json::json!(["left", "right", "router"]));
+    assert_eq!(labs["router"]["host_interfaces"], serde_json::json!([]));
+    assert_eq!(labs["seed-bridge"]["host_interfaces"], serde_json::json!(["docker0", "veth0", "veth2", "veth4"]));
+    assert_eq!(labs["seed-bridge"]["interfaces"], 7, "three veth pairs and the bridge");
+    for lab in labs.values() {
+        assert_eq!(lab["standing"]["state"], "as_applied", "{lab}");
+    }
+    sandbox.sh("ip -n left link set l-eth0 down");
+    let router = &listed(&sandbox)["router"];
+    assert_eq!(router["standing"]["state"], "changed", "{router}");
+    let table = sandbox.nslab_ok(&["list"]);
+    assert!(table.lines().any(|line| line.starts_with("router") && line.ends_with("from its last apply")), "{table}");
+
+    sandbox.sh("mv /run/nslab/router.json /run/nslab/router.json.away");
+    assert_eq!(listed(&sandbox)["router"]["standing"]["state"], "unrecorded");
+    sandbox.sh("mv /run/nslab/router.json.away /run/nslab/router.json");
+    let output = sandbox.nslab_ok(&["destroy", "--yes", "--lab", "router"]);
+    assert!(output.contains("destroyed lab `router`"), "{output}");
+    assert_eq!(listed(&sandbox).keys().collect::<Vec<_>>(), ["seed-bridge"]);
+    sandbox.sh("ip netns delete by-hand && ip link delete hand0");
+    assert_holds(&sandbox, &lab("seed-bridge"));
+    sandbox.nslab_ok(&["destroy", "--yes", "--lab", "seed-bridge"]);
+    assert_empty(&sandbox);
+    assert_eq!(sandbox.nslab_ok(&["list"]), "nslab: the kernel holds no labs\n");
+}
+
 /// A lab file whose name no lab can have (it picks the record's files: `../x` would reach
 /// out of /run/nslab) is refused by destroy, which otherwise takes a file as it is.
 #[test]

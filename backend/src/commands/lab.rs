@@ -1,13 +1,16 @@
 //! `nslab plan`, `apply`, `destroy`, `scan`: labs on the kernel, through the engine.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use nslab_model::ops::Op;
 use nslab_model::plan::PlanOptions;
-use nslab_model::{validate_with, Lab, Limits};
+use nslab_model::{validate_lab_name, validate_with, Lab, Limits};
 
-use super::{print_problems, read_lab_file, refuse_invalid, runtime, EXIT_CHANGES, EXIT_FAILURE, EXIT_OK};
+use super::{
+    print_problems, read_lab_file, refuse_invalid, runtime, EXIT_BAD_INPUT, EXIT_CHANGES, EXIT_FAILURE, EXIT_OK,
+};
 use crate::engine::{Engine, EngineError, Planned, Report};
+use crate::state;
 use crate::terminal::{confirm, Progress};
 
 pub struct PlanArgs<'a> {
@@ -74,11 +77,46 @@ async fn checked_plan(engine: &Engine, lab: &Lab, args: &PlanArgs<'_>) -> Result
     engine.plan(&checked, &PlanOptions { adopt: args.adopt }).await.map_err(|error| report(args.file, &error))
 }
 
-pub fn destroy(file: &Path, yes: bool, limits: Limits) -> i32 {
-    let lab = match read_lab_file(file, &limits) {
+/// The lab `destroy` removes: the one in a file, or the one of a name.
+pub enum Which {
+    File(PathBuf),
+    Named(String),
+}
+
+impl Which {
+    /// The lab as its file says, or as its record says it was last applied (its host routes
+    /// are known only from there), or else a lab of that name alone: the marks in the
+    /// kernel decide what it owns.
+    fn lab(&self, limits: &Limits) -> Result<Lab, i32> {
+        match self {
+            Which::File(file) => read_lab_file(file, limits),
+            Which::Named(name) => {
+                let lab = Lab::new(name.as_str());
+                if let Some(problem) = validate_lab_name(&lab).first() {
+                    eprintln!("nslab: --lab: {}", problem.message);
+                    return Err(EXIT_BAD_INPUT);
+                }
+                Ok(state::recorded_lab(name, limits).unwrap_or(lab))
+            }
+        }
+    }
+
+    /// Where errors are said to be.
+    fn place(&self) -> PathBuf {
+        match self {
+            Which::File(file) => file.clone(),
+            Which::Named(name) => PathBuf::from(format!("--lab {name}")),
+        }
+    }
+}
+
+pub fn destroy(which: &Which, yes: bool, limits: Limits) -> i32 {
+    let lab = match which.lab(&limits) {
         Ok(lab) => lab,
         Err(code) => return code,
     };
+    let place = which.place();
+    let file = place.as_path();
     runtime().block_on(async {
         let engine = Engine::new(limits);
         let planned = match engine.destroy_plan(&lab).await {

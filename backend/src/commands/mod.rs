@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod lab;
+pub mod list;
 pub mod serve;
 
 use std::path::Path;
