@@ -96,6 +96,11 @@ impl Engine {
         Engine { kernel: Kernel::new(), limits }
     }
 
+    /// An engine for a process with other threads (the server): see `Kernel::holding_deleted`.
+    pub fn holding_deleted(self) -> Self {
+        Engine { kernel: self.kernel.holding_deleted(), ..self }
+    }
+
     pub fn kernel(&self) -> &Kernel {
         &self.kernel
     }
@@ -223,6 +228,7 @@ impl Engine {
     ) -> Result<EarlyReadings, EngineError> {
         let steps = steps(ops);
         let _raising = self.kernel.raising_bridges(ops);
+        let _deleted = self.kernel.releasing_deleted();
         let mut schedule = Schedule::new(&steps, |step| lane_of(&ops[step.ops.start]), &LANE_BUDGETS);
         let mut settling = verify.map(|observed| Settling::new(&steps, ops, observed));
         let mut early = EarlyReadings::default();

@@ -12,6 +12,7 @@ pub mod ping;
 mod raising;
 mod reading;
 mod step;
+pub mod teardown;
 pub mod vouch;
 pub mod watch;
 mod workers;
@@ -37,6 +38,8 @@ pub struct Kernel {
     ids: Mutex<std::sync::Arc<nsid::NamespaceIds>>,
     /// The bridges the current run creates and brings up later (see `raising`).
     raising: Mutex<HashSet<LinkRef>>,
+    /// The namespaces the current run deleted, when they are kept until it ends.
+    teardown: teardown::HeldForTeardown,
 }
 
 impl Kernel {
@@ -47,7 +50,20 @@ impl Kernel {
             indexes: Mutex::new(HashMap::new()),
             ids: Mutex::default(),
             raising: Mutex::default(),
+            teardown: teardown::HeldForTeardown::default(),
         }
+    }
+
+    /// Keeps each namespace a run deletes until the run ends (see `teardown`): for a
+    /// process with other threads, whose unmounts would otherwise crawl beside the
+    /// kernel's teardown of the namespaces unmounted before.
+    pub fn holding_deleted(self) -> Self {
+        Kernel { teardown: teardown::HeldForTeardown::enabled(), ..self }
+    }
+
+    /// For a run: the namespaces it deletes are let go when the guard is dropped.
+    pub fn releasing_deleted(&self) -> teardown::Release<'_> {
+        teardown::Release(&self.teardown)
     }
 
     /// Ends the threads that enter namespaces until a later job needs them again (see

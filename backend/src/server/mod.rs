@@ -145,7 +145,7 @@ async fn serve(config: Config, opened: Option<Lab>, fallback: impl FnOnce() -> L
     let _ = out.flush();
     let state = Arc::new(AppState {
         store: Mutex::new(store),
-        engine: Engine::new(config.limits),
+        engine: Engine::new(config.limits).holding_deleted(),
         bus: EventBus::default(),
         live: RwLock::new(LiveState::default()),
         running: std::sync::atomic::AtomicBool::new(false),
