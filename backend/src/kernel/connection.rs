@@ -25,6 +25,28 @@ pub struct Connections {
     host_sockets_opened: Mutex<bool>,
 }
 
+/// A namespace's connections and file, out of `Connections`: each keeps the namespace alive.
+pub struct Detached {
+    _handle: Option<Handle>,
+    _reading: Option<std::sync::Arc<ReadingSocket>>,
+    file: Option<std::sync::Arc<File>>,
+}
+
+impl Detached {
+    #[cfg(test)]
+    pub fn of_file(file: std::sync::Arc<File>) -> Detached {
+        Detached { _handle: None, _reading: None, file: Some(file) }
+    }
+
+    /// Opens the namespace's file unless it is held already (when it cannot be opened, the
+    /// namespace is simply not held by it).
+    pub fn hold_file(&mut self, netns: &Netns) {
+        if self.file.is_none() {
+            self.file = netns::open_netns(netns).ok().map(std::sync::Arc::new);
+        }
+    }
+}
+
 /// Host sockets a reading job takes one of and gives back.
 pub type HostSockets = std::sync::Arc<Mutex<Vec<HostSocket>>>;
 
@@ -124,9 +146,17 @@ impl Connections {
 
     /// Drops the connection to a namespace (before deleting it: the socket would keep it alive).
     pub fn forget(&self, netns: &Netns) {
-        self.handles.lock().expect("not poisoned").remove(netns);
-        self.reading.lock().expect("not poisoned").remove(netns);
-        self.files.lock().expect("not poisoned").remove(netns);
+        drop(self.detach(netns));
+    }
+
+    /// Takes the namespace's connections and file out, for the caller to drop when it
+    /// chooses (see `teardown`).
+    pub fn detach(&self, netns: &Netns) -> Detached {
+        Detached {
+            _handle: self.handles.lock().expect("not poisoned").remove(netns),
+            _reading: self.reading.lock().expect("not poisoned").remove(netns),
+            file: self.files.lock().expect("not poisoned").remove(netns),
+        }
     }
 
     /// Drops every connection to a namespace that is not in `present`: someone deleted it,

@@ -151,14 +151,17 @@ impl Kernel {
     /// interface in it, once nothing holds it (our socket to it is dropped first).
     async fn delete_namespace(&self, name: &str) -> Result<(), KernelError> {
         let netns = Netns::Named(name.to_string());
-        // Not held when it cannot be opened: deleting it must not depend on that.
-        let held = if self.teardown.is_enabled() { self.connections.file(&netns).ok() } else { None };
-        self.connections.forget(&netns);
         self.indexes.lock().expect("not poisoned").clear();
-        netns::delete_named(name)?;
-        if let Some(file) = held {
-            self.teardown.hold(file);
+        if !self.teardown.is_enabled() {
+            self.connections.forget(&netns);
+            return netns::delete_named(name);
         }
+        // Its sockets too: closed now, on another thread, they would slow the unmounts
+        // just as the teardown does.
+        let mut detached = self.connections.detach(&netns);
+        detached.hold_file(&netns);
+        netns::delete_named(name)?;
+        self.teardown.hold(detached);
         Ok(())
     }
 

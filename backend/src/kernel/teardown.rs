@@ -2,43 +2,46 @@
 //!
 //! Unmounting `/run/netns/NAME` drops what is usually the last reference to the namespace,
 //! and the kernel starts tearing it down at once, on a worker thread, beside the unmounts
-//! still to come. Each unmount waits for an expedited RCU grace period, and on a kernel
-//! without preemption (`PREEMPT_NONE`, as here) that wait stretches to the next point where
-//! the teardown worker yields whenever the two share a CPU: 20-30 ms, dozens of times.
-//! Whether they share one depends on what else the process runs: a lone thread (the CLI)
-//! unmounts 1000 namespaces in 13 ms, the same loop with two other threads of its own took
-//! 180-290 ms in 8 of 8 runs, and `nslab serve`'s destroy of a 1000-namespace chain took
-//! 260-380 ms. Kept open until the last unmount, the namespaces are torn down after it, in
-//! one batch: 11-14 ms with those threads. Opening and closing the files costs a few ms per
-//! thousand, so only a process with other threads (the server) asks for this.
+//! still to come; closing the sockets nslab kept in it is work of the same kind. Each
+//! unmount waits for an expedited RCU grace period, and on a kernel without preemption
+//! (`PREEMPT_NONE`, as here) that wait stretches to the next point where such work yields
+//! whenever the two share a CPU: 20-30 ms, dozens of times. Whether they share one depends
+//! on what else the process runs: a lone thread (the CLI) unmounts 1000 namespaces in
+//! 13 ms, the same loop with two other threads of its own took 180-290 ms in 8 of 8 runs,
+//! and `nslab serve`'s destroy of a 1000-namespace chain took 260-380 ms. Kept, file and
+//! sockets, until the last unmount, the namespaces are torn down after it, in one batch:
+//! the loop with those threads 11-14 ms, the server's destroy 28-37 ms. Opening and
+//! closing the files costs a few ms per thousand, so only a process with other threads
+//! (the server) asks for this.
 
-use std::fs::File;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
+
+use super::connection::Detached;
 
 #[derive(Default)]
 pub struct HeldForTeardown {
     enabled: bool,
-    files: Mutex<Vec<Arc<File>>>,
+    held: Mutex<Vec<Detached>>,
 }
 
 impl HeldForTeardown {
     pub fn enabled() -> Self {
-        HeldForTeardown { enabled: true, files: Mutex::default() }
+        HeldForTeardown { enabled: true, held: Mutex::default() }
     }
 
-    /// Whether deleted namespaces are held (the caller opens their files only then).
+    /// Whether deleted namespaces are held (the caller detaches them only then).
     pub fn is_enabled(&self) -> bool {
         self.enabled
     }
 
-    /// Keeps a deleted namespace alive until `release`.
-    pub fn hold(&self, file: Arc<File>) {
-        self.files.lock().expect("not poisoned").push(file);
+    /// Keeps a deleted namespace alive, by its file and connections, until `release`.
+    pub fn hold(&self, namespace: Detached) {
+        self.held.lock().expect("not poisoned").push(namespace);
     }
 
     /// Lets the kernel tear down every namespace held so far.
     fn release(&self) {
-        let held = std::mem::take(&mut *self.files.lock().expect("not poisoned"));
+        let held = std::mem::take(&mut *self.held.lock().expect("not poisoned"));
         drop(held);
     }
 }
@@ -54,6 +57,9 @@ impl Drop for Release<'_> {
 
 #[cfg(test)]
 mod tests {
+    use std::fs::File;
+    use std::sync::Arc;
+
     use super::*;
 
     #[test]
@@ -63,7 +69,7 @@ mod tests {
         let file = Arc::new(File::open("/dev/null").expect("/dev/null opens"));
         {
             let _run = Release(&held);
-            held.hold(file.clone());
+            held.hold(Detached::of_file(file.clone()));
             assert_eq!(Arc::strong_count(&file), 2, "held while the run goes on");
         }
         assert_eq!(Arc::strong_count(&file), 1, "let go when it ended");
