@@ -198,24 +198,9 @@ fn star_edit(lab: &Lab) -> (Lab, String) {
     (edited, what)
 }
 
-/// Link `i` of the chain (n`i` -- n`i+1`) has 10.1.0.0/16's `i`th /30.
-fn chain_address(link: usize, host: u32) -> String {
-    format!("{}/30", Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 1, 0, 0)) + 4 * link as u32 + host))
-}
-
 fn chain(n: usize) -> Lab {
-    let mut lab = Lab::new(format!("bench-chain-{n}"));
+    let mut lab = nslab_tests::bench_labs::chain(format!("bench-chain-{n}"), n);
     lab.description = format!("scripts/bench: {n} namespaces in a line.");
-    for i in 0..n {
-        lab.nodes.push(Node::Namespace(NamespaceNode::new(format!("n{i}"))));
-    }
-    for i in 0..n.saturating_sub(1) {
-        let mut a = Endpoint::new(format!("n{i}"), format!("to-n{}", i + 1));
-        a.addresses = vec![chain_address(i, 1)];
-        let mut b = Endpoint::new(format!("n{}", i + 1), format!("to-n{i}"));
-        b.addresses = vec![chain_address(i, 2)];
-        lab.links.push(Link::Veth(VethLink { a, b, editor: None }));
-    }
     lab
 }
 

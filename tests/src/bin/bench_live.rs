@@ -12,6 +12,9 @@
 //! 3. A 300-namespace apply with 50 websocket clients watching, against the same apply with
 //!    none: the wall time, whether every client got every progress event in plan order, and
 //!    the server's memory.
+//! 5. Re-applies and one-link edits of a 300-namespace star through the server.
+//! 6. Destroy of a 1000-namespace chain through the server, against one `ip -batch` deleting
+//!    the same namespaces in the same sandbox.
 //!
 //! Every measurement runs in its own fresh sandbox with its own `nslab serve` (the release
 //! build next to this binary) and a temporary state directory. The benchmark's threads that
@@ -34,8 +37,8 @@ use nslab_tests::sandbox::Sandbox;
 use tokio_tungstenite::tungstenite::Message;
 
 const USAGE: &str = "\
-usage: bench_live [--parts link,link-big,matrix,clients,edits] [--edits 10] [--changes 1000] [--paced 200]
-                  [--matrix-namespaces 30] [--matrix-runs 3] [--star 300]
+usage: bench_live [--parts link,link-big,matrix,clients,edits,destroy] [--edits 10] [--changes 1000]
+                  [--paced 200] [--matrix-namespaces 30] [--matrix-runs 3] [--star 300] [--chain 1000]
                   [--clients 50] [--repeat 3] [--nslab PATH] [--timeout-secs 120]
 
 Measures the live agent (`nslab serve`), each part in fresh sandboxes:
@@ -50,6 +53,9 @@ Measures the live agent (`nslab serve`), each part in fresh sandboxes:
            (--repeat times each): wall time, progress delivery, server memory
   edits    a --star namespace lab applied, then --edits rounds of POST /api/apply
            with nothing to do, with a one-link edit, and with the edit undone
+  destroy  a --chain namespace chain applied through the server, then POST /api/destroy,
+           against one `ip -batch` of `netns delete` lines on the same chain in the same
+           sandbox (--repeat rounds)
 --timeout-secs bounds every request and every wait for an event. Needs root.";
 
 fn main() {
@@ -78,6 +84,7 @@ enum Part {
     Matrix,
     Clients,
     Edits,
+    Destroy,
 }
 
 impl Part {
@@ -88,7 +95,8 @@ impl Part {
             "matrix" => Ok(Part::Matrix),
             "clients" => Ok(Part::Clients),
             "edits" => Ok(Part::Edits),
-            other => Err(format!("--parts: `{other}` is not link, link-big, matrix, clients or edits")),
+            "destroy" => Ok(Part::Destroy),
+            other => Err(format!("--parts: `{other}` is not link, link-big, matrix, clients, edits or destroy")),
         }
     }
 }
@@ -100,6 +108,7 @@ struct Args {
     matrix_namespaces: usize,
     matrix_runs: usize,
     star: usize,
+    chain: usize,
     clients: usize,
     repeat: usize,
     edits: usize,
@@ -111,12 +120,13 @@ struct Args {
 impl Args {
     fn parse(mut words: impl Iterator<Item = String>) -> Result<Args, String> {
         let mut args = Args {
-            parts: vec![Part::Link, Part::LinkBig, Part::Matrix, Part::Clients, Part::Edits],
+            parts: vec![Part::Link, Part::LinkBig, Part::Matrix, Part::Clients, Part::Edits, Part::Destroy],
             changes: 1000,
             paced: 200,
             matrix_namespaces: 30,
             matrix_runs: 3,
             star: 300,
+            chain: 1000,
             clients: 50,
             repeat: 3,
             edits: 10,
@@ -147,6 +157,7 @@ impl Args {
                 "--matrix-namespaces" => args.matrix_namespaces = number(2..=200)?,
                 "--matrix-runs" => args.matrix_runs = number(1..=20)?,
                 "--star" => args.star = number(2..=2000)?,
+                "--chain" => args.chain = number(2..=4000)?,
                 "--clients" => args.clients = number(1..=500)?,
                 "--repeat" => args.repeat = number(1..=20)?,
                 "--edits" => args.edits = number(1..=200)?,
@@ -1088,6 +1099,78 @@ fn range(pair: (usize, usize)) -> String {
 /// Rows of the Markdown table, filled as the parts finish.
 /// Round trips of POST /api/apply (client ms) with the ops the server ran.
 #[derive(Default)]
+struct DestroyRuns {
+    agent: Vec<f64>,
+    ip_batch: Vec<f64>,
+}
+
+/// `--repeat` rounds of: the chain applied through the server, then `POST /api/destroy`
+/// timed (it returns when the namespaces' names are free); the chain applied again, then
+/// one `ip -batch` of its `netns delete` lines, timed inside the sandbox (bash's clock
+/// around `ip` alone, so no process start of the benchmark's counts against it). Each
+/// timed command starts 2 s after the apply before it, each apply 2 s after the kernel
+/// began tearing the last chain down: the server's drift check and the kernel's teardown
+/// are then over, as they would be for a teacher.
+async fn destroys(args: &Args, sandbox: &Sandbox, server: &Server, lab: &Lab) -> Result<DestroyRuns, String> {
+    let api = Api::new(server, args.timeout);
+    api.put_lab(lab).await?;
+    let batch = tempfile::NamedTempFile::new().map_err(|error| format!("a temporary file: {error}"))?;
+    let lines: String = lab.namespace_names().map(|name| format!("netns delete {name}\n")).collect();
+    std::fs::write(batch.path(), lines).map_err(|error| format!("{}: {error}", batch.path().display()))?;
+    let pause = || tokio::time::sleep(Duration::from_secs(2));
+    let mut runs = DestroyRuns::default();
+    for _ in 0..args.repeat {
+        let _: RunReport = api.post("/api/apply").await?;
+        pause().await;
+        let started = Instant::now();
+        let _: RunReport = api.post("/api/destroy").await?;
+        runs.agent.push(ms(started.elapsed()));
+        pause().await;
+        let _: RunReport = api.post("/api/apply").await?;
+        pause().await;
+        let script = format!(
+            "s=$EPOCHREALTIME; ip -batch {} || exit 1; e=$EPOCHREALTIME; echo $(( (${{e/./}} - ${{s/./}}) ))",
+            batch.path().display()
+        );
+        let output = sandbox.command("bash").args(["-c", &script]).output().map_err(|error| error.to_string())?;
+        let micros: f64 = String::from_utf8_lossy(&output.stdout)
+            .trim()
+            .parse()
+            .map_err(|_| format!("ip -batch failed: {}", String::from_utf8_lossy(&output.stderr)))?;
+        runs.ip_batch.push(micros / 1000.0);
+        pause().await;
+    }
+    Ok(runs)
+}
+
+fn print_destroys(runs: &DestroyRuns, args: &Args, summary: &mut Summary) {
+    println!();
+    println!(
+        "== 6. through the agent: POST /api/destroy of a {}-namespace chain, against one `ip -batch` of its \
+         `netns delete` lines ({} rounds each, in one sandbox)",
+        args.chain, args.repeat
+    );
+    println!("  {:<44} {:>9} {:>9} {:>9}", "destroy", "median ms", "min ms", "max ms");
+    for (what, series) in [("POST /api/destroy", &runs.agent), ("ip -batch (netns delete)", &runs.ip_batch)] {
+        let all = sorted(series);
+        println!(
+            "  {:<44} {:>9} {:>9} {:>9}",
+            what,
+            fmt_ms(median(series).unwrap_or(f64::NAN)),
+            fmt_ms(*all.first().unwrap_or(&f64::NAN)),
+            fmt_ms(*all.last().unwrap_or(&f64::NAN))
+        );
+    }
+    let (agent, ip) = (median(&runs.agent).unwrap_or(f64::NAN), median(&runs.ip_batch).unwrap_or(f64::NAN));
+    println!("  the agent's destroy took {:.2}x the time of `ip -batch`", agent / ip);
+    summary.rows.push([
+        format!("destroy of a {}-namespace chain through the agent (median)", args.chain),
+        format!("{} ms; `ip -batch` {} ms", fmt_ms(agent), fmt_ms(ip)),
+        "no slower than `ip -batch`".into(),
+    ]);
+}
+
+#[derive(Default)]
 struct EditRuns {
     reapply: Vec<(f64, usize)>,
     edit: Vec<(f64, usize)>,
@@ -1594,6 +1677,18 @@ fn run(args: &Args) -> i32 {
         match result {
             Ok(result) => print_edits(&result, args, &mut summary),
             Err(error) => fail(&mut summary, "re-apply and one-link edit through the agent", error),
+        }
+    }
+
+    if args.parts.contains(&Part::Destroy) {
+        eprintln!("bench_live: destroys of a {}-namespace chain ...", args.chain);
+        let lab = nslab_tests::bench_labs::chain("bench-destroy", args.chain);
+        let result = check_valid(&lab).and_then(|_| {
+            in_sandbox(args, 0, |sandbox, server, runtime| runtime.block_on(destroys(args, sandbox, server, &lab)))
+        });
+        match result {
+            Ok(result) => print_destroys(&result, args, &mut summary),
+            Err(error) => fail(&mut summary, "destroy through the agent", error),
         }
     }
 
