@@ -66,6 +66,20 @@ impl Kernel {
         teardown::Release(&self.teardown)
     }
 
+    /// Keeps `keep` (what else holds namespaces the next run deletes: a watch's socket)
+    /// until that run has ended, or until `release_held`; when deleted namespaces are not
+    /// held, it goes at once.
+    pub fn hold_until_run_ends(&self, keep: impl Send + 'static) {
+        if self.teardown.is_enabled() {
+            self.teardown.hold(keep);
+        }
+    }
+
+    /// Lets go of everything held now (after a run that may not have started).
+    pub fn release_held(&self) {
+        self.teardown.release();
+    }
+
     /// Ends the threads that enter namespaces until a later job needs them again (see
     /// `workers::stop`): for a one-shot process before it deletes many namespaces.
     pub fn stop_workers(&self) {

@@ -16,12 +16,10 @@
 
 use std::sync::Mutex;
 
-use super::connection::Detached;
-
 #[derive(Default)]
 pub struct HeldForTeardown {
     enabled: bool,
-    held: Mutex<Vec<Detached>>,
+    held: Mutex<Vec<Box<dyn Send>>>,
 }
 
 impl HeldForTeardown {
@@ -34,13 +32,13 @@ impl HeldForTeardown {
         self.enabled
     }
 
-    /// Keeps a deleted namespace alive, by its file and connections, until `release`.
-    pub fn hold(&self, namespace: Detached) {
-        self.held.lock().expect("not poisoned").push(namespace);
+    /// Keeps what holds a deleted namespace alive (its file, sockets) until `release`.
+    pub fn hold(&self, keep: impl Send + 'static) {
+        self.held.lock().expect("not poisoned").push(Box::new(keep));
     }
 
     /// Lets the kernel tear down every namespace held so far.
-    fn release(&self) {
+    pub fn release(&self) {
         let held = std::mem::take(&mut *self.held.lock().expect("not poisoned"));
         drop(held);
     }
@@ -61,6 +59,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::kernel::connection::Detached;
 
     #[test]
     fn what_is_held_is_let_go_when_the_run_s_guard_goes_and_nothing_is_held_by_default() {
