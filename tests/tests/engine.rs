@@ -361,13 +361,15 @@ fn listed(sandbox: &Sandbox) -> serde_json::Map<String, serde_json::Value> {
     labs.into_iter().map(|lab| (lab["name"].as_str().unwrap().to_string(), lab)).collect()
 }
 
-/// `nslab list` finds each lab by its marks, whatever else is there, and says whether the
-/// kernel still holds it as applied; `destroy --lab` removes one without its file (as its
-/// record says it was applied) and leaves the other alone.
+/// `nslab list` finds each lab by its marks, whatever else is there (a stray file among
+/// the records included), and says whether the kernel still holds it as applied;
+/// `destroy --lab` removes one without its file (as its record says it was applied) and
+/// leaves the other alone.
 #[test]
 fn labs_are_listed_by_their_marks_and_destroyed_by_name() {
     let sandbox = Sandbox::new();
     sandbox.sh("ip netns add by-hand && ip link add hand0 type veth peer name hand1");
+    sandbox.sh("echo '{}' > /run/nslab/stray.json");
     sandbox.nslab_ok(&["apply", "--yes", &path("router")]);
     sandbox.nslab_ok(&["apply", "--yes", &path("seed-bridge")]);
     let labs = listed(&sandbox);
@@ -394,6 +396,7 @@ fn labs_are_listed_by_their_marks_and_destroyed_by_name() {
     sandbox.sh("ip netns delete by-hand && ip link delete hand0");
     assert_holds(&sandbox, &lab("seed-bridge"));
     sandbox.nslab_ok(&["destroy", "--yes", "--lab", "seed-bridge"]);
+    sandbox.sh("rm /run/nslab/stray.json");
     assert_empty(&sandbox);
     assert_eq!(sandbox.nslab_ok(&["list"]), "nslab: the kernel holds no labs\n");
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use nslab_model::held::{labs_held, standing, Held, Standing};
-use nslab_model::Limits;
+use nslab_model::{Lab, Limits};
 use serde::Serialize;
 
 use super::{runtime, EXIT_FAILURE, EXIT_OK};
@@ -28,15 +28,20 @@ pub fn list(json: bool, limits: &Limits) -> i32 {
             return EXIT_FAILURE;
         }
     };
+    // Only records that hold a valid lab of their name: a stray file there is no lab.
+    let recorded: BTreeMap<String, Lab> = state::recorded_labs()
+        .into_iter()
+        .filter_map(|name| Some((name.clone(), state::recorded_lab(&name, limits)?)))
+        .collect();
     let mut labs: BTreeMap<String, Held> = labs_held(&observed);
     // A record whose lab the kernel no longer holds is listed too: it says so.
-    for name in state::recorded_labs() {
-        labs.entry(name).or_default();
+    for name in recorded.keys() {
+        labs.entry(name.clone()).or_default();
     }
     let listed: Vec<Listed> = labs
         .into_iter()
         .map(|(name, held)| {
-            let standing = standing(state::recorded_lab(&name, limits).as_ref(), &observed);
+            let standing = standing(recorded.get(&name), &observed);
             Listed { name, held, standing }
         })
         .collect();
