@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::lab::Lab;
 use crate::observed::Observed;
-use crate::plan::{plan, PlanOptions};
+use crate::plan::{is_gone, plan, PlanOptions};
 use crate::topology::Netns;
 
 /// What one lab holds in the kernel.
@@ -62,7 +62,7 @@ pub enum Standing {
 /// How `observed` compares with `recorded`, the lab as last applied (None: no record).
 pub fn standing(recorded: Option<&Lab>, observed: &Observed) -> Standing {
     let Some(lab) = recorded else { return Standing::Unrecorded };
-    if !holds_any(observed, &lab.name) {
+    if is_gone(lab, observed) {
         return Standing::Absent;
     }
     match plan(lab, observed, &PlanOptions::default()) {
@@ -70,13 +70,6 @@ pub fn standing(recorded: Option<&Lab>, observed: &Observed) -> Standing {
         Ok(ops) => Standing::Changed { changes: ops.len() },
         Err(conflicts) => Standing::Conflicting { conflicts: conflicts.len() },
     }
-}
-
-fn holds_any(observed: &Observed, lab: &str) -> bool {
-    observed
-        .namespaces
-        .values()
-        .any(|namespace| namespace.is_owned_by(lab) || namespace.links.values().any(|link| link.is_owned_by(lab)))
 }
 
 #[cfg(test)]
