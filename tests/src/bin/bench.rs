@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use nslab_model::ops::{LinkRef, Op};
 use nslab_model::plan::{creation_ops, teardown_ops};
 use nslab_model::topology::Netns;
-use nslab_model::{BridgeNode, Endpoint, Lab, Link, NamespaceNode, Node, VethLink};
+use nslab_model::{Lab, Link, Node};
 use nslab_tests::sandbox::Sandbox;
 use serde_json::Value;
 
@@ -166,23 +166,17 @@ impl Shape {
 // ---------------------------------------------------------------------------------------
 // The labs.
 
-/// The `i`th host address of the star's /16 (10.0.0.1 is the bridge's).
+/// The star's subnet: 10.0.0.1 is the bridge's, namespace `i` has the `i+2`th address.
+const STAR_SUBNET: (Ipv4Addr, u8) = (Ipv4Addr::new(10, 0, 0, 0), 16);
+
+/// The `i`th namespace address of the star's /16.
 fn star_address(i: usize) -> String {
-    format!("{}/16", Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 0, 0, 2)) + i as u32))
+    nslab_tests::bench_labs::subnet_address(STAR_SUBNET.0, STAR_SUBNET.1, i + 2)
 }
 
 fn star(n: usize) -> Lab {
-    let mut lab = Lab::new(format!("bench-star-{n}"));
+    let mut lab = nslab_tests::bench_labs::star(format!("bench-star-{n}"), n, STAR_SUBNET.0, STAR_SUBNET.1);
     lab.description = format!("scripts/bench: {n} namespaces on one bridge.");
-    let mut bridge = BridgeNode::new("br0");
-    bridge.addresses = vec!["10.0.0.1/16".into()];
-    lab.nodes.push(Node::Bridge(bridge));
-    for i in 0..n {
-        lab.nodes.push(Node::Namespace(NamespaceNode::new(format!("n{i}"))));
-        let mut end = Endpoint::new(format!("n{i}"), "eth0");
-        end.addresses = vec![star_address(i)];
-        lab.links.push(Link::Veth(VethLink { a: Endpoint::new("br0", format!("veth{i}")), b: end, editor: None }));
-    }
     lab
 }
 

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use nslab_model::api::{Event, LabView, MatrixReport, OpState, PlanView, PutLab, RunKind, RunReport};
 use nslab_model::topology::Netns;
-use nslab_model::{BridgeNode, Endpoint, Lab, Link, NamespaceNode, Node, VethLink};
+use nslab_model::{Lab, Link};
 use nslab_tests::sandbox::Sandbox;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -178,21 +178,9 @@ impl Args {
 // ---------------------------------------------------------------------------------------
 // The labs.
 
-/// `n` namespaces n0..n(n-1), each with eth0 on a veth to bridge br0 in the host; the bridge
-/// has the subnet's first address, namespace `i` the `i+2`th.
 fn star(name: &str, n: usize, base: Ipv4Addr, prefix: u8) -> Lab {
-    let address = |i: usize| format!("{}/{prefix}", Ipv4Addr::from(u32::from(base) + i as u32));
-    let mut lab = Lab::new(name);
+    let mut lab = nslab_tests::bench_labs::star(name, n, base, prefix);
     lab.description = format!("scripts/bench --only live: {n} namespaces on one bridge.");
-    let mut bridge = BridgeNode::new("br0");
-    bridge.addresses = vec![address(1)];
-    lab.nodes.push(Node::Bridge(bridge));
-    for i in 0..n {
-        lab.nodes.push(Node::Namespace(NamespaceNode::new(format!("n{i}"))));
-        let mut end = Endpoint::new(format!("n{i}"), "eth0");
-        end.addresses = vec![address(i + 2)];
-        lab.links.push(Link::Veth(VethLink { a: Endpoint::new("br0", format!("veth{i}")), b: end, editor: None }));
-    }
     lab
 }
 
