@@ -67,17 +67,12 @@ impl Kernel {
     }
 
     /// Keeps `keep` (what else holds namespaces the next run deletes: a watch's socket)
-    /// until that run has ended, or until `release_held`; when deleted namespaces are not
-    /// held, it goes at once.
+    /// until that run has ended: call it right before the run. When deleted namespaces are
+    /// not held, it goes at once.
     pub fn hold_until_run_ends(&self, keep: impl Send + 'static) {
         if self.teardown.is_enabled() {
             self.teardown.hold(keep);
         }
-    }
-
-    /// Lets go of everything held now (after a run that may not have started).
-    pub fn release_held(&self) {
-        self.teardown.release();
     }
 
     /// Ends the threads that enter namespaces until a later job needs them again (see

@@ -38,7 +38,7 @@ impl HeldForTeardown {
     }
 
     /// Lets the kernel tear down every namespace held so far.
-    pub fn release(&self) {
+    fn release(&self) {
         let held = std::mem::take(&mut *self.held.lock().expect("not poisoned"));
         drop(held);
     }

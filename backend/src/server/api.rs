@@ -221,8 +221,6 @@ async fn run(state: &AppState, kind: RunKind, options: RunOptions) -> Result<Jso
         RunKind::Apply => engine.apply(&view.lab, &planned, &mut progress).await,
         RunKind::Destroy => engine.destroy(&view.lab, &planned, &mut progress).await,
     };
-    // The run let go of what `live::release` handed it, unless it ended before it began.
-    engine.kernel().release_held();
     let (ok, message) = match &result {
         Ok(report) => (true, format!("{} steps in {:.0?}", report.ops, report.elapsed)),
         Err(error) => (false, error.to_string()),
