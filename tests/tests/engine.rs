@@ -401,6 +401,26 @@ fn labs_are_listed_by_their_marks_and_destroyed_by_name() {
     assert_eq!(sandbox.nslab_ok(&["list"]), "nslab: the kernel holds no labs\n");
 }
 
+/// The record keeps what only the lab file says: a host route through a device the lab
+/// does not make (`lo`) outlives the lab's interfaces, and `destroy --lab`, without the
+/// file, still removes it, as the record names it.
+#[test]
+fn destroy_by_name_removes_the_host_routes_the_record_names() {
+    let sandbox = Sandbox::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut routed = lab("seed-bridge");
+    let mut host = nslab_model::HostNode::new("host");
+    host.routes =
+        vec![nslab_model::Route { to: "10.98.0.0/24".into(), via: None, dev: Some("lo".into()), metric: None }];
+    routed.nodes.push(Node::Host(host));
+    sandbox.nslab_ok(&["apply", "--yes", &write(&dir, &routed)]);
+    assert_eq!(sandbox.sh("ip route show proto 86").trim(), "10.98.0.0/24 dev lo");
+    let output = sandbox.nslab_ok(&["destroy", "--yes", "--lab", "seed-bridge"]);
+    assert!(output.contains("ip route del 10.98.0.0/24 dev lo"), "{output}");
+    assert_eq!(sandbox.sh("ip route show proto 86").trim(), "", "the host route is gone");
+    assert_empty(&sandbox);
+}
+
 /// A lab file whose name no lab can have (it picks the record's files: `../x` would reach
 /// out of /run/nslab) is refused by destroy, which otherwise takes a file as it is.
 #[test]
