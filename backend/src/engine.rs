@@ -109,6 +109,11 @@ impl Engine {
         self.kernel.observe().await.map_err(EngineError::Observe)
     }
 
+    /// `observe`, and inside the namespaces also what a lab cannot say (see `scan`).
+    pub async fn observe_for_scan(&self) -> Result<Observed, EngineError> {
+        self.kernel.observe_for_scan().await.map_err(EngineError::Observe)
+    }
+
     /// Validates `lab`: its warnings, or all its problems when it has errors.
     pub fn check<'l>(&self, lab: &'l Lab) -> Result<Checked<'l>, EngineError> {
         let problems = validate_with(lab, &self.limits);

@@ -48,6 +48,11 @@ pub struct ObservedNamespace {
     pub links: BTreeMap<String, ObservedLink>,
     /// Routes of the main table that the kernel did not make itself.
     pub routes: Vec<ObservedRoute>,
+    /// What else is set up here that a lab cannot say and that planning leaves alone, in
+    /// `ip`'s words: routes of other types (`unreachable 10.9.0.0/16`), and when read for a
+    /// scan, routes of other tables and policy rules. `scan` lists them as left out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmodelled: Vec<String>,
 }
 
 impl ObservedNamespace {
@@ -66,6 +71,7 @@ impl Default for ObservedNamespace {
             ipv6_forwarding: false,
             links: BTreeMap::new(),
             routes: Vec::new(),
+            unmodelled: Vec::new(),
         }
     }
 }
@@ -99,6 +105,11 @@ pub struct ObservedRoute {
     pub metric: u32,
     /// Made by nslab (its route protocol number).
     pub by_nslab: bool,
+    /// What the route has beyond destination, gateway, device and metric, in `ip route`'s
+    /// words (`src 10.0.0.1`, `mtu 1400`; a multipath route's `nexthop via ...`, with no
+    /// gateway or device of its own): a lab's route cannot say it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmodelled: Vec<String>,
 }
 
 impl Observed {

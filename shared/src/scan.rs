@@ -1,7 +1,9 @@
 //! Scan: what the kernel holds, drawn as a lab. Works on labs built by hand with `ip` as
 //! well as nslab's own. Kernel-made things (link-local addresses, connected routes) are
-//! not copied; what the format cannot say (other interface kinds, a bridge name used twice)
-//! is left out and listed in the lab's description.
+//! not copied; what the format cannot say (other interface kinds, a bridge name used twice,
+//! multipath routes and routes through left-out interfaces, other route types and tables,
+//! policy rules, a route's source address or metrics) is left out, listed in the lab's
+//! description and given back to say aloud: the lab is always one nslab can apply.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,14 +16,21 @@ use crate::topology::Netns;
 /// The name the host node gets in a scanned lab.
 pub const HOST_NODE: &str = "host";
 
-pub fn scan(observed: &Observed, name: &str) -> Lab {
-    let mut scanner = Scanner { observed, bridges: BTreeMap::new(), skipped: Vec::new() };
+/// A scanned lab and what of the kernel it leaves out, a sentence each.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scan {
+    pub lab: Lab,
+    pub left_out: Vec<String>,
+}
+
+pub fn scan(observed: &Observed, name: &str) -> Scan {
+    let mut scanner = Scanner { observed, bridges: BTreeMap::new(), kept: BTreeSet::new(), skipped: Vec::new() };
     scanner.find_bridges();
     let links = scanner.veths();
     let mut lab = Lab::new(name);
     let uses_host = links.iter().any(|Link::Veth(v)| v.a.node == HOST_NODE || v.b.node == HOST_NODE);
     if uses_host {
-        let routes = observed.namespace(&Netns::Host).map(|host| lab_routes(host, true)).unwrap_or_default();
+        let routes = scanner.lab_routes(&Netns::Host);
         lab.nodes.push(Node::Host(HostNode { routes, ..HostNode::new(HOST_NODE) }));
     }
     for (netns, namespace) in &observed.namespaces {
@@ -30,9 +39,10 @@ pub fn scan(observed: &Observed, name: &str) -> Lab {
             loopback_up: namespace.loopback_up,
             ipv4_forwarding: namespace.ipv4_forwarding,
             ipv6_forwarding: namespace.ipv6_forwarding,
-            routes: lab_routes(namespace, false),
+            routes: scanner.lab_routes(netns),
             ..NamespaceNode::new(ns_name.clone())
         }));
+        scanner.skipped.extend(namespace.unmodelled.iter().map(|words| format!("`{words}` in {netns}")));
     }
     for ((netns, bridge_name), bridge) in &scanner.bridges {
         lab.nodes.push(Node::Bridge(BridgeNode {
@@ -47,13 +57,15 @@ pub fn scan(observed: &Observed, name: &str) -> Lab {
         lab.description = format!("Scanned from the kernel. Left out: {}.", scanner.skipped.join("; "));
     }
     lay_out(&mut lab);
-    lab
+    Scan { lab, left_out: scanner.skipped }
 }
 
 struct Scanner<'o> {
     observed: &'o Observed,
     /// Bridges that become nodes, by (namespace, name).
     bridges: BTreeMap<(Netns, String), &'o ObservedLink>,
+    /// The interfaces the lab has (veth ends and bridges): a route may go through them.
+    kept: BTreeSet<LinkRef>,
     skipped: Vec<String>,
 }
 
@@ -73,6 +85,7 @@ impl<'o> Scanner<'o> {
                     continue;
                 }
                 self.bridges.insert((netns.clone(), name.clone()), link);
+                self.kept.insert(LinkRef::new(netns.clone(), name.clone()));
             }
         }
     }
@@ -117,6 +130,7 @@ impl<'o> Scanner<'o> {
                 let touches_lab = end_a.node != HOST_NODE || end_b.node != HOST_NODE || link.owner.is_some();
                 if touches_lab {
                     links.push(Link::Veth(VethLink { a: end_a, b: end_b, editor: None }));
+                    self.kept.extend([key.0, key.1]);
                 }
             }
         }
@@ -148,10 +162,41 @@ fn display_kind(kind: &str) -> &str {
     }
 }
 
-/// Routes as a lab writes them. In the host only nslab's own are taken (the host's
-/// default route and the like are not part of a lab).
-fn lab_routes(namespace: &ObservedNamespace, host: bool) -> Vec<Route> {
-    namespace.routes.iter().filter(|route| !host || route.by_nslab).map(lab_route).collect()
+impl Scanner<'_> {
+    /// The routes of `netns` as a lab writes them. In the host only nslab's own are taken
+    /// (the host's default route and the like are not part of a lab). A route the lab
+    /// cannot hold is left out, and what a kept route has beyond the format is named.
+    fn lab_routes(&mut self, netns: &Netns) -> Vec<Route> {
+        let Some(namespace) = self.observed.namespace(netns) else { return Vec::new() };
+        let mut routes = Vec::new();
+        for route in namespace.routes.iter().filter(|route| *netns != Netns::Host || route.by_nslab) {
+            if let Some(why) = self.unholdable(netns, route) {
+                self.skipped.push(format!("route `{}` in {netns} ({why})", route_words(route)));
+                continue;
+            }
+            if !route.unmodelled.is_empty() {
+                let extras: Vec<String> = route.unmodelled.iter().map(|words| format!("`{words}`")).collect();
+                let route_only = ObservedRoute { unmodelled: Vec::new(), ..route.clone() };
+                self.skipped.push(format!("{} of route `{}` in {netns}", extras.join(", "), route_words(&route_only)));
+            }
+            routes.push(lab_route(route));
+        }
+        routes
+    }
+
+    /// Why a lab cannot hold this route, if it cannot.
+    fn unholdable(&self, netns: &Netns, route: &ObservedRoute) -> Option<String> {
+        match &route.dev {
+            None if route.via.is_none() && route.unmodelled.iter().any(|words| words.starts_with("nexthop")) => {
+                Some("several next hops; a lab's route has one".into())
+            }
+            None if route.via.is_none() => Some("no gateway or interface of its own".into()),
+            Some(dev) if dev != "lo" && !self.kept.contains(&LinkRef::new(netns.clone(), dev.clone())) => {
+                Some(format!("through `{dev}`, which is not in the lab"))
+            }
+            _ => None,
+        }
+    }
 }
 
 fn lab_route(route: &ObservedRoute) -> Route {
@@ -162,6 +207,25 @@ fn lab_route(route: &ObservedRoute) -> Route {
         dev: if route.via.is_none() { route.dev.clone() } else { None },
         metric: Some(route.metric).filter(|metric| *metric != default_metric),
     }
+}
+
+/// A route in `ip route`'s words.
+fn route_words(route: &ObservedRoute) -> String {
+    let mut words =
+        if route.destination.prefix_len() == 0 { "default".to_string() } else { route.destination.to_string() };
+    if let Some(via) = route.via {
+        words += &format!(" via {via}");
+    }
+    if let Some(dev) = &route.dev {
+        words += &format!(" dev {dev}");
+    }
+    if route.metric != 0 {
+        words += &format!(" metric {}", route.metric);
+    }
+    for extra in &route.unmodelled {
+        words += &format!(" {extra}");
+    }
+    words
 }
 
 /// Bridges (and the host) in a row at the top, namespaces on a grid below, in name order:

@@ -104,6 +104,7 @@ fn apply(observed: &mut Observed, lab: &str, op: &Op) -> Result<(), String> {
                 dev,
                 metric: want.metric,
                 by_nslab: *netns == Netns::Host,
+                unmodelled: Vec::new(),
             };
             let routes = &mut namespace(observed, netns)?.routes;
             routes.retain(|have| {

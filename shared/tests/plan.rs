@@ -1,7 +1,7 @@
 //! The planner against a simulated kernel: plans converge (planning again plans nothing),
 //! edits plan only what they touch, and nothing that is not the lab's is touched.
 
-use nslab_model::observed::{Observed, ObservedLink, ObservedNamespace};
+use nslab_model::observed::{Observed, ObservedLink, ObservedNamespace, ObservedRoute};
 use nslab_model::ops::{LinkRef, Op};
 use nslab_model::plan::{creation_ops, destroy_ops, plan, PlanOptions};
 use nslab_model::simulate::{empty_host, simulate};
@@ -479,12 +479,64 @@ fn scanning_an_applied_lab_gives_a_lab_that_builds_the_same_kernel() {
     for name in ["seed-veth", "seed-bridge", "router"] {
         let lab = example(name);
         let observed = applied(&lab);
-        let scanned = nslab_model::scan::scan(&observed, name);
+        let scanned = nslab_model::scan::scan(&observed, name).lab;
         let problems = validate(&scanned);
         assert!(problems.iter().all(|p| !p.is_error()), "{name}: {problems:?}");
         assert_eq!(without_indexes(applied(&scanned)), without_indexes(observed), "{name}: {scanned:#?}");
         assert!(scanned.nodes.iter().all(|node| node.editor().is_some_and(|e| e.x.is_some())), "{name}: laid out");
     }
+}
+
+fn observed_route(to: &str, via: Option<&str>, dev: Option<&str>, unmodelled: &[&str]) -> ObservedRoute {
+    ObservedRoute {
+        destination: to.parse().unwrap(),
+        via: via.map(|via| via.parse().unwrap()),
+        dev: dev.map(str::to_string),
+        metric: 0,
+        by_nslab: false,
+        unmodelled: unmodelled.iter().map(|words| words.to_string()).collect(),
+    }
+}
+
+/// A hand-built lab may route in ways a lab file cannot say. Scan leaves each such thing
+/// out, says so, and keeps what it can: the lab it writes is always one nslab applies.
+#[test]
+fn scanning_leaves_out_routes_and_rules_a_lab_cannot_hold_and_names_them() {
+    let mut observed = applied(&example("seed-veth"));
+    let ns0 = observed.namespaces.get_mut(&ns("ns0")).unwrap();
+    ns0.links.insert("dummy0".into(), ObservedLink::new("dummy", 9));
+    let multipath = ["nexthop via 192.168.1.2 dev veth0 weight 1", "nexthop via 192.168.1.3 dev veth0 weight 1"];
+    ns0.routes = vec![
+        observed_route("10.5.0.0/16", None, None, &multipath),
+        observed_route("10.6.0.0/16", Some("10.9.0.9"), Some("dummy0"), &[]),
+        observed_route("10.7.0.0/16", None, Some("dummy0"), &[]),
+        observed_route("10.8.0.0/16", Some("192.168.1.2"), Some("veth0"), &["src 192.168.1.1", "mtu 1400"]),
+        observed_route("10.10.0.0/16", None, Some("lo"), &[]),
+    ];
+    ns0.unmodelled = vec![
+        "ip route add unreachable 10.9.0.0/16".into(),
+        "ip rule add from 10.0.0.0/24 priority 100 lookup 100".into(),
+    ];
+    let scan = nslab_model::scan::scan(&observed, "x");
+    let expected = [
+        "`dummy0` in namespace `ns0` (a dummy interface)",
+        "route `10.5.0.0/16 nexthop via 192.168.1.2 dev veth0 weight 1 nexthop via 192.168.1.3 dev veth0 weight 1` in namespace `ns0` (several next hops; a lab's route has one)",
+        "route `10.6.0.0/16 via 10.9.0.9 dev dummy0` in namespace `ns0` (through `dummy0`, which is not in the lab)",
+        "route `10.7.0.0/16 dev dummy0` in namespace `ns0` (through `dummy0`, which is not in the lab)",
+        "`src 192.168.1.1`, `mtu 1400` of route `10.8.0.0/16 via 192.168.1.2 dev veth0` in namespace `ns0`",
+        "`ip route add unreachable 10.9.0.0/16` in namespace `ns0`",
+        "`ip rule add from 10.0.0.0/24 priority 100 lookup 100` in namespace `ns0`",
+    ];
+    assert_eq!(scan.left_out, expected);
+    for said in expected {
+        assert!(scan.lab.description.contains(said), "{said} in {}", scan.lab.description);
+    }
+    let Some(Node::Namespace(ns0)) = scan.lab.nodes.iter().find(|node| node.name() == "ns0") else { panic!() };
+    let kept: Vec<(&str, Option<&str>, Option<&str>)> =
+        ns0.routes.iter().map(|route| (route.to.as_str(), route.via.as_deref(), route.dev.as_deref())).collect();
+    assert_eq!(kept, [("10.8.0.0/16", Some("192.168.1.2"), None), ("10.10.0.0/16", None, Some("lo"))]);
+    let problems = validate(&scan.lab);
+    assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
 }
 
 #[test]
@@ -494,7 +546,7 @@ fn scanning_leaves_out_what_the_format_cannot_hold() {
     ns0.links.insert("dummy0".into(), ObservedLink::new("dummy", 9));
     let host = observed.namespaces.get_mut(&Netns::Host).unwrap();
     host.links.insert("eth0".into(), ObservedLink::new("", 2));
-    let scanned = nslab_model::scan::scan(&observed, "x");
+    let scanned = nslab_model::scan::scan(&observed, "x").lab;
     assert!(scanned.description.contains("`dummy0` in namespace `ns0` (a dummy interface)"), "{}", scanned.description);
     assert!(!scanned.description.contains("eth0"), "the host's own interfaces are not the lab's");
     assert_eq!(scanned.links.len(), 1);

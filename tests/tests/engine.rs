@@ -1,6 +1,7 @@
 //! The engine on the real kernel, each test in its own sandbox: apply, re-apply, edits,
 //! scan round trips, destroy, safety around what nslab does not own, and failures.
 
+use nslab_model::topology::Netns;
 use nslab_model::{Lab, Link, Node};
 use nslab_tests::expected::{differences, expected_state};
 use nslab_tests::kernel::{read_kernel_state, KernelState};
@@ -224,6 +225,54 @@ fn hand_built_labs_scan_and_apply_back_to_the_same_kernel() {
         sandbox.nslab_ok(&["apply", "--yes", scanned.to_str().unwrap()]);
         assert_eq!(comparable(read_kernel_state(&sandbox)), by_hand, "{script}");
     }
+}
+
+/// A lab built by hand may hold what a lab file cannot say: scan names each such thing,
+/// on its standard error and in the lab's description, keeps the rest, and writes a lab
+/// that nslab applies (a multipath route or one through a macvlan once made it write
+/// routes that nslab itself refused).
+#[test]
+fn scan_names_what_a_lab_cannot_hold_and_writes_a_lab_that_applies() {
+    let sandbox = Sandbox::new();
+    let dir = tempfile::tempdir().unwrap();
+    sandbox.sh("ip netns add a && ip netns add b && ip link add va netns a type veth peer name vb netns b \
+         && ip -n a link add br0 type bridge && ip -n a link add link br0 name mv0 type macvlan \
+         && ip -n a addr add 10.0.0.1/24 dev va && ip -n b addr add 10.0.0.2/24 dev vb \
+         && ip -n a addr add 10.1.0.1/24 dev mv0 \
+         && ip -n a link set va up && ip -n b link set vb up && ip -n a link set br0 up && ip -n a link set mv0 up \
+         && ip -n a route add 10.5.0.0/16 nexthop via 10.0.0.2 nexthop via 10.0.0.3 \
+         && ip -n a route add 10.7.0.0/16 dev mv0 \
+         && ip -n a route add 10.8.0.0/16 via 10.0.0.2 src 10.0.0.1 mtu 1400 \
+         && ip -n a route add blackhole 10.99.0.0/16 \
+         && ip -n a route add 172.17.0.0/16 dev va table 100 \
+         && ip -n a rule add from 10.0.0.0/24 table 100 priority 100");
+    let scanned = dir.path().join("scanned.json");
+    let scanned = scanned.to_str().unwrap();
+    let output = sandbox.nslab(&["scan", "-o", scanned, "--name", "by-hand"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    for said in [
+        "`mv0` in namespace `a` (a macvlan interface)",
+        "route `10.5.0.0/16 nexthop via 10.0.0.2 dev va weight 1 nexthop via 10.0.0.3 dev va weight 1` in namespace `a` (several next hops; a lab's route has one)",
+        "route `10.7.0.0/16 dev mv0` in namespace `a` (through `mv0`, which is not in the lab)",
+        "`mtu 1400`, `src 10.0.0.1` of route `10.8.0.0/16 via 10.0.0.2 dev va` in namespace `a`",
+        "`ip route add blackhole 10.99.0.0/16` in namespace `a`",
+        "`ip route add 172.17.0.0/16 dev va table 100` in namespace `a`",
+        "`ip rule add from 10.0.0.0/24 priority 100 lookup 100` in namespace `a`",
+    ] {
+        assert!(stderr.contains(&format!("nslab: scan left out {said}\n")), "{said}:\n{stderr}");
+    }
+    assert_eq!(stderr.matches("left out").count(), 7, "nothing else, nothing of namespace `b`: {stderr}");
+    assert!(!stderr.contains("error") && !stderr.contains("warning"), "{stderr}");
+    sandbox.sh("ip netns delete a && ip netns delete b");
+    wait_until_empty(&sandbox);
+    sandbox.nslab_ok(&["apply", "--yes", scanned]);
+    let routes: Vec<String> = read_kernel_state(&sandbox).namespaces[&Netns::Named("a".into())]
+        .routes
+        .iter()
+        .map(|route| format!("{} via {:?} dev {}", route.destination, route.via, route.dev))
+        .collect();
+    assert_eq!(routes, ["10.8.0.0/16 via Some(\"10.0.0.2\") dev va"]);
 }
 
 /// MACs are random at creation: leave them out of a comparison of two builds.

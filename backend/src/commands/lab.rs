@@ -145,11 +145,14 @@ pub fn destroy(which: &Which, yes: bool, limits: Limits) -> i32 {
 pub fn scan(output: Option<&Path>, name: &str, limits: Limits) -> i32 {
     runtime().block_on(async {
         let engine = Engine::new(limits);
-        let observed = match engine.observe().await {
+        let observed = match engine.observe_for_scan().await {
             Ok(observed) => observed,
             Err(error) => return report(Path::new("(kernel)"), &error),
         };
-        let lab = nslab_model::scan::scan(&observed, name);
+        let nslab_model::scan::Scan { lab, left_out } = nslab_model::scan::scan(&observed, name);
+        for what in &left_out {
+            eprintln!("nslab: scan left out {what}");
+        }
         let where_to = output.map_or_else(|| Path::new("(scan)").to_path_buf(), Path::to_path_buf);
         print_problems(&where_to, &validate_with(&lab, &limits));
         let text = nslab_model::export::to_json(&lab);

@@ -13,6 +13,7 @@ mod raising;
 mod reading;
 mod step;
 pub mod teardown;
+mod unmodelled;
 pub mod vouch;
 pub mod watch;
 mod workers;

@@ -23,12 +23,14 @@ use rtnetlink::packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkMess
 use rtnetlink::packet_route::route::{
     RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteType,
 };
+use rtnetlink::packet_route::rule::RuleMessage;
 
 use super::connection::HostSockets;
 use super::error::KernelError;
 use super::netns;
 use super::nsid::NamespaceIds;
-use super::reading::{HostSocket, ReadingSocket};
+use super::reading::{HostSocket, Inside, ReadingSocket};
+use super::unmodelled;
 use super::vouch::Vouched;
 use super::Kernel;
 
@@ -38,6 +40,7 @@ struct Raw {
     links: Vec<LinkMessage>,
     addresses: Vec<AddressMessage>,
     routes: Vec<RouteMessage>,
+    rules: Vec<RuleMessage>,
     forwarding: (bool, bool),
     /// Only its loopback was read: it carries a lab's mark (see `observe_marks`), or it
     /// was not read at all (`vouched_for`).
@@ -54,8 +57,8 @@ pub struct Reading {
 
 impl Raw {
     fn links(netns: Netns, links: Vec<LinkMessage>, sealed: bool) -> Raw {
-        let (addresses, routes) = (Vec::new(), Vec::new());
-        Raw { netns, links, addresses, routes, forwarding: (false, false), sealed, vouched_for: None }
+        let (addresses, routes, rules) = (Vec::new(), Vec::new(), Vec::new());
+        Raw { netns, links, addresses, routes, rules, forwarding: (false, false), sealed, vouched_for: None }
     }
 
     fn vouched(netns: Netns, owner: &str) -> Raw {
@@ -67,6 +70,12 @@ impl Kernel {
     /// Everything nslab can see. Index caches are refreshed on the way.
     pub async fn observe(&self) -> Result<Observed, KernelError> {
         self.observe_to(Depth::Full, &Vouched::default()).await
+    }
+
+    /// `observe`, and inside the namespaces also the routes of every table and the policy
+    /// rules, for `scan` to name what a lab cannot say (see `unmodelled.rs`).
+    pub async fn observe_for_scan(&self) -> Result<Observed, KernelError> {
+        self.observe_to(Depth::Scan, &Vouched::default()).await
     }
 
     /// What ownership needs (what destroy deletes and waits for): every namespace's
@@ -197,7 +206,10 @@ impl Kernel {
         match depth.through_host_socket(netns) {
             // The host socket reaches the namespace from any thread: no trip into it.
             Some(reach) => netns::run_in(&Netns::Host, move || with_host_socket(reach)).await,
-            None => self.connections.read_in(netns, move |own| with_host_socket(Reach::Everything(own))).await,
+            None => {
+                let wide = depth == Depth::Scan && *netns != Netns::Host;
+                self.connections.read_in(netns, move |own| with_host_socket(Reach::Everything { own, wide })).await
+            }
         }
     }
 }
@@ -224,6 +236,8 @@ fn point_peers_back(observed: &mut Observed, netns: &Netns) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Depth {
     Full,
+    /// `Full`, and in the namespaces but the host also every table's routes and the rules.
+    Scan,
     /// See `observe_marks`: links everywhere, and all of the host.
     Marks,
     /// Links everywhere (for their counters).
@@ -236,7 +250,7 @@ impl Depth {
     /// socket.
     fn through_host_socket(self, netns: &Netns) -> Option<Reach<'static>> {
         match self {
-            Depth::Full => None,
+            Depth::Full | Depth::Scan => None,
             Depth::Marks if *netns == Netns::Host => None,
             Depth::Marks => Some(Reach::Marks),
             Depth::Links => Some(Reach::Links),
@@ -246,8 +260,9 @@ impl Depth {
 
 /// How far `read_namespace` reads a namespace.
 enum Reach<'s> {
-    /// Everything; routes and forwarding through the namespace's own socket.
-    Everything(&'s ReadingSocket),
+    /// Everything; routes and forwarding through the namespace's own socket (`wide`: with
+    /// every table's routes and the rules).
+    Everything { own: &'s ReadingSocket, wide: bool },
     /// Its interfaces.
     Links,
     /// Its loopback alone when that carries a lab's mark, else its interfaces.
@@ -269,11 +284,11 @@ fn read_namespace(
     // only for naming peers there).
     let target = (netns != Netns::Host).then_some(id);
     let raw = match reach {
-        Reach::Everything(own) => {
+        Reach::Everything { own, wide } => {
             let interfaces = host.interfaces(target)?;
-            let (forwarding, routes) = own.read()?;
+            let Inside { forwarding, routes, rules } = own.read(wide)?;
             let (links, addresses) = (interfaces.links, interfaces.addresses);
-            Raw { netns, links, addresses, routes, forwarding, sealed: false, vouched_for: None }
+            Raw { netns, links, addresses, routes, rules, forwarding, sealed: false, vouched_for: None }
         }
         Reach::Marks => match target.map(|target| host.loopback(target)).transpose()?.flatten() {
             Some(lo) if carries_mark(&lo) => Raw::links(netns, vec![lo], true),
@@ -336,7 +351,14 @@ fn build_namespace(raw: &Raw, peers: &Peers) -> ObservedNamespace {
             namespace.links.insert(name.to_string(), link);
         }
     }
-    namespace.routes = raw.routes.iter().filter_map(|route| build_route(route, own_names)).collect();
+    for message in &raw.routes {
+        match build_route(message, own_names) {
+            Some(Ok(route)) => namespace.routes.push(route),
+            Some(Err(command)) => namespace.unmodelled.push(command),
+            None => {}
+        }
+    }
+    namespace.unmodelled.extend(raw.rules.iter().filter_map(unmodelled::rule_command));
     namespace
 }
 
@@ -429,22 +451,15 @@ fn addresses_by_index(messages: &[AddressMessage]) -> HashMap<u32, Vec<IpNet>> {
     by_index
 }
 
-/// Routes of the main table that the kernel did not make by itself.
-fn build_route(message: &RouteMessage, names: &HashMap<u32, String>) -> Option<ObservedRoute> {
+/// A route the kernel did not make by itself: of the main table and unicast, as a lab's
+/// route is; any other as the `ip` command that makes it (Err), which planning leaves alone.
+fn build_route(message: &RouteMessage, names: &HashMap<u32, String>) -> Option<Result<ObservedRoute, String>> {
     let header: &RouteHeader = &message.header;
-    let table = message
-        .attributes
-        .iter()
-        .find_map(|a| match a {
-            RouteAttribute::Table(table) => Some(*table),
-            _ => None,
-        })
-        .unwrap_or(u32::from(header.table));
-    if table != u32::from(RouteHeader::RT_TABLE_MAIN) || header.kind != RouteType::Unicast {
-        return None;
-    }
     if header.protocol == RouteProtocol::Kernel {
         return None;
+    }
+    if unmodelled::table_of(message) != u32::from(RouteHeader::RT_TABLE_MAIN) || header.kind != RouteType::Unicast {
+        return Some(Err(unmodelled::route_command(message, names)));
     }
     let mut destination: Option<IpAddr> = None;
     let mut route = ObservedRoute {
@@ -453,6 +468,7 @@ fn build_route(message: &RouteMessage, names: &HashMap<u32, String>) -> Option<O
         dev: None,
         metric: 0,
         by_nslab: header.protocol == RouteProtocol::Other(ROUTE_PROTOCOL),
+        unmodelled: unmodelled::route_extras(message, names),
     };
     for attribute in &message.attributes {
         match attribute {
@@ -468,10 +484,10 @@ fn build_route(message: &RouteMessage, names: &HashMap<u32, String>) -> Option<O
         _ => IpAddr::from(Ipv4Addr::UNSPECIFIED),
     };
     route.destination = IpNet::new(destination.unwrap_or(unspecified), header.destination_prefix_length).ok()?;
-    Some(route)
+    Some(Ok(route))
 }
 
-fn route_ip(address: &RouteAddress) -> Option<IpAddr> {
+pub(super) fn route_ip(address: &RouteAddress) -> Option<IpAddr> {
     match address {
         RouteAddress::Inet(v4) => Some(IpAddr::V4(*v4)),
         RouteAddress::Inet6(v6) => Some(IpAddr::V6(*v6)),

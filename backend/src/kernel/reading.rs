@@ -25,6 +25,7 @@ use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage};
 use rtnetlink::packet_route::link::{LinkAttribute, LinkHeader, LinkMessage};
 use rtnetlink::packet_route::nsid::{NsidAttribute, NsidMessage};
 use rtnetlink::packet_route::route::{RouteHeader, RouteMessage};
+use rtnetlink::packet_route::rule::RuleMessage;
 use rtnetlink::packet_route::{AddressFamily, RouteNetlinkMessage};
 
 const NLMSG_ERROR: u16 = 2;
@@ -59,12 +60,16 @@ impl ReadingSocket {
         Ok(ReadingSocket { socket: Mutex::new(socket) })
     }
 
-    /// (IPv4, IPv6) forwarding of the namespace and the routes of its main table.
-    pub fn read(&self) -> io::Result<((bool, bool), Vec<RouteMessage>)> {
+    /// Forwarding of the namespace and the routes of its main table; `wide`, the routes of
+    /// every table and the policy rules too (for a scan, which names what a lab cannot say).
+    pub fn read(&self, wide: bool) -> io::Result<Inside> {
         let socket = self.socket.lock().expect("not poisoned");
         let mut buffer = Vec::with_capacity(RECEIVE_BUFFER);
         let forwarding = (forwarding(&socket, AF_INET, &mut buffer)?, forwarding(&socket, AF_INET6, &mut buffer)?);
-        Ok((forwarding, routes(&socket, &mut buffer)?))
+        let table = if wide { RouteHeader::RT_TABLE_UNSPEC } else { RouteHeader::RT_TABLE_MAIN };
+        let routes = routes(&socket, &mut buffer, table)?;
+        let rules = if wide { rules(&socket, &mut buffer)? } else { Vec::new() };
+        Ok(Inside { forwarding, routes, rules })
     }
 
     /// Sends `request` with `flags` and gathers the answers, each parsed whole.
@@ -91,18 +96,27 @@ fn next_sequence() -> u32 {
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
-/// The IPv4 and IPv6 routes of the main table, the only one labs use: the socket is
-/// strict (NETLINK_GET_STRICT_CHK), so the kernel dumps that table alone, not the local one
-/// with its loopback, broadcast and multicast routes (8 of a star namespace's 11 routes;
-/// `nslab plan` of a 300-namespace star 29.5 -> 27.6 ms). One dump per family: a dump of
-/// all families goes through a handler that holds the kernel's RTNL lock, while each
-/// family's own runs without it, so namespaces read side by side do not wait on each other.
-fn routes(socket: &Socket, buffer: &mut Vec<u8>) -> io::Result<Vec<RouteMessage>> {
+/// What a namespace's own socket reads of it.
+pub struct Inside {
+    /// (IPv4, IPv6) forwarding.
+    pub forwarding: (bool, bool),
+    pub routes: Vec<RouteMessage>,
+    pub rules: Vec<RuleMessage>,
+}
+
+/// The IPv4 and IPv6 routes of `table`, the main one unless a scan asks for all
+/// (RT_TABLE_UNSPEC): the socket is strict (NETLINK_GET_STRICT_CHK), so the kernel dumps
+/// that table alone, not the local one with its loopback, broadcast and multicast routes
+/// (8 of a star namespace's 11 routes; `nslab plan` of a 300-namespace star 29.5 -> 27.6
+/// ms). One dump per family: a dump of all families goes through a handler that holds the
+/// kernel's RTNL lock, while each family's own runs without it, so namespaces read side by
+/// side do not wait on each other.
+fn routes(socket: &Socket, buffer: &mut Vec<u8>, table: u8) -> io::Result<Vec<RouteMessage>> {
     let mut routes = Vec::new();
     for family in FAMILIES {
         let mut request = RouteMessage::default();
         request.header.address_family = family;
-        request.header.table = RouteHeader::RT_TABLE_MAIN;
+        request.header.table = table;
         let answers = exchange(socket, buffer, RouteNetlinkMessage::GetRoute(request), NLM_F_DUMP, whole)?;
         routes.extend(answers.into_iter().filter_map(|answer| match answer {
             RouteNetlinkMessage::NewRoute(route) => Some(route),
@@ -110,6 +124,21 @@ fn routes(socket: &Socket, buffer: &mut Vec<u8>) -> io::Result<Vec<RouteMessage>
         }));
     }
     Ok(routes)
+}
+
+/// The IPv4 and IPv6 policy rules (`ip rule`), the kernel's defaults among them.
+fn rules(socket: &Socket, buffer: &mut Vec<u8>) -> io::Result<Vec<RuleMessage>> {
+    let mut rules = Vec::new();
+    for family in FAMILIES {
+        let mut request = RuleMessage::default();
+        request.header.family = family;
+        let answers = exchange(socket, buffer, RouteNetlinkMessage::GetRule(request), NLM_F_DUMP, whole)?;
+        rules.extend(answers.into_iter().filter_map(|answer| match answer {
+            RouteNetlinkMessage::NewRule(rule) => Some(rule),
+            _ => None,
+        }));
+    }
+    Ok(rules)
 }
 
 const FAMILIES: [AddressFamily; 2] = [AddressFamily::Inet, AddressFamily::Inet6];

@@ -302,8 +302,8 @@ async fn export(State(state): State<Arc<AppState>>, Query(query): Query<ExportQu
 
 /// The kernel, drawn as a lab, becomes the document.
 async fn scan(State(state): State<Arc<AppState>>) -> Result<Json<LabView>, ApiError> {
-    let observed = state.engine.observe().await.map_err(ApiError::engine)?;
-    let lab = nslab_model::scan::scan(&observed, "scanned");
+    let observed = state.engine.observe_for_scan().await.map_err(ApiError::engine)?;
+    let lab = nslab_model::scan::scan(&observed, "scanned").lab;
     replace_document(&state, lab).await
 }
 

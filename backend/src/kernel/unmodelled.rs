@@ -1,0 +1,326 @@
+//! What a lab cannot say, read so that `scan` can name it as left out rather than lose it
+//! silently: routes of other types or tables, policy rules beyond the kernel's own (each as
+//! the `ip` command that makes it), and what a route has beyond destination, gateway,
+//! device and metric (`src 10.0.0.1`, `mtu 1400`, the next hops of a multipath route).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use rtnetlink::packet_route::route::{
+    RouteAttribute, RouteFlags, RouteHeader, RouteMessage, RouteMetric, RouteNextHop, RouteType,
+};
+use rtnetlink::packet_route::rule::{RuleAction, RuleAttribute, RuleFlags, RuleMessage};
+use rtnetlink::packet_route::AddressFamily;
+
+use super::observe::route_ip;
+
+/// The routing table of a route message (RTA_TABLE, for ids above 255, else the header's).
+pub(super) fn table_of(message: &RouteMessage) -> u32 {
+    message
+        .attributes
+        .iter()
+        .find_map(|attribute| match attribute {
+            RouteAttribute::Table(table) => Some(*table),
+            _ => None,
+        })
+        .unwrap_or(u32::from(message.header.table))
+}
+
+/// The `ip route add` command that makes a route a lab cannot hold at all.
+pub(super) fn route_command(message: &RouteMessage, names: &HashMap<u32, String>) -> String {
+    let header = &message.header;
+    let mut words = vec![family_command(header.address_family, "route")];
+    if header.kind != RouteType::Unicast {
+        words.push(route_type_name(header.kind));
+    }
+    words.push(prefix(destination(message), header.destination_prefix_length));
+    for attribute in &message.attributes {
+        match attribute {
+            RouteAttribute::Gateway(gateway) => words.extend(route_ip(gateway).map(|ip| format!("via {ip}"))),
+            RouteAttribute::Oif(index) => words.push(format!("dev {}", device(*index, names))),
+            RouteAttribute::Priority(metric) if *metric != 0 => words.push(format!("metric {metric}")),
+            _ => {}
+        }
+    }
+    let table = table_of(message);
+    if table != u32::from(RouteHeader::RT_TABLE_MAIN) {
+        words.push(format!("table {}", table_name(table)));
+    }
+    words.extend(route_extras(message, names));
+    words.join(" ")
+}
+
+/// What a route has beyond destination, gateway, device, metric, type and table, in `ip
+/// route`'s words. Flags the kernel sets by itself (`linkdown`) are not among them.
+pub(super) fn route_extras(message: &RouteMessage, names: &HashMap<u32, String>) -> Vec<String> {
+    let header = &message.header;
+    let mut words = Vec::new();
+    if header.tos != 0 {
+        words.push(format!("tos 0x{:02x}", header.tos));
+    }
+    if header.flags.contains(RouteFlags::Onlink) {
+        words.push("onlink".to_string());
+    }
+    for attribute in &message.attributes {
+        match attribute {
+            RouteAttribute::Source(from) => {
+                words.extend(route_ip(from).map(|ip| format!("from {}", prefix(Some(ip), header.source_prefix_length))))
+            }
+            RouteAttribute::PrefSource(source) => words.extend(route_ip(source).map(|ip| format!("src {ip}"))),
+            RouteAttribute::Metrics(metrics) => words.extend(metrics.iter().map(metric_words)),
+            RouteAttribute::MultiPath(hops) => words.extend(hops.iter().map(|hop| next_hop(hop, names))),
+            RouteAttribute::NhId(id) => words.push(format!("nhid {id}")),
+            RouteAttribute::Realm(realm) => words.push(format!("realms {}/{}", realm.source, realm.destination)),
+            RouteAttribute::Encap(_) | RouteAttribute::Via(_) | RouteAttribute::NewDestination(_) => {
+                words.push("encap (an encapsulation)".to_string())
+            }
+            _ => {}
+        }
+    }
+    words
+}
+
+fn next_hop(hop: &RouteNextHop, names: &HashMap<u32, String>) -> String {
+    let mut words = vec!["nexthop".to_string()];
+    for attribute in &hop.attributes {
+        if let RouteAttribute::Gateway(gateway) = attribute {
+            words.extend(route_ip(gateway).map(|ip| format!("via {ip}")));
+        }
+    }
+    if hop.interface_index != 0 {
+        words.push(format!("dev {}", device(hop.interface_index, names)));
+    }
+    words.push(format!("weight {}", u16::from(hop.hops) + 1));
+    words.join(" ")
+}
+
+fn metric_words(metric: &RouteMetric) -> String {
+    match metric {
+        RouteMetric::Mtu(value) => format!("mtu {value}"),
+        RouteMetric::Advmss(value) => format!("advmss {value}"),
+        RouteMetric::Window(value) => format!("window {value}"),
+        RouteMetric::Rtt(value) => format!("rtt {value}"),
+        RouteMetric::RttVar(value) => format!("rttvar {value}"),
+        RouteMetric::SsThresh(value) => format!("ssthresh {value}"),
+        RouteMetric::Cwnd(value) => format!("cwnd {value}"),
+        RouteMetric::Reordering(value) => format!("reordering {value}"),
+        RouteMetric::Hoplimit(value) => format!("hoplimit {value}"),
+        RouteMetric::InitCwnd(value) => format!("initcwnd {value}"),
+        RouteMetric::InitRwnd(value) => format!("initrwnd {value}"),
+        RouteMetric::RtoMin(value) => format!("rto_min {value}"),
+        RouteMetric::QuickAck(value) => format!("quickack {value}"),
+        RouteMetric::FastopenNoCookie(value) => format!("fastopen_no_cookie {value}"),
+        RouteMetric::CcAlgo(name) => format!("congctl {name}"),
+        RouteMetric::Lock(mask) => format!("lock 0x{mask:x}"),
+        RouteMetric::Features(value) => format!("features 0x{value:x}"),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+/// The `ip rule add` command that makes a policy rule, or None for the rules every
+/// namespace starts with (`0: from all lookup local`, `32766: ... main`, `32767: ...
+/// default`).
+pub(super) fn rule_command(rule: &RuleMessage) -> Option<String> {
+    let header = &rule.header;
+    let mut priority = 0;
+    let mut table = u32::from(header.table);
+    let mut selectors = Vec::new();
+    let mut action = Vec::new();
+    if header.flags.contains(RuleFlags::Invert) {
+        selectors.push("not".to_string());
+    }
+    for attribute in &rule.attributes {
+        match attribute {
+            RuleAttribute::Priority(value) => priority = *value,
+            RuleAttribute::Table(value) => table = *value,
+            RuleAttribute::Source(ip) => selectors.push(format!("from {}", prefix(Some(*ip), header.src_len))),
+            RuleAttribute::Destination(ip) => selectors.push(format!("to {}", prefix(Some(*ip), header.dst_len))),
+            RuleAttribute::Iifname(name) => selectors.push(format!("iif {name}")),
+            RuleAttribute::Oifname(name) => selectors.push(format!("oif {name}")),
+            RuleAttribute::FwMark(mark) => selectors.push(format!("fwmark 0x{mark:x}")),
+            RuleAttribute::FwMask(mask) => selectors.push(format!("fwmask 0x{mask:x}")),
+            RuleAttribute::UidRange(range) => selectors.push(format!("uidrange {}-{}", range.start, range.end)),
+            RuleAttribute::IpProtocol(protocol) => selectors.push(format!("ipproto {}", u8::from(*protocol))),
+            RuleAttribute::SourcePortRange(range) => selectors.push(format!("sport {}-{}", range.start, range.end)),
+            RuleAttribute::DestinationPortRange(range) => {
+                selectors.push(format!("dport {}-{}", range.start, range.end))
+            }
+            RuleAttribute::Goto(target) => action.push(format!("goto {target}")),
+            RuleAttribute::SuppressPrefixLen(length) if *length != u32::MAX => {
+                action.push(format!("suppress_prefixlength {length}"))
+            }
+            RuleAttribute::SuppressIfGroup(group) if *group != u32::MAX => {
+                action.push(format!("suppress_ifgroup {group}"))
+            }
+            _ => {}
+        }
+    }
+    if header.tos != 0 {
+        selectors.push(format!("tos 0x{:02x}", header.tos));
+    }
+    let default_rule = selectors.is_empty()
+        && action.is_empty()
+        && header.action == RuleAction::ToTable
+        && matches!((priority, table), (0, 255) | (32766, 254) | (32767, 253));
+    if default_rule {
+        return None;
+    }
+    match header.action {
+        RuleAction::ToTable => action.insert(0, format!("lookup {}", table_name(table))),
+        RuleAction::Goto => {}
+        RuleAction::Nop => action.insert(0, "nop".to_string()),
+        RuleAction::Blackhole => action.insert(0, "blackhole".to_string()),
+        RuleAction::Unreachable => action.insert(0, "unreachable".to_string()),
+        RuleAction::Prohibit => action.insert(0, "prohibit".to_string()),
+        other => action.insert(0, format!("action {}", u8::from(other))),
+    }
+    let mut words = vec![family_command(header.family, "rule")];
+    words.extend(selectors);
+    words.push(format!("priority {priority}"));
+    words.extend(action);
+    Some(words.join(" "))
+}
+
+fn family_command(family: AddressFamily, object: &str) -> String {
+    match family {
+        AddressFamily::Inet6 => format!("ip -6 {object} add"),
+        _ => format!("ip {object} add"),
+    }
+}
+
+fn destination(message: &RouteMessage) -> Option<IpAddr> {
+    message.attributes.iter().find_map(|attribute| match attribute {
+        RouteAttribute::Destination(address) => route_ip(address),
+        _ => None,
+    })
+}
+
+/// `ADDRESS/LENGTH`, or `default` for a zero-length prefix (or none at all).
+fn prefix(address: Option<IpAddr>, length: u8) -> String {
+    match address.and_then(|address| IpNet::new(address, length).ok()) {
+        Some(net) if length > 0 => net.to_string(),
+        _ => "default".to_string(),
+    }
+}
+
+fn device(index: u32, names: &HashMap<u32, String>) -> String {
+    names.get(&index).cloned().unwrap_or_else(|| format!("if{index}"))
+}
+
+fn table_name(table: u32) -> String {
+    match table {
+        253 => "default".to_string(),
+        254 => "main".to_string(),
+        255 => "local".to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn route_type_name(kind: RouteType) -> String {
+    match kind {
+        RouteType::Local => "local".to_string(),
+        RouteType::Broadcast => "broadcast".to_string(),
+        RouteType::Anycast => "anycast".to_string(),
+        RouteType::Multicast => "multicast".to_string(),
+        RouteType::BlackHole => "blackhole".to_string(),
+        RouteType::Unreachable => "unreachable".to_string(),
+        RouteType::Prohibit => "prohibit".to_string(),
+        RouteType::Throw => "throw".to_string(),
+        RouteType::Nat => "nat".to_string(),
+        other => format!("type {}", u8::from(other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use rtnetlink::packet_route::route::{RouteAddress, RouteProtocol};
+
+    use super::*;
+
+    fn names() -> HashMap<u32, String> {
+        HashMap::from([(2, "veth0".to_string()), (3, "br0".to_string())])
+    }
+
+    fn v4(text: &str) -> RouteAddress {
+        RouteAddress::Inet(text.parse::<Ipv4Addr>().unwrap())
+    }
+
+    fn route(to: &str, length: u8, attributes: Vec<RouteAttribute>) -> RouteMessage {
+        let mut message = RouteMessage::default();
+        message.header.address_family = AddressFamily::Inet;
+        message.header.destination_prefix_length = length;
+        message.header.table = RouteHeader::RT_TABLE_MAIN;
+        message.header.kind = RouteType::Unicast;
+        message.header.protocol = RouteProtocol::Boot;
+        message.attributes.push(RouteAttribute::Destination(v4(to)));
+        message.attributes.extend(attributes);
+        message
+    }
+
+    fn rule(priority: u32, table: u32, attributes: Vec<RuleAttribute>) -> RuleMessage {
+        let mut message = RuleMessage::default();
+        message.header.family = AddressFamily::Inet;
+        message.header.action = RuleAction::ToTable;
+        message.header.table = u8::try_from(table).unwrap_or(0);
+        message.attributes.push(RuleAttribute::Table(table));
+        if priority != 0 {
+            message.attributes.push(RuleAttribute::Priority(priority));
+        }
+        message.attributes.extend(attributes);
+        message
+    }
+
+    #[test]
+    fn a_route_of_another_type_or_table_reads_as_the_command_that_makes_it() {
+        let mut blackhole = route("10.99.0.0", 16, vec![]);
+        blackhole.header.kind = RouteType::BlackHole;
+        assert_eq!(route_command(&blackhole, &names()), "ip route add blackhole 10.99.0.0/16");
+        let mut tabled = route("172.17.0.0", 16, vec![RouteAttribute::Oif(3), RouteAttribute::Table(100)]);
+        tabled.header.table = 100;
+        assert_eq!(route_command(&tabled, &names()), "ip route add 172.17.0.0/16 dev br0 table 100");
+        let mut default = route("0.0.0.0", 0, vec![RouteAttribute::Gateway(v4("10.0.0.1")), RouteAttribute::Oif(9)]);
+        default.header.table = 200;
+        assert_eq!(route_command(&default, &names()), "ip route add default via 10.0.0.1 dev if9 table 200");
+    }
+
+    #[test]
+    fn what_a_route_has_beyond_a_lab_route_is_named() {
+        let plain = route("10.8.0.0", 16, vec![RouteAttribute::Gateway(v4("10.0.0.2")), RouteAttribute::Oif(2)]);
+        assert!(route_extras(&plain, &names()).is_empty());
+        let mut hop = RouteNextHop::default();
+        hop.interface_index = 2;
+        hop.attributes.push(RouteAttribute::Gateway(v4("10.0.0.3")));
+        let mut rich = route(
+            "10.8.0.0",
+            16,
+            vec![
+                RouteAttribute::PrefSource(v4("10.0.0.1")),
+                RouteAttribute::Metrics(vec![RouteMetric::Mtu(1400)]),
+                RouteAttribute::MultiPath(vec![hop]),
+            ],
+        );
+        rich.header.flags = RouteFlags::Onlink | RouteFlags::Linkdown;
+        assert_eq!(
+            route_extras(&rich, &names()),
+            ["onlink", "src 10.0.0.1", "mtu 1400", "nexthop via 10.0.0.3 dev veth0 weight 1"]
+        );
+    }
+
+    #[test]
+    fn the_rules_every_namespace_starts_with_are_not_named_and_others_are() {
+        for (priority, table) in [(0, 255), (32766, 254), (32767, 253)] {
+            assert_eq!(rule_command(&rule(priority, table, vec![])), None, "{priority}");
+        }
+        let mut from = rule(100, 100, vec![RuleAttribute::Source("10.0.0.0".parse().unwrap())]);
+        from.header.src_len = 24;
+        assert_eq!(rule_command(&from).as_deref(), Some("ip rule add from 10.0.0.0/24 priority 100 lookup 100"));
+        assert_eq!(rule_command(&rule(32766, 100, vec![])).as_deref(), Some("ip rule add priority 32766 lookup 100"));
+        let mut blackhole = rule(5, 0, vec![RuleAttribute::Iifname("veth0".into())]);
+        blackhole.header.family = AddressFamily::Inet6;
+        blackhole.header.action = RuleAction::Blackhole;
+        assert_eq!(rule_command(&blackhole).as_deref(), Some("ip -6 rule add iif veth0 priority 5 blackhole"));
+    }
+}
