@@ -13,7 +13,8 @@ use crate::ops::LinkRef;
 use crate::plan::{DEFAULT_IPV6_METRIC, DEFAULT_MTU};
 use crate::topology::Netns;
 
-/// The name the host node gets in a scanned lab.
+/// The name the host node gets in a scanned lab, unless a namespace has it (see
+/// `host_node_name`).
 pub const HOST_NODE: &str = "host";
 
 /// A scanned lab and what of the kernel it leaves out, a sentence each.
@@ -24,14 +25,15 @@ pub struct Scan {
 }
 
 pub fn scan(observed: &Observed, name: &str) -> Scan {
-    let mut scanner = Scanner { observed, bridges: BTreeMap::new(), kept: BTreeSet::new(), skipped: Vec::new() };
+    let host = host_node_name(observed);
+    let mut scanner = Scanner { observed, host, bridges: BTreeMap::new(), kept: BTreeSet::new(), skipped: Vec::new() };
     scanner.find_bridges();
     let links = scanner.veths();
     let mut lab = Lab::new(name);
-    let uses_host = links.iter().any(|Link::Veth(v)| v.a.node == HOST_NODE || v.b.node == HOST_NODE);
+    let uses_host = links.iter().any(|Link::Veth(v)| v.a.node == scanner.host || v.b.node == scanner.host);
     if uses_host {
         let routes = scanner.lab_routes(&Netns::Host);
-        lab.nodes.push(Node::Host(HostNode { routes, ..HostNode::new(HOST_NODE) }));
+        lab.nodes.push(Node::Host(HostNode { routes, ..HostNode::new(scanner.host.clone()) }));
     }
     for (netns, namespace) in &observed.namespaces {
         let Netns::Named(ns_name) = netns else { continue };
@@ -60,8 +62,20 @@ pub fn scan(observed: &Observed, name: &str) -> Scan {
     Scan { lab, left_out: scanner.skipped }
 }
 
+/// `host`, or when a namespace is called that, the first of `host0`, `host1`, ... that no
+/// namespace is called: node names are unique in a lab.
+fn host_node_name(observed: &Observed) -> String {
+    let taken = |name: &str| observed.namespaces.contains_key(&Netns::Named(name.to_string()));
+    std::iter::once(HOST_NODE.to_string())
+        .chain((0..).map(|n| format!("{HOST_NODE}{n}")))
+        .find(|name| !taken(name))
+        .expect("a free name among endless ones")
+}
+
 struct Scanner<'o> {
     observed: &'o Observed,
+    /// The host node's name.
+    host: String,
     /// Bridges that become nodes, by (namespace, name).
     bridges: BTreeMap<(Netns, String), &'o ObservedLink>,
     /// The interfaces the lab has (veth ends and bridges): a route may go through them.
@@ -93,7 +107,7 @@ impl<'o> Scanner<'o> {
     fn namespace_names(&self) -> BTreeSet<String> {
         let mut names: BTreeSet<String> =
             self.observed.namespaces.keys().filter_map(|n| n.name().map(str::to_string)).collect();
-        names.insert(HOST_NODE.to_string());
+        names.insert(self.host.clone());
         names
     }
 
@@ -127,7 +141,7 @@ impl<'o> Scanner<'o> {
                     continue;
                 }
                 let (Some(end_a), Some(end_b)) = (self.endpoint(&key.0), self.endpoint(&key.1)) else { continue };
-                let touches_lab = end_a.node != HOST_NODE || end_b.node != HOST_NODE || link.owner.is_some();
+                let touches_lab = end_a.node != self.host || end_b.node != self.host || link.owner.is_some();
                 if touches_lab {
                     links.push(Link::Veth(VethLink { a: end_a, b: end_b, editor: None }));
                     self.kept.extend([key.0, key.1]);
@@ -141,7 +155,7 @@ impl<'o> Scanner<'o> {
         let link = self.observed.link(at)?;
         let node = match &link.master {
             Some(master) if self.bridges.contains_key(&(at.netns.clone(), master.clone())) => master.clone(),
-            _ => at.netns.name().unwrap_or(HOST_NODE).to_string(),
+            _ => at.netns.name().unwrap_or(&self.host).to_string(),
         };
         Some(Endpoint {
             node,

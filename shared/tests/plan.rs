@@ -6,7 +6,9 @@ use nslab_model::ops::{LinkRef, Op};
 use nslab_model::plan::{creation_ops, destroy_ops, plan, PlanOptions};
 use nslab_model::simulate::{empty_host, simulate};
 use nslab_model::topology::Netns;
-use nslab_model::{load_lab, validate, BridgeNode, Endpoint, Lab, Limits, Link, NamespaceNode, Node, VethLink};
+use nslab_model::{
+    load_lab, validate, BridgeNode, Endpoint, HostNode, Lab, Limits, Link, NamespaceNode, Node, VethLink,
+};
 use proptest::prelude::*;
 
 fn example(name: &str) -> Lab {
@@ -536,6 +538,27 @@ fn scanning_leaves_out_routes_and_rules_a_lab_cannot_hold_and_names_them() {
         ns0.routes.iter().map(|route| (route.to.as_str(), route.via.as_deref(), route.dev.as_deref())).collect();
     assert_eq!(kept, [("10.8.0.0/16", Some("192.168.1.2"), None), ("10.10.0.0/16", None, Some("lo"))]);
     let problems = validate(&scan.lab);
+    assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
+}
+
+/// Node names are unique in a lab, so a namespace called `host` gives the host node
+/// another name instead of two nodes of one name.
+#[test]
+fn scanning_a_namespace_called_host_names_the_host_node_otherwise() {
+    let mut lab = Lab::new("x");
+    lab.nodes.push(Node::Host(HostNode::new("outside")));
+    lab.nodes.push(Node::Namespace(NamespaceNode::new("host")));
+    lab.nodes.push(Node::Namespace(NamespaceNode::new("host0")));
+    for (i, namespace) in ["host", "host0"].into_iter().enumerate() {
+        let mut inside = Endpoint::new(namespace, "eth0");
+        inside.addresses.push(format!("10.0.{i}.2/24"));
+        lab.links.push(Link::Veth(VethLink { a: Endpoint::new("outside", format!("v{i}")), b: inside, editor: None }));
+    }
+    let scanned = nslab_model::scan::scan(&applied(&lab), "x").lab;
+    let names: Vec<&str> = scanned.nodes.iter().map(Node::name).collect();
+    assert_eq!(names, ["host1", "host", "host0"]);
+    assert!(scanned.links.iter().all(|Link::Veth(veth)| veth.a.node == "host1" || veth.b.node == "host1"));
+    let problems = validate(&scanned);
     assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
 }
 
