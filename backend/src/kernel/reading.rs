@@ -112,33 +112,44 @@ pub struct Inside {
 /// kernel's RTNL lock, while each family's own runs without it, so namespaces read side by
 /// side do not wait on each other.
 fn routes(socket: &Socket, buffer: &mut Vec<u8>, table: u8) -> io::Result<Vec<RouteMessage>> {
-    let mut routes = Vec::new();
-    for family in FAMILIES {
+    let request = |family| {
         let mut request = RouteMessage::default();
         request.header.address_family = family;
         request.header.table = table;
-        let answers = exchange(socket, buffer, RouteNetlinkMessage::GetRoute(request), NLM_F_DUMP, whole)?;
-        routes.extend(answers.into_iter().filter_map(|answer| match answer {
-            RouteNetlinkMessage::NewRoute(route) => Some(route),
-            _ => None,
-        }));
-    }
-    Ok(routes)
+        RouteNetlinkMessage::GetRoute(request)
+    };
+    dump_each_family(socket, buffer, request, |answer| match answer {
+        RouteNetlinkMessage::NewRoute(route) => Some(route),
+        _ => None,
+    })
 }
 
 /// The IPv4 and IPv6 policy rules (`ip rule`), the kernel's defaults among them.
 fn rules(socket: &Socket, buffer: &mut Vec<u8>) -> io::Result<Vec<RuleMessage>> {
-    let mut rules = Vec::new();
-    for family in FAMILIES {
+    let request = |family| {
         let mut request = RuleMessage::default();
         request.header.family = family;
-        let answers = exchange(socket, buffer, RouteNetlinkMessage::GetRule(request), NLM_F_DUMP, whole)?;
-        rules.extend(answers.into_iter().filter_map(|answer| match answer {
-            RouteNetlinkMessage::NewRule(rule) => Some(rule),
-            _ => None,
-        }));
+        RouteNetlinkMessage::GetRule(request)
+    };
+    dump_each_family(socket, buffer, request, |answer| match answer {
+        RouteNetlinkMessage::NewRule(rule) => Some(rule),
+        _ => None,
+    })
+}
+
+/// The dump `request` makes of each family in turn, the answers `pick` keeps.
+fn dump_each_family<T>(
+    socket: &Socket,
+    buffer: &mut Vec<u8>,
+    request: impl Fn(AddressFamily) -> RouteNetlinkMessage,
+    pick: impl Fn(RouteNetlinkMessage) -> Option<T>,
+) -> io::Result<Vec<T>> {
+    let mut all = Vec::new();
+    for family in FAMILIES {
+        let answers = exchange(socket, buffer, request(family), NLM_F_DUMP, whole)?;
+        all.extend(answers.into_iter().filter_map(&pick));
     }
-    Ok(rules)
+    Ok(all)
 }
 
 const FAMILIES: [AddressFamily; 2] = [AddressFamily::Inet, AddressFamily::Inet6];
