@@ -95,6 +95,9 @@ pub struct ObservedLink {
     pub peer: Option<LinkRef>,
     /// Addresses, without the IPv6 link-local ones the kernel makes by itself.
     pub addresses: Vec<IpNet>,
+    /// Settings a lab cannot say, in `ip link`'s words (a bridge's `stp_state 1`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmodelled: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -136,6 +139,7 @@ impl ObservedLink {
             master: None,
             peer: None,
             addresses: Vec::new(),
+            unmodelled: Vec::new(),
         }
     }
 

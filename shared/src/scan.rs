@@ -2,8 +2,9 @@
 //! well as nslab's own. Kernel-made things (link-local addresses, connected routes) are
 //! not copied; what the format cannot say (other interface kinds, a bridge name used twice,
 //! multipath routes and routes through left-out interfaces, other route types and tables,
-//! policy rules, a route's source address or metrics) is left out, listed in the lab's
-//! description and given back to say aloud: the lab is always one nslab can apply.
+//! policy rules, a route's source address or metrics, a bridge's spanning tree) is left
+//! out, listed in the lab's description and given back to be said aloud, so that none of
+//! it makes the lab one nslab refuses.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -47,6 +48,10 @@ pub fn scan(observed: &Observed, name: &str) -> Scan {
         scanner.skipped.extend(namespace.unmodelled.iter().map(|words| format!("`{words}` in {netns}")));
     }
     for ((netns, bridge_name), bridge) in &scanner.bridges {
+        if !bridge.unmodelled.is_empty() {
+            let settings: Vec<String> = bridge.unmodelled.iter().map(|words| format!("`{words}`")).collect();
+            scanner.skipped.push(format!("{} of bridge `{bridge_name}` in {netns}", settings.join(", ")));
+        }
         lab.nodes.push(Node::Bridge(BridgeNode {
             namespace: netns.name().map(str::to_string),
             addresses: bridge.addresses.iter().map(ToString::to_string).collect(),

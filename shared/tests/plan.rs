@@ -507,6 +507,9 @@ fn scanning_leaves_out_routes_and_rules_a_lab_cannot_hold_and_names_them() {
     let mut observed = applied(&example("seed-veth"));
     let ns0 = observed.namespaces.get_mut(&ns("ns0")).unwrap();
     ns0.links.insert("dummy0".into(), ObservedLink::new("dummy", 9));
+    let mut bridge = ObservedLink::new("bridge", 10);
+    bridge.unmodelled = vec!["stp_state 1".into()];
+    ns0.links.insert("br9".into(), bridge);
     let multipath = ["nexthop via 192.168.1.2 dev veth0 weight 1", "nexthop via 192.168.1.3 dev veth0 weight 1"];
     ns0.routes = vec![
         observed_route("10.5.0.0/16", None, None, &multipath),
@@ -528,6 +531,7 @@ fn scanning_leaves_out_routes_and_rules_a_lab_cannot_hold_and_names_them() {
         "`src 192.168.1.1`, `mtu 1400` of route `10.8.0.0/16 via 192.168.1.2 dev veth0` in namespace `ns0`",
         "`ip route add unreachable 10.9.0.0/16` in namespace `ns0`",
         "`ip rule add from 10.0.0.0/24 priority 100 lookup 100` in namespace `ns0`",
+        "`stp_state 1` of bridge `br9` in namespace `ns0`",
     ];
     assert_eq!(scan.left_out, expected);
     for said in expected {

@@ -236,7 +236,7 @@ fn scan_names_what_a_lab_cannot_hold_and_writes_a_lab_that_applies() {
     let sandbox = Sandbox::new();
     let dir = tempfile::tempdir().unwrap();
     sandbox.sh("ip netns add a && ip netns add b && ip link add va netns a type veth peer name vb netns b \
-         && ip -n a link add br0 type bridge && ip -n a link add link br0 name mv0 type macvlan \
+         && ip -n a link add br0 type bridge stp_state 1 && ip -n a link add link br0 name mv0 type macvlan \
          && ip -n a addr add 10.0.0.1/24 dev va && ip -n b addr add 10.0.0.2/24 dev vb \
          && ip -n a addr add 10.1.0.1/24 dev mv0 \
          && ip -n a link set va up && ip -n b link set vb up && ip -n a link set br0 up && ip -n a link set mv0 up \
@@ -259,10 +259,11 @@ fn scan_names_what_a_lab_cannot_hold_and_writes_a_lab_that_applies() {
         "`ip route add blackhole 10.99.0.0/16` in namespace `a`",
         "`ip route add 172.17.0.0/16 dev va table 100` in namespace `a`",
         "`ip rule add from 10.0.0.0/24 priority 100 lookup 100` in namespace `a`",
+        "`stp_state 1` of bridge `br0` in namespace `a`",
     ] {
         assert!(stderr.contains(&format!("nslab: scan left out {said}\n")), "{said}:\n{stderr}");
     }
-    assert_eq!(stderr.matches("left out").count(), 7, "nothing else, nothing of namespace `b`: {stderr}");
+    assert_eq!(stderr.matches("left out").count(), 8, "nothing else, nothing of namespace `b`: {stderr}");
     assert!(!stderr.contains("error") && !stderr.contains("warning"), "{stderr}");
     sandbox.sh("ip netns delete a && ip netns delete b");
     wait_until_empty(&sandbox);

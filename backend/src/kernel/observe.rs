@@ -19,7 +19,7 @@ use nslab_model::observed::{
 use nslab_model::ops::LinkRef;
 use nslab_model::topology::Netns;
 use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
-use rtnetlink::packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkMessage, State};
+use rtnetlink::packet_route::link::{InfoData, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, State};
 use rtnetlink::packet_route::route::{
     RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteType,
 };
@@ -404,8 +404,12 @@ fn build_link(
             LinkAttribute::OperState(state) => link.oper_up |= *state == State::Up,
             LinkAttribute::LinkInfo(infos) => {
                 for info in infos {
-                    if let LinkInfo::Kind(kind) = info {
-                        link.kind = kind.to_string();
+                    match info {
+                        LinkInfo::Kind(kind) => link.kind = kind.to_string(),
+                        LinkInfo::Data(InfoData::Bridge(settings)) => {
+                            link.unmodelled = unmodelled::bridge_settings(settings)
+                        }
+                        _ => {}
                     }
                 }
             }

@@ -1,12 +1,14 @@
 //! What a lab cannot say, read so that `scan` can name it as left out rather than lose it
 //! silently: routes of other types or tables, policy rules beyond the kernel's own (each as
-//! the `ip` command that makes it), and what a route has beyond destination, gateway,
-//! device and metric (`src 10.0.0.1`, `mtu 1400`, the next hops of a multipath route).
+//! the `ip` command that makes it), what a route has beyond destination, gateway, device
+//! and metric (`src 10.0.0.1`, `mtu 1400`, the next hops of a multipath route), and a
+//! bridge's spanning tree or VLAN filtering.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
+use rtnetlink::packet_route::link::{BridgeStpState, InfoBridge};
 use rtnetlink::packet_route::route::{
     RouteAttribute, RouteFlags, RouteHeader, RouteMessage, RouteMetric, RouteNextHop, RouteType,
 };
@@ -116,6 +118,21 @@ fn metric_words(metric: &RouteMetric) -> String {
         RouteMetric::Features(value) => format!("features 0x{value:x}"),
         other => format!("{other:?}").to_lowercase(),
     }
+}
+
+/// A bridge's settings that change how it forwards and that a lab's bridge (always
+/// without them) cannot say, in `ip link`'s words.
+pub(super) fn bridge_settings(settings: &[InfoBridge]) -> Vec<String> {
+    settings
+        .iter()
+        .filter_map(|setting| match setting {
+            InfoBridge::StpState(state) if *state != BridgeStpState::Disabled => {
+                Some(format!("stp_state {}", u32::from(*state)))
+            }
+            InfoBridge::VlanFiltering(true) => Some("vlan_filtering 1".to_string()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The `ip rule add` command that makes a policy rule, or None for the rules every
@@ -307,6 +324,14 @@ mod tests {
             route_extras(&rich, &names()),
             ["onlink", "src 10.0.0.1", "mtu 1400", "nexthop via 10.0.0.3 dev veth0 weight 1"]
         );
+    }
+
+    #[test]
+    fn a_bridge_with_spanning_tree_or_vlan_filtering_says_so() {
+        let quiet = [InfoBridge::StpState(BridgeStpState::Disabled), InfoBridge::VlanFiltering(false)];
+        assert!(bridge_settings(&quiet).is_empty());
+        let busy = [InfoBridge::StpState(BridgeStpState::KernelStp), InfoBridge::VlanFiltering(true)];
+        assert_eq!(bridge_settings(&busy), ["stp_state 1", "vlan_filtering 1"]);
     }
 
     #[test]
