@@ -2,9 +2,10 @@
 //! well as nslab's own. Kernel-made things (link-local addresses, connected routes) are
 //! not copied; what the format cannot say (other interface kinds, a bridge name used twice,
 //! multipath routes and routes through left-out interfaces, other route types and tables,
-//! policy rules, a route's source address or metrics, a bridge's spanning tree) is left
-//! out, listed in the lab's description and given back to be said aloud, so that none of
-//! it makes the lab one nslab refuses.
+//! policy rules, a route's source address or metrics, a bridge's spanning tree, a subnet's
+//! network or broadcast address on an interface) is left out, listed in the lab's
+//! description and given back to be said aloud, so that none of it makes the lab one nslab
+//! refuses.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,6 +14,7 @@ use crate::observed::{Observed, ObservedLink, ObservedNamespace, ObservedRoute};
 use crate::ops::LinkRef;
 use crate::plan::{DEFAULT_IPV6_METRIC, DEFAULT_MTU};
 use crate::topology::Netns;
+use crate::validate::host_address_problem;
 
 /// The name the host node gets in a scanned lab, unless a namespace has it (see
 /// `host_node_name`).
@@ -47,14 +49,17 @@ pub fn scan(observed: &Observed, name: &str) -> Scan {
         }));
         scanner.skipped.extend(namespace.unmodelled.iter().map(|words| format!("`{words}` in {netns}")));
     }
-    for ((netns, bridge_name), bridge) in &scanner.bridges {
+    let bridges: Vec<((Netns, String), &ObservedLink)> =
+        scanner.bridges.iter().map(|(key, bridge)| (key.clone(), *bridge)).collect();
+    for ((netns, bridge_name), bridge) in bridges {
+        let addresses = scanner.usable_addresses(&LinkRef::new(netns.clone(), bridge_name.clone()));
         if !bridge.unmodelled.is_empty() {
             let settings: Vec<String> = bridge.unmodelled.iter().map(|words| format!("`{words}`")).collect();
             scanner.skipped.push(format!("{} of bridge `{bridge_name}` in {netns}", settings.join(", ")));
         }
         lab.nodes.push(Node::Bridge(BridgeNode {
             namespace: netns.name().map(str::to_string),
-            addresses: bridge.addresses.iter().map(ToString::to_string).collect(),
+            addresses,
             up: bridge.up,
             ..BridgeNode::new(bridge_name.clone())
         }));
@@ -145,9 +150,13 @@ impl<'o> Scanner<'o> {
                 if !seen.insert(key.clone()) {
                     continue;
                 }
-                let (Some(end_a), Some(end_b)) = (self.endpoint(&key.0), self.endpoint(&key.1)) else { continue };
+                let (Some(mut end_a), Some(mut end_b)) = (self.endpoint(&key.0), self.endpoint(&key.1)) else {
+                    continue;
+                };
                 let touches_lab = end_a.node != self.host || end_b.node != self.host || link.owner.is_some();
                 if touches_lab {
+                    end_a.addresses = self.usable_addresses(&key.0);
+                    end_b.addresses = self.usable_addresses(&key.1);
                     links.push(Link::Veth(VethLink { a: end_a, b: end_b, editor: None }));
                     self.kept.extend([key.0, key.1]);
                 }
@@ -156,6 +165,7 @@ impl<'o> Scanner<'o> {
         links
     }
 
+    /// An end of a veth, its addresses still to be filled in (see `usable_addresses`).
     fn endpoint(&self, at: &LinkRef) -> Option<Endpoint> {
         let link = self.observed.link(at)?;
         let node = match &link.master {
@@ -165,7 +175,7 @@ impl<'o> Scanner<'o> {
         Some(Endpoint {
             node,
             name: at.name.clone(),
-            addresses: link.addresses.iter().map(ToString::to_string).collect(),
+            addresses: Vec::new(),
             mtu: Some(link.mtu).filter(|mtu| *mtu != DEFAULT_MTU),
             up: link.up,
             mac: None,
@@ -182,6 +192,22 @@ fn display_kind(kind: &str) -> &str {
 }
 
 impl Scanner<'_> {
+    /// The addresses of the interface `at` that a lab's interface may have: the kernel
+    /// also takes a subnet's network or broadcast address, which a lab refuses.
+    fn usable_addresses(&mut self, at: &LinkRef) -> Vec<String> {
+        let mut usable = Vec::new();
+        let observed = self.observed;
+        for address in observed.link(at).map(|link| link.addresses.as_slice()).unwrap_or_default() {
+            match host_address_problem(address) {
+                Some((_, why)) => {
+                    self.skipped.push(format!("address `{address}` of `{}` in {} ({why})", at.name, at.netns))
+                }
+                None => usable.push(address.to_string()),
+            }
+        }
+        usable
+    }
+
     /// The routes of `netns` as a lab writes them. In the host only nslab's own are taken
     /// (the host's default route and the like are not part of a lab). A route the lab
     /// cannot hold is left out, and what a kept route has beyond the format is named.

@@ -566,6 +566,35 @@ fn scanning_a_namespace_called_host_names_the_host_node_otherwise() {
     assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
 }
 
+/// The kernel takes a subnet's network and broadcast addresses on an interface; a lab
+/// refuses them, so scan leaves them out (and says why) rather than write a lab nslab
+/// refuses.
+#[test]
+fn scanning_leaves_out_addresses_a_lab_refuses() {
+    let mut observed = applied(&example("seed-veth"));
+    let veth0 = observed.namespaces.get_mut(&ns("ns0")).unwrap().links.get_mut("veth0").unwrap();
+    veth0.addresses.extend(["192.168.1.0/24".parse::<ipnet::IpNet>().unwrap(), "192.168.1.255/24".parse().unwrap()]);
+    let scan = nslab_model::scan::scan(&observed, "x");
+    assert_eq!(scan.left_out.len(), 2, "{:?}", scan.left_out);
+    assert!(
+        scan.left_out[0]
+            .starts_with("address `192.168.1.0/24` of `veth0` in namespace `ns0` (192.168.1.0 is the network address"),
+        "{:?}",
+        scan.left_out
+    );
+    assert!(
+        scan.left_out[1].starts_with(
+            "address `192.168.1.255/24` of `veth0` in namespace `ns0` (192.168.1.255 is the broadcast address"
+        ),
+        "{:?}",
+        scan.left_out
+    );
+    let Link::Veth(veth) = &scan.lab.links[0];
+    assert_eq!(veth.a.addresses, ["192.168.1.1/24"]);
+    let problems = validate(&scan.lab);
+    assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
+}
+
 #[test]
 fn scanning_leaves_out_what_the_format_cannot_hold() {
     let mut observed = applied(&example("seed-veth"));

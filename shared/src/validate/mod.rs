@@ -9,6 +9,7 @@ mod names;
 mod references;
 mod routes;
 
+pub use addresses::host_address_problem;
 pub use routes::{parse_route, ParsedRoute};
 mod sense;
 
