@@ -138,6 +138,13 @@ pub enum Command {
         #[command(flatten)]
         limits: LimitArgs,
     },
+    /// Open a shell inside the sandbox (or run COMMAND there): `nslab --sandbox shell`, the
+    /// same as `nslab sandbox shell`. The sandbox is implied.
+    Shell {
+        /// The command to run instead of an interactive shell.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        command: Vec<String>,
+    },
     /// Manage the sandbox that `--sandbox` runs commands in.
     Sandbox {
         #[command(subcommand)]
@@ -251,6 +258,7 @@ pub fn run(cli: Cli) -> i32 {
         }
         Command::List { json, limits } => list::list(json, &limits.limits()),
         Command::Scan { output, name, limits } => lab::scan(output.as_deref(), &name, limits.limits()),
+        Command::Shell { command } => sandbox::shell(&command),
         Command::Sandbox { action } => sandbox_action(action),
     }
 }
@@ -267,14 +275,18 @@ pub fn namespaces_to_hold(cli: &Cli, present: impl FnOnce() -> usize) -> Option<
         | Command::Destroy { .. }
         | Command::Scan { .. }
         | Command::List { .. } => Some(present()),
-        Command::Validate { .. } | Command::Export { .. } | Command::Schema | Command::Sandbox { .. } => None,
+        Command::Validate { .. }
+        | Command::Export { .. }
+        | Command::Schema
+        | Command::Shell { .. }
+        | Command::Sandbox { .. } => None,
     }
 }
 
 /// True when the command must run inside the sandbox (entered before anything else runs).
 pub fn wants_sandbox(cli: &Cli) -> bool {
     match &cli.command {
-        Command::Sandbox { action: SandboxAction::Shell { .. } } => true,
+        Command::Shell { .. } | Command::Sandbox { action: SandboxAction::Shell { .. } } => true,
         // Managing the sandbox happens from outside it (`--sandbox sandbox stop` included).
         Command::Sandbox { .. } => false,
         _ => cli.sandbox,

@@ -174,6 +174,9 @@ fn a_namespace_made_in_the_sandbox_persists_and_stays_off_the_host() {
     // A second, separate command finds the same sandbox.
     let listed = sandbox.ok(&["sandbox", "shell", "--", "ip", "netns", "list"]);
     assert!(listed.contains("t1"), "a later command does not see t1: {listed}");
+    // `nslab --sandbox shell`, the form the other commands take, is the same shell.
+    let listed = sandbox.ok(&["--sandbox", "shell", "--", "ip", "netns", "list"]);
+    assert!(listed.contains("t1"), "`--sandbox shell` does not see t1: {listed}");
     let links = sandbox.sh("ip -o link show; ip -o link show lo up");
     assert!(links.contains("sbx-a") && links.contains("sbx-b"), "{links}");
     assert!(links.lines().filter(|l| l.contains(": lo:")).count() == 2, "lo is not up in the sandbox: {links}");
