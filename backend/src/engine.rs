@@ -1,6 +1,7 @@
 //! The engine: validate -> observe -> plan -> execute -> verify, with undo on failure.
 //! The CLI and the server both drive labs through it.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use futures::future::Either;
@@ -15,6 +16,7 @@ use nslab_model::{validate_lab_name, validate_with, Lab, Limits, Problem};
 use thiserror::Error;
 
 use crate::kernel::observe::Reading;
+use crate::kernel::users::{users_of, NamespaceUser};
 use crate::kernel::vouch::{vouched, Vouched};
 use crate::kernel::{Kernel, KernelError};
 use crate::state;
@@ -34,6 +36,31 @@ pub enum EngineError {
     NotConverged { doing: &'static str, left: Vec<String> },
     #[error("cannot record the applied lab: {0}")]
     State(std::io::Error),
+    #[error("{}", in_use(.0))]
+    InUse(Vec<NamespaceUser>),
+}
+
+/// Why namespaces in use are not deleted, each with what runs in it.
+fn in_use(users: &[NamespaceUser]) -> String {
+    let mut by_namespace: Vec<(&str, Vec<String>)> = Vec::new();
+    for user in users {
+        let process = format!("process {} (`{}`)", user.pid, user.command);
+        match by_namespace.last_mut() {
+            Some((namespace, processes)) if *namespace == user.namespace => processes.push(process),
+            _ => by_namespace.push((&user.namespace, vec![process])),
+        }
+    }
+    let each: Vec<String> = by_namespace
+        .iter()
+        .map(|(namespace, processes)| format!("namespace `{namespace}` is in use by {}", processes.join(", ")))
+        .collect();
+    format!(
+        "{}: deleting a namespace only takes its name away while something runs in it, and the lab's \
+         interfaces in it stay alive until that ends; end {} first (`ip netns pids NAME` lists them); \
+         nothing was changed",
+        each.join("; "),
+        if users.len() == 1 { "it" } else { "them" }
+    )
 }
 
 fn undo_note(undone: &Option<usize>, errors: &[String]) -> String {
@@ -60,6 +87,22 @@ fn lane_of(first: &Op) -> usize {
     }
 }
 
+/// Refuses a run that would delete a namespace some process still runs in (see `users.rs`).
+/// Every run checks; the server asks first too, before it stops watching what the run
+/// would delete.
+pub fn refuse_deleting_namespaces_in_use(planned: &Planned) -> Result<(), EngineError> {
+    let doomed = planned.ops.iter().filter_map(|op| match op {
+        Op::DeleteNamespace { name } => Some(name.as_str()),
+        _ => None,
+    });
+    let users = users_of(doomed, &planned.inodes);
+    if users.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::InUse(users))
+    }
+}
+
 /// How long destroy waits for the kernel to finish tearing namespaces down.
 const TEARDOWN_LIMIT: Duration = Duration::from_secs(60);
 
@@ -68,6 +111,9 @@ const TEARDOWN_LIMIT: Duration = Duration::from_secs(60);
 pub struct Planned {
     pub ops: Vec<Op>,
     pub observed: Observed,
+    /// The inodes of namespaces already looked at while planning (those a record vouched
+    /// for), by name, so that the check for processes inside them need not look again.
+    pub inodes: HashMap<String, u64>,
 }
 
 /// A lab in which validation found no errors (see `Engine::check`). `plan` takes one, so
@@ -127,7 +173,7 @@ impl Engine {
     pub async fn plan(&self, checked: &Checked<'_>, options: &PlanOptions) -> Result<Planned, EngineError> {
         let observed = self.observe().await?;
         let ops = plan(checked.lab, &observed, options).map_err(EngineError::Conflicts)?;
-        Ok(Planned { ops, observed })
+        Ok(Planned { ops, observed, inodes: HashMap::new() })
     }
 
     /// Runs a plan of `lab`, then checks that the kernel now holds the lab and records it
@@ -149,7 +195,7 @@ impl Engine {
         let ops = &planned.ops;
         // A run that did not fail finished every step, so it settled (and read, or tried to
         // read) every namespace it touched: only those whose reading failed are left.
-        let early = self.run(lab, ops, progress, true, Some(&planned.observed)).await?;
+        let early = self.run(lab, planned, progress, true, true).await?;
         let now = self
             .kernel
             .observe_again(&planned.observed, early.readings, &early.unread)
@@ -178,7 +224,7 @@ impl Engine {
         }
         let vouched = vouched(&lab.name, &state::recorded_mounts(&lab.name));
         let observed = self.kernel.observe_marks(&vouched).await.map_err(EngineError::Observe)?;
-        Ok(Planned { ops: destroy_ops(lab, &observed), observed })
+        Ok(Planned { ops: destroy_ops(lab, &observed), observed, inodes: vouched.inodes })
     }
 
     /// Removes what `lab` owns (the ops of `destroy_plan`) and returns when it is gone.
@@ -189,7 +235,7 @@ impl Engine {
         progress: &mut (dyn FnMut(OpProgress) + Send),
     ) -> Result<Report, EngineError> {
         let started = Instant::now();
-        self.run(lab, &planned.ops, progress, false, None).await?;
+        self.run(lab, planned, progress, false, false).await?;
         if !lingering(lab, &planned.observed).is_empty() {
             self.wait_until_gone(lab).await?;
         }
@@ -221,19 +267,25 @@ impl Engine {
     /// Executes ops as steps (see `plan::steps`): independent namespaces side by side, at
     /// most `LANE_BUDGETS` steps of each lane at once. Progress events come in plan order.
     /// On a failure no new step starts; with `undo`, what the run created is then deleted
-    /// (newest first). With `verify` (the reading the ops were planned from), each
-    /// namespace the run changes is read as soon as it is settled (see `apply`).
+    /// (newest first). With `verify`, each namespace the run changes is read as soon as it
+    /// is settled (see `apply`). A run that would delete a namespace something runs in is
+    /// refused before it starts.
     async fn run(
         &self,
         lab: &Lab,
-        ops: &[Op],
+        planned: &Planned,
         progress: &mut (dyn FnMut(OpProgress) + Send),
         undo: bool,
-        verify: Option<&Observed>,
+        verify: bool,
     ) -> Result<EarlyReadings, EngineError> {
+        let ops = &planned.ops;
+        let verify = verify.then_some(&planned.observed);
+        // First the guard: what a caller handed over to be held (see `Kernel::hold_until_run_ends`)
+        // is let go of on a refusal too.
+        let _deleted = self.kernel.releasing_deleted();
+        refuse_deleting_namespaces_in_use(planned)?;
         let steps = steps(ops);
         let _raising = self.kernel.raising_bridges(ops);
-        let _deleted = self.kernel.releasing_deleted();
         let mut schedule = Schedule::new(&steps, |step| lane_of(&ops[step.ops.start]), &LANE_BUDGETS);
         let mut settling = verify.map(|observed| Settling::new(&steps, ops, observed));
         let mut early = EarlyReadings::default();

@@ -68,6 +68,18 @@ impl Sandbox {
         String::from_utf8(output.stdout).expect("utf-8 output")
     }
 
+    /// Starts `sleep 60` in the sandbox's namespace `netns`; returns once it runs there as
+    /// `sleep` (`ip netns exec` enters, then execs, after the starting script has moved on).
+    /// It is ended when the returned guard is dropped, so a failing test leaves nothing.
+    pub fn sleep_in(&self, netns: &str) -> Sleeper {
+        let script = format!(
+            "ip netns exec {netns} sleep 60 >/dev/null 2>&1 & p=$!; for i in $(seq 200); do \
+             [ \"$(cat /proc/$p/comm 2>/dev/null)\" = sleep ] && ip netns pids {netns} | grep -qx $p && break; \
+             sleep 0.01; done; echo $p"
+        );
+        Sleeper { pid: self.sh(&script).trim().to_string() }
+    }
+
     pub fn try_sh(&self, script: &str) -> Output {
         self.command("sh").args(["-c", script]).output().expect("nsenter runs")
     }
@@ -129,5 +141,16 @@ impl Sandbox {
     pub fn pings(&self, from: &str, to: &str, tries: u32) -> bool {
         let script = format!("ip netns exec {from} ping -c1 -W1 {to} >/dev/null 2>&1");
         (0..tries).any(|_| self.try_sh(&script).status.success())
+    }
+}
+
+/// A process started by `Sandbox::sleep_in`, ended when dropped.
+pub struct Sleeper {
+    pub pid: String,
+}
+
+impl Drop for Sleeper {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(&self.pid).status();
     }
 }

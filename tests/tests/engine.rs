@@ -276,6 +276,38 @@ fn scan_names_what_a_lab_cannot_hold_and_writes_a_lab_that_applies() {
     assert_eq!(routes, ["10.8.0.0/16 via Some(\"10.0.0.2\") dev va"]);
 }
 
+/// A namespace something still runs in is not deleted: that would only take its name away
+/// while the kernel keeps it (and the lab's veth end on the bridge) alive, and destroy
+/// would wait for it. Destroy and an edit that removes it are refused, naming the process,
+/// and change nothing; once it has ended, destroy goes through.
+#[test]
+fn a_namespace_something_runs_in_is_not_deleted_and_the_process_is_named() {
+    let (sandbox, dir, mut edited) = applied_seed_bridge();
+    let sleeper = sandbox.sleep_in("ns2");
+    let pid = &sleeper.pid;
+    let before = read_kernel_state(&sandbox);
+    let said = format!("namespace `ns2` is in use by process {pid} (`sleep`)");
+
+    let output = sandbox.nslab(&["destroy", "--yes", &path("seed-bridge")]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&said) && stderr.contains("nothing was changed"), "{stderr}");
+    assert_eq!(read_kernel_state(&sandbox), before);
+
+    edited.nodes.retain(|node| node.name() != "ns2");
+    edited.links.retain(|Link::Veth(veth)| veth.b.node != "ns2");
+    let file = write(&dir, &edited);
+    let output = sandbox.nslab(&["apply", "--yes", &file]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&said), "{stderr}");
+    assert_eq!(read_kernel_state(&sandbox), before);
+
+    sandbox.sh(&format!("kill {pid}; for i in $(seq 100); do kill -0 {pid} 2>/dev/null || break; sleep 0.05; done"));
+    sandbox.nslab_ok(&["destroy", "--yes", &path("seed-bridge")]);
+    assert_empty(&sandbox);
+}
+
 /// MACs are random at creation: leave them out of a comparison of two builds.
 fn comparable(mut state: KernelState) -> KernelState {
     for namespace in state.namespaces.values_mut() {

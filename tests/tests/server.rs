@@ -618,6 +618,29 @@ async fn destroy_over_http_leaves_nothing_even_while_pinging() {
     setup.destroy_leaves_nothing().await;
 }
 
+/// A destroy that would delete a namespace some process still runs in is refused with 409,
+/// naming the process, and changes nothing; once it has ended, destroy goes through.
+#[tokio::test]
+async fn destroy_over_http_is_refused_while_a_process_runs_in_a_namespace() {
+    let setup = Setup::new("server-in-use", &[]);
+    let client = setup.client();
+    import_and_apply(&client, "seed-bridge").await;
+    let sleeper = setup.sandbox.sleep_in("ns1");
+    let pid = sleeper.pid.clone();
+    let response = client.post("/api/destroy").await;
+    assert_eq!(response.status(), 409);
+    let body = error_body(response).await;
+    assert!(
+        body.message.contains(&format!("namespace `ns1` is in use by process {pid} (`sleep`)")),
+        "{}",
+        body.message
+    );
+    assert_eq!(setup.sandbox.sh("ip netns list | wc -l").trim(), "3", "nothing was deleted");
+    drop(sleeper);
+    setup.sandbox.sh(&format!("for i in $(seq 100); do kill -0 {pid} 2>/dev/null || break; sleep 0.05; done"));
+    setup.destroy_leaves_nothing().await;
+}
+
 /// A second server on the same host reads (and so opens sockets in) the first one's
 /// namespaces; once the first deletes them, the second must let them go, or their veths
 /// stay and the first one's destroy never sees its lab gone.

@@ -9,7 +9,7 @@ use nslab_model::{validate_lab_name, validate_with, Lab, Limits};
 use super::{
     print_problems, read_lab_file, refuse_invalid, runtime, EXIT_BAD_INPUT, EXIT_CHANGES, EXIT_FAILURE, EXIT_OK,
 };
-use crate::engine::{Engine, EngineError, Planned, Report};
+use crate::engine::{refuse_deleting_namespaces_in_use, Engine, EngineError, Planned, Report};
 use crate::state;
 use crate::terminal::{confirm, Progress};
 
@@ -58,15 +58,28 @@ pub fn apply(args: PlanArgs, yes: bool) -> i32 {
         if planned.ops.is_empty() {
             return EXIT_OK;
         }
-        if !yes && !confirm(&format!("Apply these {} changes?", planned.ops.len())) {
-            eprintln!("nslab: nothing was changed");
-            return EXIT_FAILURE;
+        if let Err(code) = agreed(yes, &planned, &format!("Apply these {} changes?", planned.ops.len()), args.file) {
+            return code;
         }
         let mut progress = Progress::new(planned.ops.len());
         let result = engine.apply(&lab, &planned, &mut |event| progress.show(&event)).await;
         progress.finish();
         finish("applied", &lab, args.file, result)
     })
+}
+
+/// Unless `yes`, asks `question` first; but not for a run that would be refused for
+/// deleting namespaces something runs in (see `Engine::run`). Err: the exit code.
+fn agreed(yes: bool, planned: &Planned, question: &str, file: &Path) -> Result<(), i32> {
+    if yes {
+        return Ok(());
+    }
+    refuse_deleting_namespaces_in_use(planned).map_err(|error| report(file, &error))?;
+    if !confirm(question) {
+        eprintln!("nslab: nothing was changed");
+        return Err(EXIT_FAILURE);
+    }
+    Ok(())
 }
 
 /// Validates the lab (its warnings printed before the kernel is read), then plans it; an
@@ -129,9 +142,8 @@ pub fn destroy(which: &Which, yes: bool, limits: Limits) -> i32 {
             return EXIT_OK;
         }
         print!("{}", ip_lines(ops));
-        if !yes && !confirm(&format!("Destroy lab `{}` ({} steps)?", lab.name, ops.len())) {
-            eprintln!("nslab: nothing was changed");
-            return EXIT_FAILURE;
+        if let Err(code) = agreed(yes, &planned, &format!("Destroy lab `{}` ({} steps)?", lab.name, ops.len()), file) {
+            return code;
         }
         // Nothing else runs in this process now; its unmounts go faster with one thread.
         engine.kernel().stop_workers();

@@ -14,6 +14,7 @@ mod reading;
 mod step;
 pub mod teardown;
 mod unmodelled;
+pub mod users;
 pub mod vouch;
 pub mod watch;
 mod workers;

@@ -55,19 +55,33 @@ pub fn is_namespace_file(file: &File) -> bool {
 /// namespace (as `ip netns add` does), while it is there. None when the name is missing,
 /// or the kernel is older (a name that is not mounted gives the id of /run/netns itself).
 pub fn mount_id(name: &str) -> Option<u64> {
+    bound(name).map(|bound| bound.mount)
+}
+
+/// What `/run/netns/NAME` is bound to: the unique id of its mount (see `mount_id`) and the
+/// inode of the namespace (what `/proc/PID/ns/net` shows as `net:[INODE]`), in one statx.
+pub struct Bound {
+    pub mount: u64,
+    pub inode: u64,
+}
+
+pub fn bound(name: &str) -> Option<Bound> {
     let path = std::ffi::CString::new(netns_path(name).into_os_string().into_encoded_bytes()).ok()?;
     let mut found = std::mem::MaybeUninit::<libc::statx>::zeroed();
     let flags = libc::AT_SYMLINK_NOFOLLOW | libc::AT_NO_AUTOMOUNT;
     // SAFETY: `path` is a NUL-terminated string and `found` a statx buffer that outlive the call.
     let result =
-        unsafe { libc::statx(libc::AT_FDCWD, path.as_ptr(), flags, libc::STATX_MNT_ID_UNIQUE, found.as_mut_ptr()) };
+        unsafe { libc::statx(libc::AT_FDCWD, path.as_ptr(), flags, STATX_MNT_ID_UNIQUE_AND_INO, found.as_mut_ptr()) };
     if result != 0 {
         return None;
     }
     // SAFETY: statx succeeded, so it filled the buffer (which started zeroed anyway).
     let found = unsafe { found.assume_init() };
-    (found.stx_mask & libc::STATX_MNT_ID_UNIQUE != 0).then_some(found.stx_mnt_id)
+    let complete = found.stx_mask & STATX_MNT_ID_UNIQUE_AND_INO == STATX_MNT_ID_UNIQUE_AND_INO;
+    complete.then_some(Bound { mount: found.stx_mnt_id, inode: found.stx_ino })
 }
+
+const STATX_MNT_ID_UNIQUE_AND_INO: u32 = libc::STATX_MNT_ID_UNIQUE | libc::STATX_INO;
 
 /// Runs `job` on a namespace worker inside `netns`. The result comes back by channel, so
 /// an async caller never blocks its runtime.

@@ -35,6 +35,8 @@ pub type NamespaceMounts = BTreeMap<String, NamespaceMount>;
 pub struct Vouched {
     pub owner: String,
     pub ids: HashMap<Netns, i32>,
+    /// Their namespaces' inodes, by name (read with the mounts, for `users::users_of`).
+    pub inodes: HashMap<String, u64>,
 }
 
 impl Kernel {
@@ -55,10 +57,11 @@ impl Kernel {
 
 /// The namespaces of `recorded` still bound by the very mount recorded, as `owner`'s.
 pub fn vouched(owner: &str, recorded: &NamespaceMounts) -> Vouched {
-    let ids = recorded
-        .iter()
-        .filter(|(name, was)| netns::mount_id(name) == Some(was.mount))
-        .map(|(name, was)| (Netns::Named(name.clone()), was.id))
-        .collect();
-    Vouched { owner: owner.to_string(), ids }
+    let mut vouched = Vouched { owner: owner.to_string(), ..Vouched::default() };
+    for (name, was) in recorded {
+        let Some(now) = netns::bound(name).filter(|now| now.mount == was.mount) else { continue };
+        vouched.ids.insert(Netns::Named(name.clone()), was.id);
+        vouched.inodes.insert(name.clone(), now.inode);
+    }
+    vouched
 }

@@ -22,7 +22,7 @@ use super::auth::origin_allowed;
 use super::events::stream_to;
 use super::AppState;
 use super::{live, pings};
-use crate::engine::{Engine, EngineError, Planned};
+use crate::engine::{refuse_deleting_namespaces_in_use, Engine, EngineError, Planned};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -68,6 +68,7 @@ impl ApiError {
                 };
                 ApiError::with(StatusCode::CONFLICT, body)
             }
+            in_use @ EngineError::InUse(_) => ApiError::new(StatusCode::CONFLICT, in_use.to_string()),
             other => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
         }
     }
@@ -206,6 +207,7 @@ async fn run(state: &AppState, kind: RunKind, options: RunOptions) -> Result<Jso
     }
     .map_err(ApiError::engine)?;
     let ops = &planned.ops;
+    refuse_deleting_namespaces_in_use(&planned).map_err(ApiError::engine)?;
     let doomed: Vec<Netns> = ops
         .iter()
         .filter_map(|op| match op {

@@ -1,0 +1,75 @@
+//! The processes inside named namespaces. Deleting a namespace that something still runs
+//! in (a shell left by `ip netns exec`, a server started there) only takes its name away:
+//! the kernel keeps the namespace, and the lab's interfaces in it (and a veth end on a
+//! bridge outside), alive until they end. So a run that would delete such a namespace is
+//! refused, naming them, the way a busy device is.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::os::unix::fs::MetadataExt;
+
+use super::netns::netns_path;
+
+/// A process whose network namespace is a named one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespaceUser {
+    pub namespace: String,
+    pub pid: u32,
+    /// Its command name (`/proc/PID/comm`).
+    pub command: String,
+}
+
+impl fmt::Display for NamespaceUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "process {} (`{}`) in namespace `{}`", self.pid, self.command, self.namespace)
+    }
+}
+
+/// The processes other than this one that run in one of the namespaces `names`, by
+/// namespace and pid: those whose `/proc/PID/ns/net` is the namespace bound at
+/// `/run/netns/NAME` (what `ip netns pids` reports), whose inode is looked up unless
+/// `known`. Processes this one may not look at (another user's, as an ordinary user) are
+/// not seen.
+pub fn users_of<'n>(names: impl IntoIterator<Item = &'n str>, known: &HashMap<String, u64>) -> Vec<NamespaceUser> {
+    let inode_of = |name: &str| match known.get(name) {
+        Some(inode) => Some(*inode),
+        None => std::fs::metadata(netns_path(name)).ok().map(|found| found.ino()),
+    };
+    let by_inode: HashMap<u64, &str> =
+        names.into_iter().filter_map(|name| inode_of(name).map(|inode| (inode, name))).collect();
+    if by_inode.is_empty() {
+        return Vec::new();
+    }
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let own = std::process::id();
+    let mut users: Vec<NamespaceUser> = entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| *pid != own)
+        .filter_map(|pid| {
+            let namespace = by_inode.get(&network_namespace_of(pid)?)?;
+            let command = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            Some(NamespaceUser { namespace: namespace.to_string(), pid, command: command.trim_end().to_string() })
+        })
+        .collect();
+    users.sort_by(|a, b| (&a.namespace, a.pid).cmp(&(&b.namespace, b.pid)));
+    users
+}
+
+/// The inode of the network namespace of process `pid` (`net:[INODE]`).
+fn network_namespace_of(pid: u32) -> Option<u64> {
+    let link = std::fs::read_link(format!("/proc/{pid}/ns/net")).ok()?;
+    link.to_str()?.strip_prefix("net:[")?.strip_suffix(']')?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_with_no_namespace_has_no_users_and_this_process_is_never_one() {
+        assert!(users_of(["surely-no-such-namespace-here"], &HashMap::new()).is_empty());
+        let own = network_namespace_of(std::process::id());
+        assert!(own.is_some(), "this process's namespace reads as an inode");
+    }
+}
