@@ -19,6 +19,7 @@ use crate::kernel::observe::Reading;
 use crate::kernel::users::{users_of, NamespaceUser};
 use crate::kernel::vouch::{vouched, Vouched};
 use crate::kernel::{Kernel, KernelError};
+use crate::privilege::missing_capabilities;
 use crate::state;
 
 #[derive(Debug, Error)]
@@ -38,6 +39,11 @@ pub enum EngineError {
     State(std::io::Error),
     #[error("{}", in_use(.0))]
     InUse(Vec<NamespaceUser>),
+    #[error(
+        "changing the kernel needs {}, which this nslab lacks: run it as root, or as an ordinary user inside nslab's sandbox (`nslab --sandbox ...`); nothing was changed",
+        .0.join(" and ")
+    )]
+    Unprivileged(Vec<&'static str>),
 }
 
 /// Why namespaces in use are not deleted, each with what runs in it.
@@ -87,10 +93,16 @@ fn lane_of(first: &Op) -> usize {
     }
 }
 
-/// Refuses a run that would delete a namespace some process still runs in (see `users.rs`).
-/// Every run checks; the server asks first too, before it stops watching what the run
-/// would delete.
-pub fn refuse_deleting_namespaces_in_use(planned: &Planned) -> Result<(), EngineError> {
+/// Refuses a run that cannot be carried out whole, before it changes anything: this
+/// process may not change the kernel (see `privilege.rs`), or the run would delete a
+/// namespace some process still runs in (see `users.rs`). Every run checks; the CLI asks
+/// first too, before it asks the user, and the server before it stops watching what the
+/// run would delete.
+pub fn refuse_before_running(planned: &Planned) -> Result<(), EngineError> {
+    let missing = missing_capabilities();
+    if !missing.is_empty() {
+        return Err(EngineError::Unprivileged(missing));
+    }
     let doomed = planned.ops.iter().filter_map(|op| match op {
         Op::DeleteNamespace { name } => Some(name.as_str()),
         _ => None,
@@ -283,7 +295,7 @@ impl Engine {
         // First the guard: what a caller handed over to be held (see `Kernel::hold_until_run_ends`)
         // is let go of on a refusal too.
         let _deleted = self.kernel.releasing_deleted();
-        refuse_deleting_namespaces_in_use(planned)?;
+        refuse_before_running(planned)?;
         let steps = steps(ops);
         let _raising = self.kernel.raising_bridges(ops);
         let mut schedule = Schedule::new(&steps, |step| lane_of(&ops[step.ops.start]), &LANE_BUDGETS);

@@ -7,6 +7,7 @@ mod engine;
 mod examples;
 mod kernel;
 mod lab_file;
+mod privilege;
 mod sandbox;
 mod server;
 mod state;

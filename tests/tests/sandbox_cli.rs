@@ -413,3 +413,22 @@ fn root_applies_and_destroys_a_lab_in_the_sandbox() {
 fn an_ordinary_user_applies_and_destroys_a_lab_in_the_sandbox() {
     apply_and_destroy_in_the_sandbox(User::Nobody);
 }
+
+/// Outside the sandbox an ordinary user may not change the kernel: apply says what it
+/// needs and where to get it, before any change, instead of its first step's EPERM.
+#[test]
+fn an_ordinary_user_outside_the_sandbox_is_told_what_apply_needs() {
+    let before = host();
+    let sandbox = TestSandbox::new(User::Nobody);
+    let lab = lab_file_for(&sandbox, "router");
+    let output = sandbox.run(&["apply", "--yes", lab.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("changing the kernel needs CAP_NET_ADMIN and CAP_SYS_ADMIN")
+            && stderr.contains("`nslab --sandbox ...`")
+            && stderr.contains("nothing was changed"),
+        "{stderr}"
+    );
+    assert_nothing_new_on_host(&before);
+}

@@ -9,7 +9,7 @@ use nslab_model::{validate_lab_name, validate_with, Lab, Limits};
 use super::{
     print_problems, read_lab_file, refuse_invalid, runtime, EXIT_BAD_INPUT, EXIT_CHANGES, EXIT_FAILURE, EXIT_OK,
 };
-use crate::engine::{refuse_deleting_namespaces_in_use, Engine, EngineError, Planned, Report};
+use crate::engine::{refuse_before_running, Engine, EngineError, Planned, Report};
 use crate::state;
 use crate::terminal::{confirm, Progress};
 
@@ -68,13 +68,13 @@ pub fn apply(args: PlanArgs, yes: bool) -> i32 {
     })
 }
 
-/// Unless `yes`, asks `question` first; but not for a run that would be refused for
-/// deleting namespaces something runs in (see `Engine::run`). Err: the exit code.
+/// Unless `yes`, asks `question` first; but not for a run that would be refused (see
+/// `engine::refuse_before_running`). Err: the exit code.
 fn agreed(yes: bool, planned: &Planned, question: &str, file: &Path) -> Result<(), i32> {
     if yes {
         return Ok(());
     }
-    refuse_deleting_namespaces_in_use(planned).map_err(|error| report(file, &error))?;
+    refuse_before_running(planned).map_err(|error| report(file, &error))?;
     if !confirm(question) {
         eprintln!("nslab: nothing was changed");
         return Err(EXIT_FAILURE);

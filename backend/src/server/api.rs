@@ -22,7 +22,7 @@ use super::auth::origin_allowed;
 use super::events::stream_to;
 use super::AppState;
 use super::{live, pings};
-use crate::engine::{refuse_deleting_namespaces_in_use, Engine, EngineError, Planned};
+use crate::engine::{refuse_before_running, Engine, EngineError, Planned};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -207,7 +207,7 @@ async fn run(state: &AppState, kind: RunKind, options: RunOptions) -> Result<Jso
     }
     .map_err(ApiError::engine)?;
     let ops = &planned.ops;
-    refuse_deleting_namespaces_in_use(&planned).map_err(ApiError::engine)?;
+    refuse_before_running(&planned).map_err(ApiError::engine)?;
     let doomed: Vec<Netns> = ops
         .iter()
         .filter_map(|op| match op {
