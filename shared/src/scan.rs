@@ -2,10 +2,10 @@
 //! well as nslab's own. Kernel-made things (link-local addresses, connected routes) are
 //! not copied; what the format cannot say (other interface kinds, a bridge name used twice,
 //! multipath routes and routes through left-out interfaces, other route types and tables,
-//! policy rules, a route's source address or metrics, a bridge's spanning tree, a subnet's
-//! network or broadcast address on an interface) is left out, listed in the lab's
-//! description and given back to be said aloud, so that none of it makes the lab one nslab
-//! refuses.
+//! policy rules, permanent neighbour entries, a route's source address or metrics, a
+//! bridge's spanning tree, an address's peer, a subnet's network or broadcast address on an
+//! interface) is left out, listed in the lab's description and given back to be said
+//! aloud, so that none of it makes the lab one nslab refuses.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -52,11 +52,9 @@ pub fn scan(observed: &Observed, name: &str) -> Scan {
     let bridges: Vec<((Netns, String), &ObservedLink)> =
         scanner.bridges.iter().map(|(key, bridge)| (key.clone(), *bridge)).collect();
     for ((netns, bridge_name), bridge) in bridges {
-        let addresses = scanner.usable_addresses(&LinkRef::new(netns.clone(), bridge_name.clone()));
-        if !bridge.unmodelled.is_empty() {
-            let settings: Vec<String> = bridge.unmodelled.iter().map(|words| format!("`{words}`")).collect();
-            scanner.skipped.push(format!("{} of bridge `{bridge_name}` in {netns}", settings.join(", ")));
-        }
+        let at = LinkRef::new(netns.clone(), bridge_name.clone());
+        let addresses = scanner.usable_addresses(&at);
+        scanner.note_unmodelled(&at, "bridge ");
         lab.nodes.push(Node::Bridge(BridgeNode {
             namespace: netns.name().map(str::to_string),
             addresses,
@@ -157,6 +155,8 @@ impl<'o> Scanner<'o> {
                 if touches_lab {
                     end_a.addresses = self.usable_addresses(&key.0);
                     end_b.addresses = self.usable_addresses(&key.1);
+                    self.note_unmodelled(&key.0, "");
+                    self.note_unmodelled(&key.1, "");
                     links.push(Link::Veth(VethLink { a: end_a, b: end_b, editor: None }));
                     self.kept.extend([key.0, key.1]);
                 }
@@ -206,6 +206,14 @@ impl Scanner<'_> {
             }
         }
         usable
+    }
+
+    /// Names what the interface `at` (a `kind ` such as `bridge `, or none) has that a lab
+    /// cannot say: a bridge's spanning tree, an address's peer.
+    fn note_unmodelled(&mut self, at: &LinkRef, kind: &str) {
+        let Some(link) = self.observed.link(at).filter(|link| !link.unmodelled.is_empty()) else { return };
+        let settings: Vec<String> = link.unmodelled.iter().map(|words| format!("`{words}`")).collect();
+        self.skipped.push(format!("{} of {kind}`{}` in {}", settings.join(", "), at.name, at.netns));
     }
 
     /// The routes of `netns` as a lab writes them. In the host only nslab's own are taken

@@ -510,6 +510,7 @@ fn scanning_leaves_out_routes_and_rules_a_lab_cannot_hold_and_names_them() {
     let mut bridge = ObservedLink::new("bridge", 10);
     bridge.unmodelled = vec!["stp_state 1".into()];
     ns0.links.insert("br9".into(), bridge);
+    ns0.links.get_mut("veth0").unwrap().unmodelled = vec!["address 192.168.1.1 peer 192.168.1.9/32".into()];
     let multipath = ["nexthop via 192.168.1.2 dev veth0 weight 1", "nexthop via 192.168.1.3 dev veth0 weight 1"];
     ns0.routes = vec![
         observed_route("10.5.0.0/16", None, None, &multipath),
@@ -525,6 +526,7 @@ fn scanning_leaves_out_routes_and_rules_a_lab_cannot_hold_and_names_them() {
     let scan = nslab_model::scan::scan(&observed, "x");
     let expected = [
         "`dummy0` in namespace `ns0` (a dummy interface)",
+        "`address 192.168.1.1 peer 192.168.1.9/32` of `veth0` in namespace `ns0`",
         "route `10.5.0.0/16 nexthop via 192.168.1.2 dev veth0 weight 1 nexthop via 192.168.1.3 dev veth0 weight 1` in namespace `ns0` (several next hops; a lab's route has one)",
         "route `10.6.0.0/16 via 10.9.0.9 dev dummy0` in namespace `ns0` (through `dummy0`, which is not in the lab)",
         "route `10.7.0.0/16 dev dummy0` in namespace `ns0` (through `dummy0`, which is not in the lab)",

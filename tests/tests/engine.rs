@@ -245,7 +245,9 @@ fn scan_names_what_a_lab_cannot_hold_and_writes_a_lab_that_applies() {
          && ip -n a route add 10.8.0.0/16 via 10.0.0.2 src 10.0.0.1 mtu 1400 \
          && ip -n a route add blackhole 10.99.0.0/16 \
          && ip -n a route add 172.17.0.0/16 dev va table 100 \
-         && ip -n a rule add from 10.0.0.0/24 table 100 priority 100");
+         && ip -n a rule add from 10.0.0.0/24 table 100 priority 100 \\
+         && ip -n a addr add 10.3.0.1 peer 10.3.0.2/32 dev va \\
+         && ip -n a neigh add 10.0.0.50 lladdr 02:00:00:00:00:50 dev va nud permanent");
     let scanned = dir.path().join("scanned.json");
     let scanned = scanned.to_str().unwrap();
     let output = sandbox.nslab(&["scan", "-o", scanned, "--name", "by-hand"]);
@@ -260,10 +262,12 @@ fn scan_names_what_a_lab_cannot_hold_and_writes_a_lab_that_applies() {
         "`ip route add 172.17.0.0/16 dev va table 100` in namespace `a`",
         "`ip rule add from 10.0.0.0/24 priority 100 lookup 100` in namespace `a`",
         "`stp_state 1` of bridge `br0` in namespace `a`",
+        "`address 10.3.0.1 peer 10.3.0.2/32` of `va` in namespace `a`",
+        "`ip neigh add 10.0.0.50 lladdr 02:00:00:00:00:50 dev va nud permanent` in namespace `a`",
     ] {
         assert!(stderr.contains(&format!("nslab: scan left out {said}\n")), "{said}:\n{stderr}");
     }
-    assert_eq!(stderr.matches("left out").count(), 8, "nothing else, nothing of namespace `b`: {stderr}");
+    assert_eq!(stderr.matches("left out").count(), 10, "nothing else, nothing of namespace `b`: {stderr}");
     assert!(!stderr.contains("error") && !stderr.contains("warning"), "{stderr}");
     sandbox.sh("ip netns delete a && ip netns delete b");
     wait_until_empty(&sandbox);

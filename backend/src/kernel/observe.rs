@@ -20,6 +20,7 @@ use nslab_model::ops::LinkRef;
 use nslab_model::topology::Netns;
 use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
 use rtnetlink::packet_route::link::{InfoData, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, State};
+use rtnetlink::packet_route::neighbour::NeighbourMessage;
 use rtnetlink::packet_route::route::{
     RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteType,
 };
@@ -41,6 +42,7 @@ struct Raw {
     addresses: Vec<AddressMessage>,
     routes: Vec<RouteMessage>,
     rules: Vec<RuleMessage>,
+    neighbours: Vec<NeighbourMessage>,
     forwarding: (bool, bool),
     /// Only its loopback was read: it carries a lab's mark (see `observe_marks`), or it
     /// was not read at all (`vouched_for`).
@@ -57,8 +59,18 @@ pub struct Reading {
 
 impl Raw {
     fn links(netns: Netns, links: Vec<LinkMessage>, sealed: bool) -> Raw {
-        let (addresses, routes, rules) = (Vec::new(), Vec::new(), Vec::new());
-        Raw { netns, links, addresses, routes, rules, forwarding: (false, false), sealed, vouched_for: None }
+        let (addresses, routes, rules, neighbours) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        Raw {
+            netns,
+            links,
+            addresses,
+            routes,
+            rules,
+            neighbours,
+            forwarding: (false, false),
+            sealed,
+            vouched_for: None,
+        }
     }
 
     fn vouched(netns: Netns, owner: &str) -> Raw {
@@ -286,9 +298,9 @@ fn read_namespace(
     let raw = match reach {
         Reach::Everything { own, wide } => {
             let interfaces = host.interfaces(target)?;
-            let Inside { forwarding, routes, rules } = own.read(wide)?;
+            let Inside { forwarding, routes, rules, neighbours } = own.read(wide)?;
             let (links, addresses) = (interfaces.links, interfaces.addresses);
-            Raw { netns, links, addresses, routes, rules, forwarding, sealed: false, vouched_for: None }
+            Raw { netns, links, addresses, routes, rules, neighbours, forwarding, sealed: false, vouched_for: None }
         }
         Reach::Marks => match target.map(|target| host.loopback(target)).transpose()?.flatten() {
             Some(lo) if carries_mark(&lo) => Raw::links(netns, vec![lo], true),
@@ -341,9 +353,11 @@ fn build_namespace(raw: &Raw, peers: &Peers) -> ObservedNamespace {
         ..Default::default()
     };
     let mut addresses = addresses_by_index(&raw.addresses);
+    let mut peers_of_addresses = unmodelled::address_peers(&raw.addresses);
     for message in &raw.links {
         let Some(name) = link_name(message) else { continue };
-        let link = build_link(message, &raw.netns, own_names, peers, addresses.remove(&message.header.index));
+        let mut link = build_link(message, &raw.netns, own_names, peers, addresses.remove(&message.header.index));
+        link.unmodelled.extend(peers_of_addresses.remove(&message.header.index).unwrap_or_default());
         if name == "lo" {
             namespace.loopback_up = link.up;
             namespace.owner = link.owner;
@@ -359,6 +373,9 @@ fn build_namespace(raw: &Raw, peers: &Peers) -> ObservedNamespace {
         }
     }
     namespace.unmodelled.extend(raw.rules.iter().filter_map(unmodelled::rule_command));
+    namespace
+        .unmodelled
+        .extend(raw.neighbours.iter().filter_map(|entry| unmodelled::neighbour_command(entry, own_names)));
     namespace
 }
 

@@ -23,6 +23,7 @@ use rtnetlink::packet_core::{
 };
 use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage};
 use rtnetlink::packet_route::link::{LinkAttribute, LinkHeader, LinkMessage};
+use rtnetlink::packet_route::neighbour::NeighbourMessage;
 use rtnetlink::packet_route::nsid::{NsidAttribute, NsidMessage};
 use rtnetlink::packet_route::route::{RouteHeader, RouteMessage};
 use rtnetlink::packet_route::rule::RuleMessage;
@@ -61,15 +62,19 @@ impl ReadingSocket {
     }
 
     /// Forwarding of the namespace and the routes of its main table; `wide`, the routes of
-    /// every table and the policy rules too (for a scan, which names what a lab cannot say).
+    /// every table, the policy rules and the neighbour entries too (for a scan, which names
+    /// what a lab cannot say).
     pub fn read(&self, wide: bool) -> io::Result<Inside> {
         let socket = self.socket.lock().expect("not poisoned");
         let mut buffer = Vec::with_capacity(RECEIVE_BUFFER);
         let forwarding = (forwarding(&socket, AF_INET, &mut buffer)?, forwarding(&socket, AF_INET6, &mut buffer)?);
         let table = if wide { RouteHeader::RT_TABLE_UNSPEC } else { RouteHeader::RT_TABLE_MAIN };
         let routes = routes(&socket, &mut buffer, table)?;
-        let rules = if wide { rules(&socket, &mut buffer)? } else { Vec::new() };
-        Ok(Inside { forwarding, routes, rules })
+        let (rules, neighbours) = match wide {
+            true => (rules(&socket, &mut buffer)?, neighbours(&socket, &mut buffer)?),
+            false => (Vec::new(), Vec::new()),
+        };
+        Ok(Inside { forwarding, routes, rules, neighbours })
     }
 
     /// Sends `request` with `flags` and gathers the answers, each parsed whole.
@@ -102,6 +107,7 @@ pub struct Inside {
     pub forwarding: (bool, bool),
     pub routes: Vec<RouteMessage>,
     pub rules: Vec<RuleMessage>,
+    pub neighbours: Vec<NeighbourMessage>,
 }
 
 /// The IPv4 and IPv6 routes of `table`, the main one unless a scan asks for all
@@ -133,6 +139,19 @@ fn rules(socket: &Socket, buffer: &mut Vec<u8>) -> io::Result<Vec<RuleMessage>> 
     };
     dump_each_family(socket, buffer, request, |answer| match answer {
         RouteNetlinkMessage::NewRule(rule) => Some(rule),
+        _ => None,
+    })
+}
+
+/// The IPv4 and IPv6 neighbour entries (`ip neigh`).
+fn neighbours(socket: &Socket, buffer: &mut Vec<u8>) -> io::Result<Vec<NeighbourMessage>> {
+    let request = |family| {
+        let mut request = NeighbourMessage::default();
+        request.header.family = family;
+        RouteNetlinkMessage::GetNeighbour(request)
+    };
+    dump_each_family(socket, buffer, request, |answer| match answer {
+        RouteNetlinkMessage::NewNeighbour(neighbour) => Some(neighbour),
         _ => None,
     })
 }

@@ -1,14 +1,16 @@
 //! What a lab cannot say, read so that `scan` can name it as left out rather than lose it
 //! silently: routes of other types or tables, policy rules beyond the kernel's own (each as
-//! the `ip` command that makes it), what a route has beyond destination, gateway, device
-//! and metric (`src 10.0.0.1`, `mtu 1400`, the next hops of a multipath route), and a
-//! bridge's spanning tree or VLAN filtering.
+//! the `ip` command that makes it), permanent neighbour entries, what a route has beyond
+//! destination, gateway, device and metric (`src 10.0.0.1`, `mtu 1400`, the next hops of a
+//! multipath route), an address's peer, and a bridge's spanning tree or VLAN filtering.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
+use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage};
 use rtnetlink::packet_route::link::{BridgeStpState, InfoBridge};
+use rtnetlink::packet_route::neighbour::{NeighbourAddress, NeighbourAttribute, NeighbourMessage, NeighbourState};
 use rtnetlink::packet_route::route::{
     RouteAttribute, RouteFlags, RouteHeader, RouteMessage, RouteMetric, RouteNextHop, RouteType,
 };
@@ -133,6 +135,51 @@ pub(super) fn bridge_settings(settings: &[InfoBridge]) -> Vec<String> {
             _ => None,
         })
         .collect()
+}
+
+/// Per interface index, the addresses with a peer (`ip addr add 10.0.0.1 peer 10.0.0.2/32`),
+/// which a lab's address cannot say: it keeps only the local end.
+pub(super) fn address_peers(messages: &[AddressMessage]) -> HashMap<u32, Vec<String>> {
+    let mut by_index: HashMap<u32, Vec<String>> = HashMap::new();
+    for message in messages {
+        let (mut local, mut address) = (None, None);
+        for attribute in &message.attributes {
+            match attribute {
+                AddressAttribute::Local(ip) => local = Some(*ip),
+                AddressAttribute::Address(ip) => address = Some(*ip),
+                _ => {}
+            }
+        }
+        if let (Some(local), Some(peer)) = (local, address) {
+            if local != peer {
+                let peer = prefix(Some(peer), message.header.prefix_len);
+                by_index.entry(message.header.index).or_default().push(format!("address {local} peer {peer}"));
+            }
+        }
+    }
+    by_index
+}
+
+/// The `ip neigh add` command that makes a permanent neighbour entry (one made by hand);
+/// None for the entries the kernel keeps by itself.
+pub(super) fn neighbour_command(entry: &NeighbourMessage, names: &HashMap<u32, String>) -> Option<String> {
+    if entry.header.state != NeighbourState::Permanent {
+        return None;
+    }
+    let mut words = vec!["ip neigh add".to_string()];
+    for attribute in &entry.attributes {
+        match attribute {
+            NeighbourAttribute::Destination(NeighbourAddress::Inet(ip)) => words.push(ip.to_string()),
+            NeighbourAttribute::Destination(NeighbourAddress::Inet6(ip)) => words.push(ip.to_string()),
+            NeighbourAttribute::LinkLayerAddress(mac) => {
+                let mac: Vec<String> = mac.iter().map(|byte| format!("{byte:02x}")).collect();
+                words.push(format!("lladdr {}", mac.join(":")));
+            }
+            _ => {}
+        }
+    }
+    words.push(format!("dev {} nud permanent", device(entry.header.ifindex, names)));
+    Some(words.join(" "))
 }
 
 /// The `ip rule add` command that makes a policy rule, or None for the rules every
@@ -324,6 +371,32 @@ mod tests {
             route_extras(&rich, &names()),
             ["onlink", "src 10.0.0.1", "mtu 1400", "nexthop via 10.0.0.3 dev veth0 weight 1"]
         );
+    }
+
+    #[test]
+    fn an_address_with_a_peer_and_a_permanent_neighbour_are_named() {
+        let mut plain = AddressMessage::default();
+        plain.header.index = 2;
+        plain.header.prefix_len = 24;
+        let ip = |text: &str| text.parse::<IpAddr>().unwrap();
+        plain.attributes = vec![AddressAttribute::Local(ip("10.0.0.1")), AddressAttribute::Address(ip("10.0.0.1"))];
+        let mut peered = plain.clone();
+        peered.header.prefix_len = 32;
+        peered.attributes = vec![AddressAttribute::Local(ip("10.3.0.1")), AddressAttribute::Address(ip("10.3.0.2"))];
+        let peers = address_peers(&[plain, peered]);
+        assert_eq!(peers, HashMap::from([(2, vec!["address 10.3.0.1 peer 10.3.0.2/32".to_string()])]));
+
+        let mut entry = NeighbourMessage::default();
+        entry.header.ifindex = 2;
+        entry.header.state = NeighbourState::Permanent;
+        entry.attributes = vec![
+            NeighbourAttribute::Destination(NeighbourAddress::Inet("10.0.0.50".parse().unwrap())),
+            NeighbourAttribute::LinkLayerAddress(vec![2, 0, 0, 0, 0, 0x50]),
+        ];
+        let command = neighbour_command(&entry, &names());
+        assert_eq!(command.as_deref(), Some("ip neigh add 10.0.0.50 lladdr 02:00:00:00:00:50 dev veth0 nud permanent"));
+        entry.header.state = NeighbourState::Reachable;
+        assert_eq!(neighbour_command(&entry, &names()), None, "the kernel's own entries are not named");
     }
 
     #[test]
