@@ -99,6 +99,9 @@ fn lane_of(first: &Op) -> usize {
 /// first too, before it asks the user, and the server before it stops watching what the
 /// run would delete.
 pub fn refuse_before_running(planned: &Planned) -> Result<(), EngineError> {
+    if planned.ops.is_empty() {
+        return Ok(());
+    }
     let missing = missing_capabilities();
     if !missing.is_empty() {
         return Err(EngineError::Unprivileged(missing));
@@ -280,8 +283,8 @@ impl Engine {
     /// most `LANE_BUDGETS` steps of each lane at once. Progress events come in plan order.
     /// On a failure no new step starts; with `undo`, what the run created is then deleted
     /// (newest first). With `verify`, each namespace the run changes is read as soon as it
-    /// is settled (see `apply`). A run that would delete a namespace something runs in is
-    /// refused before it starts.
+    /// is settled (see `apply`). A run that cannot be carried out whole is refused before
+    /// it starts (see `refuse_before_running`).
     async fn run(
         &self,
         lab: &Lab,
