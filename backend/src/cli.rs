@@ -113,6 +113,10 @@ pub enum Command {
         /// Do not ask.
         #[arg(long, short)]
         yes: bool,
+        /// End the processes that run in the lab's namespaces (SIGTERM, then SIGKILL),
+        /// instead of refusing to destroy it while they run.
+        #[arg(long)]
+        kill: bool,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -248,13 +252,13 @@ pub fn run(cli: Cli) -> i32 {
         Command::Apply { file, yes, adopt, limits } => {
             lab::apply(lab::PlanArgs { file: &file, adopt, limits: limits.limits() }, yes)
         }
-        Command::Destroy { file, lab: name, yes, limits } => {
+        Command::Destroy { file, lab: name, yes, kill, limits } => {
             let which = match (file, name) {
                 (Some(file), _) => lab::Which::File(file),
                 (None, Some(name)) => lab::Which::Named(name),
                 (None, None) => unreachable!("clap requires the file or --lab"),
             };
-            lab::destroy(&which, yes, limits.limits())
+            lab::destroy(&which, lab::DestroyOptions { yes, kill }, limits.limits())
         }
         Command::List { json, limits } => list::list(json, &limits.limits()),
         Command::Scan { output, name, limits } => lab::scan(output.as_deref(), &name, limits.limits()),

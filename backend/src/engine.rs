@@ -16,11 +16,12 @@ use nslab_model::{validate_lab_name, validate_with, Lab, Limits, Problem};
 use thiserror::Error;
 
 use crate::kernel::observe::Reading;
-use crate::kernel::users::{users_of, NamespaceUser};
+use crate::kernel::users::{signal as signal_users, users_of, NamespaceUser};
 use crate::kernel::vouch::{vouched, Vouched};
 use crate::kernel::{Kernel, KernelError};
 use crate::privilege::missing_capabilities;
 use crate::state;
+use nix::sys::signal::Signal;
 
 #[derive(Debug, Error)]
 pub enum EngineError {
@@ -62,8 +63,8 @@ fn in_use(users: &[NamespaceUser]) -> String {
         .collect();
     format!(
         "{}: deleting a namespace only takes its name away while something runs in it, and the lab's \
-         interfaces in it stay alive until that ends; end {} first (`ip netns pids NAME` lists them); \
-         nothing was changed",
+         interfaces in it stay alive until that ends; end {} first (`ip netns pids NAME` lists them, \
+         `nslab destroy --kill` ends them); nothing was changed",
         each.join("; "),
         if users.len() == 1 { "it" } else { "them" }
     )
@@ -99,23 +100,57 @@ fn lane_of(first: &Op) -> usize {
 /// first too, before it asks the user, and the server before it stops watching what the
 /// run would delete.
 pub fn refuse_before_running(planned: &Planned) -> Result<(), EngineError> {
-    if planned.ops.is_empty() {
-        return Ok(());
-    }
-    let missing = missing_capabilities();
-    if !missing.is_empty() {
-        return Err(EngineError::Unprivileged(missing));
-    }
-    let doomed = planned.ops.iter().filter_map(|op| match op {
-        Op::DeleteNamespace { name } => Some(name.as_str()),
-        _ => None,
-    });
-    let users = users_of(doomed, &planned.inodes);
+    refuse_unprivileged(planned)?;
+    let users = users_of(doomed_namespaces(planned), &planned.inodes);
     if users.is_empty() {
         Ok(())
     } else {
         Err(EngineError::InUse(users))
     }
+}
+
+/// Refuses a run with something to do when this process may not change the kernel.
+pub fn refuse_unprivileged(planned: &Planned) -> Result<(), EngineError> {
+    let missing = if planned.ops.is_empty() { Vec::new() } else { missing_capabilities() };
+    match missing.is_empty() {
+        true => Ok(()),
+        false => Err(EngineError::Unprivileged(missing)),
+    }
+}
+
+/// How long `end_processes_in` waits for processes to end after each signal.
+const ENDING_LIMIT: Duration = Duration::from_secs(1);
+
+/// Ends the processes that run in the namespaces `planned` deletes, so that the run is not
+/// refused for them (destroy `--kill`): SIGTERM, then SIGKILL to those still there a second
+/// later; in up to three rounds, for what they leave behind (a shell's child). Returns
+/// those it signalled.
+pub async fn end_processes_in(planned: &Planned) -> Vec<NamespaceUser> {
+    let users_now = || users_of(doomed_namespaces(planned), &planned.inodes);
+    let mut ended = Vec::new();
+    for _round in 0..3 {
+        let users = users_now();
+        if users.is_empty() {
+            break;
+        }
+        for signal in [Signal::SIGTERM, Signal::SIGKILL] {
+            let still: Vec<NamespaceUser> = users_now().into_iter().filter(|user| users.contains(user)).collect();
+            signal_users(&still, signal);
+            let deadline = Instant::now() + ENDING_LIMIT;
+            while Instant::now() < deadline && users_now().iter().any(|user| users.contains(user)) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        ended.extend(users);
+    }
+    ended
+}
+
+fn doomed_namespaces(planned: &Planned) -> impl Iterator<Item = &str> {
+    planned.ops.iter().filter_map(|op| match op {
+        Op::DeleteNamespace { name } => Some(name.as_str()),
+        _ => None,
+    })
 }
 
 /// How long destroy waits for the kernel to finish tearing namespaces down.

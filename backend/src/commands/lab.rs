@@ -9,7 +9,9 @@ use nslab_model::{validate_lab_name, validate_with, Lab, Limits};
 use super::{
     print_problems, read_lab_file, refuse_invalid, runtime, EXIT_BAD_INPUT, EXIT_CHANGES, EXIT_FAILURE, EXIT_OK,
 };
-use crate::engine::{refuse_before_running, Engine, EngineError, Planned, Report};
+use crate::engine::{
+    end_processes_in, refuse_before_running, refuse_unprivileged, Engine, EngineError, Planned, Report,
+};
 use crate::state;
 use crate::terminal::{confirm, Progress};
 
@@ -82,6 +84,20 @@ fn agreed(yes: bool, planned: &Planned, question: &str, file: &Path) -> Result<(
     Ok(())
 }
 
+/// `destroy --kill`: unless `yes`, asks `question` (of the processes too); then ends the
+/// processes in the namespaces the run deletes, saying which. Err: the exit code.
+async fn end_processes_first(yes: bool, planned: &Planned, question: &str, file: &Path) -> Result<(), i32> {
+    refuse_unprivileged(planned).map_err(|error| report(file, &error))?;
+    if !yes && !confirm(&format!("{question} Processes running in its namespaces are ended first.")) {
+        eprintln!("nslab: nothing was changed");
+        return Err(EXIT_FAILURE);
+    }
+    for user in end_processes_in(planned).await {
+        eprintln!("nslab: ended {user}");
+    }
+    Ok(())
+}
+
 /// Validates the lab (its warnings printed before the kernel is read), then plans it; an
 /// error is reported and comes back as the exit code.
 async fn checked_plan(engine: &Engine, lab: &Lab, args: &PlanArgs<'_>) -> Result<Planned, i32> {
@@ -123,7 +139,16 @@ impl Which {
     }
 }
 
-pub fn destroy(which: &Which, yes: bool, limits: Limits) -> i32 {
+/// How `destroy` goes about it.
+pub struct DestroyOptions {
+    /// Do not ask.
+    pub yes: bool,
+    /// End the processes in the lab's namespaces first (see `engine::end_processes_in`).
+    pub kill: bool,
+}
+
+pub fn destroy(which: &Which, options: DestroyOptions, limits: Limits) -> i32 {
+    let DestroyOptions { yes, kill } = options;
     let lab = match which.lab(&limits) {
         Ok(lab) => lab,
         Err(code) => return code,
@@ -142,7 +167,12 @@ pub fn destroy(which: &Which, yes: bool, limits: Limits) -> i32 {
             return EXIT_OK;
         }
         print!("{}", ip_lines(ops));
-        if let Err(code) = agreed(yes, &planned, &format!("Destroy lab `{}` ({} steps)?", lab.name, ops.len()), file) {
+        let question = format!("Destroy lab `{}` ({} steps)?", lab.name, ops.len());
+        if kill {
+            if let Err(code) = end_processes_first(yes, &planned, &question, file).await {
+                return code;
+            }
+        } else if let Err(code) = agreed(yes, &planned, &question, file) {
             return code;
         }
         // Nothing else runs in this process now; its unmounts go faster with one thread.

@@ -56,6 +56,14 @@ pub fn users_of<'n>(names: impl IntoIterator<Item = &'n str>, known: &HashMap<St
     users
 }
 
+/// Sends `signal` to each of `users` (one that has ended meanwhile is no error).
+pub fn signal(users: &[NamespaceUser], signal: nix::sys::signal::Signal) {
+    for user in users {
+        let Ok(pid) = i32::try_from(user.pid) else { continue };
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal);
+    }
+}
+
 /// The inode of the network namespace of process `pid` (`net:[INODE]`).
 fn network_namespace_of(pid: u32) -> Option<u64> {
     let link = std::fs::read_link(format!("/proc/{pid}/ns/net")).ok()?;
