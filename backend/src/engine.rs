@@ -124,7 +124,7 @@ const ENDING_LIMIT: Duration = Duration::from_secs(1);
 /// Ends the processes that run in the namespaces `planned` deletes, so that the run is not
 /// refused for them (destroy `--kill`): SIGTERM, then SIGKILL to those still there a second
 /// later; in up to three rounds, for what they leave behind (a shell's child). Returns
-/// those it signalled.
+/// those that ended (one this process may not signal stays, and the run is refused).
 pub async fn end_processes_in(planned: &Planned) -> Vec<NamespaceUser> {
     let users_now = || users_of(doomed_namespaces(planned), &planned.inodes);
     let mut ended = Vec::new();
@@ -141,7 +141,8 @@ pub async fn end_processes_in(planned: &Planned) -> Vec<NamespaceUser> {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         }
-        ended.extend(users);
+        let left = users_now();
+        ended.extend(users.into_iter().filter(|user| !left.contains(user)));
     }
     ended
 }
