@@ -619,7 +619,7 @@ async fn destroy_over_http_leaves_nothing_even_while_pinging() {
 }
 
 /// A destroy that would delete a namespace some process still runs in is refused with 409,
-/// naming the process, and changes nothing; once it has ended, destroy goes through.
+/// naming the process, and changes nothing; with `?kill=true` it ends the process first.
 #[tokio::test]
 async fn destroy_over_http_is_refused_while_a_process_runs_in_a_namespace() {
     let setup = Setup::new("server-in-use", &[]);
@@ -636,9 +636,14 @@ async fn destroy_over_http_is_refused_while_a_process_runs_in_a_namespace() {
         body.message
     );
     assert_eq!(setup.sandbox.sh("ip netns list | wc -l").trim(), "3", "nothing was deleted");
+    // `?kill=true` ends it first and says so.
+    let response = client.post("/api/destroy?kill=true").await;
+    assert_eq!(response.status(), 200);
+    let report: RunReport = response.json().await.unwrap();
+    assert_eq!(report.ended, [format!("process {pid} (`sleep`) in namespace `ns1`")]);
+    let left = setup.sandbox.sh("ip netns list; ip -o link show | grep -v ': lo:' || true");
+    assert_eq!(left.trim(), "", "destroy left things behind");
     drop(sleeper);
-    setup.sandbox.sh(&format!("for i in $(seq 100); do kill -0 {pid} 2>/dev/null || break; sleep 0.05; done"));
-    setup.destroy_leaves_nothing().await;
 }
 
 /// A second server on the same host reads (and so opens sockets in) the first one's

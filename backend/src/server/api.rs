@@ -22,7 +22,7 @@ use super::auth::origin_allowed;
 use super::events::stream_to;
 use super::AppState;
 use super::{live, pings};
-use crate::engine::{refuse_before_running, Engine, EngineError, Planned};
+use crate::engine::{end_processes_in, refuse_before_running, refuse_unprivileged, Engine, EngineError, Planned};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -69,6 +69,9 @@ impl ApiError {
                 ApiError::with(StatusCode::CONFLICT, body)
             }
             in_use @ EngineError::InUse(_) => ApiError::new(StatusCode::CONFLICT, in_use.to_string()),
+            unprivileged @ EngineError::Unprivileged(_) => {
+                ApiError::new(StatusCode::FORBIDDEN, unprivileged.to_string())
+            }
             other => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
         }
     }
@@ -164,6 +167,9 @@ async fn validate(
 struct RunOptions {
     #[serde(default)]
     adopt: bool,
+    /// Destroy: end the processes in the lab's namespaces first (see `end_processes_in`).
+    #[serde(default)]
+    kill: bool,
 }
 
 async fn plan(
@@ -188,8 +194,11 @@ async fn checked_plan(engine: &Engine, lab: &Lab, options: &RunOptions) -> Resul
     engine.plan(&engine.check(lab)?, &PlanOptions { adopt: options.adopt }).await
 }
 
-async fn destroy(State(state): State<Arc<AppState>>) -> Result<Json<RunReport>, ApiError> {
-    run(&state, RunKind::Destroy, RunOptions::default()).await
+async fn destroy(
+    State(state): State<Arc<AppState>>,
+    Query(options): Query<RunOptions>,
+) -> Result<Json<RunReport>, ApiError> {
+    run(&state, RunKind::Destroy, options).await
 }
 
 /// One apply or destroy at a time; every op's progress goes to the event stream in order.
@@ -207,6 +216,11 @@ async fn run(state: &AppState, kind: RunKind, options: RunOptions) -> Result<Jso
     }
     .map_err(ApiError::engine)?;
     let ops = &planned.ops;
+    let mut ended = Vec::new();
+    if options.kill && kind == RunKind::Destroy {
+        refuse_unprivileged(&planned).map_err(ApiError::engine)?;
+        ended = end_processes_in(&planned).await.iter().map(ToString::to_string).collect();
+    }
     refuse_before_running(&planned).map_err(ApiError::engine)?;
     let doomed: Vec<Netns> = ops
         .iter()
@@ -235,6 +249,7 @@ async fn run(state: &AppState, kind: RunKind, options: RunOptions) -> Result<Jso
         revision: view.revision,
         ops: report.ops,
         elapsed_ms: report.elapsed.as_secs_f64() * 1e3,
+        ended,
     }))
 }
 
