@@ -330,3 +330,20 @@ async fn events(State(state): State<Arc<AppState>>, headers: HeaderMap, upgrade:
     }
     upgrade.on_upgrade(move |socket| stream_to(socket, state))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run refused before it starts says why with the status a client can act on.
+    #[test]
+    fn refused_runs_map_to_403_and_409() {
+        let unprivileged = ApiError::engine(EngineError::Unprivileged(vec!["CAP_SYS_ADMIN"]));
+        assert_eq!(unprivileged.0, StatusCode::FORBIDDEN);
+        assert!(unprivileged.1.message.contains("needs CAP_SYS_ADMIN"), "{}", unprivileged.1.message);
+        let user = crate::kernel::users::NamespaceUser { namespace: "ns1".into(), pid: 7, command: "sh".into() };
+        let in_use = ApiError::engine(EngineError::InUse(vec![user]));
+        assert_eq!(in_use.0, StatusCode::CONFLICT);
+        assert!(in_use.1.message.starts_with("namespace `ns1` is in use by process 7 (`sh`)"), "{}", in_use.1.message);
+    }
+}
