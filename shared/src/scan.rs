@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::edit::next_free_name;
 use crate::lab::{BridgeNode, EditorData, Endpoint, HostNode, Lab, Link, NamespaceNode, Node, Route, VethLink};
 use crate::observed::{Observed, ObservedLink, ObservedNamespace, ObservedRoute};
 use crate::ops::LinkRef;
@@ -74,10 +75,11 @@ pub fn scan(observed: &Observed, name: &str) -> Scan {
 /// namespace is called: node names are unique in a lab.
 fn host_node_name(observed: &Observed) -> String {
     let taken = |name: &str| observed.namespaces.contains_key(&Netns::Named(name.to_string()));
-    std::iter::once(HOST_NODE.to_string())
-        .chain((0..).map(|n| format!("{HOST_NODE}{n}")))
-        .find(|name| !taken(name))
-        .expect("a free name among endless ones")
+    if taken(HOST_NODE) {
+        next_free_name(HOST_NODE, 0, taken)
+    } else {
+        HOST_NODE.to_string()
+    }
 }
 
 struct Scanner<'o> {
@@ -181,17 +183,7 @@ impl<'o> Scanner<'o> {
             mac: None,
         })
     }
-}
 
-fn display_kind(kind: &str) -> &str {
-    if kind.is_empty() {
-        "plain"
-    } else {
-        kind
-    }
-}
-
-impl Scanner<'_> {
     /// The addresses of the interface `at` that a lab's interface may have: the kernel
     /// also takes a subnet's network or broadcast address, which a lab refuses.
     fn usable_addresses(&mut self, at: &LinkRef) -> Vec<String> {
@@ -212,8 +204,7 @@ impl Scanner<'_> {
     /// cannot say: a bridge's spanning tree, an address's peer.
     fn note_unmodelled(&mut self, at: &LinkRef, kind: &str) {
         let Some(link) = self.observed.link(at).filter(|link| !link.unmodelled.is_empty()) else { return };
-        let settings: Vec<String> = link.unmodelled.iter().map(|words| format!("`{words}`")).collect();
-        self.skipped.push(format!("{} of {kind}`{}` in {}", settings.join(", "), at.name, at.netns));
+        self.skipped.push(format!("{} of {kind}`{}` in {}", quoted(&link.unmodelled), at.name, at.netns));
     }
 
     /// The routes of `netns` as a lab writes them. In the host only nslab's own are taken
@@ -224,13 +215,13 @@ impl Scanner<'_> {
         let mut routes = Vec::new();
         for route in namespace.routes.iter().filter(|route| *netns != Netns::Host || route.by_nslab) {
             if let Some(why) = self.unholdable(netns, route) {
-                self.skipped.push(format!("route `{}` in {netns} ({why})", route_words(route)));
+                let whole = [route_words(route)].into_iter().chain(route.unmodelled.iter().cloned());
+                self.skipped.push(format!("route `{}` in {netns} ({why})", whole.collect::<Vec<_>>().join(" ")));
                 continue;
             }
             if !route.unmodelled.is_empty() {
-                let extras: Vec<String> = route.unmodelled.iter().map(|words| format!("`{words}`")).collect();
-                let route_only = ObservedRoute { unmodelled: Vec::new(), ..route.clone() };
-                self.skipped.push(format!("{} of route `{}` in {netns}", extras.join(", "), route_words(&route_only)));
+                let extras = quoted(&route.unmodelled);
+                self.skipped.push(format!("{extras} of route `{}` in {netns}", route_words(route)));
             }
             routes.push(lab_route(route));
         }
@@ -252,6 +243,14 @@ impl Scanner<'_> {
     }
 }
 
+fn display_kind(kind: &str) -> &str {
+    if kind.is_empty() {
+        "plain"
+    } else {
+        kind
+    }
+}
+
 fn lab_route(route: &ObservedRoute) -> Route {
     let default_metric = if route.destination.addr().is_ipv6() { DEFAULT_IPV6_METRIC } else { 0 };
     Route {
@@ -262,7 +261,12 @@ fn lab_route(route: &ObservedRoute) -> Route {
     }
 }
 
-/// A route in `ip route`'s words.
+/// Each in backquotes, separated by commas.
+fn quoted(words: &[String]) -> String {
+    words.iter().map(|words| format!("`{words}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// A route's destination, gateway, device and metric in `ip route`'s words.
 fn route_words(route: &ObservedRoute) -> String {
     let mut words =
         if route.destination.prefix_len() == 0 { "default".to_string() } else { route.destination.to_string() };
@@ -274,9 +278,6 @@ fn route_words(route: &ObservedRoute) -> String {
     }
     if route.metric != 0 {
         words += &format!(" metric {}", route.metric);
-    }
-    for extra in &route.unmodelled {
-        words += &format!(" {extra}");
     }
     words
 }
