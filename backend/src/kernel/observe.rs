@@ -367,8 +367,8 @@ fn build_namespace(raw: &Raw, peers: &Peers) -> ObservedNamespace {
     }
     for message in &raw.routes {
         match build_route(message, own_names) {
-            Some(Ok(route)) => namespace.routes.push(route),
-            Some(Err(command)) => namespace.unmodelled.push(command),
+            Some(BuiltRoute::Modelled(route)) => namespace.routes.push(route),
+            Some(BuiltRoute::Unmodelled(command)) => namespace.unmodelled.push(command),
             None => {}
         }
     }
@@ -443,7 +443,7 @@ fn build_link(
     link
 }
 
-fn format_mac(bytes: &[u8]) -> String {
+pub(super) fn format_mac(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect::<Vec<_>>().join(":")
 }
 
@@ -472,15 +472,21 @@ fn addresses_by_index(messages: &[AddressMessage]) -> HashMap<u32, Vec<IpNet>> {
     by_index
 }
 
-/// A route the kernel did not make by itself: of the main table and unicast, as a lab's
-/// route is; any other as the `ip` command that makes it (Err), which planning leaves alone.
-fn build_route(message: &RouteMessage, names: &HashMap<u32, String>) -> Option<Result<ObservedRoute, String>> {
+/// A route the kernel did not make by itself (those it made are None).
+enum BuiltRoute {
+    /// Of the main table and unicast, as a lab's route is.
+    Modelled(ObservedRoute),
+    /// Any other, as the `ip` command that makes it: planning leaves it alone.
+    Unmodelled(String),
+}
+
+fn build_route(message: &RouteMessage, names: &HashMap<u32, String>) -> Option<BuiltRoute> {
     let header: &RouteHeader = &message.header;
     if header.protocol == RouteProtocol::Kernel {
         return None;
     }
     if unmodelled::table_of(message) != u32::from(RouteHeader::RT_TABLE_MAIN) || header.kind != RouteType::Unicast {
-        return Some(Err(unmodelled::route_command(message, names)));
+        return Some(BuiltRoute::Unmodelled(unmodelled::route_command(message, names)));
     }
     let mut destination: Option<IpAddr> = None;
     let mut route = ObservedRoute {
@@ -505,7 +511,7 @@ fn build_route(message: &RouteMessage, names: &HashMap<u32, String>) -> Option<R
         _ => IpAddr::from(Ipv4Addr::UNSPECIFIED),
     };
     route.destination = IpNet::new(destination.unwrap_or(unspecified), header.destination_prefix_length).ok()?;
-    Some(Ok(route))
+    Some(BuiltRoute::Modelled(route))
 }
 
 pub(super) fn route_ip(address: &RouteAddress) -> Option<IpAddr> {

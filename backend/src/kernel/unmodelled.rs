@@ -17,7 +17,7 @@ use rtnetlink::packet_route::route::{
 use rtnetlink::packet_route::rule::{RuleAction, RuleAttribute, RuleFlags, RuleMessage};
 use rtnetlink::packet_route::AddressFamily;
 
-use super::observe::route_ip;
+use super::observe::{format_mac, route_ip};
 
 /// The routing table of a route message (RTA_TABLE, for ids above 255, else the header's).
 pub(super) fn table_of(message: &RouteMessage) -> u32 {
@@ -171,10 +171,7 @@ pub(super) fn neighbour_command(entry: &NeighbourMessage, names: &HashMap<u32, S
         match attribute {
             NeighbourAttribute::Destination(NeighbourAddress::Inet(ip)) => words.push(ip.to_string()),
             NeighbourAttribute::Destination(NeighbourAddress::Inet6(ip)) => words.push(ip.to_string()),
-            NeighbourAttribute::LinkLayerAddress(mac) => {
-                let mac: Vec<String> = mac.iter().map(|byte| format!("{byte:02x}")).collect();
-                words.push(format!("lladdr {}", mac.join(":")));
-            }
+            NeighbourAttribute::LinkLayerAddress(mac) => words.push(format!("lladdr {}", format_mac(mac))),
             _ => {}
         }
     }
