@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use futures::future::Either;
 use futures::stream::{FuturesUnordered, StreamExt};
+use nix::sys::signal::Signal;
 use nslab_model::api::{OpProgress, OpState};
 use nslab_model::observed::Observed;
 use nslab_model::ops::Op;
@@ -16,12 +17,11 @@ use nslab_model::{validate_lab_name, validate_with, Lab, Limits, Problem};
 use thiserror::Error;
 
 use crate::kernel::observe::Reading;
-use crate::kernel::users::{signal as signal_users, users_of, NamespaceUser};
+use crate::kernel::users::{self, users_of, NamespaceUser};
 use crate::kernel::vouch::{vouched, Vouched};
 use crate::kernel::{Kernel, KernelError};
 use crate::privilege::missing_capabilities;
 use crate::state;
-use nix::sys::signal::Signal;
 
 #[derive(Debug, Error)]
 pub enum EngineError {
@@ -111,10 +111,14 @@ pub fn refuse_before_running(planned: &Planned) -> Result<(), EngineError> {
 
 /// Refuses a run with something to do when this process may not change the kernel.
 pub fn refuse_unprivileged(planned: &Planned) -> Result<(), EngineError> {
-    let missing = if planned.ops.is_empty() { Vec::new() } else { missing_capabilities() };
-    match missing.is_empty() {
-        true => Ok(()),
-        false => Err(EngineError::Unprivileged(missing)),
+    if planned.ops.is_empty() {
+        return Ok(());
+    }
+    let missing = missing_capabilities();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::Unprivileged(missing))
     }
 }
 
@@ -135,7 +139,7 @@ pub async fn end_processes_in(planned: &Planned) -> Vec<NamespaceUser> {
         }
         for signal in [Signal::SIGTERM, Signal::SIGKILL] {
             let still: Vec<NamespaceUser> = users_now().into_iter().filter(|user| users.contains(user)).collect();
-            signal_users(&still, signal);
+            users::signal(&still, signal);
             let deadline = Instant::now() + ENDING_LIMIT;
             while Instant::now() < deadline && users_now().iter().any(|user| users.contains(user)) {
                 tokio::time::sleep(Duration::from_millis(20)).await;

@@ -25,11 +25,12 @@ impl fmt::Display for NamespaceUser {
     }
 }
 
-/// The processes other than this one that run in one of the namespaces `names`, by
-/// namespace and pid: those whose `/proc/PID/ns/net` is the namespace bound at
-/// `/run/netns/NAME` (what `ip netns pids` reports), whose inode is looked up unless
-/// `known`. Processes this one may not look at (another user's, as an ordinary user) are
-/// not seen.
+/// The processes that run in one of the namespaces `names`, by namespace and pid: those
+/// whose `/proc/PID/ns/net` is the namespace bound at `/run/netns/NAME` (what `ip netns
+/// pids` reports), whose inode is looked up unless `known`. That link is the main
+/// thread's, so nslab itself (whose main thread stays in its own namespace, and whose
+/// workers enter others only as threads) is never among them. Processes this one may not
+/// look at (another user's, as an ordinary user) are not seen.
 pub fn users_of<'n>(names: impl IntoIterator<Item = &'n str>, known: &HashMap<String, u64>) -> Vec<NamespaceUser> {
     let inode_of = |name: &str| match known.get(name) {
         Some(inode) => Some(*inode),
@@ -41,11 +42,9 @@ pub fn users_of<'n>(names: impl IntoIterator<Item = &'n str>, known: &HashMap<St
         return Vec::new();
     }
     let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
-    let own = std::process::id();
     let mut users: Vec<NamespaceUser> = entries
         .filter_map(Result::ok)
         .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| *pid != own)
         .filter_map(|pid| {
             let namespace = by_inode.get(&network_namespace_of(pid)?)?;
             let command = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
@@ -75,7 +74,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_name_with_no_namespace_has_no_users_and_this_process_is_never_one() {
+    fn a_name_with_no_namespace_has_no_users_and_a_process_namespace_reads_as_an_inode() {
         assert!(users_of(["surely-no-such-namespace-here"], &HashMap::new()).is_empty());
         let own = network_namespace_of(std::process::id());
         assert!(own.is_some(), "this process's namespace reads as an inode");
