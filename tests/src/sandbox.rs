@@ -68,16 +68,22 @@ impl Sandbox {
         String::from_utf8(output.stdout).expect("utf-8 output")
     }
 
-    /// Starts `sleep 60` in the sandbox's namespace `netns`; returns once it runs there as
-    /// `sleep` (`ip netns exec` enters, then execs, after the starting script has moved on).
-    /// It is ended when the returned guard is dropped, so a failing test leaves nothing.
-    pub fn sleep_in(&self, netns: &str) -> Sleeper {
+    /// Starts `sleep 60` in the sandbox's namespace `netns` (see `start_in`).
+    pub fn sleep_in(&self, netns: &str) -> Running {
+        self.start_in(netns, "sleep 60", "sleep")
+    }
+
+    /// Starts `command` (a shell command line) in the sandbox's namespace `netns`; returns
+    /// once it runs there as `comm` (`ip netns exec` enters, then execs, after the starting
+    /// script has moved on). It is killed when the returned guard is dropped, so a failing
+    /// test leaves nothing running.
+    pub fn start_in(&self, netns: &str, command: &str, comm: &str) -> Running {
         let script = format!(
-            "ip netns exec {netns} sleep 60 >/dev/null 2>&1 & p=$!; for i in $(seq 200); do \
-             [ \"$(cat /proc/$p/comm 2>/dev/null)\" = sleep ] && ip netns pids {netns} | grep -qx $p && break; \
+            "ip netns exec {netns} {command} >/dev/null 2>&1 & p=$!; for i in $(seq 200); do \
+             [ \"$(cat /proc/$p/comm 2>/dev/null)\" = {comm} ] && ip netns pids {netns} | grep -qx $p && break; \
              sleep 0.01; done; echo $p"
         );
-        Sleeper { pid: self.sh(&script).trim().to_string() }
+        Running { pid: self.sh(&script).trim().to_string() }
     }
 
     pub fn try_sh(&self, script: &str) -> Output {
@@ -144,13 +150,14 @@ impl Sandbox {
     }
 }
 
-/// A process started by `Sandbox::sleep_in`, ended when dropped.
-pub struct Sleeper {
+/// A process started by `Sandbox::start_in`, killed when dropped.
+pub struct Running {
     pub pid: String,
 }
 
-impl Drop for Sleeper {
+impl Drop for Running {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg(&self.pid).status();
+        // KILL: a process a test starts may ignore TERM on purpose.
+        let _ = Command::new("kill").args(["-KILL", &self.pid]).status();
     }
 }

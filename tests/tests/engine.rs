@@ -317,6 +317,21 @@ fn a_namespace_something_runs_in_is_not_deleted_and_the_process_is_named() {
     assert_empty(&sandbox);
 }
 
+/// `--kill` also ends what ignores SIGTERM (SIGKILL a second later), and what such a
+/// process leaves behind: here the `sleep` its loop had started, orphaned when the shell is
+/// killed, ended in a second round.
+#[test]
+fn destroy_kill_ends_a_shell_that_ignores_sigterm_and_what_it_leaves_behind() {
+    let (sandbox, _dir, _lab) = applied_seed_bridge();
+    let shell = sandbox.start_in("ns1", "sh -c 'trap \"\" TERM; while :; do sleep 1; done'", "sh");
+    let output = sandbox.nslab(&["destroy", "--yes", "--kill", &path("seed-bridge")]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains(&format!("nslab: ended process {} (`sh`) in namespace `ns1`", shell.pid)), "{stderr}");
+    assert!(stderr.contains("(`sleep`) in namespace `ns1`"), "its sleep is named too: {stderr}");
+    assert_empty(&sandbox);
+}
+
 /// MACs are random at creation: leave them out of a comparison of two builds.
 fn comparable(mut state: KernelState) -> KernelState {
     for namespace in state.namespaces.values_mut() {
