@@ -5,17 +5,22 @@
 //! policy rules, permanent neighbour entries, a route's source address or metrics, a
 //! bridge's spanning tree, an address's peer, a subnet's network or broadcast address on an
 //! interface) is left out, listed in the lab's description and given back to be said
-//! aloud, so that none of it makes the lab one nslab refuses.
+//! aloud, so that none of it makes the lab one nslab refuses. So is what the kernel lets a
+//! hand-built lab have but a lab file refuses: one address twice in a namespace or on a
+//! link, a veth with both ends on one bridge, a second route to one destination with one
+//! metric (`ip route append`), a gateway reached only through `onlink`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::net::IpAddr;
 
+use crate::address::{is_link_local, parse_interface_address};
 use crate::edit::next_free_name;
 use crate::lab::{BridgeNode, EditorData, Endpoint, HostNode, Lab, Link, NamespaceNode, Node, Route, VethLink};
 use crate::observed::{Observed, ObservedLink, ObservedNamespace, ObservedRoute};
 use crate::ops::LinkRef;
 use crate::plan::{DEFAULT_IPV6_METRIC, DEFAULT_MTU};
-use crate::topology::Netns;
-use crate::validate::host_address_problem;
+use crate::topology::{Interface, Netns, Role, Side, Topology};
+use crate::validate::{host_address_problem, parse_route};
 
 /// The name the host node gets in a scanned lab, unless a namespace has it (see
 /// `host_node_name`).
@@ -30,7 +35,14 @@ pub struct Scan {
 
 pub fn scan(observed: &Observed, name: &str) -> Scan {
     let host = host_node_name(observed);
-    let mut scanner = Scanner { observed, host, bridges: BTreeMap::new(), kept: BTreeSet::new(), skipped: Vec::new() };
+    let mut scanner = Scanner {
+        observed,
+        host,
+        bridges: BTreeMap::new(),
+        kept: BTreeSet::new(),
+        given: HashMap::new(),
+        skipped: Vec::new(),
+    };
     scanner.find_bridges();
     let links = scanner.veths();
     let mut lab = Lab::new(name);
@@ -64,6 +76,7 @@ pub fn scan(observed: &Observed, name: &str) -> Scan {
         }));
     }
     lab.links = links;
+    leave_out_duplicates_on_links(&mut lab, &mut scanner.skipped);
     if !scanner.skipped.is_empty() {
         lab.description = format!("Scanned from the kernel. Left out: {}.", scanner.skipped.join("; "));
     }
@@ -90,6 +103,8 @@ struct Scanner<'o> {
     bridges: BTreeMap<(Netns, String), &'o ObservedLink>,
     /// The interfaces the lab has (veth ends and bridges): a route may go through them.
     kept: BTreeSet<LinkRef>,
+    /// The addresses the lab has given so far, each with its interface: once per namespace.
+    given: HashMap<(Netns, IpAddr), String>,
     skipped: Vec<String>,
 }
 
@@ -154,6 +169,13 @@ impl<'o> Scanner<'o> {
                     continue;
                 };
                 let touches_lab = end_a.node != self.host || end_b.node != self.host || link.owner.is_some();
+                if touches_lab && end_a.node == end_b.node && self.is_bridge_node(&end_a.node) {
+                    self.skipped.push(format!(
+                        "the veth `{}`-`{}` in {} (both ends on bridge `{}`, a loop a lab cannot have)",
+                        key.0.name, key.1.name, key.0.netns, end_a.node
+                    ));
+                    continue;
+                }
                 if touches_lab {
                     end_a.addresses = self.usable_addresses(&key.0);
                     end_b.addresses = self.usable_addresses(&key.1);
@@ -165,6 +187,10 @@ impl<'o> Scanner<'o> {
             }
         }
         links
+    }
+
+    fn is_bridge_node(&self, node: &str) -> bool {
+        self.bridges.keys().any(|(_, name)| name == node)
     }
 
     /// An end of a veth, its addresses still to be filled in (see `usable_addresses`).
@@ -185,17 +211,24 @@ impl<'o> Scanner<'o> {
     }
 
     /// The addresses of the interface `at` that a lab's interface may have: the kernel
-    /// also takes a subnet's network or broadcast address, which a lab refuses.
+    /// also takes a subnet's network or broadcast address, and one address on two
+    /// interfaces of a namespace, which a lab refuses.
     fn usable_addresses(&mut self, at: &LinkRef) -> Vec<String> {
         let mut usable = Vec::new();
         let observed = self.observed;
         for address in observed.link(at).map(|link| link.addresses.as_slice()).unwrap_or_default() {
-            match host_address_problem(address) {
-                Some((_, why)) => {
-                    self.skipped.push(format!("address `{address}` of `{}` in {} ({why})", at.name, at.netns))
-                }
-                None => usable.push(address.to_string()),
-            }
+            let why = match host_address_problem(address) {
+                Some((_, why)) => why,
+                None => match self.given.get(&(at.netns.clone(), address.addr())) {
+                    Some(first) => format!("`{first}` there has it too; a lab gives an address once per namespace"),
+                    None => {
+                        self.given.insert((at.netns.clone(), address.addr()), at.name.clone());
+                        usable.push(address.to_string());
+                        continue;
+                    }
+                },
+            };
+            self.skipped.push(format!("address `{address}` of `{}` in {} ({why})", at.name, at.netns));
         }
         usable
     }
@@ -213,8 +246,20 @@ impl<'o> Scanner<'o> {
     fn lab_routes(&mut self, netns: &Netns) -> Vec<Route> {
         let Some(namespace) = self.observed.namespace(netns) else { return Vec::new() };
         let mut routes = Vec::new();
+        let mut seen = HashSet::new();
         for route in namespace.routes.iter().filter(|route| *netns != Netns::Host || route.by_nslab) {
-            if let Some(why) = self.unholdable(netns, route) {
+            let lab_route = lab_route(route);
+            let why = self.unholdable(netns, route).or_else(|| {
+                let parsed = parse_route(&lab_route).ok()?;
+                let metric = lab_route.metric.unwrap_or(0);
+                (!seen.insert((parsed.destination, metric))).then(|| {
+                    format!(
+                        "a second route to {} with metric {metric} (`ip route append`); a lab's routes differ in destination or metric",
+                        parsed.destination
+                    )
+                })
+            });
+            if let Some(why) = why {
                 let whole = [route_words(route)].into_iter().chain(route.unmodelled.iter().cloned());
                 self.skipped.push(format!("route `{}` in {netns} ({why})", whole.collect::<Vec<_>>().join(" ")));
                 continue;
@@ -223,7 +268,7 @@ impl<'o> Scanner<'o> {
                 let extras = quoted(&route.unmodelled);
                 self.skipped.push(format!("{extras} of route `{}` in {netns}", route_words(route)));
             }
-            routes.push(lab_route(route));
+            routes.push(lab_route);
         }
         routes
     }
@@ -238,9 +283,75 @@ impl<'o> Scanner<'o> {
             Some(dev) if dev != "lo" && !self.kept.contains(&LinkRef::new(netns.clone(), dev.clone())) => {
                 Some(format!("through `{dev}`, which is not in the lab"))
             }
-            _ => None,
+            _ => {
+                let gateway = route.via.filter(|_| route.unmodelled.iter().any(|words| words == "onlink"))?;
+                let why = "its gateway is in none of the namespace's subnets, reached only through `onlink`, which a lab's route cannot say";
+                (!self.reaches_without_onlink(netns, &gateway)).then(|| why.to_string())
+            }
         }
     }
+
+    /// Whether the kernel takes `gateway` without `onlink`: link-local, or inside the
+    /// subnet of an address of the lab's interfaces there or of a route through a device.
+    fn reaches_without_onlink(&self, netns: &Netns, gateway: &IpAddr) -> bool {
+        let Some(namespace) = self.observed.namespace(netns) else { return false };
+        let kept = namespace
+            .links
+            .iter()
+            .filter(|(name, _)| self.kept.contains(&LinkRef::new(netns.clone(), (*name).clone())));
+        let mut subnets = kept.flat_map(|(_, link)| link.addresses.iter().copied());
+        let device_routes = namespace.routes.iter().filter(|route| route.via.is_none() && route.dev.is_some());
+        is_link_local(gateway)
+            || subnets.any(|subnet| subnet.contains(gateway))
+            || device_routes.map(|route| route.destination).any(|subnet| subnet.contains(gateway))
+    }
+}
+
+/// One address on two namespaces' interfaces on one link (a veth pair, or a bridge and
+/// what is plugged into it): the kernel takes it, a lab refuses it, so the later one is
+/// left out.
+fn leave_out_duplicates_on_links(lab: &mut Lab, skipped: &mut Vec<String>) {
+    let mut twice: Vec<(Role, String)> = Vec::new();
+    let topology = Topology::of(lab);
+    for segment in &topology.segments {
+        let mut first: HashMap<IpAddr, &Interface> = HashMap::new();
+        for interface in segment.interfaces.iter().map(|&index| &topology.interfaces[index]) {
+            for text in interface.addresses {
+                let Some(address) = parse_interface_address(text).ok().map(|net| net.addr()) else { continue };
+                match first.get(&address) {
+                    _ if is_link_local(&address) => {}
+                    Some(holder) if holder.netns != interface.netns => {
+                        twice.push((interface.role, text.clone()));
+                        skipped.push(format!(
+                            "address `{text}` of {} ({} on the same link has it; a lab gives an address once per link)",
+                            interface.describe(),
+                            holder.describe()
+                        ));
+                    }
+                    Some(_) => {}
+                    None => {
+                        first.insert(address, interface);
+                    }
+                }
+            }
+        }
+    }
+    for (role, address) in twice {
+        let addresses = match role {
+            Role::Bridge { node } => match &mut lab.nodes[node] {
+                Node::Bridge(bridge) => &mut bridge.addresses,
+                _ => continue,
+            },
+            Role::VethEnd { link, side: Side::A, .. } => &mut veth_of(lab, link).a.addresses,
+            Role::VethEnd { link, side: Side::B, .. } => &mut veth_of(lab, link).b.addresses,
+        };
+        addresses.retain(|text| *text != address);
+    }
+}
+
+fn veth_of(lab: &mut Lab, link: usize) -> &mut VethLink {
+    let Link::Veth(veth) = &mut lab.links[link];
+    veth
 }
 
 fn display_kind(kind: &str) -> &str {

@@ -597,6 +597,67 @@ fn scanning_leaves_out_addresses_a_lab_refuses() {
     assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
 }
 
+/// A veth between two namespaces, as `ip` makes it by hand: addresses and all.
+fn hand_veth(observed: &mut Observed, (a, a_name): (&str, &str), (b, b_name): (&str, &str), addresses: [&[&str]; 2]) {
+    let ends = [(ns(a), a_name, link(ns(b), b_name), addresses[0]), (ns(b), b_name, link(ns(a), a_name), addresses[1])];
+    for (index, (netns, name, peer, addresses)) in (50..).zip(ends) {
+        let mut end = ObservedLink::new("veth", index);
+        end.peer = Some(peer);
+        end.addresses = addresses.iter().map(|address| address.parse().unwrap()).collect();
+        observed.namespaces.get_mut(&netns).unwrap().links.insert(name.into(), end);
+    }
+}
+
+/// The kernel lets a hand-built lab have what a lab file refuses: one address twice in a
+/// namespace or on a link, a veth looping back into its bridge, a second route to one
+/// destination with one metric (`ip route append`), a gateway outside every subnet
+/// (`onlink`). Scan leaves each out and says why, so the lab it writes applies.
+#[test]
+fn scanning_leaves_out_what_a_lab_refuses_but_the_kernel_takes() {
+    let mut observed = applied(&example("seed-bridge"));
+    observed
+        .namespaces
+        .get_mut(&ns("ns2"))
+        .unwrap()
+        .links
+        .get_mut("eth0")
+        .unwrap()
+        .addresses
+        .push("172.17.0.101/16".parse().unwrap());
+    hand_veth(&mut observed, ("ns1", "x1"), ("ns2", "y1"), [&["172.17.0.102/16", "10.0.0.1/24"], &["10.0.0.1/24"]]);
+    let host = observed.namespaces.get_mut(&Netns::Host).unwrap();
+    for (index, (name, peer)) in [("l1", "l2"), ("l2", "l1")].into_iter().enumerate() {
+        let mut end = ObservedLink::new("veth", 60 + index as u32);
+        end.master = Some("docker0".into());
+        end.peer = Some(link(Netns::Host, peer));
+        host.links.insert(name.into(), end);
+    }
+    observed.namespaces.get_mut(&ns("ns1")).unwrap().routes = vec![
+        observed_route("10.9.0.0/16", Some("172.17.0.1"), Some("eth0"), &[]),
+        observed_route("10.9.0.0/16", Some("172.17.0.2"), Some("eth0"), &[]),
+        observed_route("10.8.0.0/16", Some("192.168.77.1"), Some("eth0"), &["onlink"]),
+        observed_route("10.7.0.0/16", Some("172.17.0.5"), Some("eth0"), &["onlink"]),
+    ];
+    let scan = nslab_model::scan::scan(&observed, "x");
+    let expected = [
+        "the veth `l1`-`l2` in the host namespace (both ends on bridge `docker0`, a loop a lab cannot have)",
+        "address `172.17.0.102/16` of `x1` in namespace `ns1` (`eth0` there has it too; a lab gives an address once per namespace)",
+        "route `10.9.0.0/16 via 172.17.0.2 dev eth0` in namespace `ns1` (a second route to 10.9.0.0/16 with metric 0 (`ip route append`); a lab's routes differ in destination or metric)",
+        "route `10.8.0.0/16 via 192.168.77.1 dev eth0 onlink` in namespace `ns1` (its gateway is in none of the namespace's subnets, reached only through `onlink`, which a lab's route cannot say)",
+        "`onlink` of route `10.7.0.0/16 via 172.17.0.5 dev eth0` in namespace `ns1`",
+        "address `172.17.0.101/16` of `eth0` in namespace `ns2` (`eth0` in namespace `ns0` on the same link has it; a lab gives an address once per link)",
+        "address `10.0.0.1/24` of `y1` in namespace `ns2` (`x1` in namespace `ns1` on the same link has it; a lab gives an address once per link)",
+    ];
+    assert_eq!(scan.left_out, expected);
+    let problems = validate(&scan.lab);
+    assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
+    let Some(Node::Namespace(ns1)) = scan.lab.nodes.iter().find(|node| node.name() == "ns1") else { panic!() };
+    let kept: Vec<(&str, Option<&str>)> =
+        ns1.routes.iter().map(|route| (route.to.as_str(), route.via.as_deref())).collect();
+    assert_eq!(kept, [("10.9.0.0/16", Some("172.17.0.1")), ("10.7.0.0/16", Some("172.17.0.5"))]);
+    assert_eq!(scan.lab.links.len(), 4, "the looping veth is left out, the rest kept");
+}
+
 #[test]
 fn scanning_leaves_out_what_the_format_cannot_hold() {
     let mut observed = applied(&example("seed-veth"));
