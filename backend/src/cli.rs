@@ -96,6 +96,10 @@ pub enum Command {
         /// Take over namespaces and interfaces of the lab's names that were built by hand.
         #[arg(long)]
         adopt: bool,
+        /// End the processes that run in the namespaces this apply deletes (SIGTERM, then
+        /// SIGKILL), instead of refusing to delete them while they run.
+        #[arg(long)]
+        kill: bool,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -249,8 +253,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Plan { file, exit_code, adopt, json, limits } => {
             lab::plan(lab::PlanArgs { file: &file, adopt, limits: limits.limits() }, exit_code, json)
         }
-        Command::Apply { file, yes, adopt, limits } => {
-            lab::apply(lab::PlanArgs { file: &file, adopt, limits: limits.limits() }, yes)
+        Command::Apply { file, yes, adopt, kill, limits } => {
+            lab::apply(lab::PlanArgs { file: &file, adopt, limits: limits.limits() }, lab::RunOptions { yes, kill })
         }
         Command::Destroy { file, lab: name, yes, kill, limits } => {
             let which = match (file, name) {
@@ -258,7 +262,7 @@ pub fn run(cli: Cli) -> i32 {
                 (None, Some(name)) => lab::Which::Named(name),
                 (None, None) => unreachable!("clap requires the file or --lab"),
             };
-            lab::destroy(&which, lab::DestroyOptions { yes, kill }, limits.limits())
+            lab::destroy(&which, lab::RunOptions { yes, kill }, limits.limits())
         }
         Command::List { json, limits } => list::list(json, &limits.limits()),
         Command::Scan { output, name, limits } => lab::scan(output.as_deref(), &name, limits.limits()),

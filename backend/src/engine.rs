@@ -64,7 +64,7 @@ fn in_use(users: &[NamespaceUser]) -> String {
     format!(
         "{}: deleting a namespace only takes its name away while something runs in it, and the lab's \
          interfaces in it stay alive until that ends; end {} first (`ip netns pids NAME` lists them, \
-         `nslab destroy --kill` ends them); nothing was changed",
+         `--kill` on `nslab apply` or `nslab destroy` ends them); nothing was changed",
         each.join("; "),
         if users.len() == 1 { "it" } else { "them" }
     )
@@ -126,7 +126,7 @@ pub fn refuse_unprivileged(planned: &Planned) -> Result<(), EngineError> {
 const ENDING_LIMIT: Duration = Duration::from_secs(1);
 
 /// Ends the processes that run in the namespaces `planned` deletes, so that the run is not
-/// refused for them (destroy `--kill`): SIGTERM, then SIGKILL to those still there a second
+/// refused for them (`--kill`): SIGTERM, then SIGKILL to those still there a second
 /// later; in up to three rounds, for what they leave behind (a shell's child). Returns
 /// those that ended (one this process may not signal stays, and the run is refused).
 pub async fn end_processes_in(planned: &Planned) -> Vec<NamespaceUser> {

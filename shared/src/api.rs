@@ -72,7 +72,7 @@ pub struct RunReport {
     pub revision: u64,
     pub ops: usize,
     pub elapsed_ms: f64,
-    /// The processes a destroy with `kill` ended first, each as `process PID (`COMMAND`)
+    /// The processes a run with `kill` ended first, each as `process PID (`COMMAND`)
     /// in namespace `NAME``.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ended: Vec<String>,

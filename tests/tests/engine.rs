@@ -296,7 +296,8 @@ fn scan_names_what_a_lab_cannot_hold_and_writes_a_lab_that_applies() {
 /// A namespace something still runs in is not deleted: that would only take its name away
 /// while the kernel keeps it (and the lab's veth end on the bridge) alive, and destroy
 /// would wait for it. Destroy and an edit that removes it are refused, naming the process,
-/// and change nothing; `destroy --kill` ends it and goes through.
+/// and change nothing; the edit with `--kill` ends it and goes through (destroy's
+/// `--kill` is the next test's).
 #[test]
 fn a_namespace_something_runs_in_is_not_deleted_and_the_process_is_named() {
     let (sandbox, dir, mut edited) = applied_seed_bridge();
@@ -320,13 +321,21 @@ fn a_namespace_something_runs_in_is_not_deleted_and_the_process_is_named() {
     assert!(stderr.contains(&said), "{stderr}");
     assert_eq!(read_kernel_state(&sandbox), before);
 
-    // `--kill` ends it first, and says so.
-    let output = sandbox.nslab(&["destroy", "--yes", "--kill", &path("seed-bridge")]);
+    // `--kill` ends it first, says so, and the edit goes through: ns2 alone is gone.
+    let output = sandbox.nslab(&["apply", "--yes", "--kill", &file]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains(&format!("nslab: ended process {pid} (`sleep`) in namespace `ns2`")), "{stderr}");
     // Ended: gone, or a zombie until its parent reaps it, with no namespace either way.
     assert!(!sandbox.try_sh(&format!("readlink /proc/{pid}/ns/net")).status.success(), "the process has ended");
+    let mut namespaces: Vec<String> = sandbox
+        .sh("ip netns list")
+        .lines()
+        .map(|line| line.split(' ').next().unwrap_or_default().to_string())
+        .collect();
+    namespaces.sort();
+    assert_eq!(namespaces, ["ns0", "ns1"]);
+    sandbox.nslab_ok(&["destroy", "--yes", &file]);
     assert_empty(&sandbox);
 }
 

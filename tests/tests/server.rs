@@ -620,6 +620,7 @@ async fn destroy_over_http_leaves_nothing_even_while_pinging() {
 
 /// A destroy that would delete a namespace some process still runs in is refused with 409,
 /// naming the process, and changes nothing; with `?kill=true` it ends the process first.
+/// So does an apply whose edit deletes that namespace.
 #[tokio::test]
 async fn destroy_over_http_is_refused_while_a_process_runs_in_a_namespace() {
     let setup = Setup::new("server-in-use", &[]);
@@ -641,6 +642,24 @@ async fn destroy_over_http_is_refused_while_a_process_runs_in_a_namespace() {
     assert_eq!(response.status(), 200);
     let report: RunReport = response.json().await.unwrap();
     assert_eq!(report.ended, [format!("process {pid} (`sleep`) in namespace `ns1`")]);
+
+    // An edit that deletes a namespace in use: the same, through apply.
+    import_and_apply(&client, "seed-bridge").await;
+    let sleeper = setup.sandbox.sleep_in("ns1");
+    let pid = sleeper.pid.clone();
+    let mut without_ns1 = lab("seed-bridge");
+    without_ns1.nodes.retain(|node| node.name() != "ns1");
+    without_ns1.links.retain(|Link::Veth(veth)| veth.b.node != "ns1");
+    let file = nslab_model::export::to_json(&without_ns1);
+    assert_eq!(client.request(reqwest::Method::POST, "/api/import").body(file).send().await.unwrap().status(), 200);
+    assert_eq!(client.post("/api/apply").await.status(), 409);
+    assert_eq!(setup.sandbox.sh("ip netns list | wc -l").trim(), "3", "nothing was deleted");
+    let response = client.post("/api/apply?kill=true").await;
+    assert_eq!(response.status(), 200);
+    let report: RunReport = response.json().await.unwrap();
+    assert_eq!(report.ended, [format!("process {pid} (`sleep`) in namespace `ns1`")]);
+    assert_eq!(setup.sandbox.sh("ip netns list | wc -l").trim(), "2", "ns1 alone was deleted");
+    assert_eq!(client.post("/api/destroy").await.status(), 200);
     let left = setup.sandbox.sh("ip netns list; ip -o link show | grep -v ': lo:' || true");
     assert_eq!(left.trim(), "", "destroy left things behind");
     drop(sleeper);

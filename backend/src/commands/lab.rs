@@ -45,7 +45,7 @@ pub fn plan(args: PlanArgs, exit_code: bool, json: bool) -> i32 {
     })
 }
 
-pub fn apply(args: PlanArgs, yes: bool) -> i32 {
+pub fn apply(args: PlanArgs, options: RunOptions) -> i32 {
     let lab = match read_lab_file(args.file, &args.limits) {
         Ok(lab) => lab,
         Err(code) => return code,
@@ -60,7 +60,8 @@ pub fn apply(args: PlanArgs, yes: bool) -> i32 {
         if planned.ops.is_empty() {
             return EXIT_OK;
         }
-        if let Err(code) = agreed(yes, &planned, &format!("Apply these {} changes?", planned.ops.len()), args.file) {
+        let question = format!("Apply these {} changes?", planned.ops.len());
+        if let Err(code) = agreed_to_run(options, &planned, &question, args.file).await {
             return code;
         }
         let mut progress = Progress::new(planned.ops.len());
@@ -84,11 +85,20 @@ fn agreed(yes: bool, planned: &Planned, question: &str, file: &Path) -> Result<(
     Ok(())
 }
 
-/// `destroy --kill`: unless `yes`, asks `question` (of the processes too); then ends the
+/// `agreed`, or with `kill` `end_processes_first`. Err: the exit code.
+async fn agreed_to_run(options: RunOptions, planned: &Planned, question: &str, file: &Path) -> Result<(), i32> {
+    if options.kill {
+        end_processes_first(options.yes, planned, question, file).await
+    } else {
+        agreed(options.yes, planned, question, file)
+    }
+}
+
+/// `--kill`: unless `yes`, asks `question` (of the processes too); then ends the
 /// processes in the namespaces the run deletes, saying which. Err: the exit code.
 async fn end_processes_first(yes: bool, planned: &Planned, question: &str, file: &Path) -> Result<(), i32> {
     refuse_unprivileged(planned).map_err(|error| report(file, &error))?;
-    if !yes && !confirm(&format!("{question} Processes running in its namespaces are ended first.")) {
+    if !yes && !confirm(&format!("{question} Processes running in the namespaces it deletes are ended first.")) {
         eprintln!("nslab: nothing was changed");
         return Err(EXIT_FAILURE);
     }
@@ -139,16 +149,17 @@ impl Which {
     }
 }
 
-/// How `destroy` goes about it.
-pub struct DestroyOptions {
+/// How `apply` and `destroy` go about it.
+#[derive(Clone, Copy)]
+pub struct RunOptions {
     /// Do not ask.
     pub yes: bool,
-    /// End the processes in the lab's namespaces first (see `engine::end_processes_in`).
+    /// End the processes in the namespaces the run deletes first (see
+    /// `engine::end_processes_in`).
     pub kill: bool,
 }
 
-pub fn destroy(which: &Which, options: DestroyOptions, limits: Limits) -> i32 {
-    let DestroyOptions { yes, kill } = options;
+pub fn destroy(which: &Which, options: RunOptions, limits: Limits) -> i32 {
     let lab = match which.lab(&limits) {
         Ok(lab) => lab,
         Err(code) => return code,
@@ -168,11 +179,7 @@ pub fn destroy(which: &Which, options: DestroyOptions, limits: Limits) -> i32 {
         }
         print!("{}", ip_lines(ops));
         let question = format!("Destroy lab `{}` ({} steps)?", lab.name, ops.len());
-        if kill {
-            if let Err(code) = end_processes_first(yes, &planned, &question, file).await {
-                return code;
-            }
-        } else if let Err(code) = agreed(yes, &planned, &question, file) {
+        if let Err(code) = agreed_to_run(options, &planned, &question, file).await {
             return code;
         }
         // Nothing else runs in this process now; its unmounts go faster with one thread.

@@ -167,7 +167,7 @@ async fn validate(
 struct RunOptions {
     #[serde(default)]
     adopt: bool,
-    /// Destroy: end the processes in the lab's namespaces first (see `end_processes_in`).
+    /// End the processes in the namespaces the run deletes first (see `end_processes_in`).
     #[serde(default)]
     kill: bool,
 }
@@ -217,7 +217,7 @@ async fn run(state: &AppState, kind: RunKind, options: RunOptions) -> Result<Jso
     .map_err(ApiError::engine)?;
     let ops = &planned.ops;
     let mut ended = Vec::new();
-    if options.kill && kind == RunKind::Destroy {
+    if options.kill {
         refuse_unprivileged(&planned).map_err(ApiError::engine)?;
         ended = end_processes_in(&planned).await.iter().map(ToString::to_string).collect();
     }
