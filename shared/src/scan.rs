@@ -248,10 +248,10 @@ impl<'o> Scanner<'o> {
         let mut routes = Vec::new();
         let mut seen = HashSet::new();
         for route in namespace.routes.iter().filter(|route| *netns != Netns::Host || route.by_nslab) {
-            let lab_route = lab_route(route);
+            let written = lab_route(route);
             let why = self.unholdable(netns, route).or_else(|| {
-                let parsed = parse_route(&lab_route).ok()?;
-                let metric = lab_route.metric.unwrap_or(0);
+                let parsed = parse_route(&written).ok()?;
+                let metric = written.metric.unwrap_or(0);
                 (!seen.insert((parsed.destination, metric))).then(|| {
                     format!(
                         "a second route to {} with metric {metric} (`ip route append`); a lab's routes differ in destination or metric",
@@ -268,7 +268,7 @@ impl<'o> Scanner<'o> {
                 let extras = quoted(&route.unmodelled);
                 self.skipped.push(format!("{extras} of route `{}` in {netns}", route_words(route)));
             }
-            routes.push(lab_route);
+            routes.push(written);
         }
         routes
     }
