@@ -1,21 +1,22 @@
-//! Scan: what the kernel holds, drawn as a lab. Works on labs built by hand with `ip` as
-//! well as nslab's own. Kernel-made things (link-local addresses, connected routes) are
-//! not copied; what the format cannot say (other interface kinds, a bridge name used twice,
-//! multipath routes and routes through left-out interfaces, other route types and tables,
-//! policy rules, permanent neighbour entries, a route's source address or metrics, a
-//! bridge's spanning tree, an address's peer, a subnet's network or broadcast address on an
-//! interface) is left out, listed in the lab's description and given back to be said
-//! aloud, so that none of it makes the lab one nslab refuses. So is what the kernel lets a
-//! hand-built lab have but a lab file refuses: one address twice in a namespace or on a
-//! link, a veth with both ends on one bridge, a second route to one destination with one
-//! metric (`ip route append`), a gateway reached only through `onlink`.
+//! Scan: what the kernel holds, drawn as a lab and laid out as the editor's layout button
+//! does. Works on labs built by hand with `ip` as well as nslab's own. Kernel-made things
+//! (link-local addresses, connected routes) are not copied; what the format cannot say
+//! (other interface kinds, a bridge name used twice, multipath routes and routes through
+//! left-out interfaces, other route types and tables, policy rules, permanent neighbour
+//! entries, a route's source address or metrics, a bridge's spanning tree, an address's
+//! peer, a subnet's network or broadcast address on an interface) is left out, listed in
+//! the lab's description and given back to be said aloud, so that none of it makes the lab
+//! one nslab refuses. So is what the kernel lets a hand-built lab have but a lab file
+//! refuses: one address twice in a namespace or on a link, a veth with both ends on one
+//! bridge, a second route to one destination with one metric (`ip route append`), a
+//! gateway reached only through `onlink`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
 use crate::address::{is_link_local, parse_interface_address};
-use crate::edit::next_free_name;
-use crate::lab::{BridgeNode, EditorData, Endpoint, HostNode, Lab, Link, NamespaceNode, Node, Route, VethLink};
+use crate::edit::{auto_layout, next_free_name};
+use crate::lab::{BridgeNode, Endpoint, HostNode, Lab, Link, NamespaceNode, Node, Route, VethLink};
 use crate::observed::{Observed, ObservedLink, ObservedNamespace, ObservedRoute};
 use crate::ops::LinkRef;
 use crate::plan::{DEFAULT_IPV6_METRIC, DEFAULT_MTU};
@@ -80,8 +81,7 @@ pub fn scan(observed: &Observed, name: &str) -> Scan {
     if !scanner.skipped.is_empty() {
         lab.description = format!("Scanned from the kernel. Left out: {}.", scanner.skipped.join("; "));
     }
-    lay_out(&mut lab);
-    Scan { lab, left_out: scanner.skipped }
+    Scan { lab: auto_layout(&lab), left_out: scanner.skipped }
 }
 
 /// `host`, or when a namespace is called that, the first of `host0`, `host1`, ... that no
@@ -391,31 +391,4 @@ fn route_words(route: &ObservedRoute) -> String {
         words += &format!(" metric {}", route.metric);
     }
     words
-}
-
-/// Bridges (and the host) in a row at the top, namespaces on a grid below, in name order:
-/// readable at a handful of nodes and still tidy at hundreds.
-fn lay_out(lab: &mut Lab) {
-    const COLUMNS: usize = 6;
-    let (mut top, mut grid) = (0usize, 0usize);
-    for node in &mut lab.nodes {
-        let (x, y) = match node {
-            Node::Namespace(_) => {
-                let at = grid;
-                grid += 1;
-                (120.0 + 220.0 * (at % COLUMNS) as f64, 320.0 + 180.0 * (at / COLUMNS) as f64)
-            }
-            _ => {
-                let at = top;
-                top += 1;
-                (120.0 + 220.0 * at as f64, 100.0)
-            }
-        };
-        let editor = EditorData { x: Some(x), y: Some(y), ..EditorData::default() };
-        match node {
-            Node::Host(host) => host.editor = Some(editor),
-            Node::Namespace(namespace) => namespace.editor = Some(editor),
-            Node::Bridge(bridge) => bridge.editor = Some(editor),
-        }
-    }
 }
