@@ -29,6 +29,11 @@ pub async fn import(text: String) -> Result<LabView, ErrorBody> {
     read(Request::post("/api/import").body(text).map_err(|e| ErrorBody::new(e.to_string()))?.send().await).await
 }
 
+/// The kernel drawn as a lab (like `nslab scan`), which becomes the document.
+pub async fn scan() -> Result<LabView, ErrorBody> {
+    read(Request::post("/api/scan").send().await).await
+}
+
 pub async fn plan() -> Result<PlanView, ErrorBody> {
     read(Request::post("/api/plan").send().await).await
 }
@@ -44,6 +49,16 @@ pub async fn apply_adopting() -> Result<RunReport, ErrorBody> {
 
 pub async fn destroy() -> Result<RunReport, ErrorBody> {
     read(Request::post("/api/destroy").send().await).await
+}
+
+/// Runs again what was refused for processes in the namespaces it deletes, ending them
+/// first (like `nslab apply --kill`, `nslab destroy --kill`).
+pub async fn run_ending_processes(run: RunKind) -> Result<RunReport, ErrorBody> {
+    let path = match run {
+        RunKind::Apply => "/api/apply?kill=true",
+        RunKind::Destroy => "/api/destroy?kill=true",
+    };
+    read(Request::post(path).send().await).await
 }
 
 pub async fn matrix() -> Result<MatrixReport, ErrorBody> {

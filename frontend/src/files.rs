@@ -1,6 +1,7 @@
 //! Files: open a lab (file picker or drop), save it, export the `ip` script or the picture,
-//! and the bundled examples. Opening goes through the server's import, which checks the
-//! file like `nslab validate`; a refused file leaves the current lab untouched.
+//! the bundled examples, and the lab the kernel holds (scan). Opening goes through the
+//! server's import, which checks the file like `nslab validate`; a refused file leaves the
+//! current lab untouched.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -22,18 +23,44 @@ pub const EXAMPLES: [(&str, &str); 3] = [
 pub fn open_text(editor: Editor, text: String, from: String) {
     spawn_local(async move {
         match api::import(text).await {
-            Ok(view) => {
-                editor.notice.set(None);
-                editor.unsaved.set(false);
-                editor.revision.set(view.revision);
-                editor.history.update_value(|history| history.record(view.lab.clone()));
-                sync::show(editor, view.lab);
-                editor.log("info", format!("opened {from}"));
-                crate::toolbar::fit_view(editor);
-            }
+            Ok(view) => show_opened(editor, view, &from),
             Err(error) => editor.notice.set(Some(format!("{from} was not opened: {}", error.message))),
         }
     });
+}
+
+/// Draws what the kernel holds (hand-built namespaces too) as the document, after asking:
+/// the drawing is replaced. What a lab cannot hold is logged, as the lab's description
+/// names it.
+pub fn scan_kernel(editor: Editor) {
+    let asked =
+        web_sys::window().and_then(|w| w.confirm_with_message("Replace the drawing with what the kernel holds?").ok());
+    if asked != Some(true) {
+        return;
+    }
+    spawn_local(async move {
+        match api::scan().await {
+            Ok(view) => {
+                let description = view.lab.description.clone();
+                show_opened(editor, view, "what the kernel holds");
+                if !description.is_empty() {
+                    editor.log("info", description);
+                }
+            }
+            Err(error) => editor.notice.set(Some(format!("the kernel could not be scanned: {}", error.message))),
+        }
+    });
+}
+
+/// A lab the server made the document (opened or scanned) shown as the editor's, fitted.
+fn show_opened(editor: Editor, view: nslab_model::api::LabView, from: &str) {
+    editor.notice.set(None);
+    editor.unsaved.set(false);
+    editor.revision.set(view.revision);
+    editor.history.update_value(|history| history.record(view.lab.clone()));
+    sync::show(editor, view.lab);
+    editor.log("info", format!("opened {from}"));
+    crate::toolbar::fit_view(editor);
 }
 
 /// Reads a file the user picked or dropped, then opens it.

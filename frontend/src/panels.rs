@@ -85,6 +85,16 @@ fn RunProgress() -> impl IntoView {
                             <p class="hint">"Marked in purple on the canvas. If these were made for this lab, nslab can take them over:"</p>
                             <button id="adopt" on:click=move |_| crate::toolbar::adopt_and_apply(editor)>"take them over and apply"</button>
                         })}
+                        {run.in_use.map(|(kind, processes)| view! {
+                            <p class="hint">{format!(
+                                "Still running in the namespaces this {} deletes: {}. nslab can end them (SIGTERM, then SIGKILL) and go on:",
+                                run.title,
+                                processes.join(", ")
+                            )}</p>
+                            <button id="end-processes" on:click=move |_| crate::toolbar::run_ending_processes(editor, kind)>
+                                {format!("end them and {}", run.title)}
+                            </button>
+                        })}
                         <ol class="commands">
                             {run
                                 .steps

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use leptos::prelude::*;
-use nslab_model::api::{LinkCounters, LiveLink, OpProgress, PlannedOp};
+use nslab_model::api::{LinkCounters, LiveLink, OpProgress, PlannedOp, RunKind};
 use nslab_model::edit::{self, History, Point, Selection};
 use nslab_model::ops::LinkRef;
 use nslab_model::ping::{MatrixCell, PingSample};
@@ -66,6 +66,9 @@ pub struct RunState {
     pub title: String,
     pub steps: Vec<OpProgress>,
     pub outcome: Option<(bool, String)>,
+    /// The processes a refused run would have to end, and that run (see
+    /// `api::run_ending_processes`).
+    pub in_use: Option<(RunKind, Vec<String>)>,
 }
 
 /// One cell of the reachability matrix: unknown until its answer arrives.

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use nslab_model::api::{RunKind, RunReport};
 use nslab_model::edit::{self, NodeKind, Point, Selection};
 use nslab_model::problem::has_errors;
 use wasm_bindgen::JsCast;
@@ -83,30 +84,54 @@ fn run_apply(editor: Editor, adopt: bool) {
     editor.run.set(RunState { running: true, title: "apply".into(), ..RunState::default() });
     spawn_local(async move {
         let result = if adopt { api::apply_adopting().await } else { api::apply().await };
-        if let Err(error) = result {
-            fail_run(editor, error);
-        }
+        finish_run(editor, RunKind::Apply, result);
     });
 }
 
 pub fn destroy(editor: Editor) {
     editor.run.set(RunState { running: true, title: "destroy".into(), ..RunState::default() });
     spawn_local(async move {
-        if let Err(error) = api::destroy().await {
-            fail_run(editor, error);
-        }
+        finish_run(editor, RunKind::Destroy, api::destroy().await);
     });
 }
 
-fn fail_run(editor: Editor, error: nslab_model::api::ErrorBody) {
+/// Runs again the apply or destroy that was refused for processes in the namespaces it
+/// deletes, ending them first.
+pub fn run_ending_processes(editor: Editor, run: RunKind) {
+    let title = match run {
+        RunKind::Apply => "apply",
+        RunKind::Destroy => "destroy",
+    };
+    editor.run.set(RunState { running: true, title: title.into(), ..RunState::default() });
+    spawn_local(async move {
+        finish_run(editor, run, api::run_ending_processes(run).await);
+    });
+}
+
+/// The run's progress and outcome come by the event stream; its answer adds the
+/// processes it ended, or why it was refused.
+fn finish_run(editor: Editor, run: RunKind, result: Result<RunReport, nslab_model::api::ErrorBody>) {
+    match result {
+        Ok(report) => {
+            for process in report.ended {
+                editor.log("run", format!("ended {process}"));
+            }
+        }
+        Err(error) => fail_run(editor, run, error),
+    }
+}
+
+fn fail_run(editor: Editor, run: RunKind, error: nslab_model::api::ErrorBody) {
     editor.conflicts.set(error.conflicts.clone());
     let mut message = error.message;
     for conflict in &error.conflicts {
         message.push_str(&format!("\n{}: {}", conflict.path, conflict.message));
     }
-    editor.run.update(|run| {
-        run.running = false;
-        run.outcome = Some((false, message));
+    let in_use = (!error.in_use.is_empty()).then_some((run, error.in_use));
+    editor.run.update(|state| {
+        state.running = false;
+        state.outcome = Some((false, message));
+        state.in_use = in_use;
     });
 }
 
@@ -158,6 +183,7 @@ pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
                 <button title="Open a lab file" on:click=move |_| { if let Some(input) = file_input.get() { input.click(); } }>"open"</button>
                 <input type="file" id="open-file" accept=".json,application/json" node_ref=file_input on:change=on_file style="display:none" />
                 <button id="save" title="Save the lab as a JSON file" on:click=move |_| files::save_json(editor)>"save"</button>
+                <button id="scan" title="Draw what the kernel holds, hand-built namespaces too (replaces the drawing)" on:click=move |_| files::scan_kernel(editor)>"scan"</button>
                 <button id="export-ip" title="Export the ip script" on:click=move |_| files::export_script(editor)>"ip script"</button>
                 <button id="export-svg" title="Export the picture as SVG" on:click=move |_| files::export_svg(editor)>"svg"</button>
                 <select

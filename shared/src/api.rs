@@ -31,11 +31,22 @@ pub struct ErrorBody {
     /// The document as it is now, when a change was based on an older revision (409).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current: Option<LabView>,
+    /// The processes that keep a namespace the run would delete in use (409), each as
+    /// `process PID (`COMMAND`) in namespace `NAME``: the run again with `kill=true` ends
+    /// them first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub in_use: Vec<String>,
 }
 
 impl ErrorBody {
     pub fn new(message: impl Into<String>) -> Self {
-        ErrorBody { message: message.into(), problems: Vec::new(), conflicts: Vec::new(), current: None }
+        ErrorBody {
+            message: message.into(),
+            problems: Vec::new(),
+            conflicts: Vec::new(),
+            current: None,
+            in_use: Vec::new(),
+        }
     }
 }
 

@@ -330,3 +330,74 @@ async fn a_refused_apply_is_shown_on_what_is_in_the_way() {
     page.shot("11-adopted").await;
     browser.close().await;
 }
+
+/// A destroy refused because a process runs in one of the lab's namespaces names the
+/// process and offers to end it: one click ends it and destroys the lab.
+#[tokio::test(flavor = "current_thread")]
+async fn a_destroy_refused_for_a_running_process_ends_it_on_request() {
+    let sandbox = Sandbox::new();
+    sandbox.enter_network_here();
+    let state = tempfile::tempdir().unwrap();
+    let server = serve(&sandbox, None, state.path(), "editor-in-use");
+    assert_eq!(Client::new(&server).post("/api/apply").await.status(), 200);
+    let sleeper = sandbox.sleep_in("ns1");
+    let browser = Browser::start_in(Some(&sandbox), None).await;
+    let page = Page::open(&browser.client, &server.url, "editor-in-use").await;
+    page.wait_for("g.node[data-name='ns1']").await;
+    page.click("#tab-plan").await;
+    page.click("#destroy").await;
+    browser.client.accept_alert().await.expect("destroy asks first");
+    let said = format!("process {} (`sleep`)", sleeper.pid);
+    let outcome = page.wait_text("#run .outcome.error", "reported the refusal", |t| t.contains("in use")).await;
+    assert!(outcome.contains(&said), "{outcome}");
+    assert_eq!(sandbox.sh("ip netns list").lines().count(), 3, "nothing was deleted");
+    let offered = page.wait_text("#end-processes", "offered to end it", |t| !t.is_empty()).await;
+    assert_eq!(offered, "end them and destroy");
+    page.shot("12-in-use").await;
+
+    page.click("#end-processes").await;
+    page.wait_for("#run .outcome.ok").await;
+    page.wait_gone("#end-processes").await;
+    kernel_holds(&sandbox, &Lab::new("seed-bridge")).await;
+    page.click("#tab-log").await;
+    page.wait_text("#log", "logged the ended process", |t| t.contains(&format!("ended {said} in namespace `ns1`")))
+        .await;
+    page.shot("13-ended-and-destroyed").await;
+    browser.close().await;
+}
+
+/// Scan draws what the kernel holds, a lab built by hand with `ip` too, as the document
+/// (after asking: the drawing is replaced), and logs what a lab cannot hold.
+#[tokio::test(flavor = "current_thread")]
+async fn scan_draws_a_hand_built_lab_as_the_document() {
+    let sandbox = Sandbox::new();
+    sandbox.enter_network_here();
+    sandbox.sh(
+        "ip netns add left && ip netns add right && ip link add l0 netns left type veth peer name r0 netns right \
+         && ip -n left addr add 10.7.0.1/24 dev l0 && ip -n right addr add 10.7.0.2/24 dev r0 \
+         && ip -n left link add link l0 name mv0 type macvlan",
+    );
+    let state = tempfile::tempdir().unwrap();
+    let server = serve(&sandbox, None, state.path(), "editor-scan");
+    let browser = Browser::start_in(Some(&sandbox), None).await;
+    let page = Page::open(&browser.client, &server.url, "editor-scan").await;
+    page.wait_for("g.node[data-name='docker0']").await; // the example it opens on
+    page.click("#scan").await;
+    browser.client.accept_alert().await.expect("scan asks first");
+    page.wait_for("g.node[data-name='left']").await;
+    page.wait_gone("g.node[data-name='docker0']").await;
+    let mut names = page.node_names().await;
+    names.sort();
+    assert_eq!(names, ["left", "right"]);
+    let lab = Client::new(&server).lab().await.lab;
+    let [nslab_model::Link::Veth(veth)] = lab.links.as_slice() else { panic!("one veth: {:?}", lab.links) };
+    assert_eq!(veth.a.addresses, ["10.7.0.1/24"]);
+    assert_eq!(veth.b.addresses, ["10.7.0.2/24"]);
+    page.click("#tab-log").await;
+    page.wait_text("#log", "logged what was left out", |t| {
+        t.contains("`mv0` in namespace `left` (a macvlan interface)")
+    })
+    .await;
+    page.shot("14-scanned").await;
+    browser.close().await;
+}

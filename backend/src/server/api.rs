@@ -68,7 +68,11 @@ impl ApiError {
                 };
                 ApiError::with(StatusCode::CONFLICT, body)
             }
-            in_use @ EngineError::InUse(_) => ApiError::new(StatusCode::CONFLICT, in_use.to_string()),
+            EngineError::InUse(users) => {
+                let in_use = users.iter().map(ToString::to_string).collect();
+                let body = ErrorBody { in_use, ..ErrorBody::new(EngineError::InUse(users).to_string()) };
+                ApiError::with(StatusCode::CONFLICT, body)
+            }
             unprivileged @ EngineError::Unprivileged(_) => {
                 ApiError::new(StatusCode::FORBIDDEN, unprivileged.to_string())
             }
@@ -345,5 +349,6 @@ mod tests {
         let in_use = ApiError::engine(EngineError::InUse(vec![user]));
         assert_eq!(in_use.0, StatusCode::CONFLICT);
         assert!(in_use.1.message.starts_with("namespace `ns1` is in use by process 7 (`sh`)"), "{}", in_use.1.message);
+        assert_eq!(in_use.1.in_use, ["process 7 (`sh`) in namespace `ns1`"], "named for a client to offer `kill=true`");
     }
 }
