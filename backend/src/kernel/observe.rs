@@ -30,7 +30,7 @@ use super::connection::HostSockets;
 use super::error::KernelError;
 use super::netns;
 use super::nsid::NamespaceIds;
-use super::reading::{HostSocket, Inside, ReadingSocket};
+use super::reading::{Extras, HostSocket, Inside, Qdisc, ReadingSocket};
 use super::unmodelled;
 use super::vouch::Vouched;
 use super::Kernel;
@@ -43,6 +43,7 @@ struct Raw {
     routes: Vec<RouteMessage>,
     rules: Vec<RuleMessage>,
     neighbours: Vec<NeighbourMessage>,
+    qdiscs: Vec<Qdisc>,
     forwarding: (bool, bool),
     /// Only its loopback was read: it carries a lab's mark (see `observe_marks`), or it
     /// was not read at all (`vouched_for`).
@@ -67,6 +68,7 @@ impl Raw {
             routes,
             rules,
             neighbours,
+            qdiscs: Vec::new(),
             forwarding: (false, false),
             sealed,
             vouched_for: None,
@@ -219,8 +221,11 @@ impl Kernel {
             // The host socket reaches the namespace from any thread: no trip into it.
             Some(reach) => netns::run_in(&Netns::Host, move || with_host_socket(reach)).await,
             None => {
-                let wide = depth == Depth::Scan && *netns != Netns::Host;
-                self.connections.read_in(netns, move |own| with_host_socket(Reach::Everything { own, wide })).await
+                // The host's other tables, rules and neighbours are not a lab's; the
+                // queueing disciplines of a lab's interfaces in it are.
+                let extras =
+                    Extras { wide: depth == Depth::Scan && *netns != Netns::Host, qdiscs: depth == Depth::Scan };
+                self.connections.read_in(netns, move |own| with_host_socket(Reach::Everything { own, extras })).await
             }
         }
     }
@@ -248,7 +253,8 @@ fn point_peers_back(observed: &mut Observed, netns: &Netns) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Depth {
     Full,
-    /// `Full`, and in the namespaces but the host also every table's routes and the rules.
+    /// `Full`, and in the namespaces but the host also every table's routes, the rules and
+    /// the neighbours; the queueing disciplines everywhere.
     Scan,
     /// See `observe_marks`: links everywhere, and all of the host.
     Marks,
@@ -272,9 +278,9 @@ impl Depth {
 
 /// How far `read_namespace` reads a namespace.
 enum Reach<'s> {
-    /// Everything; routes and forwarding through the namespace's own socket (`wide`: with
-    /// every table's routes and the rules).
-    Everything { own: &'s ReadingSocket, wide: bool },
+    /// Everything; routes and forwarding through the namespace's own socket, with its
+    /// `extras` for a scan.
+    Everything { own: &'s ReadingSocket, extras: Extras },
     /// Its interfaces.
     Links,
     /// Its loopback alone when that carries a lab's mark, else its interfaces.
@@ -296,11 +302,12 @@ fn read_namespace(
     // only for naming peers there).
     let target = (netns != Netns::Host).then_some(id);
     let raw = match reach {
-        Reach::Everything { own, wide } => {
+        Reach::Everything { own, extras } => {
             let interfaces = host.interfaces(target)?;
-            let Inside { forwarding, routes, rules, neighbours } = own.read(wide)?;
+            let Inside { forwarding, routes, rules, neighbours, qdiscs } = own.read(extras)?;
             let (links, addresses) = (interfaces.links, interfaces.addresses);
-            Raw { netns, links, addresses, routes, rules, neighbours, forwarding, sealed: false, vouched_for: None }
+            let sealed = false;
+            Raw { netns, links, addresses, routes, rules, neighbours, qdiscs, forwarding, sealed, vouched_for: None }
         }
         Reach::Marks => match target.map(|target| host.loopback(target)).transpose()?.flatten() {
             Some(lo) if carries_mark(&lo) => Raw::links(netns, vec![lo], true),
@@ -354,10 +361,12 @@ fn build_namespace(raw: &Raw, peers: &Peers) -> ObservedNamespace {
     };
     let mut addresses = addresses_by_index(&raw.addresses);
     let mut peers_of_addresses = unmodelled::address_peers(&raw.addresses);
+    let mut qdiscs = unmodelled::qdiscs(&raw.qdiscs);
     for message in &raw.links {
         let Some(name) = link_name(message) else { continue };
         let mut link = build_link(message, &raw.netns, own_names, peers, addresses.remove(&message.header.index));
         link.unmodelled.extend(peers_of_addresses.remove(&message.header.index).unwrap_or_default());
+        link.unmodelled.extend(qdiscs.remove(&message.header.index).unwrap_or_default());
         if name == "lo" {
             namespace.loopback_up = link.up;
             namespace.owner = link.owner;

@@ -18,8 +18,8 @@ use netlink_sys::Socket;
 use std::os::fd::RawFd;
 
 use rtnetlink::packet_core::{
-    NetlinkMessage, NetlinkPayload, NlasIterator, ParseableParametrized, NLM_F_ACK, NLM_F_DUMP, NLM_F_MULTIPART,
-    NLM_F_REQUEST as REQUEST,
+    parse_string, NetlinkMessage, NetlinkPayload, NlasIterator, ParseableParametrized, NLM_F_ACK, NLM_F_DUMP,
+    NLM_F_MULTIPART, NLM_F_REQUEST as REQUEST,
 };
 use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage};
 use rtnetlink::packet_route::link::{LinkAttribute, LinkHeader, LinkMessage};
@@ -27,6 +27,7 @@ use rtnetlink::packet_route::neighbour::NeighbourMessage;
 use rtnetlink::packet_route::nsid::{NsidAttribute, NsidMessage};
 use rtnetlink::packet_route::route::{RouteHeader, RouteMessage};
 use rtnetlink::packet_route::rule::RuleMessage;
+use rtnetlink::packet_route::tc::{TcHandle, TcHeader, TcMessage};
 use rtnetlink::packet_route::{AddressFamily, RouteNetlinkMessage};
 
 const NLMSG_ERROR: u16 = 2;
@@ -43,6 +44,10 @@ const AF_INET6: u8 = 10;
 const HEADER: usize = 16;
 /// struct ifinfomsg, before a link's attributes.
 const LINK_HEADER: usize = 16;
+const RTM_NEWQDISC: u16 = 36;
+/// struct tcmsg, before a queueing discipline's attributes.
+const TC_HEADER: usize = 20;
+const TCA_KIND: u16 = 1;
 /// Dumps come in datagrams of at most a page or so; this holds any of them.
 const RECEIVE_BUFFER: usize = 64 * 1024;
 
@@ -61,20 +66,20 @@ impl ReadingSocket {
         Ok(ReadingSocket { socket: Mutex::new(socket) })
     }
 
-    /// Forwarding of the namespace and the routes of its main table; `wide`, the routes of
-    /// every table, the policy rules and the neighbour entries too (for a scan, which names
-    /// what a lab cannot say).
-    pub fn read(&self, wide: bool) -> io::Result<Inside> {
+    /// Forwarding of the namespace and the routes of its main table, and the `extras` (for
+    /// a scan, which names what a lab cannot say).
+    pub fn read(&self, extras: Extras) -> io::Result<Inside> {
         let socket = self.socket.lock().expect("not poisoned");
         let mut buffer = Vec::with_capacity(RECEIVE_BUFFER);
         let forwarding = (forwarding(&socket, AF_INET, &mut buffer)?, forwarding(&socket, AF_INET6, &mut buffer)?);
-        let table = if wide { RouteHeader::RT_TABLE_UNSPEC } else { RouteHeader::RT_TABLE_MAIN };
+        let table = if extras.wide { RouteHeader::RT_TABLE_UNSPEC } else { RouteHeader::RT_TABLE_MAIN };
         let routes = routes(&socket, &mut buffer, table)?;
-        let (rules, neighbours) = match wide {
+        let (rules, neighbours) = match extras.wide {
             true => (rules(&socket, &mut buffer)?, neighbours(&socket, &mut buffer)?),
             false => (Vec::new(), Vec::new()),
         };
-        Ok(Inside { forwarding, routes, rules, neighbours })
+        let qdiscs = if extras.qdiscs { qdiscs(&socket, &mut buffer)? } else { Vec::new() };
+        Ok(Inside { forwarding, routes, rules, neighbours, qdiscs })
     }
 
     /// Sends `request` with `flags` and gathers the answers, each parsed whole.
@@ -101,6 +106,15 @@ fn next_sequence() -> u32 {
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
+/// What a namespace's own socket reads beyond forwarding and the main table's routes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extras {
+    /// Every table's routes, the policy rules and the neighbour entries.
+    pub wide: bool,
+    /// The queueing disciplines.
+    pub qdiscs: bool,
+}
+
 /// What a namespace's own socket reads of it.
 pub struct Inside {
     /// (IPv4, IPv6) forwarding.
@@ -108,6 +122,15 @@ pub struct Inside {
     pub routes: Vec<RouteMessage>,
     pub rules: Vec<RuleMessage>,
     pub neighbours: Vec<NeighbourMessage>,
+    pub qdiscs: Vec<Qdisc>,
+}
+
+/// A queueing discipline (`tc qdisc`): the interface it is on, where it hangs, its kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Qdisc {
+    pub index: u32,
+    pub parent: TcHandle,
+    pub kind: String,
 }
 
 /// The IPv4 and IPv6 routes of `table`, the main one unless a scan asks for all
@@ -154,6 +177,31 @@ fn neighbours(socket: &Socket, buffer: &mut Vec<u8>) -> io::Result<Vec<Neighbour
         RouteNetlinkMessage::NewNeighbour(neighbour) => Some(neighbour),
         _ => None,
     })
+}
+
+/// The queueing disciplines of every interface (`tc qdisc show`), the kernel's `noqueue`
+/// among them.
+fn qdiscs(socket: &Socket, buffer: &mut Vec<u8>) -> io::Result<Vec<Qdisc>> {
+    let request = RouteNetlinkMessage::GetQueueDiscipline(TcMessage::default());
+    exchange(socket, buffer, request, NLM_F_DUMP, queueing_discipline)
+}
+
+/// A queueing discipline's answer with its header and kind parsed: its options and
+/// statistics differ by kind, and nothing reads them.
+fn queueing_discipline(message: &[u8]) -> io::Result<Option<Qdisc>> {
+    if u16::from_ne_bytes([message[4], message[5]]) != RTM_NEWQDISC {
+        return Ok(None);
+    }
+    let payload = &message[HEADER..];
+    let header = TcHeader::parse(payload).map_err(invalid)?;
+    for attribute in NlasIterator::new(payload.get(TC_HEADER..).unwrap_or_default()) {
+        let attribute = attribute.map_err(invalid)?;
+        if attribute.kind() == TCA_KIND {
+            let kind = parse_string(attribute.value()).map_err(invalid)?;
+            return Ok(Some(Qdisc { index: header.index as u32, parent: header.parent, kind }));
+        }
+    }
+    Ok(None)
 }
 
 /// The dump `request` makes of each family in turn, the answers `pick` keeps.

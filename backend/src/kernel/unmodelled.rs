@@ -2,7 +2,8 @@
 //! silently: routes of other types or tables, policy rules beyond the kernel's own (each as
 //! the `ip` command that makes it), permanent neighbour entries, what a route has beyond
 //! destination, gateway, device and metric (`src 10.0.0.1`, `mtu 1400`, the next hops of a
-//! multipath route), an address's peer, and a bridge's spanning tree or VLAN filtering.
+//! multipath route), an address's peer, a bridge's spanning tree or VLAN filtering, and
+//! queueing disciplines (`tc qdisc`).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -15,9 +16,11 @@ use rtnetlink::packet_route::route::{
     RouteAttribute, RouteFlags, RouteHeader, RouteMessage, RouteMetric, RouteNextHop, RouteType,
 };
 use rtnetlink::packet_route::rule::{RuleAction, RuleAttribute, RuleFlags, RuleMessage};
+use rtnetlink::packet_route::tc::TcHandle;
 use rtnetlink::packet_route::AddressFamily;
 
 use super::observe::{format_mac, route_ip};
+use super::reading::Qdisc;
 
 /// The routing table of a route message (RTA_TABLE, for ids above 255, else the header's).
 pub(super) fn table_of(message: &RouteMessage) -> u32 {
@@ -156,6 +159,21 @@ pub(super) fn address_peers(messages: &[AddressMessage]) -> HashMap<u32, Vec<Str
                 by_index.entry(message.header.index).or_default().push(format!("address {local} peer {peer}"));
             }
         }
+    }
+    by_index
+}
+
+/// Per interface index, its queueing disciplines as `tc qdisc show` names them (`qdisc tbf
+/// root`, `qdisc ingress`), but the kernel's own `noqueue`: a lab has no traffic control.
+pub(super) fn qdiscs(qdiscs: &[Qdisc]) -> HashMap<u32, Vec<String>> {
+    let mut by_index: HashMap<u32, Vec<String>> = HashMap::new();
+    for qdisc in qdiscs.iter().filter(|qdisc| qdisc.kind != "noqueue") {
+        let place = match qdisc.parent {
+            TcHandle::ROOT => " root".to_string(),
+            TcHandle::INGRESS => String::new(),
+            TcHandle { major, minor } => format!(" parent {major:x}:{minor:x}"),
+        };
+        by_index.entry(qdisc.index).or_default().push(format!("qdisc {}{place}", qdisc.kind));
     }
     by_index
 }
@@ -300,6 +318,24 @@ mod tests {
     use rtnetlink::packet_route::route::{RouteAddress, RouteProtocol};
 
     use super::*;
+
+    #[test]
+    fn qdiscs_are_named_as_tc_shows_them_but_the_kernels_noqueue() {
+        let qdisc = |index, parent, kind: &str| Qdisc { index, parent, kind: kind.to_string() };
+        let found = qdiscs(&[
+            qdisc(2, TcHandle::ROOT, "noqueue"),
+            qdisc(3, TcHandle::ROOT, "htb"),
+            qdisc(3, TcHandle { major: 1, minor: 0x10 }, "pfifo"),
+            qdisc(3, TcHandle::INGRESS, "clsact"),
+        ]);
+        assert_eq!(
+            found,
+            HashMap::from([(
+                3,
+                vec!["qdisc htb root".to_string(), "qdisc pfifo parent 1:10".into(), "qdisc clsact".into()]
+            )])
+        );
+    }
 
     fn names() -> HashMap<u32, String> {
         HashMap::from([(2, "veth0".to_string()), (3, "br0".to_string())])
