@@ -148,7 +148,7 @@ fn handle(editor: Editor, event: Event) {
     }
 }
 
-fn run_title(run: RunKind) -> &'static str {
+pub fn run_title(run: RunKind) -> &'static str {
     match run {
         RunKind::Apply => "apply",
         RunKind::Destroy => "destroy",

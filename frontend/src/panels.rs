@@ -75,7 +75,11 @@ fn RunProgress() -> impl IntoView {
                 let total = run.steps.first().map_or(0, |s| s.total);
                 view! {
                     <div class="run" id="run">
-                        <h3>{format!("{} {}", run.title, if run.running { "running" } else { "finished" })}</h3>
+                        <h3>{format!("{} {}", run.title, match (run.running, &run.outcome) {
+                            (true, _) => "running",
+                            (false, Some((false, _))) => "failed",
+                            (false, _) => "finished",
+                        })}</h3>
                         <progress max=total value=done></progress>
                         {run.outcome.map(|(ok, message)| {
                             let class = if ok { "outcome ok" } else { "outcome error" };

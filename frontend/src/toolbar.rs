@@ -98,11 +98,7 @@ pub fn destroy(editor: Editor) {
 /// Runs again the apply or destroy that was refused for processes in the namespaces it
 /// deletes, ending them first.
 pub fn run_ending_processes(editor: Editor, run: RunKind) {
-    let title = match run {
-        RunKind::Apply => "apply",
-        RunKind::Destroy => "destroy",
-    };
-    editor.run.set(RunState { running: true, title: title.into(), ..RunState::default() });
+    editor.run.set(RunState { running: true, title: crate::events::run_title(run).into(), ..RunState::default() });
     spawn_local(async move {
         finish_run(editor, run, api::run_ending_processes(run).await);
     });

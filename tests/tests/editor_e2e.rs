@@ -350,12 +350,14 @@ async fn a_destroy_refused_for_a_running_process_ends_it_on_request() {
     let said = format!("process {} (`sleep`)", sleeper.pid);
     let outcome = page.wait_text("#run .outcome.error", "reported the refusal", |t| t.contains("in use")).await;
     assert!(outcome.contains(&said), "{outcome}");
+    assert_eq!(page.text("#run h3").await.as_deref(), Some("destroy failed"));
     assert_eq!(sandbox.sh("ip netns list").lines().count(), 3, "nothing was deleted");
     let offered = page.wait_text("#end-processes", "offered to end it", |t| !t.is_empty()).await;
     assert_eq!(offered, "end them and destroy");
     page.shot("12-in-use").await;
 
     page.click("#end-processes").await;
+    page.wait_text("#run h3", "finished the destroy", |t| t == "destroy finished").await;
     page.wait_for("#run .outcome.ok").await;
     page.wait_gone("#end-processes").await;
     kernel_holds(&sandbox, &Lab::new("seed-bridge")).await;
