@@ -30,7 +30,7 @@ use super::connection::HostSockets;
 use super::error::KernelError;
 use super::netns;
 use super::nsid::NamespaceIds;
-use super::reading::{Extras, HostSocket, Inside, Qdisc, ReadingSocket};
+use super::reading::{Extras, HostSocket, Inside, Netconf, Qdisc, ReadingSocket};
 use super::unmodelled;
 use super::vouch::Vouched;
 use super::Kernel;
@@ -44,6 +44,7 @@ struct Raw {
     rules: Vec<RuleMessage>,
     neighbours: Vec<NeighbourMessage>,
     qdiscs: Vec<Qdisc>,
+    netconfs: Vec<Netconf>,
     forwarding: (bool, bool),
     /// Only its loopback was read: it carries a lab's mark (see `observe_marks`), or it
     /// was not read at all (`vouched_for`).
@@ -69,6 +70,7 @@ impl Raw {
             rules,
             neighbours,
             qdiscs: Vec::new(),
+            netconfs: Vec::new(),
             forwarding: (false, false),
             sealed,
             vouched_for: None,
@@ -222,9 +224,9 @@ impl Kernel {
             Some(reach) => netns::run_in(&Netns::Host, move || with_host_socket(reach)).await,
             None => {
                 // The host's other tables, rules and neighbours are not a lab's; the
-                // queueing disciplines of a lab's interfaces in it are.
-                let extras =
-                    Extras { wide: depth == Depth::Scan && *netns != Netns::Host, qdiscs: depth == Depth::Scan };
+                // settings of a lab's interfaces in it are.
+                let scan = depth == Depth::Scan;
+                let extras = Extras { wide: scan && *netns != Netns::Host, interface_settings: scan };
                 self.connections.read_in(netns, move |own| with_host_socket(Reach::Everything { own, extras })).await
             }
         }
@@ -304,10 +306,21 @@ fn read_namespace(
     let raw = match reach {
         Reach::Everything { own, extras } => {
             let interfaces = host.interfaces(target)?;
-            let Inside { forwarding, routes, rules, neighbours, qdiscs } = own.read(extras)?;
+            let Inside { forwarding, routes, rules, neighbours, qdiscs, netconfs } = own.read(extras)?;
             let (links, addresses) = (interfaces.links, interfaces.addresses);
-            let sealed = false;
-            Raw { netns, links, addresses, routes, rules, neighbours, qdiscs, forwarding, sealed, vouched_for: None }
+            Raw {
+                netns,
+                links,
+                addresses,
+                routes,
+                rules,
+                neighbours,
+                qdiscs,
+                netconfs,
+                forwarding,
+                sealed: false,
+                vouched_for: None,
+            }
         }
         Reach::Marks => match target.map(|target| host.loopback(target)).transpose()?.flatten() {
             Some(lo) if carries_mark(&lo) => Raw::links(netns, vec![lo], true),
@@ -362,11 +375,15 @@ fn build_namespace(raw: &Raw, peers: &Peers) -> ObservedNamespace {
     let mut addresses = addresses_by_index(&raw.addresses);
     let mut peers_of_addresses = unmodelled::address_peers(&raw.addresses);
     let mut qdiscs = unmodelled::qdiscs(&raw.qdiscs);
+    let (settings, mut settings_of_links) = unmodelled::settings(&raw.netconfs, own_names);
+    namespace.unmodelled.extend(settings);
     for message in &raw.links {
         let Some(name) = link_name(message) else { continue };
-        let mut link = build_link(message, &raw.netns, own_names, peers, addresses.remove(&message.header.index));
-        link.unmodelled.extend(peers_of_addresses.remove(&message.header.index).unwrap_or_default());
-        link.unmodelled.extend(qdiscs.remove(&message.header.index).unwrap_or_default());
+        let index = message.header.index;
+        let mut link = build_link(message, &raw.netns, own_names, peers, addresses.remove(&index));
+        link.unmodelled.extend(peers_of_addresses.remove(&index).unwrap_or_default());
+        link.unmodelled.extend(qdiscs.remove(&index).unwrap_or_default());
+        link.unmodelled.extend(settings_of_links.remove(&index).unwrap_or_default());
         if name == "lo" {
             namespace.loopback_up = link.up;
             namespace.owner = link.owner;

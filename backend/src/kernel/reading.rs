@@ -37,6 +37,9 @@ const RTM_GETNETCONF: u16 = 82;
 const NLM_F_REQUEST: u16 = 1;
 const NETCONFA_IFINDEX: u16 = 1;
 const NETCONFA_FORWARDING: u16 = 2;
+const NETCONFA_RP_FILTER: u16 = 3;
+const NETCONFA_PROXY_NEIGH: u16 = 5;
+const NETCONFA_IGNORE_ROUTES_WITH_LINKDOWN: u16 = 6;
 /// The ifindex that stands for `all` (net.ipv4.conf.all, net.ipv6.conf.all).
 const NETCONFA_IFINDEX_ALL: i32 = -1;
 const AF_INET: u8 = 2;
@@ -78,8 +81,11 @@ impl ReadingSocket {
             true => (rules(&socket, &mut buffer)?, neighbours(&socket, &mut buffer)?),
             false => (Vec::new(), Vec::new()),
         };
-        let qdiscs = if extras.qdiscs { qdiscs(&socket, &mut buffer)? } else { Vec::new() };
-        Ok(Inside { forwarding, routes, rules, neighbours, qdiscs })
+        let (qdiscs, netconfs) = match extras.interface_settings {
+            true => (qdiscs(&socket, &mut buffer)?, netconfs(&socket, &mut buffer)?),
+            false => (Vec::new(), Vec::new()),
+        };
+        Ok(Inside { forwarding, routes, rules, neighbours, qdiscs, netconfs })
     }
 
     /// Sends `request` with `flags` and gathers the answers, each parsed whole.
@@ -111,8 +117,8 @@ fn next_sequence() -> u32 {
 pub struct Extras {
     /// Every table's routes, the policy rules and the neighbour entries.
     pub wide: bool,
-    /// The queueing disciplines.
-    pub qdiscs: bool,
+    /// The queueing disciplines and the netconf settings of every interface.
+    pub interface_settings: bool,
 }
 
 /// What a namespace's own socket reads of it.
@@ -123,6 +129,20 @@ pub struct Inside {
     pub rules: Vec<RuleMessage>,
     pub neighbours: Vec<NeighbourMessage>,
     pub qdiscs: Vec<Qdisc>,
+    pub netconfs: Vec<Netconf>,
+}
+
+/// What `ip netconf` shows of one interface, or of `all` (index -1) or `default` (-2), in
+/// one family: the settings a lab cannot say but forwarding, which it can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Netconf {
+    pub ipv6: bool,
+    pub index: i32,
+    pub forwarding: Option<u32>,
+    pub rp_filter: Option<u32>,
+    /// `proxy_arp` (IPv4), `proxy_ndp` (IPv6).
+    pub proxy_neigh: Option<u32>,
+    pub ignore_routes_with_linkdown: Option<u32>,
 }
 
 /// A queueing discipline (`tc qdisc`): the interface it is on, where it hangs, its kind.
@@ -202,6 +222,16 @@ fn queueing_discipline(message: &[u8]) -> io::Result<Option<Qdisc>> {
         }
     }
     Ok(None)
+}
+
+/// The netconf settings of every interface, `all` and `default`, of both families.
+fn netconfs(socket: &Socket, buffer: &mut Vec<u8>) -> io::Result<Vec<Netconf>> {
+    let mut found = Vec::new();
+    for family in [AF_INET, AF_INET6] {
+        let sequence = next_sequence();
+        found.extend(exchange_bytes(socket, buffer, &dump_request(family, sequence), sequence, netconf_in)?);
+    }
+    Ok(found)
 }
 
 /// The dump `request` makes of each family in turn, the answers `pick` keeps.
@@ -480,6 +510,41 @@ fn request(family: u8, sequence: u32) -> Vec<u8> {
     message
 }
 
+/// RTM_GETNETCONF dumping every interface of one family: header and netconfmsg (padded);
+/// a strict socket's dump request carries no attributes.
+fn dump_request(family: u8, sequence: u32) -> Vec<u8> {
+    let length: u32 = (HEADER + 4) as u32;
+    let mut message = Vec::with_capacity(length as usize);
+    message.extend_from_slice(&length.to_ne_bytes());
+    message.extend_from_slice(&RTM_GETNETCONF.to_ne_bytes());
+    message.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+    message.extend_from_slice(&sequence.to_ne_bytes());
+    message.extend_from_slice(&0u32.to_ne_bytes());
+    message.extend_from_slice(&[family, 0, 0, 0]);
+    message
+}
+
+/// The settings an RTM_NEWNETCONF answer of a dump carries.
+fn netconf_in(message: &[u8]) -> io::Result<Option<Netconf>> {
+    if u16::from_ne_bytes([message[4], message[5]]) != RTM_NEWNETCONF {
+        return Ok(None);
+    }
+    let mut found = Netconf { ipv6: message.get(HEADER) == Some(&AF_INET6), ..Netconf::default() };
+    for attribute in NlasIterator::new(message.get(HEADER + 4..).unwrap_or_default()) {
+        let attribute = attribute.map_err(invalid)?;
+        let Some(value) = attribute.value().get(..4).map(|bytes| u32_at(bytes, 0)) else { continue };
+        match attribute.kind() {
+            NETCONFA_IFINDEX => found.index = value as i32,
+            NETCONFA_FORWARDING => found.forwarding = Some(value),
+            NETCONFA_RP_FILTER => found.rp_filter = Some(value),
+            NETCONFA_PROXY_NEIGH => found.proxy_neigh = Some(value),
+            NETCONFA_IGNORE_ROUTES_WITH_LINKDOWN => found.ignore_routes_with_linkdown = Some(value),
+            _ => {}
+        }
+    }
+    Ok(Some(found))
+}
+
 /// The forwarding setting an RTM_NEWNETCONF answer carries (after its netconfmsg).
 fn forwarding_in(message: &[u8]) -> io::Result<Option<bool>> {
     if u16::from_ne_bytes([message[4], message[5]]) != RTM_NEWNETCONF {
@@ -530,6 +595,10 @@ mod tests {
         assert!(!take_answers(&answer, 7, forwarding_in, &mut found).unwrap());
         assert!(found.is_empty());
         assert_eq!(request(AF_INET6, 7).len(), 28);
+        let mut found = Vec::new();
+        assert!(take_answers(&answer, 0, netconf_in, &mut found).unwrap());
+        assert_eq!(found, [Netconf { index: -1, forwarding: Some(1), ..Netconf::default() }]);
+        assert_eq!(dump_request(AF_INET, 7).len(), 20);
     }
 
     #[test]

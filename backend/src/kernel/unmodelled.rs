@@ -2,8 +2,9 @@
 //! silently: routes of other types or tables, policy rules beyond the kernel's own (each as
 //! the `ip` command that makes it), permanent neighbour entries, what a route has beyond
 //! destination, gateway, device and metric (`src 10.0.0.1`, `mtu 1400`, the next hops of a
-//! multipath route), an address's peer, a bridge's spanning tree or VLAN filtering, and
-//! queueing disciplines (`tc qdisc`).
+//! multipath route), an address's peer, a bridge's spanning tree or VLAN filtering,
+//! queueing disciplines (`tc qdisc`), and the settings `ip netconf` shows but forwarding
+//! (`rp_filter`, `proxy_arp`, ... as the `sysctl` that makes each).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -20,7 +21,11 @@ use rtnetlink::packet_route::tc::TcHandle;
 use rtnetlink::packet_route::AddressFamily;
 
 use super::observe::{format_mac, route_ip};
-use super::reading::Qdisc;
+use super::reading::{Netconf, Qdisc};
+
+/// The netconf index of `all`, and of `default` (what a new interface takes).
+const NETCONF_ALL: i32 = -1;
+const NETCONF_DEFAULT: i32 = -2;
 
 /// The routing table of a route message (RTA_TABLE, for ids above 255, else the header's).
 pub(super) fn table_of(message: &RouteMessage) -> u32 {
@@ -176,6 +181,50 @@ pub(super) fn qdiscs(qdiscs: &[Qdisc]) -> HashMap<u32, Vec<String>> {
         by_index.entry(qdisc.index).or_default().push(format!("qdisc {}{place}", qdisc.kind));
     }
     by_index
+}
+
+/// The netconf settings a lab cannot say, as the `sysctl` that makes each: of `all` and
+/// `default` (for the namespace), those that are not the kernel's (all off); of an
+/// interface (per index), those that differ from its namespace's `default`, which it took
+/// when it was made, so that a host whose `default.rp_filter` is 2 does not have every
+/// interface named. Forwarding is a lab's own at `all`; an interface's is named when it
+/// differs.
+pub(super) fn settings(netconfs: &[Netconf], names: &HashMap<u32, String>) -> (Vec<String>, HashMap<u32, Vec<String>>) {
+    let mut namespace = Vec::new();
+    let mut by_index: HashMap<u32, Vec<String>> = HashMap::new();
+    for conf in netconfs {
+        match conf.index {
+            NETCONF_ALL => namespace.extend(differing(conf, &Netconf::default(), "all", false)),
+            NETCONF_DEFAULT => namespace.extend(differing(conf, &Netconf::default(), "default", false)),
+            index => {
+                let Some(name) = u32::try_from(index).ok().and_then(|index| names.get(&index)) else { continue };
+                let default = netconfs.iter().find(|other| other.ipv6 == conf.ipv6 && other.index == NETCONF_DEFAULT);
+                let words = differing(conf, &default.copied().unwrap_or_default(), name, true);
+                if !words.is_empty() {
+                    by_index.entry(index as u32).or_default().extend(words);
+                }
+            }
+        }
+    }
+    (namespace, by_index)
+}
+
+/// `sysctl net.FAMILY.conf.DEVICE.NAME=VALUE` for each setting of `conf` that is not as in
+/// `base` (unset there: off).
+fn differing(conf: &Netconf, base: &Netconf, device: &str, with_forwarding: bool) -> Vec<String> {
+    let (family, proxy) = if conf.ipv6 { ("ipv6", "proxy_ndp") } else { ("ipv4", "proxy_arp") };
+    let settings = [
+        ("forwarding", conf.forwarding.filter(|_| with_forwarding), base.forwarding),
+        ("rp_filter", conf.rp_filter, base.rp_filter),
+        (proxy, conf.proxy_neigh, base.proxy_neigh),
+        ("ignore_routes_with_linkdown", conf.ignore_routes_with_linkdown, base.ignore_routes_with_linkdown),
+    ];
+    settings
+        .into_iter()
+        .filter_map(|(name, value, base)| Some((name, value?, base.unwrap_or(0))))
+        .filter(|(_, value, base)| value != base)
+        .map(|(name, value, _)| format!("sysctl net.{family}.conf.{device}.{name}={value}"))
+        .collect()
 }
 
 /// The `ip neigh add` command that makes a permanent neighbour entry (one made by hand);
@@ -335,6 +384,42 @@ mod tests {
                 vec!["qdisc htb root".to_string(), "qdisc pfifo parent 1:10".into(), "qdisc clsact".into()]
             )])
         );
+    }
+
+    #[test]
+    fn settings_are_named_when_off_the_kernels_or_their_namespaces_default() {
+        let conf = |ipv6, index, rp_filter, proxy_neigh| Netconf {
+            ipv6,
+            index,
+            forwarding: Some(1),
+            rp_filter,
+            proxy_neigh: Some(proxy_neigh),
+            ignore_routes_with_linkdown: Some(0),
+        };
+        let (namespace, by_index) = settings(
+            &[
+                conf(false, NETCONF_ALL, Some(2), 0),
+                conf(false, NETCONF_DEFAULT, Some(1), 0),
+                conf(false, 2, Some(1), 1),
+                conf(false, 3, Some(0), 0),
+                conf(true, NETCONF_DEFAULT, None, 0),
+                conf(true, 2, None, 1),
+                conf(true, 9, None, 1),
+            ],
+            &names(),
+        );
+        assert_eq!(namespace, ["sysctl net.ipv4.conf.all.rp_filter=2", "sysctl net.ipv4.conf.default.rp_filter=1"]);
+        let expected = HashMap::from([
+            (
+                2,
+                vec![
+                    "sysctl net.ipv4.conf.veth0.proxy_arp=1".to_string(),
+                    "sysctl net.ipv6.conf.veth0.proxy_ndp=1".into(),
+                ],
+            ),
+            (3, vec!["sysctl net.ipv4.conf.br0.rp_filter=0".to_string()]),
+        ]);
+        assert_eq!(by_index, expected, "veth0 took rp_filter 1 from default; index 9 has no name");
     }
 
     fn names() -> HashMap<u32, String> {
