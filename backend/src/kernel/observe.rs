@@ -256,7 +256,7 @@ fn point_peers_back(observed: &mut Observed, netns: &Netns) {
 enum Depth {
     Full,
     /// `Full`, and in the namespaces but the host also every table's routes, the rules and
-    /// the neighbours; the queueing disciplines everywhere.
+    /// the neighbours; the queueing disciplines and netconf settings everywhere.
     Scan,
     /// See `observe_marks`: links everywhere, and all of the host.
     Marks,

@@ -8,7 +8,8 @@
 //! /proc/sys/net/ipv4/ip_forward walks a dentry chain with one entry per namespace on the
 //! machine, a quarter of an observe with hundreds of namespaces. netlink-packet-route has
 //! no netconf messages, so this speaks the few bytes it needs itself; routes are built and
-//! parsed with netlink-packet-route.
+//! parsed with netlink-packet-route. A scan also reads every table, the policy rules, the
+//! neighbour entries, the queueing disciplines and every interface's netconf settings.
 
 use std::io;
 use std::sync::Mutex;
