@@ -20,17 +20,15 @@ use nslab_model::ops::LinkRef;
 use nslab_model::topology::Netns;
 use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
 use rtnetlink::packet_route::link::{InfoData, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, State};
-use rtnetlink::packet_route::neighbour::NeighbourMessage;
 use rtnetlink::packet_route::route::{
     RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteType,
 };
-use rtnetlink::packet_route::rule::RuleMessage;
 
 use super::connection::HostSockets;
 use super::error::KernelError;
 use super::netns;
 use super::nsid::NamespaceIds;
-use super::reading::{Extras, HostSocket, Inside, Netconf, Qdisc, ReadingSocket};
+use super::reading::{Extras, HostSocket, Inside, ReadingSocket};
 use super::unmodelled;
 use super::vouch::Vouched;
 use super::Kernel;
@@ -40,12 +38,8 @@ struct Raw {
     netns: Netns,
     links: Vec<LinkMessage>,
     addresses: Vec<AddressMessage>,
-    routes: Vec<RouteMessage>,
-    rules: Vec<RuleMessage>,
-    neighbours: Vec<NeighbourMessage>,
-    qdiscs: Vec<Qdisc>,
-    netconfs: Vec<Netconf>,
-    forwarding: (bool, bool),
+    /// What its own socket read (nothing, forwarding off, unless read through it).
+    inside: Inside,
     /// Only its loopback was read: it carries a lab's mark (see `observe_marks`), or it
     /// was not read at all (`vouched_for`).
     sealed: bool,
@@ -61,20 +55,7 @@ pub struct Reading {
 
 impl Raw {
     fn links(netns: Netns, links: Vec<LinkMessage>, sealed: bool) -> Raw {
-        let (addresses, routes, rules, neighbours) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        Raw {
-            netns,
-            links,
-            addresses,
-            routes,
-            rules,
-            neighbours,
-            qdiscs: Vec::new(),
-            netconfs: Vec::new(),
-            forwarding: (false, false),
-            sealed,
-            vouched_for: None,
-        }
+        Raw { netns, links, addresses: Vec::new(), inside: Inside::default(), sealed, vouched_for: None }
     }
 
     fn vouched(netns: Netns, owner: &str) -> Raw {
@@ -306,21 +287,8 @@ fn read_namespace(
     let raw = match reach {
         Reach::Everything { own, extras } => {
             let interfaces = host.interfaces(target)?;
-            let Inside { forwarding, routes, rules, neighbours, qdiscs, netconfs } = own.read(extras)?;
             let (links, addresses) = (interfaces.links, interfaces.addresses);
-            Raw {
-                netns,
-                links,
-                addresses,
-                routes,
-                rules,
-                neighbours,
-                qdiscs,
-                netconfs,
-                forwarding,
-                sealed: false,
-                vouched_for: None,
-            }
+            Raw { netns, links, addresses, inside: own.read(extras)?, sealed: false, vouched_for: None }
         }
         Reach::Marks => match target.map(|target| host.loopback(target)).transpose()?.flatten() {
             Some(lo) if carries_mark(&lo) => Raw::links(netns, vec![lo], true),
@@ -368,14 +336,14 @@ fn build_namespace(raw: &Raw, peers: &Peers) -> ObservedNamespace {
     let own_names = &peers.indexes[&raw.netns];
     let mut namespace = ObservedNamespace {
         owner: raw.vouched_for.clone(),
-        ipv4_forwarding: raw.forwarding.0,
-        ipv6_forwarding: raw.forwarding.1,
+        ipv4_forwarding: raw.inside.forwarding.0,
+        ipv6_forwarding: raw.inside.forwarding.1,
         ..Default::default()
     };
     let mut addresses = addresses_by_index(&raw.addresses);
     let mut peers_of_addresses = unmodelled::address_peers(&raw.addresses);
-    let mut qdiscs = unmodelled::qdiscs(&raw.qdiscs);
-    let (settings, mut settings_of_links) = unmodelled::settings(&raw.netconfs, own_names);
+    let mut qdiscs = unmodelled::qdiscs(&raw.inside.qdiscs);
+    let (settings, mut settings_of_links) = unmodelled::settings(&raw.inside.netconfs, own_names);
     namespace.unmodelled.extend(settings);
     for message in &raw.links {
         let Some(name) = link_name(message) else { continue };
@@ -391,17 +359,17 @@ fn build_namespace(raw: &Raw, peers: &Peers) -> ObservedNamespace {
             namespace.links.insert(name.to_string(), link);
         }
     }
-    for message in &raw.routes {
+    for message in &raw.inside.routes {
         match build_route(message, own_names) {
             Some(BuiltRoute::Modelled(route)) => namespace.routes.push(route),
             Some(BuiltRoute::Unmodelled(command)) => namespace.unmodelled.push(command),
             None => {}
         }
     }
-    namespace.unmodelled.extend(raw.rules.iter().filter_map(unmodelled::rule_command));
+    namespace.unmodelled.extend(raw.inside.rules.iter().filter_map(unmodelled::rule_command));
     namespace
         .unmodelled
-        .extend(raw.neighbours.iter().filter_map(|entry| unmodelled::neighbour_command(entry, own_names)));
+        .extend(raw.inside.neighbours.iter().filter_map(|entry| unmodelled::neighbour_command(entry, own_names)));
     namespace
 }
 

@@ -123,6 +123,7 @@ pub struct Extras {
 }
 
 /// What a namespace's own socket reads of it.
+#[derive(Default)]
 pub struct Inside {
     /// (IPv4, IPv6) forwarding.
     pub forwarding: (bool, bool),
