@@ -3,14 +3,14 @@
 //! (link-local addresses, connected routes) are not copied; what the format cannot say
 //! (other interface kinds, a bridge name used twice, multipath routes and routes through
 //! left-out interfaces, other route types and tables, policy rules, permanent neighbour
-//! entries, a route's source address or metrics, a bridge's spanning tree, an address's
-//! peer, queueing disciplines, settings such as `rp_filter`, a subnet's network or
-//! broadcast address on an interface) is left out, listed in the lab's description and
-//! given back to be said aloud, so that none of it makes the lab one nslab refuses. So is
-//! what the kernel lets a hand-built lab have but a lab file refuses: one address twice in
-//! a namespace or on a link, a veth with both ends on one bridge, a second route to one
-//! destination with one metric (`ip route append`), a gateway reached only through
-//! `onlink`.
+//! entries, a route's source address or metrics, a bridge's spanning tree, a bridge
+//! port's settings, an address's peer, queueing disciplines, settings such as
+//! `rp_filter`, a subnet's network or broadcast address on an interface) is left out,
+//! listed in the lab's description and given back to be said aloud, so that none of it
+//! makes the lab one nslab refuses. So is what the kernel lets a hand-built lab have but a
+//! lab file refuses: one address twice in a namespace or on a link, a veth with both ends
+//! on one bridge, a second route to one destination with one metric (`ip route append`), a
+//! gateway reached only through `onlink`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;

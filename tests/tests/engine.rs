@@ -232,7 +232,7 @@ fn hand_built_labs_scan_and_apply_back_to_the_same_kernel() {
 /// that nslab applies (a multipath route or one through a macvlan once made it write
 /// routes that nslab itself refused, as did one address twice in a namespace or on a
 /// link, a veth looping into its bridge, `ip route append` and `onlink`; traffic control
-/// and settings such as `rp_filter` were lost without a word).
+/// and settings such as `rp_filter` or a bridge port's `hairpin` were lost without a word).
 #[test]
 fn scan_names_what_a_lab_cannot_hold_and_writes_a_lab_that_applies() {
     let sandbox = Sandbox::new();
@@ -260,7 +260,9 @@ fn scan_names_what_a_lab_cannot_hold_and_writes_a_lab_that_applies() {
          && tc -n b qdisc add dev vb root tbf rate 1mbit burst 32kbit latency 400ms && tc -n b qdisc add dev vb ingress \
          && tc -n b qdisc add dev wb root handle 1: htb && tc -n b class add dev wb parent 1: classid 1:10 htb rate 1mbit \
          && tc -n b qdisc add dev wb parent 1:10 pfifo \
-         && ip netns exec a sysctl -qw net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.wa.proxy_arp=1");
+         && ip netns exec a sysctl -qw net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.wa.proxy_arp=1 \
+         && ip link add p0 netns a type veth peer name p1 netns b && ip -n a link set p0 master br0 \
+         && ip -n a link set dev p0 type bridge_slave hairpin on learning off");
     let scanned = dir.path().join("scanned.json");
     let scanned = scanned.to_str().unwrap();
     let output = sandbox.nslab(&["scan", "-o", scanned, "--name", "by-hand"]);
@@ -286,10 +288,11 @@ fn scan_names_what_a_lab_cannot_hold_and_writes_a_lab_that_applies() {
         "`qdisc htb root`, `qdisc pfifo parent 1:10` of `wb` in namespace `b`",
         "`sysctl net.ipv4.conf.all.rp_filter=2` in namespace `a`",
         "`sysctl net.ipv4.conf.wa.proxy_arp=1` of `wa` in namespace `a`",
+        "`hairpin on`, `learning off` of `p0` in namespace `a`",
     ] {
         assert!(stderr.contains(&format!("nslab: scan left out {said}\n")), "{said}:\n{stderr}");
     }
-    assert_eq!(stderr.matches("left out").count(), 19, "nothing else: {stderr}");
+    assert_eq!(stderr.matches("left out").count(), 20, "nothing else: {stderr}");
     assert!(!stderr.contains("error") && !stderr.contains("warning"), "{stderr}");
     sandbox.sh("ip netns delete a && ip netns delete b");
     wait_until_empty(&sandbox);

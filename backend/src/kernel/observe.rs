@@ -19,7 +19,7 @@ use nslab_model::observed::{
 use nslab_model::ops::LinkRef;
 use nslab_model::topology::Netns;
 use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
-use rtnetlink::packet_route::link::{InfoData, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, State};
+use rtnetlink::packet_route::link::{InfoData, InfoPortData, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, State};
 use rtnetlink::packet_route::route::{
     RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteType,
 };
@@ -418,7 +418,10 @@ fn build_link(
                     match info {
                         LinkInfo::Kind(kind) => link.kind = kind.to_string(),
                         LinkInfo::Data(InfoData::Bridge(settings)) => {
-                            link.unmodelled = unmodelled::bridge_settings(settings)
+                            link.unmodelled.extend(unmodelled::bridge_settings(settings))
+                        }
+                        LinkInfo::PortData(InfoPortData::BridgePort(settings)) => {
+                            link.unmodelled.extend(unmodelled::bridge_port_settings(settings))
                         }
                         _ => {}
                     }

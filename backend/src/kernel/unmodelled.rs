@@ -2,7 +2,8 @@
 //! silently: routes of other types or tables, policy rules beyond the kernel's own (each as
 //! the `ip` command that makes it), permanent neighbour entries, what a route has beyond
 //! destination, gateway, device and metric (`src 10.0.0.1`, `mtu 1400`, the next hops of a
-//! multipath route), an address's peer, a bridge's spanning tree or VLAN filtering,
+//! multipath route), an address's peer, a bridge's spanning tree or VLAN filtering, a
+//! bridge port's settings (`hairpin on`, `learning off`),
 //! queueing disciplines (`tc qdisc`), and the settings `ip netconf` shows but forwarding
 //! (`rp_filter`, `proxy_arp`, ... as the `sysctl` that makes each).
 
@@ -11,7 +12,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage};
-use rtnetlink::packet_route::link::{BridgeStpState, InfoBridge};
+use rtnetlink::packet_route::link::{BridgeStpState, InfoBridge, InfoBridgePort};
 use rtnetlink::packet_route::neighbour::{NeighbourAddress, NeighbourAttribute, NeighbourMessage, NeighbourState};
 use rtnetlink::packet_route::route::{
     RouteAttribute, RouteFlags, RouteHeader, RouteMessage, RouteMetric, RouteNextHop, RouteType,
@@ -143,6 +144,43 @@ pub(super) fn bridge_settings(settings: &[InfoBridge]) -> Vec<String> {
             _ => None,
         })
         .collect()
+}
+
+/// A bridge port's settings that are not the kernel's defaults, in the words of `bridge
+/// link set` (`hairpin on`, `learning off`, `isolated on`); a lab's port has the defaults.
+/// Its path cost is left alone: its default follows the link's speed, and it matters only
+/// with spanning tree, which is named on the bridge.
+pub(super) fn bridge_port_settings(settings: &[InfoBridgePort]) -> Vec<String> {
+    let on = |name: &str, value: bool, default: bool| (value != default).then(|| format!("{name} {}", on_off(value)));
+    settings
+        .iter()
+        .filter_map(|setting| match setting {
+            InfoBridgePort::Priority(priority) => (*priority != 32).then(|| format!("priority {priority}")),
+            InfoBridgePort::HairpinMode(value) => on("hairpin", *value, false),
+            InfoBridgePort::Guard(value) => on("guard", *value, false),
+            InfoBridgePort::Protect(value) => on("root_block", *value, false),
+            InfoBridgePort::FastLeave(value) => on("fastleave", *value, false),
+            InfoBridgePort::Learning(value) => on("learning", *value, true),
+            InfoBridgePort::UnicastFlood(value) => on("flood", *value, true),
+            InfoBridgePort::ProxyARP(value) => on("proxy_arp", *value, false),
+            InfoBridgePort::ProxyARPWifi(value) => on("proxy_arp_wifi", *value, false),
+            InfoBridgePort::MulticastFlood(value) => on("mcast_flood", *value, true),
+            InfoBridgePort::MulticastToUnicast(value) => on("mcast_to_unicast", *value, false),
+            InfoBridgePort::BroadcastFlood(value) => on("bcast_flood", *value, true),
+            InfoBridgePort::NeighSupress(value) => on("neigh_suppress", *value, false),
+            InfoBridgePort::Isolated(value) => on("isolated", *value, false),
+            InfoBridgePort::Locked(value) => on("locked", *value, false),
+            _ => None,
+        })
+        .collect()
+}
+
+fn on_off(value: bool) -> &'static str {
+    if value {
+        "on"
+    } else {
+        "off"
+    }
 }
 
 /// Per interface index, the addresses with a peer (`ip addr add 10.0.0.1 peer 10.0.0.2/32`),
@@ -367,6 +405,27 @@ mod tests {
     use rtnetlink::packet_route::route::{RouteAddress, RouteProtocol};
 
     use super::*;
+
+    #[test]
+    fn a_bridge_ports_settings_are_named_when_not_the_kernels_defaults() {
+        let defaults = [
+            InfoBridgePort::Priority(32),
+            InfoBridgePort::Cost(2),
+            InfoBridgePort::HairpinMode(false),
+            InfoBridgePort::Learning(true),
+            InfoBridgePort::UnicastFlood(true),
+            InfoBridgePort::Isolated(false),
+        ];
+        assert!(bridge_port_settings(&defaults).is_empty());
+        let changed = [
+            InfoBridgePort::Priority(7),
+            InfoBridgePort::Cost(100),
+            InfoBridgePort::HairpinMode(true),
+            InfoBridgePort::Learning(false),
+            InfoBridgePort::Isolated(true),
+        ];
+        assert_eq!(bridge_port_settings(&changed), ["priority 7", "hairpin on", "learning off", "isolated on"]);
+    }
 
     #[test]
     fn qdiscs_are_named_as_tc_shows_them_but_the_kernels_noqueue() {
