@@ -15,14 +15,14 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
-use crate::address::{is_link_local, parse_interface_address};
+use crate::address::is_link_local;
 use crate::edit::{auto_layout, next_free_name};
 use crate::lab::{BridgeNode, Endpoint, HostNode, Lab, Link, NamespaceNode, Node, Route, VethLink};
 use crate::observed::{Observed, ObservedLink, ObservedNamespace, ObservedRoute};
 use crate::ops::LinkRef;
 use crate::plan::{DEFAULT_IPV6_METRIC, DEFAULT_MTU};
-use crate::topology::{Interface, Netns, Role, Side, Topology};
-use crate::validate::{host_address_problem, parse_route};
+use crate::topology::{Netns, Role, Side, Topology};
+use crate::validate::{addresses_twice_on, host_address_problem, parse_route};
 
 /// The name the host node gets in a scanned lab, unless a namespace has it (see
 /// `host_node_name`).
@@ -315,26 +315,15 @@ fn leave_out_duplicates_on_links(lab: &mut Lab, skipped: &mut Vec<String>) {
     let mut twice: Vec<(Role, String)> = Vec::new();
     let topology = Topology::of(lab);
     for segment in &topology.segments {
-        let mut first: HashMap<IpAddr, &Interface> = HashMap::new();
-        for interface in segment.interfaces.iter().map(|&index| &topology.interfaces[index]) {
-            for text in interface.addresses {
-                let Some(address) = parse_interface_address(text).ok().map(|net| net.addr()) else { continue };
-                match first.get(&address) {
-                    _ if is_link_local(&address) => {}
-                    Some(holder) if holder.netns != interface.netns => {
-                        twice.push((interface.role, text.clone()));
-                        skipped.push(format!(
-                            "address `{text}` of {} ({} on the same link has it; a lab gives an address once per link)",
-                            interface.describe(),
-                            holder.describe()
-                        ));
-                    }
-                    Some(_) => {}
-                    None => {
-                        first.insert(address, interface);
-                    }
-                }
-            }
+        for found in addresses_twice_on(&topology, segment) {
+            let (again, holder) = (&topology.interfaces[found.again.0], &topology.interfaces[found.first.0]);
+            let text = &again.addresses[found.again.1];
+            twice.push((again.role, text.clone()));
+            skipped.push(format!(
+                "address `{text}` of {} ({} on the same link has it; a lab gives an address once per link)",
+                again.describe(),
+                holder.describe()
+            ));
         }
     }
     for (role, address) in twice {

@@ -10,7 +10,7 @@ use crate::address::{parse_interface_address, parse_mac};
 use crate::lab::{Lab, Link, Node};
 use crate::path::DocPath;
 use crate::problem::Rule;
-use crate::topology::{Interface, Netns, Topology};
+use crate::topology::{Netns, Segment, Topology};
 
 use super::Report;
 
@@ -59,8 +59,7 @@ pub(super) fn check(lab: &Lab, topology: &Topology, report: &mut Report) {
         }
     }
     for segment in &topology.segments {
-        let members: Vec<&Interface> = segment.interfaces.iter().map(|&i| &topology.interfaces[i]).collect();
-        check_segment_duplicates(&members, report);
+        check_segment_duplicates(topology, segment, report);
     }
 }
 
@@ -184,33 +183,62 @@ fn next_host(net: &IpNet) -> String {
     net.hosts().next().map(|host| format!("{host}/{}", net.prefix_len())).unwrap_or_default()
 }
 
-/// One address twice on one segment (across namespaces: the same namespace is reported above).
-fn check_segment_duplicates(members: &[&Interface], report: &mut Report) {
-    let mut seen: HashMap<IpAddr, (&Netns, DocPath)> = HashMap::new();
-    let mut macs: HashMap<[u8; 6], DocPath> = HashMap::new();
-    for interface in members {
+/// One address on interfaces of two namespaces on one link: where it is again and where it
+/// was first, each as (interface, address) indexes into `Topology::interfaces` and that
+/// interface's addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddressTwice {
+    pub address: IpAddr,
+    pub again: (usize, usize),
+    pub first: (usize, usize),
+}
+
+/// Every address used again on `segment` by an interface of another namespace than the
+/// one that has it first (one namespace's own are `DuplicateAddress` of the namespace),
+/// link-local ones aside, in document order.
+pub fn addresses_twice_on(topology: &Topology, segment: &Segment) -> Vec<AddressTwice> {
+    let mut seen: HashMap<IpAddr, (usize, usize)> = HashMap::new();
+    let mut twice = Vec::new();
+    for &member in &segment.interfaces {
+        let interface = &topology.interfaces[member];
         for (index, text) in interface.addresses.iter().enumerate() {
-            let Ok(net) = parse_interface_address(text) else {
-                continue;
-            };
-            if is_link_local(&net.addr()) {
+            let Ok(address) = parse_interface_address(text).map(|net| net.addr()) else { continue };
+            if is_link_local(&address) {
                 continue;
             }
-            let path = interface.path.field("addresses").index(index);
-            match seen.get(&net.addr()) {
-                Some((netns, first)) if *netns != &interface.netns => report.push(
-                    Rule::DuplicateAddress,
-                    path,
-                    format!(
-                        "{} is also used at {first}, on the same link; two hosts with one address confuse ARP and neighbour discovery",
-                        net.addr()
-                    ),
-                ),
+            match seen.get(&address) {
+                Some(&first) if topology.interfaces[first.0].netns != interface.netns => {
+                    twice.push(AddressTwice { address, again: (member, index), first })
+                }
                 Some(_) => {}
                 None => {
-                    seen.insert(net.addr(), (&interface.netns, path));
+                    seen.insert(address, (member, index));
                 }
             }
+        }
+    }
+    twice
+}
+
+/// One address or MAC twice on one segment (addresses across namespaces: the same
+/// namespace is reported above).
+fn check_segment_duplicates(topology: &Topology, segment: &Segment, report: &mut Report) {
+    let address_path =
+        |(interface, index): (usize, usize)| topology.interfaces[interface].path.field("addresses").index(index);
+    let twice = addresses_twice_on(topology, segment);
+    let mut macs: HashMap<[u8; 6], DocPath> = HashMap::new();
+    for &member in &segment.interfaces {
+        let interface = &topology.interfaces[member];
+        for found in twice.iter().filter(|found| found.again.0 == member) {
+            report.push(
+                Rule::DuplicateAddress,
+                address_path(found.again),
+                format!(
+                    "{} is also used at {}, on the same link; two hosts with one address confuse ARP and neighbour discovery",
+                    found.address,
+                    address_path(found.first)
+                ),
+            );
         }
         if let Some(mac) = interface.mac.and_then(|text| parse_mac(text).ok()) {
             match macs.get(&mac) {

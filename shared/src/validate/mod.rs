@@ -9,7 +9,7 @@ mod names;
 mod references;
 mod routes;
 
-pub use addresses::host_address_problem;
+pub use addresses::{addresses_twice_on, host_address_problem, AddressTwice};
 pub use routes::{parse_route, ParsedRoute};
 mod sense;
 
