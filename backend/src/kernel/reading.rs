@@ -99,7 +99,7 @@ impl ReadingSocket {
 
 fn forwarding(socket: &Socket, family: u8, buffer: &mut Vec<u8>) -> io::Result<bool> {
     let sequence = next_sequence();
-    let answers = exchange_bytes(socket, buffer, &request(family, sequence), sequence, forwarding_in)?;
+    let answers = exchange_bytes(socket, buffer, &request(family, sequence, false), sequence, forwarding_in)?;
     answers
         .first()
         .copied()
@@ -231,7 +231,7 @@ fn netconfs(socket: &Socket, buffer: &mut Vec<u8>) -> io::Result<Vec<Netconf>> {
     let mut found = Vec::new();
     for family in [AF_INET, AF_INET6] {
         let sequence = next_sequence();
-        found.extend(exchange_bytes(socket, buffer, &dump_request(family, sequence), sequence, netconf_in)?);
+        found.extend(exchange_bytes(socket, buffer, &request(family, sequence, true), sequence, netconf_in)?);
     }
     Ok(found)
 }
@@ -496,37 +496,28 @@ fn invalid(error: impl std::fmt::Display) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, error.to_string())
 }
 
-/// RTM_GETNETCONF for `all` of one family: header, netconfmsg (padded), NETCONFA_IFINDEX.
-fn request(family: u8, sequence: u32) -> Vec<u8> {
-    let length: u32 = (HEADER + 4 + 8) as u32;
+/// RTM_GETNETCONF of one family: header and netconfmsg (padded), then for `all` alone
+/// NETCONFA_IFINDEX, while a dump of every interface (`dump`) carries no attributes, as a
+/// strict socket's dump request must.
+fn request(family: u8, sequence: u32, dump: bool) -> Vec<u8> {
+    let length: u32 = (HEADER + 4 + if dump { 0 } else { 8 }) as u32;
+    let flags = if dump { NLM_F_REQUEST | NLM_F_DUMP } else { NLM_F_REQUEST };
     let mut message = Vec::with_capacity(length as usize);
     message.extend_from_slice(&length.to_ne_bytes());
     message.extend_from_slice(&RTM_GETNETCONF.to_ne_bytes());
-    message.extend_from_slice(&NLM_F_REQUEST.to_ne_bytes());
+    message.extend_from_slice(&flags.to_ne_bytes());
     message.extend_from_slice(&sequence.to_ne_bytes());
     message.extend_from_slice(&0u32.to_ne_bytes());
     message.extend_from_slice(&[family, 0, 0, 0]);
-    message.extend_from_slice(&8u16.to_ne_bytes());
-    message.extend_from_slice(&NETCONFA_IFINDEX.to_ne_bytes());
-    message.extend_from_slice(&NETCONFA_IFINDEX_ALL.to_ne_bytes());
+    if !dump {
+        message.extend_from_slice(&8u16.to_ne_bytes());
+        message.extend_from_slice(&NETCONFA_IFINDEX.to_ne_bytes());
+        message.extend_from_slice(&NETCONFA_IFINDEX_ALL.to_ne_bytes());
+    }
     message
 }
 
-/// RTM_GETNETCONF dumping every interface of one family: header and netconfmsg (padded);
-/// a strict socket's dump request carries no attributes.
-fn dump_request(family: u8, sequence: u32) -> Vec<u8> {
-    let length: u32 = (HEADER + 4) as u32;
-    let mut message = Vec::with_capacity(length as usize);
-    message.extend_from_slice(&length.to_ne_bytes());
-    message.extend_from_slice(&RTM_GETNETCONF.to_ne_bytes());
-    message.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
-    message.extend_from_slice(&sequence.to_ne_bytes());
-    message.extend_from_slice(&0u32.to_ne_bytes());
-    message.extend_from_slice(&[family, 0, 0, 0]);
-    message
-}
-
-/// The settings an RTM_NEWNETCONF answer of a dump carries.
+/// The settings an RTM_NEWNETCONF answer carries.
 fn netconf_in(message: &[u8]) -> io::Result<Option<Netconf>> {
     if u16::from_ne_bytes([message[4], message[5]]) != RTM_NEWNETCONF {
         return Ok(None);
@@ -547,19 +538,9 @@ fn netconf_in(message: &[u8]) -> io::Result<Option<Netconf>> {
     Ok(Some(found))
 }
 
-/// The forwarding setting an RTM_NEWNETCONF answer carries (after its netconfmsg).
+/// The forwarding setting an RTM_NEWNETCONF answer carries.
 fn forwarding_in(message: &[u8]) -> io::Result<Option<bool>> {
-    if u16::from_ne_bytes([message[4], message[5]]) != RTM_NEWNETCONF {
-        return Ok(None);
-    }
-    let attributes = message.get(HEADER + 4..).unwrap_or_default();
-    for attribute in NlasIterator::new(attributes) {
-        let attribute = attribute.map_err(invalid)?;
-        if attribute.kind() == NETCONFA_FORWARDING && attribute.value().len() >= 4 {
-            return Ok(Some(u32_at(attribute.value(), 0) != 0));
-        }
-    }
-    Ok(None)
+    Ok(netconf_in(message)?.and_then(|conf| conf.forwarding).map(|on| on != 0))
 }
 
 fn u32_at(bytes: &[u8], offset: usize) -> u32 {
@@ -596,11 +577,11 @@ mod tests {
         let mut found = Vec::new();
         assert!(!take_answers(&answer, 7, forwarding_in, &mut found).unwrap());
         assert!(found.is_empty());
-        assert_eq!(request(AF_INET6, 7).len(), 28);
+        assert_eq!(request(AF_INET6, 7, false).len(), 28);
         let mut found = Vec::new();
         assert!(take_answers(&answer, 0, netconf_in, &mut found).unwrap());
         assert_eq!(found, [Netconf { index: -1, forwarding: Some(1), ..Netconf::default() }]);
-        assert_eq!(dump_request(AF_INET, 7).len(), 20);
+        assert_eq!(request(AF_INET, 7, true).len(), 20);
     }
 
     #[test]
