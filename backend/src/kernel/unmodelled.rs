@@ -228,16 +228,22 @@ pub(super) fn qdiscs(qdiscs: &[Qdisc]) -> HashMap<u32, Vec<String>> {
 /// interface named. Forwarding is a lab's own at `all`; an interface's is named when it
 /// differs.
 pub(super) fn settings(netconfs: &[Netconf], names: &HashMap<u32, String>) -> (Vec<String>, HashMap<u32, Vec<String>>) {
+    let default_of = |ipv6: bool| {
+        let default = netconfs.iter().find(|conf| conf.ipv6 == ipv6 && conf.index == NETCONF_DEFAULT);
+        default.copied().unwrap_or_default()
+    };
+    let defaults = [default_of(false), default_of(true)];
     let mut namespace = Vec::new();
     let mut by_index: HashMap<u32, Vec<String>> = HashMap::new();
     for conf in netconfs {
         match conf.index {
-            NETCONF_ALL => namespace.extend(differing(conf, &Netconf::default(), "all", false)),
-            NETCONF_DEFAULT => namespace.extend(differing(conf, &Netconf::default(), "default", false)),
+            NETCONF_ALL | NETCONF_DEFAULT => {
+                let device = if conf.index == NETCONF_ALL { "all" } else { "default" };
+                namespace.extend(differing(conf, &Netconf::default(), device, false));
+            }
             index => {
                 let Some(name) = u32::try_from(index).ok().and_then(|index| names.get(&index)) else { continue };
-                let default = netconfs.iter().find(|other| other.ipv6 == conf.ipv6 && other.index == NETCONF_DEFAULT);
-                let words = differing(conf, &default.copied().unwrap_or_default(), name, true);
+                let words = differing(conf, &defaults[usize::from(conf.ipv6)], name, true);
                 if !words.is_empty() {
                     by_index.entry(index as u32).or_default().extend(words);
                 }
