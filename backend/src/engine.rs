@@ -128,8 +128,10 @@ const ENDING_LIMIT: Duration = Duration::from_secs(1);
 /// Ends the processes that run in the namespaces `planned` deletes, so that the run is not
 /// refused for them (`--kill`): SIGTERM, then SIGKILL to those still there a second
 /// later; in up to three rounds, for what they leave behind (a shell's child). Returns
-/// those that ended (one this process may not signal stays, and the run is refused).
-pub async fn end_processes_in(planned: &Planned) -> Vec<NamespaceUser> {
+/// those that ended (one this process may not signal stays, and the run is refused);
+/// refused without signalling anything when this process may not change the kernel.
+pub async fn end_processes_in(planned: &Planned) -> Result<Vec<NamespaceUser>, EngineError> {
+    refuse_unprivileged(planned)?;
     let users_now = || users_of(doomed_namespaces(planned), &planned.inodes);
     let mut ended = Vec::new();
     for _round in 0..3 {
@@ -137,18 +139,21 @@ pub async fn end_processes_in(planned: &Planned) -> Vec<NamespaceUser> {
         if users.is_empty() {
             break;
         }
+        let mut left = users.clone();
         for signal in [Signal::SIGTERM, Signal::SIGKILL] {
-            let still: Vec<NamespaceUser> = users_now().into_iter().filter(|user| users.contains(user)).collect();
-            users::signal(&still, signal);
+            users::signal(&left, signal);
             let deadline = Instant::now() + ENDING_LIMIT;
-            while Instant::now() < deadline && users_now().iter().any(|user| users.contains(user)) {
+            loop {
+                left = users_now().into_iter().filter(|user| users.contains(user)).collect();
+                if left.is_empty() || Instant::now() >= deadline {
+                    break;
+                }
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         }
-        let left = users_now();
         ended.extend(users.into_iter().filter(|user| !left.contains(user)));
     }
-    ended
+    Ok(ended)
 }
 
 fn doomed_namespaces(planned: &Planned) -> impl Iterator<Item = &str> {

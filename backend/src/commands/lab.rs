@@ -102,7 +102,7 @@ async fn end_processes_first(yes: bool, planned: &Planned, question: &str, file:
         eprintln!("nslab: nothing was changed");
         return Err(EXIT_FAILURE);
     }
-    for user in end_processes_in(planned).await {
+    for user in end_processes_in(planned).await.map_err(|error| report(file, &error))? {
         eprintln!("nslab: ended {user}");
     }
     Ok(())

@@ -22,7 +22,7 @@ use super::auth::origin_allowed;
 use super::events::stream_to;
 use super::AppState;
 use super::{live, pings};
-use crate::engine::{end_processes_in, refuse_before_running, refuse_unprivileged, Engine, EngineError, Planned};
+use crate::engine::{end_processes_in, refuse_before_running, Engine, EngineError, Planned};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -222,8 +222,7 @@ async fn run(state: &AppState, kind: RunKind, options: RunOptions) -> Result<Jso
     let ops = &planned.ops;
     let mut ended = Vec::new();
     if options.kill {
-        refuse_unprivileged(&planned).map_err(ApiError::engine)?;
-        ended = end_processes_in(&planned).await.iter().map(ToString::to_string).collect();
+        ended = end_processes_in(&planned).await.map_err(ApiError::engine)?.iter().map(ToString::to_string).collect();
     }
     refuse_before_running(&planned).map_err(ApiError::engine)?;
     let doomed: Vec<Netns> = ops
