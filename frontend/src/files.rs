@@ -33,9 +33,7 @@ pub fn open_text(editor: Editor, text: String, from: String) {
 /// the drawing is replaced. What a lab cannot hold is logged, as the lab's description
 /// names it.
 pub fn scan_kernel(editor: Editor) {
-    let asked =
-        web_sys::window().and_then(|w| w.confirm_with_message("Replace the drawing with what the kernel holds?").ok());
-    if asked != Some(true) {
+    if !crate::toolbar::confirm("Replace the drawing with what the kernel holds?") {
         return;
     }
     spawn_local(async move {

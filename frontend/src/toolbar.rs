@@ -131,7 +131,8 @@ fn fail_run(editor: Editor, run: RunKind, error: nslab_model::api::ErrorBody) {
     });
 }
 
-fn confirm(question: &str) -> bool {
+/// The browser's own yes/no question; no when it cannot be asked.
+pub fn confirm(question: &str) -> bool {
     web_sys::window().and_then(|w| w.confirm_with_message(question).ok()).unwrap_or(false)
 }
 
