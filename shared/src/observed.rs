@@ -48,9 +48,11 @@ pub struct ObservedNamespace {
     pub links: BTreeMap<String, ObservedLink>,
     /// Routes of the main table that the kernel did not make itself.
     pub routes: Vec<ObservedRoute>,
-    /// What else is set up here that a lab cannot say and that planning leaves alone, in
-    /// `ip`'s words: routes of other types (`unreachable 10.9.0.0/16`), and when read for a
-    /// scan, routes of other tables and policy rules. `scan` lists them as left out.
+    /// What else is set up here that a lab cannot say and that planning leaves alone, as
+    /// the command that makes it: routes of other types (`ip route add unreachable
+    /// 10.9.0.0/16`), and when read for a scan, routes of other tables, policy rules,
+    /// permanent neighbour entries and namespace-wide settings (`sysctl
+    /// net.ipv4.conf.all.rp_filter=2`). `scan` lists them as left out.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unmodelled: Vec<String>,
 }
@@ -95,7 +97,9 @@ pub struct ObservedLink {
     pub peer: Option<LinkRef>,
     /// Addresses, without the IPv6 link-local ones the kernel makes by itself.
     pub addresses: Vec<IpNet>,
-    /// Settings a lab cannot say, in `ip link`'s words (a bridge's `stp_state 1`).
+    /// Settings a lab cannot say, in the words of the tool that shows them: a bridge's
+    /// `stp_state 1`, a port's `hairpin on`, an address's peer, and when read for a scan
+    /// its queueing disciplines (`qdisc tbf root`) and own settings (`sysctl ...`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unmodelled: Vec<String>,
 }

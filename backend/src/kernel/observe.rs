@@ -69,8 +69,8 @@ impl Kernel {
         self.observe_to(Depth::Full, &Vouched::default()).await
     }
 
-    /// `observe`, and inside the namespaces also the routes of every table and the policy
-    /// rules, for `scan` to name what a lab cannot say (see `unmodelled.rs`).
+    /// `observe`, and also what `Depth::Scan` adds, for `scan` to name what a lab cannot
+    /// say (see `unmodelled.rs`).
     pub async fn observe_for_scan(&self) -> Result<Observed, KernelError> {
         self.observe_to(Depth::Scan, &Vouched::default()).await
     }
