@@ -1,6 +1,6 @@
 //! The sandbox behind `--sandbox`: a private network + mount namespace (plus a user
 //! namespace when not root) with its own empty `/run/netns` and `/run/nslab`, so that labs
-//! built in it never touch the host. The shell version is `../shared/labs/sandbox.sh`.
+//! built in it never touch the host. The shell version is `tests/fixtures/labs/sandbox.sh`.
 //!
 //! Why a holder process: a namespace lives only while something uses it. `nslab --sandbox
 //! apply` and a later `nslab --sandbox destroy` are two processes, so a small detached

@@ -269,7 +269,7 @@ fn set_dev(link: &LinkRef) -> String {
     format!("{} link set dev {}", ip_in(&link.netns), sh_word(&link.name))
 }
 
-/// The form of `../shared/labs/router.sh`: each end is created straight in its namespace.
+/// The form of `tests/fixtures/labs/router.sh`: each end is created straight in its namespace.
 fn create_veth_command(a: &LinkRef, b: &LinkRef) -> String {
     if a.netns == b.netns {
         return format!(

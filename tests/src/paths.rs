@@ -18,10 +18,10 @@ pub fn example_lab(name: &str) -> nslab_model::Lab {
 
 pub const EXAMPLES: [&str; 3] = ["seed-veth", "seed-bridge", "router"];
 
-/// A reference lab script handed to the team: `../shared/labs/NAME.sh` beside the checkout.
+/// A reference lab built by hand with `ip`: `tests/fixtures/labs/NAME.sh`.
 pub fn reference_lab(name: &str) -> PathBuf {
-    let path = repo_root().join("..").join("shared").join("labs").join(format!("{name}.sh"));
-    assert!(path.is_file(), "{} is missing: the tests expect ../shared beside the checkout", path.display());
+    let path = repo_root().join("tests").join("fixtures").join("labs").join(format!("{name}.sh"));
+    assert!(path.is_file(), "{} is missing", path.display());
     path
 }
 

@@ -1,5 +1,5 @@
 //! A throwaway network + mount namespace with its own empty /run/netns and /run/nslab,
-//! like `../shared/labs/sandbox.sh`, kept alive by a holder process for the length of a
+//! like `tests/fixtures/labs/sandbox.sh`, kept alive by a holder process for the length of a
 //! test. Commands enter it with nsenter. Dropping the sandbox kills the holder, and with
 //! it every namespace, interface and mount made inside: nothing reaches the host.
 
