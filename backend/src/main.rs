@@ -1,21 +1,9 @@
 //! `nslab`: draw, apply and watch Linux network-namespace labs.
 
-mod cli;
-mod commands;
-mod descriptors;
-mod engine;
-mod examples;
-mod kernel;
-mod lab_file;
-mod privilege;
-mod sandbox;
-mod server;
-mod state;
-mod terminal;
-
 use std::process::ExitCode;
 
 use clap::Parser;
+use nslab::{cli, descriptors, kernel, sandbox};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();

@@ -17,7 +17,7 @@ mod unmodelled;
 pub mod users;
 pub mod vouch;
 pub mod watch;
-mod workers;
+pub mod workers;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;

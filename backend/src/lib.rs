@@ -1,0 +1,16 @@
+//! nslab: draw, apply and watch Linux network-namespace labs. The library holds the CLI,
+//! the engine, the kernel driver and the server; `main.rs` only starts it. Tests and
+//! benchmarks use the engine and the kernel driver through it directly.
+
+pub mod cli;
+mod commands;
+pub mod descriptors;
+pub mod engine;
+mod examples;
+pub mod kernel;
+mod lab_file;
+mod privilege;
+pub mod sandbox;
+mod server;
+mod state;
+mod terminal;
