@@ -214,13 +214,8 @@ fn Checks() -> impl IntoView {
 
 /// Selects the node or link a problem's path points into (`nodes[3]...`, `links[1]...`).
 fn select_path(editor: Editor, path: &str) {
-    let index = |prefix: &str| path.strip_prefix(prefix)?.split(']').next()?.parse::<usize>().ok();
-    if let Some(link) = index("links[") {
-        editor.selection.set(Selection::link(link));
-    } else if let Some(node) = index("nodes[") {
-        if let Some(name) = editor.lab.with_untracked(|lab| lab.nodes.get(node).map(|n| n.name().to_string())) {
-            editor.selection.set(Selection::node(name));
-        }
+    if let Some(selection) = editor.lab.with_untracked(|lab| crate::describe::selection_at(lab, path)) {
+        editor.selection.set(selection);
     }
 }
 

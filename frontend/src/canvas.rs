@@ -6,10 +6,10 @@ use leptos::ev::{PointerEvent, WheelEvent};
 use leptos::prelude::*;
 use nslab_model::edit::{self, Point, Selection};
 
-use crate::geometry::node_at;
+use crate::geometry::{grid_path, grid_spacing, node_at, Viewport};
 use crate::link_view::LinkView;
 use crate::node_view::NodeView;
-use crate::state::{use_editor, Editor, Viewport};
+use crate::state::{use_editor, Editor};
 use crate::sync;
 
 /// Below this zoom the picture shows the big lab, not its details: interface labels and
@@ -227,66 +227,5 @@ fn pointer_released(editor: Editor, drag: RwSignal<Drag>, svg: &NodeRef<leptos::
 
 /// Zooms by `factor` keeping the world point under `at` (screen pixels) in place.
 pub fn zoom_at(editor: Editor, at: Point, factor: f64) {
-    editor.viewport.update(|viewport| {
-        let world = viewport.to_world(at);
-        viewport.scale = (viewport.scale * factor).clamp(0.05, 4.0);
-        viewport.offset = Point { x: at.x - world.x * viewport.scale, y: at.y - world.y * viewport.scale };
-    });
-}
-
-/// The grid lines of a `width` x `height` screen, `spacing` apart and through `offset`
-/// (where the world's origin is on the screen), as one SVG path.
-pub fn grid_path(offset: Point, spacing: f64, width: f64, height: f64) -> String {
-    if !(spacing > 0.0 && width.is_finite() && height.is_finite()) {
-        return String::new();
-    }
-    let first = |origin: f64| origin.rem_euclid(spacing);
-    let mut path = String::new();
-    // Bounded by the screen's size: spacing is at least a few pixels (see grid_spacing).
-    let mut x = first(offset.x);
-    while x <= width {
-        path.push_str(&format!("M{x:.1} 0V{height:.0}"));
-        x += spacing;
-    }
-    let mut y = first(offset.y);
-    while y <= height {
-        path.push_str(&format!("M0 {y:.1}H{width:.0}"));
-        y += spacing;
-    }
-    path
-}
-
-/// Screen pixels between grid lines at zoom `scale`: the snapping grid, or a multiple of it
-/// when zoomed out so far that lines would crowd together.
-pub fn grid_spacing(scale: f64) -> f64 {
-    let mut spacing = edit::GRID * scale;
-    // Bounded: the zoom is clamped to 0.05..4, so at most three steps.
-    while spacing < 8.0 && spacing > 0.0 {
-        spacing *= 5.0;
-    }
-    spacing
-}
-
-#[cfg(test)]
-mod tests {
-    use super::grid_spacing;
-    use nslab_model::edit::Point;
-
-    #[test]
-    fn the_grid_covers_the_screen_through_the_origin() {
-        let path = super::grid_path(Point { x: 25.0, y: -10.0 }, 20.0, 60.0, 30.0);
-        assert_eq!(path, "M5.0 0V30M25.0 0V30M45.0 0V30M0 10.0H60M0 30.0H60");
-        assert_eq!(super::grid_path(Point::ORIGIN, 0.0, 60.0, 30.0), "");
-        assert_eq!(super::grid_path(Point::ORIGIN, 20.0, f64::NAN, 30.0), "");
-    }
-
-    #[test]
-    fn grid_lines_never_crowd() {
-        assert_eq!(grid_spacing(1.0), 20.0);
-        assert_eq!(grid_spacing(2.0), 40.0);
-        assert!((grid_spacing(0.2) - 20.0).abs() < 1e-9, "4 px becomes 20 px");
-        for scale in [0.05, 0.1, 0.23, 0.39, 0.4, 1.0, 4.0] {
-            assert!(grid_spacing(scale) >= 8.0, "{scale}");
-        }
-    }
+    editor.viewport.update(|viewport| viewport.zoom_at(at, factor));
 }

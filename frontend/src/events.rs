@@ -6,8 +6,9 @@ use gloo_net::websocket::futures::WebSocket;
 use gloo_net::websocket::Message;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use nslab_model::api::{Event, LinkChange, OpState, RunKind};
+use nslab_model::api::{Event, LinkChange, OpState};
 
+use crate::describe::run_title;
 use crate::state::{Connection, Editor, RunState};
 use crate::sync;
 
@@ -145,13 +146,6 @@ fn handle(editor: Editor, event: Event) {
         Event::PingFinished { id } => editor.log("ping", format!("ping {id} ended")),
         Event::Matrix { cell, .. } => editor.record_matrix_cell(cell),
         Event::Dropped { missed } => editor.log("info", format!("missed {missed} events; catching up")),
-    }
-}
-
-pub fn run_title(run: RunKind) -> &'static str {
-    match run {
-        RunKind::Apply => "apply",
-        RunKind::Destroy => "destroy",
     }
 }
 

@@ -95,7 +95,7 @@ pub fn export_svg(editor: Editor) {
     let Ok(copy) = world.clone_node_with_deep(true) else { return };
     let Ok(copy) = copy.dyn_into::<web_sys::Element>() else { return };
     let _ = copy.remove_attribute("transform");
-    let (x, y, width, height) = editor.lab.with_untracked(picture_bounds);
+    let (x, y, width, height) = editor.lab.with_untracked(crate::geometry::picture_bounds);
     let body = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"canvas\" width=\"{width}\" height=\"{height}\" \
          viewBox=\"{x} {y} {width} {height}\"><style>{}</style><rect class=\"paper\" x=\"{x}\" y=\"{y}\" \
@@ -106,24 +106,6 @@ pub fn export_svg(editor: Editor) {
     );
     let name = editor.lab.with_untracked(|lab| lab.name.clone());
     download(&format!("{name}.svg"), "image/svg+xml", &body);
-}
-
-/// The world rectangle that holds every node with room for the labels around it:
-/// (x, y, width, height).
-pub fn picture_bounds(lab: &nslab_model::Lab) -> (f64, f64, f64, f64) {
-    const ROOM: f64 = 60.0;
-    let boxes = lab.nodes.iter().map(|node| {
-        let at = crate::state::node_point(lab, node.name());
-        let (w, h) = crate::geometry::half_size(node);
-        (at.x - w, at.y - h, at.x + w, at.y + h)
-    });
-    let (left, top, right, bottom) = boxes.fold((f64::MAX, f64::MAX, f64::MIN, f64::MIN), |a, b| {
-        (a.0.min(b.0), a.1.min(b.1), a.2.max(b.2), a.3.max(b.3))
-    });
-    if left > right {
-        return (0.0, 0.0, 2.0 * ROOM, 2.0 * ROOM);
-    }
-    (left - ROOM, top - ROOM, right - left + 2.0 * ROOM, bottom - top + 2.0 * ROOM)
 }
 
 fn download(file_name: &str, kind: &str, content: &str) {
@@ -147,21 +129,4 @@ fn js_sys_array(content: &str) -> wasm_bindgen::JsValue {
     let array = js_sys::Array::new();
     array.push(&wasm_bindgen::JsValue::from_str(content));
     array.into()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::picture_bounds;
-
-    #[test]
-    fn the_picture_holds_every_node_with_room_for_labels() {
-        let lab = nslab_model::load::load_lab_str(include_str!("../../examples/seed-veth.json")).unwrap();
-        let (x, y, width, height) = picture_bounds(&lab);
-        for node in &lab.nodes {
-            let at = crate::state::node_point(&lab, node.name());
-            assert!(at.x - 70.0 > x && at.x + 70.0 < x + width, "{}", node.name());
-            assert!(at.y - 32.0 > y && at.y + 32.0 < y + height, "{}", node.name());
-        }
-        assert_eq!(picture_bounds(&nslab_model::Lab::new("empty")), (0.0, 0.0, 120.0, 120.0));
-    }
 }

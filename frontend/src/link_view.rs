@@ -3,41 +3,15 @@
 
 use leptos::ev::PointerEvent;
 use leptos::prelude::*;
-use nslab_model::api::LiveLink;
-use nslab_model::edit::Point;
-use nslab_model::ops::LinkRef;
-use nslab_model::topology::Topology;
-use nslab_model::{Lab, Link};
+use nslab_model::Link;
 
 use crate::canvas::{start_connecting, CanvasContext};
-use crate::geometry::{along, border_point, half_size, rate, towards};
+use crate::describe::{end_state, end_state_words, link_state, tooltip};
+use crate::geometry::{along, border_point, end_label_at, half_size, rate, towards};
+use crate::state::use_editor;
 
 /// How far outside its node's box a port is drawn.
 const PORT_OFFSET: f64 = 6.0;
-use crate::state::{tooltip, use_editor};
-
-/// Where both ends of every link live (namespace and interface name), where they resolve.
-/// One topology for all links: each link working its own out made a change to a big lab
-/// cost the square of its size.
-pub fn link_places(lab: &Lab) -> Vec<Option<[LinkRef; 2]>> {
-    let topology = Topology::of(lab);
-    (0..lab.links.len())
-        .map(|index| {
-            let [a, b] = topology.veth_ends(index)?;
-            Some([LinkRef::new(a.netns.clone(), a.name), LinkRef::new(b.netns.clone(), b.name)])
-        })
-        .collect()
-}
-
-/// The class of a link end: `up` (carrier), `nocarrier`, `down`, `absent` (not in the kernel).
-fn end_state(live: Option<&LiveLink>) -> &'static str {
-    match live {
-        None => "absent",
-        Some(link) if link.up && link.oper_up => "up",
-        Some(link) if link.up => "nocarrier",
-        Some(_) => "down",
-    }
-}
 
 #[component]
 pub fn LinkView(index: usize) -> impl IntoView {
@@ -68,16 +42,7 @@ pub fn LinkView(index: usize) -> impl IntoView {
     };
     let class = move || {
         let (a, b) = states();
-        let state = if a == "absent" || b == "absent" {
-            "absent"
-        } else if a == "down" || b == "down" {
-            "down"
-        } else if a == "up" && b == "up" {
-            "up"
-        } else {
-            "nocarrier"
-        };
-        format!("link {state}")
+        format!("link {}", link_state(a, b))
     };
     let problems = Memo::new(move |_| editor.problems_at(&format!("links[{index}]")));
     let conflicts = Memo::new(move |_| editor.conflicts_at(&format!("links[{index}]")));
@@ -102,22 +67,11 @@ pub fn LinkView(index: usize) -> impl IntoView {
             }
         })
     };
-    // Where an end's label sits and which way it runs from there. On a link that runs more
-    // across than down, each label starts at its port and runs along the link (end b's
-    // below the line), so short links keep their labels off the boxes and apart; on a
-    // steeper link, the label is centred a little way along it, above.
+    // Where an end's label sits and which way it runs from there.
     let label_at = move |side: usize| {
         let (a, b) = geometry.get();
         let (this, other) = if side == 0 { (a, b) } else { (b, a) };
-        let across = (b.x - a.x).abs() > (b.y - a.y).abs();
-        let below = if side == 0 { -5.0 } else { 13.0 };
-        if across {
-            let (dx, anchor) = if this.x <= other.x { (8.0, "start") } else { (-8.0, "end") };
-            (Point { x: this.x + dx, y: this.y + below }, anchor)
-        } else {
-            let at = along(this, other, 0.18);
-            (Point { x: at.x, y: at.y - 4.0 }, "middle")
-        }
+        end_label_at(this, other, side)
     };
     let on_down = move |event: PointerEvent| {
         if event.button() != 0 {
@@ -156,13 +110,7 @@ pub fn LinkView(index: usize) -> impl IntoView {
         move || {
             let state = if side == 0 { states().0 } else { states().1 };
             let name = label(side).unwrap_or_default();
-            let words = match state {
-                "up" => "up, with carrier",
-                "nocarrier" => "up, no carrier",
-                "down" => "down",
-                _ => "not in the kernel",
-            };
-            format!("{name}: {words}. Drag to connect this node to another.")
+            format!("{name}: {}. Drag to connect this node to another.", end_state_words(state))
         }
     };
     let tooltip = move || problems.with(|problems| conflicts.with(|conflicts| tooltip(problems, conflicts)));

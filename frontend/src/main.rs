@@ -3,6 +3,7 @@
 mod api;
 mod app;
 mod canvas;
+mod describe;
 mod events;
 mod files;
 mod geometry;

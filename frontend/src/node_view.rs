@@ -8,8 +8,9 @@ use nslab_model::topology::Netns;
 use nslab_model::Node;
 
 use crate::canvas::{capture, start_connecting, world_point, CanvasContext, Drag};
+use crate::describe::{node_detail, tooltip};
 use crate::geometry::half_size;
-use crate::state::{tooltip, use_editor};
+use crate::state::use_editor;
 
 #[component]
 pub fn NodeView(name: String) -> impl IntoView {
@@ -72,7 +73,7 @@ pub fn NodeView(name: String) -> impl IntoView {
 
     let kind = move || node.get().map_or("", |n| n.kind_word());
     let (w, h) = node.get_untracked().as_ref().map_or((70.0, 32.0), half_size);
-    let detail = move || node.get().map(|node| detail_of(&node)).unwrap_or_default();
+    let detail = move || node.get().map(|node| node_detail(&node)).unwrap_or_default();
     let tooltip = move || problems.with(|problems| conflicts.with(|conflicts| tooltip(problems, conflicts)));
     let display_name = name.clone();
     view! {
@@ -99,22 +100,5 @@ pub fn NodeView(name: String) -> impl IntoView {
                 <title>"Drag to another node to connect them with a veth"</title>
             </circle>
         </g>
-    }
-}
-
-fn detail_of(node: &Node) -> String {
-    match node {
-        Node::Namespace(namespace) => {
-            let mut words = Vec::new();
-            if namespace.ipv4_forwarding || namespace.ipv6_forwarding {
-                words.push("router".to_string());
-            }
-            if !namespace.routes.is_empty() {
-                words.push(format!("{} route(s)", namespace.routes.len()));
-            }
-            words.join(", ")
-        }
-        Node::Bridge(bridge) => String::new() + bridge.addresses.first().map(String::as_str).unwrap_or(""),
-        Node::Host(_) => "host".to_string(),
     }
 }

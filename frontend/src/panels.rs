@@ -8,6 +8,7 @@ use nslab_model::ping::matrix_of;
 use nslab_model::Node;
 
 use crate::api;
+use crate::describe::host_node_name;
 use crate::state::use_editor;
 
 #[component]
@@ -312,11 +313,6 @@ pub fn MatrixPanel() -> impl IntoView {
     }
 }
 
-/// What the lab calls its host node (`host` when it has none).
-fn host_node_name(lab: &nslab_model::Lab) -> String {
-    nslab_model::topology::Topology::of(lab).host_node.unwrap_or("host").to_string()
-}
-
 /// Highlights the nodes on the way from a namespace to the node that holds an address.
 fn highlight_path(editor: crate::state::Editor, from: &str, target: std::net::IpAddr) {
     let path = editor.lab.with_untracked(|lab| crate::reach::path_to_address(lab, from, target));
@@ -342,22 +338,5 @@ pub fn LogPanel() -> impl IntoView {
                 }}
             </ol>
         </div>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_host_row_is_named_like_the_host_node() {
-        let text = r#"{"version": 1, "name": "h", "nodes": [
-            {"kind": "host", "name": "gateway"},
-            {"kind": "namespace", "name": "ns0"}
-        ], "links": []}"#;
-        let lab = nslab_model::load::load_lab_str(text).expect("a lab");
-        assert_eq!(host_node_name(&lab), "gateway");
-        let without = nslab_model::load::load_lab_str(r#"{"version": 1, "name": "n", "nodes": [], "links": []}"#);
-        assert_eq!(host_node_name(&without.expect("a lab")), "host");
     }
 }

@@ -16,6 +16,8 @@ use nslab_model::plan::Conflict;
 use nslab_model::topology::Netns;
 use nslab_model::{validate, Lab, Problem};
 
+use crate::geometry::{node_point, Viewport};
+
 /// How the connection to the server is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Connection {
@@ -23,25 +25,6 @@ pub enum Connection {
     Live,
     /// Lost; retrying.
     Lost,
-}
-
-/// Pan and zoom of the canvas: screen = world * scale + offset.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Viewport {
-    pub scale: f64,
-    pub offset: Point,
-}
-
-impl Default for Viewport {
-    fn default() -> Self {
-        Viewport { scale: 1.0, offset: Point { x: 0.0, y: 0.0 } }
-    }
-}
-
-impl Viewport {
-    pub fn to_world(self, screen: Point) -> Point {
-        Point { x: (screen.x - self.offset.x) / self.scale, y: (screen.y - self.offset.y) / self.scale }
-    }
 }
 
 /// A line of the event log.
@@ -141,7 +124,7 @@ impl Editor {
             revision: RwSignal::new(0),
             unsaved: RwSignal::new(false),
             problems: Memo::new(move |_| lab.with(validate)),
-            link_places: Memo::new(move |_| lab.with(crate::link_view::link_places)),
+            link_places: Memo::new(move |_| lab.with(crate::describe::link_places)),
             history: StoredValue::new(History::new(Lab::new("loading"))),
             can_undo: RwSignal::new(false),
             can_redo: RwSignal::new(false),
@@ -258,17 +241,6 @@ impl Editor {
         let prefix = nslab_model::DocPath::from(prefix);
         self.problems.with(|problems| problems.iter().filter(|p| p.path.starts_with(&prefix)).cloned().collect())
     }
-}
-
-/// A tooltip of what is wrong with a node or link: its problems, then the kernel's conflicts.
-pub fn tooltip(problems: &[Problem], conflicts: &[String]) -> String {
-    let problems = problems.iter().map(|problem| problem.message.as_str());
-    problems.chain(conflicts.iter().map(String::as_str)).collect::<Vec<_>>().join("\n")
-}
-
-/// A node's position in the document (the origin when it has none yet, or no such node).
-pub fn node_point(lab: &Lab, name: &str) -> Point {
-    edit::node_position(lab, name).unwrap_or(Point::ORIGIN)
 }
 
 pub fn use_editor() -> Editor {

@@ -67,7 +67,7 @@ pub fn lay_out(editor: Editor) {
 pub fn fit_view(editor: Editor) {
     let (w, h) = canvas_size();
     let (scale, offset) = editor.lab.with_untracked(|lab| edit::fit(lab, w, h));
-    editor.viewport.set(crate::state::Viewport { scale, offset });
+    editor.viewport.set(crate::geometry::Viewport { scale, offset });
 }
 
 /// Plans, then applies, showing each step as it is done (the event stream fills it in).
@@ -98,7 +98,7 @@ pub fn destroy(editor: Editor) {
 /// Runs again the apply or destroy that was refused for processes in the namespaces it
 /// deletes, ending them first.
 pub fn run_ending_processes(editor: Editor, run: RunKind) {
-    editor.run.set(RunState { running: true, title: crate::events::run_title(run).into(), ..RunState::default() });
+    editor.run.set(RunState { running: true, title: crate::describe::run_title(run).into(), ..RunState::default() });
     spawn_local(async move {
         finish_run(editor, run, api::run_ending_processes(run).await);
     });
