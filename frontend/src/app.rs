@@ -9,13 +9,13 @@ use nslab_model::edit::{NodeKind, Selection};
 use crate::api;
 use crate::canvas::Canvas;
 use crate::events;
-use crate::files;
 use crate::help::Help;
 use crate::inspector::Inspector;
+use crate::intents::{self, ZOOM_STEP};
 use crate::panels::{LogPanel, MatrixPanel, PingPanel, PlanPanel, TeachingPanel};
 use crate::state::{use_editor, Editor};
 use crate::sync;
-use crate::toolbar::{self, Toolbar};
+use crate::toolbar::Toolbar;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tab {
@@ -36,7 +36,7 @@ pub fn App() -> impl IntoView {
             Ok(view) => {
                 editor.history.update_value(|h| h.reset(view.lab.clone()));
                 sync::received(editor, view);
-                toolbar::fit_view(editor);
+                intents::fit_view(editor);
             }
             Err(error) => editor.notice.set(Some(error.message)),
         }
@@ -74,7 +74,7 @@ pub fn App() -> impl IntoView {
         event.prevent_default();
         let file = event.data_transfer().and_then(|d| d.files()).and_then(|files| files.get(0));
         if let Some(file) = file {
-            files::open_file(editor, file);
+            intents::open_file(editor, file);
         }
     };
     let tab_button = move |which: Tab, label: &'static str, id: &'static str| {
@@ -131,8 +131,8 @@ fn Banners() -> impl IntoView {
                     "Someone else changed the lab (now revision {}) while you were editing. Your changes are still here.",
                     conflict.revision
                 )}
-                <button id="take-theirs" on:click=move |_| sync::resolve(editor, false)>"take theirs"</button>
-                <button id="keep-mine" on:click=move |_| sync::resolve(editor, true)>"keep mine"</button>
+                <button id="take-theirs" on:click=move |_| intents::resolve_conflict(editor, false)>"take theirs"</button>
+                <button id="keep-mine" on:click=move |_| intents::resolve_conflict(editor, true)>"keep mine"</button>
             </div>
         })}
         {move || {
@@ -140,7 +140,7 @@ fn Banners() -> impl IntoView {
             (editor.applied.get() && !drift.is_empty()).then(|| view! {
                 <div class="banner drift" id="drift" title={drift.iter().map(|d| d.command.clone()).collect::<Vec<_>>().join("\n")}>
                     {format!("The kernel differs from the lab: {} change(s) would repair it.", drift.len())}
-                    <button on:click=move |_| toolbar::apply(editor)>"re-apply"</button>
+                    <button on:click=move |_| intents::apply(editor)>"re-apply"</button>
                 </div>
             })
         }}
@@ -183,7 +183,7 @@ fn Checks() -> impl IntoView {
                     .map(|(path, message)| {
                         let select = {
                             let path = path.clone();
-                            move |_| select_path(editor, &path)
+                            move |_| intents::select_problem(editor, &path)
                         };
                         view! { <li class="problem error" on:click=select><span class="path">{path}</span>" "{message}</li> }
                     })
@@ -198,7 +198,7 @@ fn Checks() -> impl IntoView {
                                 let path = problem.path.to_string();
                                 let select = {
                                     let path = path.clone();
-                                    move |_| select_path(editor, &path)
+                                    move |_| intents::select_problem(editor, &path)
                                 };
                                 let shown = path.clone();
                                 view! { <li class=class data-path=path on:click=select><span class="path">{shown}</span>" "{problem.message}</li> }
@@ -209,13 +209,6 @@ fn Checks() -> impl IntoView {
                 .into_any()
             }}
         </div>
-    }
-}
-
-/// Selects the node or link a problem's path points into (`nodes[3]...`, `links[1]...`).
-fn select_path(editor: Editor, path: &str) {
-    if let Some(selection) = editor.lab.with_untracked(|lab| crate::describe::selection_at(lab, path)) {
-        editor.selection.set(selection);
     }
 }
 
@@ -230,20 +223,20 @@ fn shortcut(editor: Editor, event: &KeyboardEvent) {
     }
     let control = event.ctrl_key() || event.meta_key();
     match (control, event.shift_key(), event.key().as_str()) {
-        (true, false, "z") => sync::undo(editor),
-        (true, true, "Z" | "z") | (true, _, "y") => sync::redo(editor),
+        (true, false, "z") => intents::undo(editor),
+        (true, true, "Z" | "z") | (true, _, "y") => intents::redo(editor),
         (true, _, "a") => {
             editor.selection.set(editor.lab.with_untracked(Selection::all));
         }
-        (false, _, "Delete" | "Backspace") => toolbar::delete_selection(editor),
-        (false, _, "n") => toolbar::add_node(editor, NodeKind::Namespace),
-        (false, _, "b") => toolbar::add_node(editor, NodeKind::Bridge),
-        (false, _, "h") => toolbar::add_host(editor),
-        (false, _, "l") => toolbar::lay_out(editor),
-        (false, _, "f") => toolbar::fit_view(editor),
+        (false, _, "Delete" | "Backspace") => intents::delete_selection(editor),
+        (false, _, "n") => intents::add_node(editor, NodeKind::Namespace),
+        (false, _, "b") => intents::add_node(editor, NodeKind::Bridge),
+        (false, _, "h") => intents::add_host(editor),
+        (false, _, "l") => intents::lay_out(editor),
+        (false, _, "f") => intents::fit_view(editor),
         // `=` is `+` without Shift on most layouts.
-        (false, _, "+" | "=") => toolbar::zoom_center(editor, toolbar::ZOOM_STEP),
-        (false, _, "-") => toolbar::zoom_center(editor, 1.0 / toolbar::ZOOM_STEP),
+        (false, _, "+" | "=") => intents::zoom_center(editor, ZOOM_STEP),
+        (false, _, "-") => intents::zoom_center(editor, 1.0 / ZOOM_STEP),
         (false, _, "?") => editor.help_open.set(true),
         (false, _, "Escape") => {
             editor.help_open.set(false);

@@ -7,10 +7,10 @@ use leptos::prelude::*;
 use nslab_model::edit::{self, Point, Selection};
 
 use crate::geometry::{grid_path, grid_spacing, node_at, Viewport};
+use crate::intents;
 use crate::link_view::LinkView;
 use crate::node_view::NodeView;
 use crate::state::{use_editor, Editor};
-use crate::sync;
 
 /// Below this zoom the picture shows the big lab, not its details: interface labels and
 /// rates go, node names grow to stay readable (see svg.css, `.far`).
@@ -77,7 +77,7 @@ pub fn Canvas() -> impl IntoView {
         });
         let at = Point { x: f64::from(event.client_x()) - left, y: f64::from(event.client_y()) - top };
         let factor = if event.delta_y() < 0.0 { 1.15 } else { 1.0 / 1.15 };
-        zoom_at(editor, at, factor);
+        intents::zoom_at(editor, at, factor);
     };
 
     // The grid: the lines the screen shows, in screen coordinates. An SVG pattern over the
@@ -200,22 +200,14 @@ fn pointer_released(editor: Editor, drag: RwSignal<Drag>, svg: &NodeRef<leptos::
             let Some(first) = names.first() else { return };
             let now = editor.position(first).get_untracked();
             let by = Point { x: now.x - start[0].x, y: now.y - start[0].y };
-            let lab = editor.lab.with_untracked(|lab| edit::move_nodes(lab, &names, by));
-            sync::commit(editor, lab);
+            intents::move_nodes(editor, &names, by);
         }
         Drag::Connect { from, .. } => {
             let at = world_point(editor, svg, event);
             let target =
                 editor.lab.with_untracked(|lab| node_at(lab, |name| editor.position(name).get_untracked(), at));
             let Some(to) = target.filter(|to| *to != from) else { return };
-            let connected = editor.lab.with_untracked(|lab| edit::connect(lab, &from, &to));
-            match connected {
-                Ok((lab, link)) => {
-                    sync::commit(editor, lab);
-                    editor.selection.set(Selection::link(link));
-                }
-                Err(message) => editor.notice.set(Some(message)),
-            }
+            intents::connect(editor, &from, &to);
         }
         Drag::Band { from, to } => {
             let chosen = editor.lab.with_untracked(|lab| Selection::in_rect(lab, from, to));
@@ -223,9 +215,4 @@ fn pointer_released(editor: Editor, drag: RwSignal<Drag>, svg: &NodeRef<leptos::
         }
         _ => {}
     }
-}
-
-/// Zooms by `factor` keeping the world point under `at` (screen pixels) in place.
-pub fn zoom_at(editor: Editor, at: Point, factor: f64) {
-    editor.viewport.update(|viewport| viewport.zoom_at(at, factor));
 }

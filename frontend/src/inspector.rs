@@ -3,25 +3,11 @@
 //! for undo and sends it. Each field shows the problems at its path, in the model's words.
 
 use leptos::prelude::*;
-use nslab_model::edit::{self, mtu_from_text, InterfaceChange, NodeChange, Selection, Side};
-use nslab_model::{Lab, Link, Node, Route};
+use nslab_model::edit::{self, mtu_from_text, InterfaceChange, NodeChange, Side};
+use nslab_model::{Link, Node, Route};
 
+use crate::intents;
 use crate::state::{use_editor, Editor};
-use crate::sync;
-
-/// Shows the lab an edit of the model makes of the one shown, as the user types:
-/// validated, not yet recorded or sent. A refusal (an empty or taken name) is the model's
-/// sentence, for the field to show.
-fn typing(editor: Editor, change: impl FnOnce(&Lab) -> Result<Lab, String>) -> Result<(), String> {
-    let next = editor.lab.with_untracked(change)?;
-    sync::show(editor, next);
-    Ok(())
-}
-
-/// Records what was typed (on leaving the field).
-fn done(editor: Editor) {
-    sync::commit(editor, editor.lab.get_untracked());
-}
 
 /// The messages of the problems at `path` (and below it).
 #[component]
@@ -53,7 +39,7 @@ fn Problems(path: String) -> impl IntoView {
 
 /// A text field bound to a value of the document. Text the edit refuses (an MTU of `big`,
 /// an empty name) stays in the field with the sentence under it, the lab keeps its last
-/// value, and Apply waits (see `Editor::unreadable`).
+/// value, and Apply waits (see `Document::unreadable`).
 #[component]
 fn TextField(
     label: &'static str,
@@ -95,7 +81,7 @@ fn TextField(
                 data-path=path.clone()
                 prop:value=shown
                 on:input=on_input
-                on:change=move |_| done(editor)
+                on:change=move |_| intents::finish_typing(editor)
             />
             {move || refusal().map(|m| view! { <ul class="field-problems"><li class="problem error">{m}</li></ul> })}
             <Problems path=path />
@@ -116,7 +102,7 @@ fn CheckField(
                 type="checkbox"
                 prop:checked=value
                 on:change=move |event| match on_set(event_target_checked(&event)) {
-                    Ok(()) => done(editor),
+                    Ok(()) => intents::finish_typing(editor),
                     Err(message) => editor.notice.set(Some(message)),
                 }
             />
@@ -185,15 +171,7 @@ fn NodeFields(name: String, index: usize) -> impl IntoView {
             if new == old {
                 return;
             }
-            let renamed = editor.lab.with_untracked(|lab| nslab_model::edit::rename_node(lab, &old, &new));
-            match renamed {
-                Ok(lab) => {
-                    rename_problem.set(None);
-                    sync::commit(editor, lab);
-                    editor.selection.set(Selection::node(new));
-                }
-                Err(message) => rename_problem.set(Some(message)),
-            }
+            rename_problem.set(intents::rename_node(editor, &old, &new).err());
         }
     };
     let kind = node.get_untracked().map_or("node", |n| n.kind_word());
@@ -238,7 +216,9 @@ fn NamespaceFields(index: usize, name: String) -> impl IntoView {
     };
     let node = StoredValue::new(name.clone());
     let set_flag = move |change: fn(bool) -> NodeChange| {
-        move |value: bool| node.with_value(|node| typing(editor, |lab| edit::set_node(lab, node, change(value))))
+        move |value: bool| {
+            node.with_value(|node| intents::type_edit(editor, |lab| edit::set_node(lab, node, change(value))))
+        }
     };
     view! {
         <CheckField label="loopback up" value=flag(|n| n.loopback_up) on_set=set_flag(NodeChange::LoopbackUp) />
@@ -253,7 +233,7 @@ type RouteEdit = Box<dyn FnOnce(&mut Vec<Route>)>;
 
 /// Changes the route list of node `name` through the model.
 fn edit_routes(editor: Editor, name: &str, change: impl FnOnce(&mut Vec<Route>)) -> Result<(), String> {
-    typing(editor, |lab| {
+    intents::type_edit(editor, |lab| {
         let mut routes = lab.node(name).map(|node| node.routes().to_vec()).unwrap_or_default();
         change(&mut routes);
         edit::set_node(lab, name, NodeChange::Routes(routes))
@@ -271,7 +251,7 @@ fn Routes(index: usize, name: String) -> impl IntoView {
             routes.push(Route { to: "default".into(), via: Some(String::new()), dev: None, metric: None })
         }));
         match added {
-            Ok(()) => done(editor),
+            Ok(()) => intents::finish_typing(editor),
             Err(message) => editor.notice.set(Some(message)),
         }
     };
@@ -296,7 +276,7 @@ fn Routes(index: usize, name: String) -> impl IntoView {
                             }
                         }));
                         match removed {
-                            Ok(()) => done(editor),
+                            Ok(()) => intents::finish_typing(editor),
                             Err(message) => editor.notice.set(Some(message)),
                         }
                     };
@@ -338,7 +318,7 @@ fn BridgeFields(index: usize, name: String) -> impl IntoView {
     let path = format!("nodes[{index}]");
     let name = StoredValue::new(name);
     let change = move |change: InterfaceChange| {
-        name.with_value(|name| typing(editor, |lab| edit::set_bridge(lab, name, change)))
+        name.with_value(|name| intents::type_edit(editor, |lab| edit::set_bridge(lab, name, change)))
     };
     view! {
         <TextField
@@ -392,7 +372,8 @@ fn EndFields(index: usize, side: Side) -> impl IntoView {
     });
     // Through the model: a renamed interface renames the routes through it, and an empty or
     // taken name is refused.
-    let change = move |change: InterfaceChange| typing(editor, |lab| edit::set_interface(lab, index, side, change));
+    let change =
+        move |change: InterfaceChange| intents::type_edit(editor, |lab| edit::set_interface(lab, index, side, change));
     let text = move |pick: fn(&nslab_model::Endpoint) -> String| {
         Signal::derive(move || end.get().as_ref().map(pick).unwrap_or_default())
     };

@@ -2,13 +2,14 @@
 
 mod api;
 mod app;
+mod browser;
 mod canvas;
 mod describe;
 mod events;
-mod files;
 mod geometry;
 mod help;
 mod inspector;
+mod intents;
 mod link_view;
 mod node_view;
 mod panels;

@@ -3,12 +3,13 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use nslab_model::api::{OpState, PingRequest};
+use nslab_model::api::OpState;
 use nslab_model::ping::matrix_of;
 use nslab_model::Node;
 
 use crate::api;
 use crate::describe::host_node_name;
+use crate::intents;
 use crate::state::use_editor;
 
 #[component]
@@ -88,7 +89,7 @@ fn RunProgress() -> impl IntoView {
                         })}
                         {move || (!editor.conflicts.with(Vec::is_empty)).then(|| view! {
                             <p class="hint">"Marked in purple on the canvas. If these were made for this lab, nslab can take them over:"</p>
-                            <button id="adopt" on:click=move |_| crate::toolbar::adopt_and_apply(editor)>"take them over and apply"</button>
+                            <button id="adopt" on:click=move |_| intents::adopt_and_apply(editor)>"take them over and apply"</button>
                         })}
                         {run.in_use.map(|(kind, processes)| view! {
                             <p class="hint">{format!(
@@ -96,7 +97,7 @@ fn RunProgress() -> impl IntoView {
                                 run.title,
                                 processes.join(", ")
                             )}</p>
-                            <button id="end-processes" on:click=move |_| crate::toolbar::run_ending_processes(editor, kind)>
+                            <button id="end-processes" on:click=move |_| intents::run_ending_processes(editor, kind)>
                                 {format!("end them and {}", run.title)}
                             </button>
                         })}
@@ -121,17 +122,11 @@ fn RunProgress() -> impl IntoView {
 #[component]
 pub fn TeachingPanel() -> impl IntoView {
     let editor = use_editor();
-    let copy = move |_| {
-        let text = editor.commands.with_untracked(|c| c.join("\n"));
-        if let Some(window) = web_sys::window() {
-            let _ = window.navigator().clipboard().write_text(&text);
-        }
-    };
     view! {
         <div class="teaching" id="teaching">
             <h3>"the same, with iproute2"</h3>
             <div class="row">
-                <button class="small" on:click=copy>"copy"</button>
+                <button class="small" on:click=move |_| intents::copy_commands(editor)>"copy"</button>
                 <button class="small" on:click=move |_| editor.commands.set(Vec::new())>"clear"</button>
             </div>
             <pre class="commands">{move || editor.commands.get().join("\n")}</pre>
@@ -165,34 +160,8 @@ pub fn PingPanel() -> impl IntoView {
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let start = move |_| {
-        let request = PingRequest {
-            from: from.get_untracked(),
-            to: to.get_untracked(),
-            count: None,
-            interval_ms: Some(500),
-            family: None,
-        };
-        spawn_local(async move {
-            if let Some((id, _)) = editor.ping.get_untracked() {
-                api::stop_ping(id).await;
-            }
-            match api::start_ping(&request).await {
-                Ok(started) => {
-                    error.set(None);
-                    if editor.ping.with_untracked(|ping| ping.as_ref().is_none_or(|(id, _)| *id != started.id)) {
-                        editor.ping.set(Some((started.id, Vec::new())));
-                    }
-                }
-                Err(e) => error.set(Some(e.message)),
-            }
-        });
-    };
-    let stop = move |_| {
-        if let Some((id, _)) = editor.ping.get_untracked() {
-            spawn_local(api::stop_ping(id));
-        }
-    };
+    let start = move |_| intents::start_ping(editor, from.get_untracked(), to.get_untracked(), error);
+    let stop = move |_| intents::stop_ping(editor);
     view! {
         <div class="ping" id="ping-panel">
             <h3>"ping"</h3>
@@ -243,22 +212,7 @@ pub fn PingPanel() -> impl IntoView {
 pub fn MatrixPanel() -> impl IntoView {
     let editor = use_editor();
     let running = RwSignal::new(false);
-    let run = move |_| {
-        running.set(true);
-        editor.clear_matrix();
-        spawn_local(async move {
-            match api::matrix().await {
-                Ok(report) => {
-                    if let Some(warning) = report.warning {
-                        editor.log("matrix", warning.clone());
-                        editor.notice.set(Some(warning));
-                    }
-                }
-                Err(e) => editor.notice.set(Some(e.message)),
-            }
-            running.set(false);
-        });
-    };
+    let run = move |_| intents::run_matrix(editor, running);
     let axes = Memo::new(move |_| editor.lab.with(matrix_of));
     view! {
         <div class="matrix" id="matrix-panel">
@@ -295,7 +249,7 @@ pub fn MatrixPanel() -> impl IntoView {
                                             Some(_) => "cell unreachable",
                                         };
                                         let source_name = name.clone();
-                                        let pick = move |_| highlight_path(editor, &source_name, target);
+                                        let pick = move |_| intents::highlight_path(editor, &source_name, target);
                                         view! {
                                             <td class=class on:click=pick title=move || cell().map(|c| c.error.unwrap_or_else(|| c.rtt_ms.map(|r| format!("{r:.2} ms")).unwrap_or_default())).unwrap_or_default()>
                                                 {move || match cell() { Some(c) if c.reachable => "✓", Some(_) => "✗", None => "·" }}
@@ -311,12 +265,6 @@ pub fn MatrixPanel() -> impl IntoView {
             </table>
         </div>
     }
-}
-
-/// Highlights the nodes on the way from a namespace to the node that holds an address.
-fn highlight_path(editor: crate::state::Editor, from: &str, target: std::net::IpAddr) {
-    let path = editor.lab.with_untracked(|lab| crate::reach::path_to_address(lab, from, target));
-    editor.highlight.set(path);
 }
 
 #[component]

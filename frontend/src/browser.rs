@@ -1,0 +1,53 @@
+//! What the editor asks of the page around it: the canvas's size, a yes/no question, a
+//! download, the markup of the drawn picture.
+
+use wasm_bindgen::JsCast;
+
+/// The canvas's size on the screen, in pixels (800 x 600 before it is drawn).
+pub fn canvas_size() -> (f64, f64) {
+    let document = web_sys::window().and_then(|w| w.document());
+    let svg = document.and_then(|d| d.query_selector("svg.canvas").ok().flatten());
+    svg.map_or((800.0, 600.0), |svg| {
+        let rect = svg.get_bounding_client_rect();
+        (rect.width().max(1.0), rect.height().max(1.0))
+    })
+}
+
+/// The browser's own yes/no question; no when it cannot be asked.
+pub fn confirm(question: &str) -> bool {
+    web_sys::window().and_then(|w| w.confirm_with_message(question).ok()).unwrap_or(false)
+}
+
+/// The markup of the drawn lab (the canvas's world group), without the viewport's
+/// transform: the picture at zoom 1, in world coordinates.
+pub fn world_markup() -> Option<String> {
+    let document = web_sys::window().and_then(|w| w.document());
+    let world = document.and_then(|d| d.query_selector("svg.canvas g.world").ok().flatten())?;
+    let copy = world.clone_node_with_deep(true).ok()?.dyn_into::<web_sys::Element>().ok()?;
+    let _ = copy.remove_attribute("transform");
+    Some(copy.outer_html())
+}
+
+/// Offers `content` as a file to download.
+pub fn download(file_name: &str, kind: &str, content: &str) {
+    let parts = js_sys_array(content);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(kind);
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+    let document = web_sys::window().and_then(|w| w.document());
+    if let Some(anchor) =
+        document.and_then(|d| d.create_element("a").ok()).and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+    {
+        anchor.set_href(&url);
+        anchor.set_download(file_name);
+        anchor.click();
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+fn js_sys_array(content: &str) -> wasm_bindgen::JsValue {
+    let array = js_sys::Array::new();
+    array.push(&wasm_bindgen::JsValue::from_str(content));
+    array.into()
+}

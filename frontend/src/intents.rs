@@ -1,0 +1,374 @@
+//! What the user asks of the editor, whichever view it is asked from (a button, a key, a
+//! gesture, a banner): edit the lab, look around it, open and save it, run it, probe it.
+//! Views call these; these change the editor's state, ask the server (`api`) and keep the
+//! document in step with it (`sync`). None of them draws anything.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use nslab_model::api::{ErrorBody, LabView, PingRequest, RunKind, RunReport};
+use nslab_model::edit::{self, NodeKind, Point, Selection};
+use nslab_model::export::{to_ip_script, to_json};
+use nslab_model::problem::has_errors;
+use nslab_model::Lab;
+
+use crate::api;
+use crate::browser;
+use crate::geometry::{picture_bounds, Viewport};
+use crate::state::{Editor, RunState};
+use crate::sync;
+
+// Editing the lab.
+
+/// The middle of the canvas, in world coordinates.
+fn canvas_center(editor: Editor) -> Point {
+    let (w, h) = browser::canvas_size();
+    editor.viewport.get_untracked().to_world(Point { x: w / 2.0, y: h / 2.0 })
+}
+
+pub fn add_node(editor: Editor, kind: NodeKind) {
+    let at = canvas_center(editor);
+    let (lab, name) = editor.lab.with_untracked(|lab| edit::add_node(lab, kind, at));
+    sync::commit(editor, lab);
+    editor.selection.set(Selection::node(name));
+}
+
+/// Adds the host node; a lab has one, so a second is refused with a sentence.
+pub fn add_host(editor: Editor) {
+    let at = canvas_center(editor);
+    match editor.lab.with_untracked(|lab| edit::add_host(lab, at)) {
+        Ok((lab, name)) => {
+            sync::commit(editor, lab);
+            editor.selection.set(Selection::node(name));
+        }
+        Err(message) => editor.notice.set(Some(message)),
+    }
+}
+
+pub fn delete_selection(editor: Editor) {
+    let selection = editor.selection.get_untracked();
+    if selection.is_empty() {
+        return;
+    }
+    let lab = editor.lab.with_untracked(|lab| edit::delete(lab, &selection));
+    editor.selection.set(Selection::default());
+    sync::commit(editor, lab);
+}
+
+/// Moves nodes `by` (a drag of them ended).
+pub fn move_nodes(editor: Editor, names: &[String], by: Point) {
+    let lab = editor.lab.with_untracked(|lab| edit::move_nodes(lab, names, by));
+    sync::commit(editor, lab);
+}
+
+/// Connects two nodes with a new veth and selects it; a refusal is the model's sentence.
+pub fn connect(editor: Editor, from: &str, to: &str) {
+    match editor.lab.with_untracked(|lab| edit::connect(lab, from, to)) {
+        Ok((lab, link)) => {
+            sync::commit(editor, lab);
+            editor.selection.set(Selection::link(link));
+        }
+        Err(message) => editor.notice.set(Some(message)),
+    }
+}
+
+/// Renames node `old` (keeping it selected); a refusal is the model's sentence, for the
+/// field to show.
+pub fn rename_node(editor: Editor, old: &str, new: &str) -> Result<(), String> {
+    let lab = editor.lab.with_untracked(|lab| edit::rename_node(lab, old, new))?;
+    sync::commit(editor, lab);
+    editor.selection.set(Selection::node(new.to_string()));
+    Ok(())
+}
+
+/// Shows the lab an edit of the model makes of the one shown, as the user types:
+/// validated, not yet recorded or sent (see `finish_typing`). A refusal (an empty or taken
+/// name) is the model's sentence, for the field to show.
+pub fn type_edit(editor: Editor, change: impl FnOnce(&Lab) -> Result<Lab, String>) -> Result<(), String> {
+    let next = editor.lab.with_untracked(change)?;
+    sync::show(editor, next);
+    Ok(())
+}
+
+/// Records what was typed (on leaving the field) for undo, and sends it.
+pub fn finish_typing(editor: Editor) {
+    sync::commit(editor, editor.lab.get_untracked());
+}
+
+pub fn undo(editor: Editor) {
+    sync::undo(editor);
+}
+
+pub fn redo(editor: Editor) {
+    sync::redo(editor);
+}
+
+/// Resolves a conflict with another browser's edit: keep this lab, or take theirs.
+pub fn resolve_conflict(editor: Editor, keep_mine: bool) {
+    sync::resolve(editor, keep_mine);
+}
+
+/// Selects the node or link a problem's path points into (`nodes[3]...`, `links[1]...`).
+pub fn select_problem(editor: Editor, path: &str) {
+    if let Some(selection) = editor.lab.with_untracked(|lab| crate::describe::selection_at(lab, path)) {
+        editor.selection.set(selection);
+    }
+}
+
+// Looking at the lab.
+
+pub fn lay_out(editor: Editor) {
+    let lab = editor.lab.with_untracked(edit::auto_layout);
+    sync::commit(editor, lab);
+    fit_view(editor);
+}
+
+pub fn fit_view(editor: Editor) {
+    let (w, h) = browser::canvas_size();
+    let (scale, offset) = editor.lab.with_untracked(|lab| edit::fit(lab, w, h));
+    editor.viewport.set(Viewport { scale, offset });
+}
+
+/// One step of the zoom buttons and the `+`/`-` keys.
+pub const ZOOM_STEP: f64 = 1.25;
+
+/// Zooms around the middle of the canvas.
+pub fn zoom_center(editor: Editor, factor: f64) {
+    let (w, h) = browser::canvas_size();
+    zoom_at(editor, Point { x: w / 2.0, y: h / 2.0 }, factor);
+}
+
+/// Zooms by `factor` keeping the world point under `at` (screen pixels) in place.
+pub fn zoom_at(editor: Editor, at: Point, factor: f64) {
+    editor.viewport.update(|viewport| viewport.zoom_at(at, factor));
+}
+
+/// Highlights the nodes on the way from a namespace to the node that holds an address.
+pub fn highlight_path(editor: Editor, from: &str, target: std::net::IpAddr) {
+    let path = editor.lab.with_untracked(|lab| crate::reach::path_to_address(lab, from, target));
+    editor.highlight.set(path);
+}
+
+// Opening and saving. Opening goes through the server's import, which checks the file like
+// `nslab validate`; a refused file leaves the current lab untouched.
+
+/// The bundled examples, by name.
+pub const EXAMPLES: [(&str, &str); 3] = [
+    ("seed-veth", include_str!("../../examples/seed-veth.json")),
+    ("seed-bridge", include_str!("../../examples/seed-bridge.json")),
+    ("router", include_str!("../../examples/router.json")),
+];
+
+/// Opens the bundled example `name` (nothing if there is none).
+pub fn open_example(editor: Editor, name: &str) {
+    if let Some((_, text)) = EXAMPLES.iter().find(|(n, _)| *n == name) {
+        open_text(editor, text.to_string(), format!("example {name}"));
+    }
+}
+
+/// Reads a file the user picked or dropped, then opens it.
+pub fn open_file(editor: Editor, file: web_sys::File) {
+    let name = file.name();
+    spawn_local(async move {
+        let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
+        match text.ok().and_then(|value| value.as_string()) {
+            Some(text) => open_text(editor, text, name),
+            None => editor.notice.set(Some(format!("{name} could not be read"))),
+        }
+    });
+}
+
+/// Sends a lab file's text to the server; on success it becomes the document.
+fn open_text(editor: Editor, text: String, from: String) {
+    spawn_local(async move {
+        match api::import(text).await {
+            Ok(view) => show_opened(editor, view, &from),
+            Err(error) => editor.notice.set(Some(format!("{from} was not opened: {}", error.message))),
+        }
+    });
+}
+
+/// Draws what the kernel holds (hand-built namespaces too) as the document, after asking:
+/// the drawing is replaced. What a lab cannot hold is logged, as the lab's description
+/// names it.
+pub fn scan_kernel(editor: Editor) {
+    if !browser::confirm("Replace the drawing with what the kernel holds?") {
+        return;
+    }
+    spawn_local(async move {
+        match api::scan().await {
+            Ok(view) => {
+                let description = view.lab.description.clone();
+                show_opened(editor, view, "what the kernel holds");
+                if !description.is_empty() {
+                    editor.log("info", description);
+                }
+            }
+            Err(error) => editor.notice.set(Some(format!("the kernel could not be scanned: {}", error.message))),
+        }
+    });
+}
+
+/// A lab the server made the document (opened or scanned) shown as the editor's, fitted.
+fn show_opened(editor: Editor, view: LabView, from: &str) {
+    editor.notice.set(None);
+    editor.unsaved.set(false);
+    editor.revision.set(view.revision);
+    editor.history.update_value(|history| history.record(view.lab.clone()));
+    sync::show(editor, view.lab);
+    editor.log("info", format!("opened {from}"));
+    fit_view(editor);
+}
+
+pub fn save_json(editor: Editor) {
+    let lab = editor.lab.get_untracked();
+    browser::download(&format!("{}.json", lab.name), "application/json", &to_json(&lab));
+}
+
+pub fn export_script(editor: Editor) {
+    let lab = editor.lab.get_untracked();
+    if editor.problems.with_untracked(|p| has_errors(p)) {
+        editor.notice.set(Some("fix the problems marked in red first: a script of a broken lab would fail".into()));
+        return;
+    }
+    browser::download(&format!("{}.sh", lab.name), "text/x-shellscript", &to_ip_script(&lab));
+}
+
+/// The picture as an SVG file: the whole lab (not just what the view shows), at zoom 1,
+/// with the styles it needs inlined, so it opens the same anywhere.
+pub fn export_svg(editor: Editor) {
+    let Some(world) = browser::world_markup() else { return };
+    let (x, y, width, height) = editor.lab.with_untracked(picture_bounds);
+    let body = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"canvas\" width=\"{width}\" height=\"{height}\" \
+         viewBox=\"{x} {y} {width} {height}\"><style>{}</style><rect class=\"paper\" x=\"{x}\" y=\"{y}\" \
+         width=\"{width}\" height=\"{height}\" fill=\"#ffffff\"/>{}</svg>",
+        include_str!("../svg.css"),
+        // Leptos marks the places of dynamic text with empty comments: not for a file.
+        world.replace("<!---->", "")
+    );
+    let name = editor.lab.with_untracked(|lab| lab.name.clone());
+    browser::download(&format!("{name}.svg"), "image/svg+xml", &body);
+}
+
+/// Copies the teaching view's commands to the clipboard.
+pub fn copy_commands(editor: Editor) {
+    let text = editor.commands.with_untracked(|c| c.join("\n"));
+    if let Some(window) = web_sys::window() {
+        let _ = window.navigator().clipboard().write_text(&text);
+    }
+}
+
+// Running the lab. A run's progress and outcome come by the event stream (see `events`).
+
+/// Plans, then applies, showing each step as it is done (the event stream fills it in).
+pub fn apply(editor: Editor) {
+    run_apply(editor, false);
+}
+
+/// Applies, taking over the namespaces and interfaces in the lab's way.
+pub fn adopt_and_apply(editor: Editor) {
+    run_apply(editor, true);
+}
+
+fn run_apply(editor: Editor, adopt: bool) {
+    editor.run.set(RunState { running: true, title: "apply".into(), ..RunState::default() });
+    spawn_local(async move {
+        let result = if adopt { api::apply_adopting().await } else { api::apply().await };
+        finish_run(editor, RunKind::Apply, result);
+    });
+}
+
+/// Removes what the lab made in the kernel, after asking.
+pub fn destroy(editor: Editor) {
+    if !browser::confirm("Remove everything this lab made in the kernel?") {
+        return;
+    }
+    editor.run.set(RunState { running: true, title: "destroy".into(), ..RunState::default() });
+    spawn_local(async move {
+        finish_run(editor, RunKind::Destroy, api::destroy().await);
+    });
+}
+
+/// Runs again the apply or destroy that was refused for processes in the namespaces it
+/// deletes, ending them first.
+pub fn run_ending_processes(editor: Editor, run: RunKind) {
+    editor.run.set(RunState { running: true, title: crate::describe::run_title(run).into(), ..RunState::default() });
+    spawn_local(async move {
+        finish_run(editor, run, api::run_ending_processes(run).await);
+    });
+}
+
+/// The run's answer adds the processes it ended, or why it was refused.
+fn finish_run(editor: Editor, run: RunKind, result: Result<RunReport, ErrorBody>) {
+    match result {
+        Ok(report) => {
+            for process in report.ended {
+                editor.log("run", format!("ended {process}"));
+            }
+        }
+        Err(error) => fail_run(editor, run, error),
+    }
+}
+
+fn fail_run(editor: Editor, run: RunKind, error: ErrorBody) {
+    editor.conflicts.set(error.conflicts.clone());
+    let mut message = error.message;
+    for conflict in &error.conflicts {
+        message.push_str(&format!("\n{}: {}", conflict.path, conflict.message));
+    }
+    let in_use = (!error.in_use.is_empty()).then_some((run, error.in_use));
+    editor.run.update(|state| {
+        state.running = false;
+        state.outcome = Some((false, message));
+        state.in_use = in_use;
+    });
+}
+
+// Probing the running lab.
+
+/// Pings `to` from `from`, in place of the ping shown (stopped first); the samples come by
+/// the event stream. `refusal` takes the server's reason when it refuses, and is cleared
+/// when it starts.
+pub fn start_ping(editor: Editor, from: String, to: String, refusal: RwSignal<Option<String>>) {
+    let request = PingRequest { from, to, count: None, interval_ms: Some(500), family: None };
+    spawn_local(async move {
+        if let Some((id, _)) = editor.ping.get_untracked() {
+            api::stop_ping(id).await;
+        }
+        match api::start_ping(&request).await {
+            Ok(started) => {
+                refusal.set(None);
+                if editor.ping.with_untracked(|ping| ping.as_ref().is_none_or(|(id, _)| *id != started.id)) {
+                    editor.ping.set(Some((started.id, Vec::new())));
+                }
+            }
+            Err(e) => refusal.set(Some(e.message)),
+        }
+    });
+}
+
+/// Stops the ping shown.
+pub fn stop_ping(editor: Editor) {
+    if let Some((id, _)) = editor.ping.get_untracked() {
+        spawn_local(api::stop_ping(id));
+    }
+}
+
+/// Every namespace pings every address, the cells coming by the event stream; `running`
+/// holds while the server works on it.
+pub fn run_matrix(editor: Editor, running: RwSignal<bool>) {
+    running.set(true);
+    editor.clear_matrix();
+    spawn_local(async move {
+        match api::matrix().await {
+            Ok(report) => {
+                if let Some(warning) = report.warning {
+                    editor.log("matrix", warning.clone());
+                    editor.notice.set(Some(warning));
+                }
+            }
+            Err(e) => editor.notice.set(Some(e.message)),
+        }
+        running.set(false);
+    });
+}
