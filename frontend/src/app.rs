@@ -34,11 +34,11 @@ pub fn App() -> impl IntoView {
     spawn_local(async move {
         match api::fetch_lab().await {
             Ok(view) => {
-                editor.history.update_value(|h| h.reset(view.lab.clone()));
+                editor.doc.history.update_value(|h| h.reset(view.lab.clone()));
                 sync::received(editor, view);
                 intents::fit_view(editor);
             }
-            Err(error) => editor.notice.set(Some(error.message)),
+            Err(error) => editor.panels.notify(error.message),
         }
         events::connect(editor);
     });
@@ -62,7 +62,7 @@ pub fn App() -> impl IntoView {
     // Picking one thing on the canvas shows its fields, whatever tab was open: the other
     // tabs keep their contents (a ping's samples, the matrix) for when the user goes back.
     Effect::new(move |previous: Option<Selection>| {
-        let now = editor.selection.get();
+        let now = editor.view.selection.get();
         let one_thing = now.nodes.len() + now.links.len() == 1;
         if previous.is_some_and(|previous| previous != now) && one_thing {
             tab.set(Tab::Inspect);
@@ -125,7 +125,7 @@ pub fn App() -> impl IntoView {
 fn Banners() -> impl IntoView {
     let editor = use_editor();
     view! {
-        {move || editor.conflict.get().map(|conflict| view! {
+        {move || editor.doc.conflict.get().map(|conflict| view! {
             <div class="banner conflict" id="conflict">
                 {format!(
                     "Someone else changed the lab (now revision {}) while you were editing. Your changes are still here.",
@@ -136,8 +136,8 @@ fn Banners() -> impl IntoView {
             </div>
         })}
         {move || {
-            let drift = editor.drift.get();
-            (editor.applied.get() && !drift.is_empty()).then(|| view! {
+            let drift = editor.live.drift.get();
+            (editor.live.applied.get() && !drift.is_empty()).then(|| view! {
                 <div class="banner drift" id="drift" title={drift.iter().map(|d| d.command.clone()).collect::<Vec<_>>().join("\n")}>
                     {format!("The kernel differs from the lab: {} change(s) would repair it.", drift.len())}
                     <button on:click=move |_| intents::apply(editor)>"re-apply"</button>
@@ -145,7 +145,7 @@ fn Banners() -> impl IntoView {
             })
         }}
         {move || {
-            let conflicts = editor.conflicts.get();
+            let conflicts = editor.live.conflicts.get();
             (!conflicts.is_empty()).then(|| view! {
                 <div class="banner drift" id="in-the-way" title={conflicts.iter().map(|c| format!("{}: {}", c.path, c.message)).collect::<Vec<_>>().join("\n")}>
                     {format!(
@@ -155,10 +155,10 @@ fn Banners() -> impl IntoView {
                 </div>
             })
         }}
-        {move || editor.notice.get().map(|message| view! {
+        {move || editor.panels.notice.get().map(|message| view! {
             <div class="banner notice" id="notice">
                 {message}
-                <button on:click=move |_| editor.notice.set(None)>"ok"</button>
+                <button on:click=move |_| editor.panels.clear_notice()>"ok"</button>
             </div>
         })}
     }
@@ -171,8 +171,8 @@ fn Checks() -> impl IntoView {
     view! {
         <div class="checks" id="problems">
             {move || {
-                let problems = editor.problems.get();
-                let unreadable = editor.unreadable.get();
+                let problems = editor.doc.problems.get();
+                let unreadable = editor.doc.unreadable.get();
                 if problems.is_empty() && unreadable.is_empty() {
                     return view! { <p class="ok">"No problems: this lab can be applied."</p> }.into_any();
                 }
@@ -226,7 +226,7 @@ fn shortcut(editor: Editor, event: &KeyboardEvent) {
         (true, false, "z") => intents::undo(editor),
         (true, true, "Z" | "z") | (true, _, "y") => intents::redo(editor),
         (true, _, "a") => {
-            editor.selection.set(editor.lab.with_untracked(Selection::all));
+            editor.view.selection.set(editor.doc.lab.with_untracked(Selection::all));
         }
         (false, _, "Delete" | "Backspace") => intents::delete_selection(editor),
         (false, _, "n") => intents::add_node(editor, NodeKind::Namespace),
@@ -237,11 +237,11 @@ fn shortcut(editor: Editor, event: &KeyboardEvent) {
         // `=` is `+` without Shift on most layouts.
         (false, _, "+" | "=") => intents::zoom_center(editor, ZOOM_STEP),
         (false, _, "-") => intents::zoom_center(editor, 1.0 / ZOOM_STEP),
-        (false, _, "?") => editor.help_open.set(true),
+        (false, _, "?") => editor.panels.help_open.set(true),
         (false, _, "Escape") => {
-            editor.help_open.set(false);
-            editor.selection.set(Selection::default());
-            editor.highlight.set(Vec::new());
+            editor.panels.help_open.set(false);
+            editor.view.selection.set(Selection::default());
+            editor.view.highlight.set(Vec::new());
         }
         _ => return,
     }

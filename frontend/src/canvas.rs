@@ -43,7 +43,7 @@ pub fn screen_point(svg: &NodeRef<leptos::svg::Svg>, event: &PointerEvent) -> Po
 }
 
 pub fn world_point(editor: Editor, svg: &NodeRef<leptos::svg::Svg>, event: &PointerEvent) -> Point {
-    editor.viewport.get_untracked().to_world(screen_point(svg, event))
+    editor.view.viewport.get_untracked().to_world(screen_point(svg, event))
 }
 
 #[component]
@@ -60,11 +60,11 @@ pub fn Canvas() -> impl IntoView {
         capture(&event);
         let screen = screen_point(&svg, &event);
         if event.shift_key() {
-            let at = editor.viewport.get_untracked().to_world(screen);
+            let at = editor.view.viewport.get_untracked().to_world(screen);
             drag.set(Drag::Band { from: at, to: at });
         } else {
-            editor.selection.set(Selection::default());
-            drag.set(Drag::Pan { from: screen, offset: editor.viewport.get_untracked().offset });
+            editor.view.selection.set(Selection::default());
+            drag.set(Drag::Pan { from: screen, offset: editor.view.viewport.get_untracked().offset });
         }
     };
     let on_move = move |event: PointerEvent| pointer_moved(editor, drag, &svg, &event);
@@ -84,7 +84,7 @@ pub fn Canvas() -> impl IntoView {
     // whole world (or a CSS gradient) had to be rasterised again on every frame of a pan,
     // which at 300 nodes halved the frame rate.
     let grid = move || {
-        let viewport = editor.viewport.get();
+        let viewport = editor.view.viewport.get();
         let (width, height) = svg.get().map_or((0.0, 0.0), |svg| {
             let rect = svg.get_bounding_client_rect();
             (rect.width(), rect.height())
@@ -92,14 +92,15 @@ pub fn Canvas() -> impl IntoView {
         grid_path(viewport.offset, grid_spacing(viewport.scale), width, height)
     };
     // A resized window shows more or less of the grid.
-    let _resize = window_event_listener(leptos::ev::resize, move |_| editor.viewport.update(|_| {}));
+    let _resize = window_event_listener(leptos::ev::resize, move |_| editor.view.viewport.update(|_| {}));
     let transform = move || {
-        let Viewport { scale, offset } = editor.viewport.get();
+        let Viewport { scale, offset } = editor.view.viewport.get();
         format!("translate({} {}) scale({scale})", offset.x, offset.y)
     };
-    let node_names = move || editor.lab.with(|lab| lab.nodes.iter().map(|n| n.name().to_string()).collect::<Vec<_>>());
+    let node_names =
+        move || editor.doc.lab.with(|lab| lab.nodes.iter().map(|n| n.name().to_string()).collect::<Vec<_>>());
     let link_keys = move || {
-        editor.lab.with(|lab| {
+        editor.doc.lab.with(|lab| {
             lab.links
                 .iter()
                 .enumerate()
@@ -122,7 +123,7 @@ pub fn Canvas() -> impl IntoView {
             on:wheel=on_wheel
         >
             <path class="grid-line" d=grid />
-            <g class="world" class:far=move || editor.viewport.with(|v| v.scale < FAR) transform=transform>
+            <g class="world" class:far=move || editor.view.viewport.with(|v| v.scale < FAR) transform=transform>
                 <For
                     each=link_keys
                     key=|key| key.clone()
@@ -173,7 +174,10 @@ fn pointer_moved(editor: Editor, drag: RwSignal<Drag>, svg: &NodeRef<leptos::svg
         Drag::None => {}
         Drag::Pan { from, offset } => {
             let now = screen_point(svg, event);
-            editor.viewport.update(|v| v.offset = Point { x: offset.x + now.x - from.x, y: offset.y + now.y - from.y });
+            editor
+                .view
+                .viewport
+                .update(|v| v.offset = Point { x: offset.x + now.x - from.x, y: offset.y + now.y - from.y });
         }
         Drag::Move { names, from, start, .. } => {
             let now = world_point(editor, svg, event);
@@ -205,13 +209,13 @@ fn pointer_released(editor: Editor, drag: RwSignal<Drag>, svg: &NodeRef<leptos::
         Drag::Connect { from, .. } => {
             let at = world_point(editor, svg, event);
             let target =
-                editor.lab.with_untracked(|lab| node_at(lab, |name| editor.position(name).get_untracked(), at));
+                editor.doc.lab.with_untracked(|lab| node_at(lab, |name| editor.position(name).get_untracked(), at));
             let Some(to) = target.filter(|to| *to != from) else { return };
             intents::connect(editor, &from, &to);
         }
         Drag::Band { from, to } => {
-            let chosen = editor.lab.with_untracked(|lab| Selection::in_rect(lab, from, to));
-            editor.selection.set(chosen);
+            let chosen = editor.doc.lab.with_untracked(|lab| Selection::in_rect(lab, from, to));
+            editor.view.selection.set(chosen);
         }
         _ => {}
     }

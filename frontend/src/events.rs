@@ -16,7 +16,7 @@ pub fn connect(editor: Editor) {
     spawn_local(async move {
         let mut wait_ms = 500;
         loop {
-            editor.connection.set(Connection::Connecting);
+            editor.live.connection.set(Connection::Connecting);
             if let Ok(socket) = WebSocket::open(&events_url()) {
                 let (_, mut incoming) = socket.split();
                 let mut opened = false;
@@ -24,15 +24,15 @@ pub fn connect(editor: Editor) {
                     if !opened {
                         opened = true;
                         wait_ms = 500;
-                        editor.connection.set(Connection::Live);
+                        editor.live.connection.set(Connection::Live);
                     }
                     match crate::api::read_event(&text) {
                         Ok(event) => handle(editor, event),
-                        Err(error) => editor.log("error", format!("an event this editor cannot read: {error}")),
+                        Err(error) => editor.panels.log("error", format!("an event this editor cannot read: {error}")),
                     }
                 }
             }
-            editor.connection.set(Connection::Lost);
+            editor.live.connection.set(Connection::Lost);
             sleep_ms(wait_ms).await;
             wait_ms = (wait_ms * 2).min(5000);
         }
@@ -59,20 +59,23 @@ async fn sleep_ms(ms: u32) {
 fn handle(editor: Editor, event: Event) {
     match event {
         Event::Snapshot { view, links, namespaces, applied, drift, conflicts } => {
-            editor.present.set(namespaces.into_iter().collect());
+            editor.live.present.set(namespaces.into_iter().collect());
             sync::received(editor, view);
-            editor.live.set(links.into_iter().map(|link| ((link.netns.clone(), link.name.clone()), link)).collect());
-            editor.applied.set(applied);
-            editor.drift.set(drift);
+            editor
+                .live
+                .links
+                .set(links.into_iter().map(|link| ((link.netns.clone(), link.name.clone()), link)).collect());
+            editor.live.applied.set(applied);
+            editor.live.drift.set(drift);
             if !conflicts.is_empty() {
-                editor.conflicts.set(conflicts);
+                editor.live.conflicts.set(conflicts);
             }
-            editor.log("info", "connected to the server");
+            editor.panels.log("info", "connected to the server");
         }
         Event::Document { view } => sync::received(editor, view),
         Event::Progress { run, progress } => {
             if progress.state == OpState::Done {
-                editor.push_commands([progress.command.clone()]);
+                editor.panels.push_commands([progress.command.clone()]);
             }
             editor.run.update(|state| {
                 if !state.running {
@@ -90,9 +93,9 @@ fn handle(editor: Editor, event: Event) {
                 state.outcome = Some((ok, message.clone()));
             });
             if ok {
-                editor.conflicts.set(Vec::new());
+                editor.live.conflicts.set(Vec::new());
             }
-            editor.log(
+            editor.panels.log(
                 if ok { "info" } else { "error" },
                 format!("{} {}: {message}", run_title(run), if ok { "done" } else { "failed" }),
             );
@@ -100,7 +103,7 @@ fn handle(editor: Editor, event: Event) {
         Event::Link { change, link } => {
             let key = (link.netns.clone(), link.name.clone());
             let text = format!("{} `{}` in {}: {}", change_word(change), link.name, link.netns, state_word(&link));
-            editor.live.update(|live| match change {
+            editor.live.links.update(|live| match change {
                 LinkChange::Removed => {
                     live.remove(&key);
                 }
@@ -108,44 +111,46 @@ fn handle(editor: Editor, event: Event) {
                     live.insert(key, link);
                 }
             });
-            editor.log("link", text);
+            editor.panels.log("link", text);
         }
         Event::Namespace { netns, present } => {
-            editor.present.update(|all| {
+            editor.live.present.update(|all| {
                 if present {
                     all.insert(netns.clone());
                 } else {
                     all.remove(&netns);
                 }
             });
-            editor.log("namespace", format!("{netns} {}", if present { "appeared" } else { "went away" }));
+            editor.panels.log("namespace", format!("{netns} {}", if present { "appeared" } else { "went away" }));
         }
         Event::Drift { applied, ops, conflicts } => {
             if applied && !ops.is_empty() {
-                editor.log("drift", format!("the kernel differs from the lab: {} change(s) to re-apply", ops.len()));
+                editor
+                    .panels
+                    .log("drift", format!("the kernel differs from the lab: {} change(s) to re-apply", ops.len()));
             }
             for conflict in &conflicts {
-                editor.log("drift", format!("in the lab's way: {}: {}", conflict.path, conflict.message));
+                editor.panels.log("drift", format!("in the lab's way: {}: {}", conflict.path, conflict.message));
             }
-            editor.applied.set(applied);
-            editor.drift.set(ops);
+            editor.live.applied.set(applied);
+            editor.live.drift.set(ops);
             // What is in the lab's way now marks its nodes and links, as a refused apply
             // would; when the way is clear again the marks go.
-            editor.conflicts.set(conflicts);
+            editor.live.conflicts.set(conflicts);
         }
         Event::Counters { links } => {
-            editor.counters.set(links.into_iter().map(|c| ((c.netns.clone(), c.name.clone()), c)).collect());
+            editor.live.counters.set(links.into_iter().map(|c| ((c.netns.clone(), c.name.clone()), c)).collect());
         }
         // The newest ping is shown, whichever browser started it (students watch the
         // teacher's); its first answer may come before the answer to our own start.
-        Event::Ping { id, sample } => editor.ping.update(|ping| match ping {
+        Event::Ping { id, sample } => editor.panels.ping.update(|ping| match ping {
             Some((current, samples)) if *current == id => samples.push(sample),
             Some((current, _)) if *current > id => {}
             _ => *ping = Some((id, vec![sample])),
         }),
-        Event::PingFinished { id } => editor.log("ping", format!("ping {id} ended")),
+        Event::PingFinished { id } => editor.panels.log("ping", format!("ping {id} ended")),
         Event::Matrix { cell, .. } => editor.record_matrix_cell(cell),
-        Event::Dropped { missed } => editor.log("info", format!("missed {missed} events; catching up")),
+        Event::Dropped { missed } => editor.panels.log("info", format!("missed {missed} events; catching up")),
     }
 }
 

@@ -26,14 +26,14 @@ const SHORTCUTS: [(&str, &str); 15] = [
 pub fn Help() -> impl IntoView {
     let editor = use_editor();
     view! {
-        <div class="help" id="help" class:open=move || editor.help_open.get() on:click=move |_| editor.help_open.set(false)>
+        <div class="help" id="help" class:open=move || editor.panels.help_open.get() on:click=move |_| editor.panels.help_open.set(false)>
             <div class="help-box" on:click=|e| e.stop_propagation()>
                 <h2>"Keys and gestures"</h2>
                 <table>
                     {SHORTCUTS.iter().map(|(keys, what)| view! { <tr><th>{*keys}</th><td>{*what}</td></tr> }).collect_view()}
                 </table>
                 <p>"Drop a lab file anywhere on the page to open it. Every edit's iproute2 commands are in the ip commands tab."</p>
-                <button on:click=move |_| editor.help_open.set(false)>"close"</button>
+                <button on:click=move |_| editor.panels.help_open.set(false)>"close"</button>
             </div>
         </div>
     }

@@ -15,9 +15,9 @@ fn Problems(path: String) -> impl IntoView {
     let editor = use_editor();
     let conflicts = {
         let path = path.clone();
-        Memo::new(move |_| editor.conflicts_at(&path))
+        Memo::new(move |_| editor.live.conflicts_at(&path))
     };
-    let problems = Memo::new(move |_| editor.problems_at(&path));
+    let problems = Memo::new(move |_| editor.doc.problems_at(&path));
     view! {
         <ul class="field-problems">
             {move || {
@@ -53,25 +53,25 @@ fn TextField(
     let draft = RwSignal::new(None::<String>);
     let shown = move || draft.get().unwrap_or_else(|| value.get());
     let key = path.clone();
-    on_cleanup(move || editor.unreadable.update(|fields| drop(fields.remove(&key))));
+    on_cleanup(move || editor.doc.unreadable.update(|fields| drop(fields.remove(&key))));
     let key = path.clone();
     let on_input = move |event| {
         let text = event_target_value(&event);
         match on_type(text.clone()) {
             Ok(()) => {
                 draft.set(None);
-                if editor.unreadable.with_untracked(|fields| fields.contains_key(&key)) {
-                    editor.unreadable.update(|fields| drop(fields.remove(&key)));
+                if editor.doc.unreadable.with_untracked(|fields| fields.contains_key(&key)) {
+                    editor.doc.unreadable.update(|fields| drop(fields.remove(&key)));
                 }
             }
             Err(message) => {
                 draft.set(Some(text));
-                editor.unreadable.update(|fields| drop(fields.insert(key.clone(), message)));
+                editor.doc.unreadable.update(|fields| drop(fields.insert(key.clone(), message)));
             }
         }
     };
     let key = path.clone();
-    let refusal = move || editor.unreadable.with(|fields| fields.get(&key).cloned());
+    let refusal = move || editor.doc.unreadable.with(|fields| fields.get(&key).cloned());
     view! {
         <label class="field">
             <span>{label}</span>
@@ -103,7 +103,7 @@ fn CheckField(
                 prop:checked=value
                 on:change=move |event| match on_set(event_target_checked(&event)) {
                     Ok(()) => intents::finish_typing(editor),
-                    Err(message) => editor.notice.set(Some(message)),
+                    Err(message) => editor.panels.notify(message),
                 }
             />
             {label}
@@ -127,11 +127,11 @@ pub fn Inspector() -> impl IntoView {
     // A memo: typing changes the lab, but the fields are rebuilt only when what is picked,
     // or where it sits, changes.
     let picked = Memo::new(move |_| {
-        let selection = editor.selection.get();
+        let selection = editor.view.selection.get();
         match (selection.nodes.first(), selection.links.first(), selection.nodes.len() + selection.links.len()) {
             (_, _, 0) => Picked::Nothing,
             (Some(name), None, 1) => {
-                let index = editor.lab.with(|lab| lab.nodes.iter().position(|node| node.name() == name));
+                let index = editor.doc.lab.with(|lab| lab.nodes.iter().position(|node| node.name() == name));
                 index.map_or(Picked::Nothing, |index| Picked::Node { name: name.clone(), index })
             }
             (None, Some(link), 1) => Picked::Link(*link),
@@ -161,7 +161,7 @@ pub fn Inspector() -> impl IntoView {
 fn NodeFields(name: String, index: usize) -> impl IntoView {
     let editor = use_editor();
     let path = format!("nodes[{index}]");
-    let node = Memo::new(move |_| editor.lab.with(|lab| lab.nodes.get(index).cloned()));
+    let node = Memo::new(move |_| editor.doc.lab.with(|lab| lab.nodes.get(index).cloned()));
     let draft = RwSignal::new(name.clone());
     let rename_problem = RwSignal::new(None::<String>);
     let rename = {
@@ -206,7 +206,7 @@ fn NodeFields(name: String, index: usize) -> impl IntoView {
 fn NamespaceFields(index: usize, name: String) -> impl IntoView {
     let editor = use_editor();
     let namespace = Memo::new(move |_| {
-        editor.lab.with(|lab| match lab.nodes.get(index) {
+        editor.doc.lab.with(|lab| match lab.nodes.get(index) {
             Some(Node::Namespace(namespace)) => Some(namespace.clone()),
             _ => None,
         })
@@ -244,7 +244,7 @@ fn edit_routes(editor: Editor, name: &str, change: impl FnOnce(&mut Vec<Route>))
 fn Routes(index: usize, name: String) -> impl IntoView {
     let editor = use_editor();
     let name = StoredValue::new(name);
-    let count = Memo::new(move |_| editor.lab.with(|lab| lab.nodes.get(index).map_or(0, |n| n.routes().len())));
+    let count = Memo::new(move |_| editor.doc.lab.with(|lab| lab.nodes.get(index).map_or(0, |n| n.routes().len())));
     let change = move |change: RouteEdit| name.with_value(|name| edit_routes(editor, name, change));
     let add = move |_| {
         let added = change(Box::new(|routes| {
@@ -252,7 +252,7 @@ fn Routes(index: usize, name: String) -> impl IntoView {
         }));
         match added {
             Ok(()) => intents::finish_typing(editor),
-            Err(message) => editor.notice.set(Some(message)),
+            Err(message) => editor.panels.notify(message),
         }
     };
     view! {
@@ -263,7 +263,7 @@ fn Routes(index: usize, name: String) -> impl IntoView {
                     let path = format!("nodes[{index}].routes[{route}]");
                     let field = move |pick: fn(&Route) -> String| {
                         Signal::derive(move || {
-                            editor.lab.with(|lab| lab.nodes.get(index).and_then(|n| n.routes().get(route)).map(pick).unwrap_or_default())
+                            editor.doc.lab.with(|lab| lab.nodes.get(index).and_then(|n| n.routes().get(route)).map(pick).unwrap_or_default())
                         })
                     };
                     let setter = move |apply: fn(&mut Route, String)| {
@@ -277,7 +277,7 @@ fn Routes(index: usize, name: String) -> impl IntoView {
                         }));
                         match removed {
                             Ok(()) => intents::finish_typing(editor),
-                            Err(message) => editor.notice.set(Some(message)),
+                            Err(message) => editor.panels.notify(message),
                         }
                     };
                     view! {
@@ -310,7 +310,7 @@ fn Routes(index: usize, name: String) -> impl IntoView {
 fn BridgeFields(index: usize, name: String) -> impl IntoView {
     let editor = use_editor();
     let bridge = Memo::new(move |_| {
-        editor.lab.with(|lab| match lab.nodes.get(index) {
+        editor.doc.lab.with(|lab| match lab.nodes.get(index) {
             Some(Node::Bridge(bridge)) => Some(bridge.clone()),
             _ => None,
         })
@@ -346,7 +346,7 @@ fn BridgeFields(index: usize, name: String) -> impl IntoView {
 #[component]
 fn LinkFields(index: usize) -> impl IntoView {
     let editor = use_editor();
-    let exists = editor.lab.with_untracked(|lab| lab.links.len() > index);
+    let exists = editor.doc.lab.with_untracked(|lab| lab.links.len() > index);
     if !exists {
         return view! { <p class="hint">"This link is gone."</p> }.into_any();
     }
@@ -366,7 +366,7 @@ fn EndFields(index: usize, side: Side) -> impl IntoView {
     let editor = use_editor();
     let path = format!("links[{index}].{}", side.field());
     let end = Memo::new(move |_| {
-        editor.lab.with(|lab| {
+        editor.doc.lab.with(|lab| {
             lab.links.get(index).map(|Link::Veth(veth)| if side == Side::A { veth.a.clone() } else { veth.b.clone() })
         })
     });

@@ -22,61 +22,61 @@ use crate::sync;
 /// The middle of the canvas, in world coordinates.
 fn canvas_center(editor: Editor) -> Point {
     let (w, h) = browser::canvas_size();
-    editor.viewport.get_untracked().to_world(Point { x: w / 2.0, y: h / 2.0 })
+    editor.view.viewport.get_untracked().to_world(Point { x: w / 2.0, y: h / 2.0 })
 }
 
 pub fn add_node(editor: Editor, kind: NodeKind) {
     let at = canvas_center(editor);
-    let (lab, name) = editor.lab.with_untracked(|lab| edit::add_node(lab, kind, at));
+    let (lab, name) = editor.doc.lab.with_untracked(|lab| edit::add_node(lab, kind, at));
     sync::commit(editor, lab);
-    editor.selection.set(Selection::node(name));
+    editor.view.selection.set(Selection::node(name));
 }
 
 /// Adds the host node; a lab has one, so a second is refused with a sentence.
 pub fn add_host(editor: Editor) {
     let at = canvas_center(editor);
-    match editor.lab.with_untracked(|lab| edit::add_host(lab, at)) {
+    match editor.doc.lab.with_untracked(|lab| edit::add_host(lab, at)) {
         Ok((lab, name)) => {
             sync::commit(editor, lab);
-            editor.selection.set(Selection::node(name));
+            editor.view.selection.set(Selection::node(name));
         }
-        Err(message) => editor.notice.set(Some(message)),
+        Err(message) => editor.panels.notify(message),
     }
 }
 
 pub fn delete_selection(editor: Editor) {
-    let selection = editor.selection.get_untracked();
+    let selection = editor.view.selection.get_untracked();
     if selection.is_empty() {
         return;
     }
-    let lab = editor.lab.with_untracked(|lab| edit::delete(lab, &selection));
-    editor.selection.set(Selection::default());
+    let lab = editor.doc.lab.with_untracked(|lab| edit::delete(lab, &selection));
+    editor.view.selection.set(Selection::default());
     sync::commit(editor, lab);
 }
 
 /// Moves nodes `by` (a drag of them ended).
 pub fn move_nodes(editor: Editor, names: &[String], by: Point) {
-    let lab = editor.lab.with_untracked(|lab| edit::move_nodes(lab, names, by));
+    let lab = editor.doc.lab.with_untracked(|lab| edit::move_nodes(lab, names, by));
     sync::commit(editor, lab);
 }
 
 /// Connects two nodes with a new veth and selects it; a refusal is the model's sentence.
 pub fn connect(editor: Editor, from: &str, to: &str) {
-    match editor.lab.with_untracked(|lab| edit::connect(lab, from, to)) {
+    match editor.doc.lab.with_untracked(|lab| edit::connect(lab, from, to)) {
         Ok((lab, link)) => {
             sync::commit(editor, lab);
-            editor.selection.set(Selection::link(link));
+            editor.view.selection.set(Selection::link(link));
         }
-        Err(message) => editor.notice.set(Some(message)),
+        Err(message) => editor.panels.notify(message),
     }
 }
 
 /// Renames node `old` (keeping it selected); a refusal is the model's sentence, for the
 /// field to show.
 pub fn rename_node(editor: Editor, old: &str, new: &str) -> Result<(), String> {
-    let lab = editor.lab.with_untracked(|lab| edit::rename_node(lab, old, new))?;
+    let lab = editor.doc.lab.with_untracked(|lab| edit::rename_node(lab, old, new))?;
     sync::commit(editor, lab);
-    editor.selection.set(Selection::node(new.to_string()));
+    editor.view.selection.set(Selection::node(new.to_string()));
     Ok(())
 }
 
@@ -84,14 +84,14 @@ pub fn rename_node(editor: Editor, old: &str, new: &str) -> Result<(), String> {
 /// validated, not yet recorded or sent (see `finish_typing`). A refusal (an empty or taken
 /// name) is the model's sentence, for the field to show.
 pub fn type_edit(editor: Editor, change: impl FnOnce(&Lab) -> Result<Lab, String>) -> Result<(), String> {
-    let next = editor.lab.with_untracked(change)?;
+    let next = editor.doc.lab.with_untracked(change)?;
     sync::show(editor, next);
     Ok(())
 }
 
 /// Records what was typed (on leaving the field) for undo, and sends it.
 pub fn finish_typing(editor: Editor) {
-    sync::commit(editor, editor.lab.get_untracked());
+    sync::commit(editor, editor.doc.lab.get_untracked());
 }
 
 pub fn undo(editor: Editor) {
@@ -109,23 +109,23 @@ pub fn resolve_conflict(editor: Editor, keep_mine: bool) {
 
 /// Selects the node or link a problem's path points into (`nodes[3]...`, `links[1]...`).
 pub fn select_problem(editor: Editor, path: &str) {
-    if let Some(selection) = editor.lab.with_untracked(|lab| crate::describe::selection_at(lab, path)) {
-        editor.selection.set(selection);
+    if let Some(selection) = editor.doc.lab.with_untracked(|lab| crate::describe::selection_at(lab, path)) {
+        editor.view.selection.set(selection);
     }
 }
 
 // Looking at the lab.
 
 pub fn lay_out(editor: Editor) {
-    let lab = editor.lab.with_untracked(edit::auto_layout);
+    let lab = editor.doc.lab.with_untracked(edit::auto_layout);
     sync::commit(editor, lab);
     fit_view(editor);
 }
 
 pub fn fit_view(editor: Editor) {
     let (w, h) = browser::canvas_size();
-    let (scale, offset) = editor.lab.with_untracked(|lab| edit::fit(lab, w, h));
-    editor.viewport.set(Viewport { scale, offset });
+    let (scale, offset) = editor.doc.lab.with_untracked(|lab| edit::fit(lab, w, h));
+    editor.view.viewport.set(Viewport { scale, offset });
 }
 
 /// One step of the zoom buttons and the `+`/`-` keys.
@@ -139,13 +139,13 @@ pub fn zoom_center(editor: Editor, factor: f64) {
 
 /// Zooms by `factor` keeping the world point under `at` (screen pixels) in place.
 pub fn zoom_at(editor: Editor, at: Point, factor: f64) {
-    editor.viewport.update(|viewport| viewport.zoom_at(at, factor));
+    editor.view.viewport.update(|viewport| viewport.zoom_at(at, factor));
 }
 
 /// Highlights the nodes on the way from a namespace to the node that holds an address.
 pub fn highlight_path(editor: Editor, from: &str, target: std::net::IpAddr) {
-    let path = editor.lab.with_untracked(|lab| crate::reach::path_to_address(lab, from, target));
-    editor.highlight.set(path);
+    let path = editor.doc.lab.with_untracked(|lab| crate::reach::path_to_address(lab, from, target));
+    editor.view.highlight.set(path);
 }
 
 // Opening and saving. Opening goes through the server's import, which checks the file like
@@ -172,7 +172,7 @@ pub fn open_file(editor: Editor, file: web_sys::File) {
         let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
         match text.ok().and_then(|value| value.as_string()) {
             Some(text) => open_text(editor, text, name),
-            None => editor.notice.set(Some(format!("{name} could not be read"))),
+            None => editor.panels.notify(format!("{name} could not be read")),
         }
     });
 }
@@ -182,7 +182,7 @@ fn open_text(editor: Editor, text: String, from: String) {
     spawn_local(async move {
         match api::import(text).await {
             Ok(view) => show_opened(editor, view, &from),
-            Err(error) => editor.notice.set(Some(format!("{from} was not opened: {}", error.message))),
+            Err(error) => editor.panels.notify(format!("{from} was not opened: {}", error.message)),
         }
     });
 }
@@ -200,34 +200,34 @@ pub fn scan_kernel(editor: Editor) {
                 let description = view.lab.description.clone();
                 show_opened(editor, view, "what the kernel holds");
                 if !description.is_empty() {
-                    editor.log("info", description);
+                    editor.panels.log("info", description);
                 }
             }
-            Err(error) => editor.notice.set(Some(format!("the kernel could not be scanned: {}", error.message))),
+            Err(error) => editor.panels.notify(format!("the kernel could not be scanned: {}", error.message)),
         }
     });
 }
 
 /// A lab the server made the document (opened or scanned) shown as the editor's, fitted.
 fn show_opened(editor: Editor, view: LabView, from: &str) {
-    editor.notice.set(None);
-    editor.unsaved.set(false);
-    editor.revision.set(view.revision);
-    editor.history.update_value(|history| history.record(view.lab.clone()));
+    editor.panels.clear_notice();
+    editor.doc.unsaved.set(false);
+    editor.doc.revision.set(view.revision);
+    editor.doc.history.update_value(|history| history.record(view.lab.clone()));
     sync::show(editor, view.lab);
-    editor.log("info", format!("opened {from}"));
+    editor.panels.log("info", format!("opened {from}"));
     fit_view(editor);
 }
 
 pub fn save_json(editor: Editor) {
-    let lab = editor.lab.get_untracked();
+    let lab = editor.doc.lab.get_untracked();
     browser::download(&format!("{}.json", lab.name), "application/json", &to_json(&lab));
 }
 
 pub fn export_script(editor: Editor) {
-    let lab = editor.lab.get_untracked();
-    if editor.problems.with_untracked(|p| has_errors(p)) {
-        editor.notice.set(Some("fix the problems marked in red first: a script of a broken lab would fail".into()));
+    let lab = editor.doc.lab.get_untracked();
+    if editor.doc.problems.with_untracked(|p| has_errors(p)) {
+        editor.panels.notify("fix the problems marked in red first: a script of a broken lab would fail");
         return;
     }
     browser::download(&format!("{}.sh", lab.name), "text/x-shellscript", &to_ip_script(&lab));
@@ -237,7 +237,7 @@ pub fn export_script(editor: Editor) {
 /// with the styles it needs inlined, so it opens the same anywhere.
 pub fn export_svg(editor: Editor) {
     let Some(world) = browser::world_markup() else { return };
-    let (x, y, width, height) = editor.lab.with_untracked(picture_bounds);
+    let (x, y, width, height) = editor.doc.lab.with_untracked(picture_bounds);
     let body = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"canvas\" width=\"{width}\" height=\"{height}\" \
          viewBox=\"{x} {y} {width} {height}\"><style>{}</style><rect class=\"paper\" x=\"{x}\" y=\"{y}\" \
@@ -246,13 +246,13 @@ pub fn export_svg(editor: Editor) {
         // Leptos marks the places of dynamic text with empty comments: not for a file.
         world.replace("<!---->", "")
     );
-    let name = editor.lab.with_untracked(|lab| lab.name.clone());
+    let name = editor.doc.lab.with_untracked(|lab| lab.name.clone());
     browser::download(&format!("{name}.svg"), "image/svg+xml", &body);
 }
 
 /// Copies the teaching view's commands to the clipboard.
 pub fn copy_commands(editor: Editor) {
-    let text = editor.commands.with_untracked(|c| c.join("\n"));
+    let text = editor.panels.commands.with_untracked(|c| c.join("\n"));
     if let Some(window) = web_sys::window() {
         let _ = window.navigator().clipboard().write_text(&text);
     }
@@ -303,7 +303,7 @@ fn finish_run(editor: Editor, run: RunKind, result: Result<RunReport, ErrorBody>
     match result {
         Ok(report) => {
             for process in report.ended {
-                editor.log("run", format!("ended {process}"));
+                editor.panels.log("run", format!("ended {process}"));
             }
         }
         Err(error) => fail_run(editor, run, error),
@@ -311,7 +311,7 @@ fn finish_run(editor: Editor, run: RunKind, result: Result<RunReport, ErrorBody>
 }
 
 fn fail_run(editor: Editor, run: RunKind, error: ErrorBody) {
-    editor.conflicts.set(error.conflicts.clone());
+    editor.live.conflicts.set(error.conflicts.clone());
     let mut message = error.message;
     for conflict in &error.conflicts {
         message.push_str(&format!("\n{}: {}", conflict.path, conflict.message));
@@ -332,14 +332,14 @@ fn fail_run(editor: Editor, run: RunKind, error: ErrorBody) {
 pub fn start_ping(editor: Editor, from: String, to: String, refusal: RwSignal<Option<String>>) {
     let request = PingRequest { from, to, count: None, interval_ms: Some(500), family: None };
     spawn_local(async move {
-        if let Some((id, _)) = editor.ping.get_untracked() {
+        if let Some((id, _)) = editor.panels.ping.get_untracked() {
             api::stop_ping(id).await;
         }
         match api::start_ping(&request).await {
             Ok(started) => {
                 refusal.set(None);
-                if editor.ping.with_untracked(|ping| ping.as_ref().is_none_or(|(id, _)| *id != started.id)) {
-                    editor.ping.set(Some((started.id, Vec::new())));
+                if editor.panels.ping.with_untracked(|ping| ping.as_ref().is_none_or(|(id, _)| *id != started.id)) {
+                    editor.panels.ping.set(Some((started.id, Vec::new())));
                 }
             }
             Err(e) => refusal.set(Some(e.message)),
@@ -349,7 +349,7 @@ pub fn start_ping(editor: Editor, from: String, to: String, refusal: RwSignal<Op
 
 /// Stops the ping shown.
 pub fn stop_ping(editor: Editor) {
-    if let Some((id, _)) = editor.ping.get_untracked() {
+    if let Some((id, _)) = editor.panels.ping.get_untracked() {
         spawn_local(api::stop_ping(id));
     }
 }
@@ -363,11 +363,11 @@ pub fn run_matrix(editor: Editor, running: RwSignal<bool>) {
         match api::matrix().await {
             Ok(report) => {
                 if let Some(warning) = report.warning {
-                    editor.log("matrix", warning.clone());
-                    editor.notice.set(Some(warning));
+                    editor.panels.log("matrix", warning.clone());
+                    editor.panels.notify(warning);
                 }
             }
-            Err(e) => editor.notice.set(Some(e.message)),
+            Err(e) => editor.panels.notify(e.message),
         }
         running.set(false);
     });

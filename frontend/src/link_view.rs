@@ -16,10 +16,10 @@ const PORT_OFFSET: f64 = 6.0;
 #[component]
 pub fn LinkView(index: usize) -> impl IntoView {
     let editor = use_editor();
-    let link = Memo::new(move |_| editor.lab.with(|lab| lab.links.get(index).cloned()));
-    let ends = Memo::new(move |_| editor.link_places.with(|places| places.get(index).cloned().flatten()));
+    let link = Memo::new(move |_| editor.doc.lab.with(|lab| lab.links.get(index).cloned()));
+    let ends = Memo::new(move |_| editor.doc.link_places.with(|places| places.get(index).cloned().flatten()));
     let sizes = Memo::new(move |_| {
-        editor.lab.with(|lab| {
+        editor.doc.lab.with(|lab| {
             let link = lab.links.get(index)?;
             let [a, b] = link.ends();
             Some((half_size(lab.node(&a.node)?), half_size(lab.node(&b.node)?)))
@@ -36,7 +36,7 @@ pub fn LinkView(index: usize) -> impl IntoView {
     });
     let states = move || {
         let Some([a, b]) = ends.get() else { return ("absent", "absent") };
-        editor.live.with(|live| {
+        editor.live.links.with(|live| {
             (end_state(live.get(&(a.netns.clone(), a.name.clone()))), end_state(live.get(&(b.netns, b.name))))
         })
     };
@@ -44,16 +44,16 @@ pub fn LinkView(index: usize) -> impl IntoView {
         let (a, b) = states();
         format!("link {}", link_state(a, b))
     };
-    let problems = Memo::new(move |_| editor.problems_at(&format!("links[{index}]")));
-    let conflicts = Memo::new(move |_| editor.conflicts_at(&format!("links[{index}]")));
-    let selected = Memo::new(move |_| editor.selection.with(|s| s.links.contains(&index)));
+    let problems = Memo::new(move |_| editor.doc.problems_at(&format!("links[{index}]")));
+    let conflicts = Memo::new(move |_| editor.live.conflicts_at(&format!("links[{index}]")));
+    let selected = Memo::new(move |_| editor.view.selection.with(|s| s.links.contains(&index)));
     let highlighted = {
         let (a, b) = (a_node.clone(), b_node.clone());
-        Memo::new(move |_| editor.highlight.with(|path| crate::reach::joins_steps(path, &a, &b)))
+        Memo::new(move |_| editor.view.highlight.with(|path| crate::reach::joins_steps(path, &a, &b)))
     };
     let traffic = move || {
         let [a, _] = ends.get()?;
-        let counters = editor.counters.with(|c| c.get(&(a.netns, a.name)).cloned())?;
+        let counters = editor.live.counters.with(|c| c.get(&(a.netns, a.name)).cloned())?;
         let moving = counters.rx_bytes_per_second + counters.tx_bytes_per_second;
         (moving > 0.0)
             .then(|| format!("{} / {}", rate(counters.tx_bytes_per_second), rate(counters.rx_bytes_per_second)))
@@ -78,7 +78,7 @@ pub fn LinkView(index: usize) -> impl IntoView {
             return;
         }
         event.stop_propagation();
-        editor.selection.update(|selection| {
+        editor.view.selection.update(|selection| {
             if !event.shift_key() {
                 *selection = Default::default();
             }

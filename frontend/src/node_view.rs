@@ -18,31 +18,31 @@ pub fn NodeView(name: String) -> impl IntoView {
     let canvas = use_context::<CanvasContext>().expect("inside the canvas");
     let position = editor.position(&name);
     let key = name.clone();
-    let node = Memo::new(move |_| editor.lab.with(|lab| lab.node(&key).cloned()));
+    let node = Memo::new(move |_| editor.doc.lab.with(|lab| lab.node(&key).cloned()));
     let key = name.clone();
-    let index = Memo::new(move |_| editor.lab.with(|lab| lab.nodes.iter().position(|n| n.name() == key)));
+    let index = Memo::new(move |_| editor.doc.lab.with(|lab| lab.nodes.iter().position(|n| n.name() == key)));
     let problems = Memo::new(move |_| match index.get() {
-        Some(index) => editor.problems_at(&format!("nodes[{index}]")),
+        Some(index) => editor.doc.problems_at(&format!("nodes[{index}]")),
         None => Vec::new(),
     });
     let conflicts = Memo::new(move |_| match index.get() {
-        Some(index) => editor.conflicts_at(&format!("nodes[{index}]")),
+        Some(index) => editor.live.conflicts_at(&format!("nodes[{index}]")),
         None => Vec::new(),
     });
     let key = name.clone();
-    let selected = Memo::new(move |_| editor.selection.with(|s| s.nodes.contains(&key)));
+    let selected = Memo::new(move |_| editor.view.selection.with(|s| s.nodes.contains(&key)));
     let key = name.clone();
     let present = Memo::new(move |_| match node.get() {
-        Some(Node::Namespace(_)) => editor.present.with(|p| p.contains(&Netns::Named(key.clone()))),
+        Some(Node::Namespace(_)) => editor.live.present.with(|p| p.contains(&Netns::Named(key.clone()))),
         Some(Node::Bridge(bridge)) => {
             let netns = bridge.namespace.map_or(Netns::Host, Netns::Named);
-            editor.live.with(|live| live.get(&(netns, key.clone())).is_some_and(|link| link.up))
+            editor.live.links.with(|live| live.get(&(netns, key.clone())).is_some_and(|link| link.up))
         }
         _ => true,
     });
     let highlighted = {
         let key = name.clone();
-        Memo::new(move |_| editor.highlight.with(|h| h.contains(&key)))
+        Memo::new(move |_| editor.view.highlight.with(|h| h.contains(&key)))
     };
 
     let on_body = {
@@ -54,13 +54,13 @@ pub fn NodeView(name: String) -> impl IntoView {
             event.stop_propagation();
             capture(&event);
             if event.shift_key() {
-                editor.selection.update(|s| s.toggle_node(&name));
+                editor.view.selection.update(|s| s.toggle_node(&name));
                 return;
             }
-            if !editor.selection.with_untracked(|s| s.nodes.contains(&name)) {
-                editor.selection.set(Selection::node(name.clone()));
+            if !editor.view.selection.with_untracked(|s| s.nodes.contains(&name)) {
+                editor.view.selection.set(Selection::node(name.clone()));
             }
-            let names: Vec<String> = editor.selection.with_untracked(|s| s.nodes.iter().cloned().collect());
+            let names: Vec<String> = editor.view.selection.with_untracked(|s| s.nodes.iter().cloned().collect());
             let start: Vec<Point> = names.iter().map(|n| editor.position(n).get_untracked()).collect();
             let from = world_point(editor, &canvas.svg, &event);
             canvas.drag.set(Drag::Move { names, from, start, moved: false });

@@ -22,7 +22,7 @@ pub fn PlanPanel(open: RwSignal<bool>) -> impl IntoView {
     Effect::new(move |_| {
         if open.get() {
             // Reading the revision makes the plan follow edits while the panel is open.
-            let _ = editor.revision.get();
+            let _ = editor.doc.revision.get();
             let question = asked.get_value() + 1;
             asked.set_value(question);
             spawn_local(async move {
@@ -32,7 +32,7 @@ pub fn PlanPanel(open: RwSignal<bool>) -> impl IntoView {
                     return;
                 }
                 let result = answer.map(|p| p.ops.into_iter().map(|op| op.command).collect()).map_err(|e| {
-                    editor.conflicts.set(e.conflicts.clone());
+                    editor.live.conflicts.set(e.conflicts.clone());
                     let mut message = e.message;
                     for conflict in e.conflicts {
                         message.push_str(&format!("\n{}: {}", conflict.path, conflict.message));
@@ -43,7 +43,7 @@ pub fn PlanPanel(open: RwSignal<bool>) -> impl IntoView {
                     message
                 });
                 if result.is_ok() {
-                    editor.conflicts.set(Vec::new());
+                    editor.live.conflicts.set(Vec::new());
                 }
                 plan.set(Some(result));
             });
@@ -87,7 +87,7 @@ fn RunProgress() -> impl IntoView {
                             let class = if ok { "outcome ok" } else { "outcome error" };
                             view! { <pre class=class>{message}</pre> }
                         })}
-                        {move || (!editor.conflicts.with(Vec::is_empty)).then(|| view! {
+                        {move || (!editor.live.conflicts.with(Vec::is_empty)).then(|| view! {
                             <p class="hint">"Marked in purple on the canvas. If these were made for this lab, nslab can take them over:"</p>
                             <button id="adopt" on:click=move |_| intents::adopt_and_apply(editor)>"take them over and apply"</button>
                         })}
@@ -127,9 +127,9 @@ pub fn TeachingPanel() -> impl IntoView {
             <h3>"the same, with iproute2"</h3>
             <div class="row">
                 <button class="small" on:click=move |_| intents::copy_commands(editor)>"copy"</button>
-                <button class="small" on:click=move |_| editor.commands.set(Vec::new())>"clear"</button>
+                <button class="small" on:click=move |_| editor.panels.commands.set(Vec::new())>"clear"</button>
             </div>
-            <pre class="commands">{move || editor.commands.get().join("\n")}</pre>
+            <pre class="commands">{move || editor.panels.commands.get().join("\n")}</pre>
         </div>
     }
 }
@@ -138,7 +138,7 @@ pub fn TeachingPanel() -> impl IntoView {
 pub fn PingPanel() -> impl IntoView {
     let editor = use_editor();
     let sources = Memo::new(move |_| {
-        editor.lab.with(|lab| {
+        editor.doc.lab.with(|lab| {
             lab.nodes
                 .iter()
                 .filter(|n| matches!(n, Node::Namespace(_) | Node::Host(_)))
@@ -147,7 +147,7 @@ pub fn PingPanel() -> impl IntoView {
         })
     });
     let targets = Memo::new(move |_| {
-        editor.lab.with(|lab| {
+        editor.doc.lab.with(|lab| {
             let topology = nslab_model::topology::Topology::of(lab);
             topology
                 .interfaces
@@ -186,7 +186,7 @@ pub fn PingPanel() -> impl IntoView {
             {move || error.get().map(|e| view! { <p class="problem error">{e}</p> })}
             <ol class="samples" id="ping-samples">
                 {move || {
-                    editor.ping.get().map(|(_, samples)| {
+                    editor.panels.ping.get().map(|(_, samples)| {
                         samples
                             .into_iter()
                             .rev()
@@ -213,7 +213,7 @@ pub fn MatrixPanel() -> impl IntoView {
     let editor = use_editor();
     let running = RwSignal::new(false);
     let run = move |_| intents::run_matrix(editor, running);
-    let axes = Memo::new(move |_| editor.lab.with(matrix_of));
+    let axes = Memo::new(move |_| editor.doc.lab.with(matrix_of));
     view! {
         <div class="matrix" id="matrix-panel">
             <h3>"reachability"</h3>
@@ -235,7 +235,7 @@ pub fn MatrixPanel() -> impl IntoView {
                                 // the path highlighting looks for.
                                 let name = match source.name() {
                                     Some(name) => name.to_string(),
-                                    None => editor.lab.with_untracked(host_node_name),
+                                    None => editor.doc.lab.with_untracked(host_node_name),
                                 };
                                 let cells = targets
                                     .iter()
@@ -276,6 +276,7 @@ pub fn LogPanel() -> impl IntoView {
             <ol>
                 {move || {
                     editor
+                        .panels
                         .log
                         .get()
                         .into_iter()

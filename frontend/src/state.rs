@@ -1,10 +1,13 @@
-//! The editor's state, shared through context: the document and its history, the
-//! selection, the viewport, what the server says of the kernel, and the panels' contents.
+//! The editor's state, shared through context, in parts: the document and its history
+//! (`Document`), what the user looks at (`View`: the selection, the viewport, node
+//! positions), what the server says of the kernel (`Live`), the apply or destroy under way
+//! (`run`), and the panels' contents (`Panels`). Each part is a few signals, `Copy` like
+//! the editor itself.
 //!
 //! Node positions also live in one signal per node, so that dragging a node re-renders
 //! that node and its edges only; the document takes the new position when the drag ends.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use leptos::prelude::*;
@@ -57,9 +60,9 @@ pub struct RunState {
 /// One cell of the reachability matrix: unknown until its answer arrives.
 type CellSignal = RwSignal<Option<MatrixCell>>;
 
+/// The document as this editor has it, its history, and how it stands with the server's.
 #[derive(Clone, Copy)]
-pub struct Editor {
-    /// The document as this editor has it.
+pub struct Document {
     pub lab: RwSignal<Lab>,
     /// The server revision `lab` is based on.
     pub revision: RwSignal<u64>,
@@ -71,24 +74,100 @@ pub struct Editor {
     pub history: StoredValue<History>,
     pub can_undo: RwSignal<bool>,
     pub can_redo: RwSignal<bool>,
+    /// The server refused an edit because someone else changed the lab first.
+    pub conflict: RwSignal<Option<EditConflict>>,
+    /// Fields whose text cannot go into the lab at all (an MTU of `abc`), by document
+    /// path, with the sentence to show: the lab keeps its last value, Apply waits.
+    pub unreadable: RwSignal<BTreeMap<String, String>>,
+}
+
+impl Document {
+    fn new() -> Self {
+        let lab = RwSignal::new(Lab::new("loading"));
+        Document {
+            lab,
+            revision: RwSignal::new(0),
+            unsaved: RwSignal::new(false),
+            problems: Memo::new(move |_| lab.with(validate)),
+            link_places: Memo::new(move |_| lab.with(crate::describe::link_places)),
+            history: StoredValue::new(History::new(Lab::new("loading"))),
+            can_undo: RwSignal::new(false),
+            can_redo: RwSignal::new(false),
+            conflict: RwSignal::new(None),
+            unreadable: RwSignal::new(BTreeMap::new()),
+        }
+    }
+
+    pub fn problems_at(&self, prefix: &str) -> Vec<Problem> {
+        let prefix = nslab_model::DocPath::from(prefix);
+        self.problems.with(|problems| problems.iter().filter(|p| p.path.starts_with(&prefix)).cloned().collect())
+    }
+}
+
+/// What the user looks at: the selection, the viewport, where nodes are drawn, and what
+/// is highlighted.
+#[derive(Clone, Copy)]
+pub struct View {
     pub selection: RwSignal<Selection>,
     pub viewport: RwSignal<Viewport>,
-    /// One position signal per node (see the module comment).
-    pub positions: StoredValue<HashMap<String, RwSignal<Point>>>,
-    /// The editor's own reactive owner: position signals belong to it, not to whichever
-    /// view asked first, so that they outlive a view that goes (a node of the lab that was
-    /// open before an import) while another view still reads them.
-    owner: StoredValue<Owner>,
+    /// One position signal per node (see the module comment and `Editor::position`).
+    positions: StoredValue<HashMap<String, RwSignal<Point>>>,
+    /// Interfaces highlighted on the canvas (a matrix cell's path).
+    pub highlight: RwSignal<Vec<String>>,
+}
+
+impl View {
+    fn new() -> Self {
+        View {
+            selection: RwSignal::new(Selection::default()),
+            viewport: RwSignal::new(Viewport::default()),
+            positions: StoredValue::new(HashMap::new()),
+            highlight: RwSignal::new(Vec::new()),
+        }
+    }
+}
+
+/// What the server says of the kernel, and of the connection to it.
+#[derive(Clone, Copy)]
+pub struct Live {
     pub connection: RwSignal<Connection>,
-    pub conflict: RwSignal<Option<EditConflict>>,
     /// Interfaces as the kernel has them, by (namespace, name).
-    pub live: RwSignal<BTreeMap<(Netns, String), LiveLink>>,
+    pub links: RwSignal<BTreeMap<(Netns, String), LiveLink>>,
     pub counters: RwSignal<HashMap<(Netns, String), LinkCounters>>,
     pub applied: RwSignal<bool>,
     /// Namespaces the kernel has now.
-    pub present: RwSignal<std::collections::BTreeSet<Netns>>,
+    pub present: RwSignal<BTreeSet<Netns>>,
     pub drift: RwSignal<Vec<PlannedOp>>,
-    pub run: RwSignal<RunState>,
+    /// What in the kernel is in the lab's way, as the server said when it refused to plan or
+    /// apply: shown on the parts of the lab they are about, until a run goes through.
+    pub conflicts: RwSignal<Vec<Conflict>>,
+}
+
+impl Live {
+    fn new() -> Self {
+        Live {
+            connection: RwSignal::new(Connection::Connecting),
+            links: RwSignal::new(BTreeMap::new()),
+            counters: RwSignal::new(HashMap::new()),
+            applied: RwSignal::new(false),
+            present: RwSignal::new(BTreeSet::new()),
+            drift: RwSignal::new(Vec::new()),
+            conflicts: RwSignal::new(Vec::new()),
+        }
+    }
+
+    /// The messages of the kernel conflicts about `prefix` and what is below it.
+    pub fn conflicts_at(&self, prefix: &str) -> Vec<String> {
+        let prefix = nslab_model::DocPath::from(prefix);
+        self.conflicts.with(|conflicts| {
+            conflicts.iter().filter(|c| c.path.starts_with(&prefix)).map(|c| c.message.clone()).collect()
+        })
+    }
+}
+
+/// What the panels, the help and the notice banner show.
+#[derive(Clone, Copy)]
+pub struct Panels {
     /// The teaching view: the iproute2 commands of every edit and applied op.
     pub commands: RwSignal<Vec<String>>,
     pub log: RwSignal<Vec<LogLine>>,
@@ -97,17 +176,64 @@ pub struct Editor {
     /// cell arriving redraws its own table cell only. (With one list that every table cell
     /// watched, a matrix of 900 cells took 21 s to fill in the browser.)
     matrix: StoredValue<HashMap<(Netns, IpAddr), CellSignal>>,
-    /// Interfaces highlighted on the canvas (a matrix cell's path).
-    pub highlight: RwSignal<Vec<String>>,
     pub help_open: RwSignal<bool>,
-    /// What in the kernel is in the lab's way, as the server said when it refused to plan or
-    /// apply: shown on the parts of the lab they are about, until a run goes through.
-    pub conflicts: RwSignal<Vec<Conflict>>,
-    /// Fields whose text cannot go into the lab at all (an MTU of `abc`), by document
-    /// path, with the sentence to show: the lab keeps its last value, Apply waits.
-    pub unreadable: RwSignal<BTreeMap<String, String>>,
     /// A message for the user that is not tied to a field (a refused file, a failed run).
     pub notice: RwSignal<Option<String>>,
+}
+
+impl Panels {
+    fn new() -> Self {
+        Panels {
+            commands: RwSignal::new(Vec::new()),
+            log: RwSignal::new(Vec::new()),
+            ping: RwSignal::new(None),
+            matrix: StoredValue::new(HashMap::new()),
+            help_open: RwSignal::new(false),
+            notice: RwSignal::new(None),
+        }
+    }
+
+    /// Adds lines to the teaching view, which keeps the last `COMMAND_LINES`.
+    pub fn push_commands(&self, lines: impl IntoIterator<Item = String>) {
+        self.commands.update(|all| {
+            all.extend(lines);
+            let excess = all.len().saturating_sub(COMMAND_LINES);
+            all.drain(..excess);
+        });
+    }
+
+    pub fn log(&self, kind: &'static str, text: impl Into<String>) {
+        self.log.update(|log| {
+            let seq = log.last().map_or(0, |line| line.seq + 1);
+            log.push(LogLine { seq, text: text.into(), kind });
+            if log.len() > LOG_LINES {
+                log.remove(0);
+            }
+        });
+    }
+
+    /// Tells the user something.
+    pub fn notify(&self, text: impl Into<String>) {
+        self.notice.set(Some(text.into()));
+    }
+
+    pub fn clear_notice(&self) {
+        self.notice.set(None);
+    }
+}
+
+#[derive(Clone, Copy)]
+pub struct Editor {
+    pub doc: Document,
+    pub view: View,
+    pub live: Live,
+    /// An apply or destroy under way or just finished.
+    pub run: RwSignal<RunState>,
+    pub panels: Panels,
+    /// The editor's own reactive owner: position and matrix cell signals belong to it, not
+    /// to whichever view asked first, so that they outlive a view that goes (a node of the
+    /// lab that was open before an import) while another view still reads them.
+    owner: StoredValue<Owner>,
 }
 
 /// Lines the teaching view keeps.
@@ -118,43 +244,19 @@ const LOG_LINES: usize = 300;
 
 impl Editor {
     pub fn new() -> Self {
-        let lab = RwSignal::new(Lab::new("loading"));
         Editor {
-            lab,
-            revision: RwSignal::new(0),
-            unsaved: RwSignal::new(false),
-            problems: Memo::new(move |_| lab.with(validate)),
-            link_places: Memo::new(move |_| lab.with(crate::describe::link_places)),
-            history: StoredValue::new(History::new(Lab::new("loading"))),
-            can_undo: RwSignal::new(false),
-            can_redo: RwSignal::new(false),
-            selection: RwSignal::new(Selection::default()),
-            viewport: RwSignal::new(Viewport::default()),
-            positions: StoredValue::new(HashMap::new()),
-            owner: StoredValue::new(Owner::current().unwrap_or_default()),
-            connection: RwSignal::new(Connection::Connecting),
-            conflict: RwSignal::new(None),
-            live: RwSignal::new(BTreeMap::new()),
-            counters: RwSignal::new(HashMap::new()),
-            applied: RwSignal::new(false),
-            present: RwSignal::new(Default::default()),
-            drift: RwSignal::new(Vec::new()),
+            doc: Document::new(),
+            view: View::new(),
+            live: Live::new(),
             run: RwSignal::new(RunState::default()),
-            commands: RwSignal::new(Vec::new()),
-            log: RwSignal::new(Vec::new()),
-            ping: RwSignal::new(None),
-            matrix: StoredValue::new(HashMap::new()),
-            highlight: RwSignal::new(Vec::new()),
-            help_open: RwSignal::new(false),
-            conflicts: RwSignal::new(Vec::new()),
-            unreadable: RwSignal::new(BTreeMap::new()),
-            notice: RwSignal::new(None),
+            panels: Panels::new(),
+            owner: StoredValue::new(Owner::current().unwrap_or_default()),
         }
     }
 
     /// The signal of the matrix cell `source` -> `target`, made on first use.
     pub fn matrix_cell(&self, source: &Netns, target: IpAddr) -> CellSignal {
-        self.signal_in(self.matrix, (source.clone(), target), || None)
+        self.signal_in(self.panels.matrix, (source.clone(), target), || None)
     }
 
     /// A cell of the matrix arrived.
@@ -164,12 +266,13 @@ impl Editor {
 
     /// A new matrix begins: every cell is unknown again.
     pub fn clear_matrix(&self) {
-        self.matrix.with_value(|cells| cells.values().for_each(|cell| cell.set(None)));
+        self.panels.matrix.with_value(|cells| cells.values().for_each(|cell| cell.set(None)));
     }
 
     /// The position signal of a node, made on first use from the document.
     pub fn position(&self, name: &str) -> RwSignal<Point> {
-        self.signal_in(self.positions, name.to_string(), || self.lab.with_untracked(|lab| node_point(lab, name)))
+        let lab = self.doc.lab;
+        self.signal_in(self.view.positions, name.to_string(), || lab.with_untracked(|lab| node_point(lab, name)))
     }
 
     /// The signal under `key` in `signals`, made from `first` on first use. Such signals
@@ -193,8 +296,8 @@ impl Editor {
     /// Brings every position signal in line with the document (after an edit, an undo, a
     /// change from another browser).
     pub fn sync_positions(&self) {
-        self.lab.with_untracked(|lab| {
-            self.positions.update_value(|positions| {
+        self.doc.lab.with_untracked(|lab| {
+            self.view.positions.update_value(|positions| {
                 let mut kept = HashMap::with_capacity(positions.len());
                 for node in &lab.nodes {
                     if let Some(signal) = positions.remove(node.name()) {
@@ -209,40 +312,29 @@ impl Editor {
             });
         });
     }
-
-    /// Adds lines to the teaching view, which keeps the last `COMMAND_LINES`.
-    pub fn push_commands(&self, lines: impl IntoIterator<Item = String>) {
-        self.commands.update(|all| {
-            all.extend(lines);
-            let excess = all.len().saturating_sub(COMMAND_LINES);
-            all.drain(..excess);
-        });
-    }
-
-    pub fn log(&self, kind: &'static str, text: impl Into<String>) {
-        self.log.update(|log| {
-            let seq = log.last().map_or(0, |line| line.seq + 1);
-            log.push(LogLine { seq, text: text.into(), kind });
-            if log.len() > LOG_LINES {
-                log.remove(0);
-            }
-        });
-    }
-
-    /// The messages of the kernel conflicts about `prefix` and what is below it.
-    pub fn conflicts_at(&self, prefix: &str) -> Vec<String> {
-        let prefix = nslab_model::DocPath::from(prefix);
-        self.conflicts.with(|conflicts| {
-            conflicts.iter().filter(|c| c.path.starts_with(&prefix)).map(|c| c.message.clone()).collect()
-        })
-    }
-
-    pub fn problems_at(&self, prefix: &str) -> Vec<Problem> {
-        let prefix = nslab_model::DocPath::from(prefix);
-        self.problems.with(|problems| problems.iter().filter(|p| p.path.starts_with(&prefix)).cloned().collect())
-    }
 }
 
 pub fn use_editor() -> Editor {
     use_context::<Editor>().expect("the editor is provided by App")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_and_the_teaching_view_keep_their_last_lines() {
+        Owner::new().with(|| {
+            let panels = Panels::new();
+            for line in 0..LOG_LINES + 5 {
+                panels.log("info", format!("line {line}"));
+            }
+            let log = panels.log.get_untracked();
+            assert_eq!(log.len(), LOG_LINES);
+            assert_eq!(log.last().map(|line| (line.seq, line.text.as_str())), Some((304, "line 304")));
+            panels.push_commands((0..COMMAND_LINES + 1).map(|n| n.to_string()));
+            let commands = panels.commands.get_untracked();
+            assert_eq!((commands.len(), commands[0].as_str()), (COMMAND_LINES, "1"));
+        });
+    }
 }

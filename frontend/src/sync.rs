@@ -15,14 +15,14 @@ use crate::state::{EditConflict, Editor};
 /// Applies an edit made in this editor. Compared with the last recorded state, not with
 /// what is shown: typing in the inspector shows each keystroke and records on leaving.
 pub fn commit(editor: Editor, lab: Lab) {
-    let before = editor.history.with_value(|history| history.current().clone());
+    let before = editor.doc.history.with_value(|history| history.current().clone());
     if before == lab {
         return;
     }
-    editor.history.update_value(|history| history.record(lab.clone()));
+    editor.doc.history.update_value(|history| history.record(lab.clone()));
     note_commands(editor, &before, &lab);
     show(editor, lab);
-    editor.unsaved.set(true);
+    editor.doc.unsaved.set(true);
     send(editor);
 }
 
@@ -31,19 +31,19 @@ pub fn show(editor: Editor, lab: Lab) {
     // Link indexes shift when links go (an undo, another browser's edit): keep only what
     // still exists and still joins the same nodes, so that Delete never removes another
     // link than the one selected.
-    let selection = editor.lab.with_untracked(|before| {
+    let selection = editor.doc.lab.with_untracked(|before| {
         let joins = |lab: &Lab, index: usize| lab.links.get(index).map(|link| link.ends().map(|end| end.node.clone()));
-        let mut selection = editor.selection.with_untracked(|selection| selection.valid_in(&lab));
+        let mut selection = editor.view.selection.with_untracked(|selection| selection.valid_in(&lab));
         selection.links.retain(|index| joins(before, *index) == joins(&lab, *index));
         selection
     });
-    if editor.selection.with_untracked(|now| *now != selection) {
-        editor.selection.set(selection);
+    if editor.view.selection.with_untracked(|now| *now != selection) {
+        editor.view.selection.set(selection);
     }
-    editor.lab.set(lab);
+    editor.doc.lab.set(lab);
     editor.sync_positions();
-    editor.can_undo.set(editor.history.with_value(|h| h.can_undo()));
-    editor.can_redo.set(editor.history.with_value(|h| h.can_redo()));
+    editor.doc.can_undo.set(editor.doc.history.with_value(|h| h.can_undo()));
+    editor.doc.can_redo.set(editor.doc.history.with_value(|h| h.can_redo()));
 }
 
 pub fn undo(editor: Editor) {
@@ -55,13 +55,13 @@ pub fn redo(editor: Editor) {
 }
 
 fn step_history(editor: Editor, step: impl FnOnce(&mut nslab_model::edit::History) -> Option<Lab>) {
-    let before = editor.lab.get_untracked();
+    let before = editor.doc.lab.get_untracked();
     let mut moved = None;
-    editor.history.update_value(|history| moved = step(history));
+    editor.doc.history.update_value(|history| moved = step(history));
     if let Some(lab) = moved {
         note_commands(editor, &before, &lab);
         show(editor, lab);
-        editor.unsaved.set(true);
+        editor.doc.unsaved.set(true);
         send(editor);
     }
 }
@@ -71,7 +71,7 @@ fn note_commands(editor: Editor, before: &Lab, after: &Lab) {
     if commands.is_empty() {
         return;
     }
-    editor.push_commands(std::iter::once("# edit".to_string()).chain(commands));
+    editor.panels.push_commands(std::iter::once("# edit".to_string()).chain(commands));
 }
 
 thread_local! {
@@ -85,28 +85,32 @@ pub fn send(editor: Editor) {
     }
     spawn_local(async move {
         loop {
-            let lab = editor.lab.get_untracked();
-            let result = api::put_lab(editor.revision.get_untracked(), &lab).await;
+            let lab = editor.doc.lab.get_untracked();
+            let result = api::put_lab(editor.doc.revision.get_untracked(), &lab).await;
             match result {
                 Ok(view) => {
-                    if editor.notice.with_untracked(|n| n.as_deref().is_some_and(|n| n.starts_with("not saved yet"))) {
-                        editor.notice.set(None);
+                    if editor
+                        .panels
+                        .notice
+                        .with_untracked(|n| n.as_deref().is_some_and(|n| n.starts_with("not saved yet")))
+                    {
+                        editor.panels.clear_notice();
                     }
-                    editor.revision.set(view.revision);
-                    if editor.lab.with_untracked(|now| *now == lab) {
-                        editor.unsaved.set(false);
+                    editor.doc.revision.set(view.revision);
+                    if editor.doc.lab.with_untracked(|now| *now == lab) {
+                        editor.doc.unsaved.set(false);
                         break;
                     }
                 }
                 Err(error) => {
                     if api::unreachable(&error) {
-                        editor.notice.set(Some(format!("not saved yet, retrying: {}", error.message)));
+                        editor.panels.notify(format!("not saved yet, retrying: {}", error.message));
                         set_timeout(move || retry(editor), RETRY);
                     }
                     match error.current {
                         Some(current) => conflict(editor, current),
                         None if api::unreachable(&error) => {}
-                        None => editor.notice.set(Some(format!("the edit was not saved: {}", error.message))),
+                        None => editor.panels.notify(format!("the edit was not saved: {}", error.message)),
                     }
                     break;
                 }
@@ -122,55 +126,55 @@ const RETRY: std::time::Duration = std::time::Duration::from_secs(2);
 /// Sends again an edit that could not reach the server, unless it has been saved since
 /// (by a later edit) or has become a conflict for the user to resolve.
 fn retry(editor: Editor) {
-    if editor.unsaved.get_untracked() && editor.conflict.with_untracked(Option::is_none) {
+    if editor.doc.unsaved.get_untracked() && editor.doc.conflict.with_untracked(Option::is_none) {
         send(editor);
     }
 }
 
 fn conflict(editor: Editor, current: LabView) {
     // The banner says it all; a "not saved" notice from before would only confuse.
-    editor.notice.set(None);
-    editor.conflict.set(Some(EditConflict { theirs: current.lab, revision: current.revision }));
+    editor.panels.clear_notice();
+    editor.doc.conflict.set(Some(EditConflict { theirs: current.lab, revision: current.revision }));
 }
 
 /// A document from the server (a snapshot, another browser's edit).
 pub fn received(editor: Editor, view: LabView) {
-    if view.revision < editor.revision.get_untracked() {
+    if view.revision < editor.doc.revision.get_untracked() {
         return;
     }
-    let mine = editor.lab.get_untracked();
+    let mine = editor.doc.lab.get_untracked();
     if mine == view.lab {
-        editor.revision.set(view.revision);
-        editor.unsaved.set(false);
+        editor.doc.revision.set(view.revision);
+        editor.doc.unsaved.set(false);
         return;
     }
-    if editor.unsaved.get_untracked() {
-        if view.revision > editor.revision.get_untracked() {
+    if editor.doc.unsaved.get_untracked() {
+        if view.revision > editor.doc.revision.get_untracked() {
             conflict(editor, view);
         } else {
             // The server has not moved since our edit failed to reach it (we were offline):
             // ours is the newer lab, send it again rather than lose it.
-            editor.notice.set(None);
+            editor.panels.clear_notice();
             send(editor);
         }
         return;
     }
-    editor.revision.set(view.revision);
-    editor.history.update_value(|history| history.record(view.lab.clone()));
+    editor.doc.revision.set(view.revision);
+    editor.doc.history.update_value(|history| history.record(view.lab.clone()));
     show(editor, view.lab);
-    editor.unsaved.set(false);
+    editor.doc.unsaved.set(false);
 }
 
 /// Resolves a conflict: take the other browser's lab, or put this one over it.
 pub fn resolve(editor: Editor, keep_mine: bool) {
-    let Some(conflict) = editor.conflict.get_untracked() else { return };
-    editor.conflict.set(None);
-    editor.revision.set(conflict.revision);
+    let Some(conflict) = editor.doc.conflict.get_untracked() else { return };
+    editor.doc.conflict.set(None);
+    editor.doc.revision.set(conflict.revision);
     if keep_mine {
         send(editor);
     } else {
-        editor.history.update_value(|history| history.record(conflict.theirs.clone()));
+        editor.doc.history.update_value(|history| history.record(conflict.theirs.clone()));
         show(editor, conflict.theirs);
-        editor.unsaved.set(false);
+        editor.doc.unsaved.set(false);
     }
 }

@@ -12,8 +12,9 @@ use crate::state::{use_editor, Connection};
 #[component]
 pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
     let editor = use_editor();
-    let has_errors =
-        Memo::new(move |_| editor.problems.with(|p| has_errors(p)) || !editor.unreadable.with(|u| u.is_empty()));
+    let has_errors = Memo::new(move |_| {
+        editor.doc.problems.with(|p| has_errors(p)) || !editor.doc.unreadable.with(|u| u.is_empty())
+    });
     let file_input = NodeRef::<leptos::html::Input>::new();
     let on_file = move |event: leptos::ev::Event| {
         let input = event.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
@@ -24,7 +25,7 @@ pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
             input.set_value("");
         }
     };
-    let connection = move || match editor.connection.get() {
+    let connection = move || match editor.live.connection.get() {
         Connection::Live => ("live", "connected"),
         Connection::Connecting => ("connecting", "connecting…"),
         Connection::Lost => ("lost", "connection lost: retrying"),
@@ -32,7 +33,7 @@ pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
     view! {
         <div class="toolbar">
             <span class="brand">"nslab"</span>
-            <span class="lab-name" title="the lab's name">{move || editor.lab.with(|l| l.name.clone())}</span>
+            <span class="lab-name" title="the lab's name">{move || editor.doc.lab.with(|l| l.name.clone())}</span>
             <span class="group">
                 <button id="add-namespace" title="Add a namespace (N)" on:click=move |_| intents::add_node(editor, NodeKind::Namespace)>"+ namespace"</button>
                 <button id="add-bridge" title="Add a bridge (B)" on:click=move |_| intents::add_node(editor, NodeKind::Bridge)>"+ bridge"</button>
@@ -40,8 +41,8 @@ pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
                 <button id="delete" title="Delete the selection (Delete)" on:click=move |_| intents::delete_selection(editor)>"delete"</button>
             </span>
             <span class="group">
-                <button id="undo" title="Undo (Ctrl+Z)" disabled=move || !editor.can_undo.get() on:click=move |_| intents::undo(editor)>"undo"</button>
-                <button id="redo" title="Redo (Ctrl+Shift+Z)" disabled=move || !editor.can_redo.get() on:click=move |_| intents::redo(editor)>"redo"</button>
+                <button id="undo" title="Undo (Ctrl+Z)" disabled=move || !editor.doc.can_undo.get() on:click=move |_| intents::undo(editor)>"undo"</button>
+                <button id="redo" title="Redo (Ctrl+Shift+Z)" disabled=move || !editor.doc.can_redo.get() on:click=move |_| intents::redo(editor)>"redo"</button>
             </span>
             <span class="group">
                 <button title="Lay the lab out (L)" on:click=move |_| intents::lay_out(editor)>"layout"</button>
@@ -91,7 +92,7 @@ pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
                     "destroy"
                 </button>
             </span>
-            <button title="Keyboard shortcuts (?)" on:click=move |_| editor.help_open.set(true)>"?"</button>
+            <button title="Keyboard shortcuts (?)" on:click=move |_| editor.panels.help_open.set(true)>"?"</button>
             <span class=move || format!("connection {}", connection().0) id="connection">{move || connection().1}</span>
         </div>
     }
