@@ -155,9 +155,9 @@ fn Banners() -> impl IntoView {
                 </div>
             })
         }}
-        {move || editor.panels.notice.get().map(|message| view! {
+        {move || editor.panels.notice.get().map(|notice| view! {
             <div class="banner notice" id="notice">
-                {message}
+                {notice.text}
                 <button on:click=move |_| editor.panels.clear_notice()>"ok"</button>
             </div>
         })}

@@ -60,6 +60,24 @@ pub struct RunState {
 /// One cell of the reachability matrix: unknown until its answer arrives.
 type CellSignal = RwSignal<Option<MatrixCell>>;
 
+/// A message for the user that is not tied to a field, and what it is about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub text: String,
+    pub kind: NoticeKind,
+}
+
+/// What a notice is about, which says who takes it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    /// Something for the user to read (a refused file, a failed run): the user takes it
+    /// back, or a later notice replaces it.
+    Message,
+    /// An edit has not reached the server and is being sent again: the next send that goes
+    /// through takes it back.
+    NotSavedYet,
+}
+
 /// The document as this editor has it, its history, and how it stands with the server's.
 #[derive(Clone, Copy)]
 pub struct Document {
@@ -177,8 +195,8 @@ pub struct Panels {
     /// watched, a matrix of 900 cells took 21 s to fill in the browser.)
     matrix: StoredValue<HashMap<(Netns, IpAddr), CellSignal>>,
     pub help_open: RwSignal<bool>,
-    /// A message for the user that is not tied to a field (a refused file, a failed run).
-    pub notice: RwSignal<Option<String>>,
+    /// The banner's message for the user that is not tied to a field (see `Notice`).
+    pub notice: RwSignal<Option<Notice>>,
 }
 
 impl Panels {
@@ -212,9 +230,20 @@ impl Panels {
         });
     }
 
-    /// Tells the user something.
+    /// Tells the user something (see `NoticeKind::Message`).
     pub fn notify(&self, text: impl Into<String>) {
-        self.notice.set(Some(text.into()));
+        self.show_notice(NoticeKind::Message, text);
+    }
+
+    pub fn show_notice(&self, kind: NoticeKind, text: impl Into<String>) {
+        self.notice.set(Some(Notice { text: text.into(), kind }));
+    }
+
+    /// Takes back the notice shown if it is of `kind` (and leaves any other).
+    pub fn take_back(&self, kind: NoticeKind) {
+        if self.notice.with_untracked(|notice| notice.as_ref().is_some_and(|notice| notice.kind == kind)) {
+            self.notice.set(None);
+        }
     }
 
     pub fn clear_notice(&self) {
@@ -321,6 +350,26 @@ pub fn use_editor() -> Editor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_save_takes_back_only_the_notice_that_it_was_not_saved_yet() {
+        Owner::new().with(|| {
+            let panels = Panels::new();
+            panels.show_notice(NoticeKind::NotSavedYet, "not saved yet, retrying: offline");
+            panels.take_back(NoticeKind::NotSavedYet);
+            assert_eq!(panels.notice.get_untracked(), None);
+            // Whatever its wording, a message for the user stays until the user takes it back.
+            panels.notify("not saved yet.json was not opened: not a lab");
+            panels.take_back(NoticeKind::NotSavedYet);
+            let kept = panels.notice.get_untracked().expect("still shown");
+            assert_eq!(
+                (kept.text.as_str(), kept.kind),
+                ("not saved yet.json was not opened: not a lab", NoticeKind::Message)
+            );
+            panels.clear_notice();
+            assert_eq!(panels.notice.get_untracked(), None);
+        });
+    }
 
     #[test]
     fn the_log_and_the_teaching_view_keep_their_last_lines() {

@@ -10,7 +10,7 @@ use nslab_model::edit::commands_for_edit;
 use nslab_model::Lab;
 
 use crate::api;
-use crate::state::{EditConflict, Editor};
+use crate::state::{EditConflict, Editor, NoticeKind};
 
 /// Applies an edit made in this editor. Compared with the last recorded state, not with
 /// what is shown: typing in the inspector shows each keystroke and records on leaving.
@@ -89,13 +89,8 @@ pub fn send(editor: Editor) {
             let result = api::put_lab(editor.doc.revision.get_untracked(), &lab).await;
             match result {
                 Ok(view) => {
-                    if editor
-                        .panels
-                        .notice
-                        .with_untracked(|n| n.as_deref().is_some_and(|n| n.starts_with("not saved yet")))
-                    {
-                        editor.panels.clear_notice();
-                    }
+                    // The edit reached the server: a "not saved yet" notice is over.
+                    editor.panels.take_back(NoticeKind::NotSavedYet);
                     editor.doc.revision.set(view.revision);
                     if editor.doc.lab.with_untracked(|now| *now == lab) {
                         editor.doc.unsaved.set(false);
@@ -104,7 +99,8 @@ pub fn send(editor: Editor) {
                 }
                 Err(error) => {
                     if api::unreachable(&error) {
-                        editor.panels.notify(format!("not saved yet, retrying: {}", error.message));
+                        let text = format!("not saved yet, retrying: {}", error.message);
+                        editor.panels.show_notice(NoticeKind::NotSavedYet, text);
                         set_timeout(move || retry(editor), RETRY);
                     }
                     match error.current {
