@@ -4,10 +4,12 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{Parser, Subcommand};
+use nslab_model::export::Format;
 use nslab_model::Limits;
 
-use crate::commands::{check, lab, list, serve};
+use crate::commands::{check, lab, list, serve, CliError, CliResult};
 pub use crate::commands::{EXIT_FAILURE, EXIT_OK};
 use crate::sandbox;
 
@@ -51,8 +53,8 @@ pub enum Command {
     Export {
         /// The lab file (`-` for standard input).
         file: PathBuf,
-        #[arg(long, short, value_enum, default_value_t = ExportFormat::Json)]
-        format: ExportFormat,
+        #[arg(long, short, default_value = "json", value_parser = format_parser())]
+        format: Format,
         /// Write to this file instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
@@ -205,12 +207,10 @@ pub enum SandboxAction {
     Hold,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExportFormat {
-    /// The canonical lab file.
-    Json,
-    /// A shell script of iproute2 commands, with `up` and `down`.
-    Ip,
+/// The export formats as clap offers them: each named, with its description.
+fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
+    let values = Format::ALL.map(|format| PossibleValue::new(format.name()).help(format.description()));
+    PossibleValuesParser::new(values).map(|name| name.parse::<Format>().expect("one of the possible values"))
 }
 
 #[derive(Debug, Clone, Copy, clap::Args)]
@@ -229,7 +229,20 @@ impl LimitArgs {
     }
 }
 
+/// Runs the command; its exit code. A failure's last words are printed here.
 pub fn run(cli: Cli) -> i32 {
+    match dispatch(cli) {
+        Ok(()) => EXIT_OK,
+        Err(error) => {
+            if let Some(line) = &error.line {
+                eprintln!("{line}");
+            }
+            error.code
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> CliResult {
     match cli.command {
         Command::Validate { file, json, limits } => check::validate(&file, json, &limits.limits()),
         Command::Export { file, format, output, limits } => {
@@ -237,7 +250,7 @@ pub fn run(cli: Cli) -> i32 {
         }
         Command::Schema => {
             print!("{}", nslab_model::schema::lab_schema_json());
-            EXIT_OK
+            Ok(())
         }
         Command::Serve { file, listen, web_root, state_dir, token, viewer_token, limits } => {
             serve::serve(serve::ServeArgs {
@@ -250,9 +263,10 @@ pub fn run(cli: Cli) -> i32 {
                 limits: limits.limits(),
             })
         }
-        Command::Plan { file, exit_code, adopt, json, limits } => {
-            lab::plan(lab::PlanArgs { file: &file, adopt, limits: limits.limits() }, exit_code, json)
-        }
+        Command::Plan { file, exit_code, adopt, json, limits } => lab::plan(
+            lab::PlanArgs { file: &file, adopt, limits: limits.limits() },
+            lab::PlanOutput { exit_code, json },
+        ),
         Command::Apply { file, yes, adopt, kill, limits } => {
             lab::apply(lab::PlanArgs { file: &file, adopt, limits: limits.limits() }, lab::RunOptions { yes, kill })
         }
@@ -266,8 +280,16 @@ pub fn run(cli: Cli) -> i32 {
         }
         Command::List { json, limits } => list::list(json, &limits.limits()),
         Command::Scan { output, name, limits } => lab::scan(output.as_deref(), &name, limits.limits()),
-        Command::Shell { command } => sandbox::shell(&command),
+        Command::Shell { command } => exited(sandbox::shell(&command)),
         Command::Sandbox { action } => sandbox_action(action),
+    }
+}
+
+/// A command's own exit code, passed on.
+fn exited(code: i32) -> CliResult {
+    match code {
+        EXIT_OK => Ok(()),
+        code => Err(CliError::said(code)),
     }
 }
 
@@ -301,20 +323,18 @@ pub fn wants_sandbox(cli: &Cli) -> bool {
     }
 }
 
-fn sandbox_action(action: SandboxAction) -> i32 {
-    let result = match action {
-        SandboxAction::Shell { command } => return sandbox::shell(&command),
-        SandboxAction::Hold => sandbox::hold(),
-        SandboxAction::Stop => sandbox::stop().map(|was_running| {
+fn sandbox_action(action: SandboxAction) -> CliResult {
+    match action {
+        SandboxAction::Shell { command } => exited(sandbox::shell(&command)),
+        SandboxAction::Hold => sandbox::hold().map_err(CliError::failed),
+        SandboxAction::Stop => {
+            let was_running = sandbox::stop().map_err(CliError::failed)?;
             println!("{}", if was_running { "nslab: sandbox stopped" } else { "nslab: no sandbox was running" });
-        }),
-        SandboxAction::Status => sandbox::status().map(|line| println!("{line}")),
-    };
-    match result {
-        Ok(()) => EXIT_OK,
-        Err(error) => {
-            eprintln!("nslab: {error}");
-            EXIT_FAILURE
+            Ok(())
+        }
+        SandboxAction::Status => {
+            println!("{}", sandbox::status().map_err(CliError::failed)?);
+            Ok(())
         }
     }
 }

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use futures::future::Either;
 use futures::stream::{FuturesUnordered, StreamExt};
-use nix::sys::signal::Signal;
 use nslab_model::api::{OpProgress, OpState};
 use nslab_model::observed::Observed;
 use nslab_model::ops::Op;
@@ -17,10 +16,11 @@ use nslab_model::{validate_lab_name, validate_with, Lab, Limits, Problem};
 use thiserror::Error;
 
 use crate::kernel::observe::Reading;
-use crate::kernel::users::{self, users_of, NamespaceUser};
+use crate::kernel::users::{users_of, NamespaceUser};
 use crate::kernel::vouch::{vouched, Vouched};
-use crate::kernel::{Kernel, KernelError};
+use crate::kernel::{Kernel, KernelError, RunScope};
 use crate::privilege::missing_capabilities;
+use crate::processes::{self, Process};
 use crate::state;
 
 #[derive(Debug, Error)]
@@ -51,7 +51,7 @@ pub enum EngineError {
 fn in_use(users: &[NamespaceUser]) -> String {
     let mut by_namespace: Vec<(&str, Vec<String>)> = Vec::new();
     for user in users {
-        let process = format!("process {} (`{}`)", user.pid, user.command);
+        let process = format!("process {} (`{}`)", user.process.pid, user.command);
         match by_namespace.last_mut() {
             Some((namespace, processes)) if *namespace == user.namespace => processes.push(process),
             _ => by_namespace.push((&user.namespace, vec![process])),
@@ -94,23 +94,36 @@ fn lane_of(first: &Op) -> usize {
     }
 }
 
-/// Refuses a run that cannot be carried out whole, before it changes anything: this
-/// process may not change the kernel (see `privilege.rs`), or the run would delete a
-/// namespace some process still runs in (see `users.rs`). Every run checks; the CLI asks
-/// first too, before it asks the user, and the server before it stops watching what the
-/// run would delete.
-pub fn refuse_before_running(planned: &Planned) -> Result<(), EngineError> {
-    refuse_unprivileged(planned)?;
-    let users = users_of(doomed_namespaces(planned), &planned.inodes);
-    if users.is_empty() {
-        Ok(())
-    } else {
-        Err(EngineError::InUse(users))
-    }
+/// What a run does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Work {
+    /// Make the kernel hold the lab; with `adopt`, take over what stands in the lab's way
+    /// unmarked (see `PlanOptions`).
+    Apply { adopt: bool },
+    /// Remove what the lab owns.
+    Destroy,
+}
+
+/// What a run does about processes running in a namespace it deletes (see `kernel::users`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InUse {
+    /// Refuse the run, naming them.
+    #[default]
+    Refuse,
+    /// End them first (`--kill`), then run.
+    End,
+}
+
+/// What the CLI and the server ask of the engine: `plan_run`, then `clear_the_way`, then
+/// `run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunRequest {
+    pub work: Work,
+    pub in_use: InUse,
 }
 
 /// Refuses a run with something to do when this process may not change the kernel.
-pub fn refuse_unprivileged(planned: &Planned) -> Result<(), EngineError> {
+fn refuse_unprivileged(planned: &Planned) -> Result<(), EngineError> {
     if planned.ops.is_empty() {
         return Ok(());
     }
@@ -122,45 +135,35 @@ pub fn refuse_unprivileged(planned: &Planned) -> Result<(), EngineError> {
     }
 }
 
+/// Refuses a run that would delete a namespace some process still runs in.
+fn refuse_in_use(planned: &Planned) -> Result<(), EngineError> {
+    let users = planned.users();
+    if users.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::InUse(users))
+    }
+}
+
 /// How long `end_processes_in` waits for processes to end after each signal.
 const ENDING_LIMIT: Duration = Duration::from_secs(1);
 
-/// Ends the processes that run in the namespaces `planned` deletes, so that the run is not
-/// refused for them (`--kill`): SIGTERM, then SIGKILL to those still there a second
-/// later; in up to three rounds, for what they leave behind (a shell's child). Returns
-/// those that ended (one this process may not signal stays, and the run is refused);
-/// refused without signalling anything when this process may not change the kernel.
-pub async fn end_processes_in(planned: &Planned) -> Result<Vec<NamespaceUser>, EngineError> {
-    refuse_unprivileged(planned)?;
-    let users_now = || users_of(doomed_namespaces(planned), &planned.inodes);
+/// Ends the processes that run in the namespaces `planned` deletes (see `processes::end`),
+/// in up to three rounds, for what they leave behind (a shell's child). Returns those that
+/// ended; one this process may not signal stays, and the run is then refused.
+async fn end_processes_in(planned: &Planned) -> Vec<NamespaceUser> {
     let mut ended = Vec::new();
     for _round in 0..3 {
-        let users = users_now();
+        let users = planned.users();
         if users.is_empty() {
             break;
         }
-        let mut left = users.clone();
-        for signal in [Signal::SIGTERM, Signal::SIGKILL] {
-            users::signal(&left, signal);
-            let deadline = Instant::now() + ENDING_LIMIT;
-            loop {
-                left = users_now().into_iter().filter(|user| users.contains(user)).collect();
-                if left.is_empty() || Instant::now() >= deadline {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }
-        ended.extend(users.into_iter().filter(|user| !left.contains(user)));
+        let targets: Vec<Process> = users.iter().map(|user| user.process).collect();
+        let left =
+            tokio::task::spawn_blocking(move || processes::end(&targets, ENDING_LIMIT)).await.unwrap_or_default();
+        ended.extend(users.into_iter().filter(|user| !left.contains(&user.process)));
     }
-    Ok(ended)
-}
-
-fn doomed_namespaces(planned: &Planned) -> impl Iterator<Item = &str> {
-    planned.ops.iter().filter_map(|op| match op {
-        Op::DeleteNamespace { name } => Some(name.as_str()),
-        _ => None,
-    })
+    ended
 }
 
 /// How long destroy waits for the kernel to finish tearing namespaces down.
@@ -169,11 +172,51 @@ const TEARDOWN_LIMIT: Duration = Duration::from_secs(60);
 /// A plan and the reading of the kernel it was made from.
 #[derive(Debug, Clone)]
 pub struct Planned {
+    /// What it was planned for.
+    pub request: RunRequest,
     pub ops: Vec<Op>,
     pub observed: Observed,
     /// The inodes of namespaces already looked at while planning (those a record vouched
     /// for), by name, so that the check for processes inside them need not look again.
     pub inodes: HashMap<String, u64>,
+}
+
+impl Planned {
+    /// The namespaces the run deletes.
+    pub fn doomed_namespaces(&self) -> impl Iterator<Item = &str> {
+        self.ops.iter().filter_map(|op| match op {
+            Op::DeleteNamespace { name } => Some(name.as_str()),
+            _ => None,
+        })
+    }
+
+    /// The processes running in the namespaces the run deletes.
+    fn users(&self) -> Vec<NamespaceUser> {
+        users_of(self.doomed_namespaces(), &self.inodes)
+    }
+
+    /// Whether the run would be refused (see `Engine::clear_the_way`), changing nothing: so
+    /// that a person is asked only about a run that can go ahead.
+    pub fn refusal(&self) -> Result<(), EngineError> {
+        refuse_unprivileged(self)?;
+        match self.request.in_use {
+            InUse::Refuse => refuse_in_use(self),
+            InUse::End => Ok(()),
+        }
+    }
+}
+
+/// A plan that may run: nothing it needs is in the way (see `Engine::clear_the_way`).
+pub struct Cleared {
+    planned: Planned,
+    /// The processes ended to clear the way (`InUse::End`).
+    pub ended: Vec<NamespaceUser>,
+}
+
+impl Cleared {
+    pub fn planned(&self) -> &Planned {
+        &self.planned
+    }
 }
 
 /// A lab in which validation found no errors (see `Engine::check`). `plan` takes one, so
@@ -221,7 +264,7 @@ impl Engine {
     }
 
     /// Validates `lab`: its warnings, or all its problems when it has errors.
-    pub fn check<'l>(&self, lab: &'l Lab) -> Result<Checked<'l>, EngineError> {
+    fn check<'l>(&self, lab: &'l Lab) -> Result<Checked<'l>, EngineError> {
         let problems = validate_with(lab, &self.limits);
         if has_errors(&problems) {
             return Err(EngineError::Invalid(problems));
@@ -229,11 +272,63 @@ impl Engine {
         Ok(Checked { lab, warnings: problems })
     }
 
-    /// The ops that would make the kernel hold the lab. Nothing is changed.
-    pub async fn plan(&self, checked: &Checked<'_>, options: &PlanOptions) -> Result<Planned, EngineError> {
+    /// The plan of `request` for `lab`; nothing is changed. An apply's lab is validated
+    /// first, and its warnings handed to `warn` before the kernel is read.
+    pub async fn plan_run(
+        &self,
+        lab: &Lab,
+        request: RunRequest,
+        warn: impl FnOnce(&[Problem]),
+    ) -> Result<Planned, EngineError> {
+        match request.work {
+            Work::Apply { adopt } => {
+                let checked = self.check(lab)?;
+                warn(&checked.warnings);
+                self.plan_apply(&checked, request, &PlanOptions { adopt }).await
+            }
+            Work::Destroy => self.plan_destroy(lab, request).await,
+        }
+    }
+
+    /// The ops that would make the kernel hold the lab.
+    async fn plan_apply(
+        &self,
+        checked: &Checked<'_>,
+        request: RunRequest,
+        options: &PlanOptions,
+    ) -> Result<Planned, EngineError> {
         let observed = self.observe().await?;
         let ops = plan(checked.lab, &observed, options).map_err(EngineError::Conflicts)?;
-        Ok(Planned { ops, observed, inodes: HashMap::new() })
+        Ok(Planned { request, ops, observed, inodes: HashMap::new() })
+    }
+
+    /// Makes way for a run that cannot be carried out whole otherwise, or refuses it before
+    /// it changes anything. The one place that decides: this process must be allowed to
+    /// change the kernel (see `privilege.rs`), and no process may run in a namespace the
+    /// run deletes (see `kernel::users`): with `InUse::End` they are ended first, otherwise
+    /// the run is refused, naming them.
+    pub async fn clear_the_way(&self, planned: Planned) -> Result<Cleared, EngineError> {
+        refuse_unprivileged(&planned)?;
+        let ended = match planned.request.in_use {
+            InUse::End => end_processes_in(&planned).await,
+            InUse::Refuse => Vec::new(),
+        };
+        refuse_in_use(&planned)?;
+        Ok(Cleared { planned, ended })
+    }
+
+    /// Carries out a cleared plan of `lab`: applies or destroys it, as it was planned.
+    pub async fn run(
+        &self,
+        lab: &Lab,
+        cleared: &Cleared,
+        progress: &mut (dyn FnMut(OpProgress) + Send),
+    ) -> Result<Report, EngineError> {
+        let planned = &cleared.planned;
+        match planned.request.work {
+            Work::Apply { .. } => self.apply(lab, planned, progress).await,
+            Work::Destroy => self.destroy(lab, planned, progress).await,
+        }
     }
 
     /// Runs a plan of `lab`, then checks that the kernel now holds the lab and records it
@@ -245,7 +340,7 @@ impl Engine {
     /// floods every port with every namespace's IPv6 start-up, which starves whatever runs
     /// after it of CPU: with 1000 namespaces, reading them all after the run took 220-290
     /// ms (75 ms on a quiet kernel); now only the host is read then (50-65 ms).
-    pub async fn apply(
+    async fn apply(
         &self,
         lab: &Lab,
         planned: &Planned,
@@ -255,7 +350,7 @@ impl Engine {
         let ops = &planned.ops;
         // A run that did not fail finished every step, so it settled (and read, or tried to
         // read) every namespace it touched: only those whose reading failed are left.
-        let early = self.run(lab, planned, progress, true, true).await?;
+        let early = self.execute(lab, planned, progress).await?;
         let now = self
             .kernel
             .observe_again(&planned.observed, early.readings, &early.unread)
@@ -277,25 +372,25 @@ impl Engine {
     /// recorded at its last apply are known to be its own without reading them. A lab
     /// file broken since its apply still destroys its lab, but its name must be one apply
     /// takes: it picks the record's files under `/run/nslab` (`../x` must not reach out).
-    pub async fn destroy_plan(&self, lab: &Lab) -> Result<Planned, EngineError> {
+    async fn plan_destroy(&self, lab: &Lab, request: RunRequest) -> Result<Planned, EngineError> {
         let problems = validate_lab_name(lab);
         if has_errors(&problems) {
             return Err(EngineError::Invalid(problems));
         }
         let vouched = vouched(&lab.name, &state::recorded_mounts(&lab.name));
         let observed = self.kernel.observe_marks(&vouched).await.map_err(EngineError::Observe)?;
-        Ok(Planned { ops: destroy_ops(lab, &observed), observed, inodes: vouched.inodes })
+        Ok(Planned { request, ops: destroy_ops(lab, &observed), observed, inodes: vouched.inodes })
     }
 
-    /// Removes what `lab` owns (the ops of `destroy_plan`) and returns when it is gone.
-    pub async fn destroy(
+    /// Removes what `lab` owns (the ops of `plan_destroy`) and returns when it is gone.
+    async fn destroy(
         &self,
         lab: &Lab,
         planned: &Planned,
         progress: &mut (dyn FnMut(OpProgress) + Send),
     ) -> Result<Report, EngineError> {
         let started = Instant::now();
-        self.run(lab, planned, progress, false, false).await?;
+        self.execute(lab, planned, progress).await?;
         if !lingering(lab, &planned.observed).is_empty() {
             self.wait_until_gone(lab).await?;
         }
@@ -326,26 +421,24 @@ impl Engine {
 
     /// Executes ops as steps (see `plan::steps`): independent namespaces side by side, at
     /// most `LANE_BUDGETS` steps of each lane at once. Progress events come in plan order.
-    /// On a failure no new step starts; with `undo`, what the run created is then deleted
-    /// (newest first). With `verify`, each namespace the run changes is read as soon as it
-    /// is settled (see `apply`). A run that cannot be carried out whole is refused before
-    /// it starts (see `refuse_before_running`).
-    async fn run(
+    /// On a failure no new step starts; an apply then deletes what it created (newest
+    /// first). An apply also reads each namespace it changes as soon as it is settled (see
+    /// `apply`), for its check.
+    async fn execute(
         &self,
         lab: &Lab,
         planned: &Planned,
         progress: &mut (dyn FnMut(OpProgress) + Send),
-        undo: bool,
-        verify: bool,
     ) -> Result<EarlyReadings, EngineError> {
         let ops = &planned.ops;
-        let verify = verify.then_some(&planned.observed);
-        // First the guard: what a caller handed over to be held (see `Kernel::hold_until_run_ends`)
-        // is let go of on a refusal too.
+        let applying = matches!(planned.request.work, Work::Apply { .. });
+        let verify = applying.then_some(&planned.observed);
+        // What a caller handed over to be held (see `Kernel::hold_until_run_ends`) is let go
+        // of when the run ends, however it ends.
         let _deleted = self.kernel.releasing_deleted();
-        refuse_before_running(planned)?;
+        let scope = RunScope::new(&lab.name, ops);
+        let scope = &scope;
         let steps = steps(ops);
-        let _raising = self.kernel.raising_bridges(ops);
         let mut schedule = Schedule::new(&steps, |step| lane_of(&ops[step.ops.start]), &LANE_BUDGETS);
         let mut settling = verify.map(|observed| Settling::new(&steps, ops, observed));
         let mut early = EarlyReadings::default();
@@ -357,7 +450,7 @@ impl Engine {
                 let Some(index) = schedule.start_next() else { break };
                 let slice = &ops[steps[index].ops.clone()];
                 running.push(Either::Left(async move {
-                    Finished::Step(index, self.kernel.execute_step(slice, &lab.name).await)
+                    Finished::Step(index, self.kernel.execute_step(slice, scope).await)
                 }));
             }
             let Some(finished) = running.next().await else { break };
@@ -392,10 +485,10 @@ impl Engine {
             }
         }
         let Some(failure) = failure else { return Ok(early) };
-        Err(self.report_failure(lab, ops, failure, reporter, progress, undo).await)
+        Err(self.report_failure(lab, ops, failure, reporter, progress, planned.request.work).await)
     }
 
-    /// Reports the run's failure at op `at` and, with `undo`, deletes what it created.
+    /// Reports the run's failure at op `at`; an apply then deletes what it created.
     async fn report_failure(
         &self,
         lab: &Lab,
@@ -403,14 +496,14 @@ impl Engine {
         (at, error): (usize, KernelError),
         mut reporter: Reporter<'_>,
         progress: &mut (dyn FnMut(OpProgress) + Send),
-        undo: bool,
+        work: Work,
     ) -> EngineError {
         reporter.failed(at, &error, progress);
         let created: Vec<(usize, Op)> = (0..ops.len())
             .filter(|&index| reporter.is_done(index))
             .filter_map(|index| Some((index, inverse_of_creation(&ops[index])?)))
             .collect();
-        let (undone, undo_errors) = if undo {
+        let (undone, undo_errors) = if matches!(work, Work::Apply { .. }) {
             let (undone, errors) = self.undo(lab, &created, progress, ops.len()).await;
             (Some(undone), errors)
         } else {
@@ -432,7 +525,7 @@ impl Engine {
         let order = created.iter().rev().filter(|(_, op)| matches!(op, Op::DeleteLink { .. }));
         let namespaces = created.iter().rev().filter(|(_, op)| matches!(op, Op::DeleteNamespace { .. }));
         for (index, inverse) in order.chain(namespaces) {
-            match self.kernel.execute(inverse, &lab.name).await {
+            match self.kernel.execute(inverse, &RunScope::undoing(&lab.name)).await {
                 Ok(()) => {
                     undone += 1;
                     progress(OpProgress {

@@ -10,6 +10,7 @@ mod examples;
 pub mod kernel;
 mod lab_file;
 mod privilege;
+mod processes;
 pub mod sandbox;
 mod server;
 mod state;

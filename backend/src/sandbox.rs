@@ -36,10 +36,11 @@ use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
 use nix::mount::{mount, MsFlags};
 use nix::sched::{setns, unshare, CloneFlags};
-use nix::sys::signal::{kill, SigSet, Signal};
-use nix::sys::wait::{waitpid, WaitPidFlag};
-use nix::unistd::{getegid, geteuid, setsid, Gid, Pid, Uid};
+use nix::sys::signal::{SigSet, Signal};
+use nix::unistd::{getegid, geteuid, setsid, Gid, Uid};
 use thiserror::Error;
+
+use crate::processes::{self, read_proc_stat, Process};
 
 /// Overrides where the sandbox's state lives (tests use it to get a private sandbox each).
 const STATE_DIR_ENV: &str = "NSLAB_SANDBOX_DIR";
@@ -51,8 +52,8 @@ const RUN_DIRS: [&str; 2] = ["/run/netns", "/run/nslab"];
 
 const READY_TIMEOUT: Duration = Duration::from_secs(5);
 const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
-const TERM_GRACE: Duration = Duration::from_secs(2);
-const KILL_GRACE: Duration = Duration::from_secs(2);
+/// How long stopping waits for the processes inside after each signal.
+const GRACE: Duration = Duration::from_secs(2);
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(5);
 const POLL: Duration = Duration::from_millis(20);
 
@@ -390,56 +391,6 @@ fn runs_hold_command(pid: i32) -> bool {
 
 fn owned_by_us(pid: i32) -> bool {
     fs::metadata(format!("/proc/{pid}")).is_ok_and(|meta| meta.uid() == geteuid().as_raw())
-}
-
-/// A process, told apart from a later one with the same pid by its start time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Process {
-    pid: i32,
-    start_time: u64,
-}
-
-impl Process {
-    fn read(pid: i32) -> Option<Process> {
-        let stat = read_proc_stat(pid)?;
-        (!stat.is_dead()).then_some(Process { pid, start_time: stat.start_time })
-    }
-
-    /// Alive and not a zombie: a zombie has already released its namespaces.
-    fn is_running(&self) -> bool {
-        read_proc_stat(self.pid).is_some_and(|stat| stat.start_time == self.start_time && !stat.is_dead())
-    }
-
-    fn signal(&self, signal: Signal) {
-        if self.is_running() {
-            let _ = kill(Pid::from_raw(self.pid), signal);
-        }
-    }
-}
-
-/// The two fields of /proc/PID/stat that matter here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct ProcStat {
-    state: char,
-    start_time: u64,
-}
-
-impl ProcStat {
-    fn is_dead(&self) -> bool {
-        matches!(self.state, 'Z' | 'X' | 'x')
-    }
-}
-
-fn read_proc_stat(pid: impl Display) -> Option<ProcStat> {
-    parse_proc_stat(&fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
-}
-
-fn parse_proc_stat(text: &str) -> Option<ProcStat> {
-    // The command name (field 2) may contain spaces and parentheses: count from the last ')'.
-    let rest = &text[text.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // After the name: field 3 (state) is index 0, field 22 (start time) index 19.
-    Some(ProcStat { state: fields.first()?.chars().next()?, start_time: fields.get(19)?.parse().ok()? })
 }
 
 fn own_namespace(namespace: Namespace) -> Result<NamespaceId, SandboxError> {
@@ -841,8 +792,7 @@ fn netns_dir_dev_of(pid: i32) -> Option<u64> {
 fn processes_inside(holder: &HolderRecord) -> Vec<Process> {
     let marks = SandboxMarks::of(holder);
     let own_pid = std::process::id() as i32;
-    let pids = fs::read_dir("/proc").into_iter().flatten().flatten();
-    pids.filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+    processes::all_pids()
         .filter(|&pid| pid != own_pid && pid != holder.pid && marks.found_in(pid))
         .filter_map(Process::read)
         .collect()
@@ -850,32 +800,12 @@ fn processes_inside(holder: &HolderRecord) -> Vec<Process> {
 
 /// SIGTERM, then SIGKILL for whatever is left, each with a bounded wait.
 fn end_processes(targets: &[Process]) -> Result<(), SandboxError> {
-    for (signal, grace) in [(Signal::SIGTERM, TERM_GRACE), (Signal::SIGKILL, KILL_GRACE)] {
-        targets.iter().for_each(|process| process.signal(signal));
-        if wait_until_gone(targets, grace) {
-            return Ok(());
-        }
+    let left = processes::end(targets, GRACE);
+    if left.is_empty() {
+        return Ok(());
     }
-    let left: Vec<String> = targets.iter().filter(|p| p.is_running()).map(|p| p.pid.to_string()).collect();
-    Err(SandboxError::StopTimeout { pids: left.join(", ") })
-}
-
-fn wait_until_gone(targets: &[Process], timeout: Duration) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        // A process we started ourselves (the holder, after `--sandbox sandbox stop`) stays
-        // a zombie until we reap it.
-        for process in targets {
-            let _ = waitpid(Pid::from_raw(process.pid), Some(WaitPidFlag::WNOHANG));
-        }
-        if !targets.iter().any(Process::is_running) {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        sleep(POLL);
-    }
+    let pids: Vec<String> = left.iter().map(|process| process.pid.to_string()).collect();
+    Err(SandboxError::StopTimeout { pids: pids.join(", ") })
 }
 
 #[cfg(test)]
@@ -906,19 +836,9 @@ mod tests {
     }
 
     #[test]
-    fn proc_stat_is_read_past_a_tricky_command_name() {
-        let tail = "S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 987654 20 21";
-        let parsed = parse_proc_stat(&format!("1234 (a b) (c)) {tail}")).unwrap();
-        assert_eq!(parsed, ProcStat { state: 'S', start_time: 987_654 });
-        assert_eq!(parse_proc_stat("1234 (truncated) S 1"), None);
-    }
-
-    #[test]
     fn this_process_is_running_and_is_not_a_holder() {
         let pid = std::process::id() as i32;
         let me = Process::read(pid).expect("our own /proc entry");
-        assert!(me.is_running());
-        assert!(!Process { start_time: me.start_time + 1, ..me }.is_running(), "another start time is another process");
         assert!(!runs_hold_command(pid));
         let network = namespace_id(pid, Namespace::Network).unwrap();
         let mount = namespace_id(pid, Namespace::Mount).unwrap();

@@ -7,6 +7,76 @@ use crate::lab::Lab;
 use crate::plan::{creation_ops, teardown_ops};
 use crate::shell::sh_word;
 
+/// A format a lab is exported in: the same names for the CLI's `--format` and the
+/// server's `?format=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// The canonical lab file.
+    #[default]
+    Json,
+    /// A shell script of iproute2 commands, with `up` and `down`.
+    Ip,
+}
+
+impl Format {
+    pub const ALL: [Format; 2] = [Format::Json, Format::Ip];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Ip => "ip",
+        }
+    }
+
+    /// What the format is, in a few words (for `--help`).
+    pub fn description(self) -> &'static str {
+        match self {
+            Format::Json => "The canonical lab file",
+            Format::Ip => "A shell script of iproute2 commands, with `up` and `down`",
+        }
+    }
+
+    /// The lab in this format.
+    pub fn render(self, lab: &Lab) -> String {
+        match self {
+            Format::Json => to_json(lab),
+            Format::Ip => to_ip_script(lab),
+        }
+    }
+
+    /// Whether the lab must be free of errors first: a script of an invalid lab would
+    /// fail half-way, while the JSON file of one is what the user is fixing.
+    pub fn needs_valid_lab(self) -> bool {
+        self == Format::Ip
+    }
+
+    /// A file of this format: its extension and media type.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Ip => "sh",
+        }
+    }
+
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::Ip => "text/x-shellscript; charset=utf-8",
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Format::ALL.into_iter().find(|format| format.name() == name).ok_or_else(|| {
+            let names: Vec<&str> = Format::ALL.iter().map(|format| format.name()).collect();
+            format!("unknown format `{name}`; use {}", names.join(" or "))
+        })
+    }
+}
+
 /// The canonical file: pretty, fields in a fixed order, defaults left out, one final newline.
 pub fn to_json(lab: &Lab) -> String {
     let mut text = serde_json::to_string_pretty(lab).expect("a lab always serialises");

@@ -137,3 +137,13 @@ proptest! {
         let _ = nslab_model::export::to_ip_script(&lab);
     }
 }
+
+#[test]
+fn export_formats_parse_by_name_and_unknown_ones_are_named() {
+    use nslab_model::export::Format;
+    for format in Format::ALL {
+        assert_eq!(format.name().parse::<Format>(), Ok(format));
+    }
+    assert_eq!("svg".parse::<Format>(), Err("unknown format `svg`; use json or ip".to_string()));
+    assert_eq!("JSON".parse::<Format>().map_err(|_| ()), Err(()), "names are exact");
+}

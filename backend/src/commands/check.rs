@@ -6,15 +6,16 @@ use std::path::Path;
 use nslab_model::problem::has_errors;
 use nslab_model::{validate_with, Limits, Problem};
 
-use super::{print_problems, read_lab_file, read_valid_lab, report_file_error, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK};
-use crate::cli::ExportFormat;
+use nslab_model::export::Format;
+
+use super::{print_problems, read_lab_file, read_valid_lab, CliError, CliResult, EXIT_BAD_INPUT};
 use crate::lab_file::{read_lab, LabFileError};
 
-pub fn validate(file: &Path, json: bool, limits: &Limits) -> i32 {
+pub fn validate(file: &Path, json: bool, limits: &Limits) -> CliResult {
     let problems = match read_lab(file, limits) {
         Ok(lab) => validate_with(&lab, limits),
         Err(LabFileError::Load { error, .. }) => vec![error.to_problem()],
-        Err(error) => return report_file_error(&error),
+        Err(error) => return Err(error.into()),
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&problems).expect("problems serialise"));
@@ -23,10 +24,9 @@ pub fn validate(file: &Path, json: bool, limits: &Limits) -> i32 {
         print_summary(file, &problems);
     }
     if has_errors(&problems) {
-        EXIT_BAD_INPUT
-    } else {
-        EXIT_OK
+        return Err(CliError::said(EXIT_BAD_INPUT));
     }
+    Ok(())
 }
 
 fn print_summary(file: &Path, problems: &[Problem]) {
@@ -47,25 +47,12 @@ fn plural_suffix(count: usize, word: &str) -> String {
     }
 }
 
-pub fn export(file: &Path, format: ExportFormat, output: Option<&Path>, limits: &Limits) -> i32 {
-    let read = if format == ExportFormat::Ip { read_valid_lab(file, limits) } else { read_lab_file(file, limits) };
-    let lab = match read {
-        Ok(lab) => lab,
-        Err(code) => return code,
-    };
-    let text = match format {
-        ExportFormat::Json => nslab_model::export::to_json(&lab),
-        ExportFormat::Ip => nslab_model::export::to_ip_script(&lab),
-    };
-    let written = match output {
+pub fn export(file: &Path, format: Format, output: Option<&Path>, limits: &Limits) -> CliResult {
+    let lab = if format.needs_valid_lab() { read_valid_lab(file, limits)? } else { read_lab_file(file, limits)? };
+    let text = format.render(&lab);
+    match output {
         Some(path) => std::fs::write(path, text).map_err(|e| format!("{}: cannot write: {e}", path.display())),
         None => std::io::stdout().write_all(text.as_bytes()).map_err(|e| format!("cannot write the export: {e}")),
-    };
-    match written {
-        Ok(()) => EXIT_OK,
-        Err(message) => {
-            eprintln!("nslab: {message}");
-            EXIT_FAILURE
-        }
     }
+    .map_err(CliError::failed)
 }

@@ -7,7 +7,7 @@ use nslab_model::held::{labs_held, standing, Held, Standing};
 use nslab_model::{Lab, Limits};
 use serde::Serialize;
 
-use super::{runtime, EXIT_FAILURE, EXIT_OK};
+use super::{runtime, CliError, CliResult};
 use crate::engine::Engine;
 use crate::state;
 
@@ -20,14 +20,8 @@ struct Listed {
     standing: Standing,
 }
 
-pub fn list(json: bool, limits: &Limits) -> i32 {
-    let observed = match runtime().block_on(async { Engine::new(*limits).observe().await }) {
-        Ok(observed) => observed,
-        Err(error) => {
-            eprintln!("nslab: {error}");
-            return EXIT_FAILURE;
-        }
-    };
+pub fn list(json: bool, limits: &Limits) -> CliResult {
+    let observed = runtime().block_on(async { Engine::new(*limits).observe().await }).map_err(CliError::failed)?;
     // Only records that hold a valid lab of their name: a stray file there is no lab.
     let recorded: BTreeMap<String, Lab> = state::recorded_labs()
         .into_iter()
@@ -50,7 +44,7 @@ pub fn list(json: bool, limits: &Limits) -> i32 {
     } else {
         print!("{}", table(&listed));
     }
-    EXIT_OK
+    Ok(())
 }
 
 fn table(listed: &[Listed]) -> String {

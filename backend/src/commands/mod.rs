@@ -18,15 +18,49 @@ pub const EXIT_BAD_INPUT: i32 = 2;
 /// `nslab plan --exit-code`: the kernel differs from the lab.
 pub const EXIT_CHANGES: i32 = 3;
 
+/// How a command ends when it does not succeed: the exit code, and the last line that
+/// `cli::run` prints on standard error (none when all was said where it was found, as a
+/// lab's problems are, line by line).
+#[derive(Debug, PartialEq, Eq)]
+pub struct CliError {
+    pub code: i32,
+    pub line: Option<String>,
+}
+
+impl CliError {
+    /// The input cannot be used (exit 2): `nslab: MESSAGE`.
+    pub fn bad_input(message: impl std::fmt::Display) -> Self {
+        CliError { code: EXIT_BAD_INPUT, line: Some(format!("nslab: {message}")) }
+    }
+
+    /// The command failed (exit 1): `nslab: MESSAGE`.
+    pub fn failed(message: impl std::fmt::Display) -> Self {
+        CliError { code: EXIT_FAILURE, line: Some(format!("nslab: {message}")) }
+    }
+
+    /// An exit code whose reasons are printed already.
+    pub fn said(code: i32) -> Self {
+        CliError { code, line: None }
+    }
+}
+
+impl From<LabFileError> for CliError {
+    fn from(error: LabFileError) -> Self {
+        CliError::bad_input(error)
+    }
+}
+
+pub type CliResult = Result<(), CliError>;
+
 /// Reads a lab file without validating it (`destroy` removes a lab whatever is wrong with
 /// the file; `plan` and `apply` leave validation to the engine, which refuses errors before
 /// it reads the kernel).
-pub fn read_lab_file(file: &Path, limits: &Limits) -> Result<Lab, i32> {
-    read_lab(file, limits).map_err(|error| report_file_error(&error))
+pub fn read_lab_file(file: &Path, limits: &Limits) -> Result<Lab, CliError> {
+    Ok(read_lab(file, limits)?)
 }
 
 /// Reads a lab and prints its problems; one with errors is refused.
-pub fn read_valid_lab(file: &Path, limits: &Limits) -> Result<Lab, i32> {
+pub fn read_valid_lab(file: &Path, limits: &Limits) -> Result<Lab, CliError> {
     let lab = read_lab_file(file, limits)?;
     let problems = validate_with(&lab, limits);
     print_problems(file, &problems);
@@ -36,15 +70,9 @@ pub fn read_valid_lab(file: &Path, limits: &Limits) -> Result<Lab, i32> {
     Ok(lab)
 }
 
-/// After the errors were printed: the exit code of a lab refused for them.
-pub fn refuse_invalid(file: &Path) -> i32 {
-    eprintln!("{}: fix the errors above first", file.display());
-    EXIT_BAD_INPUT
-}
-
-pub fn report_file_error(error: &LabFileError) -> i32 {
-    eprintln!("nslab: {error}");
-    EXIT_BAD_INPUT
+/// After the errors were printed: a lab refused for them.
+pub fn refuse_invalid(file: &Path) -> CliError {
+    CliError { code: EXIT_BAD_INPUT, line: Some(format!("{}: fix the errors above first", file.display())) }
 }
 
 /// Diagnostics go to standard error, like a compiler's; standard output stays for data.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use nslab_model::Limits;
 
-use super::{report_file_error, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK};
+use super::{CliError, CliResult};
 use crate::examples;
 use crate::lab_file::read_lab;
 use crate::server::{self, Access};
@@ -20,21 +20,12 @@ pub struct ServeArgs<'a> {
     pub limits: Limits,
 }
 
-pub fn serve(args: ServeArgs) -> i32 {
+pub fn serve(args: ServeArgs) -> CliResult {
     let opened = match args.file {
-        Some(file) => match read_lab(file, &args.limits) {
-            Ok(lab) => Some(lab),
-            Err(error) => return report_file_error(&error),
-        },
+        Some(file) => Some(read_lab(file, &args.limits)?),
         None => None,
     };
-    let access = match access(args.listen, args.token, args.viewer_token) {
-        Ok(access) => access,
-        Err(message) => {
-            eprintln!("nslab: {message}");
-            return EXIT_BAD_INPUT;
-        }
-    };
+    let access = access(args.listen, args.token, args.viewer_token).map_err(CliError::bad_input)?;
     let config = server::Config {
         listen: args.listen,
         web_root: args.web_root.unwrap_or_else(server::default_web_root),
@@ -43,13 +34,7 @@ pub fn serve(args: ServeArgs) -> i32 {
         access,
     };
     let fallback = || examples::example(examples::DEFAULT_EXAMPLE).expect("the default example is bundled");
-    match server::run(config, opened, fallback) {
-        Ok(()) => EXIT_OK,
-        Err(error) => {
-            eprintln!("nslab: {error}");
-            EXIT_FAILURE
-        }
-    }
+    server::run(config, opened, fallback).map_err(CliError::failed)
 }
 
 /// Loopback needs no token unless one is given; anything else always does (a generated

@@ -24,12 +24,15 @@ use rtnetlink::{LinkMessageBuilder, LinkUnspec, RouteMessageBuilder};
 use super::error::KernelError;
 use super::netns::{self, IPV4_FORWARDING, IPV6_FORWARDING};
 use super::observe::link_name;
+use super::raising::RunScope;
 use super::Kernel;
 
 impl Kernel {
-    /// Carries out `op` for lab `lab`. The error says what failed and the kernel's reason.
-    pub async fn execute(&self, op: &Op, lab: &str) -> Result<(), KernelError> {
+    /// Carries out `op` in a run for lab `scope.lab`. The error says what failed and the
+    /// kernel's reason.
+    pub async fn execute(&self, op: &Op, scope: &RunScope<'_>) -> Result<(), KernelError> {
         let what = format!("`{}`", op.ip_command());
+        let lab = scope.lab;
         let marker = owner_marker(lab);
         match op {
             Op::CreateNamespace { name } => {
@@ -50,7 +53,7 @@ impl Kernel {
                 netns::run_in(netns, move || netns::write_flag(path, on)).await
             }
             Op::CreateBridge { link } => {
-                self.add_link(&link.netns, self.bridge_builder(link, false).build(), what.clone()).await?;
+                self.add_link(&link.netns, self.bridge_builder(link, false, scope).build(), what.clone()).await?;
                 self.mark(link, marker, what).await
             }
             Op::CreateVeth { a, b } => self.create_veth_with(a, b, &[], lab, what).await,
@@ -74,7 +77,7 @@ impl Kernel {
             }
             Op::SetUp { link, up: true } => {
                 self.set_link(&link.netns, &link.name, |b| b.up(), what.clone()).await?;
-                self.after_raising(link, what).await
+                self.after_raising(link, what, scope).await
             }
             Op::SetUp { link, up: false } => self.set_link(&link.netns, &link.name, |b| b.down(), what).await,
             Op::AddAddress { link, address } => self.add_address(link, address, what).await,

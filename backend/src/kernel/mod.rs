@@ -19,16 +19,16 @@ pub mod vouch;
 pub mod watch;
 pub mod workers;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use futures::TryStreamExt;
-use nslab_model::ops::LinkRef;
 use nslab_model::topology::Netns;
 use rtnetlink::packet_route::link::LinkMessage;
 
 use connection::Connections;
 pub use error::KernelError;
+pub use raising::RunScope;
 
 pub struct Kernel {
     connections: Connections,
@@ -38,8 +38,6 @@ pub struct Kernel {
     /// The host's ids of the namespaces as the last full observe read them: a namespace
     /// keeps its id for as long as it lives.
     ids: Mutex<std::sync::Arc<nsid::NamespaceIds>>,
-    /// The bridges the current run creates and brings up later (see `raising`).
-    raising: Mutex<HashSet<LinkRef>>,
     /// The namespaces the current run deleted, when they are kept until it ends.
     teardown: teardown::HeldForTeardown,
 }
@@ -51,7 +49,6 @@ impl Kernel {
             connections: Connections::new(),
             indexes: Mutex::new(HashMap::new()),
             ids: Mutex::default(),
-            raising: Mutex::default(),
             teardown: teardown::HeldForTeardown::default(),
         }
     }

@@ -10,6 +10,7 @@
 //! what the plan shows. Only a run killed between the two would leave snooping off.
 
 use std::collections::HashSet;
+use std::sync::Mutex;
 
 use nslab_model::ops::{LinkRef, Op};
 use rtnetlink::{LinkBridge, LinkMessageBuilder};
@@ -35,30 +36,37 @@ pub fn raised_bridges(ops: &[Op]) -> HashSet<LinkRef> {
         .collect()
 }
 
-/// While it lives, the bridges of a run are created and raised as above; dropped at the
-/// end of the run (whatever its outcome: a failed run's bridges are deleted by its undo).
-pub struct RaisingBridges<'k> {
-    kernel: &'k Kernel,
+/// What one run's ops share: the lab they are done for (whose mark they set) and the
+/// bridges the run creates with snooping off and raises later (see the module's doc). It
+/// lives as long as the run; a failed run's bridges are deleted by its undo.
+pub struct RunScope<'l> {
+    pub lab: &'l str,
+    raising: Mutex<HashSet<LinkRef>>,
 }
 
-impl Drop for RaisingBridges<'_> {
-    fn drop(&mut self) {
-        self.kernel.raising.lock().expect("not poisoned").clear();
+impl<'l> RunScope<'l> {
+    /// The scope of a run of `ops` for lab `lab`.
+    pub fn new(lab: &'l str, ops: &[Op]) -> Self {
+        RunScope { lab, raising: Mutex::new(raised_bridges(ops)) }
+    }
+
+    /// The scope of undoing a failed run: it only deletes.
+    pub fn undoing(lab: &'l str) -> Self {
+        RunScope { lab, raising: Mutex::default() }
     }
 }
 
 impl Kernel {
-    /// Prepares the run of `ops` (see the module's doc).
-    pub fn raising_bridges(&self, ops: &[Op]) -> RaisingBridges<'_> {
-        *self.raising.lock().expect("not poisoned") = raised_bridges(ops);
-        RaisingBridges { kernel: self }
-    }
-
     /// `ip link add NAME type bridge`, created down; with snooping off when the run raises
     /// it later, once its ports are in. A bridge its creating request brings up has no
     /// ports yet and keeps the kernel's default.
-    pub(super) fn bridge_builder(&self, link: &LinkRef, up_at_creation: bool) -> LinkMessageBuilder<LinkBridge> {
-        let mut raising = self.raising.lock().expect("not poisoned");
+    pub(super) fn bridge_builder(
+        &self,
+        link: &LinkRef,
+        up_at_creation: bool,
+        scope: &RunScope<'_>,
+    ) -> LinkMessageBuilder<LinkBridge> {
+        let mut raising = scope.raising.lock().expect("not poisoned");
         // rtnetlink's `LinkBridge::new` also brings it up, which a lab with the bridge down
         // must not get.
         let builder = LinkMessageBuilder::<LinkBridge>::new(&link.name);
@@ -70,8 +78,13 @@ impl Kernel {
     }
 
     /// After `link` came up: switches snooping on if it was created with it off.
-    pub(super) async fn after_raising(&self, link: &LinkRef, what: String) -> Result<(), KernelError> {
-        if !self.raising.lock().expect("not poisoned").remove(link) {
+    pub(super) async fn after_raising(
+        &self,
+        link: &LinkRef,
+        what: String,
+        scope: &RunScope<'_>,
+    ) -> Result<(), KernelError> {
+        if !scope.raising.lock().expect("not poisoned").remove(link) {
             return Ok(());
         }
         let handle = self.connections.handle(&link.netns).await?;

@@ -16,6 +16,7 @@ use rtnetlink::{LinkMessageBuilder, LinkUnspec, LinkVeth};
 
 use super::error::KernelError;
 use super::observe::peer_index;
+use super::raising::RunScope;
 use super::Kernel;
 
 /// Settings of one new interface that its creating request can carry.
@@ -59,11 +60,12 @@ impl AtCreation {
 
 impl Kernel {
     /// Carries out the ops of one step; a single op goes through `execute`.
-    pub async fn execute_step(&self, ops: &[Op], lab: &str) -> Result<(), KernelError> {
+    pub async fn execute_step(&self, ops: &[Op], scope: &RunScope<'_>) -> Result<(), KernelError> {
         let (first, settings) = ops.split_first().expect("a step has an op");
         if settings.is_empty() {
-            return self.execute(first, lab).await;
+            return self.execute(first, scope).await;
         }
+        let lab = scope.lab;
         let what = format!("`{}`", first.ip_command());
         match first {
             Op::CreateNamespace { name } => {
@@ -73,7 +75,7 @@ impl Kernel {
             }
             Op::CreateBridge { link } => {
                 let settings = AtCreation::gather(link, settings);
-                let message = settings.apply(self.bridge_builder(link, settings.up), true).build();
+                let message = settings.apply(self.bridge_builder(link, settings.up, scope), true).build();
                 self.add_link(&link.netns, message, what.clone()).await?;
                 self.mark(link, owner_marker(lab), what).await
             }

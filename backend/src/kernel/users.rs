@@ -9,19 +9,20 @@ use std::fmt;
 use std::os::unix::fs::MetadataExt;
 
 use super::netns::netns_path;
+use crate::processes::{self, Process};
 
 /// A process whose network namespace is a named one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamespaceUser {
     pub namespace: String,
-    pub pid: u32,
+    pub process: Process,
     /// Its command name (`/proc/PID/comm`).
     pub command: String,
 }
 
 impl fmt::Display for NamespaceUser {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "process {} (`{}`) in namespace `{}`", self.pid, self.command, self.namespace)
+        write!(f, "process {} (`{}`) in namespace `{}`", self.process.pid, self.command, self.namespace)
     }
 }
 
@@ -41,30 +42,20 @@ pub fn users_of<'n>(names: impl IntoIterator<Item = &'n str>, known: &HashMap<St
     if by_inode.is_empty() {
         return Vec::new();
     }
-    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
-    let mut users: Vec<NamespaceUser> = entries
-        .filter_map(Result::ok)
-        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+    let mut users: Vec<NamespaceUser> = processes::all_pids()
         .filter_map(|pid| {
             let namespace = by_inode.get(&network_namespace_of(pid)?)?;
+            let process = Process::read(pid)?;
             let command = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-            Some(NamespaceUser { namespace: namespace.to_string(), pid, command: command.trim_end().to_string() })
+            Some(NamespaceUser { namespace: namespace.to_string(), process, command: command.trim_end().to_string() })
         })
         .collect();
-    users.sort_by(|a, b| (&a.namespace, a.pid).cmp(&(&b.namespace, b.pid)));
+    users.sort_by(|a, b| (&a.namespace, a.process.pid).cmp(&(&b.namespace, b.process.pid)));
     users
 }
 
-/// Sends `signal` to each of `users` (one that has ended meanwhile is no error).
-pub fn signal(users: &[NamespaceUser], signal: nix::sys::signal::Signal) {
-    for user in users {
-        let Ok(pid) = i32::try_from(user.pid) else { continue };
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal);
-    }
-}
-
 /// The inode of the network namespace of process `pid` (`net:[INODE]`).
-fn network_namespace_of(pid: u32) -> Option<u64> {
+fn network_namespace_of(pid: i32) -> Option<u64> {
     let link = std::fs::read_link(format!("/proc/{pid}/ns/net")).ok()?;
     link.to_str()?.strip_prefix("net:[")?.strip_suffix(']')?.parse().ok()
 }
@@ -76,7 +67,7 @@ mod tests {
     #[test]
     fn a_name_with_no_namespace_has_no_users_and_a_process_namespace_reads_as_an_inode() {
         assert!(users_of(["surely-no-such-namespace-here"], &HashMap::new()).is_empty());
-        let own = network_namespace_of(std::process::id());
+        let own = network_namespace_of(std::process::id() as i32);
         assert!(own.is_some(), "this process's namespace reads as an inode");
     }
 }

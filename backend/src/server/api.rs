@@ -10,19 +10,18 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use nslab_model::api::{ErrorBody, Event, LabView, PlanView, PlannedOp, PutLab, RunKind, RunReport};
-use nslab_model::ops::Op;
-use nslab_model::plan::PlanOptions;
+use nslab_model::api::{ErrorBody, Event, LabView, PlanView, PutLab, RunReport};
+use nslab_model::export::Format;
 use nslab_model::problem::has_errors;
-use nslab_model::topology::Netns;
 use nslab_model::{load_lab, validate_with, Lab, Problem};
 use serde::Deserialize;
 
 use super::auth::origin_allowed;
 use super::events::stream_to;
+use super::pings;
+use super::runs::RunError;
 use super::AppState;
-use super::{live, pings};
-use crate::engine::{end_processes_in, refuse_before_running, Engine, EngineError, Planned};
+use crate::engine::{EngineError, InUse, RunRequest, Work};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -171,103 +170,56 @@ async fn validate(
 struct RunOptions {
     #[serde(default)]
     adopt: bool,
-    /// End the processes in the namespaces the run deletes first (see `end_processes_in`).
+    /// End the processes in the namespaces the run deletes first (`InUse::End`).
     #[serde(default)]
     kill: bool,
+}
+
+impl RunOptions {
+    fn to_apply(&self) -> RunRequest {
+        RunRequest { work: Work::Apply { adopt: self.adopt }, in_use: self.in_use() }
+    }
+
+    fn to_destroy(&self) -> RunRequest {
+        RunRequest { work: Work::Destroy, in_use: self.in_use() }
+    }
+
+    fn in_use(&self) -> InUse {
+        if self.kill {
+            InUse::End
+        } else {
+            InUse::Refuse
+        }
+    }
 }
 
 async fn plan(
     State(state): State<Arc<AppState>>,
     Query(options): Query<RunOptions>,
 ) -> Result<Json<PlanView>, ApiError> {
-    let view = state.store.lock().await.view().clone();
-    let ops = checked_plan(&state.engine, &view.lab, &options).await.map_err(ApiError::engine)?.ops;
-    Ok(Json(PlanView { revision: view.revision, ops: ops.iter().map(PlannedOp::from).collect() }))
+    Ok(Json(state.plan_apply(options.to_apply()).await.map_err(ApiError::engine)?))
 }
 
 async fn apply(
     State(state): State<Arc<AppState>>,
     Query(options): Query<RunOptions>,
 ) -> Result<Json<RunReport>, ApiError> {
-    run(&state, RunKind::Apply, options).await
-}
-
-/// The plan of the lab being edited, once validation found no errors in it (its
-/// warnings are in the lab's view already).
-async fn checked_plan(engine: &Engine, lab: &Lab, options: &RunOptions) -> Result<Planned, EngineError> {
-    engine.plan(&engine.check(lab)?, &PlanOptions { adopt: options.adopt }).await
+    Ok(Json(state.run(options.to_apply()).await?))
 }
 
 async fn destroy(
     State(state): State<Arc<AppState>>,
     Query(options): Query<RunOptions>,
 ) -> Result<Json<RunReport>, ApiError> {
-    run(&state, RunKind::Destroy, options).await
+    Ok(Json(state.run(options.to_destroy()).await?))
 }
 
-/// One apply or destroy at a time; every op's progress goes to the event stream in order.
-async fn run(state: &AppState, kind: RunKind, options: RunOptions) -> Result<Json<RunReport>, ApiError> {
-    let Some(_only_run) = RunningGuard::claim(&state.running) else {
-        return Err(ApiError::new(StatusCode::CONFLICT, "an apply or destroy is already running; wait for it"));
-    };
-    // A drift reading may hold the kernel for a moment: wait for it, do not fail.
-    let _kernel = state.run_lock.lock().await;
-    let view = state.store.lock().await.view().clone();
-    let engine = &state.engine;
-    let planned = match kind {
-        RunKind::Apply => checked_plan(engine, &view.lab, &options).await,
-        RunKind::Destroy => engine.destroy_plan(&view.lab).await,
-    }
-    .map_err(ApiError::engine)?;
-    let ops = &planned.ops;
-    let mut ended = Vec::new();
-    if options.kill {
-        ended = end_processes_in(&planned).await.map_err(ApiError::engine)?.iter().map(ToString::to_string).collect();
-    }
-    refuse_before_running(&planned).map_err(ApiError::engine)?;
-    let doomed: Vec<Netns> = ops
-        .iter()
-        .filter_map(|op| match op {
-            Op::DeleteNamespace { name } => Some(Netns::Named(name.clone())),
-            _ => None,
-        })
-        .collect();
-    pings::release(state, &doomed).await;
-    live::release(state, &doomed).await;
-    let bus = state.bus.clone();
-    let mut progress = |progress| bus.send(&Event::Progress { run: kind, progress });
-    let result = match kind {
-        RunKind::Apply => engine.apply(&view.lab, &planned, &mut progress).await,
-        RunKind::Destroy => engine.destroy(&view.lab, &planned, &mut progress).await,
-    };
-    let (ok, message) = match &result {
-        Ok(report) => (true, format!("{} steps in {:.0?}", report.ops, report.elapsed)),
-        Err(error) => (false, error.to_string()),
-    };
-    state.bus.send(&Event::RunFinished { run: kind, ok, message });
-    state.kernel_changed.notify_one();
-    let report = result.map_err(ApiError::engine)?;
-    Ok(Json(RunReport {
-        run: kind,
-        revision: view.revision,
-        ops: report.ops,
-        elapsed_ms: report.elapsed.as_secs_f64() * 1e3,
-        ended,
-    }))
-}
-
-/// Marks a run as going on, until dropped.
-struct RunningGuard<'a>(&'a std::sync::atomic::AtomicBool);
-
-impl<'a> RunningGuard<'a> {
-    fn claim(flag: &'a std::sync::atomic::AtomicBool) -> Option<Self> {
-        (!flag.swap(true, std::sync::atomic::Ordering::AcqRel)).then_some(RunningGuard(flag))
-    }
-}
-
-impl Drop for RunningGuard<'_> {
-    fn drop(&mut self) {
-        self.0.store(false, std::sync::atomic::Ordering::Release);
+impl From<RunError> for ApiError {
+    fn from(error: RunError) -> Self {
+        match error {
+            RunError::Busy => ApiError::new(StatusCode::CONFLICT, RunError::Busy.to_string()),
+            RunError::Engine(error) => ApiError::engine(error),
+        }
     }
 }
 
@@ -293,31 +245,24 @@ async fn replace_document(state: &AppState, lab: Lab) -> Result<Json<LabView>, A
 
 #[derive(Debug, Deserialize)]
 struct ExportQuery {
-    #[serde(default = "json_format")]
-    format: String,
-}
-
-fn json_format() -> String {
-    "json".to_string()
+    format: Option<String>,
 }
 
 async fn export(State(state): State<Arc<AppState>>, Query(query): Query<ExportQuery>) -> Result<Response, ApiError> {
-    let lab = state.store.lock().await.view().lab.clone();
-    let (text, kind, extension) = match query.format.as_str() {
-        "json" => (nslab_model::export::to_json(&lab), "application/json", "json"),
-        "ip" => {
-            let problems = validate_with(&lab, &state.limits);
-            if has_errors(&problems) {
-                return Err(ApiError::invalid(problems));
-            }
-            (nslab_model::export::to_ip_script(&lab), "text/x-shellscript; charset=utf-8", "sh")
-        }
-        other => {
-            return Err(ApiError::new(StatusCode::BAD_REQUEST, format!("unknown format `{other}`; use json or ip")));
-        }
+    let format = match query.format {
+        Some(name) => name.parse::<Format>().map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, message))?,
+        None => Format::default(),
     };
-    let file = format!("attachment; filename=\"{}.{extension}\"", lab.name.replace(['"', '\\'], "_"));
-    Ok(([(header::CONTENT_TYPE, kind.to_string()), (header::CONTENT_DISPOSITION, file)], text).into_response())
+    let lab = state.store.lock().await.view().lab.clone();
+    if format.needs_valid_lab() {
+        let problems = validate_with(&lab, &state.limits);
+        if has_errors(&problems) {
+            return Err(ApiError::invalid(problems));
+        }
+    }
+    let file = format!("attachment; filename=\"{}.{}\"", lab.name.replace(['"', '\\'], "_"), format.extension());
+    let headers = [(header::CONTENT_TYPE, format.media_type().to_string()), (header::CONTENT_DISPOSITION, file)];
+    Ok((headers, format.render(&lab)).into_response())
 }
 
 /// The kernel, drawn as a lab, becomes the document.
@@ -344,7 +289,11 @@ mod tests {
         let unprivileged = ApiError::engine(EngineError::Unprivileged(vec!["CAP_SYS_ADMIN"]));
         assert_eq!(unprivileged.0, StatusCode::FORBIDDEN);
         assert!(unprivileged.1.message.contains("needs CAP_SYS_ADMIN"), "{}", unprivileged.1.message);
-        let user = crate::kernel::users::NamespaceUser { namespace: "ns1".into(), pid: 7, command: "sh".into() };
+        let user = crate::kernel::users::NamespaceUser {
+            namespace: "ns1".into(),
+            process: crate::processes::Process { pid: 7, start_time: 1 },
+            command: "sh".into(),
+        };
         let in_use = ApiError::engine(EngineError::InUse(vec![user]));
         assert_eq!(in_use.0, StatusCode::CONFLICT);
         assert!(in_use.1.message.starts_with("namespace `ns1` is in use by process 7 (`sh`)"), "{}", in_use.1.message);

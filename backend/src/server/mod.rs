@@ -7,6 +7,7 @@ mod auth;
 mod events;
 mod live;
 mod pings;
+mod runs;
 mod store;
 mod web;
 

@@ -1,0 +1,79 @@
+//! Applying and destroying the lab being edited: one run at a time, every op's progress on
+//! the event stream, and what the server itself holds in a doomed namespace (pings, link
+//! watches) let go before the run deletes it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use nslab_model::api::{Event, PlanView, PlannedOp, RunKind, RunReport};
+use nslab_model::topology::Netns;
+use thiserror::Error;
+
+use super::{live, pings, AppState};
+use crate::engine::{EngineError, RunRequest, Work};
+
+#[derive(Debug, Error)]
+pub enum RunError {
+    #[error("an apply or destroy is already running; wait for it")]
+    Busy,
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+impl AppState {
+    /// The plan of applying the lab being edited. Its warnings are in the lab's view.
+    pub async fn plan_apply(&self, request: RunRequest) -> Result<PlanView, EngineError> {
+        let view = self.store.lock().await.view().clone();
+        let planned = self.engine.plan_run(&view.lab, request, |_warnings| ()).await?;
+        Ok(PlanView { revision: view.revision, ops: planned.ops.iter().map(PlannedOp::from).collect() })
+    }
+
+    /// Runs `request` on the lab being edited, unless another run goes on.
+    pub async fn run(&self, request: RunRequest) -> Result<RunReport, RunError> {
+        let Some(_only_run) = RunningGuard::claim(&self.running) else { return Err(RunError::Busy) };
+        // A drift reading may hold the kernel for a moment: wait for it, do not fail.
+        let _kernel = self.run_lock.lock().await;
+        let view = self.store.lock().await.view().clone();
+        let planned = self.engine.plan_run(&view.lab, request, |_warnings| ()).await?;
+        let cleared = self.engine.clear_the_way(planned).await?;
+        let doomed: Vec<Netns> =
+            cleared.planned().doomed_namespaces().map(|name| Netns::Named(name.to_string())).collect();
+        pings::release(self, &doomed).await;
+        live::release(self, &doomed).await;
+        let kind = match request.work {
+            Work::Apply { .. } => RunKind::Apply,
+            Work::Destroy => RunKind::Destroy,
+        };
+        let bus = self.bus.clone();
+        let mut progress = |progress| bus.send(&Event::Progress { run: kind, progress });
+        let result = self.engine.run(&view.lab, &cleared, &mut progress).await;
+        let (ok, message) = match &result {
+            Ok(report) => (true, format!("{} steps in {:.0?}", report.ops, report.elapsed)),
+            Err(error) => (false, error.to_string()),
+        };
+        self.bus.send(&Event::RunFinished { run: kind, ok, message });
+        self.kernel_changed.notify_one();
+        let report = result?;
+        Ok(RunReport {
+            run: kind,
+            revision: view.revision,
+            ops: report.ops,
+            elapsed_ms: report.elapsed.as_secs_f64() * 1e3,
+            ended: cleared.ended.iter().map(ToString::to_string).collect(),
+        })
+    }
+}
+
+/// Marks a run as going on, until dropped.
+struct RunningGuard<'a>(&'a AtomicBool);
+
+impl<'a> RunningGuard<'a> {
+    fn claim(flag: &'a AtomicBool) -> Option<Self> {
+        (!flag.swap(true, Ordering::AcqRel)).then_some(RunningGuard(flag))
+    }
+}
+
+impl Drop for RunningGuard<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
