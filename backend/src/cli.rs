@@ -297,7 +297,7 @@ fn exited(code: i32) -> CliResult {
 /// those under /run/netns, `present()`, for the commands that read or change the kernel;
 /// for the server also as many as its largest lab could have (it stays up while labs
 /// grow). None for the others, which need no room: they read no namespace list either.
-pub fn namespaces_to_hold(cli: &Cli, present: impl FnOnce() -> usize) -> Option<usize> {
+pub fn namespaces_to_open(cli: &Cli, present: impl FnOnce() -> usize) -> Option<usize> {
     match &cli.command {
         Command::Serve { limits, .. } => Some(present().max(limits.max_nodes)),
         Command::Plan { .. }

@@ -21,7 +21,7 @@ use crate::kernel::vouch::{vouched, Vouched};
 use crate::kernel::{Kernel, KernelError, RunScope};
 use crate::privilege::missing_capabilities;
 use crate::processes::{self, Process};
-use crate::state;
+use crate::records;
 
 #[derive(Debug, Error)]
 pub enum EngineError {
@@ -37,7 +37,7 @@ pub enum EngineError {
     #[error("after {doing}, the kernel still differs from the lab (a bug in nslab, or someone changing the lab meanwhile); left to do: {}", .left.join("; "))]
     NotConverged { doing: &'static str, left: Vec<String> },
     #[error("cannot record the applied lab: {0}")]
-    State(std::io::Error),
+    Record(std::io::Error),
     #[error("{}", in_use(.0))]
     InUse(Vec<NamespaceUser>),
     #[error(
@@ -245,9 +245,9 @@ impl Engine {
         Engine { kernel: Kernel::new(), limits }
     }
 
-    /// An engine for a process with other threads (the server): see `Kernel::holding_deleted`.
-    pub fn holding_deleted(self) -> Self {
-        Engine { kernel: self.kernel.holding_deleted(), ..self }
+    /// An engine for a process with other threads (the server): see `Kernel::keeping_deleted`.
+    pub fn keeping_deleted(self) -> Self {
+        Engine { kernel: self.kernel.keeping_deleted(), ..self }
     }
 
     pub fn kernel(&self) -> &Kernel {
@@ -364,7 +364,7 @@ impl Engine {
             });
         }
         let mounts = self.kernel.namespace_mounts(lab.namespace_names());
-        state::record(lab, &mounts).map_err(EngineError::State)?;
+        records::record(lab, &mounts).map_err(EngineError::Record)?;
         Ok(Report { ops: ops.len(), elapsed: started.elapsed() })
     }
 
@@ -377,7 +377,7 @@ impl Engine {
         if has_errors(&problems) {
             return Err(EngineError::Invalid(problems));
         }
-        let vouched = vouched(&lab.name, &state::recorded_mounts(&lab.name));
+        let vouched = vouched(&lab.name, &records::recorded_mounts(&lab.name));
         let observed = self.kernel.observe_marks(&vouched).await.map_err(EngineError::Observe)?;
         Ok(Planned { request, ops: destroy_ops(lab, &observed), observed, inodes: vouched.inodes })
     }
@@ -394,7 +394,7 @@ impl Engine {
         if !lingering(lab, &planned.observed).is_empty() {
             self.wait_until_gone(lab).await?;
         }
-        state::forget(&lab.name).map_err(EngineError::State)?;
+        records::forget(&lab.name).map_err(EngineError::Record)?;
         Ok(Report { ops: planned.ops.len(), elapsed: started.elapsed() })
     }
 
@@ -433,7 +433,7 @@ impl Engine {
         let ops = &planned.ops;
         let applying = matches!(planned.request.work, Work::Apply { .. });
         let verify = applying.then_some(&planned.observed);
-        // What a caller handed over to be held (see `Kernel::hold_until_run_ends`) is let go
+        // What a caller handed over to be kept (see `Kernel::keep_until_run_ends`) is let go
         // of when the run ends, however it ends.
         let _deleted = self.kernel.releasing_deleted();
         let scope = RunScope::new(&lab.name, ops);

@@ -11,7 +11,7 @@ pub mod kernel;
 mod lab_file;
 mod privilege;
 mod processes;
+mod records;
 pub mod sandbox;
 mod server;
-mod state;
 mod terminal;

@@ -16,7 +16,7 @@ fn main() -> ExitCode {
         }
     }
     let present = || kernel::netns::list_named().map_or(0, |names| names.len());
-    if let Some(namespaces) = cli::namespaces_to_hold(&cli, present) {
+    if let Some(namespaces) = cli::namespaces_to_open(&cli, present) {
         descriptors::reserve(namespaces);
     }
     ExitCode::from(cli::run(cli) as u8)

@@ -6,7 +6,7 @@ pub mod address;
 pub mod api;
 pub mod edit;
 pub mod export;
-pub mod held;
+pub mod footprint;
 pub mod lab;
 pub mod load;
 pub mod neighbours;

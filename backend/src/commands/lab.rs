@@ -7,7 +7,7 @@ use nslab_model::{validate_lab_name, validate_with, Lab, Limits};
 
 use super::{print_problems, read_lab_file, refuse_invalid, runtime, CliError, CliResult, EXIT_CHANGES};
 use crate::engine::{Engine, EngineError, InUse, Planned, Report, RunRequest, Work};
-use crate::state;
+use crate::records;
 use crate::terminal::{confirm, Progress};
 
 pub struct PlanArgs<'a> {
@@ -121,7 +121,7 @@ impl Which {
                 if let Some(problem) = validate_lab_name(&lab).first() {
                     return Err(CliError::bad_input(format!("--lab: {}", problem.message)));
                 }
-                Ok(state::recorded_lab(name, limits).unwrap_or(lab))
+                Ok(records::recorded_lab(name, limits).unwrap_or(lab))
             }
         }
     }

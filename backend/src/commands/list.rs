@@ -3,40 +3,40 @@
 
 use std::collections::BTreeMap;
 
-use nslab_model::held::{labs_held, standing, Held, Standing};
+use nslab_model::footprint::{footprints, standing, Footprint, Standing};
 use nslab_model::{Lab, Limits};
 use serde::Serialize;
 
 use super::{runtime, CliError, CliResult};
 use crate::engine::Engine;
-use crate::state;
+use crate::records;
 
 /// One lab, as `--json` prints it.
 #[derive(Debug, Serialize)]
 struct Listed {
     name: String,
     #[serde(flatten)]
-    held: Held,
+    footprint: Footprint,
     standing: Standing,
 }
 
 pub fn list(json: bool, limits: &Limits) -> CliResult {
     let observed = runtime().block_on(async { Engine::new(*limits).observe().await }).map_err(CliError::failed)?;
     // Only records that hold a valid lab of their name: a stray file there is no lab.
-    let recorded: BTreeMap<String, Lab> = state::recorded_labs()
+    let recorded: BTreeMap<String, Lab> = records::recorded_labs()
         .into_iter()
-        .filter_map(|name| Some((name.clone(), state::recorded_lab(&name, limits)?)))
+        .filter_map(|name| Some((name.clone(), records::recorded_lab(&name, limits)?)))
         .collect();
-    let mut labs: BTreeMap<String, Held> = labs_held(&observed);
+    let mut labs: BTreeMap<String, Footprint> = footprints(&observed);
     // A record whose lab the kernel no longer holds is listed too: it says so.
     for name in recorded.keys() {
         labs.entry(name.clone()).or_default();
     }
     let listed: Vec<Listed> = labs
         .into_iter()
-        .map(|(name, held)| {
+        .map(|(name, footprint)| {
             let standing = standing(recorded.get(&name), &observed);
-            Listed { name, held, standing }
+            Listed { name, footprint, standing }
         })
         .collect();
     if json {
@@ -57,9 +57,9 @@ fn table(listed: &[Listed]) -> String {
         text += &format!(
             "{:<width$}  {:>10}  {:>10}  {:>11}  {}\n",
             lab.name,
-            lab.held.namespaces.len(),
-            lab.held.interfaces,
-            lab.held.host_interfaces.len(),
+            lab.footprint.namespaces.len(),
+            lab.footprint.interfaces,
+            lab.footprint.host_interfaces.len(),
             describe(lab.standing)
         );
     }
@@ -82,12 +82,12 @@ mod tests {
     use super::*;
 
     fn listed(name: &str, namespaces: usize, standing: Standing) -> Listed {
-        let held = Held {
+        let footprint = Footprint {
             namespaces: (0..namespaces).map(|index| format!("n{index}")).collect(),
             interfaces: 2 * namespaces,
             host_interfaces: vec!["br0".into()],
         };
-        Listed { name: name.into(), held, standing }
+        Listed { name: name.into(), footprint, standing }
     }
 
     #[test]
@@ -114,7 +114,7 @@ mod tests {
     }
 
     #[test]
-    fn json_gives_the_held_fields_at_the_top_and_the_state_by_name() {
+    fn json_gives_the_footprint_at_the_top_and_the_standing_by_name() {
         let value = serde_json::to_value(listed("b", 1, Standing::Changed { changes: 2 })).unwrap();
         assert_eq!(
             value,

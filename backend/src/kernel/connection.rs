@@ -40,7 +40,7 @@ impl Detached {
 
     /// Opens the namespace's file unless it is held already (when it cannot be opened, the
     /// namespace is simply not held by it).
-    pub fn hold_file(&mut self, netns: &Netns) {
+    pub fn keep_file(&mut self, netns: &Netns) {
         if self.file.is_none() {
             self.file = netns::open_netns(netns).ok().map(std::sync::Arc::new);
         }

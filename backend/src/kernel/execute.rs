@@ -162,9 +162,9 @@ impl Kernel {
         // Its sockets too: closed now, on another thread, they would slow the unmounts
         // just as the teardown does.
         let mut detached = self.connections.detach(&netns);
-        detached.hold_file(&netns);
+        detached.keep_file(&netns);
         netns::delete_named(name)?;
-        self.teardown.hold(detached);
+        self.teardown.keep(detached);
         Ok(())
     }
 

@@ -39,7 +39,7 @@ pub struct Kernel {
     /// keeps its id for as long as it lives.
     ids: Mutex<std::sync::Arc<nsid::NamespaceIds>>,
     /// The namespaces the current run deleted, when they are kept until it ends.
-    teardown: teardown::HeldForTeardown,
+    teardown: teardown::KeptForTeardown,
 }
 
 impl Kernel {
@@ -49,15 +49,15 @@ impl Kernel {
             connections: Connections::new(),
             indexes: Mutex::new(HashMap::new()),
             ids: Mutex::default(),
-            teardown: teardown::HeldForTeardown::default(),
+            teardown: teardown::KeptForTeardown::default(),
         }
     }
 
     /// Keeps each namespace a run deletes until the run ends (see `teardown`): for a
     /// process with other threads, whose unmounts would otherwise crawl beside the
     /// kernel's teardown of the namespaces unmounted before.
-    pub fn holding_deleted(self) -> Self {
-        Kernel { teardown: teardown::HeldForTeardown::enabled(), ..self }
+    pub fn keeping_deleted(self) -> Self {
+        Kernel { teardown: teardown::KeptForTeardown::enabled(), ..self }
     }
 
     /// For a run: the namespaces it deletes are let go when the guard is dropped.
@@ -67,10 +67,10 @@ impl Kernel {
 
     /// Keeps `keep` (what else holds namespaces the next run deletes: a watch's socket)
     /// until that run has ended: call it right before the run. When deleted namespaces are
-    /// not held, it goes at once.
-    pub fn hold_until_run_ends(&self, keep: impl Send + 'static) {
+    /// not kept, it goes at once.
+    pub fn keep_until_run_ends(&self, keep: impl Send + 'static) {
         if self.teardown.is_enabled() {
-            self.teardown.hold(keep);
+            self.teardown.keep(keep);
         }
     }
 

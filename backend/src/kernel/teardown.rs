@@ -1,4 +1,4 @@
-//! Holding the namespaces a run deletes until the run is over.
+//! Keeping the namespaces a run deletes until the run is over.
 //!
 //! Unmounting `/run/netns/NAME` drops what is usually the last reference to the namespace,
 //! and the kernel starts tearing it down at once, on a worker thread, beside the unmounts
@@ -17,35 +17,35 @@
 use std::sync::Mutex;
 
 #[derive(Default)]
-pub struct HeldForTeardown {
+pub struct KeptForTeardown {
     enabled: bool,
-    held: Mutex<Vec<Box<dyn Send>>>,
+    kept: Mutex<Vec<Box<dyn Send>>>,
 }
 
-impl HeldForTeardown {
+impl KeptForTeardown {
     pub fn enabled() -> Self {
-        HeldForTeardown { enabled: true, held: Mutex::default() }
+        KeptForTeardown { enabled: true, kept: Mutex::default() }
     }
 
-    /// Whether deleted namespaces are held (the caller detaches them only then).
+    /// Whether deleted namespaces are kept (the caller detaches them only then).
     pub fn is_enabled(&self) -> bool {
         self.enabled
     }
 
     /// Keeps what holds a deleted namespace alive (its file, sockets) until `release`.
-    pub fn hold(&self, keep: impl Send + 'static) {
-        self.held.lock().expect("not poisoned").push(Box::new(keep));
+    pub fn keep(&self, keep: impl Send + 'static) {
+        self.kept.lock().expect("not poisoned").push(Box::new(keep));
     }
 
-    /// Lets the kernel tear down every namespace held so far.
+    /// Lets the kernel tear down every namespace kept so far.
     fn release(&self) {
-        let held = std::mem::take(&mut *self.held.lock().expect("not poisoned"));
-        drop(held);
+        let kept = std::mem::take(&mut *self.kept.lock().expect("not poisoned"));
+        drop(kept);
     }
 }
 
-/// Releases what is held when dropped: at the end of a run, whichever way it ends.
-pub struct Release<'a>(pub(super) &'a HeldForTeardown);
+/// Releases what is kept when dropped: at the end of a run, whichever way it ends.
+pub struct Release<'a>(pub(super) &'a KeptForTeardown);
 
 impl Drop for Release<'_> {
     fn drop(&mut self) {
@@ -62,14 +62,14 @@ mod tests {
     use crate::kernel::connection::Detached;
 
     #[test]
-    fn what_is_held_is_let_go_when_the_run_s_guard_goes_and_nothing_is_held_by_default() {
-        assert!(!HeldForTeardown::default().is_enabled());
-        let held = HeldForTeardown::enabled();
+    fn what_is_kept_is_let_go_when_the_run_s_guard_goes_and_nothing_is_kept_by_default() {
+        assert!(!KeptForTeardown::default().is_enabled());
+        let kept = KeptForTeardown::enabled();
         let file = Arc::new(File::open("/dev/null").expect("/dev/null opens"));
         {
-            let _run = Release(&held);
-            held.hold(Detached::of_file(file.clone()));
-            assert_eq!(Arc::strong_count(&file), 2, "held while the run goes on");
+            let _run = Release(&kept);
+            kept.keep(Detached::of_file(file.clone()));
+            assert_eq!(Arc::strong_count(&file), 2, "kept while the run goes on");
         }
         assert_eq!(Arc::strong_count(&file), 1, "let go when it ended");
     }

@@ -225,7 +225,7 @@ async fn note_event(state: &AppState, netns: Netns, event: WatchEvent) {
 pub async fn release(state: &AppState, doomed: &[Netns]) {
     let mut watches = state.watches.lock().await;
     let stopping: Vec<_> = doomed.iter().filter_map(|netns| watches.remove(netns)).collect();
-    state.engine.kernel().hold_until_run_ends(stopping);
+    state.engine.kernel().keep_until_run_ends(stopping);
 }
 
 /// Reads the kernel and plans the document against it; sends the drift when it changed.

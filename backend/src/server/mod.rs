@@ -146,7 +146,7 @@ async fn serve(config: Config, opened: Option<Lab>, fallback: impl FnOnce() -> L
     let _ = out.flush();
     let state = Arc::new(AppState {
         store: Mutex::new(store),
-        engine: Engine::new(config.limits).holding_deleted(),
+        engine: Engine::new(config.limits).keeping_deleted(),
         bus: EventBus::default(),
         live: RwLock::new(LiveState::default()),
         running: std::sync::atomic::AtomicBool::new(false),

@@ -1,4 +1,4 @@
-//! Which labs the kernel holds. Everything nslab creates carries its lab's mark (see
+//! The footprint of each lab in the kernel. Everything nslab creates carries its lab's mark (see
 //! `observed::OWNER_PREFIX`), so the labs on a host are known from the kernel alone,
 //! without their files: what `nslab list` shows and `nslab destroy --lab` removes.
 
@@ -13,7 +13,7 @@ use crate::topology::Netns;
 
 /// What one lab holds in the kernel.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Held {
+pub struct Footprint {
     /// Its namespaces, by name.
     pub namespaces: Vec<String>,
     /// How many interfaces carry its mark, inside its namespaces and outside them.
@@ -24,18 +24,18 @@ pub struct Held {
 }
 
 /// Every lab that holds something in `observed`, by name.
-pub fn labs_held(observed: &Observed) -> BTreeMap<String, Held> {
-    let mut labs: BTreeMap<String, Held> = BTreeMap::new();
+pub fn footprints(observed: &Observed) -> BTreeMap<String, Footprint> {
+    let mut labs: BTreeMap<String, Footprint> = BTreeMap::new();
     for (netns, namespace) in &observed.namespaces {
         if let (Some(owner), Some(name)) = (&namespace.owner, netns.name()) {
             labs.entry(owner.clone()).or_default().namespaces.push(name.to_string());
         }
         for (name, link) in &namespace.links {
             let Some(owner) = &link.owner else { continue };
-            let held = labs.entry(owner.clone()).or_default();
-            held.interfaces += 1;
+            let footprint = labs.entry(owner.clone()).or_default();
+            footprint.interfaces += 1;
             if *netns == Netns::Host {
-                held.host_interfaces.push(name.clone());
+                footprint.host_interfaces.push(name.clone());
             }
         }
     }
@@ -108,7 +108,7 @@ mod tests {
     #[test]
     fn each_lab_is_listed_with_its_namespaces_and_its_interfaces_in_the_host() {
         let (bridge, router) = (bridge_lab(), router_lab());
-        let labs = labs_held(&two_labs());
+        let labs = footprints(&two_labs());
         assert_eq!(labs.keys().collect::<Vec<_>>(), vec![&router.name, &bridge.name], "by name");
         let names = |lab: &Lab| {
             let mut names: Vec<String> = lab.namespace_names().map(str::to_string).collect();
@@ -127,7 +127,7 @@ mod tests {
         let mut observed = two_labs();
         observed.namespaces.retain(|netns, namespace| *netns == Netns::Host || namespace.owner.is_none());
         observed.namespaces.get_mut(&Netns::Host).expect("the host").links.retain(|_, link| link.owner.is_none());
-        assert_eq!(labs_held(&observed), BTreeMap::new());
+        assert_eq!(footprints(&observed), BTreeMap::new());
     }
 
     #[test]
