@@ -16,6 +16,12 @@ use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use clap::builder::TypedValueParser as _;
+use clap::{Parser, ValueEnum};
+use nslab_bench::args::{command_line, default_nslab, nslab_or_exit, number};
+use nslab_bench::machine::{Header, HostCheck};
+use nslab_bench::settle::{drop_and_settle, watch_netns_cleanup, SETTLE_GRACE, SETTLE_LIMIT};
+use nslab_bench::{check_valid, median, ms, sorted};
 use nslab_model::ops::{LinkRef, Op};
 use nslab_model::plan::{creation_ops, teardown_ops};
 use nslab_model::topology::Netns;
@@ -23,115 +29,59 @@ use nslab_model::{Lab, Link, Node};
 use nslab_tests::sandbox::Sandbox;
 use serde_json::Value;
 
-const USAGE: &str = "\
-usage: bench [--sizes 100,300,1000] [--repeat 1] [--topologies star,chain]
-             [--nslab PATH] [--timeout-secs 300] [--budget-minutes 20]
-
-Builds STAR and CHAIN labs of each size N with `nslab apply` and with iproute2
-(one `ip` per command, `ip -batch` per namespace, and the kernel floor: one
-`ip -batch` of namespaces, veths and the bridge; for a star also that floor with
-the veths made bridge ports, the kernel's own cost of the ports), each in a fresh
-sandbox, and prints the wall times. The `ip -batch` forms run twice: with the veths as nslab
-exports them and with single-queue veths (`numtxqueues 1 numrxqueues 1`), which
-is how nslab creates them. Also times re-apply, a one-link edit and destroy.
---timeout-secs bounds every single process; once --budget-minutes have passed,
-the remaining sizes are skipped (and the output says so). Needs root.";
-
-fn main() {
-    let mut args = match Args::parse(std::env::args().skip(1)) {
-        Ok(args) => args,
-        Err(message) => {
-            eprintln!("bench: {message}\n\n{USAGE}");
-            std::process::exit(2);
-        }
-    };
-    // Absolute: nsenter --mount starts the program in the sandbox's root directory.
-    match std::fs::canonicalize(&args.nslab) {
-        Ok(path) if path.is_file() => args.nslab = path,
-        _ => {
-            eprintln!("bench: {} is missing: build it first (scripts/bench does)", args.nslab.display());
-            std::process::exit(2);
-        }
-    }
-    std::process::exit(run(&args));
-}
-
+/// How long nslab takes to build, re-apply, edit and destroy big labs, next to iproute2.
+///
+/// Builds STAR and CHAIN labs of each size N with `nslab apply` and with iproute2 (one `ip`
+/// per command, `ip -batch` per namespace, and the kernel floor: one `ip -batch` of
+/// namespaces, veths and the bridge; for a star also that floor with the veths made bridge
+/// ports, the kernel's own cost of the ports), each in a fresh sandbox, and prints the wall
+/// times. The `ip -batch` forms run twice: with the veths as nslab exports them and with
+/// single-queue veths (`numtxqueues 1 numrxqueues 1`), which is how nslab creates them.
+/// Also times re-apply, a one-link edit and destroy. --timeout-secs bounds every single
+/// process; once --budget-minutes have passed, the remaining sizes are skipped (and the
+/// output says so). Needs root.
+#[derive(Parser)]
+#[command(name = "bench")]
 struct Args {
+    /// The numbers of namespaces, 2..=4000 (nslab's default limit is 4096 nodes).
+    #[arg(long, value_name = "N,...", value_delimiter = ',', default_values_t = [100, 300, 1000],
+          value_parser = number(2..=4000))]
     sizes: Vec<usize>,
+    /// How many times each lab is measured, 1..=20 (the tables give medians).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = number(1..=20))]
     repeat: usize,
+    /// The labs' shapes.
+    #[arg(long, value_name = "SHAPE,...", value_enum, value_delimiter = ',', default_values_t = [Shape::Star, Shape::Chain])]
     topologies: Vec<Shape>,
+    /// The nslab binary to measure.
+    #[arg(long, value_name = "PATH", default_value_os_t = default_nslab())]
     nslab: PathBuf,
+    /// Bounds every single process (seconds; 0 counts as 1).
+    #[arg(long = "timeout-secs", value_name = "SECS", default_value = "300",
+          value_parser = clap::value_parser!(u64).map(|secs| Duration::from_secs(secs.max(1))))]
     timeout: Duration,
+    /// Once this many minutes have passed, the remaining sizes are skipped.
+    #[arg(long = "budget-minutes", value_name = "MINUTES", default_value = "20",
+          value_parser = clap::value_parser!(u64).map(|minutes| Duration::from_secs(minutes * 60)))]
     budget: Duration,
+    #[arg(skip)]
     command_line: String,
 }
 
-impl Args {
-    fn parse(mut words: impl Iterator<Item = String>) -> Result<Args, String> {
-        let mut args = Args {
-            sizes: vec![100, 300, 1000],
-            repeat: 1,
-            topologies: vec![Shape::Star, Shape::Chain],
-            nslab: nslab_tests::paths::sibling_nslab(),
-            timeout: Duration::from_secs(300),
-            budget: Duration::from_secs(20 * 60),
-            command_line: String::new(),
-        };
-        let mut seen = Vec::new();
-        while let Some(word) = words.next() {
-            if word == "-h" || word == "--help" {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            let value = words.next().ok_or_else(|| format!("{word} needs a value"))?;
-            seen.push(format!("{word} {value}"));
-            let number =
-                |text: &str| text.trim().parse::<usize>().map_err(|_| format!("{word}: `{text}` is not a number"));
-            match word.as_str() {
-                "--sizes" => {
-                    args.sizes = value.split(',').map(number).collect::<Result<_, _>>()?;
-                    if let Some(bad) = args.sizes.iter().find(|n| !(2..=4000).contains(*n)) {
-                        return Err(format!(
-                            "--sizes: {bad} is outside 2..=4000 (nslab's default limit is 4096 nodes)"
-                        ));
-                    }
-                }
-                "--repeat" => {
-                    args.repeat = number(&value)?;
-                    if !(1..=20).contains(&args.repeat) {
-                        return Err("--repeat must be 1..=20".into());
-                    }
-                }
-                "--topologies" => {
-                    args.topologies = value.split(',').map(Shape::parse).collect::<Result<_, _>>()?;
-                }
-                "--nslab" => args.nslab = PathBuf::from(value),
-                "--timeout-secs" => args.timeout = Duration::from_secs(number(&value)?.max(1) as u64),
-                "--budget-minutes" => args.budget = Duration::from_secs(number(&value)? as u64 * 60),
-                other => return Err(format!("unknown option {other}")),
-            }
-        }
-        args.command_line =
-            if seen.is_empty() { "scripts/bench".into() } else { format!("scripts/bench {}", seen.join(" ")) };
-        Ok(args)
-    }
+fn main() {
+    let mut args = Args::parse();
+    args.nslab = nslab_or_exit("bench", &args.nslab);
+    args.command_line = command_line("scripts/bench");
+    std::process::exit(run(&args));
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, ValueEnum)]
 enum Shape {
     Star,
     Chain,
 }
 
 impl Shape {
-    fn parse(text: &str) -> Result<Shape, String> {
-        match text.trim() {
-            "star" => Ok(Shape::Star),
-            "chain" => Ok(Shape::Chain),
-            other => Err(format!("--topologies: `{other}` is not star or chain")),
-        }
-    }
-
     fn name(self) -> &'static str {
         match self {
             Shape::Star => "star",
@@ -209,16 +159,6 @@ fn chain_edit(lab: &Lab) -> (Lab, String) {
     veth.b.addresses = vec!["10.2.0.2/30".into()];
     let what = format!("link n{k}--n{}: both ends moved to 10.2.0.0/30, n{}'s {old_name} renamed edited", k + 1, k + 1);
     (edited, what)
-}
-
-fn check_valid(lab: &Lab) -> Result<usize, String> {
-    let problems = nslab_model::validate(lab);
-    let errors: Vec<String> = problems.iter().filter(|p| p.is_error()).map(|p| p.to_string()).collect();
-    if errors.is_empty() {
-        Ok(problems.len())
-    } else {
-        Err(format!("lab `{}` is not valid: {}", lab.name, errors.join("; ")))
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -527,73 +467,28 @@ fn path_str(path: &Path) -> &str {
 // ---------------------------------------------------------------------------------------
 // Waiting for the kernel to free dropped namespaces.
 
-/// True while a kernel worker runs the network-namespace cleanup: workqueue workers are
-/// named `kworker/...+netns` while they execute work of the `netns` queue (`-netns` once
-/// idle). The cleanup of a batch of namespaces is one work item that runs until all are
-/// freed. (The net_namespace slab's object count would be simpler, but SLUB counts freed
-/// objects in per-CPU partial slabs as live, so it lags by minutes.)
-fn netns_cleanup_running() -> bool {
-    let Ok(processes) = std::fs::read_dir("/proc") else { return false };
-    for process in processes.flatten() {
-        let name = process.file_name();
-        if !name.to_str().is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())) {
-            continue;
-        }
-        // Kernel workers are single-threaded: their own comm is enough.
-        let comm = std::fs::read_to_string(process.path().join("comm")).unwrap_or_default();
-        if comm.starts_with("kworker/") && comm.trim_end().ends_with("+netns") {
-            return true;
-        }
-    }
-    false
-}
-
-/// Waits until the kernel's namespace cleanup has been idle for 100 ms, giving a cleanup
-/// `grace` to start first. Bounded by `limit`. Returns whether it settled, and when the
-/// cleanup was last seen running (None: never, in this time).
-fn watch_netns_cleanup(grace: Duration, limit: Duration) -> (bool, Option<Instant>) {
-    let started = Instant::now();
-    let mut last_seen = None;
-    while started.elapsed() < limit {
-        let now = Instant::now();
-        if netns_cleanup_running() {
-            last_seen = Some(now);
-        } else {
-            let quiet = now.duration_since(last_seen.unwrap_or(started)) >= Duration::from_millis(100);
-            if quiet && (last_seen.is_some() || started.elapsed() >= grace) {
-                return (true, last_seen);
-            }
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    (false, last_seen)
-}
-
 /// `run` (which started at `started`) and then the kernel's freeing of the namespaces it
 /// deleted: from `started` until the cleanup was last seen running.
 fn until_freed(started: Instant, run: &Run, notes: &mut Vec<String>) -> Duration {
     let returned = started + run.elapsed;
-    let (settled, last_seen) = watch_netns_cleanup(Duration::from_millis(500), Duration::from_secs(180));
+    let (settled, last_seen) = watch_netns_cleanup(SETTLE_GRACE, SETTLE_LIMIT);
     if !settled {
-        notes.push("the kernel was still freeing namespaces 180 s after a delete".into());
+        notes.push(format!("the kernel was still freeing namespaces {} s after a delete", SETTLE_LIMIT.as_secs()));
     }
     last_seen.unwrap_or(returned).max(returned).duration_since(started)
 }
 
-/// Drops the sandbox, then waits (bounded) until the kernel has freed its namespaces, so
-/// the cleanup does not run during the next measurement. Returns how long it waited.
-fn drop_and_settle(sandbox: Sandbox, notes: &mut Vec<String>) -> Duration {
-    drop(sandbox);
-    let started = Instant::now();
-    let limit = Duration::from_secs(180);
-    if !watch_netns_cleanup(Duration::from_millis(500), limit).0 {
+/// `drop_and_settle`, with a note when the kernel did not settle. Returns how long it waited.
+fn settle(sandbox: Sandbox, notes: &mut Vec<String>) -> Duration {
+    let (waited, settled) = drop_and_settle(sandbox);
+    if !settled {
         notes.push(format!(
             "the kernel was still freeing namespaces {} s after a sandbox was dropped (other work on the \
              machine?): the next times may be disturbed",
-            limit.as_secs()
+            SETTLE_LIMIT.as_secs()
         ));
     }
-    started.elapsed()
+    waited
 }
 
 // ---------------------------------------------------------------------------------------
@@ -685,23 +580,12 @@ impl Case {
     }
 
     fn samples(&self, m: M) -> Vec<f64> {
-        let mut all: Vec<f64> = self.times.iter().filter(|(k, _)| *k == m).map(|(_, d)| ms(*d)).collect();
-        all.sort_by(f64::total_cmp);
-        all
+        sorted(&self.times.iter().filter(|(k, _)| *k == m).map(|(_, d)| ms(*d)).collect::<Vec<_>>())
     }
 
     fn median(&self, m: M) -> Option<f64> {
-        let all = self.samples(m);
-        match all.len() {
-            0 => None,
-            len if len % 2 == 1 => Some(all[len / 2]),
-            len => Some((all[len / 2 - 1] + all[len / 2]) / 2.0),
-        }
+        median(&self.samples(m))
     }
-}
-
-fn ms(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1000.0
 }
 
 /// Files of one lab size, made once and used by every repetition.
@@ -815,7 +699,7 @@ fn measure_once(
     let freed = until_freed(started, &run, &mut case.notes);
     case.record(M::DestroyFreed, freed);
     verify_empty(&sandbox, "nslab destroy", t)?;
-    let settled = drop_and_settle(sandbox, &mut case.notes);
+    let settled = settle(sandbox, &mut case.notes);
     case.record(M::Settle, settled);
 
     // 2: the exported script, one ip process per command; then its `down`.
@@ -827,7 +711,7 @@ fn measure_once(
     let run = timed(sandbox.command("sh").args([script, "down"]), t, "sh script down")?;
     case.record(M::ScriptDown, run.elapsed);
     verify_empty(&sandbox, "sh script down", t)?;
-    let settled = drop_and_settle(sandbox, &mut case.notes);
+    let settled = settle(sandbox, &mut case.notes);
     case.record(M::Settle, settled);
 
     // 3: ip -batch for the host, then ip -n NS -batch per namespace; then one batch delete.
@@ -841,7 +725,7 @@ fn measure_once(
     let freed = until_freed(started, &run, &mut case.notes);
     case.record(M::BatchDeleteFreed, freed);
     verify_empty(&sandbox, "ip -batch delete", t)?;
-    let settled = drop_and_settle(sandbox, &mut case.notes);
+    let settled = settle(sandbox, &mut case.notes);
     case.record(M::Settle, settled);
 
     // 3b: the same with single-queue veths; left to the sandbox's end like the floor.
@@ -850,7 +734,7 @@ fn measure_once(
     let run = timed(sandbox.command("sh").arg(driver), t, "ip -batch per namespace, single-queue veths")?;
     case.record(M::BatchSingleQueue, run.elapsed);
     verify(&sandbox, lab, "ip -batch per namespace, single-queue veths", false, t)?;
-    let settled = drop_and_settle(sandbox, &mut case.notes);
+    let settled = settle(sandbox, &mut case.notes);
     case.record(M::Settle, settled);
 
     // 4, 4b, 4c: the floor, as exported, with single-queue veths, and with the ports too.
@@ -864,7 +748,7 @@ fn measure_once(
         let run = timed(sandbox.command("ip").args(["-batch", path_str(path)]), t, what)?;
         case.record(m, run.elapsed);
         verify(&sandbox, lab, what, true, t)?;
-        let settled = drop_and_settle(sandbox, &mut case.notes);
+        let settled = settle(sandbox, &mut case.notes);
         case.record(M::Settle, settled);
     }
     Ok(())
@@ -1071,59 +955,21 @@ fn print_markdown(cases: &[Case]) {
     }
 }
 
-fn shell_line(program: &str, args: &[&str]) -> String {
-    Command::new(program)
-        .args(args)
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_else(|e| format!("({program}: {e})"))
-}
-
-fn load_average() -> String {
-    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    text.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
-}
-
-fn host_namespaces() -> String {
-    format!("{}\n--\n{}", shell_line("ip", &["netns", "list"]), shell_line("ls", &["-A", "/run/netns"]))
-}
-
 /// Sandbox entry costs every measurement alike: one nsenter + exec of a trivial program.
 fn entry_overhead() -> f64 {
     let sandbox = Sandbox::new();
-    let mut all: Vec<f64> = (0..5)
+    let all: Vec<f64> = (0..5)
         .filter_map(|_| timed(&mut sandbox.command("true"), Duration::from_secs(10), "true").ok())
         .map(|run| ms(run.elapsed))
         .collect();
-    all.sort_by(f64::total_cmp);
+    let all = sorted(&all);
     all.get(all.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 fn run(args: &Args) -> i32 {
-    let started = Instant::now();
-    let host_before = host_namespaces();
-    let commit = shell_line("git", &["-C", env!("CARGO_MANIFEST_DIR"), "rev-parse", "--short", "HEAD"]);
-    let dirty = !shell_line(
-        "git",
-        &["-C", env!("CARGO_MANIFEST_DIR"), "status", "--porcelain", "--", "../backend", "../shared"],
-    )
-    .is_empty();
-    println!("# nslab benchmark");
-    println!("command:  {}", args.command_line);
-    println!("date:     {}", shell_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]));
-    println!(
-        "machine:  {} cores, {}, kernel {}, {}",
-        shell_line("nproc", &[]),
-        shell_line("sh", &["-c", "free -g | awk '/^Mem:/ {print $2 \" GiB RAM\"}'"]),
-        shell_line("uname", &["-r"]),
-        shell_line("ip", &["-V"])
-    );
-    println!("load:     {} (1, 5, 15 min; other work on the machine disturbs the times)", load_average());
-    println!(
-        "nslab:    {} (commit {commit}{})",
-        args.nslab.display(),
-        if dirty { ", with uncommitted changes" } else { "" }
-    );
+    let host = HostCheck::start();
+    let header = Header::print("nslab benchmark", &args.command_line);
+    println!("nslab:    {} ({})", args.nslab.display(), header.commit_note());
     println!(
         "sizes:    {:?}, {} repetition(s), topologies: {}",
         args.sizes,
@@ -1154,7 +1000,7 @@ fn run(args: &Args) -> i32 {
     sizes.sort_unstable();
     for &n in &sizes {
         for &shape in &args.topologies {
-            if started.elapsed() > args.budget {
+            if host.elapsed() > args.budget {
                 skipped.push(format!("{} N={n}", shape.name()));
                 continue;
             }
@@ -1180,17 +1026,9 @@ fn run(args: &Args) -> i32 {
     println!("\n== Markdown (median ms, {} repetition(s))\n", args.repeat);
     print_markdown(&cases);
 
-    let host_after = host_namespaces();
-    println!();
-    if host_after == host_before {
-        println!("host: `ip netns list` and /run/netns are unchanged: nothing was left behind.");
-    } else {
-        println!("host: `ip netns list` CHANGED during the run (another process, or a leak):\nbefore:\n{host_before}\nafter:\n{host_after}");
-    }
-    println!("load at the end: {}", load_average());
-    println!("total: {:.0} s", started.elapsed().as_secs_f64());
+    let host_changed = host.finish();
     let failed = cases.iter().any(|c| c.notes.iter().any(|n| n.starts_with("FAILED")));
-    i32::from(failed || host_after != host_before)
+    i32::from(failed || host_changed)
 }
 
 #[cfg(test)]

@@ -24,60 +24,95 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::net::Ipv4Addr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Stdio};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
+use clap::{Parser, ValueEnum};
 use futures::StreamExt;
-use nslab_model::api::{Event, LabView, MatrixReport, OpState, PlanView, PutLab, RunKind, RunReport};
+use nslab_bench::args::{command_line, default_nslab, nslab_or_exit, number, seconds};
+use nslab_bench::client::{connect, next_event, until_quiet, wait_for, Api, Socket};
+use nslab_bench::machine::{Header, HostCheck};
+use nslab_bench::process::stat_cpu_ms;
+use nslab_bench::settle::{drop_and_settle, SETTLE_LIMIT};
+use nslab_bench::{check_valid, median, ms, percentile, sorted, Server};
+use nslab_model::api::{Event, MatrixReport, OpState, PlanView, RunKind, RunReport};
 use nslab_model::topology::Netns;
 use nslab_model::{Lab, Link};
 use nslab_tests::sandbox::Sandbox;
 use tokio_tungstenite::tungstenite::Message;
 
-const USAGE: &str = "\
-usage: bench_live [--parts link,link-big,matrix,clients,edits,destroy] [--edits 10] [--changes 1000]
-                  [--paced 200] [--matrix-namespaces 30] [--matrix-runs 3] [--star 300] [--chain 1000]
-                  [--clients 50] [--repeat 3] [--nslab PATH] [--timeout-secs 120]
-
-Measures the live agent (`nslab serve`), each part in fresh sandboxes:
-  link     a link's admin state changed outside nslab (--changes times back to back,
-           then --paced times at random gaps of 0-250 ms) until the websocket event,
-           in the seed-bridge lab
-  link-big both series again in a --star namespace lab (context: the drift
-           check and the counters reading then cover every one of its namespaces)
-  matrix   POST /api/matrix on --matrix-namespaces namespaces on one bridge
-           (--matrix-runs times)
-  clients  a --star namespace apply with --clients websocket clients vs none
-           (--repeat times each): wall time, progress delivery, server memory
-  edits    a --star namespace lab applied, then --edits rounds of POST /api/apply
-           with nothing to do, with a one-link edit, and with the edit undone
-  destroy  a --chain namespace chain applied through the server, then POST /api/destroy,
-           against one `ip -batch` of `netns delete` lines on the same chain in the same
-           sandbox (--repeat rounds)
---timeout-secs bounds every request and every wait for an event. Needs root.";
+/// Measures the live agent (`nslab serve`), each part in fresh sandboxes. Needs root.
+///
+/// The parts:
+///   link     a link's admin state changed outside nslab (--changes times back to back,
+///            then --paced times at random gaps of 0-250 ms) until the websocket event,
+///            in the seed-bridge lab
+///   link-big both series again in a --star namespace lab (context: the drift
+///            check and the counters reading then cover every one of its namespaces)
+///   matrix   POST /api/matrix on --matrix-namespaces namespaces on one bridge
+///            (--matrix-runs times)
+///   clients  a --star namespace apply with --clients websocket clients vs none
+///            (--repeat times each): wall time, progress delivery, server memory
+///   edits    a --star namespace lab applied, then --edits rounds of POST /api/apply
+///            with nothing to do, with a one-link edit, and with the edit undone
+///   destroy  a --chain namespace chain applied through the server, then POST /api/destroy,
+///            against one `ip -batch` of `netns delete` lines on the same chain in the same
+///            sandbox (--repeat rounds)
+/// --timeout-secs bounds every request and every wait for an event.
+#[derive(Parser)]
+#[command(name = "bench_live", verbatim_doc_comment)]
+struct Args {
+    /// The parts to run, in this order.
+    #[arg(long, value_name = "PART,...", value_enum, value_delimiter = ',',
+          default_values_t = [Part::Link, Part::LinkBig, Part::Matrix, Part::Clients, Part::Edits, Part::Destroy])]
+    parts: Vec<Part>,
+    /// link: changes back to back.
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = number(2..=20_000))]
+    changes: usize,
+    /// link: changes at random gaps (0: link-big is skipped too).
+    #[arg(long, value_name = "N", default_value_t = 200, value_parser = number(0..=2000))]
+    paced: usize,
+    /// matrix: namespaces on the bridge.
+    #[arg(long = "matrix-namespaces", value_name = "N", default_value_t = 30, value_parser = number(2..=200))]
+    matrix_namespaces: usize,
+    /// matrix: how many times it is asked for.
+    #[arg(long = "matrix-runs", value_name = "N", default_value_t = 3, value_parser = number(1..=20))]
+    matrix_runs: usize,
+    /// link-big, clients, edits: namespaces of the star.
+    #[arg(long, value_name = "N", default_value_t = 300, value_parser = number(2..=2000))]
+    star: usize,
+    /// destroy: namespaces of the chain.
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = number(2..=4000))]
+    chain: usize,
+    /// clients: websocket clients watching the apply.
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = number(1..=500))]
+    clients: usize,
+    /// clients, destroy: rounds.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = number(1..=20))]
+    repeat: usize,
+    /// edits: rounds.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = number(1..=200))]
+    edits: usize,
+    /// The nslab binary to serve.
+    #[arg(long, value_name = "PATH", default_value_os_t = default_nslab())]
+    nslab: PathBuf,
+    /// Bounds every request and every wait for an event (seconds).
+    #[arg(long = "timeout-secs", value_name = "SECS", default_value = "120", value_parser = seconds(5..=3600))]
+    timeout: Duration,
+    #[arg(skip)]
+    command_line: String,
+}
 
 fn main() {
-    let mut args = match Args::parse(std::env::args().skip(1)) {
-        Ok(args) => args,
-        Err(message) => {
-            eprintln!("bench_live: {message}\n\n{USAGE}");
-            std::process::exit(2);
-        }
-    };
-    // Absolute: nsenter --mount starts the program in the sandbox's root directory.
-    match std::fs::canonicalize(&args.nslab) {
-        Ok(path) if path.is_file() => args.nslab = path,
-        _ => {
-            eprintln!("bench_live: {} is missing: build it first (scripts/bench does)", args.nslab.display());
-            std::process::exit(2);
-        }
-    }
+    let mut args = Args::parse();
+    args.nslab = nslab_or_exit("bench_live", &args.nslab);
+    args.command_line = command_line("scripts/bench --only live");
     std::process::exit(run(&args));
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, ValueEnum)]
 enum Part {
     Link,
     LinkBig,
@@ -85,94 +120,6 @@ enum Part {
     Clients,
     Edits,
     Destroy,
-}
-
-impl Part {
-    fn parse(text: &str) -> Result<Part, String> {
-        match text.trim() {
-            "link" => Ok(Part::Link),
-            "link-big" => Ok(Part::LinkBig),
-            "matrix" => Ok(Part::Matrix),
-            "clients" => Ok(Part::Clients),
-            "edits" => Ok(Part::Edits),
-            "destroy" => Ok(Part::Destroy),
-            other => Err(format!("--parts: `{other}` is not link, link-big, matrix, clients, edits or destroy")),
-        }
-    }
-}
-
-struct Args {
-    parts: Vec<Part>,
-    changes: usize,
-    paced: usize,
-    matrix_namespaces: usize,
-    matrix_runs: usize,
-    star: usize,
-    chain: usize,
-    clients: usize,
-    repeat: usize,
-    edits: usize,
-    nslab: PathBuf,
-    timeout: Duration,
-    command_line: String,
-}
-
-impl Args {
-    fn parse(mut words: impl Iterator<Item = String>) -> Result<Args, String> {
-        let mut args = Args {
-            parts: vec![Part::Link, Part::LinkBig, Part::Matrix, Part::Clients, Part::Edits, Part::Destroy],
-            changes: 1000,
-            paced: 200,
-            matrix_namespaces: 30,
-            matrix_runs: 3,
-            star: 300,
-            chain: 1000,
-            clients: 50,
-            repeat: 3,
-            edits: 10,
-            nslab: nslab_tests::paths::sibling_nslab(),
-            timeout: Duration::from_secs(120),
-            command_line: String::new(),
-        };
-        let mut seen = Vec::new();
-        while let Some(word) = words.next() {
-            if word == "-h" || word == "--help" {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            let value = words.next().ok_or_else(|| format!("{word} needs a value"))?;
-            seen.push(format!("{word} {value}"));
-            let number = |range: std::ops::RangeInclusive<usize>| {
-                let n = value.trim().parse::<usize>().map_err(|_| format!("{word}: `{value}` is not a number"))?;
-                if range.contains(&n) {
-                    Ok(n)
-                } else {
-                    Err(format!("{word}: {n} is outside {}..={}", range.start(), range.end()))
-                }
-            };
-            match word.as_str() {
-                "--parts" => args.parts = value.split(',').map(Part::parse).collect::<Result<_, _>>()?,
-                "--changes" => args.changes = number(2..=20_000)?,
-                "--paced" => args.paced = number(0..=2000)?,
-                "--matrix-namespaces" => args.matrix_namespaces = number(2..=200)?,
-                "--matrix-runs" => args.matrix_runs = number(1..=20)?,
-                "--star" => args.star = number(2..=2000)?,
-                "--chain" => args.chain = number(2..=4000)?,
-                "--clients" => args.clients = number(1..=500)?,
-                "--repeat" => args.repeat = number(1..=20)?,
-                "--edits" => args.edits = number(1..=200)?,
-                "--nslab" => args.nslab = PathBuf::from(value),
-                "--timeout-secs" => args.timeout = Duration::from_secs(number(5..=3600)? as u64),
-                other => return Err(format!("unknown option {other}")),
-            }
-        }
-        args.command_line = if seen.is_empty() {
-            "scripts/bench --only live".into()
-        } else {
-            format!("scripts/bench --only live {}", seen.join(" "))
-        };
-        Ok(args)
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -194,100 +141,8 @@ fn star_edit(lab: &Lab) -> Lab {
     edited
 }
 
-fn check_valid(lab: &Lab) -> Result<(), String> {
-    let problems = nslab_model::validate(lab);
-    let errors: Vec<String> = problems.iter().filter(|p| p.is_error()).map(|p| p.to_string()).collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("lab `{}` is not valid: {}", lab.name, errors.join("; ")))
-    }
-}
-
 // ---------------------------------------------------------------------------------------
-// The server, inside a sandbox.
-
-/// `nslab serve` on a free loopback port inside `sandbox`, with its own state directory;
-/// killed when dropped. (Not `nslab_tests::server::NslabServer`: it finds nslab one folder
-/// above the running executable, right for a test in `target/<profile>/deps/` but not for
-/// this binary in `target/release/`; and the benchmark wants the release build, `--nslab`.)
-struct Server {
-    child: Child,
-    /// `127.0.0.1:PORT`
-    address: String,
-    /// The nslab process itself: nsenter execs it (it forks only to enter a pid namespace).
-    pid: u32,
-    state: tempfile::TempDir,
-}
-
-impl Server {
-    fn start(sandbox: &Sandbox, nslab: &Path, timeout: Duration) -> Result<Server, String> {
-        let state = tempfile::Builder::new().prefix("nslab-bench-live-").tempdir().map_err(|e| format!("{e}"))?;
-        let log = File::create(state.path().join("server.log")).map_err(|e| format!("server log: {e}"))?;
-        let mut child = sandbox
-            .command(nslab.to_str().expect("a UTF-8 path"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--web-root"])
-            .arg(nslab_tests::paths::repo_root().join("dist"))
-            .arg("--state-dir")
-            .arg(state.path().join("state"))
-            .env("RUST_LOG", "nslab=warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("cannot start nslab serve: {e}"))?;
-        let stdout = child.stdout.take().expect("piped");
-        let (sender, receiver) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = sender.send(line);
-        });
-        let line = receiver.recv_timeout(timeout.min(Duration::from_secs(30))).unwrap_or_default();
-        let address = line
-            .split_whitespace()
-            .find_map(|word| word.strip_prefix("http://"))
-            .map(|rest| rest.trim_end_matches('/').to_string());
-        let pid = server_pid(child.id());
-        let mut server = Server { child, address: address.clone().unwrap_or_default(), pid, state };
-        if address.is_none() {
-            let log = server.log_tail();
-            server.stop();
-            return Err(format!("nslab serve printed no address (`{}`); its log ends:\n{log}", line.trim()));
-        }
-        Ok(server)
-    }
-
-    fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(self.state.path().join("server.log")).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(10)..].join("\n")
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// The pid of the nslab process started as `child`: the child itself when nsenter exec'd it,
-/// else its only child.
-fn server_pid(child: u32) -> u32 {
-    let exe = std::fs::read_link(format!("/proc/{child}/exe")).unwrap_or_default();
-    if exe.file_name().is_some_and(|name| name.to_string_lossy().starts_with("nslab")) {
-        return child;
-    }
-    std::fs::read_to_string(format!("/proc/{child}/task/{child}/children"))
-        .ok()
-        .and_then(|text| text.split_whitespace().next().and_then(|pid| pid.parse().ok()))
-        .unwrap_or(child)
-}
+// The server's process, and the threads that talk to it.
 
 /// VmRSS, VmHWM (peak) of a process, in KiB.
 fn memory(pid: u32) -> (u64, u64) {
@@ -311,14 +166,8 @@ fn cpu_ms(pid: &str) -> f64 {
 
 /// User and system CPU time of a process, in ms.
 fn cpu_split_ms(pid: &str) -> (f64, f64) {
-    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
-    let ticks = *TICKS.get_or_init(|| shell_line("getconf", &["CLK_TCK"]).parse().unwrap_or(100.0));
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // After the command name (which may hold spaces): state is field 3, utime 14, stime 15.
-    let fields: Vec<&str> =
-        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
-    let field = |n: usize| fields.get(n - 3).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
-    (field(14) * 1000.0 / ticks, field(15) * 1000.0 / ticks)
+    stat_cpu_ms(&stat).unwrap_or((f64::NAN, f64::NAN))
 }
 
 /// Resets the peak RSS (VmHWM) to the current RSS (`echo 5 > /proc/PID/clear_refs`).
@@ -345,105 +194,6 @@ fn runtime_here(worker_threads: usize) -> tokio::runtime::Runtime {
         })
         .build()
         .expect("a tokio runtime")
-}
-
-// ---------------------------------------------------------------------------------------
-// Talking to the server.
-
-struct Api {
-    http: reqwest::Client,
-    server: String,
-}
-
-impl Api {
-    fn new(server: &Server, timeout: Duration) -> Api {
-        let http = reqwest::Client::builder().no_proxy().timeout(timeout).build().expect("an HTTP client");
-        Api { http, server: server.address.clone() }
-    }
-
-    async fn send<T: serde::de::DeserializeOwned>(
-        &self,
-        request: reqwest::RequestBuilder,
-        what: &str,
-    ) -> Result<T, String> {
-        let response = request.send().await.map_err(|e| format!("{what}: {e}"))?;
-        let status = response.status();
-        let body = response.bytes().await.map_err(|e| format!("{what}: {e}"))?;
-        if !status.is_success() {
-            return Err(format!("{what}: {status}: {}", String::from_utf8_lossy(&body)));
-        }
-        serde_json::from_slice(&body).map_err(|e| format!("{what}: unexpected answer ({e})"))
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.server)
-    }
-
-    async fn post<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, String> {
-        self.send(self.http.post(self.url(path)), &format!("POST {path}")).await
-    }
-
-    async fn put_lab(&self, lab: &Lab) -> Result<LabView, String> {
-        let current: LabView = self.send(self.http.get(self.url("/api/lab")), "GET /api/lab").await?;
-        let body = PutLab { base_revision: current.revision, lab: lab.clone() };
-        self.send(self.http.put(self.url("/api/lab")).json(&body), "PUT /api/lab").await
-    }
-
-    async fn import(&self, file: &Path) -> Result<LabView, String> {
-        let body = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
-        self.send(self.http.post(self.url("/api/import")).body(body), "POST /api/import").await
-    }
-}
-
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn connect(server: &str) -> Result<Socket, String> {
-    let url = format!("ws://{server}/api/events");
-    let (socket, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| format!("websocket: {e}"))?;
-    Ok(socket)
-}
-
-/// The next event and its size in bytes; None when `deadline` passes first.
-async fn next_event(socket: &mut Socket, deadline: tokio::time::Instant) -> Result<Option<(Event, usize)>, String> {
-    loop {
-        let message = match tokio::time::timeout_at(deadline, socket.next()).await {
-            Err(_) => return Ok(None),
-            Ok(None) => return Err("the event stream closed".into()),
-            Ok(Some(Err(e))) => return Err(format!("the event stream failed: {e}")),
-            Ok(Some(Ok(message))) => message,
-        };
-        if let Message::Text(text) = message {
-            let event = serde_json::from_str(text.as_str()).map_err(|e| format!("a bad event ({e}): {text}"))?;
-            return Ok(Some((event, text.len())));
-        }
-    }
-}
-
-async fn wait_for(
-    socket: &mut Socket,
-    what: &str,
-    limit: Duration,
-    wanted: impl Fn(&Event) -> bool,
-) -> Result<Event, String> {
-    let deadline = tokio::time::Instant::now() + limit;
-    while let Some((event, _)) = next_event(socket, deadline).await? {
-        if wanted(&event) {
-            return Ok(event);
-        }
-    }
-    Err(format!("no {what} within {limit:?}"))
-}
-
-/// Reads events until none came for `quiet` (at most `limit`): the server has settled.
-async fn until_quiet(socket: &mut Socket, quiet: Duration, limit: Duration) -> Result<(), String> {
-    let end = tokio::time::Instant::now() + limit;
-    while tokio::time::Instant::now() < end {
-        let deadline = (tokio::time::Instant::now() + quiet).min(end);
-        if next_event(socket, deadline).await?.is_none() {
-            return Ok(());
-        }
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -608,7 +358,7 @@ async fn link_latency(args: &Args, sandbox: &Sandbox, server: &Server, which: &L
         }
     };
     let _: RunReport = api.post("/api/apply").await?;
-    let mut socket = connect(&server.address).await?;
+    let mut socket = connect(server).await?;
     wait_for(&mut socket, "snapshot", args.timeout, |e| matches!(e, Event::Snapshot { .. })).await?;
 
     let monitor = Monitor::start(sandbox, namespace)?;
@@ -862,7 +612,7 @@ async fn watched_apply(args: &Args, server: &Server, lab: &Lab, clients: usize) 
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut readers = Vec::with_capacity(clients);
     for _ in 0..clients {
-        let mut socket = connect(&server.address).await?;
+        let mut socket = connect(server).await?;
         wait_for(&mut socket, "snapshot", args.timeout, |e| matches!(e, Event::Snapshot { .. })).await?;
         readers.push(tokio::spawn(watch_run(socket, stopped.clone())));
     }
@@ -961,7 +711,8 @@ fn in_sandbox<T: Send>(
     measure: impl FnOnce(&Sandbox, &Server, &tokio::runtime::Runtime) -> Result<T, String> + Send,
 ) -> Result<T, String> {
     let sandbox = Sandbox::new();
-    let result = Server::start(&sandbox, &args.nslab, args.timeout).and_then(|server| {
+    let wait = args.timeout.min(Duration::from_secs(30));
+    let result = Server::start(Some(&sandbox), &args.nslab, None, wait).and_then(|server| {
         let result = std::thread::scope(|scope| {
             scope
                 .spawn(|| {
@@ -979,78 +730,17 @@ fn in_sandbox<T: Send>(
             Err(error) => Err(format!("{error}\n  the server's log ends:\n{}", server.log_tail())),
         }
     });
-    drop(sandbox);
-    settle();
+    if !drop_and_settle(sandbox).1 {
+        println!(
+            "note: the kernel was still freeing namespaces {} s after a sandbox was dropped",
+            SETTLE_LIMIT.as_secs()
+        );
+    }
     result
-}
-
-/// True while a kernel worker runs the network-namespace cleanup (`kworker/...+netns`).
-/// (The same check as scripts/bench's engine benchmark.)
-fn netns_cleanup_running() -> bool {
-    let Ok(processes) = std::fs::read_dir("/proc") else { return false };
-    for process in processes.flatten() {
-        let name = process.file_name();
-        if !name.to_str().is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())) {
-            continue;
-        }
-        let comm = std::fs::read_to_string(process.path().join("comm")).unwrap_or_default();
-        if comm.starts_with("kworker/") && comm.trim_end().ends_with("+netns") {
-            return true;
-        }
-    }
-    false
-}
-
-/// Waits (at most 180 s) until the namespace cleanup has been idle for 100 ms, giving it
-/// 500 ms to start, so that it does not run during the next measurement.
-fn settle() {
-    let started = Instant::now();
-    let mut last_seen: Option<Instant> = None;
-    while started.elapsed() < Duration::from_secs(180) {
-        let now = Instant::now();
-        if netns_cleanup_running() {
-            last_seen = Some(now);
-        } else {
-            let quiet = now.duration_since(last_seen.unwrap_or(started)) >= Duration::from_millis(100);
-            if quiet && (last_seen.is_some() || started.elapsed() >= Duration::from_millis(500)) {
-                return;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    println!("note: the kernel was still freeing namespaces 180 s after a sandbox was dropped");
 }
 
 // ---------------------------------------------------------------------------------------
 // Reporting.
-
-fn ms(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1000.0
-}
-
-/// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn sorted(values: &[f64]) -> Vec<f64> {
-    let mut all = values.to_vec();
-    all.sort_by(f64::total_cmp);
-    all
-}
-
-fn median(values: &[f64]) -> Option<f64> {
-    let all = sorted(values);
-    match all.len() {
-        0 => None,
-        len if len % 2 == 1 => Some(all[len / 2]),
-        len => Some((all[len / 2 - 1] + all[len / 2]) / 2.0),
-    }
-}
 
 fn fmt_ms(value: f64) -> String {
     if value >= 100.0 {
@@ -1534,48 +1224,13 @@ fn fail(summary: &mut Summary, what: &str, error: String) {
     summary.failed = true;
 }
 
-fn shell_line(program: &str, args: &[&str]) -> String {
-    Command::new(program)
-        .args(args)
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_else(|e| format!("({program}: {e})"))
-}
-
-fn load_average() -> String {
-    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    text.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
-}
-
-fn host_namespaces() -> String {
-    format!("{}\n--\n{}", shell_line("ip", &["netns", "list"]), shell_line("ls", &["-A", "/run/netns"]))
-}
-
 fn run(args: &Args) -> i32 {
-    let started = Instant::now();
-    let host_before = host_namespaces();
-    let commit = shell_line("git", &["-C", env!("CARGO_MANIFEST_DIR"), "rev-parse", "--short", "HEAD"]);
-    let dirty = !shell_line(
-        "git",
-        &["-C", env!("CARGO_MANIFEST_DIR"), "status", "--porcelain", "--", "../backend", "../shared"],
-    )
-    .is_empty();
-    let date = shell_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);
-    println!("# nslab live agent benchmark");
-    println!("command:  {}", args.command_line);
-    println!("date:     {date}");
+    let host = HostCheck::start();
+    let header = Header::print("nslab live agent benchmark", &args.command_line);
     println!(
-        "machine:  {} cores, {}, kernel {}, {}",
-        shell_line("nproc", &[]),
-        shell_line("sh", &["-c", "free -g | awk '/^Mem:/ {print $2 \" GiB RAM\"}'"]),
-        shell_line("uname", &["-r"]),
-        shell_line("ip", &["-V"])
-    );
-    println!("load:     {} (1, 5, 15 min; other work on the machine disturbs the times)", load_average());
-    println!(
-        "nslab:    {} serve (commit {commit}{}), each measurement in a fresh sandbox",
+        "nslab:    {} serve ({}), each measurement in a fresh sandbox",
         args.nslab.display(),
-        if dirty { ", with uncommitted changes" } else { "" }
+        header.commit_note()
     );
 
     let mut summary = Summary::default();
@@ -1680,7 +1335,7 @@ fn run(args: &Args) -> i32 {
         }
     }
 
-    println!("\n== Markdown ({date}, commit {commit})\n");
+    println!("\n== Markdown ({}, commit {})\n", header.date, header.commit);
     println!("| measurement | result | goal |");
     println!("| --- | --- | --- |");
     for [what, result, goal] in &summary.rows {
@@ -1691,16 +1346,6 @@ fn run(args: &Args) -> i32 {
         println!("- {goal}");
     }
 
-    let host_after = host_namespaces();
-    println!();
-    if host_after == host_before {
-        println!("host: `ip netns list` and /run/netns are the same before and after: nothing was left behind.");
-    } else {
-        println!(
-            "host: `ip netns list` CHANGED during the run (another process, or a leak):\nbefore:\n{host_before}\nafter:\n{host_after}"
-        );
-    }
-    println!("load at the end: {}", load_average());
-    println!("total: {:.0} s", started.elapsed().as_secs_f64());
-    i32::from(summary.failed || host_after != host_before)
+    let host_changed = host.finish();
+    i32::from(summary.failed || host_changed)
 }

@@ -26,42 +26,52 @@
 //! Frame intervals are the differences between consecutive requestAnimationFrame
 //! timestamps (frame begin times): 16.7 ms is a frame on time, 33.3 ms one frame dropped.
 
-use std::io::{BufRead, BufReader};
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use clap::Parser;
 use fantoccini::actions::{InputSource, MouseActions, PointerAction, WheelAction, WheelActions, MOUSE_BUTTON_LEFT};
 use fantoccini::{Client, Locator};
+use nslab_bench::args::{default_nslab, nslab_or_exit, number, seconds};
+use nslab_bench::process::{children, stat_cpu_ms};
+use nslab_bench::{check_valid, load_average, shell_line, Server, Stats};
 use nslab_model::{BridgeNode, Endpoint, Lab, Link, NamespaceNode, Node, VethLink};
 use nslab_tests::browser::Browser;
 use serde_json::{json, Value};
 
-const USAGE: &str = "\
-usage: bench_editor [--sizes 100,300] [--moves 60] [--move-ms 0] [--nslab PATH]
-                    [--timeout-secs 60]
-
-Measures the editor in headless Chromium on a star lab of N nodes (bridge br0 and N-1
-namespaces), for each N of --sizes: first render (cold and warm), a node drag of
---moves pointer moves of 2x1 px, each given --move-ms to chromedriver (0: as fast as it
-sends them), a wheel zoom and a background pan (the same moves), with frame times
-read from requestAnimationFrame. Needs dist/ built (trunk build --release) and
-target/release/nslab; scripts/bench --only editor builds both.";
+/// How smooth the editor stays on a big lab, in headless Chromium.
+///
+/// Measures the editor in headless Chromium on a star lab of N nodes (bridge br0 and N-1
+/// namespaces), for each N of --sizes: first render (cold and warm), a node drag of
+/// --moves pointer moves of 2x1 px, each given --move-ms to chromedriver (0: as fast as it
+/// sends them), a wheel zoom and a background pan (the same moves), with frame times read
+/// from requestAnimationFrame. Needs dist/ built (trunk build --release) and
+/// target/release/nslab; scripts/bench --only editor builds both.
+#[derive(Parser)]
+#[command(name = "bench_editor")]
+struct Args {
+    /// The numbers of nodes, 2..=5000.
+    #[arg(long, value_name = "N,...", value_delimiter = ',', default_values_t = [100, 300],
+          value_parser = number(2..=5000))]
+    sizes: Vec<usize>,
+    /// Pointer moves per drag and per pan.
+    #[arg(long, value_name = "N", default_value_t = 60, value_parser = number(5..=2000))]
+    moves: usize,
+    /// The duration of each pointer move; 0 sends them as fast as chromedriver goes.
+    #[arg(long = "move-ms", value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=1000))]
+    move_ms: u64,
+    /// The nslab binary to serve the editor with.
+    #[arg(long, value_name = "PATH", default_value_os_t = default_nslab())]
+    nslab: PathBuf,
+    /// Bounds every wait for the page (seconds); a whole size is given four times this.
+    #[arg(long = "timeout-secs", value_name = "SECS", default_value = "60", value_parser = seconds(5..=3600))]
+    timeout: Duration,
+}
 
 fn main() {
-    let args = match Args::parse(std::env::args().skip(1)) {
-        Ok(args) => args,
-        Err(message) => {
-            eprintln!("bench_editor: {message}\n\n{USAGE}");
-            std::process::exit(2);
-        }
-    };
-    if !args.nslab.is_file() {
-        eprintln!("bench_editor: {} is missing: build it first (scripts/bench does)", args.nslab.display());
-        std::process::exit(2);
-    }
+    let mut args = Args::parse();
+    args.nslab = nslab_or_exit("bench_editor", &args.nslab);
     if !nslab_tests::paths::repo_root().join("dist").join("index.html").is_file() {
         eprintln!("bench_editor: dist/index.html is missing: run `trunk build --release` (scripts/bench does)");
         std::process::exit(2);
@@ -81,51 +91,6 @@ fn main() {
     });
     drop(runtime);
     std::process::exit(status);
-}
-
-struct Args {
-    sizes: Vec<usize>,
-    moves: usize,
-    /// The duration of each pointer move; 0 sends them as fast as chromedriver goes.
-    move_ms: u64,
-    nslab: PathBuf,
-    timeout: Duration,
-}
-
-impl Args {
-    fn parse(mut words: impl Iterator<Item = String>) -> Result<Args, String> {
-        let mut args = Args {
-            sizes: vec![100, 300],
-            moves: 60,
-            move_ms: 0,
-            nslab: nslab_tests::paths::sibling_nslab(),
-            timeout: Duration::from_secs(60),
-        };
-        while let Some(word) = words.next() {
-            if word == "-h" || word == "--help" {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            let value = words.next().ok_or_else(|| format!("{word} needs a value"))?;
-            let number = |text: &str, range: std::ops::RangeInclusive<usize>| {
-                let n = text.trim().parse::<usize>().map_err(|_| format!("{word}: `{text}` is not a number"))?;
-                if range.contains(&n) {
-                    Ok(n)
-                } else {
-                    Err(format!("{word}: {n} is outside {}..={}", range.start(), range.end()))
-                }
-            };
-            match word.as_str() {
-                "--sizes" => args.sizes = value.split(',').map(|s| number(s, 2..=5000)).collect::<Result<_, _>>()?,
-                "--moves" => args.moves = number(&value, 5..=2000)?,
-                "--move-ms" => args.move_ms = number(&value, 0..=1000)? as u64,
-                "--nslab" => args.nslab = PathBuf::from(value),
-                "--timeout-secs" => args.timeout = Duration::from_secs(number(&value, 5..=3600)? as u64),
-                other => return Err(format!("unknown option {other}")),
-            }
-        }
-        Ok(args)
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -150,68 +115,6 @@ fn star(n: usize) -> Lab {
 }
 
 // ---------------------------------------------------------------------------------------
-// The server.
-
-/// `nslab serve LAB` on a free loopback port with its own state directory, on the host
-/// (nothing is applied); killed when dropped. (Not `nslab_tests::server::NslabServer`: it
-/// looks for nslab one folder above the running executable, right for a test in
-/// `target/<profile>/deps/` but not for this binary in `target/release/`.)
-struct Server {
-    child: Child,
-    url: String,
-    state: tempfile::TempDir,
-}
-
-impl Server {
-    fn start(nslab: &std::path::Path, lab: &std::path::Path) -> Result<Server, String> {
-        let state = tempfile::Builder::new().prefix("nslab-bench-editor-").tempdir().map_err(|e| format!("{e}"))?;
-        let log = std::fs::File::create(state.path().join("server.log")).map_err(|e| format!("server log: {e}"))?;
-        let mut child = Command::new(nslab)
-            .args(["serve", "--listen", "127.0.0.1:0", "--web-root"])
-            .arg(nslab_tests::paths::repo_root().join("dist"))
-            .arg("--state-dir")
-            .arg(state.path().join("state"))
-            .arg(lab)
-            .env("RUST_LOG", "nslab=warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("cannot start nslab serve: {e}"))?;
-        let stdout = child.stdout.take().expect("piped");
-        let (sender, receiver) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = sender.send(line);
-        });
-        let line = receiver.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
-        // The whole address, token included when the server wants one.
-        let url = line.split_whitespace().find(|word| word.starts_with("http://")).map(str::to_string);
-        let mut server = Server { child, url: url.clone().unwrap_or_default(), state };
-        match url {
-            Some(_) => Ok(server),
-            None => {
-                let log = std::fs::read_to_string(server.state.path().join("server.log")).unwrap_or_default();
-                server.stop();
-                Err(format!("nslab serve printed no address (`{}`); its log:\n{log}", line.trim()))
-            }
-        }
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-// ---------------------------------------------------------------------------------------
 // The measurements.
 
 async fn run(args: &Args) -> i32 {
@@ -220,12 +123,7 @@ async fn run(args: &Args) -> i32 {
         "chromium: {}; {} cores; load {}",
         shell_line("chromium", &["--version"]),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-        std::fs::read_to_string("/proc/loadavg")
-            .unwrap_or_default()
-            .split_whitespace()
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(" ")
+        load_average()
     );
     let mut results = Vec::new();
     for &n in &args.sizes {
@@ -261,16 +159,13 @@ struct Result1 {
 
 async fn measure(args: &Args, n: usize) -> Result<Result1, String> {
     let lab = star(n);
-    let errors: Vec<String> =
-        nslab_model::validate(&lab).iter().filter(|p| p.is_error()).map(|p| p.to_string()).collect();
-    if !errors.is_empty() {
-        return Err(format!("the lab is not valid: {}", errors.join("; ")));
-    }
+    check_valid(&lab)?;
     let file =
         tempfile::Builder::new().prefix("bench-editor-").suffix(".json").tempfile().map_err(|e| e.to_string())?;
     std::fs::write(file.path(), serde_json::to_vec_pretty(&lab).map_err(|e| e.to_string())?)
         .map_err(|e| e.to_string())?;
-    let server = Server::start(&args.nslab, file.path())?;
+    // On the host: nothing is applied.
+    let server = Server::start(None, &args.nslab, Some(file.path()), Duration::from_secs(30))?;
     let browser = Browser::start().await;
     let outcome = measure_in(args, n, &server, &browser.client).await;
     if outcome.is_err() {
@@ -712,29 +607,6 @@ impl Record {
 // ---------------------------------------------------------------------------------------
 // Numbers.
 
-struct Stats(Vec<f64>);
-
-impl Stats {
-    fn of(mut values: Vec<f64>) -> Stats {
-        values.retain(|v| v.is_finite());
-        values.sort_by(f64::total_cmp);
-        Stats(values)
-    }
-
-    /// Nearest-rank percentile.
-    fn p(&self, percent: f64) -> f64 {
-        if self.0.is_empty() {
-            return f64::NAN;
-        }
-        let rank = ((percent / 100.0) * self.0.len() as f64).ceil() as usize;
-        self.0[rank.clamp(1, self.0.len()) - 1]
-    }
-
-    fn max(&self) -> f64 {
-        self.0.last().copied().unwrap_or(f64::NAN)
-    }
-}
-
 /// Frame intervals over one interaction.
 struct Frames {
     stats: Stats,
@@ -760,7 +632,7 @@ impl Frames {
     }
 
     fn count(&self) -> usize {
-        self.stats.0.len()
+        self.stats.len()
     }
 
     fn describe(&self) -> String {
@@ -882,15 +754,6 @@ return null;"#,
     Ok((x, y))
 }
 
-fn shell_line(program: &str, args: &[&str]) -> String {
-    Command::new(program)
-        .args(args)
-        .stderr(Stdio::null())
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).lines().next().unwrap_or("").trim().to_string())
-        .unwrap_or_default()
-}
-
 // ---------------------------------------------------------------------------------------
 // CPU by thread, to see where the time of slow frames goes.
 
@@ -898,7 +761,6 @@ fn shell_line(program: &str, args: &[&str]) -> String {
 /// Chromium's processes, nslab serve), summed by process kind and thread name
 /// (`renderer:main`, `renderer:ThreadPoolForeg`, `gpu-process:VizCompositorTh`, ...).
 fn thread_cpu() -> std::collections::BTreeMap<String, f64> {
-    let ticks = 1000.0 / shell_line("getconf", &["CLK_TCK"]).parse::<f64>().unwrap_or(100.0);
     let mut by_name = std::collections::BTreeMap::new();
     let mut pending = children(std::process::id());
     while let Some(pid) = pending.pop() {
@@ -921,21 +783,10 @@ fn thread_cpu() -> std::collections::BTreeMap<String, f64> {
                 stat[open + 1..close].trim_end_matches(|c: char| c.is_ascii_digit())
             };
             let name = format!("{kind}:{thread}");
-            let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
-            let field = |n: usize| fields.get(n - 3).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-            *by_name.entry(name).or_insert(0.0) += (field(14) + field(15)) * ticks;
+            *by_name.entry(name).or_insert(0.0) += stat_cpu_ms(&stat).map_or(0.0, |(user, system)| user + system);
         }
     }
     by_name
-}
-
-fn children(pid: u32) -> Vec<u32> {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return Vec::new() };
-    tasks
-        .flatten()
-        .filter_map(|task| std::fs::read_to_string(task.path().join("children")).ok())
-        .flat_map(|text| text.split_whitespace().filter_map(|p| p.parse().ok()).collect::<Vec<u32>>())
-        .collect()
 }
 
 /// The threads that used the most CPU between two readings, e.g. `CrRendererMain 420 ms`.
