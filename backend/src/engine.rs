@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 use futures::future::Either;
 use futures::stream::{FuturesUnordered, StreamExt};
 use nslab_model::api::{OpProgress, OpState};
+use nslab_model::identity::Netns;
 use nslab_model::observed::Observed;
 use nslab_model::ops::Op;
 use nslab_model::plan::{destroy_ops, is_gone, lingering, plan, steps, Conflict, PlanOptions, Schedule, Settling};
 use nslab_model::problem::has_errors;
-use nslab_model::topology::Netns;
 use nslab_model::{validate_lab_name, validate_with, Lab, Limits, Problem};
 use thiserror::Error;
 
@@ -628,7 +628,7 @@ fn inverse_of_creation(op: &Op) -> Option<Op> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nslab_model::topology::Netns;
+    use nslab_model::identity::Netns;
 
     #[test]
     fn a_failed_destroy_says_nothing_of_undoing_and_a_failed_apply_does() {

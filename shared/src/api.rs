@@ -2,12 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::identity::Netns;
 use crate::lab::Lab;
 use crate::ops::Op;
 use crate::ping::{MatrixCell, PingSample};
 use crate::plan::Conflict;
 use crate::problem::Problem;
-use crate::topology::Netns;
 
 /// `GET /api/lab`: the lab being edited, with what validation says of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,15 +1,15 @@
 //! The footprint of each lab in the kernel. Everything nslab creates carries its lab's mark (see
-//! `observed::OWNER_PREFIX`), so the labs on a host are known from the kernel alone,
+//! `identity::OWNER_PREFIX`), so the labs on a host are known from the kernel alone,
 //! without their files: what `nslab list` shows and `nslab destroy --lab` removes.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::identity::Netns;
 use crate::lab::Lab;
 use crate::observed::Observed;
 use crate::plan::{is_gone, plan, PlanOptions};
-use crate::topology::Netns;
 
 /// What one lab holds in the kernel.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

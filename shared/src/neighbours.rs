@@ -15,8 +15,9 @@
 use std::collections::HashMap;
 
 use crate::address::{is_link_local, parse_interface_address, Family};
+use crate::identity::Netns;
 use crate::lab::{Lab, Node};
-use crate::topology::{Netns, Topology};
+use crate::topology::Topology;
 
 /// The neighbour entries the kernel keeps, per family, for all namespaces together when
 /// nobody changed `gc_thresh3` on the host.

@@ -9,26 +9,9 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
-use crate::ops::LinkRef;
-use crate::topology::Netns;
+use crate::identity::{LinkRef, Netns};
 
-/// The mark nslab leaves on what it creates: the interface alias (`ip link show` prints
-/// it as `alias nslab:LAB`); a namespace carries it on its `lo`.
-pub const OWNER_PREFIX: &str = "nslab:";
-
-/// Route protocol number nslab gives its routes in the host namespace, so it can tell its
-/// own from the host's (`ip route` prints `proto 86`). Routes inside a namespace nslab owns
-/// are all its own.
-pub const ROUTE_PROTOCOL: u8 = 86;
-
-pub fn owner_marker(lab: &str) -> String {
-    format!("{OWNER_PREFIX}{lab}")
-}
-
-/// The lab a marker names, if it is an nslab marker.
-pub fn owner_of_marker(alias: &str) -> Option<&str> {
-    alias.strip_prefix(OWNER_PREFIX)
-}
+pub use crate::identity::{owner_marker, owner_of_marker, OWNER_PREFIX, ROUTE_PROTOCOL};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Observed {

@@ -6,23 +6,12 @@ use std::fmt::Write;
 use serde::{Deserialize, Serialize};
 
 use crate::address::Family;
+use crate::identity::owner_marker;
+use crate::identity::Netns;
 use crate::lab::Route;
-use crate::observed::owner_marker;
 use crate::shell::sh_word;
-use crate::topology::Netns;
 
-/// An interface, named in its namespace.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct LinkRef {
-    pub netns: Netns,
-    pub name: String,
-}
-
-impl LinkRef {
-    pub fn new(netns: Netns, name: impl Into<String>) -> Self {
-        LinkRef { netns, name: name.into() }
-    }
-}
+pub use crate::identity::LinkRef;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]

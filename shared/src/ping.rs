@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::topology::Netns;
+use crate::identity::Netns;
 
 /// Running totals of a continuous ping, as of one sample.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]

@@ -16,12 +16,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
 use crate::address::is_link_local;
-use crate::edit::{auto_layout, next_free_name};
+use crate::identity::LinkRef;
+use crate::identity::Netns;
 use crate::lab::{BridgeNode, Endpoint, HostNode, Lab, Link, NamespaceNode, Node, Route, VethLink};
+use crate::layout::auto_layout;
+use crate::names::next_free_name;
 use crate::observed::{Observed, ObservedLink, ObservedNamespace, ObservedRoute};
-use crate::ops::LinkRef;
 use crate::plan::{DEFAULT_IPV6_METRIC, DEFAULT_MTU};
-use crate::topology::{Netns, Role, Side, Topology};
+use crate::topology::{Role, Side, Topology};
 use crate::validate::{addresses_twice_on, host_address_problem, parse_route};
 
 /// The name the host node gets in a scanned lab, unless a namespace has it (see

@@ -7,10 +7,11 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::address::parse_interface_address;
+use crate::identity::LinkRef;
+use crate::identity::Netns;
 use crate::observed::{Observed, ObservedLink, ObservedNamespace, ObservedRoute};
-use crate::ops::{LinkRef, Op};
+use crate::ops::Op;
 use crate::plan::WantedRoute;
-use crate::topology::Netns;
 
 /// An empty kernel: the host namespace with nothing but `lo`, up.
 pub fn empty_host() -> Observed {

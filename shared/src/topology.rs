@@ -5,39 +5,13 @@
 //! resolved is left out, and validation reports it. First occurrence of a name wins.
 
 use std::collections::HashMap;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use crate::lab::{Endpoint, Lab, Link, Node};
 use crate::path::DocPath;
 
-/// A network namespace: the host's own, or one under /run/netns.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Netns {
-    Host,
-    Named(String),
-}
-
-impl Netns {
-    /// The `ip netns` name, or None for the host.
-    pub fn name(&self) -> Option<&str> {
-        match self {
-            Netns::Host => None,
-            Netns::Named(name) => Some(name),
-        }
-    }
-}
-
-impl fmt::Display for Netns {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Netns::Host => f.write_str("the host namespace"),
-            Netns::Named(name) => write!(f, "namespace `{name}`"),
-        }
-    }
-}
+pub use crate::identity::Netns;
 
 /// Which end of a veth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

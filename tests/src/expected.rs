@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use ipnet::IpNet;
 use nslab_model::address::parse_interface_address;
-use nslab_model::topology::{Netns, Role, Topology};
+use nslab_model::identity::Netns;
+use nslab_model::topology::{Role, Topology};
 use nslab_model::validate::parse_route;
 use nslab_model::{Lab, Node};
 

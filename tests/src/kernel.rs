@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ipnet::IpNet;
-use nslab_model::topology::Netns;
+use nslab_model::identity::Netns;
 use serde_json::Value;
 
 use crate::sandbox::Sandbox;

@@ -1,7 +1,7 @@
 //! The engine on the real kernel, each test in its own sandbox: apply, re-apply, edits,
 //! scan round trips, destroy, safety around what nslab does not own, and failures.
 
-use nslab_model::topology::Netns;
+use nslab_model::identity::Netns;
 use nslab_model::{Lab, Link, Node};
 use nslab_tests::expected::{differences, expected_state};
 use nslab_tests::kernel::{read_kernel_state, KernelState};

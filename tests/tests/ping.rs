@@ -18,8 +18,8 @@ use std::time::Duration;
 use futures::StreamExt;
 use nix::mount::{mount, MsFlags};
 use nix::sched::{unshare, CloneFlags};
+use nslab_model::identity::Netns;
 use nslab_model::ping::MatrixCell;
-use nslab_model::topology::Netns;
 
 use nslab::kernel::ping::Pinger;
 use nslab::kernel::workers;

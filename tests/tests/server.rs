@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use nslab_model::api::{ErrorBody, Event, LabView, LinkChange, OpState, PlanView, RunKind, RunReport};
-use nslab_model::topology::Netns;
+use nslab_model::identity::Netns;
 use nslab_model::{Lab, Link};
 use nslab_tests::client::{Client, Events};
 use nslab_tests::expected::{differences, expected_state};

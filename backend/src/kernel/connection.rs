@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::sync::Mutex;
 
-use nslab_model::topology::Netns;
+use nslab_model::identity::Netns;
 use rtnetlink::Handle;
 
 use super::error::KernelError;

@@ -1,6 +1,6 @@
 //! Kernel errors in words: what failed, where, and the kernel's reason.
 
-use nslab_model::topology::Netns;
+use nslab_model::identity::Netns;
 use thiserror::Error;
 
 #[derive(Debug, Error)]

@@ -6,10 +6,11 @@ use std::net::IpAddr;
 use futures::StreamExt;
 use ipnet::IpNet;
 use nslab_model::address::{parse_interface_address, parse_mac, Family};
-use nslab_model::observed::{owner_marker, ROUTE_PROTOCOL};
-use nslab_model::ops::{LinkRef, Op};
+use nslab_model::identity::LinkRef;
+use nslab_model::identity::Netns;
+use nslab_model::identity::{owner_marker, ROUTE_PROTOCOL};
+use nslab_model::ops::Op;
 use nslab_model::plan::WantedRoute;
-use nslab_model::topology::Netns;
 use nslab_model::Route;
 use rtnetlink::packet_core::{
     NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL, NLM_F_REQUEST,

@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use futures::TryStreamExt;
-use nslab_model::topology::Netns;
+use nslab_model::identity::Netns;
 use rtnetlink::packet_route::link::LinkMessage;
 
 use connection::Connections;

@@ -6,7 +6,7 @@
 
 use std::io;
 
-use nslab_model::topology::Netns;
+use nslab_model::identity::Netns;
 use rtnetlink::packet_core::{NLM_F_ACK, NLM_F_DUMP};
 use rtnetlink::packet_route::neighbour::{NeighbourAttribute, NeighbourFlags, NeighbourMessage, NeighbourState};
 use rtnetlink::packet_route::{AddressFamily, RouteNetlinkMessage};

@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sched::{unshare, CloneFlags};
-use nslab_model::topology::Netns;
+use nslab_model::identity::Netns;
 
 use super::error::KernelError;
 use super::workers;

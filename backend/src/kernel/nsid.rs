@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use nslab_model::topology::Netns;
+use nslab_model::identity::Netns;
 
 use super::connection::Connections;
 

@@ -12,7 +12,8 @@
 use std::collections::HashSet;
 use std::sync::Mutex;
 
-use nslab_model::ops::{LinkRef, Op};
+use nslab_model::identity::LinkRef;
+use nslab_model::ops::Op;
 use rtnetlink::{LinkBridge, LinkMessageBuilder};
 
 use super::error::KernelError;
@@ -95,7 +96,7 @@ impl Kernel {
 
 #[cfg(test)]
 mod tests {
-    use nslab_model::topology::Netns;
+    use nslab_model::identity::Netns;
 
     use super::*;
 

@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use nslab_model::topology::Netns;
+use nslab_model::identity::Netns;
 use serde::{Deserialize, Serialize};
 
 use super::{netns, Kernel};

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use nslab_model::api::{Event, LinkChange, LinkCounters, LiveLink, PlannedOp};
+use nslab_model::identity::Netns;
 use nslab_model::observed::Observed;
 use nslab_model::plan::{is_gone, plan, Conflict, PlanOptions};
-use nslab_model::topology::Netns;
 use tokio::sync::mpsc;
 
 use super::AppState;

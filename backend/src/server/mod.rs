@@ -65,12 +65,12 @@ pub struct AppState {
     /// Told when a run has changed the kernel, so the live view catches up at once.
     pub kernel_changed: tokio::sync::Notify,
     /// The live view's netlink subscriptions, one per namespace (see `live.rs`).
-    pub watches: Mutex<std::collections::HashMap<nslab_model::topology::Netns, crate::kernel::watch::Watch>>,
+    pub watches: Mutex<std::collections::HashMap<nslab_model::identity::Netns, crate::kernel::watch::Watch>>,
     pub limits: Limits,
     pub pinger: Pinger,
     /// Pings running, by id, with the namespace each is sent from; dropping a handle stops
     /// its ping.
-    pub pings: Mutex<std::collections::HashMap<u64, (nslab_model::topology::Netns, PingHandle)>>,
+    pub pings: Mutex<std::collections::HashMap<u64, (nslab_model::identity::Netns, PingHandle)>>,
 }
 
 impl AppState {

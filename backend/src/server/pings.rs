@@ -11,9 +11,9 @@ use axum::Json;
 use futures::StreamExt;
 use nslab_model::address::Family;
 use nslab_model::api::{Event, MatrixReport, PingRequest, PingStarted, MAX_PING_COUNT};
+use nslab_model::identity::Netns;
 use nslab_model::neighbours::{self, matrix_waves, wave_budget};
 use nslab_model::ping::{matrix_of, source_of, target_of};
-use nslab_model::topology::Netns;
 
 use super::api::{ApiError, JsonBody};
 use super::AppState;
@@ -114,7 +114,7 @@ async fn forget_learned_neighbours(state: &AppState, namespaces: &[Netns]) -> Ve
 /// Before namespaces are deleted: stop the pings from them (dropping a handle stops its
 /// ping) and drop the pinger's sockets in them (a socket keeps its namespace alive). Pings
 /// from elsewhere go on.
-pub async fn release(state: &AppState, namespaces: &[nslab_model::topology::Netns]) {
+pub async fn release(state: &AppState, namespaces: &[nslab_model::identity::Netns]) {
     for netns in namespaces {
         state.pinger.forget(netns);
     }

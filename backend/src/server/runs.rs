@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use nslab_model::api::{Event, PlanView, PlannedOp, RunKind, RunReport};
-use nslab_model::topology::Netns;
+use nslab_model::identity::Netns;
 use thiserror::Error;
 
 use super::{live, pings, AppState};

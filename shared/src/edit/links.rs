@@ -5,11 +5,12 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::names::{next_free_name, port_name_base, unique_interface_name};
 use super::nodes::{drop_routes_through_gone, rename_node, rename_route_devices};
 use super::{interface_names_in, refuse_new_clash, Side};
+use crate::identity::Netns;
 use crate::lab::{Endpoint, Lab, Link, Node, VethLink};
-use crate::topology::{Netns, Topology};
+use crate::names::{next_free_name, port_name_base, unique_interface_name};
+use crate::topology::Topology;
 
 /// Connects two nodes with a new veth (`from` is end `a`, `to` is end `b`) and returns the
 /// new lab and the new link's index. The ends get free names: `eth0`, `eth1`, ... in a

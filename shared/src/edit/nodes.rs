@@ -5,9 +5,10 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::{editor_mut, interface_names_in, node_name_mut, position, refuse_new_clash, set_position, snap, Point};
-use crate::edit::names::next_free_name;
+use crate::identity::Netns;
 use crate::lab::{BridgeNode, EditorData, HostNode, Lab, Link, NamespaceNode, Node, Route};
-use crate::topology::{Netns, Topology};
+use crate::names::next_free_name;
+use crate::topology::Topology;
 
 /// What [`add_node`] adds. The host is added with [`add_host`]: a lab has at most one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -5,9 +5,11 @@
 use std::collections::HashSet;
 
 use crate::address::Family;
+use crate::identity::LinkRef;
+use crate::identity::Netns;
 use crate::lab::{Lab, Node};
-use crate::ops::{LinkRef, Op};
-use crate::topology::{Interface, Netns, Role, Topology};
+use crate::ops::Op;
+use crate::topology::{Interface, Role, Topology};
 use crate::validate::parse_route;
 
 /// Ops that build the lab on a kernel that has none of it, in dependency order:

@@ -3,10 +3,11 @@
 use std::collections::{HashMap, HashSet};
 
 use super::settings::{delete_route_op, WantedRoute};
+use crate::identity::LinkRef;
+use crate::identity::Netns;
 use crate::lab::{Lab, Node};
 use crate::observed::{Observed, ObservedLink};
-use crate::ops::{LinkRef, Op};
-use crate::topology::Netns;
+use crate::ops::Op;
 
 /// The lab's namespaces first, then its interfaces elsewhere (a veth once, by either end),
 /// then its host routes that would outlive those interfaces.

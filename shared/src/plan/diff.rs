@@ -1,7 +1,7 @@
 //! The plan proper: desired lab + observed kernel -> the ops that close the difference.
 //!
 //! An unchanged lab plans nothing; an edit plans only what it touches. nslab changes and
-//! deletes only what carries its lab's mark (see `observed::OWNER_PREFIX`); anything else
+//! deletes only what carries its lab's mark (see `identity::OWNER_PREFIX`); anything else
 //! in the way is a conflict, unless the caller adopts it explicitly.
 
 use std::collections::HashSet;
@@ -10,11 +10,13 @@ use serde::{Deserialize, Serialize};
 
 use super::creation::{bridge_creation, link_ref, settings_ops};
 use super::settings::{delete_route_op, settings_diff, WantedRoute};
+use crate::identity::LinkRef;
+use crate::identity::Netns;
 use crate::lab::{Lab, Node};
 use crate::observed::{Observed, ObservedLink, ObservedRoute};
-use crate::ops::{LinkRef, Op};
+use crate::ops::Op;
 use crate::path::DocPath;
-use crate::topology::{Interface, Netns, Role, Topology};
+use crate::topology::{Interface, Role, Topology};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PlanOptions {

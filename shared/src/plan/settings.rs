@@ -6,10 +6,12 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::address::{parse_interface_address, Family};
+use crate::identity::LinkRef;
+use crate::identity::Netns;
 use crate::lab::{Lab, Route};
 use crate::observed::{ObservedLink, ObservedRoute};
-use crate::ops::{LinkRef, Op};
-use crate::topology::{Interface, Netns, Role};
+use crate::ops::Op;
+use crate::topology::{Interface, Role};
 use crate::validate::parse_route;
 
 /// The MTU a new veth gets; a lab that names none wants this one.

@@ -7,8 +7,9 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use crate::ops::{LinkRef, Op};
-use crate::topology::Netns;
+use crate::identity::LinkRef;
+use crate::identity::Netns;
+use crate::ops::Op;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {

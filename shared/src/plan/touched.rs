@@ -7,10 +7,11 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use crate::identity::LinkRef;
+use crate::identity::Netns;
 use crate::observed::Observed;
-use crate::ops::{LinkRef, Op};
+use crate::ops::Op;
 use crate::plan::Step;
-use crate::topology::Netns;
 
 pub fn touched(ops: &[Op], observed: &Observed) -> Vec<Netns> {
     let found: BTreeSet<Netns> = ops.iter().flat_map(|op| touched_by(op, observed)).collect();

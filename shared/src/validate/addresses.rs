@@ -7,10 +7,11 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::address::{parse_interface_address, parse_mac};
+use crate::identity::Netns;
 use crate::lab::{Lab, Link, Node};
 use crate::path::DocPath;
 use crate::problem::Rule;
-use crate::topology::{Netns, Segment, Topology};
+use crate::topology::{Segment, Topology};
 
 use super::Report;
 

@@ -2,10 +2,11 @@
 
 use std::collections::HashMap;
 
+use crate::identity::Netns;
 use crate::lab::{Lab, Link, Node};
 use crate::path::DocPath;
 use crate::problem::Rule;
-use crate::topology::{Netns, Topology};
+use crate::topology::Topology;
 
 use super::Report;
 

@@ -6,10 +6,11 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::address::{parse_destination, parse_gateway, Destination, Family};
+use crate::identity::Netns;
 use crate::lab::{Lab, Route};
 use crate::path::DocPath;
 use crate::problem::Rule;
-use crate::topology::{Netns, Topology};
+use crate::topology::Topology;
 
 use super::Report;
 

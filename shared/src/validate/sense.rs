@@ -6,10 +6,11 @@ use std::hash::Hash;
 use ipnet::IpNet;
 
 use crate::address::{parse_interface_address, Family};
+use crate::identity::Netns;
 use crate::lab::{Lab, Node};
 use crate::path::DocPath;
 use crate::problem::Rule;
-use crate::topology::{Interface, Netns, Role, Topology};
+use crate::topology::{Interface, Role, Topology};
 
 use super::routes::parse_route;
 use super::Report;

@@ -1,4 +1,4 @@
-//! Where nodes go when the editor places them: a layered layout readable at 5 nodes and
+//! Where nodes go when scan, import or the editor places them: a layered layout readable at 5 nodes and
 //! at 300, placing nodes that have no position, and the zoom that fits the lab in view.
 //!
 //! The layout works in cells of [`LAYOUT_COLUMN`] x [`LAYOUT_ROW`], wider and taller than
