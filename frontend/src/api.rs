@@ -6,9 +6,9 @@ use nslab_model::api::{
     ErrorBody, Event, LabView, LinkChange, LinkCounters, LiveLink, MatrixReport, OpProgress, PingRequest, PingStarted,
     PlanView, PlannedOp, PutLab, RunKind, RunReport,
 };
+use nslab_model::identity::Netns;
 use nslab_model::ping::{MatrixCell, PingSample};
 use nslab_model::plan::Conflict;
-use nslab_model::topology::Netns;
 use nslab_model::Lab;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;

@@ -5,7 +5,7 @@
 
 use nslab_model::api::{LiveLink, RunKind};
 use nslab_model::edit::Selection;
-use nslab_model::ops::LinkRef;
+use nslab_model::identity::LinkRef;
 use nslab_model::topology::Topology;
 use nslab_model::{Lab, Node, Problem};
 
@@ -107,7 +107,7 @@ pub fn selection_at(lab: &Lab, path: &str) -> Option<Selection> {
 
 #[cfg(test)]
 mod tests {
-    use nslab_model::topology::Netns;
+    use nslab_model::identity::Netns;
 
     use super::*;
 

@@ -4,7 +4,7 @@
 use leptos::ev::PointerEvent;
 use leptos::prelude::*;
 use nslab_model::edit::{Point, Selection};
-use nslab_model::topology::Netns;
+use nslab_model::identity::Netns;
 use nslab_model::Node;
 
 use crate::canvas::{capture, start_connecting, world_point, CanvasContext, Drag};

@@ -13,10 +13,9 @@ use std::net::IpAddr;
 use leptos::prelude::*;
 use nslab_model::api::{LinkCounters, LiveLink, OpProgress, PlannedOp, RunKind};
 use nslab_model::edit::{self, History, Point, Selection};
-use nslab_model::ops::LinkRef;
+use nslab_model::identity::{LinkRef, Netns};
 use nslab_model::ping::{MatrixCell, PingSample};
 use nslab_model::plan::Conflict;
-use nslab_model::topology::Netns;
 use nslab_model::{validate, Lab, Problem};
 
 use crate::geometry::{node_point, Viewport};

@@ -6,8 +6,7 @@ use std::fmt::Write;
 use serde::{Deserialize, Serialize};
 
 use crate::address::Family;
-use crate::identity::owner_marker;
-use crate::identity::Netns;
+use crate::identity::{owner_marker, Netns};
 use crate::lab::Route;
 use crate::shell::sh_word;
 

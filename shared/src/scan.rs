@@ -16,8 +16,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
 use crate::address::is_link_local;
-use crate::identity::LinkRef;
-use crate::identity::Netns;
+use crate::identity::{LinkRef, Netns};
 use crate::lab::{BridgeNode, Endpoint, HostNode, Lab, Link, NamespaceNode, Node, Route, VethLink};
 use crate::layout::auto_layout;
 use crate::names::next_free_name;

@@ -7,8 +7,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::address::parse_interface_address;
-use crate::identity::LinkRef;
-use crate::identity::Netns;
+use crate::identity::{LinkRef, Netns};
 use crate::observed::{Observed, ObservedLink, ObservedNamespace, ObservedRoute};
 use crate::ops::Op;
 use crate::plan::WantedRoute;

@@ -1,8 +1,7 @@
 //! The planner against a simulated kernel: plans converge (planning again plans nothing),
 //! edits plan only what they touch, and nothing that is not the lab's is touched.
 
-use nslab_model::identity::LinkRef;
-use nslab_model::identity::Netns;
+use nslab_model::identity::{LinkRef, Netns};
 use nslab_model::observed::{Observed, ObservedLink, ObservedNamespace, ObservedRoute};
 use nslab_model::ops::Op;
 use nslab_model::plan::{creation_ops, destroy_ops, plan, PlanOptions};

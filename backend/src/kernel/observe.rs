@@ -13,9 +13,7 @@ use std::os::fd::AsRawFd;
 
 use futures::future::try_join_all;
 use ipnet::IpNet;
-use nslab_model::identity::LinkRef;
-use nslab_model::identity::Netns;
-use nslab_model::identity::{owner_of_marker, ROUTE_PROTOCOL};
+use nslab_model::identity::{owner_of_marker, LinkRef, Netns, ROUTE_PROTOCOL};
 use nslab_model::observed::{Observed, ObservedLink, ObservedNamespace, ObservedRoute};
 use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
 use rtnetlink::packet_route::link::{InfoData, InfoPortData, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, State};

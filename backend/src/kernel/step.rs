@@ -9,8 +9,7 @@
 use std::os::fd::AsRawFd;
 
 use nslab_model::address::parse_mac;
-use nslab_model::identity::owner_marker;
-use nslab_model::identity::LinkRef;
+use nslab_model::identity::{owner_marker, LinkRef};
 use nslab_model::ops::Op;
 use rtnetlink::packet_route::link::{InfoData, InfoKind, InfoVeth, LinkAttribute};
 use rtnetlink::{LinkMessageBuilder, LinkUnspec, LinkVeth};

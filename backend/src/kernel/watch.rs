@@ -4,8 +4,7 @@
 
 use futures::{Stream, StreamExt};
 use netlink_sys::{AsyncSocket, SocketAddr};
-use nslab_model::identity::owner_of_marker;
-use nslab_model::identity::Netns;
+use nslab_model::identity::{owner_of_marker, Netns};
 use rtnetlink::constants::{RTMGRP_IPV4_IFADDR, RTMGRP_IPV4_ROUTE, RTMGRP_IPV6_IFADDR, RTMGRP_IPV6_ROUTE, RTMGRP_LINK};
 use rtnetlink::packet_core::NetlinkPayload;
 use rtnetlink::packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};

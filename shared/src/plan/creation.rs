@@ -5,8 +5,7 @@
 use std::collections::HashSet;
 
 use crate::address::Family;
-use crate::identity::LinkRef;
-use crate::identity::Netns;
+use crate::identity::{LinkRef, Netns};
 use crate::lab::{Lab, Node};
 use crate::ops::Op;
 use crate::topology::{Interface, Role, Topology};

@@ -3,8 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::settings::{delete_route_op, WantedRoute};
-use crate::identity::LinkRef;
-use crate::identity::Netns;
+use crate::identity::{LinkRef, Netns};
 use crate::lab::{Lab, Node};
 use crate::observed::{Observed, ObservedLink};
 use crate::ops::Op;

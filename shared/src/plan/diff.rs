@@ -10,8 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::creation::{bridge_creation, link_ref, settings_ops};
 use super::settings::{delete_route_op, settings_diff, WantedRoute};
-use crate::identity::LinkRef;
-use crate::identity::Netns;
+use crate::identity::{LinkRef, Netns};
 use crate::lab::{Lab, Node};
 use crate::observed::{Observed, ObservedLink, ObservedRoute};
 use crate::ops::Op;

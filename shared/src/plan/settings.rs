@@ -6,8 +6,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::address::{parse_interface_address, Family};
-use crate::identity::LinkRef;
-use crate::identity::Netns;
+use crate::identity::{LinkRef, Netns};
 use crate::lab::{Lab, Route};
 use crate::observed::{ObservedLink, ObservedRoute};
 use crate::ops::Op;

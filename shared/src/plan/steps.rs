@@ -7,8 +7,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use crate::identity::LinkRef;
-use crate::identity::Netns;
+use crate::identity::{LinkRef, Netns};
 use crate::ops::Op;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,8 +7,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::identity::LinkRef;
-use crate::identity::Netns;
+use crate::identity::{LinkRef, Netns};
 use crate::observed::Observed;
 use crate::ops::Op;
 use crate::plan::Step;
