@@ -19,7 +19,8 @@ pub fn seconds(range: RangeInclusive<u64>) -> impl TypedValueParser<Value = Dura
 /// The nslab binary the benchmarks run unless told otherwise: the one next to them
 /// (`target/release/nslab` beside `target/release/bench`), which `scripts/bench` builds.
 pub fn default_nslab() -> PathBuf {
-    nslab_tests::paths::sibling_nslab()
+    let exe = std::env::current_exe().unwrap_or_default();
+    exe.parent().map(|dir| dir.join("nslab")).unwrap_or_else(|| PathBuf::from("nslab"))
 }
 
 /// `nslab` as an absolute path (nsenter --mount starts a program in the sandbox's root

@@ -8,6 +8,7 @@
 
 pub mod args;
 pub mod client;
+pub mod labs;
 pub mod machine;
 pub mod process;
 pub mod server;

@@ -11,8 +11,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::identity::{LinkRef, Netns};
 
-pub use crate::identity::{owner_marker, owner_of_marker, OWNER_PREFIX, ROUTE_PROTOCOL};
-
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Observed {
     /// The host namespace and every namespace under /run/netns.

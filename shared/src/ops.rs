@@ -6,11 +6,9 @@ use std::fmt::Write;
 use serde::{Deserialize, Serialize};
 
 use crate::address::Family;
-use crate::identity::{owner_marker, Netns};
+use crate::identity::{owner_marker, LinkRef, Netns};
 use crate::lab::Route;
 use crate::shell::sh_word;
-
-pub use crate::identity::LinkRef;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]

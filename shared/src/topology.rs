@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::lab::{Endpoint, Lab, Link, Node};
 use crate::path::DocPath;
 
-pub use crate::identity::Netns;
+use crate::identity::Netns;
 
 /// Which end of a veth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

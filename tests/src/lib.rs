@@ -1,7 +1,6 @@
 //! Harness for the tests that need real parts: a sandbox around the real kernel, the
 //! nslab binary, and a real Chromium driven through chromedriver.
 
-pub mod bench_labs;
 pub mod browser;
 pub mod client;
 pub mod expected;

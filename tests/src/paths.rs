@@ -34,13 +34,6 @@ pub fn nslab_binary() -> PathBuf {
     binary
 }
 
-/// The `nslab` next to a benchmark binary (`target/release/nslab` beside
-/// `target/release/bench`): `scripts/bench` builds both.
-pub fn sibling_nslab() -> PathBuf {
-    let exe = std::env::current_exe().unwrap_or_default();
-    exe.parent().map(|dir| dir.join("nslab")).unwrap_or_else(|| PathBuf::from("nslab"))
-}
-
 /// Trunk's output; the browser tests need it built (scripts/test does that).
 pub fn dist_dir() -> PathBuf {
     let dist = repo_root().join("dist");

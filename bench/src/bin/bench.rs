@@ -22,9 +22,9 @@ use nslab_bench::args::{command_line, default_nslab, nslab_or_exit, number};
 use nslab_bench::machine::{Header, HostCheck};
 use nslab_bench::settle::{drop_and_settle, watch_netns_cleanup, SETTLE_GRACE, SETTLE_LIMIT};
 use nslab_bench::{check_valid, median, ms, sorted};
-use nslab_model::ops::{LinkRef, Op};
+use nslab_model::identity::{LinkRef, Netns};
+use nslab_model::ops::Op;
 use nslab_model::plan::{creation_ops, teardown_ops};
-use nslab_model::topology::Netns;
 use nslab_model::{Lab, Link, Node};
 use nslab_tests::sandbox::Sandbox;
 use serde_json::Value;
@@ -121,11 +121,11 @@ const STAR_SUBNET: (Ipv4Addr, u8) = (Ipv4Addr::new(10, 0, 0, 0), 16);
 
 /// The `i`th namespace address of the star's /16.
 fn star_address(i: usize) -> String {
-    nslab_tests::bench_labs::subnet_address(STAR_SUBNET.0, STAR_SUBNET.1, i + 2)
+    nslab_bench::labs::subnet_address(STAR_SUBNET.0, STAR_SUBNET.1, i + 2)
 }
 
 fn star(n: usize) -> Lab {
-    let mut lab = nslab_tests::bench_labs::star(format!("bench-star-{n}"), n, STAR_SUBNET.0, STAR_SUBNET.1);
+    let mut lab = nslab_bench::labs::star(format!("bench-star-{n}"), n, STAR_SUBNET.0, STAR_SUBNET.1);
     lab.description = format!("scripts/bench: {n} namespaces on one bridge.");
     lab
 }
@@ -143,7 +143,7 @@ fn star_edit(lab: &Lab) -> (Lab, String) {
 }
 
 fn chain(n: usize) -> Lab {
-    let mut lab = nslab_tests::bench_labs::chain(format!("bench-chain-{n}"), n);
+    let mut lab = nslab_bench::labs::chain(format!("bench-chain-{n}"), n);
     lab.description = format!("scripts/bench: {n} namespaces in a line.");
     lab
 }

@@ -4,7 +4,7 @@
 //! work (the nodes never appear, a drag does not move the node, no frames were recorded).
 //!
 //! For each size N it writes a star (bridge `br0` in the host, namespaces ns1..ns(N-1) each
-//! on a veth to it, placed by `nslab_model::edit::auto_layout`) to a temporary file, starts
+//! on a veth to it, placed by `nslab_model::layout::auto_layout`) to a temporary file, starts
 //! `nslab serve` on it (the release build next to this binary, on the host: nothing is
 //! applied) and a fresh Chromium, then measures:
 //!
@@ -111,7 +111,7 @@ fn star(n: usize) -> Lab {
         end.addresses = vec![address(i)];
         lab.links.push(Link::Veth(VethLink { a: Endpoint::new("br0", format!("veth{i}")), b: end, editor: None }));
     }
-    nslab_model::edit::auto_layout(&lab)
+    nslab_model::layout::auto_layout(&lab)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ use nslab_bench::process::stat_cpu_ms;
 use nslab_bench::settle::{drop_and_settle, SETTLE_LIMIT};
 use nslab_bench::{check_valid, median, ms, percentile, sorted, Server};
 use nslab_model::api::{Event, MatrixReport, OpState, PlanView, RunKind, RunReport};
-use nslab_model::topology::Netns;
+use nslab_model::identity::Netns;
 use nslab_model::{Lab, Link};
 use nslab_tests::sandbox::Sandbox;
 use tokio_tungstenite::tungstenite::Message;
@@ -126,7 +126,7 @@ enum Part {
 // The labs.
 
 fn star(name: &str, n: usize, base: Ipv4Addr, prefix: u8) -> Lab {
-    let mut lab = nslab_tests::bench_labs::star(name, n, base, prefix);
+    let mut lab = nslab_bench::labs::star(name, n, base, prefix);
     lab.description = format!("scripts/bench --only live: {n} namespaces on one bridge.");
     lab
 }
@@ -1325,7 +1325,7 @@ fn run(args: &Args) -> i32 {
 
     if args.parts.contains(&Part::Destroy) {
         eprintln!("bench_live: destroys of a {}-namespace chain ...", args.chain);
-        let lab = nslab_tests::bench_labs::chain("bench-destroy", args.chain);
+        let lab = nslab_bench::labs::chain("bench-destroy", args.chain);
         let result = check_valid(&lab).and_then(|_| {
             in_sandbox(args, 0, |sandbox, server, runtime| runtime.block_on(destroys(args, sandbox, server, &lab)))
         });
