@@ -44,6 +44,7 @@ pub struct Kernel {
 
 impl Kernel {
     /// Must be called inside a tokio runtime.
+    #[allow(clippy::new_without_default)] // needs the current runtime: no Default
     pub fn new() -> Self {
         Kernel {
             connections: Connections::new(),
