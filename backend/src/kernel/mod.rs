@@ -1,6 +1,7 @@
 //! The kernel driver: the only code that speaks netlink or enters namespaces. It reads
 //! the kernel into `Observed` and carries out `Op`s; deciding what to do is the model's.
 
+mod attributes;
 mod connection;
 pub mod error;
 mod execute;

@@ -17,10 +17,9 @@ use nslab_model::identity::{owner_of_marker, LinkRef, Netns, ROUTE_PROTOCOL};
 use nslab_model::observed::{Observed, ObservedLink, ObservedNamespace, ObservedRoute};
 use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
 use rtnetlink::packet_route::link::{InfoData, InfoPortData, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, State};
-use rtnetlink::packet_route::route::{
-    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteType,
-};
+use rtnetlink::packet_route::route::{RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteType};
 
+use super::attributes::{format_mac, route_ip};
 use super::connection::HostSockets;
 use super::error::KernelError;
 use super::netns;
@@ -437,10 +436,6 @@ fn build_link(
     link
 }
 
-pub(super) fn format_mac(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect::<Vec<_>>().join(":")
-}
-
 /// Addresses per interface, leaving out the IPv6 link-local ones the kernel makes itself.
 fn addresses_by_index(messages: &[AddressMessage]) -> HashMap<u32, Vec<IpNet>> {
     let mut by_index: HashMap<u32, Vec<IpNet>> = HashMap::new();
@@ -506,14 +501,6 @@ fn build_route(message: &RouteMessage, names: &HashMap<u32, String>) -> Option<B
     };
     route.destination = IpNet::new(destination.unwrap_or(unspecified), header.destination_prefix_length).ok()?;
     Some(BuiltRoute::Modelled(route))
-}
-
-pub(super) fn route_ip(address: &RouteAddress) -> Option<IpAddr> {
-    match address {
-        RouteAddress::Inet(v4) => Some(IpAddr::V4(*v4)),
-        RouteAddress::Inet6(v6) => Some(IpAddr::V6(*v6)),
-        _ => None,
-    }
 }
 
 /// Traffic counters of one interface.

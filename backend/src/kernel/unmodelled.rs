@@ -21,7 +21,7 @@ use rtnetlink::packet_route::rule::{RuleAction, RuleAttribute, RuleFlags, RuleMe
 use rtnetlink::packet_route::tc::TcHandle;
 use rtnetlink::packet_route::AddressFamily;
 
-use super::observe::{format_mac, route_ip};
+use super::attributes::{format_mac, route_ip};
 use super::reading::{Netconf, Qdisc};
 
 /// The netconf index of `all`, and of `default` (what a new interface takes).

@@ -4,6 +4,7 @@
 
 mod api;
 mod auth;
+mod errors;
 mod events;
 mod live;
 mod pings;

@@ -15,7 +15,7 @@ use nslab_model::identity::Netns;
 use nslab_model::neighbours::{self, matrix_waves, wave_budget};
 use nslab_model::ping::{matrix_of, source_of, target_of};
 
-use super::api::{ApiError, JsonBody};
+use super::errors::{ApiError, JsonBody};
 use super::AppState;
 use crate::kernel::ping::neighbour_limit;
 
