@@ -41,10 +41,16 @@ impl<'a> Page<'a> {
         self.assert_no_bug().await;
     }
 
+    /// Fails the test if the page shows the bug banner (see `bug`).
     pub async fn assert_no_bug(&self) {
-        if let Some(bug) = self.text("#editor-bug").await {
+        if let Some(bug) = self.bug().await {
             panic!("the editor hit a bug: {bug}");
         }
+    }
+
+    /// The text of the bug banner that the editor's panic hook puts on the page, if any.
+    pub async fn bug(&self) -> Option<String> {
+        self.text("#editor-bug").await
     }
 
     pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
@@ -56,8 +62,10 @@ impl<'a> Page<'a> {
             .unwrap_or_else(|e| panic!("the page never showed `{css}`: {e}"))
     }
 
+    /// How many elements `css` matches now. A WebDriver error (a lost session, a bad
+    /// selector) fails the test: it is no answer, and 0 would pass every "gone" check.
     pub async fn count(&self, css: &str) -> usize {
-        self.client.find_all(Locator::Css(css)).await.map_or(0, |found| found.len())
+        self.client.find_all(Locator::Css(css)).await.unwrap_or_else(|e| panic!("cannot look for `{css}`: {e}")).len()
     }
 
     /// Waits until `css` matches exactly `expected` elements.
@@ -91,16 +99,26 @@ impl<'a> Page<'a> {
         }
     }
 
+    /// The text of the first element `css` matches; None when nothing matches (or what
+    /// matched went away before its text was read). Any other WebDriver error fails the
+    /// test: None would pass every "absent" check.
     pub async fn text(&self, css: &str) -> Option<String> {
-        let element = self.client.find(Locator::Css(css)).await.ok()?;
-        element.text().await.ok()
+        let element = match self.client.find(Locator::Css(css)).await {
+            Ok(element) => element,
+            Err(e) if e.is_no_such_element() => return None,
+            Err(e) => panic!("cannot look for `{css}`: {e}"),
+        };
+        element_text(&element, css).await
     }
 
-    /// The texts of every element `css` matches, in page order.
+    /// The texts of every element `css` matches, in page order (those that went away
+    /// before their text was read left out). A WebDriver error fails the test.
     pub async fn texts(&self, css: &str) -> Vec<String> {
+        let found =
+            self.client.find_all(Locator::Css(css)).await.unwrap_or_else(|e| panic!("cannot look for `{css}`: {e}"));
         let mut texts = Vec::new();
-        for element in self.client.find_all(Locator::Css(css)).await.unwrap_or_default() {
-            texts.push(element.text().await.unwrap_or_default());
+        for element in found {
+            texts.extend(element_text(&element, css).await);
         }
         texts
     }
@@ -229,5 +247,15 @@ impl<'a> Page<'a> {
         let mut labels = self.texts("g.link text.end").await;
         labels.sort();
         labels
+    }
+}
+
+/// The text of `element`, found by `css`; None when it left the page since it was found
+/// (a stale element); any other WebDriver error fails the test.
+async fn element_text(element: &fantoccini::elements::Element, css: &str) -> Option<String> {
+    match element.text().await {
+        Ok(text) => Some(text),
+        Err(e) if e.is_stale_element_reference() => None,
+        Err(e) => panic!("cannot read the text of `{css}`: {e}"),
     }
 }
