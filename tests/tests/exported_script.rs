@@ -6,7 +6,7 @@ use std::process::Command;
 use nslab_model::load_lab;
 use nslab_tests::expected::{differences, expected_state};
 use nslab_tests::kernel::read_kernel_state;
-use nslab_tests::paths::{example, nslab_binary, EXAMPLES};
+use nslab_tests::paths::{example, nslab_binary, repo_root, EXAMPLES};
 use nslab_tests::sandbox::Sandbox;
 
 fn exported_script(name: &str) -> String {
@@ -52,9 +52,39 @@ fn router_script_builds_exactly_the_lab() {
     check_example("router");
 }
 
+/// The examples in `examples/`, by name.
+fn listed_examples() -> Vec<String> {
+    let folder = repo_root().join("examples");
+    let entries = std::fs::read_dir(&folder).unwrap_or_else(|e| panic!("{}: {e}", folder.display()));
+    let mut names: Vec<String> = entries
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .map(|path| path.file_stem().and_then(|s| s.to_str()).expect("a UTF-8 name").to_string())
+        .collect();
+    names.sort();
+    names
+}
+
 #[test]
 fn every_example_has_a_kernel_test() {
-    assert_eq!(EXAMPLES.len(), 3, "add a test above for the new example");
+    let listed = listed_examples();
+    assert!(!listed.is_empty(), "examples/ has no lab");
+    // A test of this file is a `#[test]` function whose body is `check_example("NAME");`.
+    let source = include_str!("exported_script.rs");
+    let tested: Vec<&str> = source
+        .split("#[test]\n")
+        .skip(1)
+        .filter_map(|test| test.split("\n}\n").next())
+        .filter_map(|body| body.trim_end().strip_suffix("\");"))
+        .filter_map(|body| body.rsplit_once("{\n    check_example(\"").map(|(_, name)| name))
+        .collect();
+    for name in &listed {
+        assert!(tested.contains(&name.as_str()), "examples/{name}.json has no kernel test: add one above");
+    }
+    // Tests elsewhere go over `paths::EXAMPLES`: it must list them all too.
+    let mut constant = EXAMPLES.map(String::from).to_vec();
+    constant.sort();
+    assert_eq!(constant, listed, "paths::EXAMPLES lists examples/");
 }
 
 #[test]
