@@ -152,7 +152,7 @@ async fn apply_over_http_streams_progress_in_plan_order() {
     events.wait_for("the end of the run", WAIT, |e| matches!(e, Event::RunFinished { ok: true, .. })).await;
     let found = differences(&expected_state(&lab("seed-bridge")), &read_kernel_state(&setup.sandbox));
     assert!(found.is_empty(), "{}", found.join("\n"));
-    // While one run goes on no other starts; after it, the kernel is in step with the lab.
+    // After the run, the kernel is in step with the lab.
     events.wait_for("no drift", WAIT, |e| matches!(e, Event::Drift { applied: true, ops, .. } if ops.is_empty())).await;
 }
 
@@ -546,14 +546,11 @@ async fn the_router_matrix_shows_exactly_the_expected_pairs() {
     import_and_apply(&client, "router").await;
     // IPv6 neighbours settle for a couple of seconds after links come up: wait, bounded.
     setup.sandbox.pings("left", "fd00:2::2", 20);
-    let mut events = Events::connect(setup.server()).await;
-    let report: nslab_model::api::MatrixReport = client.post("/api/matrix").await.json().await.unwrap();
+    let (report, streamed) = matrix_as_it_streams(&setup).await;
     assert_eq!(report.cells.len(), 3 * 8, "every namespace to every address");
     assert_eq!(reachable_pairs(&report.cells), expected_router_pairs(true));
     assert_eq!(report.warning, None, "a small matrix fits the kernel's neighbour tables");
-    events
-        .wait_for("matrix cells as they come", WAIT, |e| matches!(e, Event::Matrix { id, .. } if *id == report.id))
-        .await;
+    assert!(!streamed.is_empty(), "no cell came as an event before the report");
 
     // With forwarding off in the router, the two ends no longer reach each other.
     let mut lab = client.lab().await;
@@ -562,8 +559,44 @@ async fn the_router_matrix_shows_exactly_the_expected_pairs() {
     router.ipv6_forwarding = false;
     assert_eq!(client.put_lab(lab.revision, &lab.lab).await.status(), 200);
     assert_eq!(client.post("/api/apply").await.status(), 200);
-    let report: nslab_model::api::MatrixReport = client.post("/api/matrix").await.json().await.unwrap();
+    let (report, streamed) = matrix_as_it_streams(&setup).await;
     assert_eq!(reachable_pairs(&report.cells), expected_router_pairs(false));
+    // Cells stream as they fill: the pairs across the router wait for their probes to time
+    // out, and every pair that answers arrives before the first of those, and before the
+    // report. A matrix that sent its cells only once complete would mix them.
+    assert!(!streamed.is_empty(), "no cell came as an event before the report");
+    assert!(streamed.iter().all(|cell| report.cells.contains(cell)), "{streamed:?}");
+    let first_unanswered = streamed.iter().position(|cell| !cell.reachable).unwrap_or(streamed.len());
+    let answered = report.cells.iter().filter(|cell| cell.reachable).count();
+    assert_eq!(
+        streamed[..first_unanswered].iter().filter(|cell| cell.reachable).count(),
+        answered,
+        "every answered pair comes before the first unanswered one: {streamed:?}"
+    );
+}
+
+/// Runs the matrix while watching the event stream; returns the report and the cells that
+/// arrived as events before it, in the order they came.
+async fn matrix_as_it_streams(setup: &Setup) -> (nslab_model::api::MatrixReport, Vec<nslab_model::ping::MatrixCell>) {
+    let client = setup.client();
+    let mut events = Events::connect(setup.server()).await;
+    let request = client.post("/api/matrix");
+    tokio::pin!(request);
+    let mut streamed = Vec::new();
+    let response = loop {
+        tokio::select! {
+            response = &mut request => break response,
+            event = events.next(WAIT) => match event {
+                Some(Event::Matrix { id, cell }) => streamed.push((id, cell)),
+                Some(_) => {}
+                None => panic!("no event for {WAIT:?} while the matrix ran"),
+            },
+        }
+    };
+    assert_eq!(response.status(), 200);
+    let report: nslab_model::api::MatrixReport = response.json().await.unwrap();
+    assert!(streamed.iter().all(|(id, _)| *id == report.id), "cells of another matrix: {streamed:?}");
+    (report, streamed.into_iter().map(|(_, cell)| cell).collect())
 }
 
 /// `n` namespaces on one bridge, all in 10.9.0.0/16.
@@ -763,4 +796,198 @@ async fn an_open_server_refuses_other_sites_and_other_names() {
     // The editor's own page may change the lab.
     let own = client.request(reqwest::Method::POST, "/api/import").header("Origin", url.as_str()).body(lab);
     assert_eq!(own.send().await.unwrap().status(), 200);
+}
+
+/// Waits (bounded) until `path` exists.
+async fn wait_for_file(path: &std::path::Path) {
+    let deadline = std::time::Instant::now() + WAIT;
+    while !path.exists() {
+        assert!(std::time::Instant::now() < deadline, "{} never appeared", path.display());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// One run at a time: an apply asked for while a destroy goes on is refused with 409 and
+/// changes nothing. The destroy is held at a known point: it ends a process in ns1 that
+/// notes SIGTERM in a file and goes on, so the run waits for it (a second) before SIGKILL;
+/// the apply is sent once the note is there.
+#[tokio::test]
+async fn a_run_asked_for_while_another_goes_on_is_refused_with_409() {
+    let setup = Setup::new("server-busy", &[]);
+    let client = setup.client();
+    import_and_apply(&client, "seed-bridge").await;
+    let notes = tempfile::tempdir().unwrap();
+    let terminated = notes.path().join("terminated");
+    let stubborn = format!("sh -c \"trap 'touch {}' TERM; while :; do sleep 0.1; done\"", terminated.display());
+    let stubborn = setup.sandbox.start_in("ns1", &stubborn, "sh");
+
+    let first = client.post("/api/destroy?kill=true");
+    let second = async {
+        wait_for_file(&terminated).await;
+        let apply = client.post("/api/apply").await;
+        (apply.status(), apply.text().await.unwrap())
+    };
+    let (first, (status, said)) = tokio::join!(first, second);
+    assert_eq!(status, 409, "{said}");
+    assert!(said.contains("an apply or destroy is already running"), "{said}");
+
+    // The first run went on to its end and ended the process; the refused apply changed
+    // nothing (the lab stays destroyed); then a run starts again.
+    assert_eq!(first.status(), 200);
+    let report: RunReport = first.json().await.unwrap();
+    assert!(report.ended.iter().any(|e| e.contains(&format!("process {} ", stubborn.pid))), "{:?}", report.ended);
+    let left = setup.sandbox.sh("ip netns list; ip -o link show | grep -v ': lo:' || true");
+    assert_eq!(left.trim(), "", "the destroy went through, and the refused apply made nothing");
+    assert_eq!(client.post("/api/apply").await.status(), 200, "after it, a run starts");
+    setup.destroy_leaves_nothing().await;
+}
+
+/// `?token=` in the address leaves a cookie; that cookie alone then authenticates the page's
+/// other requests and its websocket, with the role of the token it carries. A wrong cookie
+/// is refused.
+#[tokio::test]
+async fn the_cookie_that_the_token_in_the_address_leaves_authenticates_alone() {
+    let token = "teacher-token-0123456789";
+    let viewer = "student-token-0123456789";
+    let setup = Setup::new("server-cookie", &["--listen", "0.0.0.0:0", "--token", token, "--viewer-token", viewer]);
+    let url = setup.server().url.replace("0.0.0.0", "127.0.0.1");
+    // No cookie store: the test sends the cookie itself, and nothing else.
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let cookie_for = |token: &str| {
+        let (http, url) = (http.clone(), url.clone());
+        let token = token.to_string();
+        async move {
+            let response = http.get(format!("{url}/?token={token}")).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            let set = response.headers().get("set-cookie").expect("a cookie").to_str().unwrap().to_string();
+            set.split(';').next().unwrap().to_string()
+        }
+    };
+    let teacher = cookie_for(token).await;
+    let student = cookie_for(viewer).await;
+    assert!(teacher.starts_with("nslab_token="), "{teacher}");
+    let with = |cookie: &str, method: reqwest::Method, path: &str| {
+        http.request(method, format!("{url}{path}")).header("Cookie", cookie)
+    };
+    use reqwest::Method;
+
+    let view: LabView = with(&teacher, Method::GET, "/api/lab").send().await.unwrap().json().await.unwrap();
+    let mut edited = view.lab.clone();
+    edited.description = "changed with the cookie alone".into();
+    let put = nslab_model::api::PutLab { base_revision: view.revision, lab: edited };
+    assert_eq!(with(&teacher, Method::PUT, "/api/lab").json(&put).send().await.unwrap().status(), 200);
+    // The student's cookie watches, and may not change.
+    assert_eq!(with(&student, Method::GET, "/api/lab").send().await.unwrap().status(), 200);
+    let mut stale = put.clone();
+    stale.base_revision += 1;
+    assert_eq!(with(&student, Method::PUT, "/api/lab").json(&stale).send().await.unwrap().status(), 403);
+    // A wrong cookie, or none, is refused.
+    let wrong = "nslab_token=wrong-token-0123456789";
+    assert_eq!(with(wrong, Method::GET, "/api/lab").send().await.unwrap().status(), 401);
+    assert_eq!(with(wrong, Method::PUT, "/api/lab").json(&stale).send().await.unwrap().status(), 401);
+    assert_eq!(http.get(format!("{url}/api/lab")).send().await.unwrap().status(), 401);
+    let view: LabView =
+        http.get(format!("{url}/api/lab")).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (view.revision, view.lab.description.as_str()),
+        (put.base_revision + 1, "changed with the cookie alone"),
+        "the teacher's cookie changed the lab, and nothing else did"
+    );
+
+    // The websocket, with the cookie alone.
+    let ws = format!("{}/api/events", url.replacen("http://", "ws://", 1));
+    let connect = |cookie: &str| {
+        let mut request =
+            tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(ws.as_str()).unwrap();
+        request.headers_mut().insert("Cookie", cookie.parse().unwrap());
+        tokio_tungstenite::connect_async(request)
+    };
+    assert!(connect(&teacher).await.is_ok(), "the cookie opens the event stream");
+    let refused = connect(wrong).await;
+    assert!(
+        matches!(refused, Err(tokio_tungstenite::tungstenite::Error::Http(ref r)) if r.status() == 401),
+        "{refused:?}"
+    );
+}
+
+/// `n` namespaces with no link between them.
+fn namespaces(n: usize) -> Lab {
+    let mut lab = Lab::new("many");
+    for i in 0..n {
+        lab.nodes.push(nslab_model::Node::Namespace(nslab_model::NamespaceNode::new(format!("n{i}"))));
+    }
+    lab
+}
+
+/// Two namespaces joined by `n` veths.
+fn parallel_links(n: usize) -> Lab {
+    let mut lab = namespaces(2);
+    for i in 0..n {
+        let (a, b) =
+            (nslab_model::Endpoint::new("n0", format!("a{i}")), nslab_model::Endpoint::new("n1", format!("b{i}")));
+        lab.links.push(Link::Veth(nslab_model::VethLink { a, b, editor: None }));
+    }
+    lab
+}
+
+/// A lab over the server's node or link limit is refused whole with 413, whether it comes
+/// as an edit or as a file; one at the limits is taken.
+#[tokio::test]
+async fn a_lab_over_the_node_or_link_limit_is_refused_with_413() {
+    let setup = Setup::new("server-limits", &["--max-nodes", "4", "--max-links", "3"]);
+    let client = setup.client();
+    let before = client.lab().await;
+    for (what, lab) in [("5 nodes", namespaces(5)), ("4 links", parallel_links(4))] {
+        let response = client.put_lab(before.revision, &lab).await;
+        assert_eq!(response.status(), 413, "{what}");
+        let said = error_body(response).await.message;
+        assert!(said.contains("this server takes at most 4 and 3"), "{what}: {said}");
+        let file = nslab_model::export::to_json(&lab);
+        let response = client.request(reqwest::Method::POST, "/api/import").body(file).send().await.unwrap();
+        assert_eq!(response.status(), 413, "{what}, imported");
+    }
+    assert_eq!(client.lab().await, before, "nothing refused was stored");
+    for lab in [namespaces(4), parallel_links(3)] {
+        let view = client.lab().await;
+        assert_eq!(client.put_lab(view.revision, &lab).await.status(), 200, "at the limits");
+    }
+}
+
+/// Kills a process when dropped.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Without `--listen`, the server listens on 127.0.0.1:4780 (in a sandbox: that port of
+/// the sandbox's own loopback is surely free) and says so.
+#[tokio::test]
+async fn without_listen_the_server_is_on_127_0_0_1_port_4780() {
+    use std::io::BufRead;
+    let sandbox = Sandbox::new();
+    sandbox.enter_network_here();
+    let state = tempfile::tempdir().unwrap();
+    let binary = nslab_tests::paths::nslab_binary();
+    let mut child = sandbox
+        .command(binary.to_str().unwrap())
+        .arg("serve")
+        .arg("--state-dir")
+        .arg(state.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("nslab serve starts");
+    let stdout = child.stdout.take().unwrap();
+    let server = Killed(child);
+    let mut line = String::new();
+    std::io::BufReader::new(stdout).read_line(&mut line).expect("nslab serve prints its address");
+    assert!(line.contains(" on http://127.0.0.1:4780/"), "{line}");
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let view: LabView = http.get("http://127.0.0.1:4780/api/lab").send().await.unwrap().json().await.unwrap();
+    assert_eq!(view.lab.name, "seed-bridge");
+    drop(server);
 }
