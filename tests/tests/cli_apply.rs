@@ -1,0 +1,108 @@
+//! What the README says of `nslab apply` on the real kernel, each in its own sandbox: at a
+//! terminal and without `--yes` it shows the plan and asks (no changes nothing; yes
+//! applies), and it leaves alone what it does not manage: other routing tables, other route
+//! types, policy rules, neighbours and traffic control.
+
+use std::io::Write;
+use std::process::{Output, Stdio};
+
+use nslab_model::{Node, Route};
+use nslab_tests::expected::{differences, expected_state};
+use nslab_tests::kernel::read_kernel_state;
+use nslab_tests::paths::{example, example_lab, nslab_binary};
+use nslab_tests::sandbox::Sandbox;
+
+/// Runs `nslab ARGS` in the sandbox with a terminal for its standard input and output (a
+/// pseudo-terminal made by `script`), and `typed` typed at it. Bounded by `timeout`.
+fn at_a_terminal(sandbox: &Sandbox, args: &str, typed: &str) -> Output {
+    let command = format!("{} {args}", nslab_binary().display());
+    let mut child = sandbox
+        .command("timeout")
+        .args(["60", "script", "--quiet", "--return", "--command", &command, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs");
+    child.stdin.take().expect("piped").write_all(typed.as_bytes()).expect("the answer is typed");
+    child.wait_with_output().expect("script ends")
+}
+
+#[test]
+fn apply_without_yes_shows_the_plan_and_asks_no_changes_nothing_and_yes_applies() {
+    let sandbox = Sandbox::new();
+    let lab = example("router");
+    let args = format!("apply {}", lab.display());
+
+    let output = at_a_terminal(&sandbox, &args, "n\n");
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    let plan = said.find("ip netns add left").unwrap_or_else(|| panic!("no plan shown: {said}"));
+    let question = said.find("changes? [y/N]").unwrap_or_else(|| panic!("no question asked: {said}"));
+    assert!(plan < question, "the plan comes before the question: {said}");
+    assert!(said.contains("nothing was changed"), "{said}");
+    assert_eq!(sandbox.sh("ip netns list; ip -o link show | grep -v ': lo:' || true").trim(), "", "no changed nothing");
+
+    let output = at_a_terminal(&sandbox, &args, "y\n");
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{said}");
+    assert!(said.contains("changes? [y/N]"), "asked again: {said}");
+    assert!(said.contains("nslab: applied lab `router`"), "{said}");
+    let found = differences(&expected_state(&example_lab("router")), &read_kernel_state(&sandbox));
+    assert!(found.is_empty(), "yes applied the lab:\n{}", found.join("\n"));
+}
+
+/// What was added by hand in the lab's namespace `left` and must outlive the applies.
+const BY_HAND: &str = "ip -n left route add 10.99.0.0/16 dev l-eth0 table 100
+    ip -n left route add blackhole 10.98.0.0/16
+    ip -n left rule add from 10.0.1.2 table 100 priority 1000
+    ip -n left neigh add 10.0.1.77 lladdr 02:00:00:00:00:77 dev l-eth0 nud permanent
+    tc -n left qdisc add dev l-eth0 root tbf rate 1mbit burst 32kbit latency 400ms";
+
+fn assert_by_hand_is_there(sandbox: &Sandbox, after: &str) {
+    let table = sandbox.sh("ip -n left route show table 100");
+    assert!(table.contains("10.99.0.0/16 dev l-eth0"), "{after}: table 100 holds {table:?}");
+    let main = sandbox.sh("ip -n left route show");
+    assert!(main.contains("blackhole 10.98.0.0/16"), "{after}: the main table holds {main:?}");
+    let rules = sandbox.sh("ip -n left rule show");
+    assert!(rules.contains("1000:\tfrom 10.0.1.2 lookup 100"), "{after}: the rules are {rules:?}");
+    let neighbour = sandbox.sh("ip -n left neigh show 10.0.1.77");
+    assert!(neighbour.contains("lladdr 02:00:00:00:00:77 PERMANENT"), "{after}: {neighbour:?}");
+    let qdiscs = sandbox.sh("tc -n left qdisc show dev l-eth0");
+    assert!(qdiscs.contains("qdisc tbf"), "{after}: the qdiscs are {qdiscs:?}");
+}
+
+#[test]
+fn apply_leaves_other_tables_route_types_rules_neighbours_and_traffic_control_alone() {
+    let sandbox = Sandbox::new();
+    let router = example("router");
+    let router = router.to_str().unwrap();
+    sandbox.nslab_ok(&["apply", "--yes", router]);
+    sandbox.sh(BY_HAND);
+    assert_by_hand_is_there(&sandbox, "by hand");
+
+    // An unchanged lab: nothing to do, and none of it is drift.
+    let output = sandbox.nslab(&["plan", "--exit-code", router]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
+    sandbox.nslab_ok(&["apply", "--yes", router]);
+    assert_by_hand_is_there(&sandbox, "re-applying the lab");
+
+    // An edit in the same namespace: a route in the main table and a new address on l-eth0.
+    let mut edited = example_lab("router");
+    let Some(Node::Namespace(left)) = edited.nodes.iter_mut().find(|n| n.name() == "left") else { panic!("left") };
+    left.routes.push(Route { to: "10.50.0.0/16".into(), via: Some("10.0.1.1".into()), dev: None, metric: None });
+    let nslab_model::Link::Veth(veth) = &mut edited.links[0];
+    assert_eq!((veth.a.node.as_str(), veth.a.name.as_str()), ("left", "l-eth0"));
+    veth.a.addresses.push("10.0.1.3/24".into());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("router.json");
+    std::fs::write(&file, nslab_model::export::to_json(&edited)).unwrap();
+    let applied = sandbox.nslab_ok(&["apply", "--yes", file.to_str().unwrap()]);
+    assert!(applied.contains("ip -n left route add 10.50.0.0/16 via 10.0.1.1"), "{applied}");
+    assert!(sandbox.sh("ip -n left addr show dev l-eth0").contains("10.0.1.3/24"), "the edit was applied");
+    assert_by_hand_is_there(&sandbox, "applying an edit");
+
+    // Destroy removes the lab's namespaces, and with them what was added in them.
+    sandbox.nslab_ok(&["destroy", "--yes", file.to_str().unwrap()]);
+    assert_eq!(sandbox.sh("ip netns list").trim(), "");
+}
