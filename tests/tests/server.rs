@@ -822,14 +822,18 @@ async fn a_run_asked_for_while_another_goes_on_is_refused_with_409() {
     let stubborn = setup.sandbox.start_in("ns1", &stubborn, "sh");
 
     let first = client.post("/api/destroy?kill=true");
-    let second = async {
+    let others = async {
         wait_for_file(&terminated).await;
+        // Two in a row: a refusal must not free the run's claim for the next request.
         let apply = client.post("/api/apply").await;
-        (apply.status(), apply.text().await.unwrap())
+        let destroy = client.post("/api/destroy").await;
+        [(apply.status(), apply.text().await.unwrap()), (destroy.status(), destroy.text().await.unwrap())]
     };
-    let (first, (status, said)) = tokio::join!(first, second);
-    assert_eq!(status, 409, "{said}");
-    assert!(said.contains("an apply or destroy is already running"), "{said}");
+    let (first, refused) = tokio::join!(first, others);
+    for (status, said) in refused {
+        assert_eq!(status, 409, "{said}");
+        assert!(said.contains("an apply or destroy is already running"), "{said}");
+    }
 
     // The first run went on to its end and ended the process; the refused apply changed
     // nothing (the lab stays destroyed); then a run starts again.

@@ -68,12 +68,34 @@ struct RunningGuard<'a>(&'a AtomicBool);
 
 impl<'a> RunningGuard<'a> {
     fn claim(flag: &'a AtomicBool) -> Option<Self> {
-        (!flag.swap(true, Ordering::AcqRel)).then_some(RunningGuard(flag))
+        // No guard is made for a refused claim: dropping it would clear the flag of the run
+        // that holds it (as `then_some(RunningGuard(flag))` once did, letting a third
+        // request start a second run).
+        if flag.swap(true, Ordering::AcqRel) {
+            None
+        } else {
+            Some(RunningGuard(flag))
+        }
     }
 }
 
 impl Drop for RunningGuard<'_> {
     fn drop(&mut self) {
         self.0.store(false, Ordering::Release);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_claim_leaves_the_running_run_claimed() {
+        let running = AtomicBool::new(false);
+        let first = RunningGuard::claim(&running).expect("nothing runs yet");
+        assert!(RunningGuard::claim(&running).is_none());
+        assert!(RunningGuard::claim(&running).is_none(), "the refusal before did not free it");
+        drop(first);
+        assert!(RunningGuard::claim(&running).is_some(), "free once the run ended");
     }
 }
