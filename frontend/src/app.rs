@@ -8,12 +8,12 @@ use nslab_model::edit::{NodeKind, Selection};
 
 use crate::api;
 use crate::canvas::Canvas;
+use crate::editor::{use_editor, Editor};
 use crate::events;
 use crate::help::Help;
 use crate::inspector::Inspector;
 use crate::intents::{self, ZOOM_STEP};
 use crate::panels::{LogPanel, MatrixPanel, PingPanel, PlanPanel, TeachingPanel};
-use crate::state::{use_editor, Editor};
 use crate::sync;
 use crate::toolbar::Toolbar;
 

@@ -6,11 +6,11 @@ use leptos::ev::{PointerEvent, WheelEvent};
 use leptos::prelude::*;
 use nslab_model::edit::{self, Point, Selection};
 
+use crate::editor::{use_editor, Editor};
 use crate::geometry::{grid_path, grid_spacing, node_at, Viewport};
 use crate::intents;
 use crate::link_view::LinkView;
 use crate::node_view::NodeView;
-use crate::state::{use_editor, Editor};
 
 /// Below this zoom the picture shows the big lab, not its details: interface labels and
 /// rates go, node names grow to stay readable (see svg.css, `.far`).

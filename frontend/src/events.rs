@@ -9,7 +9,7 @@ use leptos::task::spawn_local;
 use nslab_model::api::{Event, LinkChange, OpState};
 
 use crate::describe::run_title;
-use crate::state::{Connection, Editor, RunState};
+use crate::editor::{Connection, Editor, RunState};
 use crate::sync;
 
 pub fn connect(editor: Editor) {

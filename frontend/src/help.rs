@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::state::use_editor;
+use crate::editor::use_editor;
 
 const SHORTCUTS: [(&str, &str); 15] = [
     ("N", "add a namespace"),

@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use nslab_model::edit::{self, mtu_from_text, InterfaceChange, NodeChange, Side};
 use nslab_model::{Link, Node, Route};
 
+use crate::editor::{use_editor, Editor};
 use crate::intents;
-use crate::state::{use_editor, Editor};
 
 /// The messages of the problems at `path` (and below it).
 #[component]

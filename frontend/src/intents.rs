@@ -13,8 +13,8 @@ use nslab_model::Lab;
 
 use crate::api;
 use crate::browser;
+use crate::editor::{Editor, RunState};
 use crate::geometry::{picture_bounds, Viewport};
-use crate::state::{Editor, RunState};
 use crate::sync;
 
 // Editing the lab.

@@ -7,8 +7,8 @@ use nslab_model::Link;
 
 use crate::canvas::{start_connecting, CanvasContext};
 use crate::describe::{end_state, end_state_words, link_state, tooltip};
+use crate::editor::use_editor;
 use crate::geometry::{along, border_point, end_label_at, half_size, rate, towards};
-use crate::state::use_editor;
 
 /// How far outside its node's box a port is drawn.
 const PORT_OFFSET: f64 = 6.0;

@@ -5,6 +5,7 @@ mod app;
 mod browser;
 mod canvas;
 mod describe;
+mod editor;
 mod events;
 mod geometry;
 mod help;
@@ -14,7 +15,6 @@ mod link_view;
 mod node_view;
 mod panels;
 mod reach;
-mod state;
 mod sync;
 mod toolbar;
 

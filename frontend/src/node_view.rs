@@ -9,8 +9,8 @@ use nslab_model::Node;
 
 use crate::canvas::{capture, start_connecting, world_point, CanvasContext, Drag};
 use crate::describe::{node_detail, tooltip};
+use crate::editor::use_editor;
 use crate::geometry::half_size;
-use crate::state::use_editor;
 
 #[component]
 pub fn NodeView(name: String) -> impl IntoView {

@@ -9,8 +9,8 @@ use nslab_model::Node;
 
 use crate::api;
 use crate::describe::host_node_name;
+use crate::editor::use_editor;
 use crate::intents;
-use crate::state::use_editor;
 
 #[component]
 pub fn PlanPanel(open: RwSignal<bool>) -> impl IntoView {

@@ -10,7 +10,7 @@ use nslab_model::edit::commands_for_edit;
 use nslab_model::Lab;
 
 use crate::api;
-use crate::state::{EditConflict, Editor, NoticeKind};
+use crate::editor::{EditConflict, Editor, NoticeKind};
 
 /// Applies an edit made in this editor. Compared with the last recorded state, not with
 /// what is shown: typing in the inspector shows each keystroke and records on leaving.

@@ -6,8 +6,8 @@ use nslab_model::edit::NodeKind;
 use nslab_model::problem::has_errors;
 use wasm_bindgen::JsCast;
 
+use crate::editor::{use_editor, Connection};
 use crate::intents::{self, ZOOM_STEP};
-use crate::state::{use_editor, Connection};
 
 #[component]
 pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
