@@ -235,6 +235,15 @@ impl<'a> Page<'a> {
         element.attr("disabled").await.expect("attributes are readable").is_some()
     }
 
+    /// The canvas's zoom, read from the transform of its world group.
+    pub async fn zoom(&self) -> f64 {
+        let script = "return document.querySelector('svg.canvas g.world').getAttribute('transform');";
+        let transform = self.client.execute(script, vec![]).await.expect("the canvas's transform");
+        let transform = transform.as_str().unwrap_or_default().to_string();
+        let scale = transform.split("scale(").nth(1).and_then(|rest| rest.split(')').next());
+        scale.and_then(|s| s.trim().parse().ok()).unwrap_or_else(|| panic!("no scale in `{transform}`"))
+    }
+
     /// The names of the nodes on the canvas, sorted.
     pub async fn node_names(&self) -> Vec<String> {
         let mut names = self.texts("g.node text.name").await;

@@ -1,7 +1,8 @@
 //! The canvas's gestures in real headless Chromium against a real `nslab serve` (on the
 //! host: nothing here is applied): shift-click and rubber-band selection, deleting a
 //! selection and undoing/redoing it with the keyboard, wheel zoom, fit, automatic layout,
-//! the help overlay, and the connection indicator coming back after a server restart.
+//! the help overlay, the connection indicator coming back after a server restart, and an edit
+//! made offline meeting a newer lab (keep mine, take theirs).
 
 use std::time::Duration;
 
@@ -10,15 +11,6 @@ use nslab_tests::browser::Browser;
 use nslab_tests::client::Client;
 use nslab_tests::page::Page;
 use nslab_tests::server::{NslabServer, ServerOptions};
-
-/// The canvas's zoom, read from the transform of its world group.
-async fn zoom(page: &Page<'_>) -> f64 {
-    let script = "return document.querySelector('svg.canvas g.world').getAttribute('transform');";
-    let transform = page.client.execute(script, vec![]).await.unwrap();
-    let transform = transform.as_str().unwrap_or_default().to_string();
-    let scale = transform.split("scale(").nth(1).and_then(|rest| rest.split(')').next());
-    scale.and_then(|s| s.trim().parse().ok()).unwrap_or_else(|| panic!("no scale in `{transform}`"))
-}
 
 #[tokio::test(flavor = "current_thread")]
 async fn select_delete_undo_redo_zoom_and_lay_out() {
@@ -65,7 +57,7 @@ async fn select_delete_undo_redo_zoom_and_lay_out() {
     page.shot("02-undone").await;
 
     // The wheel zooms around the pointer; fit brings the whole lab into view.
-    let before = zoom(&page).await;
+    let before = page.zoom().await;
     let (x, y) = page.center_of("svg.canvas").await;
     let wheel = WheelActions::new("wheel".to_string()).then(WheelAction::Scroll {
         duration: None,
@@ -75,9 +67,9 @@ async fn select_delete_undo_redo_zoom_and_lay_out() {
         delta_y: -120,
     });
     page.client.perform_actions(wheel).await.unwrap();
-    wait_until(|| async { zoom(&page).await > before * 1.1 }, "the wheel zoomed in").await;
+    wait_until(|| async { page.zoom().await > before * 1.1 }, "the wheel zoomed in").await;
     page.click("#fit").await;
-    wait_until(|| async { (zoom(&page).await - before).abs() < 1e-6 }, "fit restored the view").await;
+    wait_until(|| async { (page.zoom().await - before).abs() < 1e-6 }, "fit restored the view").await;
     assert_eq!(page.count("g.world.far").await, 0, "at zoom {before} the details show");
     for _ in 0..5 {
         page.click("#zoom-out").await;
@@ -88,10 +80,10 @@ async fn select_delete_undo_redo_zoom_and_lay_out() {
     page.wait_gone("g.world.far").await;
     // The keys the zoom buttons' titles name: `+` (or `=`) in, `-` out, a step each.
     page.press('+', false, false).await;
-    wait_until(|| async { (zoom(&page).await - before * 1.25).abs() < 1e-6 }, "+ zoomed in a step").await;
+    wait_until(|| async { (page.zoom().await - before * 1.25).abs() < 1e-6 }, "+ zoomed in a step").await;
     page.press('-', false, false).await;
     page.press('-', false, false).await;
-    wait_until(|| async { (zoom(&page).await - before * 0.8).abs() < 1e-6 }, "- zoomed out two steps").await;
+    wait_until(|| async { (page.zoom().await - before * 0.8).abs() < 1e-6 }, "- zoomed out two steps").await;
     page.click("#fit").await;
 
     // Drag a node out of place; automatic layout (the L key) puts every node where the
@@ -208,28 +200,32 @@ async fn the_page_reconnects_and_resyncs_after_the_server_restarts() {
     browser.close().await;
 }
 
+/// A student's page loses the network and adds ns3 while the teacher removes ns2; back
+/// online, the page learns of the newer lab and explains the conflict. The teacher's lab
+/// and the banner's words.
+async fn offline_edit_meets_a_newer_lab(page: &Page<'_>, api: &Client) -> (nslab_model::api::LabView, String) {
+    page.wait_for("g.node[data-name='ns2']").await;
+    page.set_offline(true).await;
+    page.click("#add-namespace").await;
+    page.wait_for("g.node[data-name='ns3']").await;
+    page.wait_text("#notice", "said the edit is not saved yet", |t| t.contains("not saved yet")).await;
+    let mut view = api.lab().await;
+    view.lab = nslab_model::edit::delete(&view.lab, &nslab_model::edit::Selection::node("ns2"));
+    let response = api.put_lab(view.revision, &view.lab).await;
+    assert!(response.status().is_success());
+    let theirs: nslab_model::api::LabView = response.json().await.unwrap();
+    page.set_offline(false).await;
+    let banner = page.wait_text("#conflict", "explained the conflict", |t| t.contains("Someone else")).await;
+    (theirs, banner)
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn an_edit_made_offline_meets_the_newer_lab_as_an_explained_conflict() {
     let (server, _state) = NslabServer::start(None, "editor-conflict");
     let api = Client::new(&server);
     let browser = Browser::start().await;
     let page = Page::open(&browser.client, &server.url, "editor-conflict").await;
-    page.wait_for("g.node[data-name='ns2']").await;
-
-    // A student's browser loses the network and goes on editing: the edit stays on the page.
-    page.set_offline(true).await;
-    page.click("#add-namespace").await;
-    page.wait_for("g.node[data-name='ns3']").await;
-    page.wait_text("#notice", "said the edit is not saved yet", |t| t.contains("not saved yet")).await;
-
-    // Meanwhile the teacher removes ns2.
-    let mut view = api.lab().await;
-    view.lab = nslab_model::edit::delete(&view.lab, &nslab_model::edit::Selection::node("ns2"));
-    assert!(api.put_lab(view.revision, &view.lab).await.status().is_success());
-
-    // Back online, the page learns of the newer lab, says so, and keeps the student's edit.
-    page.set_offline(false).await;
-    let banner = page.wait_text("#conflict", "explained the conflict", |t| t.contains("Someone else")).await;
+    let (_theirs, banner) = offline_edit_meets_a_newer_lab(&page, &api).await;
     assert!(banner.contains("still here"), "{banner}");
     assert_eq!(page.count("g.node[data-name='ns3']").await, 1, "the student's edit is kept");
     page.shot("01-conflict").await;
@@ -239,6 +235,32 @@ async fn an_edit_made_offline_meets_the_newer_lab_as_an_explained_conflict() {
     page.wait_gone("#conflict").await;
     let lab = api.wait_for_lab("changed as expected", |lab| lab.node("ns3").is_some()).await;
     assert!(lab.node("ns2").is_some(), "the student's lab, whole");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn take_theirs_drops_the_offline_edit_for_the_newer_lab() {
+    let (server, _state) = NslabServer::start(None, "editor-take-theirs");
+    let api = Client::new(&server);
+    let browser = Browser::start().await;
+    let page = Page::open(&browser.client, &server.url, "editor-take-theirs").await;
+    let (theirs, _banner) = offline_edit_meets_a_newer_lab(&page, &api).await;
+
+    // Take theirs: the page shows the teacher's lab, the student's ns3 is gone, and the
+    // server keeps the teacher's lab.
+    page.click("#take-theirs").await;
+    page.wait_gone("#conflict").await;
+    page.wait_gone("g.node[data-name='ns3']").await;
+    page.wait_gone("g.node[data-name='ns2']").await;
+    assert_eq!(page.node_names().await, ["docker0", "ns0", "ns1"]);
+    page.shot("01-took-theirs").await;
+    // The page goes on from their lab: its next edit lands on it, without ns3.
+    page.press('b', false, false).await;
+    let lab = api.wait_for_lab("got the next edit", |lab| lab.nodes.len() == 4).await;
+    let mut names: Vec<&str> = lab.nodes.iter().map(|n| n.name()).collect();
+    names.sort();
+    assert_eq!(names, ["br0", "docker0", "ns0", "ns1"], "their lab and the new bridge");
+    assert_eq!(api.lab().await.revision, theirs.revision + 1, "one edit after theirs");
     browser.close().await;
 }
 

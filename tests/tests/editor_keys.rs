@@ -1,5 +1,5 @@
-//! What docs/editor.md promises of the keyboard, of dropping a file and of "take theirs",
-//! in real headless Chromium against a real `nslab serve` (on the host: nothing here is
+//! What docs/editor.md promises of the keyboard and of dropping a file, in real headless
+//! Chromium against a real `nslab serve` (on the host: nothing here is
 //! applied).
 
 use std::time::Duration;
@@ -12,19 +12,10 @@ use nslab_tests::server::NslabServer;
 /// WebDriver's Backspace key.
 const BACKSPACE: char = '\u{E003}';
 
-/// The canvas's zoom, read from the transform of its world group.
-async fn zoom(page: &Page<'_>) -> f64 {
-    let script = "return document.querySelector('svg.canvas g.world').getAttribute('transform');";
-    let transform = page.client.execute(script, vec![]).await.unwrap();
-    let transform = transform.as_str().unwrap_or_default().to_string();
-    let scale = transform.split("scale(").nth(1).and_then(|rest| rest.split(')').next());
-    scale.and_then(|s| s.trim().parse().ok()).unwrap_or_else(|| panic!("no scale in `{transform}`"))
-}
-
 async fn wait_zoom(page: &Page<'_>, expected: f64, what: &str) {
     let deadline = std::time::Instant::now() + nslab_tests::page::PAGE_WAIT;
     loop {
-        let now = zoom(page).await;
+        let now = page.zoom().await;
         if (now - expected).abs() < 1e-6 {
             return;
         }
@@ -42,7 +33,7 @@ async fn the_keys_n_b_f_ctrl_a_backspace_and_ctrl_y_do_what_the_help_says() {
     page.wait_for("g.node[data-name='ns2']").await;
 
     // F fits the lab to the view, as the page opened it, after zooming in.
-    let fitted = zoom(&page).await;
+    let fitted = page.zoom().await;
     page.press('+', false, false).await;
     wait_zoom(&page, fitted * 1.25, "+ zoomed in").await;
     page.press('f', false, false).await;
@@ -107,44 +98,5 @@ async fn a_file_dropped_on_the_page_opens() {
     let lab = api.wait_for_lab("became the dropped lab", |lab| lab.name == "router").await;
     assert_eq!(lab, nslab_tests::paths::example_lab("router"), "the file, as it is");
     page.shot("01-dropped").await;
-    browser.close().await;
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn take_theirs_drops_the_offline_edit_for_the_newer_lab() {
-    let (server, _state) = NslabServer::start(None, "editor-take-theirs");
-    let api = Client::new(&server);
-    let browser = Browser::start().await;
-    let page = Page::open(&browser.client, &server.url, "editor-take-theirs").await;
-    page.wait_for("g.node[data-name='ns2']").await;
-
-    // The student's page is offline and adds ns3; meanwhile the teacher removes ns2.
-    page.set_offline(true).await;
-    page.click("#add-namespace").await;
-    page.wait_for("g.node[data-name='ns3']").await;
-    page.wait_text("#notice", "said the edit is not saved yet", |t| t.contains("not saved yet")).await;
-    let mut view = api.lab().await;
-    view.lab = nslab_model::edit::delete(&view.lab, &nslab_model::edit::Selection::node("ns2"));
-    let response = api.put_lab(view.revision, &view.lab).await;
-    assert!(response.status().is_success());
-    let theirs: nslab_model::api::LabView = response.json().await.unwrap();
-    page.set_offline(false).await;
-    page.wait_text("#conflict", "explained the conflict", |t| t.contains("Someone else")).await;
-
-    // Take theirs: the page shows the teacher's lab, the student's ns3 is gone, and the
-    // server keeps the teacher's lab.
-    page.click("#take-theirs").await;
-    page.wait_gone("#conflict").await;
-    page.wait_gone("g.node[data-name='ns3']").await;
-    page.wait_gone("g.node[data-name='ns2']").await;
-    assert_eq!(page.node_names().await, ["docker0", "ns0", "ns1"]);
-    page.shot("01-took-theirs").await;
-    // The page goes on from their lab: its next edit lands on it, without ns3.
-    page.press('b', false, false).await;
-    let lab = api.wait_for_lab("got the next edit", |lab| lab.nodes.len() == 4).await;
-    let mut names: Vec<&str> = lab.nodes.iter().map(|n| n.name()).collect();
-    names.sort();
-    assert_eq!(names, ["br0", "docker0", "ns0", "ns1"], "their lab and the new bridge");
-    assert_eq!(api.lab().await.revision, theirs.revision + 1, "one edit after theirs");
     browser.close().await;
 }
