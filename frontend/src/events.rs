@@ -6,7 +6,10 @@ use gloo_net::websocket::futures::WebSocket;
 use gloo_net::websocket::Message;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use nslab_model::api::{Event, LinkChange, OpState};
+use nslab_model::api::{
+    CountersEvent, DocumentEvent, DriftEvent, DroppedEvent, Event, LinkChange, LinkEvent, MatrixEvent, NamespaceEvent,
+    OpState, PingEvent, PingFinishedEvent, ProgressEvent, RunFinishedEvent, SnapshotEvent,
+};
 
 use crate::describe::run_title;
 use crate::editor::{Connection, Editor, RunState};
@@ -58,7 +61,7 @@ async fn sleep_ms(ms: u32) {
 
 fn handle(editor: Editor, event: Event) {
     match event {
-        Event::Snapshot { view, links, namespaces, applied, drift, conflicts } => {
+        Event::Snapshot(SnapshotEvent { view, links, namespaces, applied, drift, conflicts }) => {
             editor.live.present.set(namespaces.into_iter().collect());
             sync::received(editor, view);
             editor
@@ -72,8 +75,8 @@ fn handle(editor: Editor, event: Event) {
             }
             editor.panels.log("info", "connected to the server");
         }
-        Event::Document { view } => sync::received(editor, view),
-        Event::Progress { run, progress } => {
+        Event::Document(DocumentEvent { view }) => sync::received(editor, view),
+        Event::Progress(ProgressEvent { run, progress }) => {
             if progress.state == OpState::Done {
                 editor.panels.push_commands([progress.command.clone()]);
             }
@@ -87,7 +90,7 @@ fn handle(editor: Editor, event: Event) {
                 }
             });
         }
-        Event::RunFinished { run, ok, message } => {
+        Event::RunFinished(RunFinishedEvent { run, ok, message }) => {
             editor.run.update(|state| {
                 state.running = false;
                 state.outcome = Some((ok, message.clone()));
@@ -100,7 +103,7 @@ fn handle(editor: Editor, event: Event) {
                 format!("{} {}: {message}", run_title(run), if ok { "done" } else { "failed" }),
             );
         }
-        Event::Link { change, link } => {
+        Event::Link(LinkEvent { change, link }) => {
             let key = (link.netns.clone(), link.name.clone());
             let text = format!("{} `{}` in {}: {}", change_word(change), link.name, link.netns, state_word(&link));
             editor.live.links.update(|live| match change {
@@ -113,7 +116,7 @@ fn handle(editor: Editor, event: Event) {
             });
             editor.panels.log("link", text);
         }
-        Event::Namespace { netns, present } => {
+        Event::Namespace(NamespaceEvent { netns, present }) => {
             editor.live.present.update(|all| {
                 if present {
                     all.insert(netns.clone());
@@ -123,7 +126,7 @@ fn handle(editor: Editor, event: Event) {
             });
             editor.panels.log("namespace", format!("{netns} {}", if present { "appeared" } else { "went away" }));
         }
-        Event::Drift { applied, ops, conflicts } => {
+        Event::Drift(DriftEvent { applied, ops, conflicts }) => {
             if applied && !ops.is_empty() {
                 editor
                     .panels
@@ -138,19 +141,21 @@ fn handle(editor: Editor, event: Event) {
             // would; when the way is clear again the marks go.
             editor.live.conflicts.set(conflicts);
         }
-        Event::Counters { links } => {
+        Event::Counters(CountersEvent { links }) => {
             editor.live.counters.set(links.into_iter().map(|c| ((c.netns.clone(), c.name.clone()), c)).collect());
         }
         // The newest ping is shown, whichever browser started it (students watch the
         // teacher's); its first answer may come before the answer to our own start.
-        Event::Ping { id, sample } => editor.panels.ping.update(|ping| match ping {
+        Event::Ping(PingEvent { id, sample }) => editor.panels.ping.update(|ping| match ping {
             Some((current, samples)) if *current == id => samples.push(sample),
             Some((current, _)) if *current > id => {}
             _ => *ping = Some((id, vec![sample])),
         }),
-        Event::PingFinished { id } => editor.panels.log("ping", format!("ping {id} ended")),
-        Event::Matrix { cell, .. } => editor.record_matrix_cell(cell),
-        Event::Dropped { missed } => editor.panels.log("info", format!("missed {missed} events; catching up")),
+        Event::PingFinished(PingFinishedEvent { id }) => editor.panels.log("ping", format!("ping {id} ended")),
+        Event::Matrix(MatrixEvent { cell, .. }) => editor.record_matrix_cell(cell),
+        Event::Dropped(DroppedEvent { missed }) => {
+            editor.panels.log("info", format!("missed {missed} events; catching up"))
+        }
     }
 }
 

@@ -133,51 +133,135 @@ pub enum LinkChange {
 }
 
 /// The websocket stream (`GET /api/events`): a snapshot first, then changes as they happen.
+/// On the wire each is one object: `"type"` names the variant, its payload's fields stand
+/// beside it. Each payload is a struct of its own, so that a reader that looked at the
+/// `type` first can read just that payload (the editor does, see its `api::read_event`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
-    /// Everything a client needs to draw the lab now; sent on connect and after a gap.
-    Snapshot {
-        view: LabView,
-        links: Vec<LiveLink>,
-        namespaces: Vec<Netns>,
-        applied: bool,
-        drift: Vec<PlannedOp>,
-        /// What in the kernel is in the lab's way, as in `Drift`.
-        #[serde(default)]
-        conflicts: Vec<Conflict>,
-    },
-    /// The document changed (an edit, an import, a scan).
-    Document { view: LabView },
-    /// One op of an apply or destroy, in plan order.
-    Progress { run: RunKind, progress: OpProgress },
-    /// An apply or destroy ended.
-    RunFinished { run: RunKind, ok: bool, message: String },
-    /// An interface appeared, changed state or went away, whoever did it.
-    Link { change: LinkChange, link: LiveLink },
-    /// A namespace appeared or went away, whoever did it.
-    Namespace { netns: Netns, present: bool },
-    /// Whether the kernel holds anything of the lab, and what re-applying it would do now
-    /// (empty when the kernel holds the lab). Sent when it changes, e.g. after
-    /// `ip link set eth0 down` in a terminal: re-applying repairs it. When something in the
-    /// kernel is in the lab's way (an interface made by hand where the lab's was),
-    /// re-applying would refuse: `conflicts` says what and where, and `ops` is empty.
-    Drift {
-        applied: bool,
-        ops: Vec<PlannedOp>,
-        #[serde(default)]
-        conflicts: Vec<Conflict>,
-    },
-    /// Traffic counters of the lab's interfaces, about once a second.
-    Counters { links: Vec<LinkCounters> },
-    /// One probe of a ping started with `POST /api/ping`.
-    Ping { id: u64, sample: PingSample },
-    /// A ping ended (its count reached, stopped, or its source gone).
-    PingFinished { id: u64 },
-    /// One pair of a reachability matrix started with `POST /api/matrix`, as soon as known.
-    Matrix { id: u64, cell: MatrixCell },
-    /// This client fell behind and missed events; a snapshot follows.
-    Dropped { missed: u64 },
+    Snapshot(SnapshotEvent),
+    Document(DocumentEvent),
+    Progress(ProgressEvent),
+    RunFinished(RunFinishedEvent),
+    Link(LinkEvent),
+    Namespace(NamespaceEvent),
+    Drift(DriftEvent),
+    Counters(CountersEvent),
+    Ping(PingEvent),
+    PingFinished(PingFinishedEvent),
+    Matrix(MatrixEvent),
+    Dropped(DroppedEvent),
+}
+
+impl Event {
+    /// Every `type` an event can have, in the order of the variants.
+    pub const TYPES: [&'static str; 12] = [
+        "snapshot",
+        "document",
+        "progress",
+        "run_finished",
+        "link",
+        "namespace",
+        "drift",
+        "counters",
+        "ping",
+        "ping_finished",
+        "matrix",
+        "dropped",
+    ];
+}
+
+/// Everything a client needs to draw the lab now; sent on connect and after a gap.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotEvent {
+    pub view: LabView,
+    pub links: Vec<LiveLink>,
+    pub namespaces: Vec<Netns>,
+    pub applied: bool,
+    pub drift: Vec<PlannedOp>,
+    /// What in the kernel is in the lab's way, as in `DriftEvent`.
+    #[serde(default)]
+    pub conflicts: Vec<Conflict>,
+}
+
+/// The document changed (an edit, an import, a scan).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentEvent {
+    pub view: LabView,
+}
+
+/// One op of an apply or destroy, in plan order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProgressEvent {
+    pub run: RunKind,
+    pub progress: OpProgress,
+}
+
+/// An apply or destroy ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunFinishedEvent {
+    pub run: RunKind,
+    pub ok: bool,
+    pub message: String,
+}
+
+/// An interface appeared, changed state or went away, whoever did it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkEvent {
+    pub change: LinkChange,
+    pub link: LiveLink,
+}
+
+/// A namespace appeared or went away, whoever did it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NamespaceEvent {
+    pub netns: Netns,
+    pub present: bool,
+}
+
+/// Whether the kernel holds anything of the lab, and what re-applying it would do now
+/// (empty when the kernel holds the lab). Sent when it changes, e.g. after
+/// `ip link set eth0 down` in a terminal: re-applying repairs it. When something in the
+/// kernel is in the lab's way (an interface made by hand where the lab's was),
+/// re-applying would refuse: `conflicts` says what and where, and `ops` is empty.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftEvent {
+    pub applied: bool,
+    pub ops: Vec<PlannedOp>,
+    #[serde(default)]
+    pub conflicts: Vec<Conflict>,
+}
+
+/// Traffic counters of the lab's interfaces, about once a second.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CountersEvent {
+    pub links: Vec<LinkCounters>,
+}
+
+/// One probe of a ping started with `POST /api/ping`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PingEvent {
+    pub id: u64,
+    pub sample: PingSample,
+}
+
+/// A ping ended (its count reached, stopped, or its source gone).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PingFinishedEvent {
+    pub id: u64,
+}
+
+/// One pair of a reachability matrix started with `POST /api/matrix`, as soon as known.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatrixEvent {
+    pub id: u64,
+    pub cell: MatrixCell,
+}
+
+/// This client fell behind and missed events; a snapshot follows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DroppedEvent {
+    pub missed: u64,
 }
 
 /// `POST /api/ping`: ping from a node of the lab to an address or an interface.

@@ -84,7 +84,7 @@ impl Events {
         let (socket, _) = tokio_tungstenite::connect_async(url).await.expect("the event stream opens");
         let mut events = Events { socket, first: None };
         let first = events.next(Duration::from_secs(10)).await.expect("a snapshot within 10 s");
-        assert!(matches!(first, Event::Snapshot { .. }), "a snapshot first: {first:?}");
+        assert!(matches!(first, Event::Snapshot(_)), "a snapshot first: {first:?}");
         events.first = Some(first);
         events
     }

@@ -3,7 +3,11 @@
 
 use std::time::Duration;
 
-use nslab_model::api::{ErrorBody, Event, LabView, LinkChange, OpState, PlanView, RunKind, RunReport};
+use nslab_model::api::{
+    CountersEvent, DocumentEvent, DriftEvent, DroppedEvent, ErrorBody, Event, LabView, LinkChange, LinkEvent,
+    MatrixEvent, NamespaceEvent, OpState, PingEvent, PingFinishedEvent, PlanView, ProgressEvent, RunFinishedEvent,
+    RunKind, RunReport, SnapshotEvent,
+};
 use nslab_model::identity::Netns;
 use nslab_model::{Lab, Link};
 use nslab_tests::client::{Client, Events};
@@ -77,7 +81,7 @@ impl Setup {
         let client = self.client();
         assert_eq!(client.post("/api/apply").await.status(), 200);
         let mut events = Events::connect(self.server()).await;
-        events.wait_for("the snapshot", WAIT, |e| matches!(e, Event::Snapshot { .. })).await;
+        events.wait_for("the snapshot", WAIT, |e| matches!(e, Event::Snapshot(_))).await;
         (client, events)
     }
 
@@ -99,7 +103,9 @@ async fn one_client_edits_the_other_sees_it_and_stale_edits_conflict() {
     let mut setup = Setup::new("server-edits", &[]);
     let (teacher, student) = (setup.client(), setup.client());
     let mut watching = Events::connect(setup.server()).await;
-    let Some(Event::Snapshot { view, .. }) = watching.next(WAIT).await else { panic!("a snapshot first") };
+    let Some(Event::Snapshot(SnapshotEvent { view, .. })) = watching.next(WAIT).await else {
+        panic!("a snapshot first")
+    };
     assert_eq!(view.lab.name, "seed-bridge");
 
     let mut edited = view.lab.clone();
@@ -108,8 +114,8 @@ async fn one_client_edits_the_other_sees_it_and_stale_edits_conflict() {
     assert_eq!(response.status(), 200);
     let accepted: LabView = response.json().await.unwrap();
     assert_eq!(accepted.revision, view.revision + 1);
-    let event = watching.wait_for("the edit", WAIT, |e| matches!(e, Event::Document { .. })).await;
-    let Event::Document { view: seen } = event else { unreachable!() };
+    let event = watching.wait_for("the edit", WAIT, |e| matches!(e, Event::Document(_))).await;
+    let Event::Document(DocumentEvent { view: seen }) = event else { unreachable!() };
     assert_eq!(seen.lab.description, "edited by the teacher");
 
     // The student's change was based on the old revision: refused, with the current document.
@@ -140,8 +146,8 @@ async fn apply_over_http_streams_progress_in_plan_order() {
 
     let mut done = Vec::new();
     while done.len() < plan.ops.len() {
-        let event = events.wait_for("progress", WAIT, |e| matches!(e, Event::Progress { .. })).await;
-        let Event::Progress { run, progress } = event else { unreachable!() };
+        let event = events.wait_for("progress", WAIT, |e| matches!(e, Event::Progress(_))).await;
+        let Event::Progress(ProgressEvent { run, progress }) = event else { unreachable!() };
         assert_eq!(run, RunKind::Apply);
         if progress.state == OpState::Done {
             done.push((progress.index, progress.command));
@@ -149,11 +155,19 @@ async fn apply_over_http_streams_progress_in_plan_order() {
     }
     let expected: Vec<(usize, String)> = plan.ops.iter().enumerate().map(|(i, op)| (i, op.command.clone())).collect();
     assert_eq!(done, expected, "every op, in plan order, with its command");
-    events.wait_for("the end of the run", WAIT, |e| matches!(e, Event::RunFinished { ok: true, .. })).await;
+    events
+        .wait_for("the end of the run", WAIT, |e| matches!(e, Event::RunFinished(RunFinishedEvent { ok: true, .. })))
+        .await;
     let found = differences(&expected_state(&lab("seed-bridge")), &read_kernel_state(&setup.sandbox));
     assert!(found.is_empty(), "{}", found.join("\n"));
     // After the run, the kernel is in step with the lab.
-    events.wait_for("no drift", WAIT, |e| matches!(e, Event::Drift { applied: true, ops, .. } if ops.is_empty())).await;
+    events
+        .wait_for(
+            "no drift",
+            WAIT,
+            |e| matches!(e, Event::Drift(DriftEvent { applied: true, ops, .. }) if ops.is_empty()),
+        )
+        .await;
 }
 
 #[tokio::test]
@@ -165,15 +179,22 @@ async fn link_changes_made_outside_nslab_arrive_as_events_and_drift() {
     let is_ns1_eth0 =
         |link: &nslab_model::api::LiveLink| link.netns == Netns::Named("ns1".into()) && link.name == "eth0";
     events
-        .wait_for("eth0 down", WAIT, |e| matches!(e, Event::Link { link, .. } if is_ns1_eth0(link) && !link.up))
+        .wait_for(
+            "eth0 down",
+            WAIT,
+            |e| matches!(e, Event::Link(LinkEvent { link, .. }) if is_ns1_eth0(link) && !link.up),
+        )
         .await;
-    let drift = events.wait_for("drift", WAIT, |e| matches!(e, Event::Drift { ops, .. } if !ops.is_empty())).await;
-    let Event::Drift { ops, .. } = drift else { unreachable!() };
+    let drift =
+        events.wait_for("drift", WAIT, |e| matches!(e, Event::Drift(DriftEvent { ops, .. }) if !ops.is_empty())).await;
+    let Event::Drift(DriftEvent { ops, .. }) = drift else { unreachable!() };
     assert_eq!(ops.iter().map(|op| op.command.as_str()).collect::<Vec<_>>(), ["ip -n ns1 link set dev eth0 up"]);
 
     setup.sandbox.sh("ip -n ns1 link set dev eth0 up");
-    events.wait_for("eth0 up", WAIT, |e| matches!(e, Event::Link { link, .. } if is_ns1_eth0(link) && link.up)).await;
-    events.wait_for("no drift", WAIT, |e| matches!(e, Event::Drift { ops, .. } if ops.is_empty())).await;
+    events
+        .wait_for("eth0 up", WAIT, |e| matches!(e, Event::Link(LinkEvent { link, .. }) if is_ns1_eth0(link) && link.up))
+        .await;
+    events.wait_for("no drift", WAIT, |e| matches!(e, Event::Drift(DriftEvent { ops, .. }) if ops.is_empty())).await;
 
     // Deleting a namespace by hand is reported, and re-applying repairs it.
     setup.sandbox.sh("ip netns delete ns2");
@@ -181,21 +202,22 @@ async fn link_changes_made_outside_nslab_arrive_as_events_and_drift() {
         .wait_for(
             "ns2 gone",
             WAIT,
-            |e| matches!(e, Event::Namespace { netns, present: false } if netns.name() == Some("ns2")),
+            |e| matches!(e, Event::Namespace(NamespaceEvent { netns, present: false }) if netns.name() == Some("ns2")),
         )
         .await;
     events
         .wait_for(
             "veth4 gone",
             WAIT,
-            |e| matches!(e, Event::Link { change: LinkChange::Removed, link } if link.name == "veth4"),
+            |e| matches!(e, Event::Link(LinkEvent { change: LinkChange::Removed, link }) if link.name == "veth4"),
         )
         .await;
-    let drift = events.wait_for("drift", WAIT, |e| matches!(e, Event::Drift { ops, .. } if !ops.is_empty())).await;
-    let Event::Drift { ops, .. } = drift else { unreachable!() };
+    let drift =
+        events.wait_for("drift", WAIT, |e| matches!(e, Event::Drift(DriftEvent { ops, .. }) if !ops.is_empty())).await;
+    let Event::Drift(DriftEvent { ops, .. }) = drift else { unreachable!() };
     assert!(ops.iter().any(|op| op.command == "ip netns add ns2"), "{ops:?}");
     assert_eq!(client.post("/api/apply").await.status(), 200);
-    events.wait_for("repaired", WAIT, |e| matches!(e, Event::Drift { ops, .. } if ops.is_empty())).await;
+    events.wait_for("repaired", WAIT, |e| matches!(e, Event::Drift(DriftEvent { ops, .. }) if ops.is_empty())).await;
 }
 
 /// A bridge reports its ports' own news (a port's state, a port leaving it) in link
@@ -212,8 +234,8 @@ async fn a_bridge_s_news_of_its_ports_neither_disown_nor_delete_them() {
     loop {
         let event = events.next(WAIT).await.expect("events until the check after the run");
         match event {
-            Event::Link { change, link } if is_port(&link) => ports.push((change, link)),
-            Event::Drift { applied: true, ops, .. } if ops.is_empty() => break,
+            Event::Link(LinkEvent { change, link }) if is_port(&link) => ports.push((change, link)),
+            Event::Drift(DriftEvent { applied: true, ops, .. }) if ops.is_empty() => break,
             _ => {}
         }
     }
@@ -229,11 +251,11 @@ async fn a_bridge_s_news_of_its_ports_neither_disown_nor_delete_them() {
     setup.sandbox.sh("ip link set dev veth0 nomaster");
     loop {
         match events.next(WAIT).await.expect("events until the drift") {
-            Event::Link { change, link } if is_port(&link) => {
+            Event::Link(LinkEvent { change, link }) if is_port(&link) => {
                 assert_ne!(change, LinkChange::Removed, "{link:?} left its bridge, it was not deleted");
                 assert_eq!(link.owner.as_deref(), Some("seed-bridge"), "{link:?}");
             }
-            Event::Drift { ops, .. } if !ops.is_empty() => {
+            Event::Drift(DriftEvent { ops, .. }) if !ops.is_empty() => {
                 let commands: Vec<&str> = ops.iter().map(|op| op.command.as_str()).collect();
                 assert_eq!(commands, ["ip link set dev veth0 master docker0"]);
                 break;
@@ -252,9 +274,13 @@ async fn something_in_the_labs_way_shows_as_a_conflict_not_as_no_drift() {
 
     setup.sandbox.sh("ip link del veth4 && ip link add veth4 type bridge");
     let drift = events
-        .wait_for("a conflict", WAIT, |e| matches!(e, Event::Drift { conflicts, .. } if !conflicts.is_empty()))
+        .wait_for(
+            "a conflict",
+            WAIT,
+            |e| matches!(e, Event::Drift(DriftEvent { conflicts, .. }) if !conflicts.is_empty()),
+        )
         .await;
-    let Event::Drift { applied, ops, conflicts } = drift else { unreachable!() };
+    let Event::Drift(DriftEvent { applied, ops, conflicts }) = drift else { unreachable!() };
     assert!(applied && ops.is_empty(), "{ops:?}");
     let lab = lab("seed-bridge");
     let veth4 = lab.links.iter().position(|link| link.ends().iter().any(|end| end.name == "veth4")).expect("veth4");
@@ -274,7 +300,7 @@ async fn something_in_the_labs_way_shows_as_a_conflict_not_as_no_drift() {
         .wait_for(
             "drift, no conflict",
             WAIT,
-            |e| matches!(e, Event::Drift { ops, conflicts, .. } if conflicts.is_empty() && !ops.is_empty()),
+            |e| matches!(e, Event::Drift(DriftEvent { ops, conflicts, .. }) if conflicts.is_empty() && !ops.is_empty()),
         )
         .await;
     assert_eq!(client.post("/api/apply").await.status(), 200);
@@ -282,7 +308,7 @@ async fn something_in_the_labs_way_shows_as_a_conflict_not_as_no_drift() {
         .wait_for(
             "repaired",
             WAIT,
-            |e| matches!(e, Event::Drift { ops, conflicts, .. } if ops.is_empty() && conflicts.is_empty()),
+            |e| matches!(e, Event::Drift(DriftEvent { ops, conflicts, .. }) if ops.is_empty() && conflicts.is_empty()),
         )
         .await;
 }
@@ -452,9 +478,10 @@ async fn start_ping(client: &Client, request: serde_json::Value) -> reqwest::Res
 async fn ping_samples(events: &mut Events, id: u64, count: usize) -> Vec<nslab_model::ping::PingSample> {
     let mut samples = Vec::new();
     while samples.len() < count {
-        let event =
-            events.wait_for("a ping sample", WAIT, |e| matches!(e, Event::Ping { id: i, .. } if *i == id)).await;
-        let Event::Ping { sample, .. } = event else { unreachable!() };
+        let event = events
+            .wait_for("a ping sample", WAIT, |e| matches!(e, Event::Ping(PingEvent { id: i, .. }) if *i == id))
+            .await;
+        let Event::Ping(PingEvent { sample, .. }) = event else { unreachable!() };
         samples.push(sample);
     }
     samples
@@ -478,7 +505,11 @@ async fn pings_stream_round_trip_times_and_report_loss() {
     assert!(samples.iter().all(|s| s.rtt_ms.is_some_and(|rtt| rtt > 0.0)), "{samples:?}");
     assert_eq!(samples.last().unwrap().totals.received, 3);
     events
-        .wait_for("the end of the ping", WAIT, |e| matches!(e, Event::PingFinished { id } if *id == started.id))
+        .wait_for(
+            "the end of the ping",
+            WAIT,
+            |e| matches!(e, Event::PingFinished(PingFinishedEvent { id }) if *id == started.id),
+        )
         .await;
 
     // Nobody has this address: loss, not an error.
@@ -503,7 +534,11 @@ async fn pings_stream_round_trip_times_and_report_loss() {
     let stop = client.request(reqwest::Method::DELETE, &format!("/api/ping/{}", endless.id)).send().await.unwrap();
     assert_eq!(stop.status(), 204);
     events
-        .wait_for("the stopped ping's end", WAIT, |e| matches!(e, Event::PingFinished { id } if *id == endless.id))
+        .wait_for(
+            "the stopped ping's end",
+            WAIT,
+            |e| matches!(e, Event::PingFinished(PingFinishedEvent { id }) if *id == endless.id),
+        )
         .await;
     let again = client.request(reqwest::Method::DELETE, &format!("/api/ping/{}", endless.id)).send().await.unwrap();
     assert_eq!(again.status(), 404);
@@ -587,7 +622,7 @@ async fn matrix_as_it_streams(setup: &Setup) -> (nslab_model::api::MatrixReport,
         tokio::select! {
             response = &mut request => break response,
             event = events.next(WAIT) => match event {
-                Some(Event::Matrix { id, cell }) => streamed.push((id, cell)),
+                Some(Event::Matrix(MatrixEvent { id, cell })) => streamed.push((id, cell)),
                 Some(_) => {}
                 None => panic!("no event for {WAIT:?} while the matrix ran"),
             },
@@ -719,7 +754,7 @@ async fn counters_show_the_traffic_of_the_lab() {
     import_and_apply(&setup.client(), "seed-bridge").await;
     let mut events = Events::connect(setup.server()).await;
     let sent_by_eth0 = |event: &Event| match event {
-        Event::Counters { links } => links
+        Event::Counters(CountersEvent { links }) => links
             .iter()
             .find(|link| link.netns == Netns::Named("ns0".into()) && link.name == "eth0")
             .map(|link| link.tx_packets),
@@ -739,7 +774,7 @@ async fn a_slow_client_is_told_what_it_missed_and_the_others_are_not_held_up() {
     let client = setup.client();
     let mut reader = Events::connect(setup.server()).await;
     let mut stalled = Events::connect_small(setup.server()).await;
-    reader.wait_for("the snapshot", WAIT, |e| matches!(e, Event::Snapshot { .. })).await;
+    reader.wait_for("the snapshot", WAIT, |e| matches!(e, Event::Snapshot(_))).await;
 
     // Far more than the server keeps for a client (4096 events) beyond what the sockets'
     // buffers hold (a few MB on loopback): 5000 events of 16 KB.
@@ -752,8 +787,8 @@ async fn a_slow_client_is_told_what_it_missed_and_the_others_are_not_held_up() {
         assert_eq!(response.status(), 200);
         view = response.json().await.unwrap();
         // The reader keeps up as a browser does, and sees every edit in order.
-        let seen = reader.wait_for("the edit", WAIT, |e| matches!(e, Event::Document { .. })).await;
-        let Event::Document { view: seen } = seen else { unreachable!() };
+        let seen = reader.wait_for("the edit", WAIT, |e| matches!(e, Event::Document(_))).await;
+        let Event::Document(DocumentEvent { view: seen }) = seen else { unreachable!() };
         assert_eq!(seen.revision, view.revision, "edit {n}");
     }
 
@@ -761,14 +796,14 @@ async fn a_slow_client_is_told_what_it_missed_and_the_others_are_not_held_up() {
     let mut documents = 0;
     let missed = loop {
         match stalled.next(WAIT).await.expect("the stalled client still gets events") {
-            Event::Document { .. } | Event::Snapshot { .. } => documents += 1,
-            Event::Dropped { missed } => break missed,
+            Event::Document(_) | Event::Snapshot(_) => documents += 1,
+            Event::Dropped(DroppedEvent { missed }) => break missed,
             _ => {}
         }
     };
     assert!(missed > 0 && documents < EDITS as usize, "missed {missed} after {documents}");
-    let snapshot = stalled.wait_for("a fresh snapshot", WAIT, |e| matches!(e, Event::Snapshot { .. })).await;
-    let Event::Snapshot { view: fresh, .. } = snapshot else { unreachable!() };
+    let snapshot = stalled.wait_for("a fresh snapshot", WAIT, |e| matches!(e, Event::Snapshot(_))).await;
+    let Event::Snapshot(SnapshotEvent { view: fresh, .. }) = snapshot else { unreachable!() };
     assert!(fresh.revision > view.revision - 4096, "the snapshot is recent: {} vs {}", fresh.revision, view.revision);
 }
 

@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use nslab_model::api::{ErrorBody, Event, LabView, PlanView, PutLab, RunReport};
+use nslab_model::api::{DocumentEvent, ErrorBody, Event, LabView, PlanView, PutLab, RunReport};
 use nslab_model::export::Format;
 use nslab_model::problem::has_errors;
 use nslab_model::{load_lab, validate_with, Lab, Problem};
@@ -55,7 +55,7 @@ async fn put_lab(
         Ok(Ok(view)) => {
             let view = view.clone();
             drop(store);
-            state.bus.send(&Event::Document { view: view.clone() });
+            state.bus.send(&Event::Document(DocumentEvent { view: view.clone() }));
             Ok(Json(view))
         }
         Ok(Err(stale)) => {
@@ -160,7 +160,7 @@ async fn replace_document(state: &AppState, lab: Lab) -> Result<Json<LabView>, A
     let view = tokio::task::block_in_place(|| store.replace(lab).cloned())
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     drop(store);
-    state.bus.send(&Event::Document { view: view.clone() });
+    state.bus.send(&Event::Document(DocumentEvent { view: view.clone() }));
     Ok(Json(view))
 }
 

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
-use nslab_model::api::Event;
+use nslab_model::api::{DroppedEvent, Event};
 use tokio::sync::broadcast;
 
 use super::AppState;
@@ -62,7 +62,7 @@ pub async fn stream_to(mut socket: WebSocket, state: Arc<AppState>) {
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    let dropped = serde_json::to_string(&Event::Dropped { missed }).expect("serialises");
+                    let dropped = serde_json::to_string(&Event::Dropped(DroppedEvent { missed })).expect("serialises");
                     let again = serde_json::to_string(&state.snapshot().await).expect("serialises");
                     if send(&mut socket, &dropped).await.is_err() || send(&mut socket, &again).await.is_err() {
                         return;

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use nslab_model::api::{Event, LinkChange, LinkCounters, LiveLink, PlannedOp};
+use nslab_model::api::{
+    CountersEvent, DriftEvent, Event, LinkChange, LinkCounters, LinkEvent, LiveLink, NamespaceEvent, PlannedOp,
+};
 use nslab_model::identity::Netns;
 use nslab_model::observed::Observed;
 use nslab_model::plan::{is_gone, plan, Conflict, PlanOptions};
@@ -171,7 +173,7 @@ async fn sync_watches(state: &AppState, sender: &mpsc::Sender<(Netns, WatchEvent
         // Deleted by someone else: our sockets in it (pings) must not keep it alive.
         super::pings::release(state, std::slice::from_ref(&netns)).await;
         state.live.write().await.namespaces.remove(&netns);
-        state.bus.send(&Event::Namespace { netns, present: false });
+        state.bus.send(&Event::Namespace(NamespaceEvent { netns, present: false }));
         changed = true;
     }
     let new: Vec<Netns> = present.iter().filter(|netns| adding && !watches.contains_key(netns)).cloned().collect();
@@ -187,7 +189,7 @@ async fn sync_watches(state: &AppState, sender: &mpsc::Sender<(Netns, WatchEvent
         });
         watches.insert(netns.clone(), watch);
         if state.live.write().await.namespaces.insert(netns.clone()) {
-            state.bus.send(&Event::Namespace { netns: netns.clone(), present: true });
+            state.bus.send(&Event::Namespace(NamespaceEvent { netns: netns.clone(), present: true }));
         }
         changed = true;
     }
@@ -214,7 +216,7 @@ async fn note_event(state: &AppState, netns: Netns, event: WatchEvent) {
         }
     };
     // Sent under the lock: a reading's changes sent meanwhile cannot overtake it.
-    state.bus.send(&Event::Link { change, link });
+    state.bus.send(&Event::Link(LinkEvent { change, link }));
 }
 
 /// Stops watching `doomed` (a run is about to delete them): the watch's socket would keep
@@ -252,11 +254,11 @@ async fn refresh(state: &AppState) -> bool {
     live.conflicts = conflicts.clone();
     // Sent under the lock, like the events' (see `note_event`).
     for (change, link) in changes {
-        state.bus.send(&Event::Link { change, link });
+        state.bus.send(&Event::Link(LinkEvent { change, link }));
     }
     drop(live);
     if drift_changed {
-        state.bus.send(&Event::Drift { applied, ops: drift, conflicts });
+        state.bus.send(&Event::Drift(DriftEvent { applied, ops: drift, conflicts }));
     }
     true
 }
@@ -301,7 +303,7 @@ async fn send_counters(state: &AppState, previous: &mut LastCounters) {
     }
     previous.retain(|_, (_, at)| *at == now);
     if !links.is_empty() {
-        state.bus.send(&Event::Counters { links });
+        state.bus.send(&Event::Counters(CountersEvent { links }));
     }
 }
 

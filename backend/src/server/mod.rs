@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
-use nslab_model::api::Event;
+use nslab_model::api::{Event, SnapshotEvent};
 use nslab_model::{Lab, Limits};
 use thiserror::Error;
 use tokio::sync::{Mutex, RwLock};
@@ -79,14 +79,14 @@ impl AppState {
     pub async fn snapshot(&self) -> Event {
         let view = self.store.lock().await.view().clone();
         let live = self.live.read().await;
-        Event::Snapshot {
+        Event::Snapshot(SnapshotEvent {
             view,
             links: live.links(),
             namespaces: live.namespaces.iter().cloned().collect(),
             applied: live.applied,
             drift: live.drift.clone(),
             conflicts: live.conflicts.clone(),
-        }
+        })
     }
 }
 

@@ -10,7 +10,9 @@ use axum::http::StatusCode;
 use axum::Json;
 use futures::StreamExt;
 use nslab_model::address::Family;
-use nslab_model::api::{Event, MatrixReport, PingRequest, PingStarted, MAX_PING_COUNT};
+use nslab_model::api::{
+    Event, MatrixEvent, MatrixReport, PingEvent, PingFinishedEvent, PingRequest, PingStarted, MAX_PING_COUNT,
+};
 use nslab_model::identity::Netns;
 use nslab_model::neighbours::{self, matrix_waves, wave_budget};
 use nslab_model::ping::{matrix_of, source_of, target_of};
@@ -45,10 +47,10 @@ pub async fn start(
     let forwarding = state.clone();
     tokio::spawn(async move {
         while let Some(sample) = samples.next().await {
-            forwarding.bus.send(&Event::Ping { id, sample });
+            forwarding.bus.send(&Event::Ping(PingEvent { id, sample }));
         }
         forwarding.pings.lock().await.remove(&id);
-        forwarding.bus.send(&Event::PingFinished { id });
+        forwarding.bus.send(&Event::PingFinished(PingFinishedEvent { id }));
     });
     Ok(Json(PingStarted { id, from, to }))
 }
@@ -89,7 +91,7 @@ pub async fn matrix(State(state): State<Arc<AppState>>) -> Json<MatrixReport> {
         state
             .pinger
             .matrix(wave, targets.clone(), MATRIX_PROBE, MATRIX_LIMIT, |cell| {
-                bus.send(&Event::Matrix { id, cell: cell.clone() });
+                bus.send(&Event::Matrix(MatrixEvent { id, cell: cell.clone() }));
                 cells.push(cell);
             })
             .await;

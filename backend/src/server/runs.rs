@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use nslab_model::api::{Event, PlanView, PlannedOp, RunKind, RunReport};
+use nslab_model::api::{Event, PlanView, PlannedOp, ProgressEvent, RunFinishedEvent, RunKind, RunReport};
 use nslab_model::identity::Netns;
 use thiserror::Error;
 
@@ -44,13 +44,13 @@ impl AppState {
             Work::Destroy => RunKind::Destroy,
         };
         let bus = self.bus.clone();
-        let mut progress = |progress| bus.send(&Event::Progress { run: kind, progress });
+        let mut progress = |progress| bus.send(&Event::Progress(ProgressEvent { run: kind, progress }));
         let result = self.engine.run(&view.lab, &cleared, &mut progress).await;
         let (ok, message) = match &result {
             Ok(report) => (true, format!("{} steps in {:.0?}", report.ops, report.elapsed)),
             Err(error) => (false, error.to_string()),
         };
-        self.bus.send(&Event::RunFinished { run: kind, ok, message });
+        self.bus.send(&Event::RunFinished(RunFinishedEvent { run: kind, ok, message }));
         self.kernel_changed.notify_one();
         let report = result?;
         Ok(RunReport {

@@ -37,7 +37,10 @@ use nslab_bench::machine::{Header, HostCheck};
 use nslab_bench::process::stat_cpu_ms;
 use nslab_bench::settle::{drop_and_settle, SETTLE_LIMIT};
 use nslab_bench::{check_valid, median, ms, percentile, sorted, Server};
-use nslab_model::api::{Event, MatrixReport, OpState, PlanView, RunKind, RunReport};
+use nslab_model::api::{
+    DroppedEvent, Event, LinkEvent, MatrixReport, OpState, PlanView, ProgressEvent, RunFinishedEvent, RunKind,
+    RunReport,
+};
 use nslab_model::identity::Netns;
 use nslab_model::{Lab, Link};
 use nslab_tests::sandbox::Sandbox;
@@ -359,12 +362,12 @@ async fn link_latency(args: &Args, sandbox: &Sandbox, server: &Server, which: &L
     };
     let _: RunReport = api.post("/api/apply").await?;
     let mut socket = connect(server).await?;
-    wait_for(&mut socket, "snapshot", args.timeout, |e| matches!(e, Event::Snapshot { .. })).await?;
+    wait_for(&mut socket, "snapshot", args.timeout, |e| matches!(e, Event::Snapshot(_))).await?;
 
     let monitor = Monitor::start(sandbox, namespace)?;
     let mut changer = Changer::start(sandbox, namespace)?;
     let netns = Netns::Named(namespace.into());
-    let is_eth0 = |event: &Event, up: bool| matches!(event, Event::Link { link, .. } if link.netns == netns && link.name == "eth0" && link.up == up);
+    let is_eth0 = |event: &Event, up: bool| matches!(event, Event::Link(LinkEvent { link, .. }) if link.netns == netns && link.name == "eth0" && link.up == up);
     // Warm-up, not counted: the server watches the namespace (it subscribes right after the
     // apply) and ip monitor is listening.
     let wait = Duration::from_secs(10).min(args.timeout);
@@ -399,7 +402,7 @@ async fn link_latency(args: &Args, sandbox: &Sandbox, server: &Server, which: &L
                 let gap = Duration::from_millis(gaps.next_ms(PACED_MAX_GAP_MS));
                 let gap_end = tokio::time::Instant::now() + gap;
                 while let Some((event, _)) = next_event(&mut socket, gap_end).await? {
-                    if let (Event::Drift { .. }, Some(at)) = (&event, last_event.take()) {
+                    if let (Event::Drift(_), Some(at)) = (&event, last_event.take()) {
                         one.drift.push(ms(at.elapsed()));
                     }
                 }
@@ -414,7 +417,7 @@ async fn link_latency(args: &Args, sandbox: &Sandbox, server: &Server, which: &L
                     arrived = Some(Instant::now());
                     break;
                 }
-                if let (Event::Drift { .. }, true, Some(at)) = (&event, paced, last_event.take()) {
+                if let (Event::Drift(_), true, Some(at)) = (&event, paced, last_event.take()) {
                     one.drift.push(ms(at.elapsed()));
                 }
             }
@@ -554,11 +557,11 @@ async fn watch_run(mut socket: Socket, mut stop: tokio::sync::watch::Receiver<bo
         log.messages += 1;
         log.bytes += text.len();
         match serde_json::from_str::<Event>(text.as_str()) {
-            Ok(Event::Progress { run: RunKind::Apply, progress }) => {
+            Ok(Event::Progress(ProgressEvent { run: RunKind::Apply, progress })) => {
                 log.progress.push((progress.index, progress.state, progress.command))
             }
-            Ok(Event::Dropped { missed }) => log.dropped.push(missed),
-            Ok(Event::RunFinished { run: RunKind::Apply, .. }) => {
+            Ok(Event::Dropped(DroppedEvent { missed })) => log.dropped.push(missed),
+            Ok(Event::RunFinished(RunFinishedEvent { run: RunKind::Apply, .. })) => {
                 log.finished = Some(Instant::now());
                 break;
             }
@@ -613,7 +616,7 @@ async fn watched_apply(args: &Args, server: &Server, lab: &Lab, clients: usize) 
     let mut readers = Vec::with_capacity(clients);
     for _ in 0..clients {
         let mut socket = connect(server).await?;
-        wait_for(&mut socket, "snapshot", args.timeout, |e| matches!(e, Event::Snapshot { .. })).await?;
+        wait_for(&mut socket, "snapshot", args.timeout, |e| matches!(e, Event::Snapshot(_))).await?;
         readers.push(tokio::spawn(watch_run(socket, stopped.clone())));
     }
     // Let the server settle after the document change and the connections.
