@@ -325,11 +325,19 @@ async fn import_export_scan_and_validate() {
     let exported = client.request(reqwest::Method::GET, "/api/export?format=json").send().await.unwrap();
     assert_eq!(exported.bytes().await.unwrap().as_ref(), router.as_slice(), "export gives the file back");
     let script = client.request(reqwest::Method::GET, "/api/export?format=ip").send().await.unwrap();
+    let disposition = script.headers().get("content-disposition").unwrap().to_str().unwrap().to_string();
+    assert_eq!(disposition, "attachment; filename=\"router.sh\"");
     assert!(script
         .text()
         .await
         .unwrap()
         .contains("ip link add l-eth0 netns left type veth peer name r-eth0 netns router"));
+    let unnamed = client.request(reqwest::Method::GET, "/api/export").send().await.unwrap();
+    assert_eq!(unnamed.bytes().await.unwrap().as_ref(), router.as_slice(), "JSON unless another format is named");
+    // A format nslab does not write is refused with the ones it does, as the CLI names them.
+    let unknown = client.request(reqwest::Method::GET, "/api/export?format=svg").send().await.unwrap();
+    assert_eq!(unknown.status(), 400);
+    assert_eq!(error_body(unknown).await.message, "unknown format `svg`; use json or ip");
 
     // A malformed file changes nothing and says where it is wrong.
     let response = client
