@@ -84,8 +84,8 @@ pub enum Command {
     },
     /// Make the kernel hold the lab: create, change or delete only what differs.
     ///
-    /// Shows the plan and asks on a terminal before changing anything (--yes skips the
-    /// question; without a terminal nothing waits). If a step fails, what this apply
+    /// Shows the plan and asks on a terminal before changing anything; --yes skips the
+    /// question, and without a terminal nothing is changed unless --yes is given. If a step fails, what this apply
     /// created is removed again and the failing step is named with the kernel's reason.
     /// Everything nslab creates carries the alias `nslab:LAB`; what it did not create is
     /// never changed or deleted (use --adopt to take over a lab built by hand).
@@ -108,7 +108,7 @@ pub enum Command {
     /// Remove everything the lab owns, and return when it is gone.
     ///
     /// The lab is named by its file or, without the file, by `--lab NAME` (see `nslab
-    /// list`): what carries the lab's mark goes either way.
+    /// list`): what carries the lab's mark goes either way. Asks first, as apply does.
     #[command(group = clap::ArgGroup::new("which").required(true).args(["file", "lab"]))]
     Destroy {
         /// The lab file (`-` for standard input).

@@ -1,23 +1,36 @@
 //! Talking to a person at a terminal: a confirmation prompt and a progress bar. Without a
-//! terminal nothing waits for an answer and no bar is drawn.
+//! terminal nobody is asked and no bar is drawn.
 
 use std::io::{BufRead, IsTerminal, Write};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use nslab_model::api::{OpProgress, OpState};
 
-/// Asks a yes/no question on the terminal; without one, the answer is yes (never waits).
-pub fn confirm(question: &str) -> bool {
+/// What a person answered to a yes/no question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Yes,
+    No,
+    /// Standard input is no terminal: nobody can be asked (a script, a pipe, a service).
+    NobodyToAsk,
+}
+
+/// Asks a yes/no question on the terminal; anything but yes is no. Without a terminal it
+/// asks nothing and never waits.
+pub fn ask(question: &str) -> Answer {
     if !std::io::stdin().is_terminal() {
-        return true;
+        return Answer::NobodyToAsk;
     }
     eprint!("{question} [y/N] ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     if std::io::stdin().lock().read_line(&mut answer).is_err() {
-        return false;
+        return Answer::No;
     }
-    matches!(answer.trim(), "y" | "Y" | "yes" | "Yes")
+    match answer.trim() {
+        "y" | "Y" | "yes" | "Yes" => Answer::Yes,
+        _ => Answer::No,
+    }
 }
 
 /// A bar on standard error that shows each op's command as it runs.

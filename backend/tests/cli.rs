@@ -46,6 +46,7 @@ fn bad_inputs() -> Vec<(&'static str, Value, &'static str)> {
         ("control", pair(json!({"node": "n1", "name": "a\u{1}"}), e("x")), "links[0].a.name"),
         ("dot-dot", pair(json!({"node": "n1", "name": ".."}), e("x")), "links[0].a.name"),
         ("reserved", pair(json!({"node": "n1", "name": "lo"}), e("x")), "links[0].a.name"),
+        ("kernel name template", pair(json!({"node": "n1", "name": "a%d"}), e("x")), "links[0].a.name"),
         ("namespace slash", ns("a/b"), "nodes[0].name"),
         ("namespace dot-dot", ns(".."), "nodes[0].name"),
         ("namespace nul", ns("a\u{0}"), "nodes[0].name"),
@@ -264,4 +265,8 @@ fn serve_refuses_weak_tokens_before_listening() {
     let output = nslab().args(["serve", "--viewer-token", "student-token-0123456789"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("needs a full token"));
+    let same = "teacher-token-0123456789";
+    let output = nslab().args(["serve", "--token", same, "--viewer-token", same]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("must differ from the full token"));
 }

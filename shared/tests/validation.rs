@@ -115,6 +115,19 @@ fn cases() -> Vec<Case> {
             pair(end("n1", "..", &[]), end("n2", "e", &[])),
             ok_pair(),
         ),
+        // The kernel reads `%` as a template for a free name: `a%d` would be made as `a0`.
+        case(
+            Rule::InterfaceNameCharacters,
+            "links[0].b.name",
+            pair(end("n1", "e", &[]), end("n2", "a%d", &[])),
+            ok_pair(),
+        ),
+        case(
+            Rule::InterfaceNameCharacters,
+            "nodes[0].name",
+            bridged(bridge(json!({"name": "br%d"})), end("n1", "e", &[]), end("n2", "e", &[])),
+            bridged(bridge(json!({})), end("n1", "e", &[]), end("n2", "e", &[])),
+        ),
         case(
             Rule::InterfaceNameCharacters,
             "links[0].a.name",

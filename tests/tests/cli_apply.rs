@@ -1,6 +1,7 @@
 //! What the README says of `nslab apply` on the real kernel, each in its own sandbox: at a
 //! terminal and without `--yes` it shows the plan and asks (no changes nothing; yes
-//! applies), and it leaves alone what it does not manage: other routing tables, other route
+//! applies), without a terminal it changes nothing unless given `--yes` (destroy too), a
+//! lab with a name the kernel would rewrite is refused, and it leaves alone what it does not manage: other routing tables, other route
 //! types, policy rules, neighbours and traffic control.
 
 use std::io::Write;
@@ -50,6 +51,71 @@ fn apply_without_yes_shows_the_plan_and_asks_no_changes_nothing_and_yes_applies(
     assert!(said.contains("nslab: applied lab `router`"), "{said}");
     let found = differences(&expected_state(&example_lab("router")), &read_kernel_state(&sandbox));
     assert!(found.is_empty(), "yes applied the lab:\n{}", found.join("\n"));
+}
+
+/// Runs `nslab ARGS` in the sandbox with `typed` on a pipe for its standard input: no
+/// terminal, as in a script.
+fn from_a_pipe(sandbox: &Sandbox, args: &[&str], typed: &str) -> Output {
+    let mut child = sandbox
+        .command(nslab_binary().to_str().expect("a UTF-8 path"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("nslab runs");
+    child.stdin.take().expect("piped").write_all(typed.as_bytes()).expect("the answer is written");
+    child.wait_with_output().expect("nslab ends")
+}
+
+/// `echo y | nslab apply lab.json` must not apply: a script that forgot `--yes` changes
+/// nothing, and is told how to say it means it. The same for destroy.
+#[test]
+fn without_a_terminal_apply_and_destroy_change_nothing_unless_given_yes() {
+    let sandbox = Sandbox::new();
+    let lab = example("router");
+    let lab = lab.to_str().unwrap();
+    let kernel_is_empty = |sandbox: &Sandbox| sandbox.sh("ip netns list; ip -o link show | grep -v ': lo:' || true");
+
+    let output = from_a_pipe(&sandbox, &["apply", lab], "y\n");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(said.contains("no terminal to ask at: give `--yes`"), "{said}");
+    assert_eq!(kernel_is_empty(&sandbox).trim(), "", "nothing was applied");
+
+    let output = from_a_pipe(&sandbox, &["apply", "--yes", lab], "");
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let found = differences(&expected_state(&example_lab("router")), &read_kernel_state(&sandbox));
+    assert!(found.is_empty(), "--yes applied the lab:\n{}", found.join("\n"));
+
+    let output = from_a_pipe(&sandbox, &["destroy", lab], "y\n");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(said.contains("no terminal to ask at: give `--yes`"), "{said}");
+    let found = differences(&expected_state(&example_lab("router")), &read_kernel_state(&sandbox));
+    assert!(found.is_empty(), "nothing was destroyed:\n{}", found.join("\n"));
+
+    let output = from_a_pipe(&sandbox, &["destroy", "--yes", lab], "");
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(kernel_is_empty(&sandbox).trim(), "", "--yes destroyed it");
+}
+
+/// A lab whose interface names the kernel would rewrite (`%d` is a name template) is
+/// refused before anything is read or changed.
+#[test]
+fn a_lab_with_a_kernel_name_template_exits_2_and_changes_nothing() {
+    let sandbox = Sandbox::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut lab = example_lab("seed-bridge");
+    let nslab_model::Link::Veth(veth) = &mut lab.links[0];
+    veth.a.name = "a%d".into(); // the bridge port, in the host
+    let file = dir.path().join("template.json");
+    std::fs::write(&file, nslab_model::export::to_json(&lab)).unwrap();
+    let output = from_a_pipe(&sandbox, &["apply", "--yes", file.to_str().unwrap()], "");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(said.contains("links[0].a.name") && said.contains("template"), "{said}");
+    assert_eq!(sandbox.sh("ip netns list; ip -o link show | grep -v ': lo:' || true").trim(), "", "nothing made");
 }
 
 /// What was added by hand in the lab's namespace `left` and must outlive the applies.

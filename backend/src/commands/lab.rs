@@ -8,7 +8,7 @@ use nslab_model::{validate_lab_name, validate_with, Lab, Limits};
 use super::{print_problems, read_lab_file, refuse_invalid, runtime, CliError, CliResult, EXIT_CHANGES};
 use crate::engine::{Engine, EngineError, InUse, Planned, Report, RunRequest, Work};
 use crate::records;
-use crate::terminal::{confirm, Progress};
+use crate::terminal::{ask, Answer, Progress};
 
 pub struct PlanArgs<'a> {
     pub file: &'a Path,
@@ -62,8 +62,9 @@ pub fn apply(args: PlanArgs, options: RunOptions) -> CliResult {
     })
 }
 
-/// Unless `yes`, asks `question` first, but not about a run that would be refused; then
-/// clears the way (saying which processes it ended) and runs.
+/// Unless `yes`, asks `question` first (and refuses without a terminal to ask at), but not
+/// about a run that would be refused; then clears the way (saying which processes it
+/// ended) and runs.
 async fn run(
     engine: &Engine,
     lab: &Lab,
@@ -79,8 +80,15 @@ async fn run(
             InUse::End => format!("{question} Processes running in the namespaces it deletes are ended first."),
             InUse::Refuse => question.to_string(),
         };
-        if !confirm(&question) {
-            return Err(CliError::failed("nothing was changed"));
+        match ask(&question) {
+            Answer::Yes => {}
+            Answer::No => return Err(CliError::failed("nothing was changed")),
+            // Like apt and terraform: nothing changes unattended unless told to.
+            Answer::NobodyToAsk => {
+                return Err(CliError::failed(
+                    "there is no terminal to ask at: give `--yes` to change the kernel unattended; nothing was changed",
+                ))
+            }
         }
     }
     let cleared = engine.clear_the_way(planned).await.map_err(|error| report(file, &error))?;

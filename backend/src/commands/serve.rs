@@ -51,5 +51,11 @@ fn access(listen: SocketAddr, token: Option<String>, viewer: Option<String>) -> 
     if full.is_none() && viewer.is_some() {
         return Err("a viewer token needs a full token too (--token)".to_string());
     }
+    if full.is_some() && full == viewer {
+        return Err(
+            "the viewer token must differ from the full token: with the same token a viewer could edit and run the lab"
+                .to_string(),
+        );
+    }
     Ok(Access { full, viewer })
 }

@@ -131,6 +131,18 @@ pub fn interface_name_problem(name: &str) -> Option<(Rule, String)> {
             ),
         ));
     }
+    if name.contains('%') {
+        // The kernel reads a `%` in a new interface's name as a template for a free name
+        // (`ip link add a%d ...` makes `a0`), so the lab would never find what it made.
+        return Some((
+            Rule::InterfaceNameCharacters,
+            format!(
+                "`{}` contains `%`, which the kernel reads as a template (`a%d` is made as `a0`, `a1`, ...); \
+                 choose a name without `%`",
+                name.escape_debug()
+            ),
+        ));
+    }
     if name == "lo" {
         return Some((
             Rule::ReservedName,
