@@ -40,6 +40,8 @@ pub enum EngineError {
     Record(std::io::Error),
     #[error("{}", in_use(.0))]
     InUse(Vec<NamespaceUser>),
+    #[error("another nslab run holds {path}: {holder}; nothing was changed: try again once it has ended")]
+    Busy { path: String, holder: String },
     #[error(
         "changing the kernel needs {}, which this nslab lacks: run it as root, or as an ordinary user inside nslab's sandbox (`nslab --sandbox ...`); nothing was changed",
         .0.join(" and ")

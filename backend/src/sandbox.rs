@@ -25,7 +25,7 @@ use std::fmt::Display;
 use std::fs::{self, File};
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -33,13 +33,14 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
-use nix::fcntl::{Flock, FlockArg};
+use nix::fcntl::Flock;
 use nix::mount::{mount, MsFlags};
 use nix::sched::{setns, unshare, CloneFlags};
 use nix::sys::signal::{SigSet, Signal};
 use nix::unistd::{getegid, geteuid, setsid, Gid, Uid};
 use thiserror::Error;
 
+use crate::file_lock::{lock_within, LockError};
 use crate::processes::{self, read_proc_stat, Process};
 
 /// Overrides where the sandbox's state lives (tests use it to get a private sandbox each).
@@ -259,22 +260,10 @@ impl StateDir {
     /// Serialises starting and stopping: two commands at once must not start two holders.
     fn lock(&self) -> Result<Flock<File>, SandboxError> {
         let path = self.file(LOCK_FILE);
-        let state_error = |source| SandboxError::StateFile { path: path.clone(), source };
-        let mut file = fs::OpenOptions::new().create(true).append(true).mode(0o600).open(&path).map_err(state_error)?;
-        let deadline = Instant::now() + LOCK_TIMEOUT;
-        loop {
-            match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-                Ok(lock) => return Ok(lock),
-                Err((_, errno)) if errno != Errno::EWOULDBLOCK && errno != Errno::EINTR => {
-                    return Err(state_error(io::Error::from(errno)))
-                }
-                Err((unlocked, _)) => file = unlocked,
-            }
-            if Instant::now() >= deadline {
-                return Err(SandboxError::Busy { dir: self.path.clone() });
-            }
-            sleep(POLL);
-        }
+        lock_within(&path, LOCK_TIMEOUT).map_err(|error| match error {
+            LockError::Busy => SandboxError::Busy { dir: self.path.clone() },
+            LockError::Io(source) => SandboxError::StateFile { path: path.clone(), source },
+        })
     }
 
     /// The holder named by the pid file, if that process is alive and really is our holder.

@@ -100,6 +100,39 @@ fn without_a_terminal_apply_and_destroy_change_nothing_unless_given_yes() {
     assert_eq!(kernel_is_empty(&sandbox).trim(), "", "--yes destroyed it");
 }
 
+/// Two applies of one lab started together: one applies, the other waits for it (the
+/// machine's run lock) and then finds nothing to do, instead of both tripping over each
+/// other's namespaces and undoing their work.
+#[test]
+fn two_applies_at_once_take_turns() {
+    let sandbox = Sandbox::new();
+    let lab = example("router");
+    let apply = || {
+        sandbox
+            .command(nslab_binary().to_str().expect("a UTF-8 path"))
+            .args(["apply", "--yes", lab.to_str().unwrap()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("nslab runs")
+    };
+    let (first, second) = (apply(), apply());
+    let outputs = [first.wait_with_output().unwrap(), second.wait_with_output().unwrap()];
+    let said: Vec<String> = outputs
+        .iter()
+        .map(|output| format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)))
+        .collect();
+    for (output, said) in outputs.iter().zip(&said) {
+        assert_eq!(output.status.code(), Some(0), "{said}");
+    }
+    let applied = said.iter().filter(|said| said.contains("nslab: applied lab `router`")).count();
+    let idle = said.iter().filter(|said| said.contains("already holds lab `router`: nothing to do")).count();
+    assert_eq!((applied, idle), (1, 1), "one applied, the other found it done:\n{}", said.join("\n---\n"));
+    let found = differences(&expected_state(&example_lab("router")), &read_kernel_state(&sandbox));
+    assert!(found.is_empty(), "the lab is there once:\n{}", found.join("\n"));
+}
+
 /// A lab whose interface names the kernel would rewrite (`%d` is a name template) is
 /// refused before anything is read or changed.
 #[test]

@@ -45,6 +45,7 @@ impl ApiError {
                 let body = ErrorBody { in_use, ..ErrorBody::new(EngineError::InUse(users).to_string()) };
                 ApiError::with(StatusCode::CONFLICT, body)
             }
+            busy @ EngineError::Busy { .. } => ApiError::new(StatusCode::CONFLICT, busy.to_string()),
             unprivileged @ EngineError::Unprivileged(_) => {
                 ApiError::new(StatusCode::FORBIDDEN, unprivileged.to_string())
             }

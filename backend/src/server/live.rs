@@ -233,7 +233,7 @@ pub async fn release(state: &AppState, doomed: &[Netns]) {
 /// Reads the kernel and plans the document against it; sends the drift when it changed.
 /// False when it could not run now (an apply is going on): try again later.
 async fn refresh(state: &AppState) -> bool {
-    let Ok(_no_run_meanwhile) = state.run_lock.try_lock() else { return false };
+    let Ok(_no_run_meanwhile) = state.kernel_access.try_lock() else { return false };
     let read_at = Instant::now();
     let Ok(observed) = state.engine.observe().await else { return false };
     let lab = state.store.lock().await.view().lab.clone();
@@ -273,7 +273,7 @@ async fn send_counters(state: &AppState, previous: &mut LastCounters) {
         return;
     }
     // Not while a run changes the kernel: namespaces half made are not for reading.
-    let Ok(_no_run_meanwhile) = state.run_lock.try_lock() else { return };
+    let Ok(_no_run_meanwhile) = state.kernel_access.try_lock() else { return };
     let lab = state.store.lock().await.view().lab.clone();
     let mut namespaces = vec![Netns::Host];
     namespaces.extend(lab.namespace_names().map(|name| Netns::Named(name.to_string())));

@@ -62,7 +62,7 @@ pub struct AppState {
     /// Set while an apply or destroy runs: one at a time (another gets 409).
     pub running: std::sync::atomic::AtomicBool,
     /// Held while the kernel is changed or read for drift, so a reading never sees half a run.
-    pub run_lock: Mutex<()>,
+    pub kernel_access: Mutex<()>,
     /// Told when a run has changed the kernel, so the live view catches up at once.
     pub kernel_changed: tokio::sync::Notify,
     /// The live view's netlink subscriptions, one per namespace (see `live.rs`).
@@ -151,7 +151,7 @@ async fn serve(config: Config, opened: Option<Lab>, fallback: impl FnOnce() -> L
         bus: EventBus::default(),
         live: RwLock::new(LiveState::default()),
         running: std::sync::atomic::AtomicBool::new(false),
-        run_lock: Mutex::new(()),
+        kernel_access: Mutex::new(()),
         kernel_changed: tokio::sync::Notify::new(),
         watches: Mutex::new(std::collections::HashMap::new()),
         limits: config.limits,
