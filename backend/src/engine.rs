@@ -22,6 +22,7 @@ use crate::kernel::{Kernel, KernelError, RunScope};
 use crate::privilege::missing_capabilities;
 use crate::processes::{self, Process};
 use crate::records;
+use crate::run_lock::{RunLock, RunLockError};
 
 #[derive(Debug, Error)]
 pub enum EngineError {
@@ -116,8 +117,8 @@ pub enum InUse {
     End,
 }
 
-/// What the CLI and the server ask of the engine: `plan_run`, then `clear_the_way`, then
-/// `run`.
+/// What the CLI and the server ask of the engine: `plan_to_run` (or `plan_run` for a
+/// plan alone), then `clear_the_way`, then `run`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunRequest {
     pub work: Work,
@@ -221,7 +222,7 @@ impl Cleared {
     }
 }
 
-/// A lab in which validation found no errors (see `Engine::check`). `plan` takes one, so
+/// A lab in which validation found no errors (see `Engine::check`). Planning takes one, so
 /// that nothing is planned for an invalid lab and a lab is validated once.
 pub struct Checked<'l> {
     lab: &'l Lab,
@@ -265,30 +266,56 @@ impl Engine {
         self.kernel.observe_for_scan().await.map_err(EngineError::Observe)
     }
 
-    /// Validates `lab`: its warnings, or all its problems when it has errors.
-    fn check<'l>(&self, lab: &'l Lab) -> Result<Checked<'l>, EngineError> {
-        let problems = validate_with(lab, &self.limits);
+    /// Validates `lab` for `work`: an apply needs a lab without errors, a destroy only a
+    /// name apply would take (a lab file broken since its apply still destroys its lab,
+    /// but the name picks its record's files under `/run/nslab`: `../x` must not reach
+    /// out). The warnings, or all the problems when there are errors.
+    fn check<'l>(&self, lab: &'l Lab, work: Work) -> Result<Checked<'l>, EngineError> {
+        let problems = match work {
+            Work::Apply { .. } => validate_with(lab, &self.limits),
+            Work::Destroy => validate_lab_name(lab),
+        };
         if has_errors(&problems) {
             return Err(EngineError::Invalid(problems));
         }
         Ok(Checked { lab, warnings: problems })
     }
 
-    /// The plan of `request` for `lab`; nothing is changed. An apply's lab is validated
-    /// first, and its warnings handed to `warn` before the kernel is read.
+    /// The plan of `request` for `lab`; nothing is changed. The lab is validated first,
+    /// and its warnings handed to `warn` before the kernel is read.
     pub async fn plan_run(
         &self,
         lab: &Lab,
         request: RunRequest,
         warn: impl FnOnce(&[Problem]),
     ) -> Result<Planned, EngineError> {
+        let checked = self.check(lab, request.work)?;
+        warn(&checked.warnings);
+        self.plan_checked(&checked, request).await
+    }
+
+    /// `plan_run` for a run that is to follow: between validating the lab and reading the
+    /// kernel it takes the machine's run lock (see `run_lock.rs`), for the caller to hold
+    /// until the run has ended. A lab with errors takes no lock.
+    pub async fn plan_to_run(
+        &self,
+        lab: &Lab,
+        request: RunRequest,
+        warn: impl FnOnce(&[Problem]),
+    ) -> Result<(RunLock, Planned), EngineError> {
+        let checked = self.check(lab, request.work)?;
+        warn(&checked.warnings);
+        let lock = RunLock::take().await.map_err(|error| match error {
+            RunLockError::Busy { path, holder } => EngineError::Busy { path, holder },
+            RunLockError::Io(error) => EngineError::Record(error),
+        })?;
+        Ok((lock, self.plan_checked(&checked, request).await?))
+    }
+
+    async fn plan_checked(&self, checked: &Checked<'_>, request: RunRequest) -> Result<Planned, EngineError> {
         match request.work {
-            Work::Apply { adopt } => {
-                let checked = self.check(lab)?;
-                warn(&checked.warnings);
-                self.plan_apply(&checked, request, &PlanOptions { adopt }).await
-            }
-            Work::Destroy => self.plan_destroy(lab, request).await,
+            Work::Apply { adopt } => self.plan_apply(checked, request, &PlanOptions { adopt }).await,
+            Work::Destroy => self.plan_destroy(checked.lab, request).await,
         }
     }
 
@@ -371,14 +398,8 @@ impl Engine {
     }
 
     /// The ops that remove what `lab` owns. Its namespaces still bound by the mounts
-    /// recorded at its last apply are known to be its own without reading them. A lab
-    /// file broken since its apply still destroys its lab, but its name must be one apply
-    /// takes: it picks the record's files under `/run/nslab` (`../x` must not reach out).
+    /// recorded at its last apply are known to be its own without reading them.
     async fn plan_destroy(&self, lab: &Lab, request: RunRequest) -> Result<Planned, EngineError> {
-        let problems = validate_lab_name(lab);
-        if has_errors(&problems) {
-            return Err(EngineError::Invalid(problems));
-        }
         let vouched = vouched(&lab.name, &records::recorded_mounts(&lab.name));
         let observed = self.kernel.observe_marks(&vouched).await.map_err(EngineError::Observe)?;
         Ok(Planned { request, ops: destroy_ops(lab, &observed), observed, inodes: vouched.inodes })

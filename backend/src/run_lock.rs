@@ -12,12 +12,21 @@ use std::time::Duration;
 
 use nix::fcntl::Flock;
 
-use crate::engine::EngineError;
 use crate::file_lock::{lock_within, LockError};
 use crate::records::STATE_DIR;
 
 /// How long a run waits for the one before it.
 const WAIT: Duration = Duration::from_secs(60);
+
+#[derive(Debug)]
+pub enum RunLockError {
+    /// Another run held it for all of the wait.
+    Busy {
+        path: String,
+        holder: String,
+    },
+    Io(std::io::Error),
+}
 
 /// Held while a run goes on; dropped at its end.
 pub struct RunLock {
@@ -28,19 +37,19 @@ impl RunLock {
     /// Takes the machine's run lock, waiting for a run that holds it. A process that may
     /// not create `/run/nslab` takes none: it may not change the kernel either, and its run
     /// is refused for that (see `Engine::clear_the_way`).
-    pub async fn take() -> Result<RunLock, EngineError> {
+    pub async fn take() -> Result<RunLock, RunLockError> {
         tokio::task::spawn_blocking(|| take_within(Path::new(STATE_DIR), WAIT))
             .await
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))
     }
 }
 
-fn take_within(dir: &Path, wait: Duration) -> Result<RunLock, EngineError> {
+fn take_within(dir: &Path, wait: Duration) -> Result<RunLock, RunLockError> {
     let path = dir.join("run.lock");
     if let Err(error) = std::fs::create_dir_all(dir) {
         return match error.kind() {
             std::io::ErrorKind::PermissionDenied => Ok(RunLock { _lock: None }),
-            _ => Err(EngineError::Record(error)),
+            _ => Err(RunLockError::Io(error)),
         };
     }
     match lock_within(&path, wait) {
@@ -50,11 +59,11 @@ fn take_within(dir: &Path, wait: Duration) -> Result<RunLock, EngineError> {
             let _ = lock.set_len(0).and_then(|()| lock.write_all(holder_line().as_bytes()));
             Ok(RunLock { _lock: Some(lock) })
         }
-        Err(LockError::Busy) => Err(EngineError::Busy { path: path.display().to_string(), holder: holder_of(&path) }),
+        Err(LockError::Busy) => Err(RunLockError::Busy { path: path.display().to_string(), holder: holder_of(&path) }),
         Err(LockError::Io(error)) if error.kind() == std::io::ErrorKind::PermissionDenied => {
             Ok(RunLock { _lock: None })
         }
-        Err(LockError::Io(error)) => Err(EngineError::Record(error)),
+        Err(LockError::Io(error)) => Err(RunLockError::Io(error)),
     }
 }
 
@@ -85,10 +94,11 @@ mod tests {
     fn a_second_taker_waits_then_names_the_holder_and_takes_it_once_free() {
         let dir = tempfile::tempdir().unwrap();
         let first = take_within(dir.path(), Duration::ZERO).expect("free at first");
-        let refused = take_within(dir.path(), Duration::from_millis(50)).err().expect("held by the first");
-        let message = refused.to_string();
-        assert!(message.contains(&format!("process {}", std::process::id())), "{message}");
-        assert!(message.contains("run.lock"), "{message}");
+        let Err(RunLockError::Busy { path, holder }) = take_within(dir.path(), Duration::from_millis(50)) else {
+            panic!("held by the first");
+        };
+        assert!(holder.starts_with(&format!("process {} (`", std::process::id())), "{holder}");
+        assert!(path.ends_with("run.lock"), "{path}");
         drop(first);
         take_within(dir.path(), Duration::ZERO).expect("free once the first run ended");
     }

@@ -8,7 +8,6 @@ use nslab_model::{validate_lab_name, validate_with, Lab, Limits};
 use super::{print_problems, read_lab_file, refuse_invalid, runtime, CliError, CliResult, EXIT_CHANGES};
 use crate::engine::{Engine, EngineError, InUse, Planned, Report, RunRequest, Work};
 use crate::records;
-use crate::run_lock::RunLock;
 use crate::terminal::{ask, Answer, Progress};
 
 pub struct PlanArgs<'a> {
@@ -53,9 +52,11 @@ pub fn apply(args: PlanArgs, options: RunOptions) -> CliResult {
     let lab = read_lab_file(args.file, &args.limits)?;
     runtime().block_on(async {
         let engine = Engine::new(args.limits);
-        // Before the kernel is read: a run that waited for another plans against its result.
-        let _one_run = RunLock::take().await.map_err(|error| report(args.file, &error))?;
-        let planned = checked_plan(&engine, &lab, args.file, args.request(options.in_use())).await?;
+        let warn = |warnings: &[_]| print_problems(args.file, warnings);
+        let (_one_run, planned) = engine
+            .plan_to_run(&lab, args.request(options.in_use()), warn)
+            .await
+            .map_err(|error| report(args.file, &error))?;
         print_plan(&lab, &planned.ops);
         if planned.ops.is_empty() {
             return Ok(());
@@ -172,8 +173,8 @@ pub fn destroy(which: &Which, options: RunOptions, limits: Limits) -> CliResult 
     runtime().block_on(async {
         let engine = Engine::new(limits);
         let request = RunRequest { work: Work::Destroy, in_use: options.in_use() };
-        let _one_run = RunLock::take().await.map_err(|error| report(file, &error))?;
-        let planned = engine.plan_run(&lab, request, |_| ()).await.map_err(|error| report(file, &error))?;
+        let (_one_run, planned) =
+            engine.plan_to_run(&lab, request, |_| ()).await.map_err(|error| report(file, &error))?;
         let ops = &planned.ops;
         if ops.is_empty() {
             println!("nslab: lab `{}` has nothing in the kernel: nothing to destroy", lab.name);

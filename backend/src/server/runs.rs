@@ -10,7 +10,6 @@ use thiserror::Error;
 
 use super::{live, pings, AppState};
 use crate::engine::{EngineError, RunRequest, Work};
-use crate::run_lock::RunLock;
 
 #[derive(Debug, Error)]
 pub enum RunError {
@@ -33,10 +32,9 @@ impl AppState {
         let Some(_only_run) = RunningGuard::claim(&self.running) else { return Err(RunError::Busy) };
         // A drift reading may hold the kernel for a moment: wait for it, do not fail.
         let _kernel = self.kernel_access.lock().await;
-        // And no run of another nslab on this machine either (see `run_lock.rs`).
-        let _one_run = RunLock::take().await?;
         let view = self.store.lock().await.view().clone();
-        let planned = self.engine.plan_run(&view.lab, request, |_warnings| ()).await?;
+        // And no run of another nslab on this machine either (see `run_lock.rs`).
+        let (_one_run, planned) = self.engine.plan_to_run(&view.lab, request, |_warnings| ()).await?;
         let cleared = self.engine.clear_the_way(planned).await?;
         let doomed: Vec<Netns> =
             cleared.planned().doomed_namespaces().map(|name| Netns::Named(name.to_string())).collect();
