@@ -478,6 +478,9 @@ impl Engine {
             }
             let Some(finished) = running.next().await else { break };
             let (index, result) = match finished {
+                Finished::Step(index, Err(error)) if already_gone(&ops[steps[index].ops.clone()], &error) => {
+                    (index, Ok(()))
+                }
                 Finished::Step(index, result) => (index, result),
                 Finished::Read(netns, result) => {
                     early.keep(netns, result);
@@ -560,8 +563,7 @@ impl Engine {
                     });
                 }
                 // Gone already (its namespace or its peer went first): as good as undone.
-                Err(error) if error.errno() == Some(nix::errno::Errno::ENODEV as i32) => undone += 1,
-                Err(KernelError::NoSuchLink { .. }) => undone += 1,
+                Err(error) if already_gone(std::slice::from_ref(inverse), &error) => undone += 1,
                 Err(error) => errors.push(format!("`{}`: {error}", inverse.ip_command())),
             }
         }
@@ -638,6 +640,16 @@ impl<'o> Reporter<'o> {
     }
 }
 
+/// Whether a step failed only because what it deletes is gone already, which is as good as
+/// deleted: an interface that went with its veth peer's namespace between the reading and
+/// the deletion (the kernel tears a namespace down in the background, after a destroy that
+/// was cut short too), or one an undo deletes after its peer.
+fn already_gone(step: &[Op], error: &KernelError) -> bool {
+    let gone =
+        matches!(error, KernelError::NoSuchLink { .. }) || error.errno() == Some(nix::errno::Errno::ENODEV as i32);
+    gone && matches!(step, [Op::DeleteLink { .. }])
+}
+
 /// The op that removes what `op` created, for undo. Links inside a namespace the same run
 /// created go with the namespace; deleting them first just makes it immediate.
 fn inverse_of_creation(op: &Op) -> Option<Op> {
@@ -651,7 +663,23 @@ fn inverse_of_creation(op: &Op) -> Option<Op> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nslab_model::identity::Netns;
+    use nslab_model::identity::{LinkRef, Netns};
+
+    #[test]
+    fn deleting_an_interface_that_is_gone_is_done_and_nothing_else_is() {
+        let delete = [Op::DeleteLink { link: LinkRef::new(Netns::Host, "veth0") }];
+        let no_such = KernelError::NoSuchLink { netns: Netns::Host, name: "veth0".into() };
+        let enodev =
+            KernelError::Refused { what: "`ip link delete veth0`".into(), errno: nix::errno::Errno::ENODEV as i32 };
+        let eperm =
+            KernelError::Refused { what: "`ip link delete veth0`".into(), errno: nix::errno::Errno::EPERM as i32 };
+        assert!(already_gone(&delete, &no_such));
+        assert!(already_gone(&delete, &enodev));
+        assert!(!already_gone(&delete, &eperm), "only its absence counts");
+        let create = [Op::CreateBridge { link: LinkRef::new(Netns::Host, "br0") }];
+        assert!(!already_gone(&create, &enodev), "only a deletion is done by absence");
+        assert!(!already_gone(&[delete[0].clone(), create[0].clone()], &no_such), "a step of one deletion only");
+    }
 
     #[test]
     fn a_failed_destroy_says_nothing_of_undoing_and_a_failed_apply_does() {

@@ -63,14 +63,18 @@ pub fn recorded_lab(lab: &str, limits: &Limits) -> Option<Lab> {
     (recorded.name == lab && !has_errors(&validate_with(&recorded, limits))).then_some(recorded)
 }
 
-pub fn forget(lab: &str) -> std::io::Result<()> {
-    remove_if_there(&path_of(lab))?;
-    remove_if_there(&mounts_path_of(lab))
+/// Removes the record of `lab`; whether there was one.
+pub fn forget(lab: &str) -> std::io::Result<bool> {
+    let lab_file = remove_if_there(&path_of(lab))?;
+    let mounts_file = remove_if_there(&mounts_path_of(lab))?;
+    Ok(lab_file || mounts_file)
 }
 
-fn remove_if_there(path: &Path) -> std::io::Result<()> {
+/// Whether there was a file to remove.
+fn remove_if_there(path: &Path) -> std::io::Result<bool> {
     match std::fs::remove_file(path) {
-        Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
-        _ => Ok(()),
+        Ok(()) => Ok(true),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(error) => Err(error),
     }
 }

@@ -521,6 +521,42 @@ fn listed(sandbox: &Sandbox) -> serde_json::Map<String, serde_json::Value> {
 /// the records included), and says whether the kernel still holds it as applied;
 /// `destroy --lab` removes one without its file (as its record says it was applied) and
 /// leaves the other alone.
+/// A lab whose namespaces and interfaces are gone (deleted by hand, or by a destroy cut
+/// short before it removed the record) is listed as only a record, with the command that
+/// clears it; that destroy, and a plain destroy of its file, finish the job.
+#[test]
+fn a_lab_that_is_only_a_record_is_listed_so_and_destroy_removes_the_record() {
+    for destroy in [vec!["destroy", "--yes", "--lab", "seed-bridge"], vec!["destroy", "--yes", "FILE"]] {
+        let sandbox = Sandbox::new();
+        let file = path("seed-bridge");
+        sandbox.nslab_ok(&["apply", "--yes", &file]);
+        sandbox.sh("for ns in ns0 ns1 ns2; do ip netns delete $ns; done; ip link delete docker0");
+        // The veth ends in the host go once the kernel has torn the namespaces down.
+        let kernel = "ip netns list; ip -o link show | grep -v ': lo:' || true";
+        for _ in 0..100 {
+            if sandbox.sh(kernel).trim().is_empty() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert_eq!(sandbox.sh(kernel).trim(), "", "the kernel holds nothing of the lab");
+        let table = sandbox.nslab_ok(&["list"]);
+        assert!(table.contains("nothing in the kernel (only its record)"), "{table}");
+        assert!(
+            table.contains("`nslab destroy --lab NAME` removes the record") && table.contains("(seed-bridge)"),
+            "{table}"
+        );
+
+        let args: Vec<&str> = destroy.iter().map(|arg| if *arg == "FILE" { file.as_str() } else { arg }).collect();
+        let output = sandbox.nslab_ok(&args);
+        assert!(output.contains("nothing to destroy; its record is removed"), "{output}");
+        assert_eq!(sandbox.sh("ls /run/nslab | grep -vx run.lock || true"), "", "no record left");
+        assert_eq!(sandbox.nslab_ok(&["list"]).trim(), "nslab: the kernel holds no labs");
+        let again = sandbox.nslab_ok(&args);
+        assert!(again.contains("nothing to destroy") && !again.contains("record"), "{again}");
+    }
+}
+
 #[test]
 fn labs_are_listed_by_their_marks_and_destroyed_by_name() {
     let sandbox = Sandbox::new();

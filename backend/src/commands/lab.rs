@@ -177,7 +177,13 @@ pub fn destroy(which: &Which, options: RunOptions, limits: Limits) -> CliResult 
             engine.plan_to_run(&lab, request, |_| ()).await.map_err(|error| report(file, &error))?;
         let ops = &planned.ops;
         if ops.is_empty() {
-            println!("nslab: lab `{}` has nothing in the kernel: nothing to destroy", lab.name);
+            // A destroy cut short may have left the record: it goes too, so that a second
+            // destroy finishes the first.
+            let forgot = records::forget(&lab.name).map_err(|error| {
+                CliError::failed(format!("cannot remove the record of lab `{}`: {error}", lab.name))
+            })?;
+            let record = if forgot { "; its record is removed" } else { "" };
+            println!("nslab: lab `{}` has nothing in the kernel: nothing to destroy{record}", lab.name);
             return Ok(());
         }
         print!("{}", ip_lines(ops));

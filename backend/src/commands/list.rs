@@ -63,6 +63,14 @@ fn table(listed: &[Listed]) -> String {
             describe(lab.standing)
         );
     }
+    let only_records: Vec<&str> =
+        listed.iter().filter(|lab| lab.standing == Standing::Absent).map(|lab| lab.name.as_str()).collect();
+    if !only_records.is_empty() {
+        text += &format!(
+            "nslab: `nslab destroy --lab NAME` removes the record of a lab with nothing in the kernel ({})\n",
+            only_records.join(", ")
+        );
+    }
     text
 }
 
@@ -106,6 +114,11 @@ mod tests {
         assert!(lines[3].ends_with("  3 conflicts with what is there"), "{}", lines[3]);
         assert!(lines[4].ends_with("  no record of its apply"), "{}", lines[4]);
         assert!(lines[5].ends_with("  nothing in the kernel (only its record)"), "{}", lines[5]);
+        assert_eq!(
+            lines[6],
+            "nslab: `nslab destroy --lab NAME` removes the record of a lab with nothing in the kernel (e)"
+        );
+        assert_eq!(table(&[listed("a", 1, Standing::AsApplied)]).lines().count(), 2, "no such line without one");
     }
 
     #[test]
