@@ -43,6 +43,10 @@ pub enum EngineError {
     InUse(Vec<NamespaceUser>),
     #[error("another nslab run holds {path}: {holder}; nothing was changed: try again once it has ended")]
     Busy { path: String, holder: String },
+    #[error("{}", interrupted(.signal, .undone, .undo_errors))]
+    /// Stopped at a step boundary by a signal (see `Engine::stop_handle`); `undone` as in
+    /// `Failed`.
+    Interrupted { signal: &'static str, undone: Option<usize>, undo_errors: Vec<String> },
     #[error(
         "changing the kernel needs {}, which this nslab lacks: run it as root, or as an ordinary user inside nslab's sandbox (`nslab --sandbox ...`); nothing was changed",
         .0.join(" and ")
@@ -71,6 +75,14 @@ fn in_use(users: &[NamespaceUser]) -> String {
         each.join("; "),
         if users.len() == 1 { "it" } else { "them" }
     )
+}
+
+fn interrupted(signal: &str, undone: &Option<usize>, errors: &[String]) -> String {
+    let after = match undone {
+        Some(_) => undo_note(undone, errors),
+        None => "; what it had not yet removed is still there: run destroy again to finish".to_string(),
+    };
+    format!("interrupted by {signal}: no step was started after it{after}")
 }
 
 fn undo_note(undone: &Option<usize>, errors: &[String]) -> String {
@@ -240,17 +252,40 @@ pub struct Report {
 pub struct Engine {
     kernel: Kernel,
     limits: Limits,
+    stop: StopHandle,
+}
+
+/// Asks a run to stop at the next step boundary (a person's Ctrl+C, a service stopping):
+/// no step starts after it, the steps under way finish, and an apply then undoes what it
+/// created, as a failed one does.
+#[derive(Clone, Default)]
+pub struct StopHandle(std::sync::Arc<std::sync::OnceLock<&'static str>>);
+
+impl StopHandle {
+    /// Stops the run, naming why (`SIGINT`).
+    pub fn stop(&self, why: &'static str) {
+        let _ = self.0.set(why);
+    }
+
+    fn requested(&self) -> Option<&'static str> {
+        self.0.get().copied()
+    }
 }
 
 impl Engine {
     /// Must be called inside a tokio runtime.
     pub fn new(limits: Limits) -> Self {
-        Engine { kernel: Kernel::new(), limits }
+        Engine { kernel: Kernel::new(), limits, stop: StopHandle::default() }
     }
 
     /// An engine for a process with other threads (the server): see `Kernel::keeping_deleted`.
     pub fn keeping_deleted(self) -> Self {
         Engine { kernel: self.kernel.keeping_deleted(), ..self }
+    }
+
+    /// What stops this engine's runs at a step boundary.
+    pub fn stop_handle(&self) -> StopHandle {
+        self.stop.clone()
     }
 
     pub fn kernel(&self) -> &Kernel {
@@ -468,8 +503,12 @@ impl Engine {
         let mut reporter = Reporter::new(ops);
         let mut running = FuturesUnordered::new();
         let mut failure: Option<(usize, KernelError)> = None;
+        let mut stopped_by: Option<&'static str> = None;
         loop {
-            while failure.is_none() {
+            if stopped_by.is_none() {
+                stopped_by = self.stop.requested();
+            }
+            while failure.is_none() && stopped_by.is_none() {
                 let Some(index) = schedule.start_next() else { break };
                 let slice = &ops[steps[index].ops.clone()];
                 running.push(Either::Left(async move {
@@ -510,8 +549,18 @@ impl Engine {
                 }
             }
         }
-        let Some(failure) = failure else { return Ok(early) };
-        Err(self.report_failure(lab, ops, failure, reporter, progress, planned.request.work).await)
+        if let Some(failure) = failure {
+            return Err(self.report_failure(lab, ops, failure, reporter, progress, planned.request.work).await);
+        }
+        match stopped_by {
+            // Stopped, but every step had finished already: the run is whole.
+            Some(signal) if !reporter.all_done() => {
+                let (undone, undo_errors) =
+                    self.undo_if_applying(lab, ops, &reporter, progress, planned.request.work).await;
+                Err(EngineError::Interrupted { signal, undone, undo_errors })
+            }
+            _ => Ok(early),
+        }
     }
 
     /// Reports the run's failure at op `at`; an apply then deletes what it created.
@@ -525,17 +574,29 @@ impl Engine {
         work: Work,
     ) -> EngineError {
         reporter.failed(at, &error, progress);
+        let (undone, undo_errors) = self.undo_if_applying(lab, ops, &reporter, progress, work).await;
+        EngineError::Failed { failed: format!("`{}`", ops[at].ip_command()), error, undone, undo_errors }
+    }
+
+    /// After a run ended early: an apply deletes what it created (how many, and what could
+    /// not be); a destroy undoes nothing (None).
+    async fn undo_if_applying(
+        &self,
+        lab: &Lab,
+        ops: &[Op],
+        reporter: &Reporter<'_>,
+        progress: &mut (dyn FnMut(OpProgress) + Send),
+        work: Work,
+    ) -> (Option<usize>, Vec<String>) {
+        if !matches!(work, Work::Apply { .. }) {
+            return (None, Vec::new());
+        }
         let created: Vec<(usize, Op)> = (0..ops.len())
             .filter(|&index| reporter.is_done(index))
             .filter_map(|index| Some((index, inverse_of_creation(&ops[index])?)))
             .collect();
-        let (undone, undo_errors) = if matches!(work, Work::Apply { .. }) {
-            let (undone, errors) = self.undo(lab, &created, progress, ops.len()).await;
-            (Some(undone), errors)
-        } else {
-            (None, Vec::new())
-        };
-        EngineError::Failed { failed: format!("`{}`", ops[at].ip_command()), error, undone, undo_errors }
+        let (undone, errors) = self.undo(lab, &created, progress, ops.len()).await;
+        (Some(undone), errors)
     }
 
     async fn undo(
@@ -609,6 +670,10 @@ impl<'o> Reporter<'o> {
     /// Whether op `index` is done (its step finished), reported yet or not.
     fn is_done(&self, index: usize) -> bool {
         self.done[index]
+    }
+
+    fn all_done(&self) -> bool {
+        self.done.iter().all(|done| *done)
     }
 
     fn event(&self, index: usize, state: OpState, error: Option<String>) -> OpProgress {

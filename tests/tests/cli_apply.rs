@@ -133,6 +133,63 @@ fn two_applies_at_once_take_turns() {
     assert!(found.is_empty(), "the lab is there once:\n{}", found.join("\n"));
 }
 
+/// A star of `n` namespaces on bridge br0 in the host: big enough that an apply is still
+/// under way when a test interrupts it.
+fn star(n: usize) -> serde_json::Value {
+    let mut nodes = vec![serde_json::json!({"kind": "bridge", "name": "br0", "addresses": ["10.0.0.1/16"]})];
+    let mut links = Vec::new();
+    for i in 0..n {
+        nodes.push(serde_json::json!({"kind": "namespace", "name": format!("n{i}")}));
+        let address = format!("10.0.{}.{}/16", (i + 2) / 256, (i + 2) % 256);
+        links.push(serde_json::json!({"kind": "veth",
+            "a": {"node": format!("n{i}"), "name": "eth0", "addresses": [address]},
+            "b": {"node": "br0", "name": format!("veth{i}")}}));
+    }
+    serde_json::json!({"version": 1, "name": "star", "nodes": nodes, "links": links})
+}
+
+/// Ctrl+C during an apply: the run stops at a step boundary, says so, and undoes what it
+/// made, as a failed apply does: nothing of the lab is left.
+#[test]
+fn sigint_during_apply_stops_it_and_leaves_nothing() {
+    let sandbox = Sandbox::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("star.json");
+    std::fs::write(&file, star(400).to_string()).unwrap();
+    let child = sandbox
+        .command(nslab_binary().to_str().expect("a UTF-8 path"))
+        .args(["apply", "--yes", file.to_str().unwrap()])
+        .stdin(Stdio::null())
+        // Not read until the end: a plan of 2800 lines would fill a pipe and stall it.
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("nslab runs");
+    // Interrupt once the apply has made a few namespaces, as a person pressing Ctrl+C would.
+    let made = || sandbox.sh("ip netns list | wc -l").trim().parse::<usize>().unwrap_or(0);
+    for _ in 0..2000 {
+        if made() >= 5 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("the apply can be signalled");
+    let output = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(said.contains("interrupted by SIGINT: no step was started after it"), "{said}");
+    assert!(said.contains("had created were deleted again"), "{said}");
+    let kernel = "ip netns list; ip -o link show | grep -v ': lo:' || true";
+    for _ in 0..200 {
+        if sandbox.sh(kernel).trim().is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(sandbox.sh(kernel).trim(), "", "nothing of the lab is left");
+}
+
 /// A lab whose interface names the kernel would rewrite (`%d` is a name template) is
 /// refused before anything is read or changed.
 #[test]

@@ -6,7 +6,7 @@ use nslab_model::ops::Op;
 use nslab_model::{validate_lab_name, validate_with, Lab, Limits};
 
 use super::{print_problems, read_lab_file, refuse_invalid, runtime, CliError, CliResult, EXIT_CHANGES};
-use crate::engine::{Engine, EngineError, InUse, Planned, Report, RunRequest, Work};
+use crate::engine::{Engine, EngineError, InUse, Planned, Report, RunRequest, StopHandle, Work};
 use crate::records;
 use crate::terminal::{ask, Answer, Progress};
 
@@ -95,6 +95,9 @@ async fn run(
             }
         }
     }
+    // From here on Ctrl+C (or a service's SIGTERM) stops the run at a step boundary, and an
+    // apply undoes what it made, instead of leaving half a lab behind.
+    let _stopping = stop_on_signals(engine.stop_handle());
     let cleared = engine.clear_the_way(planned).await.map_err(|error| report(file, &error))?;
     for user in &cleared.ended {
         eprintln!("nslab: ended {user}");
@@ -107,6 +110,33 @@ async fn run(
     let result = engine.run(lab, &cleared, &mut |event| progress.show(&event)).await;
     progress.finish();
     finish(verb, lab, file, result)
+}
+
+/// Stops `stop`'s run on SIGINT or SIGTERM until dropped. The handlers are in place when
+/// this returns (a signal before that ends the process as usual).
+fn stop_on_signals(stop: StopHandle) -> AbortOnDrop {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+    else {
+        return AbortOnDrop(None);
+    };
+    AbortOnDrop(Some(tokio::spawn(async move {
+        tokio::select! {
+            _ = interrupt.recv() => stop.stop("SIGINT"),
+            _ = terminate.recv() => stop.stop("SIGTERM"),
+        }
+    })))
+}
+
+/// A task that ends when this is dropped.
+struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(task) = &self.0 {
+            task.abort();
+        }
+    }
 }
 
 /// Validates the lab (its warnings printed before the kernel is read), then plans it.
