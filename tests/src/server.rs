@@ -122,6 +122,20 @@ impl NslabServer {
         }
     }
 
+    /// Waits (at most `within`) for the server to end by itself: its exit status.
+    pub fn wait_for_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if std::time::Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// `127.0.0.1:PORT`
     pub fn address(&self) -> &str {
         self.url.strip_prefix("http://").unwrap_or(&self.url)

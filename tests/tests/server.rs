@@ -889,6 +889,44 @@ async fn a_run_asked_for_while_another_goes_on_is_refused_with_409() {
     setup.destroy_leaves_nothing().await;
 }
 
+/// A service manager stopping the server during an apply (SIGTERM): the run stops at a
+/// step boundary and undoes what it made, the request is answered 503 with why, and the
+/// server ends; nothing of the lab is left.
+#[tokio::test]
+async fn sigterm_during_an_apply_stops_it_undoes_it_and_ends_the_server() {
+    let mut setup = Setup::new("server-sigterm", &[]);
+    let client = setup.client();
+    let file = nslab_model::export::to_json(&star(250));
+    assert_eq!(client.request(reqwest::Method::POST, "/api/import").body(file).send().await.unwrap().status(), 200);
+    let apply = client.post("/api/apply");
+    let stop = async {
+        let made = || setup.sandbox.sh("ip netns list | wc -l").trim().parse::<usize>().unwrap_or(0);
+        for _ in 0..2000 {
+            if made() >= 5 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        let pid = nix::unistd::Pid::from_raw(setup.server().pid as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("the server can be signalled");
+    };
+    let (answer, ()) = tokio::join!(apply, stop);
+    assert_eq!(answer.status(), 503);
+    let said = error_body(answer).await.message;
+    assert!(said.starts_with("interrupted by SIGTERM: no step was started after it"), "{said}");
+    assert!(said.contains("had created were deleted again"), "{said}");
+    let server = setup.server.as_mut().expect("started");
+    assert!(server.wait_for_exit(std::time::Duration::from_secs(30)).is_some(), "the server ended");
+    let kernel = "ip netns list; ip -o link show | grep -v ': lo:' || true";
+    for _ in 0..200 {
+        if setup.sandbox.sh(kernel).trim().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(setup.sandbox.sh(kernel).trim(), "", "nothing of the lab is left");
+}
+
 /// `?token=` in the address leaves a cookie; that cookie alone then authenticates the page's
 /// other requests and its websocket, with the role of the token it carries. A wrong cookie
 /// is refused.

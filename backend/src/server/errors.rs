@@ -46,6 +46,9 @@ impl ApiError {
                 ApiError::with(StatusCode::CONFLICT, body)
             }
             busy @ EngineError::Busy { .. } => ApiError::new(StatusCode::CONFLICT, busy.to_string()),
+            stopped @ EngineError::Interrupted { .. } => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, stopped.to_string())
+            }
             unprivileged @ EngineError::Unprivileged(_) => {
                 ApiError::new(StatusCode::FORBIDDEN, unprivileged.to_string())
             }

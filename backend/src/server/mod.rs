@@ -30,7 +30,7 @@ use events::EventBus;
 use live::LiveState;
 use store::{DocumentStore, StoreError};
 
-use crate::engine::Engine;
+use crate::engine::{Engine, StopHandle};
 use crate::kernel::ping::{PingHandle, Pinger};
 
 pub struct Config {
@@ -159,21 +159,25 @@ async fn serve(config: Config, opened: Option<Lab>, fallback: impl FnOnce() -> L
         pings: Mutex::new(std::collections::HashMap::new()),
     });
     let watcher = tokio::spawn(live::run(state.clone()));
+    let stop = state.engine.stop_handle();
     let result = axum::serve(listener, router(state, config.access, config.web_root))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown_signal(stop))
         .await
         .map_err(ServerError::Serve);
     watcher.abort();
     result
 }
 
-async fn shutdown_signal() {
+/// Waits for SIGINT or SIGTERM. A run under way is then stopped at its next step boundary
+/// (an apply undoes what it made) and answered, before the server ends.
+async fn shutdown_signal(stop: StopHandle) {
     let interrupt = tokio::signal::ctrl_c();
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    tokio::select! {
-        _ = interrupt => {},
-        _ = async { match terminate.as_mut() { Some(signal) => { signal.recv().await; } None => std::future::pending().await } } => {},
-    }
+    let signal = tokio::select! {
+        _ = interrupt => "SIGINT",
+        _ = async { match terminate.as_mut() { Some(signal) => { signal.recv().await; } None => std::future::pending().await } } => "SIGTERM",
+    };
+    stop.stop(signal);
     let _ = writeln!(std::io::stdout(), "nslab: stopping");
 }
 
