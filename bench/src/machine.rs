@@ -34,11 +34,12 @@ impl Header {
     /// Prints `# TITLE`, the command line, the date, the machine (cores, memory, kernel,
     /// iproute2) and its load.
     pub fn print(title: &str, command_line: &str) -> Header {
-        let checkout = env!("CARGO_MANIFEST_DIR");
+        let root = nslab_tests::paths::repo_root();
+        let checkout = root.to_str().expect("a UTF-8 path");
         let commit = shell_line("git", &["-C", checkout, "rev-parse", "--short", "HEAD"]);
-        // Relative to bench/: the repository's backend/ and shared/.
+        // The workspace's own crates backend/ and shared/ (the model), inside this checkout.
         let dirty =
-            !shell_line("git", &["-C", checkout, "status", "--porcelain", "--", "../backend", "../shared"]).is_empty();
+            !shell_line("git", &["-C", checkout, "status", "--porcelain", "--", "backend", "shared"]).is_empty();
         let date = shell_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);
         println!("# {title}");
         println!("command:  {command_line}");
