@@ -129,6 +129,17 @@ pub enum InUse {
     End,
 }
 
+impl InUse {
+    /// `End` when the user asked to kill (`--kill`, `?kill=true`), else `Refuse`.
+    pub fn ending_if(kill: bool) -> InUse {
+        if kill {
+            InUse::End
+        } else {
+            InUse::Refuse
+        }
+    }
+}
+
 /// What the CLI and the server ask of the engine: `plan_to_run` (or `plan_run` for a
 /// plan alone), then `clear_the_way`, then `run`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,10 +247,10 @@ impl Cleared {
 
 /// A lab in which validation found no errors (see `Engine::check`). Planning takes one, so
 /// that nothing is planned for an invalid lab and a lab is validated once.
-pub struct Checked<'l> {
+struct Checked<'l> {
     lab: &'l Lab,
     /// What validation found short of errors, for the caller to show.
-    pub warnings: Vec<Problem>,
+    warnings: Vec<Problem>,
 }
 
 /// What an apply or destroy did.

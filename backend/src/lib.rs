@@ -16,4 +16,5 @@ mod records;
 mod run_lock;
 pub mod sandbox;
 mod server;
+mod stop_signals;
 mod terminal;

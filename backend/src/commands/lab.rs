@@ -8,6 +8,7 @@ use nslab_model::{validate_lab_name, validate_with, Lab, Limits};
 use super::{print_problems, read_lab_file, refuse_invalid, runtime, CliError, CliResult, EXIT_CHANGES};
 use crate::engine::{Engine, EngineError, InUse, Planned, Report, RunRequest, StopHandle, Work};
 use crate::records;
+use crate::stop_signals::StopSignals;
 use crate::terminal::{ask, Answer, Progress};
 
 pub struct PlanArgs<'a> {
@@ -61,28 +62,23 @@ pub fn apply(args: PlanArgs, options: RunOptions) -> CliResult {
         if planned.ops.is_empty() {
             return Ok(());
         }
-        let question = format!("Apply these {} changes?", planned.ops.len());
-        run(&engine, &lab, planned, options, &question, args.file, "applied").await
+        run(&engine, &lab, planned, options, args.file).await
     })
 }
 
-/// Unless `yes`, asks `question` first (and refuses without a terminal to ask at), but not
-/// about a run that would be refused; then clears the way (saying which processes it
-/// ended) and runs.
-async fn run(
-    engine: &Engine,
-    lab: &Lab,
-    planned: Planned,
-    options: RunOptions,
-    question: &str,
-    file: &Path,
-    verb: &str,
-) -> CliResult {
+/// Unless `yes`, asks first (and refuses without a terminal to ask at), but not about a run
+/// that would be refused; then clears the way (saying which processes it ended) and runs.
+async fn run(engine: &Engine, lab: &Lab, planned: Planned, options: RunOptions, file: &Path) -> CliResult {
+    let steps = planned.ops.len();
+    let (question, verb) = match planned.request.work {
+        Work::Apply { .. } => (format!("Apply these {steps} changes?"), "applied"),
+        Work::Destroy => (format!("Destroy lab `{}` ({steps} steps)?", lab.name), "destroyed"),
+    };
     if !options.yes {
         planned.refusal().map_err(|error| report(file, &error))?;
-        let question = match options.in_use() {
+        let question = match planned.request.in_use {
             InUse::End => format!("{question} Processes running in the namespaces it deletes are ended first."),
-            InUse::Refuse => question.to_string(),
+            InUse::Refuse => question,
         };
         match ask(&question) {
             Answer::Yes => {}
@@ -112,30 +108,19 @@ async fn run(
     finish(verb, lab, file, result)
 }
 
-/// Stops `stop`'s run on SIGINT or SIGTERM until dropped. The handlers are in place when
-/// this returns (a signal before that ends the process as usual).
+/// Stops `stop`'s run on SIGINT or SIGTERM until dropped. The signals are caught when this
+/// returns (one before that ends the process as usual).
 fn stop_on_signals(stop: StopHandle) -> AbortOnDrop {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut interrupt), Ok(mut terminate)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
-    else {
-        return AbortOnDrop(None);
-    };
-    AbortOnDrop(Some(tokio::spawn(async move {
-        tokio::select! {
-            _ = interrupt.recv() => stop.stop("SIGINT"),
-            _ = terminate.recv() => stop.stop("SIGTERM"),
-        }
-    })))
+    let mut signals = StopSignals::install();
+    AbortOnDrop(tokio::spawn(async move { stop.stop(signals.next().await) }))
 }
 
 /// A task that ends when this is dropped.
-struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
-        if let Some(task) = &self.0 {
-            task.abort();
-        }
+        self.0.abort();
     }
 }
 
@@ -188,11 +173,7 @@ pub struct RunOptions {
 
 impl RunOptions {
     fn in_use(self) -> InUse {
-        if self.kill {
-            InUse::End
-        } else {
-            InUse::Refuse
-        }
+        InUse::ending_if(self.kill)
     }
 }
 
@@ -217,8 +198,7 @@ pub fn destroy(which: &Which, options: RunOptions, limits: Limits) -> CliResult 
             return Ok(());
         }
         print!("{}", ip_lines(ops));
-        let question = format!("Destroy lab `{}` ({} steps)?", lab.name, ops.len());
-        run(&engine, &lab, planned, options, &question, file, "destroyed").await
+        run(&engine, &lab, planned, options, file).await
     })
 }
 

@@ -107,19 +107,11 @@ struct RunOptions {
 
 impl RunOptions {
     fn to_apply(&self) -> RunRequest {
-        RunRequest { work: Work::Apply { adopt: self.adopt }, in_use: self.in_use() }
+        RunRequest { work: Work::Apply { adopt: self.adopt }, in_use: InUse::ending_if(self.kill) }
     }
 
     fn to_destroy(&self) -> RunRequest {
-        RunRequest { work: Work::Destroy, in_use: self.in_use() }
-    }
-
-    fn in_use(&self) -> InUse {
-        if self.kill {
-            InUse::End
-        } else {
-            InUse::Refuse
-        }
+        RunRequest { work: Work::Destroy, in_use: InUse::ending_if(self.kill) }
     }
 }
 

@@ -32,6 +32,7 @@ use store::{DocumentStore, StoreError};
 
 use crate::engine::{Engine, StopHandle};
 use crate::kernel::ping::{PingHandle, Pinger};
+use crate::stop_signals::StopSignals;
 
 pub struct Config {
     pub listen: SocketAddr,
@@ -171,12 +172,7 @@ async fn serve(config: Config, opened: Option<Lab>, fallback: impl FnOnce() -> L
 /// Waits for SIGINT or SIGTERM. A run under way is then stopped at its next step boundary
 /// (an apply undoes what it made) and answered, before the server ends.
 async fn shutdown_signal(stop: StopHandle) {
-    let interrupt = tokio::signal::ctrl_c();
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    let signal = tokio::select! {
-        _ = interrupt => "SIGINT",
-        _ = async { match terminate.as_mut() { Some(signal) => { signal.recv().await; } None => std::future::pending().await } } => "SIGTERM",
-    };
+    let signal = StopSignals::install().next().await;
     stop.stop(signal);
     let _ = writeln!(std::io::stdout(), "nslab: stopping");
 }
