@@ -876,6 +876,48 @@ fn print_case(case: &Case, repeat: usize) {
     }
 }
 
+/// How long validation takes, in process (no kernel: iproute2 has nothing to compare),
+/// per node as the lab grows, up to the largest lab the default limits allow: validation
+/// runs on every keystroke in the editor, so it must stay about linear.
+fn print_validation(args: &Args) {
+    println!();
+    println!("== validation (in process, median of 5, ms per node)");
+    let mut sizes: Vec<usize> = args.sizes.clone();
+    sizes.push(nslab_model::Limits::default().max_nodes - 1);
+    for &shape in &args.topologies {
+        let per: Vec<(usize, f64)> = sizes
+            .iter()
+            .map(|&n| {
+                let lab = match shape {
+                    Shape::Star => star(n),
+                    Shape::Chain => chain(n),
+                };
+                let times: Vec<f64> = (0..5)
+                    .map(|_| {
+                        let started = Instant::now();
+                        std::hint::black_box(nslab_model::validate(&lab));
+                        ms(started.elapsed())
+                    })
+                    .collect();
+                (n, median(&times).unwrap_or(0.0) / lab.nodes.len() as f64)
+            })
+            .collect();
+        let (Some(first), Some(last)) = (per.first(), per.last()) else { continue };
+        let list: Vec<String> = per.iter().map(|(n, v)| format!("N={n}: {v:.4}")).collect();
+        // The time as N^k: k = 1 is linear, 2 quadratic.
+        let sizes_ratio = last.0 as f64 / first.0 as f64;
+        let k = 1.0 + (last.1 / first.1).ln() / sizes_ratio.ln();
+        let verdict = if k < 1.5 { "near linear" } else { "towards quadratic" };
+        println!(
+            "  {:<5} {} (time as N^{k:.2} from N={} to N={}: {verdict})",
+            shape.name(),
+            list.join(", "),
+            first.0,
+            last.0
+        );
+    }
+}
+
 fn print_growth(cases: &[Case], shape: Shape) {
     let rows: Vec<&Case> = cases.iter().filter(|c| c.shape == shape && c.median(M::Apply).is_some()).collect();
     if rows.len() < 2 {
@@ -1016,6 +1058,7 @@ fn run(args: &Args) -> i32 {
     for &shape in &args.topologies {
         print_growth(&cases, shape);
     }
+    print_validation(args);
     if !skipped.is_empty() {
         println!(
             "\nSKIPPED after the {}-minute budget: {} (raise --budget-minutes to run them)",
