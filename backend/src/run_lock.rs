@@ -6,7 +6,7 @@
 //! ends, however it ends.
 
 use std::fs::File;
-use std::io::{Read, Seek, Write};
+use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
@@ -75,13 +75,8 @@ fn holder_line() -> String {
 
 /// What the lock file says of its holder.
 fn holder_of(path: &Path) -> String {
-    let mut text = String::new();
-    let read = File::open(path).and_then(|mut file| {
-        file.rewind()?;
-        file.read_to_string(&mut text)
-    });
-    match read {
-        Ok(_) if !text.trim().is_empty() => text.trim().to_string(),
+    match std::fs::read_to_string(path) {
+        Ok(text) if !text.trim().is_empty() => text.trim().to_string(),
         _ => "a process that did not say which".to_string(),
     }
 }
