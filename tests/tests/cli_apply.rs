@@ -5,7 +5,7 @@
 //! types, policy rules, neighbours and traffic control.
 
 use std::io::Write;
-use std::process::{Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use nslab_model::{Node, Route};
 use nslab_tests::expected::{differences, expected_state};
@@ -17,16 +17,21 @@ use nslab_tests::sandbox::Sandbox;
 /// pseudo-terminal made by `script`), and `typed` typed at it. Bounded by `timeout`.
 fn at_a_terminal(sandbox: &Sandbox, args: &str, typed: &str) -> Output {
     let command = format!("{} {args}", nslab_binary().display());
-    let mut child = sandbox
-        .command("timeout")
-        .args(["60", "script", "--quiet", "--return", "--command", &command, "/dev/null"])
+    let mut script = sandbox.command("timeout");
+    script.args(["60", "script", "--quiet", "--return", "--command", &command, "/dev/null"]);
+    with_input(script, typed)
+}
+
+/// Runs `command` with `typed` written to its standard input, and waits for it.
+fn with_input(mut command: Command, typed: &str) -> Output {
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("script (util-linux) runs");
-    child.stdin.take().expect("piped").write_all(typed.as_bytes()).expect("the answer is typed");
-    child.wait_with_output().expect("script ends")
+        .unwrap_or_else(|e| panic!("{command:?} starts: {e}"));
+    child.stdin.take().expect("piped").write_all(typed.as_bytes()).expect("the input is written");
+    child.wait_with_output().expect("it ends")
 }
 
 #[test]
@@ -56,16 +61,9 @@ fn apply_without_yes_shows_the_plan_and_asks_no_changes_nothing_and_yes_applies(
 /// Runs `nslab ARGS` in the sandbox with `typed` on a pipe for its standard input: no
 /// terminal, as in a script.
 fn from_a_pipe(sandbox: &Sandbox, args: &[&str], typed: &str) -> Output {
-    let mut child = sandbox
-        .command(nslab_binary().to_str().expect("a UTF-8 path"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("nslab runs");
-    child.stdin.take().expect("piped").write_all(typed.as_bytes()).expect("the answer is written");
-    child.wait_with_output().expect("nslab ends")
+    let mut nslab = sandbox.command(nslab_binary().to_str().expect("a UTF-8 path"));
+    nslab.args(args);
+    with_input(nslab, typed)
 }
 
 /// `echo y | nslab apply lab.json` must not apply: a script that forgot `--yes` changes
