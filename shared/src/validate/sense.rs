@@ -135,16 +135,19 @@ fn check_gateways(lab: &Lab, topology: &Topology, report: &mut Report) {
                 Rule::GatewayUnreachable,
                 DocPath::root().field("nodes").index(index).field("routes").index(route_index).field("via"),
                 format!(
-                    "gateway {gateway} is not in any subnet {netns} is connected to, so the kernel cannot reach it"
+                    "gateway {gateway} is not in any subnet {netns} is connected to (by an interface that is up), so the kernel cannot reach it"
                 ),
             );
         }
     }
 }
 
+/// The subnets of the namespace's interfaces that are up: the kernel has no route to the
+/// subnet of an interface that is down, and refuses a gateway there.
 fn connected_subnets(topology: &Topology, netns: &Netns) -> Vec<IpNet> {
     topology
         .interfaces_in(netns)
+        .filter(|interface| interface.up)
         .flat_map(|interface| interface.addresses.iter())
         .filter_map(|text| parse_interface_address(text).ok())
         .map(|net| net.trunc())
