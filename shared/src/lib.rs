@@ -8,6 +8,7 @@ pub mod edit;
 pub mod export;
 pub mod footprint;
 pub mod identity;
+pub mod journal;
 pub mod lab;
 pub mod layout;
 pub mod load;

@@ -3,7 +3,7 @@
 //! The driver fills these types through netlink; everything that decides what to do with
 //! them (planning, scanning, drift) is pure and lives in this crate.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -15,6 +15,12 @@ use crate::identity::{LinkRef, Netns};
 pub struct Observed {
     /// The host namespace and every namespace under /run/netns.
     pub namespaces: BTreeMap<Netns, ObservedNamespace>,
+    /// The names under /run/netns with no namespace bound onto them: empty files that an
+    /// `ip netns add` (or delete) which died left behind, or one under way right now.
+    /// They are no namespaces: nothing is read or done in them, and they stop nothing
+    /// else (see `stray_notes`).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub strays: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,6 +114,19 @@ impl Observed {
     pub fn link(&self, link: &LinkRef) -> Option<&ObservedLink> {
         self.namespaces.get(&link.netns)?.links.get(&link.name)
     }
+
+    /// A sentence for each stray name under /run/netns, with the command that clears it.
+    pub fn stray_notes(&self) -> Vec<String> {
+        self.strays.iter().map(|name| stray_note(name)).collect()
+    }
+}
+
+/// Why `/run/netns/NAME` is no namespace, and how to clear it.
+pub fn stray_note(name: &str) -> String {
+    format!(
+        "/run/netns/{name} is an empty file with no namespace on it (an `ip netns add` or \
+         `ip netns delete` that did not finish left it); nslab leaves it alone: `ip netns delete {name}` removes it"
+    )
 }
 
 impl ObservedLink {

@@ -32,12 +32,14 @@ fn apply(observed: &mut Observed, lab: &str, op: &Op) -> Result<(), String> {
     match op {
         Op::CreateNamespace { name } => {
             let netns = Netns::Named(name.clone());
-            if observed.namespaces.contains_key(&netns) {
+            if observed.namespaces.contains_key(&netns) || observed.strays.contains(name) {
                 return Err("the namespace exists".into());
             }
             let namespace = ObservedNamespace { owner: Some(lab.to_string()), ..Default::default() };
             observed.namespaces.insert(netns, namespace);
         }
+        // `ip netns delete` removes an empty file too (see `Observed::strays`).
+        Op::DeleteNamespace { name } if observed.strays.remove(name) => {}
         Op::DeleteNamespace { name } => {
             let netns = Netns::Named(name.clone());
             observed.namespaces.remove(&netns).ok_or("no such namespace")?;

@@ -256,6 +256,24 @@ fn a_namespace_made_by_hand_is_a_conflict_unless_adopted() {
     assert!(plan(&lab, &observed, &PlanOptions::default()).unwrap().is_empty());
 }
 
+/// An empty file under /run/netns (an `ip netns add` killed before its mount) is no
+/// namespace: a lab that wants its name is told how to clear it, and it stops no other lab.
+#[test]
+fn a_stray_namespace_file_is_a_conflict_with_its_fix_for_its_name_only() {
+    let lab = example("seed-veth");
+    let mut observed = empty_host();
+    observed.strays.insert("ns0".into());
+    let conflicts = plan(&lab, &observed, &PlanOptions { adopt: true }).unwrap_err();
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert_eq!(conflicts[0].path.as_str(), "nodes[0].name");
+    assert!(conflicts[0].message.contains("`ip netns delete ns0` removes it"), "{}", conflicts[0].message);
+
+    let mut observed = empty_host();
+    observed.strays.insert("stray".into());
+    assert_eq!(plan(&lab, &observed, &PlanOptions::default()).unwrap(), creation_ops(&lab));
+    assert_eq!(observed.stray_notes().len(), 1);
+}
+
 #[test]
 fn an_interface_made_by_hand_is_a_conflict_named_in_words() {
     let lab = example("seed-bridge");

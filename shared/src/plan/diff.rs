@@ -110,6 +110,10 @@ impl<'a> Planner<'a> {
             let Node::Namespace(namespace) = node else { continue };
             let netns = Netns::Named(namespace.name.clone());
             match self.observed.namespace(&netns) {
+                None if self.observed.strays.contains(&namespace.name) => self.conflict(
+                    DocPath::root().field("nodes").index(index).field("name"),
+                    crate::observed::stray_note(&namespace.name),
+                ),
                 None => {
                     self.ops.create_namespaces.push(Op::CreateNamespace { name: namespace.name.clone() });
                     if namespace.loopback_up {
