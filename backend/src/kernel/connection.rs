@@ -187,14 +187,15 @@ impl Connections {
         if let Some(file) = files.get(netns) {
             return Ok(file.clone());
         }
-        let file = netns::open_netns(netns)?;
+        let no_namespace = |stray| KernelError::NoNamespace { name: netns.name().unwrap_or_default().into(), stray };
+        let file = match netns::open_netns(netns) {
+            Err(error) if error.errno() == Some(libc::ENOENT) => return Err(no_namespace(false)),
+            opened => opened?,
+        };
         // Between `ip netns add` making the file and binding the namespace onto it, the file
-        // is an empty plain file: never keep that one.
+        // is an empty plain file (and stays so when the `ip netns add` died): never keep it.
         if !netns::is_namespace_file(&file) {
-            return Err(KernelError::Netlink {
-                what: format!("cannot use {netns}"),
-                message: "it is being created or deleted right now".into(),
-            });
+            return Err(no_namespace(true));
         }
         let file = std::sync::Arc::new(file);
         files.insert(netns.clone(), file.clone());

@@ -15,6 +15,18 @@ pub enum KernelError {
     Netlink { what: String, message: String },
     #[error("there is no interface `{name}` in {netns}")]
     NoSuchLink { netns: Netns, name: String },
+    /// `/run/netns/NAME` holds no namespace: it is gone (deleted meanwhile), or it is an
+    /// empty file (`stray`: one being made or deleted right now, or left so by one that died).
+    #[error("{}", no_namespace(.name, *.stray))]
+    NoNamespace { name: String, stray: bool },
+}
+
+fn no_namespace(name: &str, stray: bool) -> String {
+    if stray {
+        nslab_model::observed::stray_note(name)
+    } else {
+        format!("namespace `{name}` is gone")
+    }
 }
 
 impl KernelError {
@@ -40,7 +52,7 @@ impl KernelError {
             KernelError::Refused { errno, .. } => errno_words(*errno),
             KernelError::System { source, .. } => source.to_string(),
             KernelError::Netlink { message, .. } => message.clone(),
-            KernelError::NoSuchLink { .. } => self.to_string(),
+            KernelError::NoSuchLink { .. } | KernelError::NoNamespace { .. } => self.to_string(),
         }
     }
 

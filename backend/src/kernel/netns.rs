@@ -169,11 +169,15 @@ fn bind_current_netns(path: &std::path::Path) -> Result<(), KernelError> {
 
 /// Unmounts and removes `/run/netns/NAME` like `ip netns delete`. The kernel frees the
 /// namespace once nothing holds it any more; callers delete its interfaces first so that
-/// nothing of it lingers (a veth's peer dies with it, asynchronously otherwise).
+/// nothing of it lingers (a veth's peer dies with it, asynchronously otherwise). A name
+/// with nothing mounted on it (the empty file an `ip netns add` that died leaves) is
+/// removed as it is, as `ip netns delete` does.
 pub fn delete_named(name: &str) -> Result<(), KernelError> {
     let path = netns_path(name);
-    umount2(&path, MntFlags::MNT_DETACH)
-        .map_err(|errno| KernelError::system(format!("cannot unmount {}", path.display()), errno))?;
+    match umount2(&path, MntFlags::MNT_DETACH) {
+        Ok(()) | Err(nix::errno::Errno::EINVAL) => {}
+        Err(errno) => return Err(KernelError::system(format!("cannot unmount {}", path.display()), errno)),
+    }
     std::fs::remove_file(&path).map_err(|error| KernelError::system(format!("cannot remove {}", path.display()), error))
 }
 

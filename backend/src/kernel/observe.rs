@@ -7,11 +7,11 @@
 //! per namespace instead of one per pair of namespaces. Routes have no such option and
 //! are dumped through each namespace's own socket.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::AsRawFd;
 
-use futures::future::try_join_all;
+use futures::future::join_all;
 use ipnet::IpNet;
 use nslab_model::identity::{owner_of_marker, LinkRef, Netns, ROUTE_PROTOCOL};
 use nslab_model::observed::{Observed, ObservedLink, ObservedNamespace, ObservedRoute};
@@ -41,6 +41,14 @@ struct Raw {
     sealed: bool,
     /// The lab whose record vouches for it, unread (see `vouch.rs`).
     vouched_for: Option<String>,
+}
+
+/// What `read_all` read.
+struct Read {
+    raws: Vec<Raw>,
+    ids: NamespaceIds,
+    /// The names that hold no namespace but an empty file (see `Observed::strays`).
+    strays: BTreeSet<String>,
 }
 
 /// Namespaces read for a later `observe_again`.
@@ -89,7 +97,7 @@ impl Kernel {
         let all = self.present()?;
         let (vouched_here, unread): (Vec<Netns>, Vec<Netns>) =
             all.into_iter().partition(|netns| vouched.ids.contains_key(netns));
-        let (mut raws, read_ids) = self.read_all(&unread, depth).await?;
+        let Read { mut raws, ids: read_ids, strays } = self.read_all(&unread, depth).await?;
         let ids = read_ids
             .merged(NamespaceIds::from_pairs(vouched_here.iter().map(|netns| (netns.clone(), vouched.ids[netns]))));
         raws.extend(vouched_here.into_iter().map(|netns| Raw::vouched(netns, &vouched.owner)));
@@ -98,7 +106,7 @@ impl Kernel {
         self.remember_indexes(&indexes);
         let sealed: HashSet<Netns> = raws.iter().filter(|raw| raw.sealed).map(|raw| raw.netns.clone()).collect();
         let peers = Peers { indexes: &indexes, ids: &ids, sealed: &sealed };
-        let mut observed = Observed::default();
+        let mut observed = Observed { strays, ..Observed::default() };
         for raw in &raws {
             observed.namespaces.insert(raw.netns.clone(), build_namespace(raw, &peers));
         }
@@ -108,7 +116,7 @@ impl Kernel {
 
     /// Reads `these` now, for a later `observe_again`.
     pub async fn read_again(&self, these: &[Netns]) -> Result<Reading, KernelError> {
-        let (raws, ids) = self.read_all(these, Depth::Full).await?;
+        let Read { raws, ids, .. } = self.read_all(these, Depth::Full).await?;
         Ok(Reading { raws, ids })
     }
 
@@ -128,7 +136,7 @@ impl Kernel {
     ) -> Result<Observed, KernelError> {
         let all = self.present()?;
         let these: Vec<Netns> = these.iter().filter(|netns| all.contains(netns)).cloned().collect();
-        let (mut raws, fresh) = self.read_all(&these, Depth::Full).await?;
+        let Read { mut raws, ids: fresh, .. } = self.read_all(&these, Depth::Full).await?;
         let mut pairs: Vec<(Netns, i32)> = fresh.into_pairs().collect();
         for reading in early {
             pairs.extend(reading.ids.into_pairs());
@@ -160,17 +168,36 @@ impl Kernel {
         Ok(all)
     }
 
-    /// Reads `these` side by side on the namespace workers, with their namespace ids.
-    async fn read_all(&self, these: &[Netns], depth: Depth) -> Result<(Vec<Raw>, NamespaceIds), KernelError> {
+    /// Reads `these` side by side on the namespace workers, with their namespace ids. A
+    /// name that holds no namespace is no failure: an empty file is counted among the
+    /// strays, a name gone meanwhile is left out.
+    async fn read_all(&self, these: &[Netns], depth: Depth) -> Result<Read, KernelError> {
         let known = self.ids.lock().expect("not poisoned").clone();
         // A known id holds while the namespace's file stayed open (see `NamespaceIds`);
         // asked before `dump` opens any file.
         let kept: Vec<Option<i32>> = these.iter().map(|netns| known.kept(netns, &self.connections)).collect();
         let pool = self.connections.host_sockets()?;
-        let read =
-            try_join_all(these.iter().zip(kept).map(|(netns, id)| self.dump(netns, id, depth, pool.clone()))).await?;
-        let ids = NamespaceIds::from_pairs(read.iter().map(|(raw, id)| (raw.netns.clone(), *id)));
-        Ok((read.into_iter().map(|(raw, _)| raw).collect(), ids))
+        let results =
+            join_all(these.iter().zip(kept).map(|(netns, id)| self.dump(netns, id, depth, pool.clone()))).await;
+        let mut read =
+            Read { raws: Vec::with_capacity(these.len()), ids: NamespaceIds::default(), strays: BTreeSet::new() };
+        let mut pairs = Vec::with_capacity(these.len());
+        for result in results {
+            match result {
+                Ok((raw, id)) => {
+                    pairs.push((raw.netns.clone(), id));
+                    read.raws.push(raw);
+                }
+                Err(KernelError::NoNamespace { name, stray }) => {
+                    if stray {
+                        read.strays.insert(name);
+                    }
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        read.ids = NamespaceIds::from_pairs(pairs);
+        Ok(read)
     }
 
     /// Reads one namespace in one job on a namespace worker: its id in the host's table
@@ -521,7 +548,7 @@ impl Kernel {
             .filter(|netns| netns.name().is_none_or(|name| netns::netns_path(name).exists()))
             .cloned()
             .collect();
-        let (raws, _) = self.read_all(&present, Depth::Links).await?;
+        let Read { raws, .. } = self.read_all(&present, Depth::Links).await?;
         let mut all = Vec::new();
         for raw in &raws {
             for link in &raw.links {
