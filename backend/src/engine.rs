@@ -8,6 +8,7 @@ use futures::future::Either;
 use futures::stream::{FuturesUnordered, StreamExt};
 use nslab_model::api::{OpProgress, OpState};
 use nslab_model::identity::Netns;
+use nslab_model::journal::Journal;
 use nslab_model::observed::Observed;
 use nslab_model::ops::Op;
 use nslab_model::plan::{destroy_ops, is_gone, lingering, plan, steps, Conflict, PlanOptions, Schedule, Settling};
@@ -15,6 +16,7 @@ use nslab_model::problem::has_errors;
 use nslab_model::{validate_lab_name, validate_with, Lab, Limits, Problem};
 use thiserror::Error;
 
+use crate::journal;
 use crate::kernel::observe::Reading;
 use crate::kernel::users::{users_of, NamespaceUser};
 use crate::kernel::vouch::{vouched, Vouched};
@@ -47,6 +49,9 @@ pub enum EngineError {
     /// Stopped at a step boundary by a signal (see `Engine::stop_handle`); `undone` as in
     /// `Failed`.
     Interrupted { signal: &'static str, undone: Option<usize>, undo_errors: Vec<String> },
+    #[error("cannot finish {interrupted}: {error}; nothing else was changed (`rm {}` forgets that run)", journal::journal_path().display())]
+    /// Finishing a run that died (see `Engine::finish_interrupted`) failed.
+    Unfinished { interrupted: String, error: String },
     #[error(
         "changing the kernel needs {}, which this nslab lacks: run it as root, or as an ordinary user inside nslab's sandbox (`nslab --sandbox ...`); nothing was changed",
         .0.join(" and ")
@@ -205,6 +210,32 @@ pub struct Planned {
     /// The inodes of namespaces already looked at while planning (those a record vouched
     /// for), by name, so that the check for processes inside them need not look again.
     pub inodes: HashMap<String, u64>,
+    /// A run that died before this one, finished before this one was planned.
+    pub finished: Option<Finished>,
+}
+
+/// What finishing a run that died did (see `Engine::finish_interrupted`).
+#[derive(Debug, Clone)]
+pub struct Finished {
+    /// The run, in words (`an apply of lab `x` by process 12 that was killed`).
+    pub interrupted: String,
+    /// The commands that finished it.
+    pub commands: Vec<String>,
+}
+
+impl std::fmt::Display for Finished {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.commands.len() {
+            0 => write!(f, "{} left nothing half-done", self.interrupted),
+            n => write!(
+                f,
+                "finished {} ({n} step{}: {})",
+                self.interrupted,
+                if n == 1 { "" } else { "s" },
+                self.commands.join("; ")
+            ),
+        }
+    }
 }
 
 impl Planned {
@@ -355,7 +386,49 @@ impl Engine {
             RunLockError::Busy { path, holder } => EngineError::Busy { path, holder },
             RunLockError::Io(error) => EngineError::Record(error),
         })?;
-        Ok((lock, self.plan_checked(&checked, request).await?))
+        let finished = self.finish_interrupted().await?;
+        let planned = self.plan_checked(&checked, request).await?;
+        Ok((lock, Planned { finished, ..planned }))
+    }
+
+    /// Finishes the run that died before, if one did (see `nslab_model::journal`): marks
+    /// what it created as its lab's and removes the empty namespace files it left, then
+    /// forgets its journal. Only for the holder of the run lock (its journal is then that
+    /// of a dead run).
+    async fn finish_interrupted(&self) -> Result<Option<Finished>, EngineError> {
+        let journal = match journal::interrupted() {
+            None => return Ok(None),
+            Some(Ok(journal)) => journal,
+            Some(Err(unreadable)) => {
+                journal::remove().map_err(EngineError::Record)?;
+                let interrupted = format!("a run whose journal was unreadable ({unreadable}; removed)");
+                return Ok(Some(Finished { interrupted, commands: Vec::new() }));
+            }
+        };
+        let interrupted = journal.describe();
+        let unfinished = |error: String| EngineError::Unfinished { interrupted: interrupted.clone(), error };
+        let observed = self.kernel.observe().await.map_err(|error| unfinished(error.to_string()))?;
+        let ops = journal.recovery(&observed);
+        for op in &ops {
+            match self.kernel.execute(op, &RunScope::undoing(&journal.lab)).await {
+                Ok(()) => {}
+                // Gone meanwhile: nothing of it is left to finish.
+                Err(KernelError::NoNamespace { stray: false, .. }) => {}
+                Err(error) if already_gone(std::slice::from_ref(op), &error) => {}
+                Err(error) => return Err(unfinished(format!("`{}` failed: {}", op.ip_command(), error.reason()))),
+            }
+        }
+        journal::remove().map_err(EngineError::Record)?;
+        Ok(Some(Finished { interrupted, commands: ops.iter().map(Op::ip_command).collect() }))
+    }
+
+    /// `finish_interrupted` at a server's start, when no run holds the lock (one that does
+    /// finishes it itself); None when there was nothing to finish.
+    pub async fn finish_interrupted_if_idle(&self) -> Result<Option<Finished>, EngineError> {
+        match RunLock::try_take().await {
+            Ok(_lock) => self.finish_interrupted().await,
+            Err(_) => Ok(None),
+        }
     }
 
     async fn plan_checked(&self, checked: &Checked<'_>, request: RunRequest) -> Result<Planned, EngineError> {
@@ -374,7 +447,7 @@ impl Engine {
     ) -> Result<Planned, EngineError> {
         let observed = self.observe().await?;
         let ops = plan(checked.lab, &observed, options).map_err(EngineError::Conflicts)?;
-        Ok(Planned { request, ops, observed, inodes: HashMap::new() })
+        Ok(Planned { request, ops, observed, inodes: HashMap::new(), finished: None })
     }
 
     /// Makes way for a run that cannot be carried out whole otherwise, or refuses it before
@@ -400,10 +473,20 @@ impl Engine {
         progress: &mut (dyn FnMut(OpProgress) + Send),
     ) -> Result<Report, EngineError> {
         let planned = &cleared.planned;
-        match planned.request.work {
-            Work::Apply { .. } => self.apply(lab, planned, progress).await,
-            Work::Destroy => self.destroy(lab, planned, progress).await,
+        let (work, apply) = match planned.request.work {
+            Work::Apply { .. } => ("apply", true),
+            Work::Destroy => ("destroy", false),
+        };
+        let journal = Journal::of_run(&lab.name, work, std::process::id(), &planned.ops);
+        if let Some(journal) = &journal {
+            journal::write(journal).map_err(EngineError::Record)?;
         }
+        let result =
+            if apply { self.apply(lab, planned, progress).await } else { self.destroy(lab, planned, progress).await };
+        if journal.is_some() && !leaves_unmarked(&result) {
+            journal::remove().map_err(EngineError::Record)?;
+        }
+        result
     }
 
     /// Runs a plan of `lab`, then checks that the kernel now holds the lab and records it
@@ -448,7 +531,8 @@ impl Engine {
     async fn plan_destroy(&self, lab: &Lab, request: RunRequest) -> Result<Planned, EngineError> {
         let vouched = vouched(&lab.name, &records::recorded_mounts(&lab.name));
         let observed = self.kernel.observe_marks(&vouched).await.map_err(EngineError::Observe)?;
-        Ok(Planned { request, ops: destroy_ops(lab, &observed), observed, inodes: vouched.inodes })
+        let ops = destroy_ops(lab, &observed);
+        Ok(Planned { request, ops, observed, inodes: vouched.inodes, finished: None })
     }
 
     /// Removes what `lab` owns (the ops of `plan_destroy`) and returns when it is gone.
@@ -522,17 +606,16 @@ impl Engine {
             while failure.is_none() && stopped_by.is_none() {
                 let Some(index) = schedule.start_next() else { break };
                 let slice = &ops[steps[index].ops.clone()];
-                running.push(Either::Left(async move {
-                    Finished::Step(index, self.kernel.execute_step(slice, scope).await)
-                }));
+                running
+                    .push(Either::Left(async move { Done::Step(index, self.kernel.execute_step(slice, scope).await) }));
             }
             let Some(finished) = running.next().await else { break };
             let (index, result) = match finished {
-                Finished::Step(index, Err(error)) if already_gone(&ops[steps[index].ops.clone()], &error) => {
+                Done::Step(index, Err(error)) if already_gone(&ops[steps[index].ops.clone()], &error) => {
                     (index, Ok(()))
                 }
-                Finished::Step(index, result) => (index, result),
-                Finished::Read(netns, result) => {
+                Done::Step(index, result) => (index, result),
+                Done::Read(netns, result) => {
                     early.keep(netns, result);
                     continue;
                 }
@@ -546,7 +629,7 @@ impl Engine {
                         for netns in settled {
                             running.push(Either::Right(async move {
                                 let reading = self.kernel.read_again(std::slice::from_ref(&netns)).await;
-                                Finished::Read(netns, reading)
+                                Done::Read(netns, reading)
                             }));
                         }
                     }
@@ -643,8 +726,32 @@ impl Engine {
     }
 }
 
+/// The run that died and left its journal, in words, if one did: the next run holding the
+/// run lock finishes it (see `Engine::finish_interrupted`).
+pub fn interrupted_run() -> Option<String> {
+    let journal = journal::interrupted()?;
+    if crate::run_lock::is_held() {
+        return None;
+    }
+    Some(match journal {
+        Ok(journal) => journal.describe(),
+        Err(unreadable) => unreadable,
+    })
+}
+
+/// Whether a run that ended so may have left what it created unmarked: its undo failed.
+/// Its journal then stays, for the next run to finish it.
+fn leaves_unmarked(result: &Result<Report, EngineError>) -> bool {
+    match result {
+        Err(EngineError::Failed { undo_errors, .. } | EngineError::Interrupted { undo_errors, .. }) => {
+            !undo_errors.is_empty()
+        }
+        _ => false,
+    }
+}
+
 /// What finished of a run: a step, or the reading of a namespace it settled.
-enum Finished {
+enum Done {
     Step(usize, Result<(), KernelError>),
     Read(Netns, Result<Reading, KernelError>),
 }

@@ -8,6 +8,7 @@ pub mod descriptors;
 pub mod engine;
 mod examples;
 mod file_lock;
+mod journal;
 pub mod kernel;
 mod lab_file;
 mod privilege;

@@ -32,7 +32,7 @@ pub fn record(lab: &Lab, mounts: &NamespaceMounts) -> std::io::Result<()> {
     write_atomically(&path_of(&lab.name), &nslab_model::export::to_json(lab))
 }
 
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let mut temporary = path.as_os_str().to_owned();
     temporary.push(".tmp");
     std::fs::write(&temporary, text)?;

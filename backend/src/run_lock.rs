@@ -42,6 +42,18 @@ impl RunLock {
             .await
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))
     }
+
+    /// Takes the lock only if no run holds it now.
+    pub async fn try_take() -> Result<RunLock, RunLockError> {
+        tokio::task::spawn_blocking(|| take_within(Path::new(STATE_DIR), Duration::ZERO))
+            .await
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))
+    }
+}
+
+/// Whether a run holds the lock now (a journal is then that run's, not a dead one's).
+pub fn is_held() -> bool {
+    matches!(take_within(Path::new(STATE_DIR), Duration::ZERO), Err(RunLockError::Busy { .. }))
 }
 
 fn take_within(dir: &Path, wait: Duration) -> Result<RunLock, RunLockError> {

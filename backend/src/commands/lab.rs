@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use nslab_model::ops::Op;
 use nslab_model::{validate_lab_name, validate_with, Lab, Limits};
 
-use super::{print_problems, read_lab_file, refuse_invalid, runtime, CliError, CliResult, EXIT_CHANGES};
+use super::{
+    print_kernel_notes, print_problems, read_lab_file, refuse_invalid, runtime, CliError, CliResult, EXIT_CHANGES,
+};
 use crate::engine::{Engine, EngineError, InUse, Planned, Report, RunRequest, StopHandle, Work};
 use crate::records;
 use crate::stop_signals::StopSignals;
@@ -36,7 +38,9 @@ pub fn plan(args: PlanArgs, output: PlanOutput) -> CliResult {
     let lab = read_lab_file(args.file, &args.limits)?;
     runtime().block_on(async {
         let engine = Engine::new(args.limits);
-        let ops = checked_plan(&engine, &lab, args.file, args.request(InUse::Refuse)).await?.ops;
+        let planned = checked_plan(&engine, &lab, args.file, args.request(InUse::Refuse)).await?;
+        print_kernel_notes(&planned.observed);
+        let ops = planned.ops;
         if output.json {
             println!("{}", serde_json::to_string_pretty(&ops).expect("ops serialise"));
         } else {
@@ -58,6 +62,7 @@ pub fn apply(args: PlanArgs, options: RunOptions) -> CliResult {
             .plan_to_run(&lab, args.request(options.in_use()), warn)
             .await
             .map_err(|error| report(args.file, &error))?;
+        print_run_notes(&planned);
         print_plan(&lab, &planned.ops);
         if planned.ops.is_empty() {
             return Ok(());
@@ -186,6 +191,7 @@ pub fn destroy(which: &Which, options: RunOptions, limits: Limits) -> CliResult 
         let request = RunRequest { work: Work::Destroy, in_use: options.in_use() };
         let (_one_run, planned) =
             engine.plan_to_run(&lab, request, |_| ()).await.map_err(|error| report(file, &error))?;
+        print_run_notes(&planned);
         let ops = &planned.ops;
         if ops.is_empty() {
             // A destroy cut short may have left the record: it goes too, so that a second
@@ -206,6 +212,7 @@ pub fn scan(output: Option<&Path>, name: &str, limits: Limits) -> CliResult {
     runtime().block_on(async {
         let engine = Engine::new(limits);
         let observed = engine.observe_for_scan().await.map_err(|error| report(Path::new("(kernel)"), &error))?;
+        print_kernel_notes(&observed);
         let nslab_model::scan::Scan { lab, left_out } = nslab_model::scan::scan(&observed, name);
         for what in &left_out {
             eprintln!("nslab: scan left out {what}");
@@ -223,6 +230,15 @@ pub fn scan(output: Option<&Path>, name: &str, limits: Limits) -> CliResult {
         }
         Ok(())
     })
+}
+
+/// Before a run: the run that died before it and was finished now, the stray names under
+/// /run/netns.
+fn print_run_notes(planned: &Planned) {
+    if let Some(finished) = &planned.finished {
+        eprintln!("nslab: {finished}");
+    }
+    print_kernel_notes(&planned.observed);
 }
 
 fn print_plan(lab: &Lab, ops: &[Op]) {

@@ -7,7 +7,7 @@ use nslab_model::footprint::{footprints, standing, Footprint, Standing};
 use nslab_model::{Lab, Limits};
 use serde::Serialize;
 
-use super::{runtime, CliError, CliResult};
+use super::{print_kernel_notes, runtime, CliError, CliResult};
 use crate::engine::Engine;
 use crate::records;
 
@@ -22,6 +22,7 @@ struct Listed {
 
 pub fn list(json: bool, limits: &Limits) -> CliResult {
     let observed = runtime().block_on(async { Engine::new(*limits).observe().await }).map_err(CliError::failed)?;
+    print_kernel_notes(&observed);
     // Only records that hold a valid lab of their name: a stray file there is no lab.
     let recorded: BTreeMap<String, Lab> = records::recorded_labs()
         .into_iter()

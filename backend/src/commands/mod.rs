@@ -7,6 +7,7 @@ pub mod serve;
 
 use std::path::Path;
 
+use nslab_model::observed::Observed;
 use nslab_model::problem::has_errors;
 use nslab_model::{validate_with, Lab, Limits, Problem};
 
@@ -79,6 +80,18 @@ pub fn refuse_invalid(file: &Path) -> CliError {
 pub fn print_problems(file: &Path, problems: &[Problem]) {
     for problem in problems {
         eprintln!("{}: {problem}", file.display());
+    }
+}
+
+/// Says on standard error what in the kernel nslab works around: the empty files under
+/// /run/netns (with the command that clears each), and a run that died whose journal the
+/// next apply or destroy finishes.
+pub fn print_kernel_notes(observed: &Observed) {
+    for note in observed.stray_notes() {
+        eprintln!("nslab: note: {note}");
+    }
+    if let Some(interrupted) = crate::engine::interrupted_run() {
+        eprintln!("nslab: note: {interrupted} left its journal: the next apply or destroy finishes it");
     }
 }
 

@@ -30,6 +30,18 @@ const SETTLE: Duration = Duration::from_millis(100);
 const NAMESPACE_SCAN: Duration = Duration::from_millis(500);
 const COUNTERS_EVERY: Duration = Duration::from_secs(1);
 
+/// Finishes a run that died before this server started (see `Engine::finish_interrupted`),
+/// so that the first reading shows the lab as its own and not as a conflict. A run under
+/// way finishes it itself.
+async fn finish_interrupted(state: &AppState) {
+    let _kernel = state.kernel_access.lock().await;
+    match state.engine.finish_interrupted_if_idle().await {
+        Ok(None) => {}
+        Ok(Some(finished)) => tracing::info!("{finished}"),
+        Err(error) => tracing::warn!("{error}"),
+    }
+}
+
 /// What the clients are shown of the kernel.
 #[derive(Debug, Default)]
 pub struct LiveState {
@@ -99,6 +111,7 @@ impl LiveState {
 }
 
 pub async fn run(state: Arc<AppState>) {
+    finish_interrupted(&state).await;
     let (sender, mut events) = mpsc::channel::<(Netns, WatchEvent)>(16 * 1024);
     let mut scan = tokio::time::interval(NAMESPACE_SCAN);
     let mut counters = tokio::time::interval(COUNTERS_EVERY);

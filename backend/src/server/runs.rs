@@ -35,6 +35,9 @@ impl AppState {
         let view = self.store.lock().await.view().clone();
         // And no run of another nslab on this machine either (see `run_lock.rs`).
         let (_one_run, planned) = self.engine.plan_to_run(&view.lab, request, |_warnings| ()).await?;
+        if let Some(finished) = &planned.finished {
+            tracing::info!("{finished}");
+        }
         let cleared = self.engine.clear_the_way(planned).await?;
         let doomed: Vec<Netns> =
             cleared.planned().doomed_namespaces().map(|name| Netns::Named(name.to_string())).collect();
