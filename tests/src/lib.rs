@@ -5,6 +5,7 @@ pub mod browser;
 pub mod client;
 pub mod expected;
 pub mod kernel;
+pub mod labs;
 pub mod page;
 pub mod paths;
 pub mod sandbox;
