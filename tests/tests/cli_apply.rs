@@ -1,8 +1,9 @@
 //! What the README says of `nslab apply` on the real kernel, each in its own sandbox: at a
 //! terminal and without `--yes` it shows the plan and asks (no changes nothing; yes
-//! applies), without a terminal it changes nothing unless given `--yes` (destroy too), a
-//! lab with a name the kernel would rewrite is refused, and it leaves alone what it does not manage: other routing tables, other route
-//! types, policy rules, neighbours and traffic control.
+//! applies), without a terminal it changes nothing unless given `--yes` (destroy too),
+//! Ctrl+C during a run undoes it, a lab with a name the kernel would rewrite is refused, and
+//! it leaves alone what it does not manage: other routing tables, other route types,
+//! policy rules, neighbours and traffic control.
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -146,24 +147,27 @@ fn star(n: usize) -> serde_json::Value {
     serde_json::json!({"version": 1, "name": "star", "nodes": nodes, "links": links})
 }
 
-/// Ctrl+C during an apply: the run stops at a step boundary, says so, and undoes what it
-/// made, as a failed apply does: nothing of the lab is left.
+/// Ctrl+C during an apply, pressed at a terminal: the terminal (a pseudo-terminal made by
+/// `script`) turns the keystroke into SIGINT for nslab, the run stops at a step boundary,
+/// says so, and undoes what it made, as a failed apply does: nothing of the lab is left.
 #[test]
-fn sigint_during_apply_stops_it_and_leaves_nothing() {
+fn ctrl_c_at_a_terminal_during_apply_stops_it_and_leaves_nothing() {
     let sandbox = Sandbox::new();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("star.json");
     std::fs::write(&file, star(400).to_string()).unwrap();
-    let child = sandbox
-        .command(nslab_binary().to_str().expect("a UTF-8 path"))
-        .args(["apply", "--yes", file.to_str().unwrap()])
-        .stdin(Stdio::null())
-        // Not read until the end: a plan of 2800 lines would fill a pipe and stall it.
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+    // What the terminal shows goes to a file: a plan of 2800 lines would fill a pipe.
+    let screen = dir.path().join("screen");
+    let command = format!("{} apply --yes {}", nslab_binary().display(), file.display());
+    let mut child = sandbox
+        .command("timeout")
+        .args(["60", "script", "--quiet", "--return", "--command", &command, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(std::fs::File::create(&screen).unwrap())
+        .stderr(Stdio::inherit())
         .spawn()
-        .expect("nslab runs");
-    // Interrupt once the apply has made a few namespaces, as a person pressing Ctrl+C would.
+        .expect("script runs");
+    // Press Ctrl+C once the apply has made a few namespaces.
     let made = || sandbox.sh("ip netns list | wc -l").trim().parse::<usize>().unwrap_or(0);
     for _ in 0..2000 {
         if made() >= 5 {
@@ -171,11 +175,16 @@ fn sigint_during_apply_stops_it_and_leaves_nothing() {
         }
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
-    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("the apply can be signalled");
-    let output = child.wait_with_output().unwrap();
-    let said = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{said}");
+    let mut keyboard = child.stdin.take().expect("piped");
+    keyboard.write_all(b"\x03").expect("Ctrl+C is typed");
+    keyboard.flush().unwrap();
+    let status = child.wait().unwrap();
+    drop(keyboard);
+    let said = std::fs::read_to_string(&screen).unwrap();
+    // Its last lines: the plan before them is long.
+    let tail = (said.len().saturating_sub(2000)..said.len()).find(|&at| said.is_char_boundary(at));
+    let said = &said[tail.unwrap_or(said.len())..];
+    assert_eq!(status.code(), Some(1), "{said}");
     assert!(said.contains("interrupted by SIGINT: no step was started after it"), "{said}");
     assert!(said.contains("had created were deleted again"), "{said}");
     let kernel = "ip netns list; ip -o link show | grep -v ': lo:' || true";
@@ -186,6 +195,7 @@ fn sigint_during_apply_stops_it_and_leaves_nothing() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     assert_eq!(sandbox.sh(kernel).trim(), "", "nothing of the lab is left");
+    assert_eq!(sandbox.sh("ls /run/nslab | grep -vx run.lock || true").trim(), "", "no journal or record is left");
 }
 
 /// A lab whose interface names the kernel would rewrite (`%d` is a name template) is
