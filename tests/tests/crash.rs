@@ -117,6 +117,27 @@ fn a_destroy_killed_at_any_moment_is_finished_by_the_next_destroy() {
     }
 }
 
+/// What a killed apply made is the lab's for destroy too: nothing of it survives.
+#[test]
+fn an_apply_killed_at_any_moment_is_removed_whole_by_destroy() {
+    const ROUNDS: usize = 5;
+    let sandbox = Sandbox::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = star_file(dir.path());
+    let file = file.to_str().unwrap();
+    let span = whole_run(&sandbox, &["apply", "--yes", file]);
+    sandbox.nslab_ok(&["destroy", "--yes", file]);
+    let mut seeded = Seeded::new(55);
+    for round in 0..ROUNDS {
+        let delay = moment(span, round, ROUNDS, &mut seeded);
+        kill_after(spawn(&sandbox, &["apply", "--yes", file]), delay);
+        let after = format!("after an apply killed at {delay:?} (round {round})");
+        let destroyed = sandbox.nslab(&["destroy", "--yes", file]);
+        assert!(destroyed.status.success(), "destroy {after}:\n{}", text(&destroyed));
+        assert_empty(&sandbox, &after);
+    }
+}
+
 /// A server killed during an apply and started again: it finishes the dead run itself, and
 /// the next apply through it converges.
 #[tokio::test(flavor = "current_thread")]
