@@ -688,3 +688,36 @@ fn scanning_leaves_out_what_the_format_cannot_hold() {
     assert!(!scanned.description.contains("eth0"), "the host's own interfaces are not the lab's");
     assert_eq!(scanned.links.len(), 1);
 }
+
+/// Found by fuzzing the planner: pairing two veths' ends the other way round met each old
+/// veth at both ends and deleted it twice; the second delete fails on a real kernel.
+#[test]
+fn pairing_veth_ends_the_other_way_round_deletes_each_old_veth_once() {
+    let lab = example("seed-bridge");
+    let mut observed = applied(&lab);
+    let mut edited = lab.clone();
+    let [_, Link::Veth(one), Link::Veth(two)] = &mut edited.links[..] else { panic!("three veths") };
+    std::mem::swap(&mut one.a.name, &mut two.a.name);
+    let ops = apply(&edited, &mut observed);
+    let deletes: Vec<String> =
+        ops.iter().filter(|op| matches!(op, Op::DeleteLink { .. })).map(Op::ip_command).collect();
+    assert_eq!(deletes.len(), 2, "{deletes:#?}");
+}
+
+/// Found by fuzzing the planner: a route removed from the lab together with an address of
+/// its interface was left in the kernel (the interface stays up and keeps the route), so
+/// planning again after the apply still had it to delete.
+#[test]
+fn a_route_removed_with_an_address_of_its_interface_is_deleted() {
+    let mut lab = example("router");
+    let Link::Veth(veth) = &mut lab.links[0];
+    veth.a.addresses.push("10.0.9.2/24".into());
+    let mut observed = applied(&lab);
+    let mut edited = lab.clone();
+    let Link::Veth(veth) = &mut edited.links[0];
+    veth.a.addresses.pop();
+    let Node::Namespace(left) = &mut edited.nodes[0] else { panic!("left is a namespace") };
+    left.routes.remove(0);
+    let ops = apply(&edited, &mut observed);
+    assert!(ops.iter().any(|op| matches!(op, Op::DeleteRoute { .. })), "{ops:#?}");
+}

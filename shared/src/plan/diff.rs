@@ -75,6 +75,12 @@ struct Planner<'a> {
     kept: HashSet<LinkRef>,
     /// Observed links that go away, or go down for a rename: their routes go with them.
     disturbed: HashSet<LinkRef>,
+    /// Observed links that stay up but lose an address: the kernel may drop some of their
+    /// routes (wanted ones are added again), and keeps the others (unwanted ones are
+    /// deleted, before the addresses go).
+    readdressed: HashSet<LinkRef>,
+    /// Observed links this plan deletes, each veth by both ends (one delete takes both).
+    deleted: HashSet<LinkRef>,
 }
 
 impl<'a> Planner<'a> {
@@ -90,6 +96,8 @@ impl<'a> Planner<'a> {
             fresh: HashSet::new(),
             kept: HashSet::new(),
             disturbed: HashSet::new(),
+            readdressed: HashSet::new(),
+            deleted: HashSet::new(),
         }
     }
 
@@ -292,19 +300,28 @@ impl<'a> Planner<'a> {
         force_up: bool,
     ) {
         let diff = settings_diff(self.lab, desired, names, found, force_up);
-        if diff.drops_addresses || diff.changes.iter().any(|op| matches!(op, Op::SetUp { up: false, .. })) {
+        if diff.changes.iter().any(|op| matches!(op, Op::SetUp { up: false, .. })) {
             self.disturbed.insert(names.0.clone());
+        } else if diff.drops_addresses {
+            self.readdressed.insert(names.0.clone());
         }
         self.ops.delete_addresses.extend(diff.removals);
         self.ops.link_settings.extend(diff.changes);
     }
 
+    /// Deletes an observed link, once: the end of a veth whose other end is already being
+    /// deleted is gone with it (an edit that pairs the ends of two veths the other way
+    /// round meets each old veth at both ends).
     fn delete_link(&mut self, link: &LinkRef, found: &ObservedLink) {
-        self.ops.delete_links.push(Op::DeleteLink { link: link.clone() });
         self.disturbed.insert(link.clone());
         if let Some(peer) = &found.peer {
             self.disturbed.insert(peer.clone());
         }
+        if !self.deleted.insert(link.clone()) {
+            return;
+        }
+        self.deleted.extend(found.peer.clone());
+        self.ops.delete_links.push(Op::DeleteLink { link: link.clone() });
     }
 
     /// The lab's interfaces the document no longer has. A veth goes once, by either end;
@@ -393,7 +410,8 @@ impl<'a> Planner<'a> {
     }
 
     /// Routes through an interface that goes away or goes down are gone by then; they are
-    /// not deleted, and wanted ones are added again. Only routes the lab owns are deleted:
+    /// not deleted, and wanted ones are added again (also through an interface that loses
+    /// an address, whose unwanted routes stay and are deleted). Only routes the lab owns are deleted:
     /// all of an owned namespace's, and in the host those nslab made through the lab's
     /// own interfaces.
     fn routes_of(&mut self, netns: &Netns, wanted: &[WantedRoute]) {
@@ -404,12 +422,13 @@ impl<'a> Planner<'a> {
         };
         let whole_namespace_is_ours = found.is_owned_by(self.name);
         let device = |route: &ObservedRoute| route.dev.clone().map(|dev| LinkRef::new(netns.clone(), dev));
-        let surviving: Vec<&ObservedRoute> = found
-            .routes
-            .iter()
-            .filter(|route| device(route).is_none_or(|dev| !self.disturbed.contains(&dev)))
-            .collect();
-        for route in &surviving {
+        let through =
+            |route: &ObservedRoute, links: &HashSet<LinkRef>| device(route).is_some_and(|d| links.contains(&d));
+        let present: Vec<&ObservedRoute> =
+            found.routes.iter().filter(|route| !through(route, &self.disturbed)).collect();
+        let surviving: Vec<&ObservedRoute> =
+            present.iter().copied().filter(|route| !through(route, &self.readdressed)).collect();
+        for route in &present {
             let ours = whole_namespace_is_ours
                 || (route.by_nslab
                     && device(route)
