@@ -17,5 +17,7 @@ mod records;
 mod run_lock;
 pub mod sandbox;
 mod server;
+/// The server's limits on connections and slow requests, for the tests that check them.
+pub use server::limits as server_limits;
 mod stop_signals;
 mod terminal;

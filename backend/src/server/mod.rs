@@ -4,9 +4,13 @@
 
 mod api;
 mod auth;
+mod body_deadline;
 mod errors;
 mod events;
+pub mod limits;
+mod listener;
 mod live;
+mod peers;
 mod pings;
 mod runs;
 mod store;
@@ -111,6 +115,8 @@ pub fn router(state: Arc<AppState>, access: Access, web_root: PathBuf) -> Router
         .nest("/api", api::routes())
         .with_state(state)
         .fallback_service(web::service(web_root))
+        // Inside the token check: a refused request's body is never waited for.
+        .layer(axum::middleware::from_fn_with_state(max_body, body_deadline::enforce))
         .layer(axum::middleware::from_fn_with_state(Arc::new(access), auth::check))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TraceLayer::new_for_http())
@@ -161,12 +167,9 @@ async fn serve(config: Config, opened: Option<Lab>, fallback: impl FnOnce() -> L
     });
     let watcher = tokio::spawn(live::run(state.clone()));
     let stop = state.engine.stop_handle();
-    let result = axum::serve(listener, router(state, config.access, config.web_root))
-        .with_graceful_shutdown(shutdown_signal(stop))
-        .await
-        .map_err(ServerError::Serve);
+    listener::serve(listener, router(state, config.access, config.web_root), shutdown_signal(stop)).await;
     watcher.abort();
-    result
+    Ok(())
 }
 
 /// Waits for SIGINT or SIGTERM. A run under way is then stopped at its next step boundary
