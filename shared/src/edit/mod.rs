@@ -19,7 +19,7 @@
 //!   it, as the kernel does. Deleting a namespace deletes the bridges that live in it (the
 //!   kernel destroys them with the namespace); deleting the host node moves its bridges to
 //!   "the host namespace" (`namespace` absent), which is the same place.
-//! - Positions are the centres of the node boxes, in world coordinates, kept in
+//! - Positions are the centres of the node cards, in world coordinates, kept in
 //!   `editor.x`/`editor.y` and snapped to [`GRID`]. A node without a position is drawn at
 //!   the origin; [`place_missing`] gives such nodes a place. During a drag the editor moves
 //!   its own position signals and calls [`move_nodes`] once at the drop, so the drag is one
@@ -42,8 +42,8 @@ use crate::lab::{Lab, Node};
 use crate::topology::Topology;
 
 pub use crate::layout::{
-    auto_layout, fit, node_position, place_missing, position, snap, Point, FIT_MARGIN, GRID, LAYOUT_COLUMN, LAYOUT_ROW,
-    MAX_FIT_SCALE, NODE_HALF_HEIGHT, NODE_HALF_WIDTH,
+    auto_layout, bounds, cards, fit, free_spot, node_position, place_in_free_space, place_missing, position, snap,
+    Card, Point, Rect, FIT_MARGIN, GAP_X, GAP_Y, GRID, MAX_FIT_SCALE,
 };
 use crate::layout::{editor_mut, set_position};
 pub use crate::names::{next_free_name, port_name_base, unique_interface_name};

@@ -1,32 +1,36 @@
-//! Where nodes go when scan, import or the editor places them: a layered layout readable at 5 nodes and
-//! at 300, placing nodes that have no position, and the zoom that fits the lab in view.
+//! Where nodes go when scan, import or the editor places them: a layout readable at 5 nodes
+//! and at 300, placing nodes that have no position, and the zoom that fits the lab in view.
 //!
-//! The layout works in cells of [`LAYOUT_COLUMN`] x [`LAYOUT_ROW`], wider and taller than
-//! any node box, so no two nodes overlap. Hubs (the host and the bridges) sit on a row,
-//! each with the namespaces plugged into it in a block below. Namespaces on no hub (chains,
-//! routers) are laid out per connected group, in the order of a walk along their links,
-//! left to right and back (so a chain that wraps stays joined at the turns). Blocks are
-//! packed in bands of bounded width, so a large lab comes out roughly as wide as the
-//! screen is and not as one endless row. Everything depends on document order only.
+//! The layout works with the real size of every node's card (see `card`): columns as wide
+//! as the widest card, rows as tall as their tallest, with [`GAP_X`] and [`GAP_Y`] between
+//! cards for the veths, so no two cards overlap. Hubs (the host and the bridges) sit on a
+//! row, each with the namespaces plugged into it in a block below (hub and spokes).
+//! Namespaces on no hub (chains, routers) are laid out per connected group, in the order of
+//! a walk along their links, left to right and back (so a chain that wraps stays joined at
+//! the turns). Blocks are packed in bands of bounded width, so a large lab comes out
+//! roughly screen-shaped and not as one endless row. Everything depends on document order
+//! only. (Why this and not a general layout engine: docs/editor.md.)
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::{position, set_position, snap, Point, NODE_HALF_HEIGHT, NODE_HALF_WIDTH};
+use super::card::{cards, Card};
+use super::free::place_in_free_space;
+use super::{position, set_position, snap, Point};
 use crate::lab::{Lab, Link, Node};
 
-/// Width of one layout cell: a node box (140) and room for the interface labels.
-pub const LAYOUT_COLUMN: f64 = 200.0;
-/// Height of one layout cell: a node box (64) and room for a link between rows.
-pub const LAYOUT_ROW: f64 = 140.0;
-/// Where the first cell's centre is.
-const LEFT: f64 = 100.0;
-const TOP: f64 = 80.0;
-/// A band of blocks is at least this many cells wide before it wraps.
-const BAND_COLUMNS: usize = 12;
+/// Room between two cards side by side: the veths between them run there.
+pub const GAP_X: f64 = 100.0;
+/// Room between two rows of cards.
+pub const GAP_Y: f64 = 60.0;
+/// Where the first card's top left corner is.
+const LEFT: f64 = 40.0;
+const TOP: f64 = 40.0;
+/// A band of blocks is at least this many columns wide before it wraps.
+const BAND_COLUMNS: usize = 8;
 /// A block of this many nodes or fewer is one row.
 const ONE_ROW: usize = 6;
-/// Width over height, in cells, that large blocks aim for (a screen is about 16:9).
-const CELL_ASPECT: f64 = 1.12;
+/// Width over height that large layouts aim for (a screen is about 16:9).
+const SCREEN_ASPECT: f64 = 1.6;
 
 /// Screen pixels kept free around the lab by [`fit`].
 pub const FIT_MARGIN: f64 = 40.0;
@@ -44,7 +48,8 @@ pub fn auto_layout(lab: &Lab) -> Lab {
 }
 
 /// Gives a place to the nodes that have none, leaving the others where they are: all of
-/// them by [`auto_layout`] when no node has a position, else on rows below the drawing.
+/// them by [`auto_layout`] when no node has a position, else each in the free space
+/// nearest the bottom left of the drawing.
 pub fn place_missing(lab: &Lab) -> Lab {
     let placed: Vec<Point> = lab.nodes.iter().filter_map(position).collect();
     if placed.len() == lab.nodes.len() {
@@ -55,17 +60,13 @@ pub fn place_missing(lab: &Lab) -> Lab {
     }
     let left = placed.iter().map(|p| p.x).fold(f64::INFINITY, f64::min);
     let bottom = placed.iter().map(|p| p.y).fold(f64::NEG_INFINITY, f64::max);
-    let mut next = lab.clone();
-    let missing = next.nodes.iter_mut().filter(|node| position(node).is_none());
-    for (count, node) in missing.enumerate() {
-        let (row, column) = (count / BAND_COLUMNS, count % BAND_COLUMNS);
-        let at = Point { x: left + column as f64 * LAYOUT_COLUMN, y: bottom + (row + 1) as f64 * LAYOUT_ROW };
-        set_position(node, snap(at));
-    }
-    next
+    let near = Point { x: left, y: bottom };
+    let missing: Vec<String> =
+        lab.nodes.iter().filter(|node| position(node).is_none()).map(|node| node.name().to_string()).collect();
+    missing.iter().fold(lab.clone(), |next, name| place_in_free_space(&next, name, near))
 }
 
-/// The zoom that shows every node box with [`FIT_MARGIN`] around them in a viewport of
+/// The zoom that shows every card with [`FIT_MARGIN`] around them in a viewport of
 /// `width` x `height` screen pixels: `(scale, offset)` with `screen = world * scale +
 /// offset`. The lab is centred; it is never magnified beyond [`MAX_FIT_SCALE`]. Nodes
 /// without a position count as at the origin, where the editor draws them.
@@ -73,11 +74,7 @@ pub fn fit(lab: &Lab, width: f64, height: f64) -> (f64, Point) {
     if lab.nodes.is_empty() || !(width.is_finite() && height.is_finite() && width > 0.0 && height > 0.0) {
         return (1.0, Point::ORIGIN);
     }
-    let points: Vec<Point> = lab.nodes.iter().map(|node| position(node).unwrap_or(Point::ORIGIN)).collect();
-    let min_x = points.iter().map(|p| p.x).fold(f64::INFINITY, f64::min) - NODE_HALF_WIDTH;
-    let max_x = points.iter().map(|p| p.x).fold(f64::NEG_INFINITY, f64::max) + NODE_HALF_WIDTH;
-    let min_y = points.iter().map(|p| p.y).fold(f64::INFINITY, f64::min) - NODE_HALF_HEIGHT;
-    let max_y = points.iter().map(|p| p.y).fold(f64::NEG_INFINITY, f64::max) + NODE_HALF_HEIGHT;
+    let (min_x, min_y, max_x, max_y) = bounds(lab);
     if !(min_x.is_finite() && max_x.is_finite() && min_y.is_finite() && max_y.is_finite()) {
         return (1.0, Point::ORIGIN);
     }
@@ -89,7 +86,39 @@ pub fn fit(lab: &Lab, width: f64, height: f64) -> (f64, Point) {
     (scale, Point { x: width / 2.0 - centre.x * scale, y: height / 2.0 - centre.y * scale })
 }
 
-/// A rectangle of cells holding some nodes.
+/// The world rectangle that holds every card: (left, top, right, bottom); infinite for a
+/// lab without nodes.
+pub fn bounds(lab: &Lab) -> (f64, f64, f64, f64) {
+    let cards = cards(lab);
+    let init = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
+    lab.nodes.iter().fold(init, |(left, top, right, bottom), node| {
+        let at = position(node).unwrap_or(Point::ORIGIN);
+        let (w, h) = cards.get(node.name()).map_or((0.0, 0.0), Card::half);
+        (left.min(at.x - w), top.min(at.y - h), right.max(at.x + w), bottom.max(at.y + h))
+    })
+}
+
+/// The sizes the layout works with: one column width for the lab, each card's height.
+struct Sizes {
+    column: f64,
+    heights: Vec<f64>,
+}
+
+impl Sizes {
+    fn of(lab: &Lab) -> Self {
+        let cards = cards(lab);
+        let size = |node: &Node| cards.get(node.name()).map_or((0.0, 0.0), |card| (card.width, card.height));
+        let widest = lab.nodes.iter().map(|node| size(node).0).fold(0.0, f64::max);
+        Sizes { column: widest + GAP_X, heights: lab.nodes.iter().map(|node| size(node).1).collect() }
+    }
+
+    /// The height of a row of these nodes: its tallest card.
+    fn row_height(&self, nodes: &[usize]) -> f64 {
+        nodes.iter().map(|&node| self.heights[node]).fold(0.0, f64::max)
+    }
+}
+
+/// A rectangle of cards: a hub over its members, or a group laid along a walk.
 struct Block {
     /// A hub on the top row, centred over the members.
     hub: Option<usize>,
@@ -97,31 +126,41 @@ struct Block {
     /// Members go back and forth on alternate rows (a chain stays joined where it turns).
     snake: bool,
     columns: usize,
+    /// The height of each row, the hub's first.
+    rows: Vec<f64>,
 }
 
 impl Block {
-    fn new(hub: Option<usize>, members: Vec<usize>, snake: bool) -> Self {
-        let columns = columns_for(members.len()).max(1);
-        Block { hub, members, snake, columns }
+    fn new(hub: Option<usize>, members: Vec<usize>, snake: bool, sizes: &Sizes) -> Self {
+        let typical = sizes.row_height(&members) + GAP_Y;
+        let columns = columns_for(members.len(), sizes.column, typical).max(1);
+        let mut rows: Vec<f64> = hub.map(|hub| sizes.heights[hub]).into_iter().collect();
+        rows.extend(members.chunks(columns).map(|row| sizes.row_height(row)));
+        Block { hub, members, snake, columns, rows }
     }
 
-    fn rows(&self) -> usize {
-        usize::from(self.hub.is_some()) + self.members.len().div_ceil(self.columns)
+    fn width(&self, sizes: &Sizes) -> f64 {
+        self.columns as f64 * sizes.column - GAP_X
+    }
+
+    fn height(&self) -> f64 {
+        self.rows.iter().sum::<f64>() + GAP_Y * self.rows.len().saturating_sub(1) as f64
     }
 }
 
-/// Columns for a block of `count` members: one row when small, else about as wide as a
-/// screen for the number of rows.
-fn columns_for(count: usize) -> usize {
+/// Columns for a block of `count` members: one row when small, else screen-shaped for
+/// cells of `column` x `row` world units.
+fn columns_for(count: usize, column: f64, row: f64) -> usize {
     if count <= ONE_ROW {
         return count;
     }
-    let balanced = (count as f64 * CELL_ASPECT).sqrt().ceil() as usize;
+    let balanced = (count as f64 * SCREEN_ASPECT * row / column).sqrt().ceil() as usize;
     balanced.clamp(ONE_ROW, count)
 }
 
 /// The centre of every node, by index.
 fn spots(lab: &Lab) -> Vec<Point> {
+    let sizes = Sizes::of(lab);
     let graph = Graph::of(lab);
     let hubs: Vec<usize> = {
         let hosts = (0..lab.nodes.len()).filter(|&i| matches!(lab.nodes[i], Node::Host(_)));
@@ -141,68 +180,69 @@ fn spots(lab: &Lab) -> Vec<Point> {
             grouped[index] = true;
         }
     }
-    let hub_blocks: Vec<Block> =
-        hubs.iter().map(|&hub| Block::new(Some(hub), members.remove(&hub).unwrap_or_default(), false)).collect();
+    let mut blocks: Vec<Block> = hubs
+        .iter()
+        .map(|&hub| Block::new(Some(hub), members.remove(&hub).unwrap_or_default(), false, &sizes))
+        .collect();
     let rest: Vec<usize> =
         (0..lab.nodes.len()).filter(|&i| matches!(lab.nodes[i], Node::Namespace(_)) && !grouped[i]).collect();
-    let group_blocks: Vec<Block> = graph.walks(&rest).into_iter().map(|walk| Block::new(None, walk, true)).collect();
+    blocks.extend(graph.walks(&rest).into_iter().map(|walk| Block::new(None, walk, true, &sizes)));
 
-    let limit = band_columns(hub_blocks.iter().chain(&group_blocks));
+    let limit = band_width(&blocks, &sizes);
     let mut spots = vec![Point::ORIGIN; lab.nodes.len()];
-    let mut top = 0usize;
-    for blocks in [hub_blocks, group_blocks] {
-        top = pack(&blocks, top, limit, &mut spots);
-    }
+    pack(&blocks, limit, &sizes, &mut spots);
     spots
 }
 
-/// How many cells wide a band may be: the widest block, at least [`BAND_COLUMNS`], and
-/// wide enough that all blocks (with the gaps around them) make a screen-shaped picture.
-fn band_columns<'b>(blocks: impl Iterator<Item = &'b Block>) -> usize {
-    let (mut widest, mut area) = (0usize, 0usize);
+/// How wide a band may be: the widest block, at least [`BAND_COLUMNS`] columns, and wide
+/// enough that all blocks (with the gaps around them) make a screen-shaped picture.
+fn band_width(blocks: &[Block], sizes: &Sizes) -> f64 {
+    let (mut widest, mut area) = (0.0f64, 0.0);
     for block in blocks {
-        widest = widest.max(block.columns);
-        area += (block.columns + 1) * (block.rows() + 1);
+        widest = widest.max(block.width(sizes));
+        area += (block.width(sizes) + sizes.column) * (block.height() + 2.0 * GAP_Y);
     }
-    let balanced = (area as f64 * CELL_ASPECT).sqrt().ceil() as usize;
-    balanced.max(widest).max(BAND_COLUMNS)
+    let balanced = (area * SCREEN_ASPECT).sqrt();
+    balanced.max(widest).max(BAND_COLUMNS as f64 * sizes.column)
 }
 
-/// Packs blocks left to right in bands of at most `limit` cells, starting at row `top`;
-/// returns the first free row after them (with an empty row between bands).
-fn pack(blocks: &[Block], mut top: usize, limit: usize, spots: &mut [Point]) -> usize {
-    let mut left = 0.0f64;
-    let mut used_columns = 0usize;
-    let mut band_rows = 0usize;
+/// Packs blocks left to right in bands at most `limit` wide, a band under the other.
+fn pack(blocks: &[Block], limit: f64, sizes: &Sizes, spots: &mut [Point]) {
+    let (mut left, mut top, mut band_height) = (0.0f64, 0.0f64, 0.0f64);
     for block in blocks {
-        if used_columns > 0 && used_columns + block.columns > limit {
-            top += band_rows + 1;
-            (left, used_columns, band_rows) = (0.0, 0, 0);
+        if left > 0.0 && left + block.width(sizes) > limit {
+            top += band_height + 2.0 * GAP_Y;
+            (left, band_height) = (0.0, 0.0);
         }
-        place_block(block, LEFT + left, TOP + top as f64 * LAYOUT_ROW, spots);
-        // Half a cell between blocks keeps groups apart.
-        left += block.columns as f64 * LAYOUT_COLUMN + LAYOUT_COLUMN / 2.0;
-        used_columns += block.columns + 1;
-        band_rows = band_rows.max(block.rows());
+        place_block(block, Point { x: LEFT + left, y: TOP + top }, sizes, spots);
+        // Half a column more between blocks keeps groups apart.
+        left += block.width(sizes) + GAP_X + sizes.column / 2.0;
+        band_height = band_height.max(block.height());
     }
-    if band_rows > 0 {
-        top += band_rows + 1;
-    }
-    top
 }
 
-fn place_block(block: &Block, left: f64, top: f64, spots: &mut [Point]) {
-    let mut first_row = top;
-    if let Some(hub) = block.hub {
-        spots[hub] = Point { x: left + (block.columns - 1) as f64 * LAYOUT_COLUMN / 2.0, y: top };
-        first_row += LAYOUT_ROW;
+/// Puts the cards of `block` in place, its top left corner at `corner`.
+fn place_block(block: &Block, corner: Point, sizes: &Sizes, spots: &mut [Point]) {
+    let card_width = sizes.column - GAP_X;
+    let mut row_tops = Vec::with_capacity(block.rows.len());
+    let mut top = corner.y;
+    for height in &block.rows {
+        row_tops.push(top);
+        top += height + GAP_Y;
     }
+    let mut rows = row_tops.iter().zip(&block.rows).map(|(top, height)| top + height / 2.0);
+    if let Some(hub) = block.hub {
+        let middle = rows.next().unwrap_or(corner.y);
+        spots[hub] = Point { x: corner.x + block.width(sizes) / 2.0, y: middle };
+    }
+    let middles: Vec<f64> = rows.collect();
     for (order, &member) in block.members.iter().enumerate() {
         let (row, mut column) = (order / block.columns, order % block.columns);
         if block.snake && row % 2 == 1 {
             column = block.columns - 1 - column;
         }
-        spots[member] = Point { x: left + column as f64 * LAYOUT_COLUMN, y: first_row + row as f64 * LAYOUT_ROW };
+        let x = corner.x + column as f64 * sizes.column + card_width / 2.0;
+        spots[member] = Point { x, y: middles[row] };
     }
 }
 
@@ -298,9 +338,23 @@ impl Graph {
 mod tests {
     use super::*;
     use crate::edit::{add_node, connect, NodeKind};
+    use crate::layout::Rect;
 
     fn at(lab: &Lab, name: &str) -> Point {
         lab.node(name).and_then(position).unwrap()
+    }
+
+    fn rect(lab: &Lab, name: &str) -> Rect {
+        Rect::around(at(lab, name), cards(lab)[name].half())
+    }
+
+    fn assert_apart(lab: &Lab) {
+        for (i, a) in lab.nodes.iter().enumerate() {
+            for b in &lab.nodes[i + 1..] {
+                let (ra, rb) = (rect(lab, a.name()), rect(lab, b.name()));
+                assert!(!ra.grown(GAP_Y / 3.0).overlaps(&rb), "{} {ra:?} and {} {rb:?}", a.name(), b.name());
+            }
+        }
     }
 
     #[test]
@@ -316,8 +370,12 @@ mod tests {
         let rows: Vec<f64> = (1..=9).map(|i| at(&laid, &format!("ns{i}")).y).collect();
         let columns: Vec<f64> = (1..=9).map(|i| at(&laid, &format!("ns{i}")).x).collect();
         // Nine nodes are wider than one row of 6: 6 columns, then 3 back from the right.
-        assert_eq!(rows, [80.0, 80.0, 80.0, 80.0, 80.0, 80.0, 220.0, 220.0, 220.0]);
-        assert_eq!(columns, [100.0, 300.0, 500.0, 700.0, 900.0, 1100.0, 1100.0, 900.0, 700.0]);
+        assert!(rows[..6].iter().all(|y| *y == rows[0]) && rows[6..].iter().all(|y| *y == rows[6]));
+        assert!(rows[6] > rows[0]);
+        assert!(columns[..6].windows(2).all(|pair| pair[0] < pair[1]), "{columns:?}");
+        assert_eq!(columns[6], columns[5], "the chain turns under its last node");
+        assert!(columns[6..].windows(2).all(|pair| pair[0] > pair[1]), "{columns:?}");
+        assert_apart(&laid);
     }
 
     #[test]
@@ -331,20 +389,33 @@ mod tests {
             lab = connect(&lab, "br0", &format!("ns{index}")).unwrap().0;
         }
         let laid = auto_layout(&lab);
-        assert_eq!(at(&laid, "br0"), Point::new(300.0, 80.0));
-        assert_eq!(at(&laid, "ns1"), Point::new(100.0, 220.0));
-        assert_eq!(at(&laid, "ns3"), Point::new(500.0, 220.0));
+        assert_eq!(at(&laid, "br0").x, at(&laid, "ns2").x);
+        assert!(rect(&laid, "br0").bottom + GAP_Y / 2.0 <= rect(&laid, "ns1").top, "room under the bridge card");
+        assert_apart(&laid);
     }
 
     #[test]
-    fn missing_positions_are_filled_below_the_drawing() {
+    fn tall_cards_push_the_rows_below_them_down() {
+        // A bridge of eight ports is a tall card; the namespaces under it keep clear.
+        let mut lab = Lab::new("t");
+        lab = add_node(&lab, NodeKind::Bridge, Point::ORIGIN).0;
+        for index in 1..=8 {
+            lab = add_node(&lab, NodeKind::Namespace, Point::ORIGIN).0;
+            lab = connect(&lab, "br0", &format!("ns{index}")).unwrap().0;
+        }
+        assert_apart(&auto_layout(&lab));
+    }
+
+    #[test]
+    fn missing_positions_are_filled_in_free_space() {
         let mut lab = Lab::new("t");
         lab = add_node(&lab, NodeKind::Namespace, Point::new(400.0, 200.0)).0;
         lab = add_node(&lab, NodeKind::Namespace, Point::new(0.0, 100.0)).0;
         lab.nodes.push(Node::Bridge(crate::lab::BridgeNode::new("br0")));
+        lab.nodes.push(Node::Bridge(crate::lab::BridgeNode::new("br1")));
         let placed = place_missing(&lab);
         assert_eq!(at(&placed, "ns1"), Point::new(400.0, 200.0));
-        assert_eq!(at(&placed, "br0"), Point::new(0.0, 340.0));
+        assert_apart(&placed);
         assert_eq!(place_missing(&placed), placed);
         let mut bare = Lab::new("t");
         bare.nodes.push(Node::Bridge(crate::lab::BridgeNode::new("br0")));
@@ -353,30 +424,18 @@ mod tests {
 
     #[test]
     fn fitting_centres_and_never_magnifies() {
-        /// Node positions, viewport width and height, the scale and offset wanted.
-        type Case<'a> = (&'a [(f64, f64)], f64, f64, f64, Point);
-        let cases: &[Case] = &[
-            (&[], 800.0, 600.0, 1.0, Point::ORIGIN),
-            (&[(0.0, 0.0)], 800.0, 600.0, 1.0, Point::new(400.0, 300.0)),
-            // 1000 + 140 wide, 64 high: the width decides, (800 - 80) / 1140.
-            (
-                &[(0.0, 0.0), (1000.0, 0.0)],
-                800.0,
-                600.0,
-                720.0 / 1140.0,
-                Point::new(400.0 - 500.0 * 720.0 / 1140.0, 300.0),
-            ),
-            (&[(0.0, 0.0)], 0.0, 600.0, 1.0, Point::ORIGIN),
-            (&[(0.0, 0.0)], f64::NAN, 600.0, 1.0, Point::ORIGIN),
-        ];
-        for (points, width, height, scale, offset) in cases {
-            let mut lab = Lab::new("t");
-            for &(x, y) in *points {
-                lab = add_node(&lab, NodeKind::Namespace, Point::new(x, y)).0;
-            }
-            let (got_scale, got_offset) = fit(&lab, *width, *height);
-            assert!((got_scale - scale).abs() < 1e-9, "{points:?}: {got_scale} != {scale}");
-            assert!((got_offset.x - offset.x).abs() < 1e-6 && (got_offset.y - offset.y).abs() < 1e-6, "{got_offset:?}");
-        }
+        let card = |lab: &Lab| cards(lab)["ns1"].clone();
+        let one = add_node(&Lab::new("t"), NodeKind::Namespace, Point::ORIGIN).0;
+        assert_eq!(fit(&one, 800.0, 600.0), (1.0, Point::new(400.0, 300.0)));
+        let two = add_node(&one, NodeKind::Namespace, Point::new(1000.0, 0.0)).0;
+        let (w, _) = card(&two).half();
+        // 1000 + a card wide: the width decides.
+        let scale = 720.0 / (1000.0 + 2.0 * w);
+        let (got_scale, got_offset) = fit(&two, 800.0, 600.0);
+        assert!((got_scale - scale).abs() < 1e-9, "{got_scale} != {scale}");
+        assert!((got_offset.x - (400.0 - 500.0 * scale)).abs() < 1e-6 && (got_offset.y - 300.0).abs() < 1e-6);
+        assert_eq!(fit(&Lab::new("t"), 800.0, 600.0), (1.0, Point::ORIGIN));
+        assert_eq!(fit(&one, 0.0, 600.0), (1.0, Point::ORIGIN));
+        assert_eq!(fit(&one, f64::NAN, 600.0), (1.0, Point::ORIGIN));
     }
 }

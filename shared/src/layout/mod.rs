@@ -1,21 +1,22 @@
 //! Where nodes are drawn: positions on the canvas (kept in each node's editor data), the
-//! grid they snap to, and the layout that scan, import and the editor's layout button
-//! share (see `arrange`). Pure, like the rest of the model: the browser runs it too.
+//! grid they snap to, each node's card (`card`), the layout that scan, import and the
+//! editor's layout button share (`arrange`), and free space for new nodes (`free`). Pure,
+//! like the rest of the model: the browser runs it too.
 
 mod arrange;
+pub mod card;
+mod free;
 
 use serde::{Deserialize, Serialize};
 
 use crate::lab::{EditorData, Lab, Node};
 
-pub use arrange::{auto_layout, fit, place_missing, FIT_MARGIN, LAYOUT_COLUMN, LAYOUT_ROW, MAX_FIT_SCALE};
+pub use arrange::{auto_layout, bounds, fit, place_missing, FIT_MARGIN, GAP_X, GAP_Y, MAX_FIT_SCALE};
+pub use card::{attach_point, card_of, cards, Card, Row};
+pub use free::{free_spot, place_in_free_space, Rect};
 
 /// Positions snap to this grid (world units; one unit is one pixel at zoom 1).
 pub const GRID: f64 = 20.0;
-/// Half the width of the largest box the editor draws for a node (a namespace or the host).
-pub const NODE_HALF_WIDTH: f64 = 70.0;
-/// Half the height of the largest box the editor draws for a node.
-pub const NODE_HALF_HEIGHT: f64 = 32.0;
 
 /// A point on the canvas, in world coordinates (or screen coordinates, where said).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
