@@ -95,6 +95,7 @@ pub fn App() -> impl IntoView {
             <Banners />
             <div class="main">
                 <Canvas />
+                <crate::legend::Legend />
                 <aside class="side">
                     <nav class="tabs">
                         {tab_button(Tab::Inspect, "inspect", "tab-inspect")}
@@ -234,6 +235,7 @@ fn shortcut(editor: Editor, event: &KeyboardEvent) {
         (false, _, "h") => intents::add_host(editor),
         (false, _, "l") => intents::lay_out(editor),
         (false, _, "f") => intents::fit_view(editor),
+        (false, _, "1") => intents::actual_size(editor),
         // `=` is `+` without Shift on most layouts.
         (false, _, "+" | "=") => intents::zoom_center(editor, ZOOM_STEP),
         (false, _, "-") => intents::zoom_center(editor, 1.0 / ZOOM_STEP),

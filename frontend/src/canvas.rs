@@ -208,8 +208,12 @@ fn pointer_released(editor: Editor, drag: RwSignal<Drag>, svg: &NodeRef<leptos::
         }
         Drag::Connect { from, .. } => {
             let at = world_point(editor, svg, event);
-            let target =
-                editor.doc.lab.with_untracked(|lab| node_at(lab, |name| editor.position(name).get_untracked(), at));
+            let target = editor.doc.lab.with_untracked(|lab| {
+                editor
+                    .doc
+                    .cards
+                    .with_untracked(|cards| node_at(lab, cards, |name| editor.position(name).get_untracked(), at))
+            });
             let Some(to) = target.filter(|to| *to != from) else { return };
             intents::connect(editor, &from, &to);
         }

@@ -1,13 +1,13 @@
 //! What the views say of the lab, worked out from the lab and the kernel's answers alone:
-//! where each link's ends live, how a link and its ends stand in the kernel, a node's
-//! detail line, the host row's name, a tooltip, a run's name, what a problem's path points
+//! where each link's ends live, how a link and its ends stand in the kernel, the host
+//! row's name, a tooltip, a run's name, what a problem's path points
 //! into. Pure, so it is tested natively.
 
 use nslab_model::api::{LiveLink, RunKind};
 use nslab_model::edit::Selection;
 use nslab_model::identity::LinkRef;
 use nslab_model::topology::Topology;
-use nslab_model::{Lab, Node, Problem};
+use nslab_model::{Lab, Problem};
 
 /// Where both ends of every link live (namespace and interface name), where they resolve.
 /// One topology for all links: each link working its own out made a change to a big lab
@@ -53,24 +53,6 @@ pub fn end_state_words(state: &str) -> &'static str {
         "nocarrier" => "up, no carrier",
         "down" => "down",
         _ => "not in the kernel",
-    }
-}
-
-/// The line under a node's name: a namespace's routing, a bridge's first address.
-pub fn node_detail(node: &Node) -> String {
-    match node {
-        Node::Namespace(namespace) => {
-            let mut words = Vec::new();
-            if namespace.ipv4_forwarding || namespace.ipv6_forwarding {
-                words.push("router".to_string());
-            }
-            if !namespace.routes.is_empty() {
-                words.push(format!("{} route(s)", namespace.routes.len()));
-            }
-            words.join(", ")
-        }
-        Node::Bridge(bridge) => String::new() + bridge.addresses.first().map(String::as_str).unwrap_or(""),
-        Node::Host(_) => "host".to_string(),
     }
 }
 
@@ -149,17 +131,6 @@ mod tests {
     }
 
     #[test]
-    fn node_details_say_routing_and_addresses() {
-        let router = lab(include_str!("../../examples/router.json"));
-        let details: Vec<String> = router.nodes.iter().map(node_detail).collect();
-        assert!(details.iter().any(|d| d.starts_with("router")), "{details:?}");
-        let bridge = lab(include_str!("../../examples/seed-bridge.json"));
-        let docker0 = bridge.node("docker0").expect("the bridge");
-        let Node::Bridge(b) = docker0 else { panic!("a bridge") };
-        assert_eq!(node_detail(docker0), b.addresses.first().cloned().unwrap_or_default());
-    }
-
-    #[test]
     fn the_host_row_is_named_like_the_host_node() {
         let text = r#"{"version": 1, "name": "h", "nodes": [
             {"kind": "host", "name": "gateway"},
@@ -167,7 +138,6 @@ mod tests {
         ], "links": []}"#;
         assert_eq!(host_node_name(&lab(text)), "gateway");
         assert_eq!(host_node_name(&lab(r#"{"version": 1, "name": "n", "nodes": [], "links": []}"#)), "host");
-        assert_eq!(node_detail(lab(text).node("gateway").expect("the host")), "host");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use leptos::prelude::*;
 use nslab_model::api::{LinkCounters, LiveLink, OpProgress, PlannedOp, RunKind};
-use nslab_model::edit::{self, History, Point, Selection};
+use nslab_model::edit::{self, Card, History, Point, Selection};
 use nslab_model::identity::{LinkRef, Netns};
 use nslab_model::ping::{MatrixCell, PingSample};
 use nslab_model::plan::Conflict;
@@ -88,6 +88,8 @@ pub struct Document {
     pub problems: Memo<Vec<Problem>>,
     /// Where each link's ends live, worked out once per change of the lab.
     pub link_places: Memo<Vec<Option<[LinkRef; 2]>>>,
+    /// Every node's card (its interface rows and size), by name, once per change of the lab.
+    pub cards: Memo<HashMap<String, Card>>,
     pub history: StoredValue<History>,
     pub can_undo: RwSignal<bool>,
     pub can_redo: RwSignal<bool>,
@@ -107,6 +109,7 @@ impl Document {
             unsaved: RwSignal::new(false),
             problems: Memo::new(move |_| lab.with(validate)),
             link_places: Memo::new(move |_| lab.with(crate::describe::link_places)),
+            cards: Memo::new(move |_| lab.with(edit::cards)),
             history: StoredValue::new(History::new(Lab::new("loading"))),
             can_undo: RwSignal::new(false),
             can_redo: RwSignal::new(false),

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::editor::use_editor;
 
-const SHORTCUTS: [(&str, &str); 15] = [
+const SHORTCUTS: [(&str, &str); 16] = [
     ("N", "add a namespace"),
     ("B", "add a bridge"),
     ("H", "add the host (the namespace nslab runs in)"),
@@ -19,6 +19,7 @@ const SHORTCUTS: [(&str, &str); 15] = [
     ("Ctrl+A", "select everything"),
     ("L", "lay the lab out"),
     ("F", "fit the lab to the view"),
+    ("1", "zoom to 100 %"),
     ("Esc", "clear the selection, close this"),
 ];
 

@@ -25,9 +25,12 @@ fn canvas_center(editor: Editor) -> Point {
     editor.view.viewport.get_untracked().to_world(Point { x: w / 2.0, y: h / 2.0 })
 }
 
+/// Adds a node in the free space nearest the middle of the view: never on another card
+/// nor on a veth.
 pub fn add_node(editor: Editor, kind: NodeKind) {
     let at = canvas_center(editor);
     let (lab, name) = editor.doc.lab.with_untracked(|lab| edit::add_node(lab, kind, at));
+    let lab = edit::place_in_free_space(&lab, &name, at);
     sync::commit(editor, lab);
     editor.view.selection.set(Selection::node(name));
 }
@@ -37,7 +40,7 @@ pub fn add_host(editor: Editor) {
     let at = canvas_center(editor);
     match editor.doc.lab.with_untracked(|lab| edit::add_host(lab, at)) {
         Ok((lab, name)) => {
-            sync::commit(editor, lab);
+            sync::commit(editor, edit::place_in_free_space(&lab, &name, at));
             editor.view.selection.set(Selection::node(name));
         }
         Err(message) => editor.panels.notify(message),
@@ -128,6 +131,12 @@ pub fn fit_view(editor: Editor) {
     editor.view.viewport.set(Viewport { scale, offset });
 }
 
+/// Zooms to 100 % around the middle of the canvas.
+pub fn actual_size(editor: Editor) {
+    let scale = editor.view.viewport.get_untracked().scale;
+    zoom_center(editor, 1.0 / scale);
+}
+
 /// One step of the zoom buttons and the `+`/`-` keys.
 pub const ZOOM_STEP: f64 = 1.25;
 
@@ -215,6 +224,7 @@ fn show_opened(editor: Editor, view: LabView, from: &str) {
     editor.doc.revision.set(view.revision);
     editor.doc.history.update_value(|history| history.record(view.lab.clone()));
     sync::show(editor, view.lab);
+    sync::place_missing(editor);
     editor.panels.log("info", format!("opened {from}"));
     fit_view(editor);
 }

@@ -1,29 +1,30 @@
-//! One veth on the canvas: a line between its nodes, each end labelled with its interface
-//! name and first address, coloured by what the kernel says of it, with its traffic rate.
+//! One veth on the canvas: a line between the rows of its two interfaces on their nodes'
+//! cards, coloured by what the kernel says of it. Nothing is written along it: its ends and
+//! its traffic rates are in its tooltip (and the inspector); traffic shows as a thicker
+//! line over it.
 
 use leptos::ev::PointerEvent;
 use leptos::prelude::*;
+use nslab_model::edit::Point;
+use nslab_model::layout::attach_point;
 use nslab_model::Link;
 
 use crate::canvas::{start_connecting, CanvasContext};
 use crate::describe::{end_state, end_state_words, link_state, tooltip};
 use crate::editor::use_editor;
-use crate::geometry::{along, border_point, end_label_at, half_size, rate, towards};
+use crate::geometry::rate;
 
-/// How far outside its node's box a port is drawn.
-const PORT_OFFSET: f64 = 6.0;
+/// How far outside its node's card a port is drawn.
+const PORT_OFFSET: f64 = 5.0;
 
 #[component]
 pub fn LinkView(index: usize) -> impl IntoView {
     let editor = use_editor();
     let link = Memo::new(move |_| editor.doc.lab.with(|lab| lab.links.get(index).cloned()));
     let ends = Memo::new(move |_| editor.doc.link_places.with(|places| places.get(index).cloned().flatten()));
-    let sizes = Memo::new(move |_| {
-        editor.doc.lab.with(|lab| {
-            let link = lab.links.get(index)?;
-            let [a, b] = link.ends();
-            Some((half_size(lab.node(&a.node)?), half_size(lab.node(&b.node)?)))
-        })
+    let cards = Memo::new(move |_| {
+        let [a, b] = link.with(|link| link.as_ref().map(|link| link.ends().map(|end| end.node.clone())))?;
+        editor.doc.cards.with(|cards| Some((cards.get(&a)?.clone(), cards.get(&b)?.clone())))
     });
     let names = link.get_untracked().map(|Link::Veth(veth)| (veth.a.node.clone(), veth.b.node.clone()));
     let (a_node, b_node) = names.unwrap_or_default();
@@ -31,8 +32,9 @@ pub fn LinkView(index: usize) -> impl IntoView {
     // Worked out once per move of either node; a score of attributes read it.
     let geometry = Memo::new(move |_| {
         let (a, b) = (a_at.get(), b_at.get());
-        let ((ha, hb), (a_size, b_size)) = ((a, b), sizes.get().unwrap_or(((70.0, 32.0), (70.0, 32.0))));
-        (border_point(ha, a_size, hb), border_point(hb, b_size, ha))
+        let Some((a_card, b_card)) = cards.get() else { return (a, b) };
+        let Some(Link::Veth(veth)) = link.get() else { return (a, b) };
+        (attach_point(a, &a_card, &veth.a.name, b), attach_point(b, &b_card, &veth.b.name, a))
     });
     let states = move || {
         let Some([a, b]) = ends.get() else { return ("absent", "absent") };
@@ -51,27 +53,41 @@ pub fn LinkView(index: usize) -> impl IntoView {
         let (a, b) = (a_node.clone(), b_node.clone());
         Memo::new(move |_| editor.view.highlight.with(|path| crate::reach::joins_steps(path, &a, &b)))
     };
+    // Bytes a second both ways at end a, when anything moves.
     let traffic = move || {
         let [a, _] = ends.get()?;
         let counters = editor.live.counters.with(|c| c.get(&(a.netns, a.name)).cloned())?;
         let moving = counters.rx_bytes_per_second + counters.tx_bytes_per_second;
-        (moving > 0.0)
-            .then(|| format!("{} / {}", rate(counters.tx_bytes_per_second), rate(counters.rx_bytes_per_second)))
+        (moving > 0.0).then_some((counters.tx_bytes_per_second, counters.rx_bytes_per_second))
     };
     let label = move |side: usize| {
         link.get().map(|Link::Veth(veth)| {
             let end = if side == 0 { veth.a } else { veth.b };
-            match end.addresses.first() {
-                Some(address) => format!("{} {address}", end.name),
-                None => end.name,
+            let at = format!("{} on {}", end.name, end.node);
+            match end.addresses.is_empty() {
+                true => at,
+                false => format!("{at} ({})", end.addresses.join(", ")),
             }
         })
     };
-    // Where an end's label sits and which way it runs from there.
-    let label_at = move |side: usize| {
-        let (a, b) = geometry.get();
-        let (this, other) = if side == 0 { (a, b) } else { (b, a) };
-        end_label_at(this, other, side)
+    // The link's tooltip: both ends, the state, the traffic with its exact rates.
+    let title = move || {
+        let (a, b) = states();
+        let mut lines = vec![
+            format!("{} ↔ {}", label(0).unwrap_or_default(), label(1).unwrap_or_default()),
+            end_state_words(link_state(a, b)).to_string(),
+        ];
+        if let Some((tx, rx)) = traffic() {
+            lines.push(format!("traffic: {} / {}", rate(tx), rate(rx)));
+        }
+        let problems = problems.with(|problems| conflicts.with(|conflicts| tooltip(problems, conflicts)));
+        lines.extend((!problems.is_empty()).then_some(problems));
+        lines.join("\n")
+    };
+    // Traffic as thickness: a pixel more for each tenfold of bytes a second.
+    let flow_width = move || {
+        let (tx, rx) = traffic()?;
+        Some(format!("{:.1}", 2.0 + (tx + rx).max(1.0).log10().clamp(0.0, 8.0)))
     };
     let on_down = move |event: PointerEvent| {
         if event.button() != 0 {
@@ -91,14 +107,13 @@ pub fn LinkView(index: usize) -> impl IntoView {
         let node = if side == 0 { a_node.clone() } else { b_node.clone() };
         move |event: PointerEvent| start_connecting(editor, canvas, node.clone(), &event)
     };
-    // Ports sit just outside the box (links are drawn under the nodes).
+    // Ports sit just outside the card, at the interface's row (links are drawn under the
+    // nodes).
     let port_at = move |side: usize| {
         let (a, b) = geometry.get();
-        if side == 0 {
-            towards(a, b, PORT_OFFSET)
-        } else {
-            towards(b, a, PORT_OFFSET)
-        }
+        let (end, centre) = if side == 0 { (a, a_at.get()) } else { (b, b_at.get()) };
+        let outward = if end.x < centre.x { -PORT_OFFSET } else { PORT_OFFSET };
+        Point { x: end.x + outward, y: end.y }
     };
     let port_class = move |side: usize| {
         move || {
@@ -113,14 +128,10 @@ pub fn LinkView(index: usize) -> impl IntoView {
             format!("{name}: {}. Drag to connect this node to another.", end_state_words(state))
         }
     };
-    let tooltip = move || problems.with(|problems| conflicts.with(|conflicts| tooltip(problems, conflicts)));
-    let middle = move || {
-        let (a, b) = geometry.get();
-        along(a, b, 0.5)
-    };
     view! {
         <g
             class=class
+            class:busy=move || traffic().is_some()
             class:selected=selected
             class:highlighted=highlighted
             class:conflict=move || !conflicts.with(Vec::is_empty)
@@ -128,16 +139,12 @@ pub fn LinkView(index: usize) -> impl IntoView {
             data-index=index
             on:pointerdown=on_down
         >
-            <title>{tooltip}</title>
+            <title>{title}</title>
             <line class="hit" x1=move || geometry.get().0.x y1=move || geometry.get().0.y x2=move || geometry.get().1.x y2=move || geometry.get().1.y />
             <line class="wire" x1=move || geometry.get().0.x y1=move || geometry.get().0.y x2=move || geometry.get().1.x y2=move || geometry.get().1.y />
-            <text class="end a" x=move || label_at(0).0.x y=move || label_at(0).0.y text-anchor=move || label_at(0).1>
-                {move || label(0)}
-            </text>
-            <text class="end b" x=move || label_at(1).0.x y=move || label_at(1).0.y text-anchor=move || label_at(1).1>
-                {move || label(1)}
-            </text>
-            <text class="rate" x=move || middle().x y=move || middle().y + 14.0 text-anchor="middle">{traffic}</text>
+            {move || flow_width().map(|width| view! {
+                <line class="flow" stroke-width=width x1=geometry.get().0.x y1=geometry.get().0.y x2=geometry.get().1.x y2=geometry.get().1.y />
+            })}
             <circle class=port_class(0) data-side="a" cx=move || port_at(0).x cy=move || port_at(0).y r=5.0 on:pointerdown=port_drag(0)>
                 <title>{port_title(0)}</title>
             </circle>

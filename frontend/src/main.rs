@@ -11,6 +11,7 @@ mod geometry;
 mod help;
 mod inspector;
 mod intents;
+mod legend;
 mod link_view;
 mod node_view;
 mod panels;

@@ -1,5 +1,6 @@
-//! One node on the canvas: a namespace or host box, or a bridge hub, with a handle to
-//! drag a new veth from. It follows its own position signal while dragged.
+//! One node on the canvas: a card (see `nslab_model::layout::card`) with the kind's icon,
+//! the name, a detail line and one row per interface (name, addresses, state), and a
+//! handle to drag a new veth from. It follows its own position signal while dragged.
 
 use leptos::ev::PointerEvent;
 use leptos::prelude::*;
@@ -8,9 +9,10 @@ use nslab_model::identity::Netns;
 use nslab_model::Node;
 
 use crate::canvas::{capture, start_connecting, world_point, CanvasContext, Drag};
-use crate::describe::{node_detail, tooltip};
+use crate::describe::{end_state, end_state_words, tooltip};
 use crate::editor::use_editor;
-use crate::geometry::half_size;
+use nslab_model::edit::Card;
+use nslab_model::layout::card::{CHAR_WIDTH, LINE, ROW_PADDING};
 
 #[component]
 pub fn NodeView(name: String) -> impl IntoView {
@@ -72,10 +74,70 @@ pub fn NodeView(name: String) -> impl IntoView {
     };
 
     let kind = move || node.get().map_or("", |n| n.kind_word());
-    let (w, h) = node.get_untracked().as_ref().map_or((70.0, 32.0), half_size);
-    let detail = move || node.get().map(|node| node_detail(&node)).unwrap_or_default();
+    let key = name.clone();
+    let card = Memo::new(move |_| editor.doc.cards.with(|cards| cards.get(&key).cloned()));
+    let half = move || card.with(|card| card.as_ref().map_or((75.0, 30.0), Card::half));
+    let (w, h) = (move || half().0, move || half().1);
+    let detail = move || card.with(|card| card.as_ref().map(|card| card.detail.clone()).unwrap_or_default());
+    // Where the kernel keeps this node's interfaces.
+    let netns = Memo::new(move |_| match node.get() {
+        Some(Node::Namespace(namespace)) => Netns::Named(namespace.name),
+        Some(Node::Bridge(bridge)) => bridge.namespace.map_or(Netns::Host, Netns::Named),
+        _ => Netns::Host,
+    });
+    let rows = move || {
+        let Some(card) = card.get() else { return Vec::new() };
+        let (w, h) = card.half();
+        let summed_up = card.rows.len() > card.attach.values().copied().max().map_or(0, |last| last + 1);
+        card.rows
+            .iter()
+            .enumerate()
+            .map(|(index, row)| {
+                let state_of = {
+                    let name = row.name.clone();
+                    move || editor.live.links.with(|live| end_state(live.get(&(netns.get(), name.clone()))))
+                };
+                let is_sum = summed_up && index + 1 == card.rows.len();
+                let top = row.top - h;
+                let baseline = top + LINE - 4.0;
+                let first = row.addresses.first().cloned().unwrap_or_default();
+                let indent = -w + ROW_PADDING + (row.name.chars().count() + 1) as f64 * CHAR_WIDTH;
+                let more: Vec<_> = row.addresses.iter().skip(1).enumerate().map(|(line, address)| {
+                    view! { <text class="iface-more" x=indent y=baseline + (line + 1) as f64 * LINE>{address.clone()}</text> }
+                }).collect();
+                let title = {
+                    let (name, addresses) = (row.name.clone(), row.addresses.join(", "));
+                    let state_of = state_of.clone();
+                    move || format!("{name} {addresses}: {}", end_state_words(state_of()))
+                };
+                view! {
+                    <g class="iface" class:sum=is_sum data-iface=row.name.clone()>
+                        <title>{title}</title>
+                        <circle class=move || format!("state {}", if is_sum { "none" } else { state_of() }) cx=-w + 7.0 cy=top + LINE / 2.0 r=3.0 />
+                        <text class="label" x=-w + ROW_PADDING y=baseline>
+                            <tspan class="if-name">{row.name.clone()}</tspan>
+                            {if first.is_empty() { String::new() } else { format!(" {first}") }}
+                        </text>
+                        {more}
+                    </g>
+                }
+            })
+            .collect::<Vec<_>>()
+    };
     let tooltip = move || problems.with(|problems| conflicts.with(|conflicts| tooltip(problems, conflicts)));
     let display_name = name.clone();
+    // Kinds told apart at a glance: a box for a namespace, a hub for a bridge, a screen for
+    // the host (and each card's colour, see svg.css).
+    let icon = move || match kind() {
+        "bridge" => view! {
+            <circle r=8.0 /><line x1=-8.0 y1=0.0 x2=8.0 y2=0.0 /><line x1=0.0 y1=-8.0 x2=0.0 y2=8.0 />
+        }
+        .into_any(),
+        "host" => view! { <rect x=-9.0 y=-7.0 width=18.0 height=12.0 rx=2.0 /><line x1=-4.0 y1=8.0 x2=4.0 y2=8.0 /> }
+            .into_any(),
+        _ => view! { <rect x=-8.0 y=-8.0 width=16.0 height=16.0 rx=3.0 /><rect x=-4.0 y=-4.0 width=8.0 height=8.0 /> }
+            .into_any(),
+    };
     view! {
         <g
             class=move || format!("node {}", kind())
@@ -93,10 +155,13 @@ pub fn NodeView(name: String) -> impl IntoView {
             on:pointerdown=on_body
         >
             <title>{tooltip}</title>
-            <rect class="body" x=-w y=-h width=2.0 * w height=2.0 * h rx=move || if kind() == "bridge" { h } else { 8.0 } />
-            <text class="name" y={if h > 20.0 { -6.0 } else { 5.0 }} text-anchor="middle">{display_name}</text>
-            <text class="detail" y={if h > 20.0 { 14.0 } else { h + 14.0 }} text-anchor="middle">{detail}</text>
-            <circle class="handle" cx=w cy=0.0 r=7.0 on:pointerdown=on_handle>
+            <rect class="body" x=move || -w() y=move || -h() width=move || 2.0 * w() height=move || 2.0 * h() rx=move || if kind() == "bridge" { 14.0 } else { 6.0 } />
+            <line class="rule" x1=move || -w() x2=w y1=move || -h() + 40.0 y2=move || -h() + 40.0 />
+            <g class="icon" transform=move || format!("translate({} {})", -w() + 18.0, -h() + 20.0)>{icon}</g>
+            <text class="name" x=move || -w() + 36.0 y=move || -h() + 18.0>{display_name}</text>
+            <text class="detail" x=move || -w() + 36.0 y=move || -h() + 33.0>{detail}</text>
+            {rows}
+            <circle class="handle" cx=w cy=move || -h() + 20.0 r=7.0 on:pointerdown=on_handle>
                 <title>"Drag to another node to connect them with a veth"</title>
             </circle>
         </g>

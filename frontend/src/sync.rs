@@ -159,6 +159,18 @@ pub fn received(editor: Editor, view: LabView) {
     editor.doc.history.update_value(|history| history.record(view.lab.clone()));
     show(editor, view.lab);
     editor.doc.unsaved.set(false);
+    place_missing(editor);
+}
+
+/// Gives the nodes the document has no position for (a file written by hand, an import, a
+/// lab from the command line) their place in the layout, as an edit everyone receives:
+/// drawn at the origin they would all cover each other.
+pub fn place_missing(editor: Editor) {
+    let lab = editor.doc.lab.get_untracked();
+    if lab.nodes.iter().all(|node| nslab_model::edit::position(node).is_some()) {
+        return;
+    }
+    commit(editor, nslab_model::edit::place_missing(&lab));
 }
 
 /// Resolves a conflict: take the other browser's lab, or put this one over it.

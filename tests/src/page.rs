@@ -251,9 +251,10 @@ impl<'a> Page<'a> {
         names
     }
 
-    /// Every link end's label (interface and first address), sorted.
+    /// Every interface row's first line on the node cards (its name and first address),
+    /// sorted: where each veth end is labelled.
     pub async fn link_labels(&self) -> Vec<String> {
-        let mut labels = self.texts("g.link text.end").await;
+        let mut labels = self.texts("g.node g.iface text.label").await;
         labels.sort();
         labels
     }

@@ -1,6 +1,6 @@
 //! The live overlay that docs/editor.md describes, in real headless Chromium against a real
 //! `nslab serve` in a sandbox: links dashed while not in the kernel, green when up, orange
-//! when up without carrier, and traffic rates on the links.
+//! when up without carrier, and traffic shown on the links with its rates in their tooltips.
 
 use nslab_tests::browser::Browser;
 use nslab_tests::client::Client;
@@ -46,11 +46,18 @@ async fn links_show_absent_up_without_carrier_and_their_traffic() {
     let (up, dashes) = stroke(&page, "g.link.up line.wire").await;
     assert_eq!(dashes, "none", "an up link is solid");
 
-    // Traffic: pings from ns0 to ns1 show as rates on the links they cross.
+    // Traffic: pings from ns0 to ns1 show on the links they cross (a thicker line), with
+    // their rates in the links' tooltips; nothing is written along a link.
     let _pinging = sandbox.start_in("ns0", "ping -i 0.2 172.17.0.102", "ping");
     let deadline = std::time::Instant::now() + nslab_tests::page::PAGE_WAIT;
+    let tooltips = "return [...document.querySelectorAll('g.link.busy')].map(link => link.querySelector(':scope > title').textContent);";
     let rates = loop {
-        let rates: Vec<String> = page.texts("g.link text.rate").await.into_iter().filter(|t| !t.is_empty()).collect();
+        let value = page.client.execute(tooltips, vec![]).await.expect("the script runs");
+        let rates: Vec<String> = serde_json::from_value::<Vec<String>>(value)
+            .expect("tooltips")
+            .into_iter()
+            .filter_map(|tooltip| tooltip.lines().find(|line| line.starts_with("traffic: ")).map(str::to_string))
+            .collect();
         if !rates.is_empty() {
             break rates;
         }
@@ -58,6 +65,8 @@ async fn links_show_absent_up_without_carrier_and_their_traffic() {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     };
     assert!(rates.iter().all(|r| r.contains(" / ") && r.ends_with("b/s")), "{rates:?}");
+    assert!(page.count("g.link.busy line.flow").await >= 1, "traffic shows on the line");
+    assert_eq!(page.count("g.link text").await, 0, "nothing is written along a link");
     page.shot("02-traffic").await;
 
     // ns0's eth0 and the bridge's veth0 replaced by hand (marked as the lab's), each paired

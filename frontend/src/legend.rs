@@ -1,0 +1,32 @@
+//! The legend: what the canvas's shapes, colours and line styles mean. Folded by default,
+//! in a corner of the canvas, so it never covers the drawing until asked for.
+
+use leptos::prelude::*;
+
+/// A line sample in the style of a link of `class` (see svg.css).
+fn line_sample(class: &'static str) -> impl IntoView {
+    view! {
+        <svg class="sample" width="34" height="10">
+            <g class=format!("link {class}")><line class="wire" x1="2" y1="5" x2="32" y2="5" /></g>
+        </svg>
+    }
+}
+
+#[component]
+pub fn Legend() -> impl IntoView {
+    view! {
+        <details class="legend" id="legend">
+            <summary>"legend"</summary>
+            <ul>
+                <li><b>"▣ namespace"</b>", "<b>"⊕ bridge"</b>" (round corners), "<b>"▭ host"</b>": each a card listing its interfaces (name, addresses, state dot)"</li>
+                <li>{line_sample("up")}" up, with carrier"</li>
+                <li>{line_sample("nocarrier")}" up, no carrier"</li>
+                <li>{line_sample("down")}" down"</li>
+                <li>{line_sample("absent")}" not in the kernel (not applied)"</li>
+                <li>{line_sample("conflict")}" something made by hand is in the way"</li>
+                <li>"a thick pale line over a link: traffic (rates in its tooltip and the inspector)"</li>
+                <li>"green card border: in the kernel; red dashed: an error; orange: a warning; blue: selected"</li>
+            </ul>
+        </details>
+    }
+}
