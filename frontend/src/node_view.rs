@@ -88,7 +88,6 @@ pub fn NodeView(name: String) -> impl IntoView {
     let rows = move || {
         let Some(card) = card.get() else { return Vec::new() };
         let (w, h) = card.half();
-        let summed_up = card.rows.len() > card.attach.values().copied().max().map_or(0, |last| last + 1);
         card.rows
             .iter()
             .enumerate()
@@ -97,7 +96,8 @@ pub fn NodeView(name: String) -> impl IntoView {
                     let name = row.name.clone();
                     move || editor.live.links.with(|live| end_state(live.get(&(netns.get(), name.clone()))))
                 };
-                let is_sum = summed_up && index + 1 == card.rows.len();
+                // The row that sums up the rest: no interface name has a space.
+                let is_sum = index + 1 == card.rows.len() && row.name.contains(' ');
                 let top = row.top - h;
                 let baseline = top + LINE - 4.0;
                 let first = row.addresses.first().cloned().unwrap_or_default();
@@ -159,7 +159,7 @@ pub fn NodeView(name: String) -> impl IntoView {
             <line class="rule" x1=move || -w() x2=w y1=move || -h() + 40.0 y2=move || -h() + 40.0 />
             <g class="icon" transform=move || format!("translate({} {})", -w() + 18.0, -h() + 20.0)>{icon}</g>
             <text class="name" x=move || -w() + 36.0 y=move || -h() + 18.0>{display_name}</text>
-            <text class="detail" x=move || -w() + 36.0 y=move || -h() + 33.0>{detail}</text>
+            <text class="detail" x=move || -w() + 36.0 y=move || -h() + 34.0>{detail}</text>
             {rows}
             <circle class="handle" cx=w cy=move || -h() + 20.0 r=7.0 on:pointerdown=on_handle>
                 <title>"Drag to another node to connect them with a veth"</title>
