@@ -3,11 +3,13 @@
 
 use leptos::prelude::*;
 
-/// A line sample in the style of a link of `class` (see svg.css).
+/// A line sample in the style of a link of `class` (see svg.css). The class sits on the
+/// sample's own `svg`, never on a `g`: `g.link` means a link of the lab, to the page's
+/// code and to the tests.
 fn line_sample(class: &'static str) -> impl IntoView {
     view! {
-        <svg class="sample" width="34" height="10">
-            <g class=format!("link {class}")><line class="wire" x1="2" y1="5" x2="32" y2="5" /></g>
+        <svg class=format!("sample link {class}") width="34" height="10">
+            <line class="wire" x1="2" y1="5" x2="32" y2="5" />
         </svg>
     }
 }

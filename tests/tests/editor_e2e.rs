@@ -232,7 +232,10 @@ async fn a_teacher_draws_applies_pings_and_shares_a_lab() {
     wait_for_file(&picture).await;
     let picture = std::fs::read_to_string(&picture).unwrap();
     assert!(picture.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""), "{picture:.200}");
-    assert!(picture.contains(">ns2</text>") && picture.contains(">eth0 10.0.0.1/24</text>"), "the lab: {picture}");
+    assert!(
+        picture.contains(">ns2</text>") && picture.contains(">eth0</tspan> 10.0.0.1/24</text>"),
+        "the lab: {picture}"
+    );
     let other_state = tempfile::tempdir().unwrap();
     let other = serve(&sandbox, None, other_state.path(), "editor-e2e-import");
     let home = Browser::start_in(Some(&sandbox), None).await;
