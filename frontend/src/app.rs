@@ -8,14 +8,16 @@ use nslab_model::edit::{NodeKind, Selection};
 
 use crate::api;
 use crate::canvas::Canvas;
-use crate::editor::{use_editor, Editor};
+use crate::editor::{use_editor, Editor, NoticeKind};
 use crate::events;
 use crate::help::Help;
 use crate::inspector::Inspector;
 use crate::intents::{self, ZOOM_STEP};
+use crate::panel_width::{self, PanelResizer};
 use crate::panels::{LogPanel, MatrixPanel, PingPanel, PlanPanel, TeachingPanel};
 use crate::sync;
 use crate::toolbar::Toolbar;
+use crate::wording::{counted, message_view, place};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tab {
@@ -43,6 +45,7 @@ pub fn App() -> impl IntoView {
         events::connect(editor);
     });
     let tab = RwSignal::new(Tab::Inspect);
+    let panel_width = RwSignal::new(panel_width::remembered());
     let plan_open = RwSignal::new(false);
     Effect::new(move |_| {
         if plan_open.get() {
@@ -96,7 +99,8 @@ pub fn App() -> impl IntoView {
             <div class="main">
                 <Canvas />
                 <crate::legend::Legend />
-                <aside class="side">
+                <PanelResizer width=panel_width />
+                <aside class="side" id="side-panel" style:width=move || format!("{}px", panel_width.get())>
                     <nav class="tabs">
                         {tab_button(Tab::Inspect, "inspect", "tab-inspect")}
                         {tab_button(Tab::Plan, "plan & run", "tab-plan")}
@@ -140,7 +144,7 @@ fn Banners() -> impl IntoView {
             let drift = editor.live.drift.get();
             (editor.live.applied.get() && !drift.is_empty()).then(|| view! {
                 <div class="banner drift" id="drift" title={drift.iter().map(|d| d.command.clone()).collect::<Vec<_>>().join("\n")}>
-                    {format!("The kernel differs from the lab: {} change(s) would repair it.", drift.len())}
+                    {format!("The kernel differs from the lab: {} would repair it.", counted(drift.len(), "change", "changes"))}
                     <button on:click=move |_| intents::apply(editor)>"re-apply"</button>
                 </div>
             })
@@ -150,22 +154,39 @@ fn Banners() -> impl IntoView {
             (!conflicts.is_empty()).then(|| view! {
                 <div class="banner drift" id="in-the-way" title={conflicts.iter().map(|c| format!("{}: {}", c.path, c.message)).collect::<Vec<_>>().join("\n")}>
                     {format!(
-                        "{} thing(s) in the kernel are in the lab's way: apply would refuse. The marked nodes and links say what.",
-                        conflicts.len()
+                        "{} in the kernel {} in the lab's way: apply would refuse. The marked nodes and links say what.",
+                        counted(conflicts.len(), "thing", "things"),
+                        if conflicts.len() == 1 { "is" } else { "are" }
                     )}
                 </div>
             })
         }}
         {move || editor.panels.notice.get().map(|notice| view! {
-            <div class="banner notice" id="notice">
-                {notice.text}
+            <div class=notice_class(notice.kind) id="notice" role=notice_role(notice.kind)>
+                <span>{message_view(&notice.text)}</span>
                 <button on:click=move |_| editor.panels.clear_notice()>"ok"</button>
             </div>
         })}
     }
 }
 
-/// Every problem of the lab, at the bottom of the side panel; click one to select its thing.
+/// A notice's look: an error in red (the user must act), a retry in the calm blue.
+fn notice_class(kind: NoticeKind) -> &'static str {
+    match kind {
+        NoticeKind::Error => "banner notice error",
+        NoticeKind::NotSavedYet => "banner notice",
+    }
+}
+
+fn notice_role(kind: NoticeKind) -> &'static str {
+    match kind {
+        NoticeKind::Error => "alert",
+        NoticeKind::NotSavedYet => "status",
+    }
+}
+
+/// Every problem of the lab the inspector does not show, at the bottom of the side panel,
+/// each named by the thing it is about; click one to select that thing.
 #[component]
 fn Checks() -> impl IntoView {
     let editor = use_editor();
@@ -179,37 +200,37 @@ fn Checks() -> impl IntoView {
                 }
                 // Text that could not go into the lab at all comes first: the lab does not
                 // know of it, so validation cannot.
+                let count = counted(problems.len() + unreadable.len(), "problem", "problems");
                 let unreadable = unreadable
                     .into_iter()
-                    .map(|(path, message)| {
-                        let select = {
-                            let path = path.clone();
-                            move |_| intents::select_problem(editor, &path)
-                        };
-                        view! { <li class="problem error" on:click=select><span class="path">{path}</span>" "{message}</li> }
+                    .filter(|(path, _)| !editor.panels.inspects(path))
+                    .map(|(path, message)| problem_line(editor, "problem error", path, &message))
+                    .collect_view();
+                let problems = problems
+                    .into_iter()
+                    .filter(|problem| !editor.panels.inspects(problem.path.as_str()))
+                    .map(|problem| {
+                        let class = if problem.is_error() { "problem error" } else { "problem warning" };
+                        problem_line(editor, class, problem.path.to_string(), &problem.message)
                     })
                     .collect_view();
-                view! {
-                    <ul>
-                        {unreadable}
-                        {problems
-                            .into_iter()
-                            .map(|problem| {
-                                let class = if problem.is_error() { "problem error" } else { "problem warning" };
-                                let path = problem.path.to_string();
-                                let select = {
-                                    let path = path.clone();
-                                    move |_| intents::select_problem(editor, &path)
-                                };
-                                let shown = path.clone();
-                                view! { <li class=class data-path=path on:click=select><span class="path">{shown}</span>" "{problem.message}</li> }
-                            })
-                            .collect_view()}
-                    </ul>
-                }
-                .into_any()
+                view! { <h4 class="count">{count}</h4><ul>{unreadable}{problems}</ul> }.into_any()
             }}
         </div>
+    }
+}
+
+/// One line of the problems list: where (in words), what, and a click that selects it.
+fn problem_line(editor: Editor, class: &'static str, path: String, message: &str) -> impl IntoView {
+    let place = editor.doc.lab.with_untracked(|lab| place(lab, &path));
+    let select = {
+        let path = path.clone();
+        move |_| intents::select_problem(editor, &path)
+    };
+    view! {
+        <li class=class data-path=path title="select what this is about" on:click=select>
+            <span class="place">{place}</span>": "{message_view(message)}
+        </li>
     }
 }
 

@@ -18,13 +18,27 @@ pub fn confirm(question: &str) -> bool {
     web_sys::window().and_then(|w| w.confirm_with_message(question).ok()).unwrap_or(false)
 }
 
+/// What only the editor draws, to edit with: a node's round handle, the ports veths are
+/// dragged from, the wide invisible lines that catch clicks, a veth being drawn, the
+/// selection rectangle.
+const EDITING_ONLY: &str = "circle.handle, circle.port, line.hit, line.connecting, rect.band";
+
 /// The markup of the drawn lab (the canvas's world group), without the viewport's
-/// transform: the picture at zoom 1, in world coordinates.
+/// transform: the picture at zoom 1, in world coordinates, as a reader sees it: without
+/// what is there to edit with (`EDITING_ONLY`) and without the selection.
 pub fn world_markup() -> Option<String> {
     let document = web_sys::window().and_then(|w| w.document());
     let world = document.and_then(|d| d.query_selector("svg.canvas g.world").ok().flatten())?;
     let copy = world.clone_node_with_deep(true).ok()?.dyn_into::<web_sys::Element>().ok()?;
     let _ = copy.remove_attribute("transform");
+    while let Ok(Some(element)) = copy.query_selector(EDITING_ONLY) {
+        element.remove();
+    }
+    while let Ok(Some(element)) = copy.query_selector(".selected") {
+        let classes = element.get_attribute("class").unwrap_or_default();
+        let kept: Vec<&str> = classes.split_whitespace().filter(|c| *c != "selected").collect();
+        let _ = element.set_attribute("class", &kept.join(" "));
+    }
     Some(copy.outer_html())
 }
 

@@ -69,9 +69,9 @@ pub struct Notice {
 /// What a notice is about, which says who takes it back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoticeKind {
-    /// Something for the user to read (a refused file, a failed run): the user takes it
+    /// Something that went wrong, for the user to read (a refused file, a failed run): the user takes it
     /// back, or a later notice replaces it.
-    Message,
+    Error,
     /// An edit has not reached the server and is being sent again: the next send that goes
     /// through takes it back.
     NotSavedYet,
@@ -199,6 +199,9 @@ pub struct Panels {
     pub help_open: RwSignal<bool>,
     /// The banner's message for the user that is not tied to a field (see `Notice`).
     pub notice: RwSignal<Option<Notice>>,
+    /// The document paths whose problems the inspector shows now: each problem is shown
+    /// in one place, there or else in the problems list.
+    pub inspected: RwSignal<Vec<String>>,
 }
 
 impl Panels {
@@ -210,7 +213,15 @@ impl Panels {
             matrix: StoredValue::new(HashMap::new()),
             help_open: RwSignal::new(false),
             notice: RwSignal::new(None),
+            inspected: RwSignal::new(Vec::new()),
         }
+    }
+
+    /// Whether the inspector shows the problems at `path`.
+    pub fn inspects(&self, path: &str) -> bool {
+        let path = nslab_model::DocPath::from(path);
+        self.inspected
+            .with(|shown| shown.iter().any(|prefix| path.starts_with(&nslab_model::DocPath::from(prefix.as_str()))))
     }
 
     /// Adds lines to the teaching view, which keeps the last `COMMAND_LINES`.
@@ -232,9 +243,9 @@ impl Panels {
         });
     }
 
-    /// Tells the user something (see `NoticeKind::Message`).
+    /// Tells the user something (see `NoticeKind::Error`).
     pub fn notify(&self, text: impl Into<String>) {
-        self.show_notice(NoticeKind::Message, text);
+        self.show_notice(NoticeKind::Error, text);
     }
 
     pub fn show_notice(&self, kind: NoticeKind, text: impl Into<String>) {
@@ -366,7 +377,7 @@ mod tests {
             let kept = panels.notice.get_untracked().expect("still shown");
             assert_eq!(
                 (kept.text.as_str(), kept.kind),
-                ("not saved yet.json was not opened: not a lab", NoticeKind::Message)
+                ("not saved yet.json was not opened: not a lab", NoticeKind::Error)
             );
             panels.clear_notice();
             assert_eq!(panels.notice.get_untracked(), None);

@@ -8,16 +8,28 @@ use nslab_model::{Link, Node, Route};
 
 use crate::editor::{use_editor, Editor};
 use crate::intents;
+use crate::wording::{message_view, node_words};
 
-/// The messages of the problems at `path` (and below it).
+/// The messages of the problems at `path` (and below it). A `rest` list (a whole node,
+/// link or route) leaves out what a field inside it shows: each problem is said once.
 #[component]
-fn Problems(path: String) -> impl IntoView {
+fn Problems(path: String, #[prop(optional)] rest: bool) -> impl IntoView {
     let editor = use_editor();
+    shown_by_the_inspector(editor, path.clone());
     let conflicts = {
         let path = path.clone();
         Memo::new(move |_| editor.live.conflicts_at(&path))
     };
-    let problems = Memo::new(move |_| editor.doc.problems_at(&path));
+    let problems = {
+        let path = path.clone();
+        Memo::new(move |_| {
+            let mut problems = editor.doc.problems_at(&path);
+            if rest {
+                problems.retain(|p| !shown_by_a_field_in(editor, &path, p.path.as_str()));
+            }
+            problems
+        })
+    };
     view! {
         <ul class="field-problems">
             {move || {
@@ -26,15 +38,40 @@ fn Problems(path: String) -> impl IntoView {
                     .into_iter()
                     .map(|p| {
                         let class = if p.is_error() { "problem error" } else { "problem warning" };
-                        view! { <li class=class data-path=p.path.to_string()>{p.message}</li> }
+                        view! { <li class=class data-path=p.path.to_string()>{message_view(&p.message)}</li> }
                     })
                     .collect_view()
             }}
             {move || {
-                conflicts.get().into_iter().map(|message| view! { <li class="problem conflict">{message}</li> }).collect_view()
+                conflicts.get().into_iter().map(|message| view! { <li class="problem conflict">{message_view(&message)}</li> }).collect_view()
             }}
         </ul>
     }
+}
+
+/// Tells the problems list that the inspector shows the problems at `path`, for as long
+/// as it does.
+fn shown_by_the_inspector(editor: Editor, path: String) {
+    editor.panels.inspected.update(|shown| shown.push(path.clone()));
+    on_cleanup(move || {
+        editor.panels.inspected.try_update(|shown| {
+            if let Some(at) = shown.iter().position(|p| *p == path) {
+                shown.remove(at);
+            }
+        });
+    });
+}
+
+/// Whether a list deeper than `outer` (a field, a route) shows the problem at `problem`.
+fn shown_by_a_field_in(editor: Editor, outer: &str, problem: &str) -> bool {
+    let outer = nslab_model::DocPath::from(outer);
+    let problem = nslab_model::DocPath::from(problem);
+    editor.panels.inspected.with(|shown| {
+        shown.iter().any(|inner| {
+            let inner = nslab_model::DocPath::from(inner.as_str());
+            inner != outer && inner.starts_with(&outer) && problem.starts_with(&inner)
+        })
+    })
 }
 
 /// A text field bound to a value of the document. Text the edit refuses (an MTU of `big`,
@@ -71,7 +108,10 @@ fn TextField(
         }
     };
     let key = path.clone();
-    let refusal = move || editor.doc.unreadable.with(|fields| fields.get(&key).cloned());
+    let refusal = Memo::new(move |_| editor.doc.unreadable.with(|fields| fields.get(&key).cloned()));
+    let key = path.clone();
+    let invalid =
+        Memo::new(move |_| refusal.with(Option::is_some) || editor.doc.problems_at(&key).iter().any(|p| p.is_error()));
     view! {
         <label class="field">
             <span>{label}</span>
@@ -79,11 +119,13 @@ fn TextField(
                 type="text"
                 name=name
                 data-path=path.clone()
+                class:invalid=invalid
+                aria-invalid=move || invalid.get().to_string()
                 prop:value=shown
                 on:input=on_input
                 on:change=move |_| intents::finish_typing(editor)
             />
-            {move || refusal().map(|m| view! { <ul class="field-problems"><li class="problem error">{m}</li></ul> })}
+            {move || refusal.get().map(|m| view! { <ul class="field-problems"><li class="problem error">{message_view(&m)}</li></ul> })}
             <Problems path=path />
         </label>
     }
@@ -175,6 +217,9 @@ fn NodeFields(name: String, index: usize) -> impl IntoView {
         }
     };
     let kind = node.get_untracked().map_or("node", |n| n.kind_word());
+    let name_path = format!("{path}.name");
+    let name_invalid =
+        move || rename_problem.with(Option::is_some) || editor.doc.problems_at(&name_path).iter().any(|p| p.is_error());
     let specific = match node.get_untracked() {
         Some(Node::Namespace(_)) => view! { <NamespaceFields index=index name=name.clone() /> }.into_any(),
         Some(Node::Bridge(_)) => view! { <BridgeFields index=index name=name.clone() /> }.into_any(),
@@ -182,22 +227,23 @@ fn NodeFields(name: String, index: usize) -> impl IntoView {
         None => view! { <p></p> }.into_any(),
     };
     view! {
-        <h3>{format!("{kind} {name}")}</h3>
+        <h3>{node_words(kind, &name)}</h3>
         <label class="field">
             <span>"name"</span>
             <input
                 type="text"
                 name="node-name"
                 data-path=format!("{path}.name")
+                class:invalid=name_invalid
                 prop:value=draft
                 on:input=move |event| draft.set(event_target_value(&event))
                 on:change=move |_| rename()
             />
-            {move || rename_problem.get().map(|message| view! { <ul class="field-problems"><li class="problem error">{message}</li></ul> })}
+            {move || rename_problem.get().map(|message| view! { <ul class="field-problems"><li class="problem error">{message_view(&message)}</li></ul> })}
             <Problems path=format!("{path}.name") />
         </label>
         {specific}
-        <Problems path=path />
+        <Problems path=path rest=true />
     }
     .into_any()
 }
@@ -296,7 +342,7 @@ fn Routes(index: usize, name: String) -> impl IntoView {
                                 on_type=setter(|r, t| r.dev = Some(t).filter(|t| !t.is_empty()))
                             />
                             <button class="small remove-route" on:click=remove>"remove route"</button>
-                            <Problems path=path.clone() />
+                            <Problems path=path.clone() rest=true />
                         </div>
                     }
                 })
@@ -356,7 +402,7 @@ fn LinkFields(index: usize) -> impl IntoView {
             <EndFields index=index side=Side::A />
             <EndFields index=index side=Side::B />
         </div>
-        <Problems path=format!("links[{index}]") />
+        <Problems path=format!("links[{index}]") rest=true />
     }
     .into_any()
 }

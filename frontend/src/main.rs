@@ -14,10 +14,12 @@ mod intents;
 mod legend;
 mod link_view;
 mod node_view;
+mod panel_width;
 mod panels;
 mod reach;
 mod sync;
 mod toolbar;
+mod wording;
 
 fn main() {
     std::panic::set_hook(Box::new(show_panic));

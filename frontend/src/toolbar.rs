@@ -1,5 +1,7 @@
-//! The toolbar: add nodes, undo and redo, delete, lay out, zoom, files, and the run
-//! buttons (plan, apply, destroy). Apply stays disabled while the lab has errors.
+//! The toolbar, in four groups: edit (add nodes, delete, undo and redo), view (lay out,
+//! zoom, fit), file (open, save, scan, exports, examples) and run (plan, apply, destroy).
+//! Every button's tooltip names its key where it has one. Apply stays disabled while the
+//! lab has errors.
 
 use leptos::prelude::*;
 use nslab_model::edit::NodeKind;
@@ -25,55 +27,40 @@ pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
             input.set_value("");
         }
     };
+    let lab_name = move || editor.doc.lab.with(|l| l.name.clone());
     let connection = move || match editor.live.connection.get() {
         Connection::Live => ("live", "connected"),
         Connection::Connecting => ("connecting", "connecting…"),
         Connection::Lost => ("lost", "connection lost: retrying"),
     };
     view! {
-        <div class="toolbar">
+        <div class="toolbar" role="toolbar">
             <span class="brand">"nslab"</span>
-            <span class="lab-name" title="the lab's name">{move || editor.doc.lab.with(|l| l.name.clone())}</span>
-            <span class="group">
+            <span class="lab-name" title=move || format!("the lab: {}", lab_name())>{lab_name}</span>
+            <span class="group" role="group" aria-label="edit" data-group="edit">
                 <button id="add-namespace" title="Add a namespace (N)" on:click=move |_| intents::add_node(editor, NodeKind::Namespace)>"+ namespace"</button>
                 <button id="add-bridge" title="Add a bridge (B)" on:click=move |_| intents::add_node(editor, NodeKind::Bridge)>"+ bridge"</button>
                 <button id="add-host" title="Add the host: the namespace nslab runs in (H)" on:click=move |_| intents::add_host(editor)>"+ host"</button>
                 <button id="delete" title="Delete the selection (Delete)" on:click=move |_| intents::delete_selection(editor)>"delete"</button>
-            </span>
-            <span class="group">
                 <button id="undo" title="Undo (Ctrl+Z)" disabled=move || !editor.doc.can_undo.get() on:click=move |_| intents::undo(editor)>"undo"</button>
                 <button id="redo" title="Redo (Ctrl+Shift+Z)" disabled=move || !editor.doc.can_redo.get() on:click=move |_| intents::redo(editor)>"redo"</button>
             </span>
-            <span class="group">
-                <button title="Lay the lab out (L)" on:click=move |_| intents::lay_out(editor)>"layout"</button>
+            <span class="group" role="group" aria-label="view" data-group="view">
+                <button id="layout" title="Lay the lab out (L)" on:click=move |_| intents::lay_out(editor)>"layout"</button>
                 <button id="zoom-in" title="Zoom in (+)" on:click=move |_| intents::zoom_center(editor, ZOOM_STEP)>"+"</button>
                 <button id="zoom-out" title="Zoom out (-)" on:click=move |_| intents::zoom_center(editor, 1.0 / ZOOM_STEP)>"−"</button>
                 <button id="fit" title="Fit the lab to the view (F)" on:click=move |_| intents::fit_view(editor)>"fit"</button>
             </span>
-            <span class="group">
-                <button title="Open a lab file" on:click=move |_| { if let Some(input) = file_input.get() { input.click(); } }>"open"</button>
+            <span class="group" role="group" aria-label="file" data-group="file">
+                <button id="open" title="Open a lab file (or drop one on the page)" on:click=move |_| { if let Some(input) = file_input.get() { input.click(); } }>"open"</button>
                 <input type="file" id="open-file" accept=".json,application/json" node_ref=file_input on:change=on_file style="display:none" />
                 <button id="save" title="Save the lab as a JSON file" on:click=move |_| intents::save_json(editor)>"save"</button>
                 <button id="scan" title="Draw what the kernel holds, hand-built namespaces too (replaces the drawing)" on:click=move |_| intents::scan_kernel(editor)>"scan"</button>
                 <button id="export-ip" title="Export the ip script" on:click=move |_| intents::export_script(editor)>"ip script"</button>
-                <button id="export-svg" title="Export the picture as SVG" on:click=move |_| intents::export_svg(editor)>"svg"</button>
-                <select
-                    id="examples"
-                    title="Open a bundled example"
-                    on:change=move |event| {
-                        let name = event_target_value(&event);
-                        // Give the keys back to the canvas: shortcuts are off in a focused list.
-                        if let Some(list) = event.target().and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) {
-                            let _ = list.blur();
-                        }
-                        intents::open_example(editor, &name);
-                    }
-                >
-                    <option value="">"examples…"</option>
-                    {intents::EXAMPLES.iter().map(|(name, _)| view! { <option value=*name>{*name}</option> }).collect_view()}
-                </select>
+                <button id="export-svg" title="Export the drawing as SVG (without the editing handles)" on:click=move |_| intents::export_svg(editor)>"svg"</button>
+                <ExampleList />
             </span>
-            <span class="group run">
+            <span class="group run" role="group" aria-label="run" data-group="run">
                 <button id="plan" title="See the ip commands apply would run" on:click=move |_| plan_open.set(true)>"plan"</button>
                 <button
                     id="apply"
@@ -86,14 +73,38 @@ pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
                 </button>
                 <button
                     id="destroy"
+                    title="Remove the lab from the kernel (asks first)"
                     disabled=move || editor.run.with(|r| r.running)
                     on:click=move |_| intents::destroy(editor)
                 >
                     "destroy"
                 </button>
             </span>
-            <button title="Keyboard shortcuts (?)" on:click=move |_| editor.panels.help_open.set(true)>"?"</button>
+            <button id="shortcuts" title="Keyboard shortcuts (?)" on:click=move |_| editor.panels.help_open.set(true)>"?"</button>
             <span class=move || format!("connection {}", connection().0) id="connection">{move || connection().1}</span>
         </div>
+    }
+}
+
+/// The bundled examples; picking one opens it.
+#[component]
+fn ExampleList() -> impl IntoView {
+    let editor = use_editor();
+    view! {
+        <select
+            id="examples"
+            title="Open a bundled example"
+            on:change=move |event| {
+                let name = event_target_value(&event);
+                // Give the keys back to the canvas: shortcuts are off in a focused list.
+                if let Some(list) = event.target().and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) {
+                    let _ = list.blur();
+                }
+                intents::open_example(editor, &name);
+            }
+        >
+            <option value="">"examples…"</option>
+            {intents::EXAMPLES.iter().map(|(name, _)| view! { <option value=*name>{*name}</option> }).collect_view()}
+        </select>
     }
 }

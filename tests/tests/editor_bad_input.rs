@@ -45,7 +45,10 @@ async fn a_bad_address_or_a_long_name_is_shown_on_its_field_and_apply_stays_disa
     assert!(message.contains("172.17.0.300/16"), "the message names what was typed: {message}");
     assert!(page.disabled("#apply").await, "a lab with an error cannot be applied");
     page.wait_for("g.link.error[data-index='0']").await;
-    page.wait_for(&format!("#problems li.problem.error[data-path^='links[0].{side}.addresses']")).await;
+    // Said once, under its field (whose border turns red), not again in the problems list.
+    page.wait_count(&format!("li.problem.error[data-path^='links[0].{side}.addresses']"), 1).await;
+    page.wait_for(&format!("{}.invalid", input("addresses"))).await;
+    assert_eq!(page.count(&format!("#problems li[data-path^='links[0].{side}.addresses']")).await, 0);
     page.shot("01-bad-address").await;
 
     page.type_into(&input("addresses"), "172.17.0.101/16").await;

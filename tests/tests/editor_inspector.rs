@@ -70,9 +70,14 @@ async fn routes_forwarding_and_mtu_are_edited_with_their_mistakes_marked() {
             !t.is_empty()
         })
         .await;
-    assert!(message.contains("`big` is not an MTU"), "{message}");
+    assert!(message.contains("big is not an MTU"), "{message}");
+    let typed = "fieldset.end[data-side='a'] label.field:has(input[name='mtu']) li.problem.error code";
+    assert_eq!(page.text(typed).await.as_deref(), Some("big"), "what was typed, as code");
     assert!(page.disabled("#apply").await, "Apply waits for the field");
-    page.wait_text("#problems", "listed the field", |t| t.contains("links[0].a.mtu")).await;
+    // Said once, on its field (red), and counted in the problems list.
+    page.wait_for(&format!("{mtu}.invalid")).await;
+    page.wait_text("#problems .count", "counted the field", |t| t == "1 problem").await;
+    assert_eq!(page.count("#problems li.problem").await, 0, "not said twice");
     let field = page.wait_for(mtu).await;
     assert_eq!(field.prop("value").await.unwrap().as_deref(), Some("big"), "what was typed stays");
     page.shot("02-bad-mtu").await;
