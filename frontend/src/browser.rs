@@ -1,5 +1,5 @@
 //! What the editor asks of the page around it: the canvas's size, a yes/no question, a
-//! download, the markup of the drawn picture.
+//! download, the markup of the drawn picture, and that picture as a PNG.
 
 use wasm_bindgen::JsCast;
 
@@ -49,15 +49,60 @@ pub fn download(file_name: &str, kind: &str, content: &str) {
     options.set_type(kind);
     let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
     let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+    click_download(&url, file_name);
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+/// Draws `svg` (`size` units wide and high) on a canvas, `scale` pixels a unit, and offers
+/// it as a PNG file once the browser has read the picture. Canvas and image are reached
+/// by name (`call`): their web-sys bindings are features the crate does not otherwise
+/// need.
+pub fn download_png(file_name: &str, svg: &str, size: (f64, f64), scale: f64) -> Result<(), String> {
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let image = document.create_element("img").map_err(|_| "no image")?;
+    let canvas = document.create_element("canvas").map_err(|_| "no canvas")?;
+    let (width, height) = ((size.0 * scale).ceil(), (size.1 * scale).ceil());
+    let _ = canvas.set_attribute("width", &width.to_string());
+    let _ = canvas.set_attribute("height", &height.to_string());
+    let file_name = file_name.to_string();
+    let drawn = image.clone();
+    let on_load = wasm_bindgen::closure::Closure::once_into_js(move || {
+        let context = call(&canvas, "getContext", &["2d".into()]);
+        let args = [drawn.into(), 0.into(), 0.into(), width.into(), height.into()];
+        let url = context
+            .and_then(|c| call(&c, "drawImage", &args))
+            .and_then(|_| call(&canvas, "toDataURL", &["image/png".into()]));
+        if let Some(url) = url.and_then(|u| u.as_string()) {
+            click_download(&url, &file_name);
+        }
+    });
+    js_sys::Reflect::set(&image, &"onload".into(), &on_load).map_err(|_| "the image cannot load")?;
+    let source = format!("data:image/svg+xml;charset=utf-8,{}", js_sys::encode_uri_component(svg));
+    image.set_attribute("src", &source).map_err(|_| "the picture cannot be read")?;
+    Ok(())
+}
+
+/// Calls `method` of `object` by name; None when it is missing or throws.
+fn call(
+    object: &wasm_bindgen::JsValue,
+    method: &str,
+    arguments: &[wasm_bindgen::JsValue],
+) -> Option<wasm_bindgen::JsValue> {
+    let function = js_sys::Reflect::get(object, &method.into()).ok()?.dyn_into::<js_sys::Function>().ok()?;
+    let arguments: js_sys::Array = arguments.iter().collect();
+    function.apply(object, &arguments).ok()
+}
+
+/// Has the browser download `url` as `file_name`, as a click on a link would.
+fn click_download(url: &str, file_name: &str) {
     let document = web_sys::window().and_then(|w| w.document());
     if let Some(anchor) =
         document.and_then(|d| d.create_element("a").ok()).and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok())
     {
-        anchor.set_href(&url);
+        anchor.set_href(url);
         anchor.set_download(file_name);
         anchor.click();
     }
-    let _ = web_sys::Url::revoke_object_url(&url);
 }
 
 fn js_sys_array(content: &str) -> wasm_bindgen::JsValue {

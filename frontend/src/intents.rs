@@ -246,7 +246,27 @@ pub fn export_script(editor: Editor) {
 /// The picture as an SVG file: the whole lab (not just what the view shows), at zoom 1,
 /// with the styles it needs inlined, so it opens the same anywhere.
 pub fn export_svg(editor: Editor) {
-    let Some(world) = browser::world_markup() else { return };
+    let Some((body, _)) = picture_svg(editor) else { return };
+    let name = editor.doc.lab.with_untracked(|lab| lab.name.clone());
+    browser::download(&format!("{name}.svg"), "image/svg+xml", &body);
+}
+
+/// The same picture as a PNG file, twice the size for a crisp slide: the browser draws
+/// the SVG on a canvas.
+pub fn export_png(editor: Editor) {
+    let Some((body, size)) = picture_svg(editor) else { return };
+    let name = editor.doc.lab.with_untracked(|lab| lab.name.clone());
+    if let Err(error) = browser::download_png(&format!("{name}.png"), &body, size, PNG_SCALE) {
+        editor.panels.notify(format!("the picture could not be made: {error}"));
+    }
+}
+
+/// How many PNG pixels a unit of the drawing takes.
+const PNG_SCALE: f64 = 2.0;
+
+/// The drawing as an SVG document and its size (width, height).
+fn picture_svg(editor: Editor) -> Option<(String, (f64, f64))> {
+    let world = browser::world_markup()?;
     let (x, y, width, height) = editor.doc.lab.with_untracked(picture_bounds);
     let body = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"canvas\" width=\"{width}\" height=\"{height}\" \
@@ -256,8 +276,7 @@ pub fn export_svg(editor: Editor) {
         // Leptos marks the places of dynamic text with empty comments: not for a file.
         world.replace("<!---->", "")
     );
-    let name = editor.doc.lab.with_untracked(|lab| lab.name.clone());
-    browser::download(&format!("{name}.svg"), "image/svg+xml", &body);
+    Some((body, (width, height)))
 }
 
 /// Copies the teaching view's commands to the clipboard.

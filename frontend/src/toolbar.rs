@@ -58,6 +58,7 @@ pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
                 <button id="scan" title="Draw what the kernel holds, hand-built namespaces too (replaces the drawing)" on:click=move |_| intents::scan_kernel(editor)>"scan"</button>
                 <button id="export-ip" title="Export the ip script" on:click=move |_| intents::export_script(editor)>"ip script"</button>
                 <button id="export-svg" title="Export the drawing as SVG (without the editing handles)" on:click=move |_| intents::export_svg(editor)>"svg"</button>
+                <button id="export-png" title="Export the drawing as a PNG picture (without the editing handles)" on:click=move |_| intents::export_png(editor)>"png"</button>
                 <ExampleList />
             </span>
             <span class="group run" role="group" aria-label="run" data-group="run">

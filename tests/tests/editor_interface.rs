@@ -278,8 +278,29 @@ async fn wait_for_download(path: &Path) -> String {
     }
 }
 
+/// The value of attribute `name` of the SVG's root element.
+fn drawing_attribute<'a>(svg: &'a str, name: &str) -> &'a str {
+    let root = svg.split('>').next().expect("a root element");
+    let after = root.split(&format!(" {name}=\"")).nth(1).unwrap_or_else(|| panic!("no {name} in {root}"));
+    after.split('"').next().expect("a closing quote")
+}
+
+/// The bytes of a finished PNG download (its IEND chunk written).
+async fn wait_for_png(path: &Path) -> Vec<u8> {
+    let deadline = Instant::now() + PAGE_WAIT;
+    loop {
+        if let Ok(bytes) = std::fs::read(path) {
+            if bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.windows(4).any(|w| w == b"IEND") {
+                return bytes;
+            }
+        }
+        assert!(Instant::now() < deadline, "{} was never downloaded", path.display());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test(flavor = "current_thread")]
-async fn the_exported_svg_is_the_drawing_without_handles_or_selection() {
+async fn the_exported_svg_and_png_are_the_drawing_without_handles_or_selection() {
     let (server, _state) = NslabServer::start(None, "editor-interface-svg");
     let downloads = tempfile::tempdir().unwrap();
     let browser = Browser::start_in(None, Some(downloads.path())).await;
@@ -299,5 +320,17 @@ async fn the_exported_svg_is_the_drawing_without_handles_or_selection() {
     for editing in ["class=\"handle\"", "class=\"port", "class=\"hit\"", "selected"] {
         assert!(!drawing.contains(editing), "no `{editing}` in the drawing: {drawing}");
     }
+
+    // The PNG is that drawing, drawn by the browser at twice its size.
+    page.click("#export-png").await;
+    let png = wait_for_png(&downloads.path().join("seed-bridge.png")).await;
+    let artifact = nslab_tests::paths::artifacts_dir().join("editor-interface-svg").join("exported.png");
+    std::fs::write(artifact, &png).expect("the PNG is kept with the screenshots");
+    let size = |at: usize| f64::from(u32::from_be_bytes(png[at..at + 4].try_into().unwrap()));
+    let svg_size = |name: &str| {
+        let value = drawing_attribute(&picture, name);
+        value.parse::<f64>().unwrap_or_else(|_| panic!("the SVG's {name}: {value}"))
+    };
+    assert_eq!((size(16), size(20)), ((svg_size("width") * 2.0).ceil(), (svg_size("height") * 2.0).ceil()));
     browser.close().await;
 }
