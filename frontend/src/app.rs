@@ -152,7 +152,7 @@ fn Banners() -> impl IntoView {
         {move || {
             let conflicts = editor.live.conflicts.get();
             (!conflicts.is_empty()).then(|| view! {
-                <div class="banner drift" id="in-the-way" title={conflicts.iter().map(|c| format!("{}: {}", c.path, c.message)).collect::<Vec<_>>().join("\n")}>
+                <div class="banner drift" id="in-the-way" title={editor.doc.lab.with_untracked(|lab| conflicts.iter().map(|c| format!("{}: {}", place(lab, &c.path.to_string()), c.message)).collect::<Vec<_>>().join("\n"))}>
                     {format!(
                         "{} in the kernel {} in the lab's way: apply would refuse. The marked nodes and links say what.",
                         counted(conflicts.len(), "thing", "things"),

@@ -11,6 +11,7 @@ use crate::api;
 use crate::describe::host_node_name;
 use crate::editor::use_editor;
 use crate::intents;
+use crate::wording::{message_view, place};
 
 #[component]
 pub fn PlanPanel(open: RwSignal<bool>) -> impl IntoView {
@@ -33,13 +34,18 @@ pub fn PlanPanel(open: RwSignal<bool>) -> impl IntoView {
                 }
                 let result = answer.map(|p| p.ops.into_iter().map(|op| op.command).collect()).map_err(|e| {
                     editor.live.conflicts.set(e.conflicts.clone());
+                    // Each line names the thing it is about, not its path in the file.
                     let mut message = e.message;
-                    for conflict in e.conflicts {
-                        message.push_str(&format!("\n{}: {}", conflict.path, conflict.message));
-                    }
-                    for problem in e.problems {
-                        message.push_str(&format!("\n{problem}"));
-                    }
+                    editor.doc.lab.with_untracked(|lab| {
+                        for conflict in e.conflicts {
+                            let at = place(lab, &conflict.path.to_string());
+                            message.push_str(&format!("\n{at}: {}", conflict.message));
+                        }
+                        for problem in e.problems {
+                            let at = place(lab, problem.path.as_str());
+                            message.push_str(&format!("\n{at}: {}", problem.message));
+                        }
+                    });
                     message
                 });
                 if result.is_ok() {
@@ -54,7 +60,7 @@ pub fn PlanPanel(open: RwSignal<bool>) -> impl IntoView {
             <h3>"plan"</h3>
             {move || match plan.get() {
                 None => view! { <p class="hint">"Press plan to see what apply would do."</p> }.into_any(),
-                Some(Err(message)) => view! { <pre class="problem error">{message}</pre> }.into_any(),
+                Some(Err(message)) => view! { <pre class="problem error">{message_view(&message)}</pre> }.into_any(),
                 Some(Ok(commands)) if commands.is_empty() => view! { <p class="hint">"The kernel already holds this lab: nothing to do."</p> }.into_any(),
                 Some(Ok(commands)) => view! {
                     <ol class="commands">{commands.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}</ol>
@@ -85,7 +91,7 @@ fn RunProgress() -> impl IntoView {
                         <progress max=total value=done></progress>
                         {run.outcome.map(|(ok, message)| {
                             let class = if ok { "outcome ok" } else { "outcome error" };
-                            view! { <pre class=class>{message}</pre> }
+                            view! { <pre class=class>{message_view(&message)}</pre> }
                         })}
                         {move || (!editor.live.conflicts.with(Vec::is_empty)).then(|| view! {
                             <p class="hint">"Marked in purple on the canvas. If these were made for this lab, nslab can take them over:"</p>
@@ -282,7 +288,7 @@ pub fn LogPanel() -> impl IntoView {
                         .into_iter()
                         .rev()
                         .take(200)
-                        .map(|line| view! { <li class=format!("log-line {}", line.kind)>{line.text}</li> })
+                        .map(|line| view! { <li class=format!("log-line {}", line.kind)>{message_view(&line.text)}</li> })
                         .collect_view()
                 }}
             </ol>
