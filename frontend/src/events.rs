@@ -7,8 +7,9 @@ use gloo_net::websocket::Message;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use nslab_model::api::{
-    CountersEvent, DocumentEvent, DriftEvent, DroppedEvent, Event, LinkChange, LinkEvent, MatrixEvent, NamespaceEvent,
-    OpState, PingEvent, PingFinishedEvent, ProgressEvent, RunFinishedEvent, SnapshotEvent,
+    BatchEvent, CountersEvent, DocumentEvent, DriftEvent, DroppedEvent, Event, LinkChange, LinkEvent, MatrixEvent,
+    NamespaceEvent, OpState, PingEvent, PingFinishedEvent, ProgressEvent, RunFinishedEvent, SnapshotEvent,
+    EVENTS_PROTOCOL,
 };
 
 use crate::describe::run_title;
@@ -20,7 +21,8 @@ pub fn connect(editor: Editor) {
         let mut wait_ms = 500;
         loop {
             editor.live.connection.set(Connection::Connecting);
-            if let Ok(socket) = WebSocket::open(&events_url()) {
+            // Asking for batches: an apply's progress comes a tick's worth per message.
+            if let Ok(socket) = WebSocket::open_with_protocol(&events_url(), EVENTS_PROTOCOL) {
                 let (_, mut incoming) = socket.split();
                 let mut opened = false;
                 while let Some(Ok(Message::Text(text))) = incoming.next().await {
@@ -155,6 +157,12 @@ fn handle(editor: Editor, event: Event) {
         Event::Matrix(MatrixEvent { cell, .. }) => editor.record_matrix_cell(cell),
         Event::Dropped(DroppedEvent { missed }) => {
             editor.panels.log("info", format!("missed {missed} events; catching up"))
+        }
+        // Events that came in a burst, each applied as if it had come alone, in order.
+        Event::Batch(BatchEvent { events }) => {
+            for event in events {
+                handle(editor, event);
+            }
         }
     }
 }

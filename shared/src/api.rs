@@ -132,6 +132,12 @@ pub enum LinkChange {
     Removed,
 }
 
+/// The websocket subprotocol of an event stream that may join events into a `batch`
+/// (`Event::Batch`): a client that asks for it (`Sec-WebSocket-Protocol`) gets the events
+/// that come in bursts (an apply's progress, link news) joined into one message per tick.
+/// A client that asks for none gets every event as a message of its own, as before batches.
+pub const EVENTS_PROTOCOL: &str = "nslab.events.2";
+
 /// The websocket stream (`GET /api/events`): a snapshot first, then changes as they happen.
 /// On the wire each is one object: `"type"` names the variant, its payload's fields stand
 /// beside it. Each payload is a struct of its own, so that a reader that looked at the
@@ -151,11 +157,12 @@ pub enum Event {
     PingFinished(PingFinishedEvent),
     Matrix(MatrixEvent),
     Dropped(DroppedEvent),
+    Batch(BatchEvent),
 }
 
 impl Event {
     /// Every `type` an event can have, in the order of the variants.
-    pub const TYPES: [&'static str; 12] = [
+    pub const TYPES: [&'static str; 13] = [
         "snapshot",
         "document",
         "progress",
@@ -168,7 +175,16 @@ impl Event {
         "ping_finished",
         "matrix",
         "dropped",
+        "batch",
     ];
+
+    /// The events this message stands for, in order: a batch's, or itself.
+    pub fn into_events(self) -> Vec<Event> {
+        match self {
+            Event::Batch(BatchEvent { events }) => events.into_iter().flat_map(Event::into_events).collect(),
+            event => vec![event],
+        }
+    }
 }
 
 /// Everything a client needs to draw the lab now; sent on connect and after a gap.
@@ -264,6 +280,13 @@ pub struct DroppedEvent {
     pub missed: u64,
 }
 
+/// Several events in one message, in the order they happened; only to a client of
+/// `EVENTS_PROTOCOL`. A batch never holds a snapshot, a dropped notice or another batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchEvent {
+    pub events: Vec<Event>,
+}
+
 /// `POST /api/ping`: ping from a node of the lab to an address or an interface.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PingRequest {
@@ -329,4 +352,34 @@ pub enum OpState {
     Failed,
     /// Undone after a later op failed.
     Undone,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_reads_as_its_events_in_order() {
+        // The example in docs/api.md.
+        let text = r#"{ "type": "batch", "events": [
+  { "type": "progress", "run": "apply",
+    "progress": { "index": 6, "total": 24, "command": "ip link add docker0 type bridge", "state": "done" } },
+  { "type": "link", "change": "added",
+    "link": { "netns": "host", "name": "docker0", "up": false, "oper_up": false, "owner": "seed-bridge" } },
+  { "type": "progress", "run": "apply",
+    "progress": { "index": 7, "total": 24, "command": "ip addr add 172.17.0.1/16 dev docker0", "state": "done" } } ] }"#;
+        let batch: Event = serde_json::from_str(text).unwrap();
+        let events = batch.clone().into_events();
+        let kinds: Vec<String> =
+            events.iter().map(|event| serde_json::to_value(event).unwrap()["type"].to_string()).collect();
+        assert_eq!(kinds, [r#""progress""#, r#""link""#, r#""progress""#]);
+        let Event::Link(LinkEvent { change: LinkChange::Added, link }) = &events[1] else { panic!("{events:?}") };
+        assert_eq!((&link.netns, link.name.as_str()), (&Netns::Host, "docker0"));
+        let Event::Progress(ProgressEvent { progress, .. }) = &events[2] else { panic!("{events:?}") };
+        assert_eq!((progress.index, progress.state), (7, OpState::Done));
+        // Written back, it is the same batch.
+        assert_eq!(serde_json::from_str::<Event>(&serde_json::to_string(&batch).unwrap()).unwrap(), batch);
+        let single = Event::PingFinished(PingFinishedEvent { id: 3 });
+        assert_eq!(single.clone().into_events(), [single]);
+    }
 }

@@ -1,11 +1,15 @@
 //! A client of the nslab server, as the editor or a script would be: HTTP through reqwest,
 //! the event stream through a real websocket (tokio-tungstenite). Every wait is bounded.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use nslab_model::api::{Event, LabView, PutLab};
+use nslab_model::api::{Event, LabView, PutLab, EVENTS_PROTOCOL};
 use nslab_model::Lab;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::client::Request;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::server::NslabServer;
@@ -64,11 +68,24 @@ impl Client {
     }
 }
 
-/// The websocket event stream.
+/// The websocket event stream, as the editor reads it: batches (`EVENTS_PROTOCOL`) are
+/// handed out event by event, so a test sees every event on its own, in order.
 pub struct Events {
     socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
-    /// The snapshot `connect` read, still to be handed out by `next`.
-    first: Option<Event>,
+    /// Events read but not yet handed out by `next`: the snapshot `connect` read, the rest
+    /// of a batch.
+    queued: VecDeque<Event>,
+    /// `batch` messages read so far.
+    pub batches: usize,
+}
+
+/// The request for the event stream; `batches`: asking for `EVENTS_PROTOCOL`.
+fn events_request(url: String, batches: bool) -> Request {
+    let mut request = url.into_client_request().expect("a websocket request");
+    if batches {
+        request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static(EVENTS_PROTOCOL));
+    }
+    request
 }
 
 impl Events {
@@ -77,15 +94,27 @@ impl Events {
     /// between would be lost; the snapshot it sends first proves it runs. `next` still
     /// hands out that snapshot first.
     pub async fn connect(server: &NslabServer) -> Events {
+        Events::connect_asking(server, true).await
+    }
+
+    /// The same for a client that does not ask for batches (one event per message).
+    pub async fn connect_unbatched(server: &NslabServer) -> Events {
+        Events::connect_asking(server, false).await
+    }
+
+    async fn connect_asking(server: &NslabServer, batches: bool) -> Events {
         let url = match &server.token {
             Some(token) => format!("{}?token={token}", server.events_url()),
             None => server.events_url(),
         };
-        let (socket, _) = tokio_tungstenite::connect_async(url).await.expect("the event stream opens");
-        let mut events = Events { socket, first: None };
+        let (socket, response) =
+            tokio_tungstenite::connect_async(events_request(url, batches)).await.expect("the event stream opens");
+        let protocol = response.headers().get("Sec-WebSocket-Protocol").and_then(|value| value.to_str().ok());
+        assert_eq!(protocol, batches.then_some(EVENTS_PROTOCOL), "the protocol the server chose");
+        let mut events = Events { socket, queued: VecDeque::new(), batches: 0 };
         let first = events.next(Duration::from_secs(10)).await.expect("a snapshot within 10 s");
         assert!(matches!(first, Event::Snapshot(_)), "a snapshot first: {first:?}");
-        events.first = Some(first);
+        events.queued.push_front(first);
         events
     }
 
@@ -97,23 +126,28 @@ impl Events {
         let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
         socket.set_recv_buffer_size(4096).expect("a small receive buffer");
         let stream = socket.connect(target).await.expect("the server accepts");
-        let url = server.events_url();
+        let request = events_request(server.events_url(), true);
         let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
-        let (socket, _) = tokio_tungstenite::client_async(url, stream).await.expect("the event stream opens");
-        Events { socket, first: None }
+        let (socket, _) = tokio_tungstenite::client_async(request, stream).await.expect("the event stream opens");
+        Events { socket, queued: VecDeque::new(), batches: 0 }
     }
 
     /// The next event, or None when `limit` passes first.
     pub async fn next(&mut self, limit: Duration) -> Option<Event> {
-        if let Some(first) = self.first.take() {
-            return Some(first);
-        }
         let deadline = Instant::now() + limit;
         loop {
+            if let Some(event) = self.queued.pop_front() {
+                return Some(event);
+            }
             let left = deadline.checked_duration_since(Instant::now())?;
             let message = tokio::time::timeout(left, self.socket.next()).await.ok()??.ok()?;
             if let Message::Text(text) = message {
-                return Some(serde_json::from_str(&text).unwrap_or_else(|e| panic!("an event ({e}): {text}")));
+                let event: Event = serde_json::from_str(&text).unwrap_or_else(|e| panic!("an event ({e}): {text}"));
+                if let Event::Batch(batch) = &event {
+                    assert!(batch.events.len() > 1, "a batch of fewer than two events: {text}");
+                    self.batches += 1;
+                }
+                self.queued.extend(event.into_events());
             }
         }
     }

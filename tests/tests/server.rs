@@ -170,6 +170,46 @@ async fn apply_over_http_streams_progress_in_plan_order() {
         .await;
 }
 
+/// The events of a run from its first progress event to its end, as `events` reads them.
+async fn run_events(events: &mut Events) -> Vec<Event> {
+    let first = events.wait_for("progress", WAIT, |e| matches!(e, Event::Progress(_))).await;
+    let mut seen = vec![first];
+    while !matches!(seen.last(), Some(Event::RunFinished(_))) {
+        seen.push(events.next(WAIT).await.expect("the run's events, to its end"));
+    }
+    seen
+}
+
+/// A client that asks for batches (`nslab_model::api::EVENTS_PROTOCOL`) and one that does not
+/// read the same events in the same order; only the first may get them joined.
+#[tokio::test]
+async fn batched_and_unbatched_clients_read_the_same_events_in_the_same_order() {
+    let setup = Setup::new("server-batches", &[]);
+    let client = setup.client();
+    let view = client.lab().await;
+    assert_eq!(client.put_lab(view.revision, &star(100)).await.status(), 200);
+    let mut batched = Events::connect(setup.server()).await;
+    let mut unbatched = Events::connect_unbatched(setup.server()).await;
+    let plan: PlanView = client.post("/api/plan").await.json().await.unwrap();
+    assert_eq!(client.post("/api/apply").await.status(), 200);
+    let (joined, one_by_one) = (run_events(&mut batched).await, run_events(&mut unbatched).await);
+    let done: Vec<(usize, String)> = joined
+        .iter()
+        .filter_map(|event| match event {
+            Event::Progress(ProgressEvent { progress, .. }) if progress.state == OpState::Done => {
+                Some((progress.index, progress.command.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<(usize, String)> = plan.ops.iter().enumerate().map(|(i, op)| (i, op.command.clone())).collect();
+    assert_eq!(done, expected, "every op, in plan order");
+    assert!(joined == one_by_one, "{} events batched, {} one by one", joined.len(), one_by_one.len());
+    assert_eq!(unbatched.batches, 0, "batches only to a client that asks for them");
+    println!("{} events of the run came in {} batches", joined.len(), batched.batches);
+    setup.destroy_leaves_nothing().await;
+}
+
 #[tokio::test]
 async fn link_changes_made_outside_nslab_arrive_as_events_and_drift() {
     let setup = Setup::new("server-live", &[]);

@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use nslab_model::api::{DocumentEvent, ErrorBody, Event, LabView, PlanView, PutLab, RunReport};
+use nslab_model::api::{DocumentEvent, ErrorBody, Event, LabView, PlanView, PutLab, RunReport, EVENTS_PROTOCOL};
 use nslab_model::export::Format;
 use nslab_model::problem::has_errors;
 use nslab_model::{load_lab, validate_with, Lab, Problem};
@@ -189,5 +189,6 @@ async fn events(State(state): State<Arc<AppState>>, headers: HeaderMap, upgrade:
     if !origin_allowed(&headers) {
         return ApiError::new(StatusCode::FORBIDDEN, "this page is not one this nslab server served").into_response();
     }
-    upgrade.on_upgrade(move |socket| stream_to(socket, state))
+    // A client that asks for batches gets them (`stream_to`); others one event per message.
+    upgrade.protocols([EVENTS_PROTOCOL]).on_upgrade(move |socket| stream_to(socket, state))
 }
