@@ -9,9 +9,10 @@
 //!    kernel had made the change, as a floor. 1b: the same in a 300-namespace lab, where the
 //!    debounced drift check and the counters reading take longer.
 //! 2. `POST /api/matrix` on 30 namespaces on one bridge.
-//! 3. A 300-namespace apply with 50 websocket clients watching, against the same apply with
-//!    none: the wall time, whether every client got every progress event in plan order, and
-//!    the server's memory.
+//! 3. A 300-namespace apply with 50 and with 200 websocket clients watching, against the same
+//!    apply with none: the wall time, whether every client got every progress event in plan
+//!    order, and the server's memory. The clients keep what they receive and read it once
+//!    the run is over (browsers parse on their own machines, not on the server's cores).
 //! 5. Re-applies and one-link edits of a 300-namespace star through the server.
 //! 6. Destroy of a 1000-namespace chain through the server, against one `ip -batch` deleting
 //!    the same namespaces in the same sandbox.
@@ -32,7 +33,7 @@ use std::time::{Duration, Instant};
 use clap::{Parser, ValueEnum};
 use futures::StreamExt;
 use nslab_bench::args::{command_line, default_nslab, nslab_or_exit, number, seconds};
-use nslab_bench::client::{connect, next_event, until_quiet, wait_for, Api, Socket};
+use nslab_bench::client::{connect_from, next_event, until_quiet, wait_for, Api, Socket};
 use nslab_bench::machine::{Header, HostCheck};
 use nslab_bench::process::stat_cpu_ms;
 use nslab_bench::settle::{drop_and_settle, SETTLE_LIMIT};
@@ -44,7 +45,7 @@ use nslab_model::api::{
 use nslab_model::identity::Netns;
 use nslab_model::{Lab, Link};
 use nslab_tests::sandbox::Sandbox;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 /// Measures the live agent (`nslab serve`), each part in fresh sandboxes. Needs root.
 ///
@@ -56,7 +57,7 @@ use tokio_tungstenite::tungstenite::Message;
 ///            check and the counters reading then cover every one of its namespaces)
 ///   matrix   POST /api/matrix on --matrix-namespaces namespaces on one bridge
 ///            (--matrix-runs times)
-///   clients  a --star namespace apply with --clients websocket clients vs none
+///   clients  a --star namespace apply with each of --clients websocket clients vs none
 ///            (--repeat times each): wall time, progress delivery, server memory
 ///   edits    a --star namespace lab applied, then --edits rounds of POST /api/apply
 ///            with nothing to do, with a one-link edit, and with the edit undone
@@ -89,9 +90,14 @@ struct Args {
     /// destroy: namespaces of the chain.
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = number(2..=4000))]
     chain: usize,
-    /// clients: websocket clients watching the apply.
-    #[arg(long, value_name = "N", default_value_t = 50, value_parser = number(1..=500))]
-    clients: usize,
+    /// clients: how many websocket clients watch the apply, each number against none.
+    #[arg(long, value_name = "N,...", value_delimiter = ',', default_values_t = [50, 200],
+          value_parser = number(1..=500))]
+    clients: Vec<usize>,
+    /// link, link-big, clients: the clients do not ask for batches (one event per message, as
+    /// an editor from before batches or a script that does not know them).
+    #[arg(long)]
+    unbatched: bool,
     /// clients, destroy: rounds.
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = number(1..=20))]
     repeat: usize,
@@ -361,7 +367,7 @@ async fn link_latency(args: &Args, sandbox: &Sandbox, server: &Server, which: &L
         }
     };
     let _: RunReport = api.post("/api/apply").await?;
-    let mut socket = connect(server).await?;
+    let mut socket = connect_from(server, !args.unbatched, None).await?;
     wait_for(&mut socket, "snapshot", args.timeout, |e| matches!(e, Event::Snapshot(_))).await?;
 
     let monitor = Monitor::start(sandbox, namespace)?;
@@ -401,7 +407,7 @@ async fn link_latency(args: &Args, sandbox: &Sandbox, server: &Server, which: &L
                 // event shows when the debounced drift check ended.
                 let gap = Duration::from_millis(gaps.next_ms(PACED_MAX_GAP_MS));
                 let gap_end = tokio::time::Instant::now() + gap;
-                while let Some((event, _)) = next_event(&mut socket, gap_end).await? {
+                while let Some(event) = next_event(&mut socket, gap_end).await? {
                     if let (Event::Drift(_), Some(at)) = (&event, last_event.take()) {
                         one.drift.push(ms(at.elapsed()));
                     }
@@ -412,7 +418,7 @@ async fn link_latency(args: &Args, sandbox: &Sandbox, server: &Server, which: &L
             changer.issue(up)?;
             let deadline = tokio::time::Instant::from_std(issued + wait);
             let mut arrived = None;
-            while let Some((event, _)) = next_event(&mut socket, deadline).await? {
+            while let Some(event) = next_event(&mut socket, deadline).await? {
                 if is_eth0(&event, up) {
                     arrived = Some(Instant::now());
                     break;
@@ -523,17 +529,19 @@ async fn matrix(args: &Args, sandbox: &Sandbox, server: &Server, lab: &Lab) -> R
 // ---------------------------------------------------------------------------------------
 // 3. An apply watched by many clients.
 
-/// What one websocket client saw of the run.
+/// What one websocket client received during the run, kept as it came: it is read only once
+/// the run is over (`read_log`), so that the clients' parsing, which browsers do on their
+/// own machines, does not compete with the server for this machine's cores.
 #[derive(Default)]
 struct ClientLog {
-    progress: Vec<(usize, OpState, String)>,
-    messages: usize,
-    bytes: usize,
-    dropped: Vec<u64>,
-    /// When `RunFinished` arrived.
+    messages: Vec<Utf8Bytes>,
+    /// When the run's end (`RunFinished`) arrived.
     finished: Option<Instant>,
     error: Option<String>,
 }
+
+/// How the server sends a run's end: a message of its own, never in a batch, `type` first.
+const RUN_FINISHED: &str = r#"{"type":"run_finished""#;
 
 async fn watch_run(mut socket: Socket, mut stop: tokio::sync::watch::Receiver<bool>) -> ClientLog {
     let mut log = ClientLog::default();
@@ -554,26 +562,53 @@ async fn watch_run(mut socket: Socket, mut stop: tokio::sync::watch::Receiver<bo
                 break;
             }
         };
-        log.messages += 1;
-        log.bytes += text.len();
-        match serde_json::from_str::<Event>(text.as_str()) {
-            Ok(Event::Progress(ProgressEvent { run: RunKind::Apply, progress })) => {
-                log.progress.push((progress.index, progress.state, progress.command))
-            }
-            Ok(Event::Dropped(DroppedEvent { missed })) => log.dropped.push(missed),
-            Ok(Event::RunFinished(RunFinishedEvent { run: RunKind::Apply, .. })) => {
-                log.finished = Some(Instant::now());
-                break;
-            }
-            Ok(_) => {}
-            Err(e) => {
-                log.error = Some(format!("a bad event ({e})"));
-                break;
-            }
+        let end = text.starts_with(RUN_FINISHED);
+        log.messages.push(text);
+        if end {
+            log.finished = Some(Instant::now());
+            break;
         }
     }
     let _ = tokio::time::timeout(Duration::from_secs(2), socket.close(None)).await;
     log
+}
+
+/// What a client's messages said.
+#[derive(Default)]
+struct Seen {
+    progress: Vec<(usize, OpState, String)>,
+    dropped: Vec<u64>,
+    messages: usize,
+    batches: usize,
+    bytes: usize,
+    finished: bool,
+    error: Option<String>,
+}
+
+fn read_log(log: &ClientLog) -> Seen {
+    let mut seen = Seen { messages: log.messages.len(), error: log.error.clone(), ..Seen::default() };
+    for text in &log.messages {
+        seen.bytes += text.len();
+        let event: Event = match serde_json::from_str(text.as_str()) {
+            Ok(event) => event,
+            Err(e) => {
+                seen.error = Some(format!("a bad event ({e})"));
+                break;
+            }
+        };
+        seen.batches += usize::from(matches!(event, Event::Batch(_)));
+        for event in event.into_events() {
+            match event {
+                Event::Progress(ProgressEvent { run: RunKind::Apply, progress }) => {
+                    seen.progress.push((progress.index, progress.state, progress.command))
+                }
+                Event::Dropped(DroppedEvent { missed }) => seen.dropped.push(missed),
+                Event::RunFinished(RunFinishedEvent { run: RunKind::Apply, .. }) => seen.finished = true,
+                _ => {}
+            }
+        }
+    }
+    seen
 }
 
 struct ApplyRun {
@@ -583,10 +618,11 @@ struct ApplyRun {
     server_ms: f64,
     /// From the apply's request until the last client had `RunFinished` (all clients had it).
     delivered_ms: Option<f64>,
-    /// Clients that got exactly every progress event, in plan order.
+    /// Clients that got exactly every progress event, in plan order, and the run's end.
     complete: usize,
     progress_per_client: (usize, usize),
     messages_per_client: (usize, usize),
+    batches_per_client: (usize, usize),
     bytes_per_client: (usize, usize),
     dropped: u64,
     dropped_clients: usize,
@@ -614,10 +650,12 @@ async fn watched_apply(args: &Args, server: &Server, lab: &Lab, clients: usize) 
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut readers = Vec::with_capacity(clients);
-    for _ in 0..clients {
-        let mut socket = connect(server).await?;
-        wait_for(&mut socket, "snapshot", args.timeout, |e| matches!(e, Event::Snapshot(_))).await?;
-        readers.push(tokio::spawn(watch_run(socket, stopped.clone())));
+    for i in 0..clients {
+        // Each client from an address of its own (127.1.0.1, 127.1.0.2, ...), as browsers are.
+        let from = Ipv4Addr::from(u32::from(Ipv4Addr::new(127, 1, 0, 1)) + i as u32);
+        let mut events = connect_from(server, !args.unbatched, Some(from)).await?;
+        wait_for(&mut events, "snapshot", args.timeout, |e| matches!(e, Event::Snapshot(_))).await?;
+        readers.push(tokio::spawn(watch_run(events.socket, stopped.clone())));
     }
     // Let the server settle after the document change and the connections.
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -653,22 +691,24 @@ async fn watched_apply(args: &Args, server: &Server, lab: &Lab, clients: usize) 
     if report.ops != plan.ops.len() {
         problems.push(format!("the run reports {} ops, the plan before it had {}", report.ops, plan.ops.len()));
     }
+    let seen: Vec<Seen> = logs.iter().map(read_log).collect();
     let mut complete = 0;
-    for (index, log) in logs.iter().enumerate() {
-        if log.progress == expected {
+    for (index, seen) in seen.iter().enumerate() {
+        if seen.progress == expected && seen.finished && seen.error.is_none() {
             complete += 1;
             continue;
         }
-        let diverge = log.progress.iter().zip(&expected).position(|(got, want)| got != want);
+        let diverge = seen.progress.iter().zip(&expected).position(|(got, want)| got != want);
         let what = match diverge {
-            Some(at) => format!("event {at} is {:?}, expected {:?}", log.progress[at], expected[at]),
-            None => format!("{} progress events of {}", log.progress.len(), expected.len()),
+            Some(at) => format!("event {at} is {:?}, expected {:?}", seen.progress[at], expected[at]),
+            None => format!("{} progress events of {}", seen.progress.len(), expected.len()),
         };
         if problems.len() < 5 {
             problems.push(format!(
-                "client {index}: {what}{}{}",
-                if log.dropped.is_empty() { String::new() } else { format!(", dropped {:?}", log.dropped) },
-                log.error.as_deref().map(|e| format!(", {e}")).unwrap_or_default()
+                "client {index}: {what}{}{}{}",
+                if seen.finished { "" } else { ", no end of the run" },
+                if seen.dropped.is_empty() { String::new() } else { format!(", dropped {:?}", seen.dropped) },
+                seen.error.as_deref().map(|e| format!(", {e}")).unwrap_or_default()
             ));
         }
     }
@@ -686,11 +726,12 @@ async fn watched_apply(args: &Args, server: &Server, lab: &Lab, clients: usize) 
         server_ms: report.elapsed_ms,
         delivered_ms,
         complete,
-        progress_per_client: spread(logs.iter().map(|log| log.progress.len()).collect()),
-        messages_per_client: spread(logs.iter().map(|log| log.messages).collect()),
-        bytes_per_client: spread(logs.iter().map(|log| log.bytes).collect()),
-        dropped: logs.iter().flat_map(|log| &log.dropped).sum(),
-        dropped_clients: logs.iter().filter(|log| !log.dropped.is_empty()).count(),
+        progress_per_client: spread(seen.iter().map(|seen| seen.progress.len()).collect()),
+        messages_per_client: spread(seen.iter().map(|seen| seen.messages).collect()),
+        batches_per_client: spread(seen.iter().map(|seen| seen.batches).collect()),
+        bytes_per_client: spread(seen.iter().map(|seen| seen.bytes).collect()),
+        dropped: seen.iter().flat_map(|seen| &seen.dropped).sum(),
+        dropped_clients: seen.iter().filter(|seen| !seen.dropped.is_empty()).count(),
         problems,
         rss_before,
         peak: peak_reset.then_some(peak),
@@ -1067,14 +1108,18 @@ fn print_matrix(result: &MatrixResult, summary: &mut Summary) {
 }
 
 fn print_apply(runs: &[ApplyRun], args: &Args, summary: &mut Summary) {
+    let counts: Vec<String> = args.clients.iter().map(ToString::to_string).collect();
     println!();
     println!(
         "== 3. apply of a {}-namespace star with {} websocket clients watching vs none ({} repetition(s), \
-         alternating); the clients run in this process, on the same 2 cores as the server",
-        args.star, args.clients, args.repeat
+         alternating; the clients {}); they run in this process, on the same 2 cores as the server",
+        args.star,
+        counts.join(" or "),
+        args.repeat,
+        if args.unbatched { "do not ask for batches" } else { "ask for batches" }
     );
     println!(
-        "  {:>7} {:>5} {:>9} {:>9} {:>11} {:>11} {:>10} {:>9} {:>15} {:>13} {:>11} {:>8} {:>10} {:>10} {:>10} {:>6}",
+        "  {:>7} {:>5} {:>9} {:>9} {:>11} {:>11} {:>10} {:>9} {:>15} {:>11} {:>9} {:>11} {:>8} {:>10} {:>10} {:>10} {:>6}",
         "clients",
         "ops",
         "wall ms",
@@ -1085,6 +1130,7 @@ fn print_apply(runs: &[ApplyRun], args: &Args, summary: &mut Summary) {
         "complete",
         "progress/client",
         "msgs/client",
+        "batches",
         "KiB/client",
         "dropped",
         "RSS before",
@@ -1094,7 +1140,7 @@ fn print_apply(runs: &[ApplyRun], args: &Args, summary: &mut Summary) {
     );
     for run in runs {
         println!(
-            "  {:>7} {:>5} {:>9} {:>9} {:>11} {:>11} {:>10} {:>9} {:>15} {:>13} {:>11} {:>8} {:>10} {:>10} {:>10} {:>6}",
+            "  {:>7} {:>5} {:>9} {:>9} {:>11} {:>11} {:>10} {:>9} {:>15} {:>11} {:>9} {:>11} {:>8} {:>10} {:>10} {:>10} {:>6}",
             run.clients,
             run.ops,
             fmt_ms(run.wall_ms),
@@ -1105,6 +1151,7 @@ fn print_apply(runs: &[ApplyRun], args: &Args, summary: &mut Summary) {
             if run.clients == 0 { "-".into() } else { format!("{}/{}", run.complete, run.clients) },
             range(run.progress_per_client),
             range(run.messages_per_client),
+            range(run.batches_per_client),
             range((run.bytes_per_client.0 / 1024, run.bytes_per_client.1 / 1024)),
             if run.dropped == 0 { "0".to_string() } else { format!("{} ({} cl.)", run.dropped, run.dropped_clients) },
             mib(run.rss_before),
@@ -1117,109 +1164,105 @@ fn print_apply(runs: &[ApplyRun], args: &Args, summary: &mut Summary) {
         }
     }
     println!(
-        "  (wall: POST /api/apply at the client; server: the run's elapsed_ms; server CPU, client CPU: ms of CPU used by nslab serve and by this \
-         process's clients from the request until every client had its end (the kernel's own work for \
-         the apply is in neither); all had it: from the apply's \
-         request until the last client had RunFinished; complete: clients that got every progress event (one Done \
-         per op) in plan order; peak: VmHWM, reset just before the apply; plan: ops planned after the apply)"
+        "  (wall: POST /api/apply at the client; server: the run's elapsed_ms; server CPU, client CPU: ms of CPU used \
+         by nslab serve and by this process's clients from the request until every client had its end (the kernel's \
+         own work for the apply is in neither); all had it: from the apply's request until the last client had \
+         RunFinished; complete: clients that got every progress event (one Done per op) in plan order, and the end; \
+         msgs: websocket messages, of which batches; the clients keep what they receive and read it once the run is \
+         over; peak: VmHWM, reset just before the apply; plan: ops planned after the apply)"
     );
-    let with: Vec<&ApplyRun> = runs.iter().filter(|run| run.clients > 0).collect();
-    let without: Vec<&ApplyRun> = runs.iter().filter(|run| run.clients == 0).collect();
+    let of = |clients: usize| runs.iter().filter(|run| run.clients == clients).collect::<Vec<&ApplyRun>>();
     let med =
         |list: &[&ApplyRun], pick: fn(&ApplyRun) -> f64| median(&list.iter().map(|r| pick(r)).collect::<Vec<_>>());
-    let (Some(wall_with), Some(wall_without)) = (med(&with, |r| r.wall_ms), med(&without, |r| r.wall_ms)) else {
-        return;
-    };
-    let server_with = med(&with, |r| r.server_ms).unwrap_or(f64::NAN);
-    let server_without = med(&without, |r| r.server_ms).unwrap_or(f64::NAN);
-    let peak_with = med(&with, |r| r.peak.unwrap_or(0) as f64).unwrap_or(0.0) as u64;
-    let peak_without = med(&without, |r| r.peak.unwrap_or(0) as f64).unwrap_or(0.0) as u64;
-    let complete = with.iter().all(|r| r.complete == r.clients && r.problems.is_empty());
-    let dropped: u64 = with.iter().map(|r| r.dropped).sum();
-    let plans_empty = runs.iter().all(|r| r.plan_after == 0);
-    let cpu_with = med(&with, |r| r.server_cpu_ms).unwrap_or(f64::NAN);
+    let without = of(0);
+    let Some(wall_without) = med(&without, |r| r.wall_ms) else { return };
     let cpu_without = med(&without, |r| r.server_cpu_ms).unwrap_or(f64::NAN);
-    let cpu_clients = med(&with, |r| r.clients_cpu_ms).unwrap_or(f64::NAN);
-    let user_with = med(&with, |r| r.server_user_ms).unwrap_or(f64::NAN);
     let user_without = med(&without, |r| r.server_user_ms).unwrap_or(f64::NAN);
     println!(
-        "  median apply: {} ms with {} clients, {} ms with none ({}); server-side {} vs {} ms",
-        fmt_ms(wall_with),
-        args.clients,
+        "  median with none: apply {} ms (server-side {} ms); nslab serve {} ms of CPU ({} in user space)",
         fmt_ms(wall_without),
-        longer(wall_with, wall_without),
-        fmt_ms(server_with),
-        fmt_ms(server_without)
-    );
-    println!(
-        "  median CPU: nslab serve {} ms ({} in user space) with {} clients vs {} ms ({} in user space) with \
-         none; the clients themselves {} ms (on the same 2 cores)",
-        fmt_ms(cpu_with),
-        fmt_ms(user_with),
-        args.clients,
+        fmt_ms(med(&without, |r| r.server_ms).unwrap_or(f64::NAN)),
         fmt_ms(cpu_without),
-        fmt_ms(user_without),
-        fmt_ms(cpu_clients)
+        fmt_ms(user_without)
     );
-    if !complete || !plans_empty {
+    let plans_empty = runs.iter().all(|r| r.plan_after == 0);
+    let mut times = vec![format!("{} ms with none", fmt_ms(wall_without))];
+    let mut cpus = vec![format!("{} ms with none", fmt_ms(cpu_without))];
+    let mut delivery = Vec::new();
+    let mut memory =
+        vec![format!("{} with none", mib(med(&without, |r| r.peak.unwrap_or(0) as f64).unwrap_or(0.0) as u64))];
+    let mut goals = Vec::new();
+    let mut all_complete = plans_empty;
+    for &clients in &args.clients {
+        let with = of(clients);
+        let Some(wall_with) = med(&with, |r| r.wall_ms) else { continue };
+        let ratio = wall_with / wall_without;
+        let cpu_with = med(&with, |r| r.server_cpu_ms).unwrap_or(f64::NAN);
+        let cpu_clients = med(&with, |r| r.clients_cpu_ms).unwrap_or(f64::NAN);
+        let complete = with.iter().all(|r| r.complete == r.clients && r.problems.is_empty());
+        let dropped: u64 = with.iter().map(|r| r.dropped).sum();
+        all_complete &= complete && dropped == 0;
+        println!(
+            "  median with {clients}: apply {} ms ({ratio:.2}x the time with none; server-side {} ms); nslab serve {} \
+             ms of CPU ({} in user space); the clients {} ms",
+            fmt_ms(wall_with),
+            fmt_ms(med(&with, |r| r.server_ms).unwrap_or(f64::NAN)),
+            fmt_ms(cpu_with),
+            fmt_ms(med(&with, |r| r.server_user_ms).unwrap_or(f64::NAN)),
+            fmt_ms(cpu_clients)
+        );
+        times.push(format!("{} ms with {clients} ({ratio:.2}x)", fmt_ms(wall_with)));
+        cpus.push(format!("{} ms with {clients}", fmt_ms(cpu_with)));
+        let spread = |pick: fn(&ApplyRun) -> (usize, usize)| {
+            range((
+                with.iter().map(|r| pick(r).0).min().unwrap_or(0),
+                with.iter().map(|r| pick(r).1).max().unwrap_or(0),
+            ))
+        };
+        delivery.push(format!(
+            "{} of {clients} clients got all {} in plan order in every run, {} `Event::Dropped`, {} messages per \
+             client ({} of them batches), the last had `RunFinished` {} ms after the request",
+            with.iter().map(|r| r.complete).min().unwrap_or(0),
+            with[0].ops,
+            dropped,
+            spread(|r| r.messages_per_client),
+            spread(|r| r.batches_per_client),
+            med(&with, |r| r.delivered_ms.unwrap_or(f64::NAN)).map(fmt_ms).unwrap_or_else(|| "?".into())
+        ));
+        memory.push(format!(
+            "{} with {clients} ({} before, {} after)",
+            mib(med(&with, |r| r.peak.unwrap_or(0) as f64).unwrap_or(0.0) as u64),
+            mib(med(&with, |r| r.rss_before as f64).unwrap_or(0.0) as u64),
+            mib(med(&with, |r| r.rss_after as f64).unwrap_or(0.0) as u64),
+        ));
+        goals.push(format!(
+            "with {clients} clients the apply takes {ratio:.2}x the time ({}), every client got every progress \
+             event in plan order: {}",
+            longer(wall_with, wall_without),
+            if complete && dropped == 0 { "yes" } else { "NO" }
+        ));
+    }
+    if !all_complete {
         summary.failed = true;
     }
-    let first = with[0];
+    let ops = runs.first().map_or(0, |run| run.ops);
+    let watchers = counts.join(" / ");
     summary.rows.push([
-        format!("apply of a {}-namespace star ({} ops), 0 vs {} websocket clients", args.star, first.ops, args.clients),
-        format!(
-            "{} ms with none, {} ms with {} ({}); nslab serve used {} ms of CPU with none, {} ms with {}, \
-             the clients (same machine) {} ms; median of {}",
-            fmt_ms(wall_without),
-            fmt_ms(wall_with),
-            args.clients,
-            longer(wall_with, wall_without),
-            fmt_ms(cpu_without),
-            fmt_ms(cpu_with),
-            args.clients,
-            fmt_ms(cpu_clients),
-            args.repeat
-        ),
-        "-".into(),
+        format!("apply of a {}-namespace star ({ops} ops), 0 / {watchers} websocket clients", args.star),
+        format!("{}; nslab serve used {} of CPU; median of {}", times.join(", "), cpus.join(", "), args.repeat),
+        "at most 1.5x with 50".into(),
     ]);
     summary.rows.push([
-        format!("progress delivered to {} clients", args.clients),
-        format!(
-            "{} of {} clients got all {} progress events in plan order, in every run; {} `Event::Dropped`; \
-             {} messages per client; the last client had `RunFinished` {} ms after the apply was requested",
-            with.iter().map(|r| r.complete).min().unwrap_or(0),
-            args.clients,
-            first.ops,
-            dropped,
-            range((
-                with.iter().map(|r| r.messages_per_client.0).min().unwrap_or(0),
-                with.iter().map(|r| r.messages_per_client.1).max().unwrap_or(0)
-            )),
-            med(&with, |r| r.delivered_ms.unwrap_or(f64::NAN)).map(fmt_ms).unwrap_or_else(|| "?".into())
-        ),
+        format!("progress delivered to {watchers} clients"),
+        delivery.join("; "),
         "every event, in order".into(),
     ]);
     summary.rows.push([
         "server memory during that apply".into(),
-        format!(
-            "peak RSS {} with {} clients ({} before, {} after), {} with none",
-            mib(peak_with),
-            args.clients,
-            mib(med(&with, |r| r.rss_before as f64).unwrap_or(0.0) as u64),
-            mib(med(&with, |r| r.rss_after as f64).unwrap_or(0.0) as u64),
-            mib(peak_without)
-        ),
+        format!("peak RSS {}", memory.join(", ")),
         "-".into(),
     ]);
-    summary.goals.push(format!(
-        "Every one of {} clients receives every progress event of a {}-namespace apply in plan order: {} ({} \
-         `Event::Dropped`); with them watching the apply takes {}.",
-        args.clients,
-        args.star,
-        if complete && dropped == 0 { "met" } else { "NOT met" },
-        dropped,
-        longer(wall_with, wall_without)
-    ));
+    summary.goals.push(format!("A {}-namespace apply watched: {}.", args.star, goals.join("; ")));
 }
 
 fn fail(summary: &mut Summary, what: &str, error: String) {
@@ -1293,7 +1336,7 @@ fn run(args: &Args) -> i32 {
             Err(error) => fail(&mut summary, "watched apply", error),
             Ok(()) => {
                 'rounds: for round in 0..args.repeat {
-                    for clients in [0, args.clients] {
+                    for clients in std::iter::once(0).chain(args.clients.iter().copied()) {
                         eprintln!("bench_live: apply with {clients} clients ({}/{}) ...", round + 1, args.repeat);
                         // Two workers: the clients read in parallel, as separate browsers would.
                         let result = in_sandbox(args, 2, |_, server, runtime| {
