@@ -1,8 +1,9 @@
-//! The side panel's width: dragged on the handle between the canvas and the panel, kept
-//! between a width where its tabs fit and most of the window, and remembered in the
-//! browser's localStorage.
+//! The side panel's width: dragged on the handle between the canvas and the panel (or
+//! moved with the arrow keys once it has the focus), kept between a width where its tabs
+//! fit and most of the window (the window resized too), and remembered in the browser's
+//! localStorage.
 
-use leptos::ev::PointerEvent;
+use leptos::ev::{KeyboardEvent, PointerEvent};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -14,6 +15,8 @@ pub const DEFAULT_WIDTH: f64 = 384.0;
 pub const MIN_WIDTH: f64 = 340.0;
 /// The canvas keeps at least this much of the window.
 const MIN_CANVAS: f64 = 420.0;
+/// How much an arrow key moves the handle, in pixels.
+const KEY_STEP: f64 = 16.0;
 
 /// `wanted` kept between `MIN_WIDTH` and what leaves the canvas `MIN_CANVAS` of a window
 /// `window_width` wide (and never under `MIN_WIDTH`, however narrow the window).
@@ -64,6 +67,10 @@ pub fn PanelResizer(width: RwSignal<f64>) -> impl IntoView {
         event.prevent_default();
         if let Some(handle) = target(&event) {
             let _ = handle.set_pointer_capture(event.pointer_id());
+            // Taking the press from the page also took the focus a click gives.
+            if let Some(handle) = handle.dyn_ref::<web_sys::HtmlElement>() {
+                let _ = handle.focus();
+            }
         }
         grabbed_at.set_value(window_width() - f64::from(event.client_x()) - width.get_untracked());
         dragging.set(true);
@@ -75,6 +82,20 @@ pub fn PanelResizer(width: RwSignal<f64>) -> impl IntoView {
             width.set(clamp_width(wanted, window_width));
         }
     };
+    // The handle is a control like any other: focused by Tab, moved by the arrow keys.
+    let on_key = move |event: KeyboardEvent| {
+        let step = match event.key().as_str() {
+            "ArrowLeft" => KEY_STEP,
+            "ArrowRight" => -KEY_STEP,
+            _ => return,
+        };
+        event.prevent_default();
+        width.set(clamp_width(width.get_untracked() + step, window_width()));
+        remember(width.get_untracked());
+    };
+    let _resize = window_event_listener(leptos::ev::resize, move |_| {
+        width.set(clamp_width(width.get_untracked(), window_width()));
+    });
     let on_up = move |_: PointerEvent| {
         if dragging.get_untracked() {
             dragging.set(false);
@@ -87,12 +108,15 @@ pub fn PanelResizer(width: RwSignal<f64>) -> impl IntoView {
             id="panel-resizer"
             role="separator"
             aria-orientation="vertical"
-            title="Drag to make the panel wider or narrower"
+            tabindex="0"
+            aria-label="panel width"
+            title="Drag (or focus and press the arrow keys) to make the panel wider or narrower"
             class:dragging=dragging
             on:pointerdown=on_down
             on:pointermove=on_move
             on:pointerup=on_up
             on:pointercancel=on_up
+            on:keydown=on_key
         ></div>
     }
 }

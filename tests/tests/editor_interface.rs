@@ -17,6 +17,10 @@ const WIDTHS: [u32; 4] = [1024, 1280, 1400, 1920];
 const ONE_ROW_FROM: u32 = 1280;
 const HEIGHT: u32 = 900;
 
+/// WebDriver's arrow keys.
+const ARROW_LEFT: char = '\u{E012}';
+const ARROW_RIGHT: char = '\u{E014}';
+
 /// The page's own narrowest and default panel widths (frontend/src/panel_width.rs).
 const PANEL_MIN: f64 = 340.0;
 
@@ -193,6 +197,16 @@ async fn the_panel_is_dragged_wider_kept_in_bounds_remembered_and_its_commands_w
     page.drag_between((x, y), (1395.0, y)).await;
     let narrowest = panel_width(&page).await;
     assert!((narrowest - PANEL_MIN).abs() < 1.0, "no narrower than the tabs: {narrowest}");
+
+    // Focused, the arrow keys move it too (16 px a press).
+    page.click_at("#panel-resizer", false).await;
+    page.press(ARROW_LEFT, false, false).await;
+    page.press(ARROW_LEFT, false, false).await;
+    let moved = panel_width(&page).await;
+    assert!((moved - narrowest - 32.0).abs() < 1.0, "two presses of ← widen it 32 px: {narrowest} -> {moved}");
+    page.press(ARROW_RIGHT, false, false).await;
+    page.press(ARROW_RIGHT, false, false).await;
+    assert!((panel_width(&page).await - narrowest).abs() < 1.0, "→ narrows it back");
 
     // Reloaded, the page keeps the width.
     page.client.refresh().await.expect("the page reloads");
