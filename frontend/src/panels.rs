@@ -16,7 +16,8 @@ use crate::wording::{message_view, place};
 #[component]
 pub fn PlanPanel(open: RwSignal<bool>) -> impl IntoView {
     let editor = use_editor();
-    let plan = RwSignal::new(None::<Result<Vec<String>, String>>);
+    // The commands, and the notes on the kernel that came with them.
+    let plan = RwSignal::new(None::<Result<(Vec<String>, Vec<String>), String>>);
     // Plans are asked for as the document changes and may be answered out of order: only
     // the answer to the latest question is shown.
     let asked = StoredValue::new(0_u64);
@@ -32,7 +33,7 @@ pub fn PlanPanel(open: RwSignal<bool>) -> impl IntoView {
                 if asked.try_get_value() != Some(question) {
                     return;
                 }
-                let result = answer.map(|p| p.ops.into_iter().map(|op| op.command).collect()).map_err(|e| {
+                let result = answer.map(|p| (p.ops.into_iter().map(|op| op.command).collect(), p.notes)).map_err(|e| {
                     editor.live.conflicts.set(e.conflicts.clone());
                     // Each line names the thing it is about, not its path in the file.
                     let mut message = e.message;
@@ -61,9 +62,13 @@ pub fn PlanPanel(open: RwSignal<bool>) -> impl IntoView {
             {move || match plan.get() {
                 None => view! { <p class="hint">"Press plan to see what apply would do."</p> }.into_any(),
                 Some(Err(message)) => view! { <pre class="problem error">{message_view(&message)}</pre> }.into_any(),
-                Some(Ok(commands)) if commands.is_empty() => view! { <p class="hint">"The kernel already holds this lab: nothing to do."</p> }.into_any(),
-                Some(Ok(commands)) => view! {
-                    <ol class="commands">{commands.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}</ol>
+                Some(Ok((commands, notes))) => view! {
+                    {notes.into_iter().map(|note| view! { <p class="problem warning note">{message_view(&note)}</p> }).collect_view()}
+                    {if commands.is_empty() {
+                        view! { <p class="hint">"The kernel already holds this lab: nothing to do."</p> }.into_any()
+                    } else {
+                        view! { <ol class="commands">{commands.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}</ol> }.into_any()
+                    }}
                 }
                 .into_any(),
             }}

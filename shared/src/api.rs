@@ -62,6 +62,10 @@ pub struct PutLab {
 pub struct PlanView {
     pub revision: u64,
     pub ops: Vec<PlannedOp>,
+    /// What in the kernel nslab works around, each with its fix: an empty file under
+    /// /run/netns, a run that died and that the next apply finishes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

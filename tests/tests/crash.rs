@@ -238,6 +238,8 @@ async fn the_server_works_beside_an_empty_namespace_file() {
     });
     let client = Client::new(&server);
     sandbox.sh("touch /run/netns/stray");
+    let plan: PlanView = client.request(Method::POST, "/api/plan").send().await.unwrap().json().await.unwrap();
+    assert!(plan.notes.iter().any(|note| note.contains("`ip netns delete stray` removes it")), "{:?}", plan.notes);
     for route in ["/api/plan", "/api/apply", "/api/plan", "/api/destroy", "/api/scan"] {
         let response = client.request(Method::POST, route).send().await.unwrap();
         let status = response.status();

@@ -9,7 +9,7 @@ use nslab_model::identity::Netns;
 use thiserror::Error;
 
 use super::{live, pings, AppState};
-use crate::engine::{EngineError, RunRequest, Work};
+use crate::engine::{interrupted_run, EngineError, RunRequest, Work};
 
 #[derive(Debug, Error)]
 pub enum RunError {
@@ -24,7 +24,11 @@ impl AppState {
     pub async fn plan_apply(&self, request: RunRequest) -> Result<PlanView, EngineError> {
         let view = self.store.lock().await.view().clone();
         let planned = self.engine.plan_run(&view.lab, request, |_warnings| ()).await?;
-        Ok(PlanView { revision: view.revision, ops: planned.ops.iter().map(PlannedOp::from).collect() })
+        let mut notes = planned.observed.stray_notes();
+        notes.extend(
+            interrupted_run().map(|run| format!("{run} left its journal: the next apply or destroy finishes it")),
+        );
+        Ok(PlanView { revision: view.revision, ops: planned.ops.iter().map(PlannedOp::from).collect(), notes })
     }
 
     /// Runs `request` on the lab being edited, unless another run goes on.
