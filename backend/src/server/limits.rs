@@ -24,9 +24,12 @@ pub const BODY_MIN_RATE: u64 = 64 * 1024;
 
 /// Connections one peer may hold open at once (see `peers::Peer`: an IPv4 address or an
 /// IPv6 /64). A browser opens at most six to one server, plus the event stream, and holds
-/// about three: 64 leaves room for some twenty browsers behind one address (a classroom
-/// behind NAT), while one client alone cannot hold many descriptors.
-pub const MAX_CONNECTIONS_PER_PEER: usize = 64;
+/// about three. A classroom behind a school's NAT is one address for the whole class,
+/// and watching the teacher's lab from every student's browser is what nslab is for: 256
+/// leaves room for some eighty browsers there, while one address alone still cannot take
+/// more than a quarter of all the connections (`MAX_CONNECTIONS`), each for at most the
+/// header timeout when it never sends a whole request.
+pub const MAX_CONNECTIONS_PER_PEER: usize = 256;
 
 /// Connections all peers together may hold open at once. A further connection is accepted
 /// and closed at once, so it holds no descriptor.
