@@ -36,6 +36,21 @@ fn text(output: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
+/// A sandbox, and the star's file in a directory that lives as long as it is kept.
+fn sandbox_with_star() -> (Sandbox, tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = star_file(dir.path()).to_str().expect("a UTF-8 path").to_string();
+    (Sandbox::new(), dir, file)
+}
+
+/// How long a whole apply of `file` takes here (destroyed again after): the span the
+/// kills of an apply are spread over.
+fn apply_span(sandbox: &Sandbox, file: &str) -> Duration {
+    let span = whole_run(sandbox, &["apply", "--yes", file]);
+    sandbox.nslab_ok(&["destroy", "--yes", file]);
+    span
+}
+
 /// Starts `nslab ARGS` in the sandbox (nsenter execs it: the child is nslab itself).
 fn spawn(sandbox: &Sandbox, args: &[&str]) -> Child {
     sandbox
@@ -71,12 +86,9 @@ fn moment(span: Duration, round: usize, rounds: usize, seeded: &mut Seeded) -> D
 #[test]
 fn an_apply_killed_at_any_moment_is_finished_by_the_next_plain_apply() {
     const ROUNDS: usize = 20;
-    let sandbox = Sandbox::new();
-    let dir = tempfile::tempdir().unwrap();
-    let file = star_file(dir.path());
-    let file = file.to_str().unwrap();
-    let span = whole_run(&sandbox, &["apply", "--yes", file]);
-    sandbox.nslab_ok(&["destroy", "--yes", file]);
+    let (sandbox, _dir, file) = sandbox_with_star();
+    let file = file.as_str();
+    let span = apply_span(&sandbox, file);
     let mut seeded = Seeded::new(20);
     let mut finished = 0;
     for round in 0..ROUNDS {
@@ -99,10 +111,8 @@ fn an_apply_killed_at_any_moment_is_finished_by_the_next_plain_apply() {
 #[test]
 fn a_destroy_killed_at_any_moment_is_finished_by_the_next_destroy() {
     const ROUNDS: usize = 10;
-    let sandbox = Sandbox::new();
-    let dir = tempfile::tempdir().unwrap();
-    let file = star_file(dir.path());
-    let file = file.to_str().unwrap();
+    let (sandbox, _dir, file) = sandbox_with_star();
+    let file = file.as_str();
     sandbox.nslab_ok(&["apply", "--yes", file]);
     let span = whole_run(&sandbox, &["destroy", "--yes", file]);
     let mut seeded = Seeded::new(10);
@@ -121,12 +131,9 @@ fn a_destroy_killed_at_any_moment_is_finished_by_the_next_destroy() {
 #[test]
 fn an_apply_killed_at_any_moment_is_removed_whole_by_destroy() {
     const ROUNDS: usize = 5;
-    let sandbox = Sandbox::new();
-    let dir = tempfile::tempdir().unwrap();
-    let file = star_file(dir.path());
-    let file = file.to_str().unwrap();
-    let span = whole_run(&sandbox, &["apply", "--yes", file]);
-    sandbox.nslab_ok(&["destroy", "--yes", file]);
+    let (sandbox, _dir, file) = sandbox_with_star();
+    let file = file.as_str();
+    let span = apply_span(&sandbox, file);
     let mut seeded = Seeded::new(55);
     for round in 0..ROUNDS {
         let delay = moment(span, round, ROUNDS, &mut seeded);
