@@ -35,12 +35,15 @@ fn window_width() -> f64 {
 
 /// The remembered width (or the default), fitted to the window.
 pub fn remembered() -> f64 {
-    let stored = call_storage("getItem", &[STORAGE_KEY]).and_then(|v| v.as_string()).and_then(|t| t.parse().ok());
-    clamp_width(stored.unwrap_or(DEFAULT_WIDTH), window_width())
+    // Whole pixels, read as an integer: parsing a float would bring its parser into the
+    // wasm for this one number.
+    let stored =
+        call_storage("getItem", &[STORAGE_KEY]).and_then(|v| v.as_string()).and_then(|t| t.parse::<u32>().ok());
+    clamp_width(stored.map_or(DEFAULT_WIDTH, f64::from), window_width())
 }
 
 fn remember(width: f64) {
-    call_storage("setItem", &[STORAGE_KEY, &format!("{width:.0}")]);
+    call_storage("setItem", &[STORAGE_KEY, &(width.round() as u32).to_string()]);
 }
 
 /// Calls `method` of the window's localStorage, looked up by name: web-sys's `Storage`
