@@ -130,9 +130,13 @@ fn handle(editor: Editor, event: Event) {
         }
         Event::Drift(DriftEvent { applied, ops, conflicts }) => {
             if applied && !ops.is_empty() {
-                editor
-                    .panels
-                    .log("drift", format!("the kernel differs from the lab: {} change(s) to re-apply", ops.len()));
+                editor.panels.log(
+                    "drift",
+                    format!(
+                        "the kernel differs from the lab: {} to re-apply",
+                        crate::wording::counted(ops.len(), "change", "changes")
+                    ),
+                );
             }
             for conflict in &conflicts {
                 editor.panels.log("drift", format!("in the lab's way: {}: {}", conflict.path, conflict.message));

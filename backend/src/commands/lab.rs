@@ -76,8 +76,12 @@ pub fn apply(args: PlanArgs, options: RunOptions) -> CliResult {
 async fn run(engine: &Engine, lab: &Lab, planned: Planned, options: RunOptions, file: &Path) -> CliResult {
     let steps = planned.ops.len();
     let (question, verb) = match planned.request.work {
+        Work::Apply { .. } if steps == 1 => ("Apply this change?".to_string(), "applied"),
         Work::Apply { .. } => (format!("Apply these {steps} changes?"), "applied"),
-        Work::Destroy => (format!("Destroy lab `{}` ({steps} steps)?", lab.name), "destroyed"),
+        Work::Destroy => {
+            let noun = if steps == 1 { "step" } else { "steps" };
+            (format!("Destroy lab `{}` ({steps} {noun})?", lab.name), "destroyed")
+        }
     };
     if !options.yes {
         planned.refusal().map_err(|error| report(file, &error))?;

@@ -55,7 +55,10 @@ impl AppState {
         let mut progress = |progress| bus.send(&Event::Progress(ProgressEvent { run: kind, progress }));
         let result = self.engine.run(&view.lab, &cleared, &mut progress).await;
         let (ok, message) = match &result {
-            Ok(report) => (true, format!("{} steps in {:.0?}", report.ops, report.elapsed)),
+            Ok(report) => {
+                let steps = if report.ops == 1 { "step" } else { "steps" };
+                (true, format!("{} {steps} in {:.0?}", report.ops, report.elapsed))
+            }
             Err(error) => (false, error.to_string()),
         };
         self.bus.send(&Event::RunFinished(RunFinishedEvent { run: kind, ok, message }));
