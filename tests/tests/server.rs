@@ -734,6 +734,27 @@ async fn destroy_over_http_leaves_nothing_even_while_pinging() {
     setup.destroy_leaves_nothing().await;
 }
 
+/// After a destroy, every watching client is told each namespace is gone (they stayed
+/// present until the page was reloaded: the run had released their watches, so the scan
+/// for deleted namespaces never saw them go).
+#[tokio::test]
+async fn destroy_over_http_tells_watchers_each_namespace_is_gone() {
+    let setup = Setup::new("server-destroy-watched", &[]);
+    let client = setup.client();
+    import_and_apply(&client, "router").await;
+    let mut events = Events::connect(setup.server()).await;
+    assert_eq!(client.post("/api/destroy").await.status(), 200);
+    for name in ["left", "right", "router"] {
+        events
+            .wait_for(
+                &format!("{name} gone"),
+                WAIT,
+                |e| matches!(e, Event::Namespace(NamespaceEvent { netns, present: false }) if netns.name() == Some(name)),
+            )
+            .await;
+    }
+}
+
 /// A destroy that would delete a namespace some process still runs in is refused with 409,
 /// naming the process, and changes nothing; with `?kill=true` it ends the process first.
 /// So does an apply whose edit deletes that namespace.

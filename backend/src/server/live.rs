@@ -185,8 +185,10 @@ async fn sync_watches(state: &AppState, sender: &mpsc::Sender<(Netns, WatchEvent
         watches.remove(&netns);
         // Deleted by someone else: our sockets in it (pings) must not keep it alive.
         super::pings::release(state, std::slice::from_ref(&netns)).await;
-        state.live.write().await.namespaces.remove(&netns);
-        state.bus.send(&Event::Namespace(NamespaceEvent { netns, present: false }));
+        // Said once: a reading may have said it already.
+        if state.live.write().await.namespaces.remove(&netns) {
+            state.bus.send(&Event::Namespace(NamespaceEvent { netns, present: false }));
+        }
         changed = true;
     }
     let new: Vec<Netns> = present.iter().filter(|netns| adding && !watches.contains_key(netns)).cloned().collect();
@@ -260,7 +262,13 @@ async fn refresh(state: &AppState) -> bool {
         false => (Vec::new(), Vec::new()),
     };
     let mut live = state.live.write().await;
+    let namespaces_before = live.namespaces.clone();
     let changes = live.refresh(&observed, read_at);
+    // Namespaces a run deleted were released (see `release`), not seen going by the watch
+    // scan: a reading is where clients learn of them.
+    for event in namespace_changes(&namespaces_before, &live.namespaces) {
+        state.bus.send(&Event::Namespace(event));
+    }
     let drift_changed = live.applied != applied || live.drift != drift || live.conflicts != conflicts;
     live.applied = applied;
     live.drift = drift.clone();
@@ -274,6 +282,13 @@ async fn refresh(state: &AppState) -> bool {
         state.bus.send(&Event::Drift(DriftEvent { applied, ops: drift, conflicts }));
     }
     true
+}
+
+/// What clients are told when the namespaces they know of were `before` and are `now`.
+fn namespace_changes(before: &BTreeSet<Netns>, now: &BTreeSet<Netns>) -> Vec<NamespaceEvent> {
+    let gone = before.difference(now).map(|netns| NamespaceEvent { netns: netns.clone(), present: false });
+    let new = now.difference(before).map(|netns| NamespaceEvent { netns: netns.clone(), present: true });
+    gone.chain(new).collect()
 }
 
 /// Each interface's last counters and when they were read.
@@ -358,5 +373,16 @@ mod tests {
         // A reading begun after the event is believed.
         let changes = live.refresh(&kernel_with_eth0(true), Instant::now());
         assert_eq!(changes, vec![(LinkChange::Changed, eth0(true))]);
+    }
+
+    #[test]
+    fn namespaces_gone_and_new_are_each_said_once() {
+        let named = |name: &str| Netns::Named(name.into());
+        let before = BTreeSet::from([Netns::Host, named("a"), named("b")]);
+        let now = BTreeSet::from([Netns::Host, named("b"), named("c")]);
+        let said: Vec<(Netns, bool)> =
+            namespace_changes(&before, &now).into_iter().map(|event| (event.netns, event.present)).collect();
+        assert_eq!(said, [(named("a"), false), (named("c"), true)]);
+        assert!(namespace_changes(&now, &now).is_empty());
     }
 }
