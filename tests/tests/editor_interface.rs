@@ -348,3 +348,25 @@ async fn the_exported_svg_and_png_are_the_drawing_without_handles_or_selection()
     assert_eq!((size(16), size(20)), ((svg_size("width") * 2.0).ceil(), (svg_size("height") * 2.0).ceil()));
     browser.close().await;
 }
+
+/// Item 7 of issue 21: a selected node that has a warning (a new namespace with nothing
+/// connected) shows the selection's blue border, not the warning's orange, while the
+/// warning stays told by its own sign elsewhere (the problems list).
+#[tokio::test(flavor = "current_thread")]
+async fn a_selected_node_with_a_warning_shows_its_selection() {
+    let (server, _state) = NslabServer::start(None, "editor-interface-selection");
+    let browser = Browser::start().await;
+    let page = Page::open(&browser.client, &server.url, "editor-interface-selection").await;
+    page.wait_for("g.node[data-name='ns0']").await;
+    page.click("#add-namespace").await;
+    page.wait_count("g.node.warning.selected", 1).await;
+    let stroke = "return getComputedStyle(document.querySelector(arguments[0])).stroke;";
+    let of = |css: &str| page.client.execute(stroke, vec![json!(css)]);
+    let selected = of("g.node.warning.selected rect.body").await.expect("a stroke");
+    assert_eq!(selected, json!("rgb(47, 111, 223)"), "the selection's blue");
+    page.shot("01-selected-with-a-warning").await;
+    page.press('\u{E00C}', false, false).await; // Escape: nothing selected
+    page.wait_count("g.node.selected", 0).await;
+    let unselected = of("g.node.warning rect.body").await.expect("a stroke");
+    assert_eq!(unselected, json!("rgb(178, 106, 0)"), "unselected, the warning's orange shows");
+}
