@@ -726,17 +726,19 @@ impl Engine {
     }
 }
 
-/// The run that died and left its journal, in words, if one did: the next run holding the
-/// run lock finishes it (see `Engine::finish_interrupted`).
-pub fn interrupted_run() -> Option<String> {
+/// A note for a person when a run died and left its journal: the next run holding the
+/// run lock finishes it (see `Engine::finish_interrupted`). None when there is none, or
+/// when a run holds the lock (the journal is then that live run's).
+pub fn interrupted_run_note() -> Option<String> {
     let journal = journal::interrupted()?;
     if crate::run_lock::is_held() {
         return None;
     }
-    Some(match journal {
+    let run = match journal {
         Ok(journal) => journal.describe(),
         Err(unreadable) => unreadable,
-    })
+    };
+    Some(format!("{run} left its journal: the next apply or destroy finishes it"))
 }
 
 /// Whether a run that ended so may have left what it created unmarked: its undo failed.

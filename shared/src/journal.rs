@@ -72,9 +72,7 @@ impl Journal {
             .filter(|name| observed.strays.contains(name.as_str()))
             .map(|name| Op::DeleteNamespace { name: name.clone() })
             .collect();
-        let mut names: Vec<&String> = self.created_namespaces.iter().collect();
-        names.dedup();
-        for name in names {
+        for name in &self.created_namespaces {
             let unmarked = observed.namespace(&Netns::Named(name.clone())).is_some_and(|found| found.owner.is_none());
             if unmarked {
                 ops.push(Op::AdoptNamespace { name: name.clone(), lab: self.lab.clone() });

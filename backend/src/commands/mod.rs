@@ -90,8 +90,8 @@ pub fn print_kernel_notes(observed: &Observed) {
     for note in observed.stray_notes() {
         eprintln!("nslab: note: {note}");
     }
-    if let Some(interrupted) = crate::engine::interrupted_run() {
-        eprintln!("nslab: note: {interrupted} left its journal: the next apply or destroy finishes it");
+    if let Some(note) = crate::engine::interrupted_run_note() {
+        eprintln!("nslab: note: {note}");
     }
 }
 

@@ -9,7 +9,7 @@ use nslab_model::identity::Netns;
 use thiserror::Error;
 
 use super::{live, pings, AppState};
-use crate::engine::{interrupted_run, EngineError, RunRequest, Work};
+use crate::engine::{interrupted_run_note, EngineError, RunRequest, Work};
 
 #[derive(Debug, Error)]
 pub enum RunError {
@@ -25,9 +25,7 @@ impl AppState {
         let view = self.store.lock().await.view().clone();
         let planned = self.engine.plan_run(&view.lab, request, |_warnings| ()).await?;
         let mut notes = planned.observed.stray_notes();
-        notes.extend(
-            interrupted_run().map(|run| format!("{run} left its journal: the next apply or destroy finishes it")),
-        );
+        notes.extend(interrupted_run_note());
         Ok(PlanView { revision: view.revision, ops: planned.ops.iter().map(PlannedOp::from).collect(), notes })
     }
 
