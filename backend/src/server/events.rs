@@ -254,6 +254,14 @@ impl EventBus {
         }
     }
 
+    /// Sends what waits now, not at its tick: for a request whose answer must not overtake
+    /// the events it made (a matrix's cells before its report).
+    pub fn flush_now(&self) {
+        let mut coalescer = self.shared.coalescer.lock().expect("the event bus's lock");
+        let frame = coalescer.take_waiting();
+        self.broadcast(frame.into_iter().collect());
+    }
+
     /// Whether any client is connected to the event stream.
     pub fn has_listeners(&self) -> bool {
         self.shared.sender.receiver_count() > 0

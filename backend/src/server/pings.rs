@@ -97,6 +97,8 @@ pub async fn matrix(State(state): State<Arc<AppState>>) -> Json<MatrixReport> {
             .await;
     }
     let warning = (!problems.is_empty()).then(|| problems.join(" "));
+    // The cells stream first, the report after them.
+    state.bus.flush_now();
     Json(MatrixReport { id, cells, elapsed_ms: started.elapsed().as_secs_f64() * 1e3, warning })
 }
 
