@@ -17,10 +17,17 @@ use nslab_tests::sandbox::Sandbox;
 /// Runs `nslab ARGS` in the sandbox with a terminal for its standard input and output (a
 /// pseudo-terminal made by `script`), and `typed` typed at it. Bounded by `timeout`.
 fn at_a_terminal(sandbox: &Sandbox, args: &str, typed: &str) -> Output {
-    let command = format!("{} {args}", nslab_binary().display());
+    with_input(in_a_terminal(sandbox, args), typed)
+}
+
+/// `nslab ARGS` in a pseudo-terminal made by `script`, bounded by `timeout`. The shell
+/// `script` starts `exec`s nslab: left in the terminal's foreground group, it would take
+/// a Ctrl+C too (dash, the usual `/bin/sh`, dies of it and `script` returns 130).
+fn in_a_terminal(sandbox: &Sandbox, args: &str) -> Command {
+    let command = format!("exec {} {args}", nslab_binary().display());
     let mut script = sandbox.command("timeout");
-    script.args(["60", "script", "--quiet", "--return", "--command", &command, "/dev/null"]);
-    with_input(script, typed)
+    script.args(["60", "script", "--quiet", "--return", "--command", &command, "/dev/null"]).env("SHELL", "/bin/sh");
+    script
 }
 
 /// Runs `command` with `typed` written to its standard input, and waits for it.
@@ -158,10 +165,7 @@ fn ctrl_c_at_a_terminal_during_apply_stops_it_and_leaves_nothing() {
     std::fs::write(&file, star(400).to_string()).unwrap();
     // What the terminal shows goes to a file: a plan of 2800 lines would fill a pipe.
     let screen = dir.path().join("screen");
-    let command = format!("{} apply --yes {}", nslab_binary().display(), file.display());
-    let mut child = sandbox
-        .command("timeout")
-        .args(["60", "script", "--quiet", "--return", "--command", &command, "/dev/null"])
+    let mut child = in_a_terminal(&sandbox, &format!("apply --yes {}", file.display()))
         .stdin(Stdio::piped())
         .stdout(std::fs::File::create(&screen).unwrap())
         .stderr(Stdio::inherit())
