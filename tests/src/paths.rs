@@ -34,9 +34,16 @@ pub fn nslab_binary() -> PathBuf {
     binary
 }
 
+/// Where Trunk's output is looked for: `dist/`, or `$NSLAB_DIST` when set (so that two
+/// people building the editor at once do not overwrite each other's build). It may be
+/// missing: the API works without it.
+pub fn dist_path() -> PathBuf {
+    std::env::var_os("NSLAB_DIST").map(PathBuf::from).unwrap_or_else(|| repo_root().join("dist"))
+}
+
 /// Trunk's output; the browser tests need it built (scripts/test does that).
 pub fn dist_dir() -> PathBuf {
-    let dist = repo_root().join("dist");
+    let dist = dist_path();
     assert!(
         dist.join("index.html").is_file(),
         "{} has no built editor: run `trunk build --release` (scripts/test does)",

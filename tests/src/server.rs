@@ -79,11 +79,7 @@ impl NslabServer {
             None => Command::new(binary),
         };
         // The API works without a built editor: dist/ may be missing.
-        command
-            .args(["serve", "--web-root"])
-            .arg(crate::paths::repo_root().join("dist"))
-            .arg("--state-dir")
-            .arg(options.state_dir);
+        command.args(["serve", "--web-root"]).arg(crate::paths::dist_path()).arg("--state-dir").arg(options.state_dir);
         if !options.extra.contains(&"--listen") {
             command.args(["--listen", "127.0.0.1:0"]);
         }

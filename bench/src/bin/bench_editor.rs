@@ -72,7 +72,7 @@ struct Args {
 fn main() {
     let mut args = Args::parse();
     args.nslab = nslab_or_exit("bench_editor", &args.nslab);
-    if !nslab_tests::paths::repo_root().join("dist").join("index.html").is_file() {
+    if !nslab_tests::paths::dist_path().join("index.html").is_file() {
         eprintln!("bench_editor: dist/index.html is missing: run `trunk build --release` (scripts/bench does)");
         std::process::exit(2);
     }
