@@ -55,7 +55,9 @@ pub use links::{
     addresses_from_text, addresses_to_text, connect, mtu_from_text, reconnect, set_bridge, set_interface,
     InterfaceChange,
 };
-pub use nodes::{add_host, add_node, move_nodes, place_node, rename_node, set_node, NodeChange, NodeKind};
+pub use nodes::{
+    add_host, add_node, add_node_avoiding, move_nodes, place_node, rename_node, set_node, NodeChange, NodeKind,
+};
 pub use selection::Selection;
 
 fn node_name_mut(node: &mut Node) -> &mut String {

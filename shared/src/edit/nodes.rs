@@ -26,15 +26,29 @@ const CASCADE: f64 = 40.0;
 /// as a node name and as an interface name in the host, where a new bridge lives) at `at`,
 /// snapped to the grid. Returns the new lab and the new node's name.
 pub fn add_node(lab: &Lab, kind: NodeKind, at: Point) -> (Lab, String) {
+    add_node_avoiding(lab, kind, at, |_| false)
+}
+
+/// As [`add_node`], skipping also the names for which `taken_in_kernel` says the kernel
+/// holds something of that name that is not this lab's (a namespace `ns1` of another lab
+/// for a namespace, an interface in the host for a bridge): a new node of that name would
+/// be in its way at apply.
+pub fn add_node_avoiding(
+    lab: &Lab,
+    kind: NodeKind,
+    at: Point,
+    taken_in_kernel: impl Fn(&str) -> bool,
+) -> (Lab, String) {
     let nodes: HashSet<&str> = lab.nodes.iter().map(Node::name).collect();
     let (name, node) = match kind {
         NodeKind::Namespace => {
-            let name = next_free_name("ns", 1, |name| nodes.contains(name));
+            let name = next_free_name("ns", 1, |name| nodes.contains(name) || taken_in_kernel(name));
             (name.clone(), Node::Namespace(NamespaceNode::new(name)))
         }
         NodeKind::Bridge => {
             let host = interface_names_in(&Topology::of(lab), &Netns::Host);
-            let name = next_free_name("br", 0, |name| nodes.contains(name) || host.contains(name));
+            let name =
+                next_free_name("br", 0, |name| nodes.contains(name) || host.contains(name) || taken_in_kernel(name));
             (name.clone(), Node::Bridge(BridgeNode::new(name)))
         }
     };
@@ -308,6 +322,16 @@ mod tests {
         assert_eq!(name, "ns1", "a deleted name is free again");
         let (_, name) = add_node(&lab, NodeKind::Namespace, p(0.0, 0.0));
         assert_eq!(name, "ns4");
+    }
+
+    #[test]
+    fn new_nodes_skip_names_the_kernel_gives_to_another_lab() {
+        let lab = Lab::new("t");
+        let taken = |name: &str| matches!(name, "ns1" | "ns2" | "br0");
+        let (lab, name) = add_node_avoiding(&lab, NodeKind::Namespace, p(0.0, 0.0), taken);
+        assert_eq!(name, "ns3");
+        let (_, name) = add_node_avoiding(&lab, NodeKind::Bridge, p(0.0, 0.0), taken);
+        assert_eq!(name, "br1");
     }
 
     #[test]
