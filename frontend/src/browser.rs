@@ -1,5 +1,5 @@
-//! What the editor asks of the page around it: the canvas's size, a yes/no question, a
-//! download, the markup of the drawn picture, and that picture as a PNG.
+//! What the editor asks of the page around it: the canvas's size, a download, the markup
+//! of the drawn picture, and that picture as a PNG.
 
 use wasm_bindgen::JsCast;
 
@@ -11,11 +11,6 @@ pub fn canvas_size() -> (f64, f64) {
         let rect = svg.get_bounding_client_rect();
         (rect.width().max(1.0), rect.height().max(1.0))
     })
-}
-
-/// The browser's own yes/no question; no when it cannot be asked.
-pub fn confirm(question: &str) -> bool {
-    web_sys::window().and_then(|w| w.confirm_with_message(question).ok()).unwrap_or(false)
 }
 
 /// What only the editor draws, to edit with: a node's round handle, the ports veths are

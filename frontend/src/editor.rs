@@ -98,6 +98,11 @@ pub struct Document {
     /// Fields whose text cannot go into the lab at all (an MTU of `abc`), by document
     /// path, with the sentence to show: the lab keeps its last value, Apply waits.
     pub unreadable: RwSignal<BTreeMap<String, String>>,
+    /// The lab as this browser last opened, made new or saved to a file: the drawing has
+    /// changes a new lab would put away when it differs. None: as the page found it.
+    pub kept: RwSignal<Option<Lab>>,
+    /// The bundled example the document was opened from, for the examples list to show.
+    pub example: RwSignal<Option<&'static str>>,
 }
 
 impl Document {
@@ -115,6 +120,8 @@ impl Document {
             can_redo: RwSignal::new(false),
             conflict: RwSignal::new(None),
             unreadable: RwSignal::new(BTreeMap::new()),
+            kept: RwSignal::new(None),
+            example: RwSignal::new(None),
         }
     }
 
@@ -202,6 +209,8 @@ pub struct Panels {
     /// The document paths whose problems the inspector shows now: each problem is shown
     /// in one place, there or else in the problems list.
     pub inspected: RwSignal<Vec<String>>,
+    /// The confirmation asked now, if any (see `dialog`).
+    pub question: RwSignal<Option<crate::dialog::Question>>,
 }
 
 impl Panels {
@@ -214,6 +223,7 @@ impl Panels {
             help_open: RwSignal::new(false),
             notice: RwSignal::new(None),
             inspected: RwSignal::new(Vec::new()),
+            question: RwSignal::new(None),
         }
     }
 

@@ -8,11 +8,13 @@ use leptos::task::spawn_local;
 use nslab_model::api::{ErrorBody, LabView, PingRequest, RunKind, RunReport};
 use nslab_model::edit::{self, NodeKind, Point, Selection};
 use nslab_model::export::{to_ip_script, to_json};
+use nslab_model::ops::Op;
 use nslab_model::problem::has_errors;
-use nslab_model::Lab;
+use nslab_model::{validate_lab_name, Lab, Node};
 
 use crate::api;
 use crate::browser;
+use crate::dialog::{self, Question};
 use crate::editor::{Editor, RunState};
 use crate::geometry::{picture_bounds, Viewport};
 use crate::sync;
@@ -169,8 +171,8 @@ pub const EXAMPLES: [(&str, &str); 3] = [
 
 /// Opens the bundled example `name` (nothing if there is none).
 pub fn open_example(editor: Editor, name: &str) {
-    if let Some((_, text)) = EXAMPLES.iter().find(|(n, _)| *n == name) {
-        open_text(editor, text.to_string(), format!("example {name}"));
+    if let Some((name, text)) = EXAMPLES.iter().find(|(n, _)| *n == name) {
+        open_text(editor, text.to_string(), format!("example {name}"), Some(name));
     }
 }
 
@@ -180,17 +182,24 @@ pub fn open_file(editor: Editor, file: web_sys::File) {
     spawn_local(async move {
         let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
         match text.ok().and_then(|value| value.as_string()) {
-            Some(text) => open_text(editor, text, name),
+            Some(text) => open_text(editor, text, name, None),
             None => editor.panels.notify(format!("{name} could not be read")),
         }
     });
 }
 
-/// Sends a lab file's text to the server; on success it becomes the document.
-fn open_text(editor: Editor, text: String, from: String) {
+/// Sends a lab file's text to the server (after asking, if the kernel holds the lab it
+/// replaces); on success it becomes the document.
+fn open_text(editor: Editor, text: String, from: String, example: Option<&'static str>) {
     spawn_local(async move {
+        if !may_replace(editor, &from).await {
+            return;
+        }
         match api::import(text).await {
-            Ok(view) => show_opened(editor, view, &from),
+            Ok(view) => {
+                show_opened(editor, view, &from);
+                editor.doc.example.set(example);
+            }
             Err(error) => editor.panels.notify(format!("{from} was not opened: {}", error.message)),
         }
     });
@@ -200,10 +209,23 @@ fn open_text(editor: Editor, text: String, from: String) {
 /// the drawing is replaced. What a lab cannot hold is logged, as the lab's description
 /// names it.
 pub fn scan_kernel(editor: Editor) {
-    if !browser::confirm("Replace the drawing with what the kernel holds?") {
-        return;
-    }
     spawn_local(async move {
+        let lab = editor.doc.lab.with_untracked(|lab| lab.name.clone());
+        let sentence = if editor.live.applied.get_untracked() {
+            let held = HELD_SENTENCE.replace("{lab}", &lab);
+            format!("{held} The drawing shows it with everything else the kernel holds.")
+        } else {
+            "The drawing is replaced (undo brings it back); the kernel is not changed.".to_string()
+        };
+        let question = Question {
+            title: format!("Replace the lab `{lab}` with what the kernel holds?"),
+            sentence,
+            concerned: vec![lab],
+            action: "scan".into(),
+        };
+        if !dialog::ask(editor, question).await {
+            return;
+        }
         match api::scan().await {
             Ok(view) => {
                 let description = view.lab.description.clone();
@@ -225,12 +247,125 @@ fn show_opened(editor: Editor, view: LabView, from: &str) {
     editor.doc.history.update_value(|history| history.record(view.lab.clone()));
     sync::show(editor, view.lab);
     sync::place_missing(editor);
+    forget_the_previous_lab(editor);
     editor.panels.log("info", format!("opened {from}"));
     fit_view(editor);
 }
 
+/// What the editor showed of the lab it had is not the new one's: its run's steps and
+/// outcome go (a run still going keeps them), the examples list names no example.
+fn forget_the_previous_lab(editor: Editor) {
+    if !editor.run.with_untracked(|run| run.running) {
+        editor.run.set(RunState::default());
+    }
+    editor.doc.example.set(None);
+    editor.doc.kept.set(Some(editor.doc.lab.get_untracked()));
+}
+
+/// What a confirmation says of a lab the kernel holds, whose drawing goes.
+const HELD_SENTENCE: &str =
+    "The kernel holds the lab `{lab}`: its namespaces keep running there (it is not destroyed); destroy it first to remove them.";
+
+/// Whether the document may be replaced by `what`: asks when the kernel holds its lab.
+async fn may_replace(editor: Editor, what: &str) -> bool {
+    if !editor.live.applied.get_untracked() {
+        return true;
+    }
+    let lab = editor.doc.lab.with_untracked(|lab| lab.name.clone());
+    let question = Question {
+        title: format!("Replace the lab `{lab}` with {what}?"),
+        sentence: HELD_SENTENCE.replace("{lab}", &lab),
+        concerned: vec![lab],
+        action: "replace".into(),
+    };
+    dialog::ask(editor, question).await
+}
+
+/// Starts an empty lab under a fresh name, asking first when the drawing has changes not
+/// kept in a file or the kernel holds its lab. Undo brings the lab before back.
+pub fn new_lab(editor: Editor) {
+    spawn_local(async move {
+        let (lab, empty) = editor.doc.lab.with_untracked(|lab| (lab.name.clone(), lab.nodes.is_empty()));
+        if !empty {
+            let changed = match editor.doc.kept.get_untracked() {
+                Some(kept) => editor.doc.lab.with_untracked(|now| *now != kept),
+                None => editor.doc.can_undo.get_untracked(),
+            };
+            let held = editor.live.applied.get_untracked();
+            if held || changed {
+                let mut sentences = Vec::new();
+                if changed {
+                    sentences.push("Its drawing has changes not saved to a file; undo brings them back.".to_string());
+                }
+                if held {
+                    sentences.push(HELD_SENTENCE.replace("{lab}", &lab));
+                }
+                let question = Question {
+                    title: format!("Put the lab `{lab}` away for a new one?"),
+                    sentence: sentences.join(" "),
+                    concerned: vec![lab],
+                    action: "new lab".into(),
+                };
+                if !dialog::ask(editor, question).await {
+                    return;
+                }
+            }
+        }
+        let fresh = Lab::new(fresh_lab_name(editor));
+        editor.panels.clear_notice();
+        sync::commit(editor, fresh.clone());
+        forget_the_previous_lab(editor);
+        editor.panels.log("info", format!("new lab {}", fresh.name));
+        fit_view(editor);
+    });
+}
+
+/// `lab1`, `lab2`...: the first name neither the lab shown nor a lab the kernel holds has.
+fn fresh_lab_name(editor: Editor) -> String {
+    let current = editor.doc.lab.with_untracked(|lab| lab.name.clone());
+    let held: std::collections::BTreeSet<String> =
+        editor.live.links.with_untracked(|links| links.values().filter_map(|link| link.owner.clone()).collect());
+    (1..).map(|n| format!("lab{n}")).find(|name| *name != current && !held.contains(name)).unwrap_or_default()
+}
+
+/// Checks a new name for the lab: the validator's sentence when it refuses it, None when
+/// it is the name the lab has.
+pub fn check_lab_name(editor: Editor, name: &str) -> Result<Option<String>, String> {
+    let renamed = editor.doc.lab.with_untracked(|lab| Lab { name: name.to_string(), ..lab.clone() });
+    if let Some(problem) = validate_lab_name(&renamed).into_iter().next() {
+        return Err(problem.message);
+    }
+    let same = editor.doc.lab.with_untracked(|lab| lab.name == name);
+    Ok((!same).then(|| name.to_string()))
+}
+
+/// Renames the lab (a checked name, see `check_lab_name`), after saying what that means
+/// when the kernel holds it under its old name.
+pub fn rename_lab(editor: Editor, new: String) {
+    spawn_local(async move {
+        let old = editor.doc.lab.with_untracked(|lab| lab.name.clone());
+        if editor.live.applied.get_untracked() {
+            let question = Question {
+                title: format!("Rename the lab `{old}` to `{new}`?"),
+                sentence: format!(
+                    "The kernel holds `{old}` under its old name. The next apply creates a new lab `{new}`; \
+                     `{old}` stays in the kernel until it is destroyed (destroy it first to remove it)."
+                ),
+                concerned: vec![old.clone(), new.clone()],
+                action: "rename".into(),
+            };
+            if !dialog::ask(editor, question).await {
+                return;
+            }
+        }
+        let lab = editor.doc.lab.with_untracked(|lab| Lab { name: new, ..lab.clone() });
+        sync::commit(editor, lab);
+    });
+}
+
 pub fn save_json(editor: Editor) {
     let lab = editor.doc.lab.get_untracked();
+    editor.doc.kept.set(Some(lab.clone()));
     browser::download(&format!("{}.json", lab.name), "application/json", &to_json(&lab));
 }
 
@@ -290,8 +425,40 @@ pub fn copy_commands(editor: Editor) {
 // Running the lab. A run's progress and outcome come by the event stream (see `events`).
 
 /// Plans, then applies, showing each step as it is done (the event stream fills it in).
+/// When the plan deletes namespaces it names them and asks first.
 pub fn apply(editor: Editor) {
-    run_apply(editor, false);
+    spawn_local(async move {
+        // A plan the server refuses runs nothing either: the apply says why.
+        let deleted = api::plan().await.map(|plan| deleted_namespaces(&plan.ops)).unwrap_or_default();
+        if !deleted.is_empty() {
+            let count = crate::wording::counted(deleted.len(), "namespace", "namespaces");
+            let question = Question {
+                title: format!("Apply, deleting {count}?"),
+                sentence: format!(
+                    "The lab no longer has {}, so apply deletes {} from the kernel, with whatever runs in {}:",
+                    if deleted.len() == 1 { "this namespace" } else { "these namespaces" },
+                    if deleted.len() == 1 { "it" } else { "them" },
+                    if deleted.len() == 1 { "it" } else { "them" },
+                ),
+                concerned: deleted,
+                action: format!("apply and delete {count}"),
+            };
+            if !dialog::ask(editor, question).await {
+                return;
+            }
+        }
+        run_apply(editor, false);
+    });
+}
+
+/// The namespaces `ops` delete, by name.
+fn deleted_namespaces(ops: &[nslab_model::api::PlannedOp]) -> Vec<String> {
+    ops.iter()
+        .filter_map(|planned| match &planned.op {
+            Op::DeleteNamespace { name } => Some(name.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Applies, taking over the namespaces and interfaces in the lab's way.
@@ -307,13 +474,33 @@ fn run_apply(editor: Editor, adopt: bool) {
     });
 }
 
-/// Removes what the lab made in the kernel, after asking.
+/// Removes what the lab made in the kernel, after asking (naming its namespaces the
+/// kernel has).
 pub fn destroy(editor: Editor) {
-    if !browser::confirm("Remove everything this lab made in the kernel?") {
-        return;
-    }
-    editor.run.set(RunState { running: true, title: "destroy".into(), ..RunState::default() });
     spawn_local(async move {
+        let lab = editor.doc.lab.with_untracked(|lab| lab.name.clone());
+        // The lab's namespaces the kernel has (seen by their interfaces: the events name no `lo`).
+        let in_kernel = |name: &str| {
+            editor.live.links.with_untracked(|links| links.keys().any(|(netns, _)| netns.name() == Some(name)))
+        };
+        let namespaces: Vec<String> = editor.doc.lab.with_untracked(|lab| {
+            lab.nodes
+                .iter()
+                .filter(|node| matches!(node, Node::Namespace(_)) && in_kernel(node.name()))
+                .map(|node| node.name().to_string())
+                .collect()
+        });
+        let question = Question {
+            title: format!("Destroy the lab `{lab}`?"),
+            sentence: "Everything this lab made in the kernel is removed, its namespaces with whatever runs in them:"
+                .into(),
+            concerned: namespaces,
+            action: "destroy".into(),
+        };
+        if !dialog::ask(editor, question).await {
+            return;
+        }
+        editor.run.set(RunState { running: true, title: "destroy".into(), ..RunState::default() });
         finish_run(editor, RunKind::Destroy, api::destroy().await);
     });
 }

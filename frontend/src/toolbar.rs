@@ -1,5 +1,6 @@
 //! The toolbar, in four groups: edit (add nodes, delete, undo and redo), view (lay out,
-//! zoom, fit), file (open, save, scan, exports, examples) and run (plan, apply, destroy).
+//! zoom, fit), file (new, open, save, scan, exports, examples) and run (plan, apply,
+//! destroy), after the lab's name (`lab_name`). Its questions are asked in the `dialog`.
 //! Every button's tooltip names its key where it has one. Apply stays disabled while the
 //! lab has errors.
 
@@ -27,7 +28,6 @@ pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
             input.set_value("");
         }
     };
-    let lab_name = move || editor.doc.lab.with(|l| l.name.clone());
     let connection = move || match editor.live.connection.get() {
         Connection::Live => ("live", "connected"),
         Connection::Connecting => ("connecting", "connecting…"),
@@ -36,7 +36,7 @@ pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
     view! {
         <div class="toolbar" role="toolbar">
             <span class="brand">"nslab"</span>
-            <span class="lab-name" title=move || format!("the lab: {}", lab_name())>{lab_name}</span>
+            <crate::lab_name::LabName />
             <span class="group" role="group" aria-label="edit" data-group="edit">
                 <button id="add-namespace" title="Add a namespace (N)" on:click=move |_| intents::add_node(editor, NodeKind::Namespace)>"+ namespace"</button>
                 <button id="add-bridge" title="Add a bridge (B)" on:click=move |_| intents::add_node(editor, NodeKind::Bridge)>"+ bridge"</button>
@@ -52,6 +52,7 @@ pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
                 <button id="fit" title="Fit the lab to the view (F)" on:click=move |_| intents::fit_view(editor)>"fit"</button>
             </span>
             <span class="group" role="group" aria-label="file" data-group="file">
+                <button id="new-lab" title="Start an empty lab (asks first when this one has unsaved changes or runs in the kernel)" on:click=move |_| intents::new_lab(editor)>"new"</button>
                 <button id="open" title="Open a lab file (or drop one on the page)" on:click=move |_| { if let Some(input) = file_input.get() { input.click(); } }>"open"</button>
                 <input type="file" id="open-file" accept=".json,application/json" node_ref=file_input on:change=on_file style="display:none" />
                 <button id="save" title="Save the lab as a JSON file" on:click=move |_| intents::save_json(editor)>"save"</button>
@@ -84,21 +85,27 @@ pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
             <button id="shortcuts" title="Keyboard shortcuts (?)" on:click=move |_| editor.panels.help_open.set(true)>"?"</button>
             <span class=move || format!("connection {}", connection().0) id="connection">{move || connection().1}</span>
         </div>
+        <crate::dialog::Dialog />
     }
 }
 
-/// The bundled examples; picking one opens it.
+/// The bundled examples; picking one opens it. The list shows the example the lab was
+/// opened from, `examples…` for any other lab.
 #[component]
 fn ExampleList() -> impl IntoView {
     let editor = use_editor();
+    let shown = move || editor.doc.example.get().unwrap_or_default();
     view! {
         <select
             id="examples"
             title="Open a bundled example"
+            prop:value=shown
             on:change=move |event| {
                 let name = event_target_value(&event);
-                // Give the keys back to the canvas: shortcuts are off in a focused list.
-                if let Some(list) = event.target().and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) {
+                if let Some(list) = event.target().and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok()) {
+                    // The list names the example once it is open (not if the user says no).
+                    list.set_value(editor.doc.example.get_untracked().unwrap_or_default());
+                    // Give the keys back to the canvas: shortcuts are off in a focused list.
                     let _ = list.blur();
                 }
                 intents::open_example(editor, &name);

@@ -256,7 +256,8 @@ async fn a_teacher_draws_applies_pings_and_shares_a_lab() {
     // Destroy, after the confirmation: nothing of the lab is left in the kernel.
     page.click("#tab-plan").await;
     page.click("#destroy").await;
-    teacher.client.accept_alert().await.expect("destroy asks first");
+    // Destroy asks first, in the dialog.
+    page.click("#dialog-act").await;
     page.wait_text("#run h3", "finished the destroy", |t| t == "destroy finished").await;
     let empty = Lab::new("classroom");
     kernel_holds(&sandbox, &empty).await;
@@ -349,7 +350,8 @@ async fn a_destroy_refused_for_a_running_process_ends_it_on_request() {
     page.wait_for("g.node[data-name='ns1']").await;
     page.click("#tab-plan").await;
     page.click("#destroy").await;
-    browser.client.accept_alert().await.expect("destroy asks first");
+    // Destroy asks first, in the dialog.
+    page.click("#dialog-act").await;
     // The page sets the server's `sleep` as code, without its backticks.
     let said = format!("process {} (sleep)", sleeper.pid);
     let outcome = page.wait_text("#run .outcome.error", "reported the refusal", |t| t.contains("in use")).await;
@@ -388,7 +390,8 @@ async fn scan_draws_a_hand_built_lab_as_the_document() {
     let page = Page::open(&browser.client, &server.url, "editor-scan").await;
     page.wait_for("g.node[data-name='docker0']").await; // the example it opens on
     page.click("#scan").await;
-    browser.client.accept_alert().await.expect("scan asks first");
+    // Scan asks first, in the dialog.
+    page.click("#dialog-act").await;
     page.wait_for("g.node[data-name='left']").await;
     page.wait_gone("g.node[data-name='docker0']").await;
     let mut names = page.node_names().await;
