@@ -129,6 +129,7 @@ pub fn read_event(text: &str) -> serde_json::Result<Event> {
         "ping_finished" => Event::PingFinished(serde_json::from_str(text)?),
         "matrix" => Event::Matrix(serde_json::from_str(text)?),
         "dropped" => Event::Dropped(serde_json::from_str(text)?),
+        "presenter" => Event::Presenter(serde_json::from_str(text)?),
         "batch" => {
             #[derive(Deserialize)]
             struct Batch<'a> {
@@ -225,6 +226,11 @@ mod tests {
             Event::PingFinished(PingFinishedEvent { id: 4 }),
             Event::Matrix(MatrixEvent { id: 5, cell }),
             Event::Dropped(DroppedEvent { missed: 12 }),
+            Event::Presenter(nslab_model::api::PresenterEvent {
+                on: true,
+                view: Some(nslab_model::api::PresenterView { x: 1.5, y: -2.0, width: 800.0, height: 450.0 }),
+                selection: nslab_model::api::PresenterSelection { nodes: vec!["left".into()], links: vec![0] },
+            }),
         ];
         let batch = Event::Batch(BatchEvent { events: events[1..].to_vec() });
         let events = events.into_iter().chain([batch]);

@@ -73,6 +73,7 @@ pub fn App() -> impl IntoView {
         now
     });
     let _keys = window_event_listener(leptos::ev::keydown, move |event| shortcut(editor, &event));
+    crate::presenter::start(editor);
     let on_drop = move |event: DragEvent| {
         event.prevent_default();
         let file = event.data_transfer().and_then(|d| d.files()).and_then(|files| files.get(0));
@@ -93,9 +94,10 @@ pub fn App() -> impl IntoView {
         }
     };
     view! {
-        <div class="app" on:dragover=|e: DragEvent| e.prevent_default() on:drop=on_drop>
+        <div class="app" class:presenting=move || editor.presenter.presenting.get() on:dragover=|e: DragEvent| e.prevent_default() on:drop=on_drop>
             <Toolbar plan_open=plan_open />
             <Banners />
+            <crate::presenter::PresenterBanner />
             <div class="main">
                 <Canvas />
                 <crate::legend::Legend />
@@ -261,7 +263,9 @@ fn shortcut(editor: Editor, event: &KeyboardEvent) {
         (false, _, "+" | "=") => intents::zoom_center(editor, ZOOM_STEP),
         (false, _, "-") => intents::zoom_center(editor, 1.0 / ZOOM_STEP),
         (false, _, "?") => editor.panels.help_open.set(true),
+        (false, _, "p" | "P") => crate::presenter::toggle(editor),
         (false, _, "Escape") => {
+            crate::presenter::leave(editor);
             editor.panels.help_open.set(false);
             editor.view.selection.set(Selection::default());
             editor.view.highlight.set(Vec::new());

@@ -282,6 +282,8 @@ pub struct Editor {
     /// An apply or destroy under way or just finished.
     pub run: RwSignal<RunState>,
     pub panels: Panels,
+    /// Presenter mode, and the presenter this page follows (see `presenter.rs`).
+    pub presenter: crate::presenter::Presenter,
     /// The editor's own reactive owner: position and matrix cell signals belong to it, not
     /// to whichever view asked first, so that they outlive a view that goes (a node of the
     /// lab that was open before an import) while another view still reads them.
@@ -302,6 +304,7 @@ impl Editor {
             live: Live::new(),
             run: RwSignal::new(RunState::default()),
             panels: Panels::new(),
+            presenter: crate::presenter::Presenter::new(),
             owner: StoredValue::new(Owner::current().unwrap_or_default()),
         }
     }

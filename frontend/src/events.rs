@@ -50,7 +50,7 @@ fn events_url() -> String {
     format!("{scheme}://{}/api/events", location.host().unwrap_or_default())
 }
 
-async fn sleep_ms(ms: u32) {
+pub(crate) async fn sleep_ms(ms: u32) {
     let (sender, receiver) = futures::channel::oneshot::channel::<()>();
     set_timeout(
         move || {
@@ -162,6 +162,7 @@ fn handle(editor: Editor, event: Event) {
         Event::Dropped(DroppedEvent { missed }) => {
             editor.panels.log("info", format!("missed {missed} events; catching up"))
         }
+        Event::Presenter(event) => crate::presenter::received(editor, event),
         // Events that came in a burst, each applied as if it had come alone, in order.
         Event::Batch(BatchEvent { events }) => {
             for event in events {

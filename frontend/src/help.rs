@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::editor::use_editor;
 
-const SHORTCUTS: [(&str, &str); 16] = [
+const SHORTCUTS: [(&str, &str); 17] = [
     ("N", "add a namespace"),
     ("B", "add a bridge"),
     ("H", "add the host (the namespace nslab runs in)"),
@@ -20,6 +20,7 @@ const SHORTCUTS: [(&str, &str); 16] = [
     ("L", "lay the lab out"),
     ("F", "fit the lab to the view"),
     ("1", "zoom to 100 %"),
+    ("P", "present on a projector: the drawing fills the screen, other pages follow it (Esc leaves)"),
     ("Esc", "clear the selection, close this"),
 ];
 

@@ -128,6 +128,9 @@ pub fn lay_out(editor: Editor) {
 }
 
 pub fn fit_view(editor: Editor) {
+    if editor.presenter.presenting.get_untracked() {
+        return crate::presenter::fit_filling(editor);
+    }
     let (w, h) = browser::canvas_size();
     let (scale, offset) = editor.doc.lab.with_untracked(|lab| edit::fit(lab, w, h));
     editor.view.viewport.set(Viewport { scale, offset });

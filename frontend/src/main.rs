@@ -18,6 +18,7 @@ mod link_view;
 mod node_view;
 mod panel_width;
 mod panels;
+mod presenter;
 mod reach;
 mod sync;
 mod toolbar;

@@ -50,6 +50,7 @@ pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
                 <button id="zoom-in" title="Zoom in (+)" on:click=move |_| intents::zoom_center(editor, ZOOM_STEP)>"+"</button>
                 <button id="zoom-out" title="Zoom out (-)" on:click=move |_| intents::zoom_center(editor, 1.0 / ZOOM_STEP)>"−"</button>
                 <button id="fit" title="Fit the lab to the view (F)" on:click=move |_| intents::fit_view(editor)>"fit"</button>
+                <button id="presenter" title="Present on a projector: the drawing fills the screen, other pages follow it (P; Esc leaves)" class:active=move || editor.presenter.presenting.get() aria-pressed=move || editor.presenter.presenting.get().to_string() on:click=move |_| crate::presenter::toggle(editor)>"present"</button>
             </span>
             <span class="group" role="group" aria-label="file" data-group="file">
                 <button id="new-lab" title="Start an empty lab (asks first when this one has unsaved changes or runs in the kernel)" on:click=move |_| intents::new_lab(editor)>"new"</button>

@@ -162,11 +162,12 @@ pub enum Event {
     Matrix(MatrixEvent),
     Dropped(DroppedEvent),
     Batch(BatchEvent),
+    Presenter(PresenterEvent),
 }
 
 impl Event {
     /// Every `type` an event can have, in the order of the variants.
-    pub const TYPES: [&'static str; 13] = [
+    pub const TYPES: [&'static str; 14] = [
         "snapshot",
         "document",
         "progress",
@@ -180,6 +181,7 @@ impl Event {
         "matrix",
         "dropped",
         "batch",
+        "presenter",
     ];
 
     /// The events this message stands for, in order: a batch's, or itself.
@@ -289,6 +291,48 @@ pub struct DroppedEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatchEvent {
     pub events: Vec<Event>,
+}
+
+/// `POST /api/presenter` (the body) and `Event::Presenter`: what the teacher's presenting
+/// page shows, for the other pages to follow. `on: false` ends the presentation (then
+/// `view` is absent and the selection empty). A page that connects while someone presents
+/// gets the last state right after its snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PresenterEvent {
+    pub on: bool,
+    /// The part of the drawing on the presenter's screen; required when `on`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<PresenterView>,
+    #[serde(default)]
+    pub selection: PresenterSelection,
+}
+
+/// The area of the drawing a presenter shows, in world units (the lab's coordinates), so
+/// that a screen of another size shows the same area: its centre and its size.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PresenterView {
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+/// The presenter's selection: nodes by name, links by index in the lab's `links`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PresenterSelection {
+    #[serde(default)]
+    pub nodes: Vec<String>,
+    #[serde(default)]
+    pub links: Vec<usize>,
+}
+
+impl PresenterEvent {
+    /// The presentation ended.
+    pub fn off() -> Self {
+        PresenterEvent { on: false, view: None, selection: PresenterSelection::default() }
+    }
 }
 
 /// `POST /api/ping`: ping from a node of the lab to an address or an interface.

@@ -36,6 +36,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/ping", post(pings::start))
         .route("/ping/{id}", axum::routing::delete(pings::stop))
         .route("/matrix", post(pings::matrix))
+        .route("/presenter", post(super::presenter::update))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such API route") })
 }
 

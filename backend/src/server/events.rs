@@ -281,6 +281,12 @@ pub async fn stream_to(mut socket: WebSocket, state: Arc<AppState>) {
     if socket.send(as_message(&state.snapshot().await)).await.is_err() {
         return;
     }
+    // Someone presenting: a page that comes late follows at once (see `presenter.rs`).
+    if let Some(presenting) = state.presenter.event() {
+        if socket.send(as_message(&presenting)).await.is_err() {
+            return;
+        }
+    }
     loop {
         tokio::select! {
             received = frames.recv() => {
@@ -331,6 +337,9 @@ async fn write(
         let missed = frame.first - *next;
         socket.feed(as_message(&Event::Dropped(DroppedEvent { missed }))).await?;
         socket.feed(as_message(&state.snapshot().await)).await?;
+        if let Some(presenting) = state.presenter.event() {
+            socket.feed(as_message(&presenting)).await?;
+        }
     }
     *next = frame.first + frame.events.len() as u64;
     if batches {

@@ -12,6 +12,7 @@ mod listener;
 mod live;
 mod peers;
 mod pings;
+mod presenter;
 mod runs;
 mod store;
 mod web;
@@ -77,6 +78,8 @@ pub struct AppState {
     /// Pings running, by id, with the namespace each is sent from; dropping a handle stops
     /// its ping.
     pub pings: Mutex<std::collections::HashMap<u64, (nslab_model::identity::Netns, PingHandle)>>,
+    /// What the presenting teacher shows, while someone presents (see `presenter.rs`).
+    pub presenter: presenter::Presenting,
 }
 
 impl AppState {
@@ -164,6 +167,7 @@ async fn serve(config: Config, opened: Option<Lab>, fallback: impl FnOnce() -> L
         limits: config.limits,
         pinger: Pinger::new(),
         pings: Mutex::new(std::collections::HashMap::new()),
+        presenter: presenter::Presenting::default(),
     });
     let watcher = tokio::spawn(live::run(state.clone()));
     let stop = state.engine.stop_handle();
