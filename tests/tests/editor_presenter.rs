@@ -406,3 +406,23 @@ async fn presenter_mode_fills_a_1024_and_a_1920_pixel_screen_with_the_drawing() 
     }
     browser.close().await;
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_presenting_page_that_closes_ends_the_presentation() {
+    let (server, _state) = start_classroom("presenter-closed");
+    let teacher_browser = Browser::start().await;
+    let student_browser = Browser::start().await;
+    let teacher = Page::open(&teacher_browser.client, &server.page_url(), "presenter-closed-teacher").await;
+    let student =
+        Page::open(&student_browser.client, &format!("{}/?token={STUDENT}", server.url), "presenter-closed").await;
+    teacher.wait_for("g.node[data-name='router']").await;
+    teacher.click("#presenter").await;
+    student.wait_for("#presenter-banner[data-following='true']").await;
+    // The teacher's page goes away (closed, or another address): its beacon says so. Nothing
+    // else could: the server ends a presentation only when told.
+    teacher_browser.client.goto("about:blank").await.expect("the teacher's browser leaves the page");
+    student.wait_gone("#presenter-banner").await;
+    student.shot("01-ended").await;
+    teacher_browser.close().await;
+    student_browser.close().await;
+}
