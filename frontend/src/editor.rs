@@ -57,7 +57,14 @@ pub struct RunState {
 }
 
 /// One cell of the reachability matrix: unknown until its answer arrives.
-type CellSignal = RwSignal<Option<MatrixCell>>;
+type CellSignal = RwSignal<Option<MatrixReading>>;
+
+/// A matrix cell's answer and the kernel's state it was read from (see `Live::kernel_epoch`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatrixReading {
+    pub cell: MatrixCell,
+    pub epoch: u64,
+}
 
 /// A message for the user that is not tied to a field, and what it is about.
 #[derive(Debug, Clone, PartialEq)]
@@ -168,6 +175,12 @@ pub struct Live {
     /// What in the kernel is in the lab's way, as the server said when it refused to plan or
     /// apply: shown on the parts of the lab they are about, until a run goes through.
     pub conflicts: RwSignal<Vec<Conflict>>,
+    /// How many times the kernel was seen to change since a result (a matrix cell, a
+    /// finished ping) was read: a result read at an older epoch is stale.
+    pub kernel_epoch: RwSignal<u64>,
+    /// Whether a result was read at the current epoch: only then does a change of the
+    /// kernel need a new epoch (a burst of link events makes one, not hundreds).
+    results_at_epoch: StoredValue<bool>,
 }
 
 impl Live {
@@ -180,7 +193,24 @@ impl Live {
             present: RwSignal::new(BTreeSet::new()),
             drift: RwSignal::new(Vec::new()),
             conflicts: RwSignal::new(Vec::new()),
+            kernel_epoch: RwSignal::new(0),
+            results_at_epoch: StoredValue::new(false),
         }
+    }
+
+    /// The kernel changed (a link, a namespace, an address, a run): results read before
+    /// are stale from now on.
+    pub fn kernel_changed(&self) {
+        if self.results_at_epoch.get_value() {
+            self.results_at_epoch.set_value(false);
+            self.kernel_epoch.update(|epoch| *epoch += 1);
+        }
+    }
+
+    /// The epoch a result read now belongs to.
+    pub fn result_read(&self) -> u64 {
+        self.results_at_epoch.set_value(true);
+        self.kernel_epoch.get_untracked()
     }
 
     /// The messages of the kernel conflicts about `prefix` and what is below it.
@@ -199,10 +229,19 @@ pub struct Panels {
     pub commands: RwSignal<Vec<String>>,
     pub log: RwSignal<Vec<LogLine>>,
     pub ping: RwSignal<Option<(u64, Vec<PingSample>)>>,
+    /// The address the ping shown goes to, when this editor started it: (ping id, address).
+    pub ping_target: RwSignal<Option<(u64, IpAddr)>>,
+    /// The ping shown ended: (ping id, the kernel epoch it ended at).
+    pub ping_ended: RwSignal<Option<(u64, u64)>>,
     /// The reachability matrix: a signal per cell (source, target), made on first use, so a
     /// cell arriving redraws its own table cell only. (With one list that every table cell
     /// watched, a matrix of 900 cells took 21 s to fill in the browser.)
     matrix: StoredValue<HashMap<(Netns, IpAddr), CellSignal>>,
+    /// The oldest epoch of the matrix's answers, None while it has none: the matrix is
+    /// stale when it is older than the kernel's (without reading every cell).
+    pub matrix_oldest: RwSignal<Option<u64>>,
+    /// The id of the matrix run whose answers are shown (any browser's).
+    matrix_run: StoredValue<Option<u64>>,
     pub help_open: RwSignal<bool>,
     /// The banner's message for the user that is not tied to a field (see `Notice`).
     pub notice: RwSignal<Option<Notice>>,
@@ -219,7 +258,11 @@ impl Panels {
             commands: RwSignal::new(Vec::new()),
             log: RwSignal::new(Vec::new()),
             ping: RwSignal::new(None),
+            ping_target: RwSignal::new(None),
+            ping_ended: RwSignal::new(None),
             matrix: StoredValue::new(HashMap::new()),
+            matrix_oldest: RwSignal::new(None),
+            matrix_run: StoredValue::new(None),
             help_open: RwSignal::new(false),
             notice: RwSignal::new(None),
             inspected: RwSignal::new(Vec::new()),
@@ -314,14 +357,37 @@ impl Editor {
         self.signal_in(self.panels.matrix, (source.clone(), target), || None)
     }
 
-    /// A cell of the matrix arrived.
-    pub fn record_matrix_cell(&self, cell: MatrixCell) {
-        self.matrix_cell(&cell.source, cell.target).set(Some(cell));
+    /// A cell of matrix run `run` arrived. The first of a newer run (this browser's or
+    /// another's) takes the place of the older run's answers; a late one of an older run
+    /// is dropped.
+    pub fn record_matrix_cell(&self, run: u64, cell: MatrixCell) {
+        match self.panels.matrix_run.get_value() {
+            Some(shown) if shown > run => return,
+            Some(shown) if shown == run => {}
+            _ => {
+                self.clear_matrix();
+                self.panels.matrix_run.set_value(Some(run));
+            }
+        }
+        let epoch = self.live.result_read();
+        if self.panels.matrix_oldest.get_untracked().is_none() {
+            self.panels.matrix_oldest.set(Some(epoch));
+        }
+        self.matrix_cell(&cell.source, cell.target).set(Some(MatrixReading { cell, epoch }));
     }
 
     /// A new matrix begins: every cell is unknown again.
     pub fn clear_matrix(&self) {
         self.panels.matrix.with_value(|cells| cells.values().for_each(|cell| cell.set(None)));
+        self.panels.matrix_oldest.set(None);
+    }
+
+    /// The ping `id` ended; if it is the one shown, its summary is as of now.
+    pub fn record_ping_end(&self, id: u64) {
+        if self.panels.ping.with_untracked(|ping| ping.as_ref().is_some_and(|(shown, _)| *shown == id)) {
+            let epoch = self.live.result_read();
+            self.panels.ping_ended.set(Some((id, epoch)));
+        }
     }
 
     /// The position signal of a node, made on first use from the document.

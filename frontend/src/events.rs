@@ -64,6 +64,8 @@ pub(crate) async fn sleep_ms(ms: u32) {
 fn handle(editor: Editor, event: Event) {
     match event {
         Event::Snapshot(SnapshotEvent { view, links, namespaces, applied, drift, conflicts }) => {
+            // The kernel may have changed while this editor was not listening.
+            editor.live.kernel_changed();
             editor.live.present.set(namespaces.into_iter().collect());
             sync::received(editor, view);
             editor
@@ -80,6 +82,7 @@ fn handle(editor: Editor, event: Event) {
         Event::Document(DocumentEvent { view }) => sync::received(editor, view),
         Event::Progress(ProgressEvent { run, progress }) => {
             if progress.state == OpState::Done {
+                editor.live.kernel_changed();
                 editor.panels.push_commands([progress.command.clone()]);
             }
             editor.run.update(|state| {
@@ -93,6 +96,7 @@ fn handle(editor: Editor, event: Event) {
             });
         }
         Event::RunFinished(RunFinishedEvent { run, ok, message }) => {
+            editor.live.kernel_changed();
             editor.run.update(|state| {
                 state.running = false;
                 state.outcome = Some((ok, message.clone()));
@@ -106,6 +110,7 @@ fn handle(editor: Editor, event: Event) {
             );
         }
         Event::Link(LinkEvent { change, link }) => {
+            editor.live.kernel_changed();
             let key = (link.netns.clone(), link.name.clone());
             let text = format!("{} `{}` in {}: {}", change_word(change), link.name, link.netns, state_word(&link));
             editor.live.links.update(|live| match change {
@@ -119,6 +124,7 @@ fn handle(editor: Editor, event: Event) {
             editor.panels.log("link", text);
         }
         Event::Namespace(NamespaceEvent { netns, present }) => {
+            editor.live.kernel_changed();
             editor.live.present.update(|all| {
                 if present {
                     all.insert(netns.clone());
@@ -141,6 +147,13 @@ fn handle(editor: Editor, event: Event) {
             for conflict in &conflicts {
                 editor.panels.log("drift", format!("in the lab's way: {}: {}", conflict.path, conflict.message));
             }
+            // New drift, or drift gone, is the kernel changing (an address flushed or put
+            // back by hand); the lab turning applied is an apply's, which says so itself.
+            if editor.live.drift.with_untracked(|before| *before != ops)
+                || editor.live.conflicts.with_untracked(|before| *before != conflicts)
+            {
+                editor.live.kernel_changed();
+            }
             editor.live.applied.set(applied);
             editor.live.drift.set(ops);
             // What is in the lab's way now marks its nodes and links, as a refused apply
@@ -157,8 +170,11 @@ fn handle(editor: Editor, event: Event) {
             Some((current, _)) if *current > id => {}
             _ => *ping = Some((id, vec![sample])),
         }),
-        Event::PingFinished(PingFinishedEvent { id }) => editor.panels.log("ping", format!("ping {id} ended")),
-        Event::Matrix(MatrixEvent { cell, .. }) => editor.record_matrix_cell(cell),
+        Event::PingFinished(PingFinishedEvent { id }) => {
+            editor.record_ping_end(id);
+            editor.panels.log("ping", format!("ping {id} ended"));
+        }
+        Event::Matrix(MatrixEvent { id, cell }) => editor.record_matrix_cell(id, cell),
         Event::Dropped(DroppedEvent { missed }) => {
             editor.panels.log("info", format!("missed {missed} events; catching up"))
         }

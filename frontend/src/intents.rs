@@ -545,11 +545,10 @@ fn fail_run(editor: Editor, run: RunKind, error: ErrorBody) {
 
 // Probing the running lab.
 
-/// Pings `to` from `from`, in place of the ping shown (stopped first); the samples come by
-/// the event stream. `refusal` takes the server's reason when it refuses, and is cleared
-/// when it starts.
-pub fn start_ping(editor: Editor, from: String, to: String, refusal: RwSignal<Option<String>>) {
-    let request = PingRequest { from, to, count: None, interval_ms: Some(500), family: None };
+/// Starts `request`, in place of the ping shown (stopped first); the samples come by the
+/// event stream. `refusal` takes the server's reason when it refuses, and is cleared when
+/// it starts.
+pub fn start_ping(editor: Editor, request: PingRequest, refusal: RwSignal<Option<String>>) {
     spawn_local(async move {
         if let Some((id, _)) = editor.panels.ping.get_untracked() {
             api::stop_ping(id).await;
@@ -557,6 +556,7 @@ pub fn start_ping(editor: Editor, from: String, to: String, refusal: RwSignal<Op
         match api::start_ping(&request).await {
             Ok(started) => {
                 refusal.set(None);
+                editor.panels.ping_target.set(Some((started.id, started.to)));
                 if editor.panels.ping.with_untracked(|ping| ping.as_ref().is_none_or(|(id, _)| *id != started.id)) {
                     editor.panels.ping.set(Some((started.id, Vec::new())));
                 }

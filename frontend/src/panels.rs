@@ -1,14 +1,12 @@
 //! The side panels: the plan and the run's progress, the teaching view (iproute2
-//! commands), the ping tool, the reachability matrix and the event log.
+//! commands) and the event log (the ping tool and the reachability matrix have files of
+//! their own).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use nslab_model::api::OpState;
-use nslab_model::ping::matrix_of;
-use nslab_model::Node;
 
 use crate::api;
-use crate::describe::host_node_name;
 use crate::editor::use_editor;
 use crate::intents;
 use crate::wording::{message_view, place};
@@ -141,139 +139,6 @@ pub fn TeachingPanel() -> impl IntoView {
                 <button class="small" on:click=move |_| editor.panels.commands.set(Vec::new())>"clear"</button>
             </div>
             <pre class="commands">{move || editor.panels.commands.get().join("\n")}</pre>
-        </div>
-    }
-}
-
-#[component]
-pub fn PingPanel() -> impl IntoView {
-    let editor = use_editor();
-    let sources = Memo::new(move |_| {
-        editor.doc.lab.with(|lab| {
-            lab.nodes
-                .iter()
-                .filter(|n| matches!(n, Node::Namespace(_) | Node::Host(_)))
-                .map(|n| n.name().to_string())
-                .collect::<Vec<_>>()
-        })
-    });
-    let targets = Memo::new(move |_| {
-        editor.doc.lab.with(|lab| {
-            let topology = nslab_model::topology::Topology::of(lab);
-            topology
-                .interfaces
-                .iter()
-                .filter(|i| !i.addresses.is_empty())
-                .map(|i| format!("{}:{}", crate::reach::node_of(lab, i), i.name))
-                .collect::<Vec<_>>()
-        })
-    });
-    let from = RwSignal::new(String::new());
-    let to = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let start = move |_| intents::start_ping(editor, from.get_untracked(), to.get_untracked(), error);
-    let stop = move |_| intents::stop_ping(editor);
-    view! {
-        <div class="ping" id="ping-panel">
-            <h3>"ping"</h3>
-            <label class="field">
-                <span>"from"</span>
-                <select id="ping-from" on:change=move |e| from.set(event_target_value(&e))>
-                    <option value="">"choose…"</option>
-                    {move || sources.get().into_iter().map(|s| view! { <option value=s.clone()>{s.clone()}</option> }).collect_view()}
-                </select>
-            </label>
-            <label class="field">
-                <span>"to"</span>
-                <select id="ping-to" on:change=move |e| to.set(event_target_value(&e))>
-                    <option value="">"choose…"</option>
-                    {move || targets.get().into_iter().map(|t| view! { <option value=t.clone()>{t.clone()}</option> }).collect_view()}
-                </select>
-            </label>
-            <div class="row">
-                <button id="ping-start" on:click=start>"start"</button>
-                <button id="ping-stop" on:click=stop>"stop"</button>
-            </div>
-            {move || error.get().map(|e| view! { <p class="problem error">{e}</p> })}
-            <ol class="samples" id="ping-samples">
-                {move || {
-                    editor.panels.ping.get().map(|(_, samples)| {
-                        samples
-                            .into_iter()
-                            .rev()
-                            .take(50)
-                            .map(|s| {
-                                let text = match (s.rtt_ms, &s.error) {
-                                    (Some(rtt), _) => format!("seq {} time {rtt:.3} ms", s.seq),
-                                    (None, Some(why)) => format!("seq {} lost: {why}", s.seq),
-                                    (None, None) => format!("seq {} lost", s.seq),
-                                };
-                                let class = if s.rtt_ms.is_some() { "sample ok" } else { "sample lost" };
-                                view! { <li class=class>{text}</li> }
-                            })
-                            .collect_view()
-                    })
-                }}
-            </ol>
-        </div>
-    }
-}
-
-#[component]
-pub fn MatrixPanel() -> impl IntoView {
-    let editor = use_editor();
-    let running = RwSignal::new(false);
-    let run = move |_| intents::run_matrix(editor, running);
-    let axes = Memo::new(move |_| editor.doc.lab.with(matrix_of));
-    view! {
-        <div class="matrix" id="matrix-panel">
-            <h3>"reachability"</h3>
-            <button id="matrix-run" disabled=running on:click=run>"every namespace pings every address"</button>
-            <table>
-                <thead>
-                    <tr>
-                        <th></th>
-                        {move || axes.get().1.into_iter().map(|t| view! { <th class="target">{t.to_string()}</th> }).collect_view()}
-                    </tr>
-                </thead>
-                <tbody>
-                    {move || {
-                        let (sources, targets) = axes.get();
-                        sources
-                            .into_iter()
-                            .map(|source| {
-                                // The host's row carries the host node's name, which is what
-                                // the path highlighting looks for.
-                                let name = match source.name() {
-                                    Some(name) => name.to_string(),
-                                    None => editor.doc.lab.with_untracked(host_node_name),
-                                };
-                                let cells = targets
-                                    .iter()
-                                    .map(|target| {
-                                        let target = *target;
-                                        let signal = editor.matrix_cell(&source, target);
-                                        let cell = move || signal.get();
-                                        let class = move || match cell() {
-                                            None => "cell unknown",
-                                            Some(c) if c.reachable => "cell reachable",
-                                            Some(_) => "cell unreachable",
-                                        };
-                                        let source_name = name.clone();
-                                        let pick = move |_| intents::highlight_path(editor, &source_name, target);
-                                        view! {
-                                            <td class=class on:click=pick title=move || cell().map(|c| c.error.unwrap_or_else(|| c.rtt_ms.map(|r| format!("{r:.2} ms")).unwrap_or_default())).unwrap_or_default()>
-                                                {move || match cell() { Some(c) if c.reachable => "✓", Some(_) => "✗", None => "·" }}
-                                            </td>
-                                        }
-                                    })
-                                    .collect_view();
-                                view! { <tr><th class="source">{name}</th>{cells}</tr> }
-                            })
-                            .collect_view()
-                    }}
-                </tbody>
-            </table>
         </div>
     }
 }
