@@ -8,9 +8,13 @@
 //! them, so a half-typed address in the editor is a located problem, not a lost edit.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::de::{Error, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::serde_tagged::{self, Tagged};
 
 /// The newest format version this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -37,7 +41,8 @@ pub struct Lab {
 }
 
 /// A box on the canvas.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+// Read by `serde_tagged` (see `NodeKind`), written by the derive.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Node {
     /// The network namespace nslab itself runs in.
@@ -108,11 +113,66 @@ pub struct BridgeNode {
 }
 
 /// An edge on the canvas.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+// Read by `serde_tagged` (see `LinkKind`), written by the derive.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Link {
     /// A veth pair: two interfaces joined by a virtual cable.
     Veth(VethLink),
+}
+
+/// The `kind`s of `Node`.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case", variant_identifier)]
+pub enum NodeKind {
+    Host,
+    Namespace,
+    Bridge,
+}
+
+impl Tagged for Node {
+    const NAME: &'static str = "Node";
+    const TAG: &'static str = "kind";
+    type Kind = NodeKind;
+
+    fn read_variant<'de, D: Deserializer<'de>>(kind: NodeKind, fields: D) -> Result<Node, D::Error> {
+        Ok(match kind {
+            NodeKind::Host => Node::Host(HostNode::deserialize(fields)?),
+            NodeKind::Namespace => Node::Namespace(NamespaceNode::deserialize(fields)?),
+            NodeKind::Bridge => Node::Bridge(BridgeNode::deserialize(fields)?),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Node, D::Error> {
+        serde_tagged::deserialize(deserializer)
+    }
+}
+
+/// The `kind`s of `Link`.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case", variant_identifier)]
+pub enum LinkKind {
+    Veth,
+}
+
+impl Tagged for Link {
+    const NAME: &'static str = "Link";
+    const TAG: &'static str = "kind";
+    type Kind = LinkKind;
+
+    fn read_variant<'de, D: Deserializer<'de>>(kind: LinkKind, fields: D) -> Result<Link, D::Error> {
+        match kind {
+            LinkKind::Veth => Ok(Link::Veth(VethLink::deserialize(fields)?)),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Link {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Link, D::Error> {
+        serde_tagged::deserialize(deserializer)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -163,7 +223,9 @@ pub struct Route {
 
 /// Editor-only data: position, colour, a note, and anything else the editor keeps.
 /// nslab never interprets the extra fields; it carries them through unchanged.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+// Read by hand (`EditorDataVisitor`): the derive of `flatten` buffers the object in serde's
+// `Content` tree, as the derive of a tagged enum does.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
 pub struct EditorData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x: Option<f64>,
@@ -175,6 +237,50 @@ pub struct EditorData {
     pub note: Option<String>,
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+impl<'de> Deserialize<'de> for EditorData {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<EditorData, D::Error> {
+        deserializer.deserialize_map(EditorDataVisitor)
+    }
+}
+
+/// The fields of `EditorData` that nslab knows, in the order of the struct.
+const EDITOR_FIELDS: [&str; 4] = ["x", "y", "color", "note"];
+
+/// Reads `EditorData` as its derive did: the four known fields typed (each at most once),
+/// every other field into `extra` (a repeated one keeps its last value).
+struct EditorDataVisitor;
+
+impl<'de> Visitor<'de> for EditorDataVisitor {
+    type Value = EditorData;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("struct EditorData")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EditorData, A::Error> {
+        let mut data = EditorData::default();
+        let mut seen = [false; 4];
+        while let Some(key) = map.next_key::<String>()? {
+            let known = EDITOR_FIELDS.iter().position(|name| *name == key);
+            if let Some(index) = known {
+                if std::mem::replace(&mut seen[index], true) {
+                    return Err(A::Error::duplicate_field(EDITOR_FIELDS[index]));
+                }
+            }
+            match known {
+                Some(0) => data.x = map.next_value()?,
+                Some(1) => data.y = map.next_value()?,
+                Some(2) => data.color = map.next_value()?,
+                Some(_) => data.note = map.next_value()?,
+                None => {
+                    data.extra.insert(key, map.next_value()?);
+                }
+            }
+        }
+        Ok(data)
+    }
 }
 
 fn yes() -> bool {
@@ -293,5 +399,160 @@ impl HostNode {
 impl Endpoint {
     pub fn new(node: impl Into<String>, name: impl Into<String>) -> Self {
         Endpoint { node: node.into(), name: name.into(), addresses: Vec::new(), mtu: None, up: true, mac: None }
+    }
+}
+
+#[cfg(test)]
+mod reading_tests {
+    //! `Node`, `Link` and `EditorData` are read by hand; these compare them with the derive.
+    use serde::Deserialize;
+
+    use super::*;
+
+    /// `Node` and `Link` as the derive read them, to compare with.
+    mod derived {
+        use serde::Deserialize;
+
+        use crate::lab::{BridgeNode, HostNode, NamespaceNode, VethLink};
+
+        #[derive(Debug, Deserialize)]
+        #[serde(tag = "kind", rename_all = "snake_case")]
+        pub enum Node {
+            Host(HostNode),
+            Namespace(NamespaceNode),
+            Bridge(BridgeNode),
+        }
+
+        #[derive(Debug, Deserialize)]
+        #[serde(tag = "kind", rename_all = "snake_case")]
+        pub enum Link {
+            Veth(VethLink),
+        }
+
+        impl From<Node> for crate::lab::Node {
+            fn from(node: Node) -> Self {
+                match node {
+                    Node::Host(host) => crate::lab::Node::Host(host),
+                    Node::Namespace(namespace) => crate::lab::Node::Namespace(namespace),
+                    Node::Bridge(bridge) => crate::lab::Node::Bridge(bridge),
+                }
+            }
+        }
+
+        impl From<Link> for crate::lab::Link {
+            fn from(Link::Veth(veth): Link) -> Self {
+                crate::lab::Link::Veth(veth)
+            }
+        }
+    }
+
+    /// `EditorData` as the derive read it.
+    #[derive(Debug, Deserialize)]
+    struct DerivedEditorData {
+        #[serde(default)]
+        x: Option<f64>,
+        #[serde(default)]
+        y: Option<f64>,
+        #[serde(default)]
+        color: Option<String>,
+        #[serde(default)]
+        note: Option<String>,
+        #[serde(flatten)]
+        extra: BTreeMap<String, serde_json::Value>,
+    }
+
+    fn without_place(error: serde_json::Error) -> String {
+        let text = error.to_string();
+        text.rsplit_once(" at line ").map_or(text.clone(), |(message, _)| message.to_string())
+    }
+
+    /// Reads `text` as `T` and as its derived twin `D`: both read it, or both refuse it
+    /// with the same message.
+    fn read_both<T, D>(text: &str) -> Result<T, String>
+    where
+        T: for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug,
+        D: for<'de> Deserialize<'de> + Into<T> + std::fmt::Debug,
+    {
+        let ours = serde_json::from_str::<T>(text).map_err(without_place);
+        let derived = serde_json::from_str::<D>(text).map_err(without_place);
+        match (&ours, derived) {
+            (Ok(ours), Ok(derived)) => assert_eq!(ours, &derived.into(), "{text}"),
+            (Err(ours), Err(derived)) => assert_eq!(ours, &derived, "{text}"),
+            (ours, derived) => panic!("{text}: read {ours:?}, derive {derived:?}"),
+        }
+        ours
+    }
+
+    #[test]
+    fn nodes_read_as_the_derive_read_them_with_their_kind_anywhere() {
+        let cases = [
+            r#"{"kind": "host", "name": "h", "ipv4_forwarding": true}"#,
+            r#"{"name": "h", "ipv4_forwarding": true, "kind": "host"}"#,
+            r#"{"kind": "namespace", "name": "n", "routes": [{"to": "default", "via": "10.0.0.1"}]}"#,
+            r#"{"name": "n", "kind": "namespace", "editor": {"x": 1, "zz": [1, {"a": null}]}}"#,
+            r#"{"kind": "bridge", "name": "br0", "addresses": ["10.0.0.1/24"], "up": false}"#,
+            r#"["namespace", "n"]"#,
+        ];
+        for text in cases {
+            let node = read_both::<Node, derived::Node>(text).unwrap();
+            let again = serde_json::to_string(&node).unwrap();
+            assert_eq!(read_both::<Node, derived::Node>(&again).unwrap(), node, "{text}");
+        }
+        let link = r#"{"a": {"node": "n1", "name": "e"}, "kind": "veth", "b": {"node": "n2", "name": "e"}}"#;
+        read_both::<Link, derived::Link>(link).unwrap();
+    }
+
+    #[test]
+    fn bad_nodes_and_links_are_refused_with_the_derive_s_messages() {
+        let refused = [
+            (r#"{"kind": "router", "name": "r"}"#, "unknown variant `router`"),
+            (r#"{"name": "r", "kind": "router"}"#, "unknown variant `router`"),
+            (r#"{"kind": 3, "name": "r"}"#, "invalid type: integer `3`"),
+            (r#"{"name": "n"}"#, "missing field `kind`"),
+            (r#"{}"#, "missing field `kind`"),
+            (r#"[]"#, "missing field `kind`"),
+            (r#"{"kind": "namespace", "name": "n", "adresses": []}"#, "unknown field `adresses`"),
+            (r#"{"name": "n", "adresses": [], "kind": "namespace"}"#, "unknown field `adresses`"),
+            (r#"{"kind": "namespace", "name": "n", "kind": "host"}"#, "duplicate field `kind`"),
+            (r#"{"name": "n", "kind": "namespace", "kind": "host"}"#, "duplicate field `kind`"),
+            (r#"{"kind": "namespace", "name": "n", "name": "m"}"#, "duplicate field `name`"),
+            (r#"{"name": "n", "name": "m", "kind": "namespace"}"#, "duplicate field `name`"),
+            (r#"{"kind": "namespace"}"#, "missing field `name`"),
+            (r#"{"kind": "bridge", "name": "b", "mtu": "big"}"#, "expected u32"),
+            (r#"{"mtu": -1, "kind": "bridge", "name": "b"}"#, "expected u32"),
+            (r#"{"kind": "namespace", "name": "n", "editor": {"x": 1, "x": 2}}"#, "duplicate field `x`"),
+            (r#""host""#, "expected internally tagged enum Node"),
+        ];
+        for (text, expected) in refused {
+            let message = read_both::<Node, derived::Node>(text).unwrap_err();
+            assert!(message.contains(expected), "{text}: {message}");
+        }
+        let text =
+            r#"{"kind": "veth", "a": {"node": "n1", "name": "e", "adresses": []}, "b": {"node": "n2", "name": "e"}}"#;
+        let message = read_both::<Link, derived::Link>(text).unwrap_err();
+        assert!(message.contains("unknown field `adresses`"), "{message}");
+        let message = read_both::<Link, derived::Link>(r#"{"kind": "bus"}"#).unwrap_err();
+        assert!(message.contains("unknown variant `bus`, expected `veth`"), "{message}");
+    }
+
+    #[test]
+    fn editor_data_reads_as_the_derive_read_it() {
+        let text = r##"{"y": -2, "x": 1.5, "color": "#ff0000", "note": null, "pinned": true, "pinned": false,
+            "tags": ["a", {"b": null}]}"##;
+        let ours: EditorData = serde_json::from_str(text).unwrap();
+        let derived: DerivedEditorData = serde_json::from_str(text).unwrap();
+        assert_eq!((ours.x, ours.y, &ours.color, &ours.note), (derived.x, derived.y, &derived.color, &derived.note));
+        assert_eq!(ours.extra, derived.extra);
+        for (text, expected) in [
+            (r#"{"x": "left"}"#, "invalid type: string \"left\", expected f64"),
+            (r#"{"note": 1, "zz": 2}"#, "invalid type: integer `1`, expected a string"),
+            (r#"{"color": "red", "color": "blue"}"#, "duplicate field `color`"),
+            (r#"[1, 2]"#, "invalid type: sequence, expected struct EditorData"),
+        ] {
+            let ours = serde_json::from_str::<EditorData>(text).map_err(without_place).unwrap_err();
+            let derived = serde_json::from_str::<DerivedEditorData>(text).map_err(without_place).unwrap_err();
+            assert!(ours.contains(expected), "{text}: {ours}");
+            assert_eq!(ours, derived.replace("DerivedEditorData", "EditorData"), "{text}");
+        }
     }
 }

@@ -21,6 +21,7 @@ pub mod ping;
 pub mod plan;
 pub mod problem;
 pub mod scan;
+pub mod serde_tagged;
 pub mod schema;
 pub mod shell;
 pub mod simulate;

@@ -3,14 +3,16 @@
 
 use std::fmt::Write;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::address::Family;
 use crate::identity::{owner_marker, LinkRef, Netns};
 use crate::lab::Route;
+use crate::serde_tagged::{self, Tagged};
 use crate::shell::sh_word;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+// Read by `serde_tagged` (see `OpKind`), written by the derive.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
     CreateNamespace {
@@ -92,6 +94,204 @@ pub enum Op {
         link: LinkRef,
         lab: String,
     },
+}
+
+/// The `op`s of `Op`, in the order of its variants.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case", variant_identifier)]
+pub enum OpKind {
+    CreateNamespace,
+    DeleteNamespace,
+    SetLoopback,
+    SetForwarding,
+    CreateBridge,
+    CreateVeth,
+    DeleteLink,
+    SetMaster,
+    SetMtu,
+    SetMac,
+    AddAddress,
+    SetUp,
+    AddRoute,
+    DeleteAddress,
+    DeleteRoute,
+    RenameLink,
+    SetNoMaster,
+    AdoptNamespace,
+    AdoptLink,
+}
+
+impl Tagged for Op {
+    const NAME: &'static str = "Op";
+    const TAG: &'static str = "op";
+    type Kind = OpKind;
+
+    fn read_variant<'de, D: Deserializer<'de>>(kind: OpKind, fields: D) -> Result<Op, D::Error> {
+        use op_fields::*;
+        Ok(match kind {
+            OpKind::CreateNamespace => Op::CreateNamespace { name: Name::deserialize(fields)?.name },
+            OpKind::DeleteNamespace => Op::DeleteNamespace { name: Name::deserialize(fields)?.name },
+            OpKind::SetLoopback => {
+                let NetnsUp { netns, up } = NetnsUp::deserialize(fields)?;
+                Op::SetLoopback { netns, up }
+            }
+            OpKind::SetForwarding => {
+                let Forwarding { netns, family, enabled } = Forwarding::deserialize(fields)?;
+                Op::SetForwarding { netns, family, enabled }
+            }
+            OpKind::CreateBridge => Op::CreateBridge { link: Link::deserialize(fields)?.link },
+            OpKind::CreateVeth => {
+                let Veth { a, b } = Veth::deserialize(fields)?;
+                Op::CreateVeth { a, b }
+            }
+            OpKind::DeleteLink => Op::DeleteLink { link: Link::deserialize(fields)?.link },
+            OpKind::SetMaster => {
+                let LinkMaster { link, master } = LinkMaster::deserialize(fields)?;
+                Op::SetMaster { link, master }
+            }
+            OpKind::SetMtu => {
+                let LinkMtu { link, mtu } = LinkMtu::deserialize(fields)?;
+                Op::SetMtu { link, mtu }
+            }
+            OpKind::SetMac => {
+                let LinkMac { link, mac } = LinkMac::deserialize(fields)?;
+                Op::SetMac { link, mac }
+            }
+            OpKind::AddAddress => {
+                let LinkAddress { link, address } = LinkAddress::deserialize(fields)?;
+                Op::AddAddress { link, address }
+            }
+            OpKind::SetUp => {
+                let LinkUp { link, up } = LinkUp::deserialize(fields)?;
+                Op::SetUp { link, up }
+            }
+            OpKind::AddRoute => {
+                let NetnsRoute { netns, family, route } = NetnsRoute::deserialize(fields)?;
+                Op::AddRoute { netns, family, route }
+            }
+            OpKind::DeleteAddress => {
+                let LinkAddress { link, address } = LinkAddress::deserialize(fields)?;
+                Op::DeleteAddress { link, address }
+            }
+            OpKind::DeleteRoute => {
+                let NetnsRoute { netns, family, route } = NetnsRoute::deserialize(fields)?;
+                Op::DeleteRoute { netns, family, route }
+            }
+            OpKind::RenameLink => {
+                let LinkNewName { link, new_name } = LinkNewName::deserialize(fields)?;
+                Op::RenameLink { link, new_name }
+            }
+            OpKind::SetNoMaster => Op::SetNoMaster { link: Link::deserialize(fields)?.link },
+            OpKind::AdoptNamespace => {
+                let NameLab { name, lab } = NameLab::deserialize(fields)?;
+                Op::AdoptNamespace { name, lab }
+            }
+            OpKind::AdoptLink => {
+                let LinkLab { link, lab } = LinkLab::deserialize(fields)?;
+                Op::AdoptLink { link, lab }
+            }
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Op {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Op, D::Error> {
+        serde_tagged::deserialize(deserializer)
+    }
+}
+
+/// The fields of the ops, one struct per shape (ops of the same shape share one): read as
+/// the derive of `Op` read them (unknown fields are ignored).
+mod op_fields {
+    use serde::Deserialize;
+
+    use crate::address::Family;
+    use crate::identity::{LinkRef, Netns};
+    use crate::lab::Route;
+
+    #[derive(Deserialize)]
+    pub struct Name {
+        pub name: String,
+    }
+
+    #[derive(Deserialize)]
+    pub struct NetnsUp {
+        pub netns: Netns,
+        pub up: bool,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Forwarding {
+        pub netns: Netns,
+        pub family: Family,
+        pub enabled: bool,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Link {
+        pub link: LinkRef,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Veth {
+        pub a: LinkRef,
+        pub b: LinkRef,
+    }
+
+    #[derive(Deserialize)]
+    pub struct LinkMaster {
+        pub link: LinkRef,
+        pub master: String,
+    }
+
+    #[derive(Deserialize)]
+    pub struct LinkMtu {
+        pub link: LinkRef,
+        pub mtu: u32,
+    }
+
+    #[derive(Deserialize)]
+    pub struct LinkMac {
+        pub link: LinkRef,
+        pub mac: String,
+    }
+
+    #[derive(Deserialize)]
+    pub struct LinkAddress {
+        pub link: LinkRef,
+        pub address: String,
+    }
+
+    #[derive(Deserialize)]
+    pub struct LinkUp {
+        pub link: LinkRef,
+        pub up: bool,
+    }
+
+    #[derive(Deserialize)]
+    pub struct NetnsRoute {
+        pub netns: Netns,
+        pub family: Family,
+        pub route: Route,
+    }
+
+    #[derive(Deserialize)]
+    pub struct LinkNewName {
+        pub link: LinkRef,
+        pub new_name: String,
+    }
+
+    #[derive(Deserialize)]
+    pub struct NameLab {
+        pub name: String,
+        pub lab: String,
+    }
+
+    #[derive(Deserialize)]
+    pub struct LinkLab {
+        pub link: LinkRef,
+        pub lab: String,
+    }
 }
 
 impl Op {
@@ -392,5 +592,132 @@ mod tests {
         let json = serde_json::to_string(&op).unwrap();
         assert_eq!(json, r#"{"op":"set_up","link":{"netns":{"named":"ns0"},"name":"eth0"},"up":true}"#);
         assert_eq!(serde_json::from_str::<Op>(&json).unwrap(), op);
+    }
+}
+
+#[cfg(test)]
+mod reading_tests {
+    //! `Op` is read by `serde_tagged`; these compare it with what the derive read.
+    use super::*;
+
+    /// `Op` as the derive read it, to compare with.
+    mod derived {
+        use serde::Deserialize;
+
+        use crate::address::Family;
+        use crate::identity::{LinkRef, Netns};
+        use crate::lab::Route;
+
+        #[derive(Debug, PartialEq, Deserialize)]
+        #[serde(tag = "op", rename_all = "snake_case")]
+        pub enum Op {
+            CreateNamespace { name: String },
+            DeleteNamespace { name: String },
+            SetLoopback { netns: Netns, up: bool },
+            SetForwarding { netns: Netns, family: Family, enabled: bool },
+            CreateBridge { link: LinkRef },
+            CreateVeth { a: LinkRef, b: LinkRef },
+            DeleteLink { link: LinkRef },
+            SetMaster { link: LinkRef, master: String },
+            SetMtu { link: LinkRef, mtu: u32 },
+            SetMac { link: LinkRef, mac: String },
+            AddAddress { link: LinkRef, address: String },
+            SetUp { link: LinkRef, up: bool },
+            AddRoute { netns: Netns, family: Family, route: Route },
+            DeleteAddress { link: LinkRef, address: String },
+            DeleteRoute { netns: Netns, family: Family, route: Route },
+            RenameLink { link: LinkRef, new_name: String },
+            SetNoMaster { link: LinkRef },
+            AdoptNamespace { name: String, lab: String },
+            AdoptLink { link: LinkRef, lab: String },
+        }
+    }
+
+    fn without_place(error: serde_json::Error) -> String {
+        let text = error.to_string();
+        text.rsplit_once(" at line ").map_or(text.clone(), |(message, _)| message.to_string())
+    }
+
+    /// Reads `text` both ways: the same op (as JSON) or the same error message.
+    fn read_both(text: &str) -> Result<serde_json::Value, String> {
+        let ours = serde_json::from_str::<Op>(text).map(|op| serde_json::to_value(op).unwrap()).map_err(without_place);
+        let derived = serde_json::from_str::<derived::Op>(text).map_err(without_place);
+        assert_eq!(ours.is_ok(), derived.is_ok(), "{text}: {ours:?} / {derived:?}");
+        match (&ours, &derived) {
+            // A bad `Netns` read from the text is refused by serde_json itself, less
+            // precisely than the derive's buffer did (ops are written by nslab, not by hand).
+            (Err(ours), Err(derived)) if derived.ends_with("expected string or map") => {
+                assert_eq!(ours, "expected value", "{text}")
+            }
+            // An op's fields in an array are named by their shape ("struct LinkMtu").
+            (Err(ours), Err(derived)) if derived.starts_with("invalid length") => {
+                assert_eq!(ours.split(", expected").next(), derived.split(", expected").next(), "{text}")
+            }
+            (Err(ours), Err(derived)) => assert_eq!(ours, derived, "{text}"),
+            _ => {}
+        }
+        ours
+    }
+
+    #[test]
+    fn every_op_reads_as_the_derive_read_it_with_its_tag_anywhere() {
+        let link = LinkRef::new(Netns::Named("a".into()), "eth0");
+        let route = Route { to: "default".into(), via: Some("10.0.0.1".into()), dev: None, metric: Some(5) };
+        let ops = [
+            Op::CreateNamespace { name: "a".into() },
+            Op::SetForwarding { netns: Netns::Host, family: Family::V6, enabled: true },
+            Op::CreateVeth { a: link.clone(), b: LinkRef::new(Netns::Host, "veth0") },
+            Op::SetMtu { link: link.clone(), mtu: 1400 },
+            Op::DeleteRoute { netns: Netns::Named("a".into()), family: Family::V4, route },
+            Op::AdoptLink { link, lab: "seed".into() },
+        ];
+        for op in ops {
+            let json = serde_json::to_value(&op).unwrap();
+            let tag_first = json.to_string();
+            assert_eq!(read_both(&tag_first).unwrap(), json);
+            // By hand, with the tag last, and the fields in an array.
+            let mut fields = json.as_object().unwrap().clone();
+            let tag = fields.remove("op").unwrap();
+            let tag_last = format!("{},\"op\":{tag}}}", &serde_json::Value::Object(fields.clone()).to_string()[..]);
+            let tag_last = tag_last.replacen("},\"op\"", ",\"op\"", 1);
+            assert_eq!(read_both(&tag_last).unwrap(), json, "{tag_last}");
+        }
+        // The derive also read an op from an array: the tag, then the fields in order.
+        let mtu = read_both(r#"["set_mtu", {"netns": "host", "name": "e"}, 1400]"#).unwrap();
+        assert_eq!(mtu, serde_json::json!({"op": "set_mtu", "link": {"netns": "host", "name": "e"}, "mtu": 1400}));
+    }
+
+    #[test]
+    fn bad_ops_are_refused_with_the_derive_s_messages() {
+        let refused = [
+            (r#"{"op": "make_coffee", "name": "a"}"#, "unknown variant `make_coffee`"),
+            (r#"{"name": "a", "op": "make_coffee"}"#, "unknown variant `make_coffee`"),
+            (r#"{"name": "a"}"#, "missing field `op`"),
+            (r#"{}"#, "missing field `op`"),
+            (r#"{"op": "set_mtu", "link": {"netns": "host", "name": "e"}}"#, "missing field `mtu`"),
+            (r#"{"link": {"netns": "host", "name": "e"}, "op": "set_mtu"}"#, "missing field `mtu`"),
+            (r#"{"op": "set_mtu", "link": {"netns": "host", "name": "e"}, "mtu": "big"}"#, "expected u32"),
+            (r#"{"op": "set_mtu", "link": {"netns": null, "name": "e"}, "mtu": 1}"#, "expected value"),
+            (r#"["set_mtu", {"netns": "host", "name": "e"}]"#, "invalid length 1"),
+            (r#"{"op": "create_namespace", "name": "a", "op": "create_namespace"}"#, "duplicate field `op`"),
+            (r#"{"name": "a", "op": "create_namespace", "op": "delete_namespace"}"#, "duplicate field `op`"),
+            (r#"{"op": "create_namespace", "name": "a", "name": "b"}"#, "duplicate field `name`"),
+            (r#"{"name": "a", "name": "b", "op": "create_namespace"}"#, "duplicate field `name`"),
+            (r#"{"op": 3, "name": "a"}"#, "invalid type"),
+            (r#""create_namespace""#, "expected internally tagged enum Op"),
+            (r#"[]"#, "missing field `op`"),
+        ];
+        for (text, expected) in refused {
+            let message = read_both(text).unwrap_err();
+            assert!(message.contains(expected), "{text}: {message}");
+        }
+    }
+
+    #[test]
+    fn fields_of_other_ops_are_ignored_as_before() {
+        let text = r#"{"op": "create_namespace", "name": "a", "up": "not a bool", "lab": 3}"#;
+        assert_eq!(read_both(text).unwrap(), serde_json::json!({"op": "create_namespace", "name": "a"}));
+        let text = r#"{"up": "not a bool", "name": "a", "op": "create_namespace"}"#;
+        assert_eq!(read_both(text).unwrap(), serde_json::json!({"op": "create_namespace", "name": "a"}));
     }
 }

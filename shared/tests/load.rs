@@ -47,7 +47,8 @@ fn unknown_fields_are_errors_with_their_place() {
     let text = r#"{"version": 1, "name": "x", "links": [{"kind": "veth",
         "a": {"node": "n1", "name": "e", "adresses": ["10.0.0.1/24"]}, "b": {"node": "n2", "name": "e"}}]}"#;
     let LoadError::Shape { path, message, line, .. } = load(text).unwrap_err() else { panic!("not a shape error") };
-    assert_eq!(path.as_str(), "links[0]");
+    // The path reaches the field itself (the link's kind is read first, then its fields).
+    assert_eq!(path.as_str(), "links[0].a.adresses");
     assert!(message.contains("unknown field `adresses`"), "{message}");
     assert_eq!(line, 2);
     let LoadError::Shape { path, message, .. } = load(r#"{"version": 1, "name": "x", "colour": 1}"#).unwrap_err()
