@@ -714,6 +714,15 @@ mod reading_tests {
     }
 
     #[test]
+    fn an_op_reads_from_a_json_value_whose_keys_are_sorted_not_tag_first() {
+        let value = serde_json::json!({"op": "set_mtu", "link": {"netns": "host", "name": "e"}, "mtu": 1400});
+        let op: Op = serde_json::from_value(value).unwrap();
+        assert_eq!(op, Op::SetMtu { link: LinkRef::new(Netns::Host, "e"), mtu: 1400 });
+        let error = serde_json::from_value::<Op>(serde_json::json!({"link": 1, "op": "set_mtu"})).unwrap_err();
+        assert!(error.to_string().contains("invalid type: integer `1`"), "{error}");
+    }
+
+    #[test]
     fn fields_of_other_ops_are_ignored_as_before() {
         let text = r#"{"op": "create_namespace", "name": "a", "up": "not a bool", "lab": 3}"#;
         assert_eq!(read_both(text).unwrap(), serde_json::json!({"op": "create_namespace", "name": "a"}));
