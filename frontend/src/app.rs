@@ -8,6 +8,7 @@ use nslab_model::edit::{NodeKind, Selection};
 
 use crate::api;
 use crate::canvas::Canvas;
+use crate::describe::drift_summary;
 use crate::editor::{use_editor, Editor, NoticeKind};
 use crate::events;
 use crate::help::Help;
@@ -148,7 +149,7 @@ fn Banners() -> impl IntoView {
             let drift = editor.live.drift.get();
             (editor.live.applied.get() && !drift.is_empty()).then(|| view! {
                 <div class="banner drift" id="drift" title={drift.iter().map(|d| d.command.clone()).collect::<Vec<_>>().join("\n")}>
-                    {format!("The kernel differs from the lab: {} would repair it.", counted(drift.len(), "change", "changes"))}
+                    <span>{message_view(&drift_summary(&drift))}</span>
                     <button on:click=move |_| intents::apply(editor)>"re-apply"</button>
                 </div>
             })
@@ -255,6 +256,18 @@ fn shortcut(editor: Editor, event: &KeyboardEvent) {
             editor.view.selection.set(editor.doc.lab.with_untracked(Selection::all));
         }
         (false, _, "Delete" | "Backspace") => intents::delete_selection(editor),
+        // The keyboard's drag: arrows move the selected nodes a grid step (Shift: five).
+        (false, shift, "ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown") => {
+            if !intents::nudge_selection(editor, event.key().as_str(), if shift { 5.0 } else { 1.0 }) {
+                return;
+            }
+        }
+        // The keyboard's drag-to-connect: two nodes selected, C joins them with a veth.
+        (false, _, "c") => {
+            if !intents::connect_selection(editor) {
+                return;
+            }
+        }
         (false, _, "n") => intents::add_node(editor, NodeKind::Namespace),
         (false, _, "b") => intents::add_node(editor, NodeKind::Bridge),
         (false, _, "h") => intents::add_host(editor),

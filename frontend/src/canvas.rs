@@ -20,10 +20,27 @@ const FAR: f64 = 0.5;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Drag {
     None,
-    Pan { from: Point, offset: Point },
-    Move { names: Vec<String>, from: Point, start: Vec<Point>, moved: bool },
-    Connect { from: String, to: Point },
-    Band { from: Point, to: Point },
+    Pan {
+        from: Point,
+        offset: Point,
+    },
+    Move {
+        names: Vec<String>,
+        from: Point,
+        start: Vec<Point>,
+        moved: bool,
+    },
+    /// A new veth from node `from`, drawn from where its handle (or port) was grabbed,
+    /// `start`, to the pointer, `to`.
+    Connect {
+        from: String,
+        start: Point,
+        to: Point,
+    },
+    Band {
+        from: Point,
+        to: Point,
+    },
 }
 
 /// Shared with node and link views, which start drags.
@@ -31,6 +48,8 @@ pub enum Drag {
 pub struct CanvasContext {
     pub drag: RwSignal<Drag>,
     pub svg: NodeRef<leptos::svg::Svg>,
+    /// The node a veth being dragged would connect to if let go now (highlighted).
+    pub connect_target: RwSignal<Option<String>>,
 }
 
 /// The pointer's place on the canvas, in screen pixels from its top left.
@@ -51,7 +70,9 @@ pub fn Canvas() -> impl IntoView {
     let editor = use_editor();
     let drag = RwSignal::new(Drag::None);
     let svg = NodeRef::<leptos::svg::Svg>::new();
-    provide_context(CanvasContext { drag, svg });
+    let connect_target = RwSignal::new(None::<String>);
+    let canvas = CanvasContext { drag, svg, connect_target };
+    provide_context(canvas);
 
     let on_down = move |event: PointerEvent| {
         if event.button() != 0 {
@@ -67,8 +88,8 @@ pub fn Canvas() -> impl IntoView {
             drag.set(Drag::Pan { from: screen, offset: editor.view.viewport.get_untracked().offset });
         }
     };
-    let on_move = move |event: PointerEvent| pointer_moved(editor, drag, &svg, &event);
-    let on_up = move |event: PointerEvent| pointer_released(editor, drag, &svg, &event);
+    let on_move = move |event: PointerEvent| pointer_moved(editor, canvas, &event);
+    let on_up = move |event: PointerEvent| pointer_released(editor, canvas, &event);
     let on_wheel = move |event: WheelEvent| {
         event.prevent_default();
         let (left, top) = svg.get_untracked().map_or((0.0, 0.0), |svg| {
@@ -134,8 +155,7 @@ pub fn Canvas() -> impl IntoView {
                 />
                 <For each=node_names key=|name| name.clone() children=move |name| view! { <NodeView name=name /> } />
                 {move || match drag.get() {
-                    Drag::Connect { from, to } => {
-                        let start = editor.position(&from).get();
+                    Drag::Connect { start, to, .. } => {
                         Some(view! { <line class="connecting" x1=start.x y1=start.y x2=to.x y2=to.y /> }.into_any())
                     }
                     Drag::Band { from, to } => {
@@ -157,8 +177,8 @@ pub fn start_connecting(editor: Editor, canvas: CanvasContext, from: String, eve
     }
     event.stop_propagation();
     capture(event);
-    let to = world_point(editor, &canvas.svg, event);
-    canvas.drag.set(Drag::Connect { from, to });
+    let start = world_point(editor, &canvas.svg, event);
+    canvas.drag.set(Drag::Connect { from, start, to: start });
 }
 
 /// Keeps receiving the pointer's events while it drags outside the element.
@@ -169,7 +189,9 @@ pub fn capture(event: &PointerEvent) {
     }
 }
 
-fn pointer_moved(editor: Editor, drag: RwSignal<Drag>, svg: &NodeRef<leptos::svg::Svg>, event: &PointerEvent) {
+fn pointer_moved(editor: Editor, canvas: CanvasContext, event: &PointerEvent) {
+    let CanvasContext { drag, svg, connect_target } = canvas;
+    let svg = &svg;
     match drag.get_untracked() {
         Drag::None => {}
         Drag::Pan { from, offset } => {
@@ -191,14 +213,24 @@ fn pointer_moved(editor: Editor, drag: RwSignal<Drag>, svg: &NodeRef<leptos::svg
                 }
             });
         }
-        Drag::Connect { from, .. } => drag.set(Drag::Connect { from, to: world_point(editor, svg, event) }),
+        Drag::Connect { from, start, .. } => {
+            let to = world_point(editor, svg, event);
+            let target = connect_target_at(editor, &from, to);
+            if connect_target.get_untracked() != target {
+                connect_target.set(target);
+            }
+            drag.set(Drag::Connect { from, start, to });
+        }
         Drag::Band { from, .. } => drag.set(Drag::Band { from, to: world_point(editor, svg, event) }),
     }
 }
 
-fn pointer_released(editor: Editor, drag: RwSignal<Drag>, svg: &NodeRef<leptos::svg::Svg>, event: &PointerEvent) {
+fn pointer_released(editor: Editor, canvas: CanvasContext, event: &PointerEvent) {
+    let CanvasContext { drag, svg, connect_target } = canvas;
+    let svg = &svg;
     let finished = drag.get_untracked();
     drag.set(Drag::None);
+    connect_target.set(None);
     match finished {
         Drag::Move { names, start, moved: true, .. } => {
             let Some(first) = names.first() else { return };
@@ -208,13 +240,7 @@ fn pointer_released(editor: Editor, drag: RwSignal<Drag>, svg: &NodeRef<leptos::
         }
         Drag::Connect { from, .. } => {
             let at = world_point(editor, svg, event);
-            let target = editor.doc.lab.with_untracked(|lab| {
-                editor
-                    .doc
-                    .cards
-                    .with_untracked(|cards| node_at(lab, cards, |name| editor.position(name).get_untracked(), at))
-            });
-            let Some(to) = target.filter(|to| *to != from) else { return };
+            let Some(to) = connect_target_at(editor, &from, at) else { return };
             intents::connect(editor, &from, &to);
         }
         Drag::Band { from, to } => {
@@ -223,4 +249,13 @@ fn pointer_released(editor: Editor, drag: RwSignal<Drag>, svg: &NodeRef<leptos::
         }
         _ => {}
     }
+}
+
+/// The node a veth dragged from `from` would connect to if let go at `at`: the card under
+/// it, unless that is `from` itself.
+fn connect_target_at(editor: Editor, from: &str, at: Point) -> Option<String> {
+    let under = editor.doc.lab.with_untracked(|lab| {
+        editor.doc.cards.with_untracked(|cards| node_at(lab, cards, |name| editor.position(name).get_untracked(), at))
+    });
+    under.filter(|to| to != from)
 }

@@ -3,9 +3,14 @@
 //! row's name, a tooltip, a run's name, what a problem's path points
 //! into. Pure, so it is tested natively.
 
-use nslab_model::api::{LiveLink, RunKind};
+use std::collections::BTreeMap;
+
+use nslab_model::address::parse_interface_address;
+use nslab_model::api::{LiveLink, PlannedOp, RunKind};
 use nslab_model::edit::Selection;
 use nslab_model::identity::LinkRef;
+use nslab_model::identity::Netns;
+use nslab_model::ops::Op;
 use nslab_model::topology::Topology;
 use nslab_model::{Lab, Problem};
 
@@ -22,28 +27,33 @@ pub fn link_places(lab: &Lab) -> Vec<Option<[LinkRef; 2]>> {
         .collect()
 }
 
-/// The class of a link end: `up` (carrier), `nocarrier`, `down`, `absent` (not in the kernel).
-pub fn end_state(live: Option<&LiveLink>) -> &'static str {
+/// The class of an interface that should hold the addresses `wanted` (as the lab writes
+/// them): `up` (carrier), `nocarrier`, `down`, `differs` (up, but an address of the lab is
+/// not in the kernel: flushed from a shell), `absent` (not in the kernel).
+pub fn end_state(live: Option<&LiveLink>, wanted: &[String]) -> &'static str {
     match live {
         None => "absent",
-        Some(link) if link.up && link.oper_up => "up",
-        Some(link) if link.up => "nocarrier",
-        Some(_) => "down",
+        Some(link) if !link.up => "down",
+        Some(link) if !missing_addresses(link, wanted).is_empty() => "differs",
+        Some(link) if link.oper_up => "up",
+        Some(_) => "nocarrier",
     }
 }
 
-/// The class of a link from the classes of its ends (see `end_state`): absent if either end
-/// is, else down if either is, up if both are, else without carrier.
-pub fn link_state(a: &str, b: &str) -> &'static str {
-    if a == "absent" || b == "absent" {
-        "absent"
-    } else if a == "down" || b == "down" {
-        "down"
-    } else if a == "up" && b == "up" {
-        "up"
-    } else {
-        "nocarrier"
-    }
+/// The addresses of `wanted` (as the lab writes them) that the kernel's interface lacks.
+pub fn missing_addresses<'a>(live: &LiveLink, wanted: &'a [String]) -> Vec<&'a str> {
+    wanted
+        .iter()
+        .filter(|address| parse_interface_address(address).is_ok_and(|net| !live.addresses.contains(&net)))
+        .map(String::as_str)
+        .collect()
+}
+
+/// The class of a link from the classes of its ends (see `end_state`): the worse end's,
+/// in the order absent, down, differs, without carrier, up.
+pub fn link_state(a: &'static str, b: &'static str) -> &'static str {
+    const WORST_FIRST: [&str; 4] = ["absent", "down", "differs", "nocarrier"];
+    WORST_FIRST.into_iter().find(|state| a == *state || b == *state).unwrap_or("up")
 }
 
 /// An end's state (see `end_state`) in words, for its port's tooltip.
@@ -52,7 +62,73 @@ pub fn end_state_words(state: &str) -> &'static str {
         "up" => "up, with carrier",
         "nocarrier" => "up, no carrier",
         "down" => "down",
+        "differs" => "up, but an address of the lab is not in the kernel (re-apply puts it back)",
         _ => "not in the kernel",
+    }
+}
+
+/// The drift banner's sentence: how many steps re-applying runs now (the same plan apply
+/// would run, unapplied edits included), naming the namespaces it would delete.
+pub fn drift_summary(ops: &[PlannedOp]) -> String {
+    let deleted: Vec<String> = ops
+        .iter()
+        .filter_map(|planned| match &planned.op {
+            Op::DeleteNamespace { name } => Some(format!("`{name}`")),
+            _ => None,
+        })
+        .collect();
+    let steps = crate::wording::counted(ops.len(), "step", "steps");
+    match deleted.len() {
+        0 => format!("The kernel differs from this lab: re-applying it runs {steps}."),
+        n => format!(
+            "The kernel differs from this lab: re-applying it runs {steps}, and deletes {} {}.",
+            if n == 1 { "namespace" } else { "namespaces" },
+            deleted.join(", ")
+        ),
+    }
+}
+
+/// How a namespace of lab `lab` stands in the kernel, for its card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NamespaceState {
+    /// In the kernel, marked as this lab's.
+    Present,
+    /// In the kernel, but another lab's (`Some`) or made by hand (`None`): apply would
+    /// refuse it.
+    Taken(Option<String>),
+    /// Applied once, gone now: deleted from outside.
+    Missing,
+    /// Not applied (yet).
+    Absent,
+}
+
+impl NamespaceState {
+    pub fn of(name: &str, lab: &str, present: &BTreeMap<Netns, Option<String>>, missing: &[String]) -> Self {
+        match present.get(&Netns::Named(name.to_string())) {
+            Some(Some(owner)) if owner == lab => NamespaceState::Present,
+            Some(owner) => NamespaceState::Taken(owner.clone()),
+            None if missing.iter().any(|gone| gone == name) => NamespaceState::Missing,
+            None => NamespaceState::Absent,
+        }
+    }
+
+    /// What the card's tooltip says of it.
+    pub fn words(&self, name: &str) -> String {
+        match self {
+            NamespaceState::Present => format!("namespace {name} is in the kernel"),
+            NamespaceState::Taken(Some(owner)) => {
+                format!(
+                    "a namespace {name} in the kernel belongs to lab `{owner}`: rename this one, or destroy that lab"
+                )
+            }
+            NamespaceState::Taken(None) => {
+                format!("a namespace {name} made outside nslab is in the kernel: rename this one, or adopt it")
+            }
+            NamespaceState::Missing => {
+                format!("namespace {name} was applied but is gone from the kernel (deleted from outside): re-apply makes it again")
+            }
+            NamespaceState::Absent => format!("namespace {name} is not in the kernel yet: apply makes it"),
+        }
     }
 }
 
@@ -89,8 +165,6 @@ pub fn selection_at(lab: &Lab, path: &str) -> Option<Selection> {
 
 #[cfg(test)]
 mod tests {
-    use nslab_model::identity::Netns;
-
     use super::*;
 
     fn lab(text: &str) -> Lab {
@@ -117,17 +191,81 @@ mod tests {
 
     #[test]
     fn a_link_is_as_up_as_its_weaker_end() {
-        let live = |up, oper_up| LiveLink { netns: Netns::Host, name: "v".into(), up, oper_up, owner: None };
-        assert_eq!(end_state(None), "absent");
-        assert_eq!(end_state(Some(&live(true, true))), "up");
-        assert_eq!(end_state(Some(&live(true, false))), "nocarrier");
-        assert_eq!(end_state(Some(&live(false, true))), "down");
+        let live = |up, oper_up| LiveLink {
+            netns: Netns::Host,
+            name: "v".into(),
+            up,
+            oper_up,
+            owner: None,
+            addresses: vec!["10.0.0.1/24".parse().unwrap()],
+        };
+        assert_eq!(end_state(None, &[]), "absent");
+        assert_eq!(end_state(Some(&live(true, true)), &[]), "up");
+        assert_eq!(end_state(Some(&live(true, false)), &[]), "nocarrier");
+        assert_eq!(end_state(Some(&live(false, true)), &[]), "down");
         assert_eq!(link_state("up", "up"), "up");
         assert_eq!(link_state("up", "nocarrier"), "nocarrier");
         assert_eq!(link_state("nocarrier", "down"), "down");
         assert_eq!(link_state("down", "absent"), "absent");
+        assert_eq!(link_state("differs", "up"), "differs");
+        assert_eq!(link_state("nocarrier", "differs"), "differs");
         assert_eq!(end_state_words("nocarrier"), "up, no carrier");
         assert_eq!(end_state_words("absent"), "not in the kernel");
+    }
+
+    #[test]
+    fn an_interface_without_an_address_of_the_lab_differs() {
+        let link = LiveLink {
+            netns: Netns::Host,
+            name: "v".into(),
+            up: true,
+            oper_up: true,
+            owner: None,
+            addresses: vec!["10.0.0.1/24".parse().unwrap(), "fd00::1/64".parse().unwrap()],
+        };
+        let wanted = |addresses: &[&str]| addresses.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        assert_eq!(end_state(Some(&link), &wanted(&["10.0.0.1/24", "fd00:0::1/64"])), "up");
+        let flushed = wanted(&["10.0.0.1/24", "10.0.0.9/24"]);
+        assert_eq!(end_state(Some(&link), &flushed), "differs");
+        assert_eq!(missing_addresses(&link, &flushed), ["10.0.0.9/24"]);
+        // Another prefix length is another address.
+        assert_eq!(missing_addresses(&link, &wanted(&["10.0.0.1/16"])), ["10.0.0.1/16"]);
+        // Down says more than a missing address.
+        assert_eq!(end_state(Some(&LiveLink { up: false, ..link }), &flushed), "down");
+    }
+
+    #[test]
+    fn the_drift_banner_counts_every_step_and_names_the_namespaces_deleted() {
+        let planned = |op: Op| PlannedOp::from(&op);
+        let up = planned(Op::SetLoopback { netns: Netns::Named("ns1".into()), up: true });
+        assert_eq!(
+            drift_summary(std::slice::from_ref(&up)),
+            "The kernel differs from this lab: re-applying it runs 1 step."
+        );
+        let ops = [planned(Op::DeleteNamespace { name: "ns0".into() }), up.clone(), up];
+        assert_eq!(
+            drift_summary(&ops),
+            "The kernel differs from this lab: re-applying it runs 3 steps, and deletes namespace `ns0`."
+        );
+    }
+
+    #[test]
+    fn a_namespace_is_present_only_when_it_carries_this_lab_s_mark() {
+        let named = |name: &str| Netns::Named(name.into());
+        let present = BTreeMap::from([
+            (named("ns0"), Some("mine".to_string())),
+            (named("ns1"), Some("seed-bridge".to_string())),
+            (named("ns2"), None),
+        ]);
+        let missing = vec!["ns3".to_string()];
+        let state = |name: &str| NamespaceState::of(name, "mine", &present, &missing);
+        assert_eq!(state("ns0"), NamespaceState::Present);
+        assert_eq!(state("ns1"), NamespaceState::Taken(Some("seed-bridge".into())));
+        assert_eq!(state("ns2"), NamespaceState::Taken(None));
+        assert_eq!(state("ns3"), NamespaceState::Missing);
+        assert_eq!(state("ns4"), NamespaceState::Absent);
+        assert!(state("ns1").words("ns1").contains("belongs to lab `seed-bridge`"));
+        assert!(!state("ns1").words("ns1").contains("outside nslab"));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! Node positions also live in one signal per node, so that dragging a node re-renders
 //! that node and its edges only; the document takes the new position when the drag ends.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use leptos::prelude::*;
@@ -169,8 +169,12 @@ pub struct Live {
     pub links: RwSignal<BTreeMap<(Netns, String), LiveLink>>,
     pub counters: RwSignal<HashMap<(Netns, String), LinkCounters>>,
     pub applied: RwSignal<bool>,
-    /// Namespaces the kernel has now.
-    pub present: RwSignal<BTreeSet<Netns>>,
+    /// Namespaces the kernel has now, each with the lab whose mark it carries (none: made
+    /// by hand).
+    pub present: RwSignal<BTreeMap<Netns, Option<String>>>,
+    /// The lab's namespaces as last applied that the kernel no longer holds (deleted from
+    /// outside): drawn as missing, not as never applied.
+    pub missing: RwSignal<Vec<String>>,
     pub drift: RwSignal<Vec<PlannedOp>>,
     /// What in the kernel is in the lab's way, as the server said when it refused to plan or
     /// apply: shown on the parts of the lab they are about, until a run goes through.
@@ -190,7 +194,8 @@ impl Live {
             links: RwSignal::new(BTreeMap::new()),
             counters: RwSignal::new(HashMap::new()),
             applied: RwSignal::new(false),
-            present: RwSignal::new(BTreeSet::new()),
+            present: RwSignal::new(BTreeMap::new()),
+            missing: RwSignal::new(Vec::new()),
             drift: RwSignal::new(Vec::new()),
             conflicts: RwSignal::new(Vec::new()),
             kernel_epoch: RwSignal::new(0),

@@ -12,6 +12,8 @@ use nslab_model::api::{
     EVENTS_PROTOCOL,
 };
 
+use nslab_model::identity::Netns;
+
 use crate::describe::run_title;
 use crate::editor::{Connection, Editor, RunState};
 use crate::sync;
@@ -63,10 +65,12 @@ pub(crate) async fn sleep_ms(ms: u32) {
 
 fn handle(editor: Editor, event: Event) {
     match event {
-        Event::Snapshot(SnapshotEvent { view, links, namespaces, applied, drift, conflicts }) => {
+        Event::Snapshot(SnapshotEvent { view, links, namespaces, owners, applied, drift, conflicts, missing }) => {
             // The kernel may have changed while this editor was not listening.
             editor.live.kernel_changed();
-            editor.live.present.set(namespaces.into_iter().collect());
+            let owner_of = |netns: &Netns| netns.name().and_then(|name| owners.get(name)).cloned();
+            editor.live.present.set(namespaces.iter().map(|netns| (netns.clone(), owner_of(netns))).collect());
+            editor.live.missing.set(missing);
             sync::received(editor, view);
             editor
                 .live
@@ -123,18 +127,19 @@ fn handle(editor: Editor, event: Event) {
             });
             editor.panels.log("link", text);
         }
-        Event::Namespace(NamespaceEvent { netns, present }) => {
+        Event::Namespace(NamespaceEvent { netns, present, owner }) => {
             editor.live.kernel_changed();
             editor.live.present.update(|all| {
                 if present {
-                    all.insert(netns.clone());
+                    all.insert(netns.clone(), owner);
                 } else {
                     all.remove(&netns);
                 }
             });
             editor.panels.log("namespace", format!("{netns} {}", if present { "appeared" } else { "went away" }));
         }
-        Event::Drift(DriftEvent { applied, ops, conflicts }) => {
+        Event::Drift(DriftEvent { applied, ops, conflicts, missing }) => {
+            editor.live.missing.set(missing);
             if applied && !ops.is_empty() {
                 editor.panels.log(
                     "drift",

@@ -4,12 +4,15 @@ use leptos::prelude::*;
 
 use crate::editor::use_editor;
 
-const SHORTCUTS: [(&str, &str); 17] = [
+const SHORTCUTS: [(&str, &str); 20] = [
     ("N", "add a namespace"),
     ("B", "add a bridge"),
     ("H", "add the host (the namespace nslab runs in)"),
     ("drag a node's round handle to another node", "connect them with a veth"),
     ("click / shift-click", "select / add to the selection"),
+    ("Tab, then Enter or Space", "reach a node or link and select it (Shift+Enter adds it)"),
+    ("arrow keys (Shift: farther)", "move the selected nodes"),
+    ("C", "connect the two selected nodes with a veth"),
     ("shift-drag on the background", "select everything in a rectangle"),
     ("drag the background", "pan"),
     ("mouse wheel, + and -", "zoom"),

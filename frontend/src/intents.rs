@@ -8,6 +8,7 @@ use leptos::task::spawn_local;
 use nslab_model::api::{ErrorBody, LabView, PingRequest, RunKind, RunReport};
 use nslab_model::edit::{self, NodeKind, Point, Selection};
 use nslab_model::export::{to_ip_script, to_json};
+use nslab_model::identity::Netns;
 use nslab_model::ops::Op;
 use nslab_model::problem::has_errors;
 use nslab_model::{validate_lab_name, Lab, Node};
@@ -31,10 +32,53 @@ fn canvas_center(editor: Editor) -> Point {
 /// nor on a veth.
 pub fn add_node(editor: Editor, kind: NodeKind) {
     let at = canvas_center(editor);
-    let (lab, name) = editor.doc.lab.with_untracked(|lab| edit::add_node(lab, kind, at));
+    let (lab, name) = editor.doc.lab.with_untracked(|lab| {
+        edit::add_node_avoiding(lab, kind, at, |name| taken_in_kernel(editor, &lab.name, kind, name))
+    });
     let lab = edit::place_in_free_space(&lab, &name, at);
     sync::commit(editor, lab);
     editor.view.selection.set(Selection::node(name));
+}
+
+/// Whether the kernel holds something called `name` that is not lab `lab`'s, where a new
+/// node of `kind` would go: another lab's (or a hand-made) namespace, an interface in the
+/// host for a bridge.
+fn taken_in_kernel(editor: Editor, lab: &str, kind: NodeKind, name: &str) -> bool {
+    match kind {
+        NodeKind::Namespace => editor.live.present.with_untracked(|present| {
+            present.get(&Netns::Named(name.to_string())).is_some_and(|owner| owner.as_deref() != Some(lab))
+        }),
+        NodeKind::Bridge => editor.live.links.with_untracked(|links| {
+            links.get(&(Netns::Host, name.to_string())).is_some_and(|link| link.owner.as_deref() != Some(lab))
+        }),
+    }
+}
+
+/// Moves the selected nodes `steps` grid steps the way the arrow `key` points. False when
+/// nothing is selected (the key then does what it does elsewhere: scroll).
+pub fn nudge_selection(editor: Editor, key: &str, steps: f64) -> bool {
+    let names: Vec<String> = editor.view.selection.with_untracked(|s| s.nodes.iter().cloned().collect());
+    if names.is_empty() {
+        return false;
+    }
+    let step = steps * edit::GRID;
+    let by = match key {
+        "ArrowLeft" => Point { x: -step, y: 0.0 },
+        "ArrowRight" => Point { x: step, y: 0.0 },
+        "ArrowUp" => Point { x: 0.0, y: -step },
+        _ => Point { x: 0.0, y: step },
+    };
+    move_nodes(editor, &names, by);
+    true
+}
+
+/// Connects the two selected nodes with a veth, as dragging from one to the other does.
+/// False (nothing done) unless exactly two nodes are selected.
+pub fn connect_selection(editor: Editor) -> bool {
+    let names: Vec<String> = editor.view.selection.with_untracked(|s| s.nodes.iter().cloned().collect());
+    let [from, to] = names.as_slice() else { return false };
+    connect(editor, from, to);
+    true
 }
 
 /// Adds the host node; a lab has one, so a second is refused with a sentence.

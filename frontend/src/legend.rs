@@ -24,10 +24,11 @@ pub fn Legend() -> impl IntoView {
                 <li>{line_sample("up")}" up, with carrier"</li>
                 <li>{line_sample("nocarrier")}" up, no carrier"</li>
                 <li>{line_sample("down")}" down"</li>
+                <li>{line_sample("differs")}" up, but an address of the lab is gone from the kernel (struck through on its card)"</li>
                 <li>{line_sample("absent")}" not in the kernel (not applied)"</li>
                 <li>{line_sample("conflict")}" something made by hand is in the way"</li>
                 <li>"a thick pale line over a link: traffic (rates in its tooltip and the inspector)"</li>
-                <li>"green card border: in the kernel; red dashed: an error; orange: a warning; blue: selected"</li>
+                <li>"green card border: in the kernel, this lab's; purple dotted: the name is taken in the kernel by another lab or by hand; red long dashes: applied, then deleted outside nslab; red dashed: an error; orange: a warning; blue: selected"</li>
             </ul>
         </details>
     }

@@ -3,7 +3,7 @@
 //! its traffic rates are in its tooltip (and the inspector); traffic shows as a thicker
 //! line over it.
 
-use leptos::ev::PointerEvent;
+use leptos::ev::{KeyboardEvent, PointerEvent};
 use leptos::prelude::*;
 use nslab_model::edit::Point;
 use nslab_model::layout::attach_point;
@@ -38,8 +38,12 @@ pub fn LinkView(index: usize) -> impl IntoView {
     });
     let states = move || {
         let Some([a, b]) = ends.get() else { return ("absent", "absent") };
+        let Some(Link::Veth(veth)) = link.get() else { return ("absent", "absent") };
         editor.live.links.with(|live| {
-            (end_state(live.get(&(a.netns.clone(), a.name.clone()))), end_state(live.get(&(b.netns, b.name))))
+            (
+                end_state(live.get(&(a.netns.clone(), a.name.clone())), &veth.a.addresses),
+                end_state(live.get(&(b.netns, b.name)), &veth.b.addresses),
+            )
         })
     };
     let class = move || {
@@ -56,7 +60,11 @@ pub fn LinkView(index: usize) -> impl IntoView {
     // Bytes a second both ways at end a, when anything moves.
     let traffic = move || {
         let [a, _] = ends.get()?;
-        let counters = editor.live.counters.with(|c| c.get(&(a.netns, a.name)).cloned())?;
+        let key = (a.netns, a.name);
+        // Counters outlive their interface (the last reading before a destroy): a link not
+        // in the kernel carries nothing.
+        editor.live.links.with(|live| live.contains_key(&key)).then_some(())?;
+        let counters = editor.live.counters.with(|c| c.get(&key).cloned())?;
         let moving = counters.rx_bytes_per_second + counters.tx_bytes_per_second;
         (moving > 0.0).then_some((counters.tx_bytes_per_second, counters.rx_bytes_per_second))
     };
@@ -101,6 +109,18 @@ pub fn LinkView(index: usize) -> impl IntoView {
             selection.toggle_link(index);
         });
     };
+    // Enter or Space on the focused link selects it, as a click does (Shift adds it).
+    let on_key = move |event: KeyboardEvent| {
+        if matches!(event.key().as_str(), "Enter" | " ") {
+            event.prevent_default();
+            editor.view.selection.update(|selection| {
+                if !event.shift_key() {
+                    *selection = Default::default();
+                }
+                selection.toggle_link(index);
+            });
+        }
+    };
     // A port starts a new veth from its node, like the node's handle does.
     let canvas = use_context::<CanvasContext>().expect("inside the canvas");
     let port_drag = move |side: usize| {
@@ -137,7 +157,12 @@ pub fn LinkView(index: usize) -> impl IntoView {
             class:conflict=move || !conflicts.with(Vec::is_empty)
             class:error=move || problems.with(|p| p.iter().any(|p| p.is_error()))
             data-index=index
+            tabindex="0"
+            role="button"
+            aria-label=move || format!("link {} ↔ {}", label(0).unwrap_or_default(), label(1).unwrap_or_default())
+            aria-pressed=move || selected.get().to_string()
             on:pointerdown=on_down
+            on:keydown=on_key
         >
             <title>{title}</title>
             <line class="hit" x1=move || geometry.get().0.x y1=move || geometry.get().0.y x2=move || geometry.get().1.x y2=move || geometry.get().1.y />

@@ -10,6 +10,7 @@ mod editor;
 mod events;
 mod geometry;
 mod help;
+mod icons;
 mod inspector;
 mod intents;
 mod lab_name;

@@ -109,7 +109,7 @@ pub fn MatrixPanel() -> impl IntoView {
                 </p>
             })}
             <Legend />
-            <div class="matrix-scroll">
+            <div class="matrix-scroll" tabindex="0" role="region" aria-label="the reachability matrix">
                 <table>
                     <thead>
                         <tr class="names">

@@ -2,14 +2,14 @@
 //! the name, a detail line and one row per interface (name, addresses, state), and a
 //! handle to drag a new veth from. It follows its own position signal while dragged.
 
-use leptos::ev::PointerEvent;
+use leptos::ev::{KeyboardEvent, PointerEvent};
 use leptos::prelude::*;
 use nslab_model::edit::{Point, Selection};
 use nslab_model::identity::Netns;
 use nslab_model::Node;
 
 use crate::canvas::{capture, start_connecting, world_point, CanvasContext, Drag};
-use crate::describe::{end_state, end_state_words, tooltip};
+use crate::describe::{end_state, end_state_words, missing_addresses, tooltip, NamespaceState};
 use crate::editor::use_editor;
 use nslab_model::edit::Card;
 use nslab_model::layout::card::{CHAR_WIDTH, LINE, ROW_PADDING};
@@ -34,14 +34,31 @@ pub fn NodeView(name: String) -> impl IntoView {
     let key = name.clone();
     let selected = Memo::new(move |_| editor.view.selection.with(|s| s.nodes.contains(&key)));
     let key = name.clone();
-    let present = Memo::new(move |_| match node.get() {
-        Some(Node::Namespace(_)) => editor.live.present.with(|p| p.contains(&Netns::Named(key.clone()))),
+    // How the kernel holds it: a namespace must carry this lab's mark to count as present.
+    let standing = Memo::new(move |_| match node.get() {
+        Some(Node::Namespace(_)) => {
+            let lab = editor.doc.lab.with(|lab| lab.name.clone());
+            editor
+                .live
+                .present
+                .with(|present| editor.live.missing.with(|missing| NamespaceState::of(&key, &lab, present, missing)))
+        }
         Some(Node::Bridge(bridge)) => {
             let netns = bridge.namespace.map_or(Netns::Host, Netns::Named);
-            editor.live.links.with(|live| live.get(&(netns, key.clone())).is_some_and(|link| link.up))
+            let up = editor.live.links.with(|live| live.get(&(netns, key.clone())).is_some_and(|link| link.up));
+            if up {
+                NamespaceState::Present
+            } else {
+                NamespaceState::Absent
+            }
         }
-        _ => true,
+        _ => NamespaceState::Present,
     });
+    // A veth dragged from another node would connect here if let go now.
+    let connect_target = {
+        let key = name.clone();
+        Memo::new(move |_| canvas.connect_target.with(|target| target.as_deref() == Some(key.as_str())))
+    };
     let highlighted = {
         let key = name.clone();
         Memo::new(move |_| editor.view.highlight.with(|h| h.contains(&key)))
@@ -68,6 +85,21 @@ pub fn NodeView(name: String) -> impl IntoView {
             canvas.drag.set(Drag::Move { names, from, start, moved: false });
         }
     };
+    // Enter or Space on the focused card selects it, as a click does (Shift adds it).
+    let on_key = {
+        let name = name.clone();
+        move |event: KeyboardEvent| {
+            if !matches!(event.key().as_str(), "Enter" | " ") {
+                return;
+            }
+            event.prevent_default();
+            if event.shift_key() {
+                editor.view.selection.update(|s| s.toggle_node(&name));
+            } else {
+                editor.view.selection.set(Selection::node(name.clone()));
+            }
+        }
+    };
     let on_handle = {
         let name = name.clone();
         move |event: PointerEvent| start_connecting(editor, canvas, name.clone(), &event)
@@ -92,9 +124,21 @@ pub fn NodeView(name: String) -> impl IntoView {
             .iter()
             .enumerate()
             .map(|(index, row)| {
-                let state_of = {
+                let live_of = {
                     let name = row.name.clone();
-                    move || editor.live.links.with(|live| end_state(live.get(&(netns.get(), name.clone()))))
+                    move || editor.live.links.with(|live| live.get(&(netns.get(), name.clone())).cloned())
+                };
+                let state_of = {
+                    let (live_of, wanted) = (live_of.clone(), row.addresses.clone());
+                    move || end_state(live_of().as_ref(), &wanted)
+                };
+                // An address of the lab the kernel's interface lacks (flushed from a shell)
+                // is struck through; an interface not there at all says so by its dot.
+                let lacks = {
+                    let (live_of, wanted) = (live_of.clone(), row.addresses.clone());
+                    move |address: &str| {
+                        live_of().is_some_and(|live| missing_addresses(&live, &wanted).contains(&address))
+                    }
                 };
                 // The row that sums up the rest: no interface name has a space.
                 let is_sum = index + 1 == card.rows.len() && row.name.contains(' ');
@@ -103,12 +147,27 @@ pub fn NodeView(name: String) -> impl IntoView {
                 let first = row.addresses.first().cloned().unwrap_or_default();
                 let indent = -w + ROW_PADDING + (row.name.chars().count() + 1) as f64 * CHAR_WIDTH;
                 let more: Vec<_> = row.addresses.iter().skip(1).enumerate().map(|(line, address)| {
-                    view! { <text class="iface-more" x=indent y=baseline + (line + 1) as f64 * LINE>{address.clone()}</text> }
+                    let (lacks, at) = (lacks.clone(), address.clone());
+                    view! {
+                        <text class="iface-more" class:missing=move || lacks(&at) x=indent y=baseline + (line + 1) as f64 * LINE>
+                            {address.clone()}
+                        </text>
+                    }
                 }).collect();
+                let first = (!first.is_empty()).then(|| {
+                    let (lacks, at) = (lacks.clone(), first.clone());
+                    view! { " "<tspan class="address" class:missing=move || lacks(&at)>{first}</tspan> }
+                });
                 let title = {
                     let (name, addresses) = (row.name.clone(), row.addresses.join(", "));
-                    let state_of = state_of.clone();
-                    move || format!("{name} {addresses}: {}", end_state_words(state_of()))
+                    let (state_of, live_of, wanted) = (state_of.clone(), live_of.clone(), row.addresses.clone());
+                    move || {
+                        let lacking = live_of().map(|live| missing_addresses(&live, &wanted).join(", ")).unwrap_or_default();
+                        match lacking.is_empty() {
+                            true => format!("{name} {addresses}: {}", end_state_words(state_of())),
+                            false => format!("{name} {addresses}: not in the kernel now: {lacking} (re-apply puts it back)"),
+                        }
+                    }
                 };
                 view! {
                     <g class="iface" class:sum=is_sum data-iface=row.name.clone()>
@@ -116,7 +175,7 @@ pub fn NodeView(name: String) -> impl IntoView {
                         <circle class=move || format!("state {}", if is_sum { "none" } else { state_of() }) cx=-w + 7.0 cy=top + LINE / 2.0 r=3.0 />
                         <text class="label" x=-w + ROW_PADDING y=baseline>
                             <tspan class="if-name">{row.name.clone()}</tspan>
-                            {if first.is_empty() { String::new() } else { format!(" {first}") }}
+                            {first}
                         </text>
                         {more}
                     </g>
@@ -124,7 +183,15 @@ pub fn NodeView(name: String) -> impl IntoView {
             })
             .collect::<Vec<_>>()
     };
-    let tooltip = move || problems.with(|problems| conflicts.with(|conflicts| tooltip(problems, conflicts)));
+    // What is wrong with it, then how the kernel holds it (for a namespace).
+    let tooltip = {
+        let name = name.clone();
+        move || {
+            let wrong = problems.with(|problems| conflicts.with(|conflicts| tooltip(problems, conflicts)));
+            let standing = matches!(node.get(), Some(Node::Namespace(_))).then(|| standing.get().words(&name));
+            [Some(wrong).filter(|w| !w.is_empty()), standing].into_iter().flatten().collect::<Vec<_>>().join("\n")
+        }
+    };
     let display_name = name.clone();
     // Kinds told apart at a glance: a box for a namespace, a hub for a bridge, a screen for
     // the host (and each card's colour, see svg.css).
@@ -142,12 +209,19 @@ pub fn NodeView(name: String) -> impl IntoView {
         <g
             class=move || format!("node {}", kind())
             class:selected=selected
-            class:present=present
+            class:present=move || standing.get() == NamespaceState::Present
+            class:taken=move || matches!(standing.get(), NamespaceState::Taken(_))
+            class:missing=move || standing.get() == NamespaceState::Missing
             class:error=move || problems.with(|p| p.iter().any(|p| p.is_error()))
             class:warning=move || problems.with(|p| !p.is_empty() && p.iter().all(|p| !p.is_error()))
             class:highlighted=highlighted
+            class:connect-target=connect_target
             class:conflict=move || !conflicts.with(Vec::is_empty)
             data-name=name.clone()
+            tabindex="0"
+            role="button"
+            aria-pressed=move || selected.get().to_string()
+            on:keydown=on_key
             transform=move || {
                 let at = position.get();
                 format!("translate({} {})", at.x, at.y)

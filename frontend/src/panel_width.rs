@@ -18,10 +18,15 @@ const MIN_CANVAS: f64 = 420.0;
 /// How much an arrow key moves the handle, in pixels.
 const KEY_STEP: f64 = 16.0;
 
+/// The widest the panel may be in a window `window_width` wide.
+fn widest(window_width: f64) -> f64 {
+    (window_width - MIN_CANVAS).max(MIN_WIDTH)
+}
+
 /// `wanted` kept between `MIN_WIDTH` and what leaves the canvas `MIN_CANVAS` of a window
 /// `window_width` wide (and never under `MIN_WIDTH`, however narrow the window).
 pub fn clamp_width(wanted: f64, window_width: f64) -> f64 {
-    let widest = (window_width - MIN_CANVAS).max(MIN_WIDTH);
+    let widest = widest(window_width);
     if wanted.is_finite() {
         wanted.clamp(MIN_WIDTH, widest)
     } else {
@@ -113,6 +118,12 @@ pub fn PanelResizer(width: RwSignal<f64>) -> impl IntoView {
             aria-orientation="vertical"
             tabindex="0"
             aria-label="panel width"
+            aria-valuenow=move || width.get().round()
+            aria-valuemin=MIN_WIDTH
+            aria-valuemax=move || {
+                width.track();
+                widest(window_width()).round()
+            }
             title="Drag (or focus and press the arrow keys) to make the panel wider or narrower"
             class:dragging=dragging
             on:pointerdown=on_down

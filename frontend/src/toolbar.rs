@@ -10,6 +10,7 @@ use nslab_model::problem::has_errors;
 use wasm_bindgen::JsCast;
 
 use crate::editor::{use_editor, Connection};
+use crate::icons::{icon, Icon};
 use crate::intents::{self, ZOOM_STEP};
 
 #[component]
@@ -38,33 +39,33 @@ pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
             <span class="brand">"nslab"</span>
             <crate::lab_name::LabName />
             <span class="group" role="group" aria-label="edit" data-group="edit">
-                <button id="add-namespace" title="Add a namespace (N)" on:click=move |_| intents::add_node(editor, NodeKind::Namespace)>"+ namespace"</button>
-                <button id="add-bridge" title="Add a bridge (B)" on:click=move |_| intents::add_node(editor, NodeKind::Bridge)>"+ bridge"</button>
-                <button id="add-host" title="Add the host: the namespace nslab runs in (H)" on:click=move |_| intents::add_host(editor)>"+ host"</button>
-                <button id="delete" title="Delete the selection (Delete)" on:click=move |_| intents::delete_selection(editor)>"delete"</button>
-                <button id="undo" title="Undo (Ctrl+Z)" disabled=move || !editor.doc.can_undo.get() on:click=move |_| intents::undo(editor)>"undo"</button>
-                <button id="redo" title="Redo (Ctrl+Shift+Z)" disabled=move || !editor.doc.can_redo.get() on:click=move |_| intents::redo(editor)>"redo"</button>
+                <button id="add-namespace" class="icon-button" aria-label="add a namespace" title="Add a namespace (N)" on:click=move |_| intents::add_node(editor, NodeKind::Namespace)>{icon(Icon::Namespace)}</button>
+                <button id="add-bridge" class="icon-button" aria-label="add a bridge" title="Add a bridge (B)" on:click=move |_| intents::add_node(editor, NodeKind::Bridge)>{icon(Icon::Bridge)}</button>
+                <button id="add-host" class="icon-button" aria-label="add the host" title="Add the host: the namespace nslab runs in (H)" on:click=move |_| intents::add_host(editor)>{icon(Icon::Host)}</button>
+                <button id="delete" class="icon-button" aria-label="delete the selection" title="Delete the selection (Delete)" on:click=move |_| intents::delete_selection(editor)>{icon(Icon::Delete)}</button>
+                <button id="undo" class="icon-button" aria-label="undo" title="Undo (Ctrl+Z)" disabled=move || !editor.doc.can_undo.get() on:click=move |_| intents::undo(editor)>{icon(Icon::Undo)}</button>
+                <button id="redo" class="icon-button" aria-label="redo" title="Redo (Ctrl+Shift+Z)" disabled=move || !editor.doc.can_redo.get() on:click=move |_| intents::redo(editor)>{icon(Icon::Redo)}</button>
             </span>
             <span class="group" role="group" aria-label="view" data-group="view">
-                <button id="layout" title="Lay the lab out (L)" on:click=move |_| intents::lay_out(editor)>"layout"</button>
-                <button id="zoom-in" title="Zoom in (+)" on:click=move |_| intents::zoom_center(editor, ZOOM_STEP)>"+"</button>
-                <button id="zoom-out" title="Zoom out (-)" on:click=move |_| intents::zoom_center(editor, 1.0 / ZOOM_STEP)>"−"</button>
-                <button id="fit" title="Fit the lab to the view (F)" on:click=move |_| intents::fit_view(editor)>"fit"</button>
-                <button id="presenter" title="Present on a projector: the drawing fills the screen, other pages follow it (P; Esc leaves)" class:active=move || editor.presenter.presenting.get() aria-pressed=move || editor.presenter.presenting.get().to_string() on:click=move |_| crate::presenter::toggle(editor)>"present"</button>
+                <button id="layout" class="icon-button" aria-label="lay the lab out" title="Lay the lab out (L)" on:click=move |_| intents::lay_out(editor)>{icon(Icon::Layout)}</button>
+                <button id="zoom-in" class="icon-button" aria-label="zoom in" title="Zoom in (+)" on:click=move |_| intents::zoom_center(editor, ZOOM_STEP)>{icon(Icon::ZoomIn)}</button>
+                <button id="zoom-out" class="icon-button" aria-label="zoom out" title="Zoom out (-)" on:click=move |_| intents::zoom_center(editor, 1.0 / ZOOM_STEP)>{icon(Icon::ZoomOut)}</button>
+                <button id="fit" class="icon-button" aria-label="fit the lab to the view" title="Fit the lab to the view (F)" on:click=move |_| intents::fit_view(editor)>{icon(Icon::Fit)}</button>
+                <button id="presenter" class="icon-button" aria-label="present on a projector" title="Present on a projector: the drawing fills the screen, other pages follow it (P; Esc leaves)" class:active=move || editor.presenter.presenting.get() aria-pressed=move || editor.presenter.presenting.get().to_string() on:click=move |_| crate::presenter::toggle(editor)>{icon(Icon::Present)}</button>
             </span>
             <span class="group" role="group" aria-label="file" data-group="file">
-                <button id="new-lab" title="Start an empty lab (asks first when this one has unsaved changes or runs in the kernel)" on:click=move |_| intents::new_lab(editor)>"new"</button>
-                <button id="open" title="Open a lab file (or drop one on the page)" on:click=move |_| { if let Some(input) = file_input.get() { input.click(); } }>"open"</button>
+                <button id="new-lab" class="icon-button" aria-label="new lab" title="Start an empty lab (asks first when this one has unsaved changes or runs in the kernel)" on:click=move |_| intents::new_lab(editor)>{icon(Icon::New)}</button>
+                <button id="open" class="icon-button" aria-label="open a lab file" title="Open a lab file (or drop one on the page)" on:click=move |_| { if let Some(input) = file_input.get() { input.click(); } }>{icon(Icon::Open)}</button>
                 <input type="file" id="open-file" accept=".json,application/json" node_ref=file_input on:change=on_file style="display:none" />
-                <button id="save" title="Save the lab as a JSON file" on:click=move |_| intents::save_json(editor)>"save"</button>
-                <button id="scan" title="Draw what the kernel holds, hand-built namespaces too (replaces the drawing)" on:click=move |_| intents::scan_kernel(editor)>"scan"</button>
-                <button id="export-ip" title="Export the ip script" on:click=move |_| intents::export_script(editor)>"ip script"</button>
-                <button id="export-svg" title="Export the drawing as SVG (without the editing handles)" on:click=move |_| intents::export_svg(editor)>"svg"</button>
-                <button id="export-png" title="Export the drawing as a PNG picture (without the editing handles)" on:click=move |_| intents::export_png(editor)>"png"</button>
+                <button id="save" class="icon-button" aria-label="save the lab" title="Save the lab as a JSON file" on:click=move |_| intents::save_json(editor)>{icon(Icon::Save)}</button>
+                <button id="scan" class="icon-button" aria-label="scan the kernel" title="Draw what the kernel holds, hand-built namespaces too (replaces the drawing)" on:click=move |_| intents::scan_kernel(editor)>{icon(Icon::Scan)}</button>
+                <button id="export-ip" class="icon-button" aria-label="export the ip script" title="Export the ip script" on:click=move |_| intents::export_script(editor)>{icon(Icon::Script)}</button>
+                <button id="export-svg" class="icon-button" aria-label="export as SVG" title="Export the drawing as SVG (without the editing handles)" on:click=move |_| intents::export_svg(editor)>{icon(Icon::Picture)}<span class="label">"svg"</span></button>
+                <button id="export-png" class="icon-button" aria-label="export as PNG" title="Export the drawing as a PNG picture (without the editing handles)" on:click=move |_| intents::export_png(editor)>{icon(Icon::Picture)}<span class="label">"png"</span></button>
                 <ExampleList />
             </span>
             <span class="group run" role="group" aria-label="run" data-group="run">
-                <button id="plan" title="See the ip commands apply would run" on:click=move |_| plan_open.set(true)>"plan"</button>
+                <button id="plan" title="See the ip commands apply would run" on:click=move |_| plan_open.set(true)>{icon(Icon::Plan)}<span class="label">"plan"</span></button>
                 <button
                     id="apply"
                     class="primary"
@@ -72,7 +73,7 @@ pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
                     disabled=move || has_errors.get() || editor.run.with(|r| r.running)
                     on:click=move |_| intents::apply(editor)
                 >
-                    "apply"
+                    {icon(Icon::Apply)}<span class="label">"apply"</span>
                 </button>
                 <button
                     id="destroy"
@@ -80,7 +81,7 @@ pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
                     disabled=move || editor.run.with(|r| r.running)
                     on:click=move |_| intents::destroy(editor)
                 >
-                    "destroy"
+                    {icon(Icon::Destroy)}<span class="label">"destroy"</span>
                 </button>
             </span>
             <button id="shortcuts" title="Keyboard shortcuts (?)" on:click=move |_| editor.panels.help_open.set(true)>"?"</button>
@@ -99,6 +100,7 @@ fn ExampleList() -> impl IntoView {
     view! {
         <select
             id="examples"
+            aria-label="open a bundled example"
             title="Open a bundled example"
             prop:value=shown
             on:change=move |event| {

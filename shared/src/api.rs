@@ -1,5 +1,8 @@
 //! HTTP bodies and websocket events shared by the server and the browser.
 
+use std::collections::BTreeMap;
+
+use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use crate::identity::Netns;
@@ -112,6 +115,10 @@ pub struct LiveLink {
     /// The lab whose mark it carries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// Its addresses as the kernel holds them now (from the last reading: an address
+    /// flushed from a shell goes from here, and the editor marks it missing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<IpNet>,
 }
 
 /// Traffic through one interface, with rates over the last interval.
@@ -199,11 +206,18 @@ pub struct SnapshotEvent {
     pub view: LabView,
     pub links: Vec<LiveLink>,
     pub namespaces: Vec<Netns>,
+    /// The lab whose mark each named namespace carries, by namespace (unmarked ones, made
+    /// by hand, are not here).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub owners: BTreeMap<String, String>,
     pub applied: bool,
     pub drift: Vec<PlannedOp>,
     /// What in the kernel is in the lab's way, as in `DriftEvent`.
     #[serde(default)]
     pub conflicts: Vec<Conflict>,
+    /// As in `DriftEvent`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
 }
 
 /// The document changed (an edit, an import, a scan).
@@ -234,11 +248,14 @@ pub struct LinkEvent {
     pub link: LiveLink,
 }
 
-/// A namespace appeared or went away, whoever did it.
+/// A namespace appeared, went away or changed hands (its mark), whoever did it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NamespaceEvent {
     pub netns: Netns,
     pub present: bool,
+    /// The lab whose mark it carries; none for one made by hand (or gone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 /// Whether the kernel holds anything of the lab, and what re-applying it would do now
@@ -252,6 +269,10 @@ pub struct DriftEvent {
     pub ops: Vec<PlannedOp>,
     #[serde(default)]
     pub conflicts: Vec<Conflict>,
+    /// The namespaces the lab had when it was last applied that the kernel no longer
+    /// holds (deleted from outside): told apart from new ones never applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
 }
 
 /// Traffic counters of the lab's interfaces, about once a second.

@@ -159,7 +159,7 @@ async fn a_teacher_draws_applies_pings_and_shares_a_lab() {
     // offers to repair it, and re-applying does.
     sandbox.sh("ip -n ns1 link set eth0 down");
     page.wait_for("g.link.down").await;
-    page.wait_text("#drift", "reported the drift", |t| t.contains("1 change")).await;
+    page.wait_text("#drift", "reported the drift", |t| t.contains("runs 1 step")).await;
     page.shot("03b-drift").await;
     page.click("#drift button").await;
     page.wait_gone("#drift").await;
@@ -175,7 +175,7 @@ async fn a_teacher_draws_applies_pings_and_shares_a_lab() {
     sandbox.sh("ip -n ns1 link del eth0");
     page.wait_gone("#in-the-way").await;
     page.wait_count("g.link.conflict", 0).await;
-    page.wait_text("#drift", "offered to repair", |t| t.contains("change")).await;
+    page.wait_text("#drift", "offered to repair", |t| t.contains("step")).await;
     page.click("#drift button").await;
     page.wait_gone("#drift").await;
     page.wait_count("g.link.up", 2).await;
@@ -233,7 +233,9 @@ async fn a_teacher_draws_applies_pings_and_shares_a_lab() {
     let picture = std::fs::read_to_string(&picture).unwrap();
     assert!(picture.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""), "{picture:.200}");
     assert!(
-        picture.contains(">ns2</text>") && picture.contains(">eth0</tspan> 10.0.0.1/24</text>"),
+        picture.contains(">ns2</text>")
+            && picture.contains(">eth0</tspan>")
+            && picture.contains(">10.0.0.1/24</tspan>"),
         "the lab: {picture}"
     );
     let other_state = tempfile::tempdir().unwrap();

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use fantoccini::actions::{InputSource, WheelAction, WheelActions};
+use fantoccini::actions::{InputSource, MouseActions, PointerAction, WheelAction, WheelActions, MOUSE_BUTTON_LEFT};
 use nslab_tests::browser::Browser;
 use nslab_tests::client::Client;
 use nslab_tests::page::Page;
@@ -121,6 +121,69 @@ async fn select_delete_undo_redo_zoom_and_lay_out() {
 }
 
 /// The seed bridge lab as the server opens it.
+/// Dragging a new veth: the preview line starts at the handle grabbed (not at the node's
+/// centre), the node under the pointer is marked as the target while the button is held,
+/// and letting go there connects the two; an error in the inspector stays inside its box.
+#[tokio::test(flavor = "current_thread")]
+async fn a_veth_dragged_from_a_handle_previews_from_it_and_marks_its_target() {
+    let (server, _state) = NslabServer::start(None, "editor-connect");
+    let api = Client::new(&server);
+    let browser = Browser::start().await;
+    let page = Page::open(&browser.client, &server.url, "editor-connect").await;
+    page.wait_for("g.node[data-name='ns2']").await;
+
+    let handle = page.center_of("g.node[data-name='ns0'] circle.handle").await;
+    let target = page.center_of("g.node[data-name='ns2'] rect.body").await;
+    let mut pressing = MouseActions::new("mouse".to_string())
+        .then(PointerAction::MoveTo { duration: None, x: handle.0, y: handle.1 })
+        .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT });
+    for step in 1..=10 {
+        let fraction = f64::from(step) / 10.0;
+        let (x, y) = (handle.0 + (target.0 - handle.0) * fraction, handle.1 + (target.1 - handle.1) * fraction);
+        pressing = pressing.then(PointerAction::MoveTo { duration: Some(Duration::from_millis(20)), x, y });
+    }
+    page.client.perform_actions(pressing).await.expect("the pointer drags");
+    // Where the preview line starts, on the screen.
+    let script = "const line = document.querySelector('line.connecting');
+        const at = line.ownerSVGElement.createSVGPoint();
+        at.x = line.x1.baseVal.value; at.y = line.y1.baseVal.value;
+        const screen = at.matrixTransform(line.getScreenCTM());
+        return [screen.x, screen.y];";
+    let start: [f64; 2] = serde_json::from_value(page.client.execute(script, vec![]).await.unwrap()).unwrap();
+    assert!(
+        (start[0] - handle.0).abs() < 4.0 && (start[1] - handle.1).abs() < 4.0,
+        "the preview starts at the handle {handle:?}, not at {start:?}"
+    );
+    page.wait_for("g.node.connect-target[data-name='ns2']").await;
+    assert_eq!(page.count("g.node.connect-target").await, 1, "only the node under the pointer");
+    page.shot("01-connecting").await;
+    let release = MouseActions::new("mouse".to_string()).then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+    page.client.perform_actions(release).await.expect("the pointer lets go");
+    page.wait_count("g.link", 4).await;
+    assert_eq!(page.count("g.node.connect-target").await, 0, "the mark goes with the drag");
+    wait_until(
+        || async { api.lab().await.lab.links.iter().any(|link| link.ends().iter().all(|end| end.node != "docker0")) },
+        "the server has the new veth",
+    )
+    .await;
+
+    // A long value without spaces, refused: its message wraps inside the inspector.
+    page.click_at("g.node[data-name='ns0'] rect.body", false).await;
+    page.click("button.add-route").await;
+    let via = "input[data-path='nodes[1].routes[0].via']";
+    page.type_into(via, &"10.0.0.1".repeat(12)).await;
+    page.wait_for(".inspector .problem.error").await;
+    let script = "const inspector = document.querySelector('.inspector').getBoundingClientRect();
+        return [...document.querySelectorAll('.inspector .problem')]
+            .filter(p => p.getBoundingClientRect().right > inspector.right + 1 || p.scrollWidth > p.clientWidth + 1)
+            .map(p => p.textContent);";
+    let overflowing = page.client.execute(script, vec![]).await.unwrap();
+    assert_eq!(overflowing, serde_json::json!([]), "a message runs past the inspector");
+    page.shot("02-long-error").await;
+    page.assert_no_bug().await;
+    browser.close().await;
+}
+
 fn seed_bridge() -> nslab_model::Lab {
     nslab_tests::paths::example_lab("seed-bridge")
 }

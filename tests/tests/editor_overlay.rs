@@ -69,11 +69,12 @@ async fn links_show_absent_up_without_carrier_and_their_traffic() {
     assert_eq!(page.count("g.link text").await, 0, "nothing is written along a link");
     page.shot("02-traffic").await;
 
-    // ns0's eth0 and the bridge's veth0 replaced by hand (marked as the lab's), each paired
-    // with an interface of its own: both up, but eth0's own peer is down, so eth0 has no
-    // carrier. The link is up without carrier: orange.
+    // ns0's eth0 and the bridge's veth0 replaced by hand (marked as the lab's, eth0 with
+    // the lab's address), each paired with an interface of its own: both up, but eth0's
+    // own peer is down, so eth0 has no carrier. The link is up without carrier: orange.
     sandbox.sh("ip link del veth0
          ip -n ns0 link add eth0 type veth peer name spare0
+         ip -n ns0 addr add 172.17.0.101/16 dev eth0
          ip -n ns0 link set dev eth0 alias nslab:seed-bridge up
          ip link add veth0 type veth peer name spare1
          ip link set dev veth0 alias nslab:seed-bridge master docker0 up

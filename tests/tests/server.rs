@@ -242,7 +242,7 @@ async fn link_changes_made_outside_nslab_arrive_as_events_and_drift() {
         .wait_for(
             "ns2 gone",
             WAIT,
-            |e| matches!(e, Event::Namespace(NamespaceEvent { netns, present: false }) if netns.name() == Some("ns2")),
+            |e| matches!(e, Event::Namespace(NamespaceEvent { netns, present: false, .. }) if netns.name() == Some("ns2")),
         )
         .await;
     events
@@ -254,10 +254,23 @@ async fn link_changes_made_outside_nslab_arrive_as_events_and_drift() {
         .await;
     let drift =
         events.wait_for("drift", WAIT, |e| matches!(e, Event::Drift(DriftEvent { ops, .. }) if !ops.is_empty())).await;
-    let Event::Drift(DriftEvent { ops, .. }) = drift else { unreachable!() };
+    let Event::Drift(DriftEvent { ops, missing, .. }) = drift else { unreachable!() };
     assert!(ops.iter().any(|op| op.command == "ip netns add ns2"), "{ops:?}");
+    // Told apart from a namespace never applied: the lab had it when it was applied.
+    assert_eq!(missing, ["ns2"]);
     assert_eq!(client.post("/api/apply").await.status(), 200);
-    events.wait_for("repaired", WAIT, |e| matches!(e, Event::Drift(DriftEvent { ops, .. }) if ops.is_empty())).await;
+    // Back, and marked as the lab's again: clients learn whose it is from the event.
+    events
+        .wait_for(
+            "ns2 back, the lab's",
+            WAIT,
+            |e| matches!(e, Event::Namespace(NamespaceEvent { netns, present: true, owner: Some(lab) }) if netns.name() == Some("ns2") && lab == "seed-bridge"),
+        )
+        .await;
+    let repaired = events
+        .wait_for("repaired", WAIT, |e| matches!(e, Event::Drift(DriftEvent { ops, .. }) if ops.is_empty()))
+        .await;
+    assert!(matches!(repaired, Event::Drift(DriftEvent { missing, .. }) if missing.is_empty()));
 }
 
 /// A bridge reports its ports' own news (a port's state, a port leaving it) in link
@@ -320,7 +333,7 @@ async fn something_in_the_labs_way_shows_as_a_conflict_not_as_no_drift() {
             |e| matches!(e, Event::Drift(DriftEvent { conflicts, .. }) if !conflicts.is_empty()),
         )
         .await;
-    let Event::Drift(DriftEvent { applied, ops, conflicts }) = drift else { unreachable!() };
+    let Event::Drift(DriftEvent { applied, ops, conflicts, .. }) = drift else { unreachable!() };
     assert!(applied && ops.is_empty(), "{ops:?}");
     let lab = lab("seed-bridge");
     let veth4 = lab.links.iter().position(|link| link.ends().iter().any(|end| end.name == "veth4")).expect("veth4");
@@ -758,7 +771,7 @@ async fn destroy_over_http_tells_watchers_each_namespace_is_gone() {
             .wait_for(
                 &format!("{name} gone"),
                 WAIT,
-                |e| matches!(e, Event::Namespace(NamespaceEvent { netns, present: false }) if netns.name() == Some(name)),
+                |e| matches!(e, Event::Namespace(NamespaceEvent { netns, present: false, .. }) if netns.name() == Some(name)),
             )
             .await;
     }

@@ -57,6 +57,7 @@ async fn put_lab(
             let view = view.clone();
             drop(store);
             state.bus.send(&Event::Document(DocumentEvent { view: view.clone() }));
+            state.document_changed.notify_one();
             Ok(Json(view))
         }
         Ok(Err(stale)) => {
@@ -154,6 +155,7 @@ async fn replace_document(state: &AppState, lab: Lab) -> Result<Json<LabView>, A
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     drop(store);
     state.bus.send(&Event::Document(DocumentEvent { view: view.clone() }));
+    state.document_changed.notify_one();
     Ok(Json(view))
 }
 

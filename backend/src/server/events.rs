@@ -463,7 +463,8 @@ mod tests {
         frames.extend(bus.alone(text(&finished)));
         // Its flush comes later and finds nothing; events after it keep their order.
         assert!(bus.flush(start + TICK, 1).is_none());
-        let namespace = Event::Namespace(NamespaceEvent { netns: Netns::Named("n0".into()), present: true });
+        let namespace =
+            Event::Namespace(NamespaceEvent { netns: Netns::Named("n0".into()), present: true, owner: None });
         let (after, _) = join_all(&mut bus, [(start + 2 * TICK, namespace.clone())], 1);
         frames.extend(after);
         let mut expected: Vec<Event> = (0..4).map(progress).collect();

@@ -49,11 +49,14 @@ pub struct LiveState {
     /// When each link last changed by an event: a reading of the kernel that began before
     /// that must not undo it (the reading may have seen the link as it was).
     event_at: HashMap<(Netns, String), Instant>,
-    pub namespaces: BTreeSet<Netns>,
+    /// Each namespace with the lab whose mark it carries (none: made by hand).
+    pub namespaces: BTreeMap<Netns, Option<String>>,
     pub applied: bool,
     pub drift: Vec<PlannedOp>,
     /// What in the kernel is in the lab's way (then `drift` is empty).
     pub conflicts: Vec<Conflict>,
+    /// The lab's namespaces as last applied that the kernel no longer holds.
+    pub missing: Vec<String>,
 }
 
 impl LiveState {
@@ -61,12 +64,18 @@ impl LiveState {
         self.links.values().cloned().collect()
     }
 
+    /// The lab whose mark each marked named namespace carries.
+    pub fn owners(&self) -> BTreeMap<String, String> {
+        self.namespaces.iter().filter_map(|(netns, owner)| Some((netns.name()?.to_string(), owner.clone()?))).collect()
+    }
+
     /// Replaces everything with a fresh reading of the kernel, begun at `read_at`, and says
     /// what changed (events can be missed: a namespace made a moment before its
     /// subscription, an overflow). Links changed by events since `read_at` keep what the
     /// events said.
     fn refresh(&mut self, observed: &Observed, read_at: Instant) -> Vec<(LinkChange, LiveLink)> {
-        self.namespaces = observed.namespaces.keys().cloned().collect();
+        self.namespaces =
+            observed.namespaces.iter().map(|(netns, namespace)| (netns.clone(), namespace.owner.clone())).collect();
         let mut fresh: BTreeMap<(Netns, String), LiveLink> = observed
             .namespaces
             .iter()
@@ -78,6 +87,7 @@ impl LiveState {
                         up: link.up,
                         oper_up: link.oper_up,
                         owner: link.owner.clone(),
+                        addresses: link.addresses.clone(),
                     };
                     ((netns.clone(), name.clone()), live)
                 })
@@ -153,6 +163,10 @@ pub async fn run(state: Arc<AppState>) {
                 sync_watches(&state, &sender).await;
                 settle_at = Some(Instant::now() + SETTLE);
             }
+            // An edit: what applying the document would do is worked out again.
+            _ = state.document_changed.notified() => {
+                settle_at = Some(Instant::now() + SETTLE);
+            }
             _ = settle, if !refreshing => {
                 refreshing = true;
                 settle_at = None;
@@ -186,8 +200,8 @@ async fn sync_watches(state: &AppState, sender: &mpsc::Sender<(Netns, WatchEvent
         // Deleted by someone else: our sockets in it (pings) must not keep it alive.
         super::pings::release(state, std::slice::from_ref(&netns)).await;
         // Said once: a reading may have said it already.
-        if state.live.write().await.namespaces.remove(&netns) {
-            state.bus.send(&Event::Namespace(NamespaceEvent { netns, present: false }));
+        if state.live.write().await.namespaces.remove(&netns).is_some() {
+            state.bus.send(&Event::Namespace(NamespaceEvent { netns, present: false, owner: None }));
         }
         changed = true;
     }
@@ -202,10 +216,11 @@ async fn sync_watches(state: &AppState, sender: &mpsc::Sender<(Netns, WatchEvent
                 }
             }
         });
+        // Clients learn of it from the reading this change starts, with the lab whose mark
+        // it carries: said now, it would show as no lab's for a moment. It is known from
+        // now on all the same, so that its going (a destroy right after an apply) is said.
         watches.insert(netns.clone(), watch);
-        if state.live.write().await.namespaces.insert(netns.clone()) {
-            state.bus.send(&Event::Namespace(NamespaceEvent { netns: netns.clone(), present: true }));
-        }
+        state.live.write().await.namespaces.entry(netns.clone()).or_insert(None);
         changed = true;
     }
     changed
@@ -216,9 +231,11 @@ async fn note_event(state: &AppState, netns: Netns, event: WatchEvent) {
     if name.is_empty() || name == "lo" {
         return;
     }
-    let link = LiveLink { netns: netns.clone(), name: name.clone(), up, oper_up, owner };
     let mut live = state.live.write().await;
-    let key = (netns, name);
+    let key = (netns.clone(), name.clone());
+    // Link events do not carry addresses: they stay as the last reading saw them.
+    let addresses = live.links.get(&key).map(|link| link.addresses.clone()).unwrap_or_default();
+    let link = LiveLink { netns, name, up, oper_up, owner, addresses };
     live.event_at.insert(key.clone(), Instant::now());
     let change = if removed {
         live.links.remove(&key);
@@ -253,6 +270,7 @@ async fn refresh(state: &AppState) -> bool {
     let Ok(observed) = state.engine.observe().await else { return false };
     let lab = state.store.lock().await.view().lab.clone();
     let applied = !is_gone(&lab, &observed);
+    let missing = if applied { missing_namespaces(&lab.name, &observed, &state.limits) } else { Vec::new() };
     // Drift is what re-applying would do: nothing to say of a lab that is not applied.
     let (drift, conflicts): (Vec<PlannedOp>, Vec<Conflict>) = match applied {
         true => match plan(&lab, &observed, &PlanOptions::default()) {
@@ -269,26 +287,50 @@ async fn refresh(state: &AppState) -> bool {
     for event in namespace_changes(&namespaces_before, &live.namespaces) {
         state.bus.send(&Event::Namespace(event));
     }
-    let drift_changed = live.applied != applied || live.drift != drift || live.conflicts != conflicts;
+    let drift_changed =
+        live.applied != applied || live.drift != drift || live.conflicts != conflicts || live.missing != missing;
     live.applied = applied;
     live.drift = drift.clone();
     live.conflicts = conflicts.clone();
+    live.missing = missing.clone();
     // Sent under the lock, like the events' (see `note_event`).
     for (change, link) in changes {
         state.bus.send(&Event::Link(LinkEvent { change, link }));
     }
     drop(live);
     if drift_changed {
-        state.bus.send(&Event::Drift(DriftEvent { applied, ops: drift, conflicts }));
+        state.bus.send(&Event::Drift(DriftEvent { applied, ops: drift, conflicts, missing }));
     }
     true
 }
 
-/// What clients are told when the namespaces they know of were `before` and are `now`.
-fn namespace_changes(before: &BTreeSet<Netns>, now: &BTreeSet<Netns>) -> Vec<NamespaceEvent> {
-    let gone = before.difference(now).map(|netns| NamespaceEvent { netns: netns.clone(), present: false });
-    let new = now.difference(before).map(|netns| NamespaceEvent { netns: netns.clone(), present: true });
+/// What clients are told when the namespaces they know of (with their owners) were
+/// `before` and are `now`: the ones gone, new, or marked for another lab since.
+fn namespace_changes(
+    before: &BTreeMap<Netns, Option<String>>,
+    now: &BTreeMap<Netns, Option<String>>,
+) -> Vec<NamespaceEvent> {
+    let gone = before.keys().filter(|netns| !now.contains_key(*netns)).map(|netns| NamespaceEvent {
+        netns: netns.clone(),
+        present: false,
+        owner: None,
+    });
+    let new = now
+        .iter()
+        .filter(|(netns, owner)| before.get(*netns) != Some(*owner))
+        .map(|(netns, owner)| NamespaceEvent { netns: netns.clone(), present: true, owner: owner.clone() });
     gone.chain(new).collect()
+}
+
+/// The namespaces lab `name` had when it was last applied (its record) that the kernel no
+/// longer holds: deleted from outside, unlike new ones the document adds.
+fn missing_namespaces(name: &str, observed: &Observed, limits: &nslab_model::Limits) -> Vec<String> {
+    let Some(applied) = crate::records::recorded_lab(name, limits) else { return Vec::new() };
+    applied
+        .namespace_names()
+        .filter(|namespace| observed.namespace(&Netns::Named(namespace.to_string())).is_none())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Each interface's last counters and when they were read.
@@ -352,7 +394,14 @@ mod tests {
     }
 
     fn eth0(up: bool) -> LiveLink {
-        LiveLink { netns: Netns::Named("n0".into()), name: "eth0".into(), up, oper_up: false, owner: None }
+        LiveLink {
+            netns: Netns::Named("n0".into()),
+            name: "eth0".into(),
+            up,
+            oper_up: false,
+            owner: None,
+            addresses: Vec::new(),
+        }
     }
 
     fn key() -> (Netns, String) {
@@ -376,13 +425,34 @@ mod tests {
     }
 
     #[test]
-    fn namespaces_gone_and_new_are_each_said_once() {
+    fn namespaces_gone_new_and_marked_anew_are_each_said_once() {
         let named = |name: &str| Netns::Named(name.into());
-        let before = BTreeSet::from([Netns::Host, named("a"), named("b")]);
-        let now = BTreeSet::from([Netns::Host, named("b"), named("c")]);
-        let said: Vec<(Netns, bool)> =
-            namespace_changes(&before, &now).into_iter().map(|event| (event.netns, event.present)).collect();
-        assert_eq!(said, [(named("a"), false), (named("c"), true)]);
+        let lab = |name: &str| Some(name.to_string());
+        let before =
+            BTreeMap::from([(Netns::Host, None), (named("a"), None), (named("b"), lab("x")), (named("d"), None)]);
+        let now = BTreeMap::from([
+            (Netns::Host, None),
+            (named("b"), lab("x")),
+            (named("c"), lab("x")),
+            (named("d"), lab("y")),
+        ]);
+        let said: Vec<(Netns, bool, Option<String>)> = namespace_changes(&before, &now)
+            .into_iter()
+            .map(|event| (event.netns, event.present, event.owner))
+            .collect();
+        assert_eq!(said, [(named("a"), false, None), (named("c"), true, lab("x")), (named("d"), true, lab("y"))]);
         assert!(namespace_changes(&now, &now).is_empty());
+    }
+
+    #[test]
+    fn a_reading_keeps_each_interface_s_addresses_and_each_namespace_s_owner() {
+        let mut kernel = kernel_with_eth0(true);
+        let n0 = kernel.namespaces.get_mut(&Netns::Named("n0".into())).unwrap();
+        n0.owner = Some("lab".into());
+        n0.links.get_mut("eth0").unwrap().addresses = vec!["10.0.0.1/24".parse().unwrap()];
+        let mut live = LiveState::default();
+        live.refresh(&kernel, Instant::now());
+        assert_eq!(live.links[&key()].addresses, vec!["10.0.0.1/24".parse::<ipnet::IpNet>().unwrap()]);
+        assert_eq!(live.owners(), BTreeMap::from([("n0".to_string(), "lab".to_string())]));
     }
 }

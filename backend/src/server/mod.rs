@@ -71,6 +71,9 @@ pub struct AppState {
     pub kernel_access: Mutex<()>,
     /// Told when a run has changed the kernel, so the live view catches up at once.
     pub kernel_changed: tokio::sync::Notify,
+    /// Told when the document changed, so what applying it would do (the drift, what is
+    /// in its way) is worked out again at once, not at the kernel's next change.
+    pub document_changed: tokio::sync::Notify,
     /// The live view's netlink subscriptions, one per namespace (see `live.rs`).
     pub watches: Mutex<std::collections::HashMap<nslab_model::identity::Netns, crate::kernel::watch::Watch>>,
     pub limits: Limits,
@@ -90,10 +93,12 @@ impl AppState {
         Event::Snapshot(SnapshotEvent {
             view,
             links: live.links(),
-            namespaces: live.namespaces.iter().cloned().collect(),
+            namespaces: live.namespaces.keys().cloned().collect(),
+            owners: live.owners(),
             applied: live.applied,
             drift: live.drift.clone(),
             conflicts: live.conflicts.clone(),
+            missing: live.missing.clone(),
         })
     }
 }
@@ -163,6 +168,7 @@ async fn serve(config: Config, opened: Option<Lab>, fallback: impl FnOnce() -> L
         running: std::sync::atomic::AtomicBool::new(false),
         kernel_access: Mutex::new(()),
         kernel_changed: tokio::sync::Notify::new(),
+        document_changed: tokio::sync::Notify::new(),
         watches: Mutex::new(std::collections::HashMap::new()),
         limits: config.limits,
         pinger: Pinger::new(),
