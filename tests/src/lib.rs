@@ -1,6 +1,7 @@
 //! Harness for the tests that need real parts: a sandbox around the real kernel, the
 //! nslab binary, and a real Chromium driven through chromedriver.
 
+pub mod axe;
 pub mod browser;
 pub mod client;
 pub mod expected;
