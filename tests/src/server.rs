@@ -58,6 +58,20 @@ impl NslabServer {
         (server, state)
     }
 
+    /// Starts `nslab serve` inside `sandbox` on its default lab, with a fresh state
+    /// directory (nothing is applied): what the browser tests of a live lab start with.
+    pub fn start_in(sandbox: &crate::sandbox::Sandbox, log_name: &str) -> (NslabServer, tempfile::TempDir) {
+        let state = tempfile::tempdir().expect("a state dir");
+        let server = NslabServer::start_with(ServerOptions {
+            sandbox: Some(sandbox),
+            lab: None,
+            state_dir: state.path(),
+            extra: &[],
+            log_name,
+        });
+        (server, state)
+    }
+
     pub fn start_with(options: ServerOptions) -> NslabServer {
         let log = artifacts_dir().join(format!("{}.server.log", options.log_name));
         let binary = nslab_binary();

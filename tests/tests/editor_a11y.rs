@@ -8,20 +8,13 @@ use nslab_tests::browser::Browser;
 use nslab_tests::client::Client;
 use nslab_tests::page::Page;
 use nslab_tests::sandbox::Sandbox;
-use nslab_tests::server::{NslabServer, ServerOptions};
+use nslab_tests::server::NslabServer;
 
 #[tokio::test(flavor = "current_thread")]
 async fn the_main_views_have_no_serious_accessibility_violations() {
     let sandbox = Sandbox::new();
     sandbox.enter_network_here();
-    let state = tempfile::tempdir().unwrap();
-    let server = NslabServer::start_with(ServerOptions {
-        sandbox: Some(&sandbox),
-        lab: None,
-        state_dir: state.path(),
-        extra: &[],
-        log_name: "editor-a11y",
-    });
+    let (server, _state) = NslabServer::start_in(&sandbox, "editor-a11y");
     assert_eq!(Client::new(&server).post("/api/apply").await.status(), 200);
     let browser = Browser::start_in(Some(&sandbox), None).await;
     let page = Page::open(&browser.client, &server.url, "editor-a11y").await;

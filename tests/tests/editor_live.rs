@@ -8,7 +8,7 @@ use nslab_tests::browser::Browser;
 use nslab_tests::client::Client;
 use nslab_tests::page::Page;
 use nslab_tests::sandbox::Sandbox;
-use nslab_tests::server::{NslabServer, ServerOptions};
+use nslab_tests::server::NslabServer;
 
 /// The number of steps `POST /api/plan` says applying the document runs now.
 async fn planned_steps(server: &NslabServer) -> usize {
@@ -59,14 +59,7 @@ async fn card_tooltip(page: &Page<'_>, name: &str) -> String {
 async fn changes_made_outside_the_page_show_on_it_as_they_are() {
     let sandbox = Sandbox::new();
     sandbox.enter_network_here();
-    let state = tempfile::tempdir().unwrap();
-    let server = NslabServer::start_with(ServerOptions {
-        sandbox: Some(&sandbox),
-        lab: None,
-        state_dir: state.path(),
-        extra: &[],
-        log_name: "editor-live",
-    });
+    let (server, _state) = NslabServer::start_in(&sandbox, "editor-live");
     let browser = Browser::start_in(Some(&sandbox), None).await;
     let page = Page::open(&browser.client, &server.url, "editor-live").await;
     page.wait_for("g.node[data-name='ns2']").await;

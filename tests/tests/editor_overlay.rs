@@ -6,7 +6,7 @@ use nslab_tests::browser::Browser;
 use nslab_tests::client::Client;
 use nslab_tests::page::Page;
 use nslab_tests::sandbox::Sandbox;
-use nslab_tests::server::{NslabServer, ServerOptions};
+use nslab_tests::server::NslabServer;
 
 /// The computed stroke and dash pattern of the first `css` line.
 async fn stroke(page: &Page<'_>, css: &str) -> (String, String) {
@@ -22,14 +22,7 @@ async fn stroke(page: &Page<'_>, css: &str) -> (String, String) {
 async fn links_show_absent_up_without_carrier_and_their_traffic() {
     let sandbox = Sandbox::new();
     sandbox.enter_network_here();
-    let state = tempfile::tempdir().unwrap();
-    let server = NslabServer::start_with(ServerOptions {
-        sandbox: Some(&sandbox),
-        lab: None,
-        state_dir: state.path(),
-        extra: &[],
-        log_name: "editor-overlay",
-    });
+    let (server, _state) = NslabServer::start_in(&sandbox, "editor-overlay");
     let browser = Browser::start_in(Some(&sandbox), None).await;
     let page = Page::open(&browser.client, &server.url, "editor-overlay").await;
     page.wait_for("g.node[data-name='ns2']").await;
