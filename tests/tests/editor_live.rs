@@ -86,6 +86,7 @@ async fn changes_made_outside_the_page_show_on_it_as_they_are() {
     page.click_at("g.node[data-name='ns0'] rect.body", false).await;
     page.type_into("input[data-path='nodes[1].name']", "renamed").await;
     page.wait_for("g.node[data-name='renamed']").await;
+    Client::new(&server).wait_for_lab("the rename", |lab| lab.node("renamed").is_some()).await;
     let steps = planned_steps(&server).await;
     assert!(steps > 2, "a rename re-makes the namespace: {steps} steps");
     let said = banner_says(&page, steps).await.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -94,6 +95,7 @@ async fn changes_made_outside_the_page_show_on_it_as_they_are() {
     click_empty_canvas(&page).await;
     page.press('z', true, false).await;
     page.wait_for("g.node[data-name='ns0']").await;
+    Client::new(&server).wait_for_lab("the rename undone", |lab| lab.node("ns0").is_some()).await;
 
     // A namespace deleted from a shell is drawn as missing, not as never applied.
     sandbox.sh("ip netns delete ns1");
