@@ -186,7 +186,7 @@ async fn the_matrix_names_its_axes_and_marks_results_stale_until_run_again() {
     // news is all in (the drift that names ns2 missing is the last of it: a later piece
     // would mark the fresh answers stale). Fresh answers, none stale; ns2 reaches nothing
     // and nothing reaches it.
-    page.wait_count("g.link.absent", 1).await;
+    page.wait_for("g.node[data-name='docker0'] g.iface[data-iface='veth4'] circle.state.absent").await;
     page.wait_for("g.node.missing[data-name='ns2']").await;
     run_until_fresh(&page).await;
     assert_eq!(page.count("#matrix-panel td.cell.stale").await, 0);
