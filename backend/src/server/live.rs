@@ -87,7 +87,7 @@ impl LiveState {
                         up: link.up,
                         oper_up: link.oper_up,
                         owner: link.owner.clone(),
-                        addresses: link.addresses.clone(),
+                        addresses: without_link_local(&link.addresses),
                     };
                     ((netns.clone(), name.clone()), live)
                 })
@@ -304,6 +304,14 @@ async fn refresh(state: &AppState) -> bool {
     true
 }
 
+/// The addresses clients are shown: not IPv6 link-local ones, which the kernel adds by
+/// itself a moment after an interface comes up (a lab never lists them), so that every
+/// apply is not followed by a round of "changed" interfaces.
+fn without_link_local(addresses: &[ipnet::IpNet]) -> Vec<ipnet::IpNet> {
+    let link_local = |net: &ipnet::IpNet| matches!(net.addr(), std::net::IpAddr::V6(v6) if v6.is_unicast_link_local());
+    addresses.iter().filter(|net| !link_local(net)).cloned().collect()
+}
+
 /// What clients are told when the namespaces they know of (with their owners) were
 /// `before` and are `now`: the ones gone, new, or marked for another lab since.
 fn namespace_changes(
@@ -449,10 +457,12 @@ mod tests {
         let mut kernel = kernel_with_eth0(true);
         let n0 = kernel.namespaces.get_mut(&Netns::Named("n0".into())).unwrap();
         n0.owner = Some("lab".into());
-        n0.links.get_mut("eth0").unwrap().addresses = vec!["10.0.0.1/24".parse().unwrap()];
+        n0.links.get_mut("eth0").unwrap().addresses =
+            vec!["10.0.0.1/24".parse().unwrap(), "fe80::1/64".parse().unwrap(), "fd00::1/64".parse().unwrap()];
         let mut live = LiveState::default();
         live.refresh(&kernel, Instant::now());
-        assert_eq!(live.links[&key()].addresses, vec!["10.0.0.1/24".parse::<ipnet::IpNet>().unwrap()]);
+        let shown: Vec<ipnet::IpNet> = vec!["10.0.0.1/24".parse().unwrap(), "fd00::1/64".parse().unwrap()];
+        assert_eq!(live.links[&key()].addresses, shown, "link-local addresses are left out");
         assert_eq!(live.owners(), BTreeMap::from([("n0".to_string(), "lab".to_string())]));
     }
 }
