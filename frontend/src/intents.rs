@@ -15,6 +15,7 @@ use nslab_model::{validate_lab_name, Lab, Node};
 
 use crate::api;
 use crate::browser;
+use crate::describe::NamespaceState;
 use crate::dialog::{self, Question};
 use crate::editor::{Editor, RunState};
 use crate::geometry::{picture_bounds, Viewport};
@@ -45,9 +46,7 @@ pub fn add_node(editor: Editor, kind: NodeKind) {
 /// host for a bridge.
 fn taken_in_kernel(editor: Editor, lab: &str, kind: NodeKind, name: &str) -> bool {
     match kind {
-        NodeKind::Namespace => editor.live.present.with_untracked(|present| {
-            present.get(&Netns::Named(name.to_string())).is_some_and(|owner| owner.as_deref() != Some(lab))
-        }),
+        NodeKind::Namespace => matches!(namespace_state(editor, lab, name), NamespaceState::Taken(_)),
         NodeKind::Bridge => editor.live.links.with_untracked(|links| {
             links.get(&(Netns::Host, name.to_string())).is_some_and(|link| link.owner.as_deref() != Some(lab))
         }),
@@ -79,6 +78,13 @@ pub fn connect_selection(editor: Editor) -> bool {
     let [from, to] = names.as_slice() else { return false };
     connect(editor, from, to);
     true
+}
+
+/// How the kernel holds namespace `name` for lab `lab`, as the canvas draws it.
+fn namespace_state(editor: Editor, lab: &str, name: &str) -> NamespaceState {
+    editor.live.present.with_untracked(|present| {
+        editor.live.missing.with_untracked(|missing| NamespaceState::of(name, lab, present, missing))
+    })
 }
 
 /// Adds the host node; a lab has one, so a second is refused with a sentence.
@@ -526,10 +532,8 @@ fn run_apply(editor: Editor, adopt: bool) {
 pub fn destroy(editor: Editor) {
     spawn_local(async move {
         let lab = editor.doc.lab.with_untracked(|lab| lab.name.clone());
-        // The lab's namespaces the kernel has (seen by their interfaces: the events name no `lo`).
-        let in_kernel = |name: &str| {
-            editor.live.links.with_untracked(|links| links.keys().any(|(netns, _)| netns.name() == Some(name)))
-        };
+        // The lab's namespaces the kernel holds as this lab's: what destroy deletes.
+        let in_kernel = |name: &str| namespace_state(editor, &lab, name) == NamespaceState::Present;
         let namespaces: Vec<String> = editor.doc.lab.with_untracked(|lab| {
             lab.nodes
                 .iter()
