@@ -270,7 +270,6 @@ async fn refresh(state: &AppState) -> bool {
     let Ok(observed) = state.engine.observe().await else { return false };
     let lab = state.store.lock().await.view().lab.clone();
     let applied = !is_gone(&lab, &observed);
-    let missing = if applied { missing_namespaces(&lab.name, &observed, &state.limits) } else { Vec::new() };
     // Drift is what re-applying would do: nothing to say of a lab that is not applied.
     let (drift, conflicts): (Vec<PlannedOp>, Vec<Conflict>) = match applied {
         true => match plan(&lab, &observed, &PlanOptions::default()) {
@@ -279,6 +278,9 @@ async fn refresh(state: &AppState) -> bool {
         },
         false => (Vec::new(), Vec::new()),
     };
+    // A namespace of the lab gone from the kernel is drift (apply would make it again):
+    // with none, the lab's record is not read at all, as on most readings.
+    let missing = if drift.is_empty() { Vec::new() } else { missing_namespaces(&lab.name, &observed, &state.limits) };
     let mut live = state.live.write().await;
     let namespaces_before = live.namespaces.clone();
     let changes = live.refresh(&observed, read_at);
