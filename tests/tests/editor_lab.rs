@@ -80,6 +80,14 @@ async fn pick_example(page: &Page<'_>, name: &str) {
 
 /// Types `text` into whatever has the focus, key by key, as a user does.
 async fn type_keys(page: &Page<'_>, text: &str) {
+    // Keys pressed before the field has the focus go elsewhere (seen under load: the first
+    // two letters of a name lost).
+    let focused = "return document.activeElement && document.activeElement.tagName === 'INPUT';";
+    let deadline = std::time::Instant::now() + nslab_tests::page::PAGE_WAIT;
+    while page.client.execute(focused, vec![]).await.expect("the script runs") != serde_json::Value::Bool(true) {
+        assert!(std::time::Instant::now() < deadline, "no field took the focus to type `{text}` into");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     for key in text.chars() {
         page.press(key, false, false).await;
     }
