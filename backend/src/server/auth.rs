@@ -64,7 +64,7 @@ pub async fn check(State(access): State<std::sync::Arc<Access>>, request: Reques
         let body = ErrorBody::new("a valid token is needed: open the address nslab printed, with its ?token=...");
         return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
     };
-    if role == Role::Viewer && !matches!(*request.method(), Method::GET | Method::HEAD) {
+    if role == Role::Viewer && changes_or_reaches_in(&request) {
         let body = ErrorBody::new("this token may only watch the lab; changing it needs the teacher's token");
         return (StatusCode::FORBIDDEN, Json(body)).into_response();
     }
@@ -88,8 +88,18 @@ fn foreign(access: &Access, request: &Request) -> Option<&'static str> {
     if access.full.is_none() && !host_is_loopback(headers) {
         return Some("this server answers only at a loopback address, such as 127.0.0.1 or localhost");
     }
-    let changes = !matches!(*request.method(), Method::GET | Method::HEAD);
-    (changes && !origin_allowed(headers)).then_some("a change must come from the editor this server serves")
+    (changes_or_reaches_in(request) && !origin_allowed(headers))
+        .then_some("a change must come from the editor this server serves")
+}
+
+/// Routes that read with GET but reach into the lab's namespaces: a root shell, a packet
+/// capture. They need the same rights (and the same Origin) as a change.
+const HANDS_ON: [&str; 3] = ["/api/terminal", "/api/capture", "/api/capture.pcapng"];
+
+/// Whether the request changes something or reaches into the lab (see `HANDS_ON`): what
+/// a viewer token may not do and another site's page may not ask for.
+fn changes_or_reaches_in(request: &Request) -> bool {
+    !matches!(*request.method(), Method::GET | Method::HEAD) || HANDS_ON.contains(&request.uri().path())
 }
 
 /// Whether the request's Host names this machine's loopback: `localhost`, `127.x.x.x` or
@@ -163,6 +173,17 @@ mod tests {
         assert!(host("127.0.0.1:4780") && host("127.3.4.5") && host("localhost:80") && host("[::1]:4780"));
         assert!(!host("evil.example:4780") && !host("10.0.0.1:4780") && !host("[fe80::1]:4780"));
         assert!(!host_is_loopback(&axum::http::HeaderMap::new()), "no Host, no answer");
+    }
+
+    #[test]
+    fn shells_and_captures_need_the_rights_of_a_change() {
+        let request =
+            |method: Method, uri: &str| Request::builder().method(method).uri(uri).body(Default::default()).unwrap();
+        assert!(changes_or_reaches_in(&request(Method::POST, "/api/apply")));
+        assert!(changes_or_reaches_in(&request(Method::GET, "/api/terminal?node=ns1")));
+        assert!(changes_or_reaches_in(&request(Method::GET, "/api/capture.pcapng?node=ns1&iface=eth0")));
+        assert!(!changes_or_reaches_in(&request(Method::GET, "/api/events")));
+        assert!(!changes_or_reaches_in(&request(Method::GET, "/api/terminals")));
     }
 
     #[test]
