@@ -4,6 +4,7 @@
 
 pub mod address;
 pub mod api;
+pub mod capture;
 pub mod edit;
 pub mod export;
 pub mod footprint;
