@@ -2,6 +2,7 @@
 //! the kernel into `Observed` and carries out `Op`s; deciding what to do is the model's.
 
 mod attributes;
+pub mod capture;
 mod connection;
 pub mod error;
 mod execute;

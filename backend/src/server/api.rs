@@ -33,6 +33,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/export", get(export))
         .route("/scan", post(scan))
         .route("/events", get(events))
+        .route("/capture", get(super::captures::live))
+        .route("/capture.pcapng", get(super::captures::pcapng))
         .route("/ping", post(pings::start))
         .route("/ping/{id}", axum::routing::delete(pings::stop))
         .route("/matrix", post(pings::matrix))

@@ -5,6 +5,7 @@
 mod api;
 mod auth;
 mod body_deadline;
+mod captures;
 mod errors;
 mod events;
 pub mod limits;
@@ -71,6 +72,8 @@ pub struct AppState {
     pub kernel_access: Mutex<()>,
     /// Told when a run has changed the kernel, so the live view catches up at once.
     pub kernel_changed: tokio::sync::Notify,
+    /// The packet captures running, shared by their viewers (see `captures.rs`).
+    pub captures: captures::Captures,
     /// Told when the document changed, so what applying it would do (the drift, what is
     /// in its way) is worked out again at once, not at the kernel's next change.
     pub document_changed: tokio::sync::Notify,
@@ -168,6 +171,7 @@ async fn serve(config: Config, opened: Option<Lab>, fallback: impl FnOnce() -> L
         running: std::sync::atomic::AtomicBool::new(false),
         kernel_access: Mutex::new(()),
         kernel_changed: tokio::sync::Notify::new(),
+        captures: captures::Captures::default(),
         document_changed: tokio::sync::Notify::new(),
         watches: Mutex::new(std::collections::HashMap::new()),
         limits: config.limits,

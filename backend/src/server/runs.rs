@@ -45,6 +45,7 @@ impl AppState {
             cleared.planned().doomed_namespaces().map(|name| Netns::Named(name.to_string())).collect();
         pings::release(self, &doomed).await;
         live::release(self, &doomed).await;
+        self.captures.release(&doomed);
         let kind = match request.work {
             Work::Apply { .. } => RunKind::Apply,
             Work::Destroy => RunKind::Destroy,

@@ -1,0 +1,378 @@
+//! Live packet capture against the real kernel: a real `nslab serve` in a sandbox with the
+//! seed bridge lab applied, a real websocket client, real pings between the lab's
+//! namespaces (`ip netns exec ... ping` inside the sandbox), and Debian's tshark reading
+//! the downloaded pcapng file.
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use nslab_model::api::ErrorBody;
+use nslab_model::capture::{CaptureMessage, CapturedPacket, Direction, Protocol};
+use nslab_model::Lab;
+use nslab_tests::client::Client;
+use nslab_tests::sandbox::Sandbox;
+use nslab_tests::server::{NslabServer, ServerOptions};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+const WAIT: Duration = Duration::from_secs(10);
+const NS2: &str = "172.17.0.103";
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+struct Setup {
+    sandbox: Sandbox,
+    _state: tempfile::TempDir,
+    server: NslabServer,
+}
+
+impl Setup {
+    /// A sandbox with a server inside (serving the seed bridge lab), applied.
+    async fn applied(name: &str, extra: &[&str]) -> Setup {
+        let sandbox = Sandbox::new();
+        sandbox.enter_network_here();
+        let state = tempfile::tempdir().unwrap();
+        let server = NslabServer::start_with(ServerOptions {
+            sandbox: Some(&sandbox),
+            lab: None,
+            state_dir: state.path(),
+            extra,
+            log_name: name,
+        });
+        let setup = Setup { sandbox, _state: state, server };
+        let response = setup.client().post("/api/apply").await;
+        assert_eq!(response.status(), 200, "{:?}", response.text().await);
+        setup
+    }
+
+    fn client(&self) -> Client {
+        Client::new(&self.server)
+    }
+
+    fn capture_url(&self, query: &str) -> String {
+        let token = self.server.token.as_ref().map(|token| format!("&token={token}")).unwrap_or_default();
+        format!("{}/api/capture?{query}{token}", self.server.url.replacen("http://", "ws://", 1))
+    }
+
+    async fn capture(&self, query: &str) -> Socket {
+        let (socket, _) = tokio_tungstenite::connect_async(self.capture_url(query)).await.expect("the capture opens");
+        socket
+    }
+
+    /// The capture threads the server runs now, by their names in /proc.
+    fn capture_threads(&self) -> usize {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.server.pid)).expect("the server runs");
+        tasks
+            .filter_map(Result::ok)
+            .filter_map(|task| std::fs::read_to_string(task.path().join("comm")).ok())
+            .filter(|name| name.starts_with("nslab-cap-"))
+            .count()
+    }
+
+    async fn wait_for_threads(&self, wanted: usize) {
+        let deadline = Instant::now() + WAIT;
+        while self.capture_threads() != wanted {
+            assert!(Instant::now() < deadline, "{} capture threads, not {wanted}", self.capture_threads());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// `count` pings from ns1 to ns2, its neighbour entries forgotten first so ARP goes too.
+    fn ping_ns2(&self, count: u32) {
+        let script =
+            format!("ip netns exec ns1 ip neigh flush all; ip netns exec ns1 ping -c {count} -i 0.2 -W 1 {NS2}");
+        let output = self.sandbox.try_sh(&script);
+        assert!(output.status.success(), "the ping: {}", String::from_utf8_lossy(&output.stdout));
+    }
+}
+
+/// The packets of a capture until `enough` holds of them (bounded by `WAIT`).
+async fn packets_until(socket: &mut Socket, enough: impl Fn(&[CapturedPacket]) -> bool) -> Vec<CapturedPacket> {
+    let deadline = Instant::now() + WAIT;
+    let mut packets = Vec::new();
+    while !enough(&packets) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let message = match tokio::time::timeout(left, socket.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => text,
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("the capture ended or went quiet ({other:?}) with {}", lines(&packets)),
+        };
+        match serde_json::from_str::<CaptureMessage>(&message).expect("a capture message") {
+            CaptureMessage::Packet(packet) => packets.push(*packet),
+            other => panic!("no packet should be missed or dropped here: {other:?}"),
+        }
+    }
+    packets
+}
+
+fn lines(packets: &[CapturedPacket]) -> String {
+    packets.iter().map(|packet| format!("\n  {:?} {}", packet.direction, packet.summary)).collect()
+}
+
+fn echoes(packets: &[CapturedPacket], kind: &str) -> usize {
+    packets.iter().filter(|packet| packet.fields.icmp.as_deref() == Some(kind)).count()
+}
+
+fn position(packets: &[CapturedPacket], what: impl Fn(&CapturedPacket) -> bool) -> usize {
+    packets.iter().position(what).unwrap_or_else(|| panic!("not found in {}", lines(packets)))
+}
+
+#[tokio::test]
+async fn a_ping_shows_arp_then_its_echoes_on_the_namespace_and_on_the_bridge() {
+    let setup = Setup::applied("capture-ping", &[]).await;
+    let mut ns1 = setup.capture("node=ns1&iface=eth0").await;
+    let mut bridge = setup.capture("node=docker0&iface=docker0").await;
+    let mut port = setup.capture("node=docker0&iface=veth2").await;
+    setup.ping_ns2(3);
+    let three_replies = |packets: &[CapturedPacket]| echoes(packets, "echo reply") >= 3;
+    let seen = packets_until(&mut ns1, three_replies).await;
+    let who_has = position(&seen, |p| p.summary == format!("ARP, Request who-has {NS2} tell 172.17.0.102, length 42"));
+    let request = position(&seen, |p| p.fields.icmp.as_deref() == Some("echo request"));
+    assert!(who_has < request, "ARP first: {}", lines(&seen));
+    assert_eq!(seen[who_has].direction, Direction::Out);
+    assert!(seen.iter().any(|p| p.protocol == Protocol::Arp && p.summary.contains(&format!("Reply {NS2} is-at"))));
+    assert_eq!(echoes(&seen, "echo request"), 3, "{}", lines(&seen));
+    for packet in seen.iter().filter(|p| p.fields.echo_id.is_some() && p.fields.src.is_some_and(|ip| ip.is_ipv4())) {
+        let out = packet.fields.icmp.as_deref() == Some("echo request");
+        assert_eq!(packet.direction, if out { Direction::Out } else { Direction::In }, "{}", packet.summary);
+        assert!(packet.summary.starts_with(if out {
+            "IP 172.17.0.102 > 172.17.0.103: ICMP echo request, id "
+        } else {
+            "IP 172.17.0.103 > 172.17.0.102: ICMP echo reply, id "
+        }));
+        assert_eq!(packet.fields.src_port, None);
+    }
+    // The bridge (promiscuous, as tcpdump makes it) and ns1's port see the same exchange;
+    // what ns1 sends comes *in* at its port.
+    for (name, socket) in [("the bridge", &mut bridge), ("the port", &mut port)] {
+        let seen = packets_until(socket, three_replies).await;
+        assert_eq!(echoes(&seen, "echo request"), 3, "{name}: {}", lines(&seen));
+        assert!(seen.iter().any(|p| p.fields.arp.as_deref() == Some("request")), "{name}: {}", lines(&seen));
+    }
+    setup.ping_ns2(1);
+    let seen = packets_until(&mut port, |packets| echoes(packets, "echo request") >= 1).await;
+    let request = &seen[position(&seen, |p| p.fields.icmp.as_deref() == Some("echo request"))];
+    assert_eq!(request.direction, Direction::In, "from ns1 into the bridge");
+}
+
+#[tokio::test]
+async fn the_pcapng_file_holds_the_echoes_tshark_finds() {
+    let setup = Setup::applied("capture-pcapng", &[]).await;
+    let client = setup.client();
+    let download = tokio::spawn({
+        let request = client.request(reqwest::Method::GET, "/api/capture.pcapng?node=ns1&iface=eth0&seconds=3");
+        async move { request.send().await.expect("the download") }
+    });
+    // The capture starts with the request; the ping waits until its thread runs.
+    setup.wait_for_threads(1).await;
+    setup.ping_ns2(4);
+    let response = download.await.unwrap();
+    assert_eq!(response.status(), 200);
+    let disposition = response.headers()["content-disposition"].to_str().unwrap().to_string();
+    assert_eq!(disposition, "attachment; filename=\"ns1-eth0.pcapng\"");
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), response.bytes().await.unwrap()).unwrap();
+    let tshark = std::process::Command::new("tshark")
+        .args(["-r", file.path().to_str().unwrap(), "-Y", "icmp"])
+        .output()
+        .expect("tshark runs (scripts/setup installs it)");
+    let listed = String::from_utf8_lossy(&tshark.stdout);
+    assert!(tshark.status.success(), "tshark: {}", String::from_utf8_lossy(&tshark.stderr));
+    assert_eq!(listed.matches("Echo (ping) request").count(), 4, "{listed}");
+    assert_eq!(listed.matches("Echo (ping) reply").count(), 4, "{listed}");
+    assert!(
+        listed.contains("172.17.0.102 → 172.17.0.103") || listed.contains("172.17.0.102 -> 172.17.0.103"),
+        "{listed}"
+    );
+    // The capture ended with the download.
+    setup.wait_for_threads(0).await;
+
+    for (seconds, why) in [("0", "zero"), ("61", "over a minute"), ("x", "not a number"), ("", "empty")] {
+        let path = format!("/api/capture.pcapng?node=ns1&iface=eth0&seconds={seconds}");
+        let response = client.request(reqwest::Method::GET, &path).send().await.unwrap();
+        assert_eq!(response.status(), 400, "{why}");
+        let body: ErrorBody = response.json().await.unwrap();
+        assert_eq!(body.message, "`seconds` must be a whole number from 1 to 60");
+    }
+}
+
+async fn refusal(client: &Client, query: &str) -> (u16, String) {
+    let response = client.request(reqwest::Method::GET, &format!("/api/capture?{query}")).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json::<ErrorBody>().await.expect("errors are JSON").message)
+}
+
+#[tokio::test]
+async fn filters_and_bad_requests() {
+    let setup = Setup::applied("capture-filters", &[]).await;
+    let mut icmp_only = setup.capture("node=ns1&iface=eth0&filter=icmp%20and%20host%20172.17.0.103").await;
+    let mut arp_only = setup.capture("node=ns1&iface=eth0&filter=arp").await;
+    setup.ping_ns2(2);
+    let seen = packets_until(&mut icmp_only, |packets| echoes(packets, "echo reply") >= 2).await;
+    assert!(seen.iter().all(|p| p.protocol == Protocol::Icmp), "{}", lines(&seen));
+    let seen = packets_until(&mut arp_only, |packets| packets.len() >= 2).await;
+    assert!(seen.iter().all(|p| p.protocol == Protocol::Arp), "{}", lines(&seen));
+
+    let client = setup.client();
+    assert_eq!(
+        refusal(&client, "node=ns1&iface=eth0&filter=tcp%20port").await,
+        (400, "the filter does not parse: at column 9: expected a port number after `port`".into())
+    );
+    // Over the websocket too: the handshake is refused with the same answer.
+    let refused = tokio_tungstenite::connect_async(setup.capture_url("node=ns1&iface=eth0&filter=icmpp")).await;
+    match refused {
+        Err(WsError::Http(response)) => {
+            assert_eq!(response.status(), 400);
+            let body: ErrorBody = serde_json::from_slice(response.body().as_deref().unwrap()).unwrap();
+            assert!(body.message.starts_with("the filter does not parse: at column 1: `icmpp` is not a filter word"));
+        }
+        other => panic!("a bad filter must be refused: {other:?}"),
+    }
+    assert_eq!(
+        refusal(&client, "node=ns9&iface=eth0").await,
+        (404, "lab `seed-bridge` has no node `ns9`; its nodes are `docker0`, `ns0`, `ns1` and `ns2`".into())
+    );
+    assert_eq!(
+        refusal(&client, "node=ns1&iface=eth1").await,
+        (404, "node `ns1` has no interface `eth1`; its interfaces are `eth0`".into())
+    );
+    // A namespace that exists in the kernel but not in this lab (another lab's) is no node.
+    setup.sandbox.sh("ip netns add other; ip -n other link set lo up");
+    let (status, message) = refusal(&client, "node=other&iface=lo").await;
+    assert_eq!(status, 404, "{message}");
+    setup.sandbox.sh("ip netns delete other");
+    let (status, message) = refusal(&client, "node=ns1").await;
+    assert_eq!((status, message.contains("`?node=NAME&iface=IFACE`")), (400, true), "{message}");
+    // Not a websocket: said so.
+    let (status, message) = refusal(&client, "node=ns1&iface=eth0").await;
+    assert_eq!((status, message.contains("is a websocket")), (400, true), "{message}");
+    // The lab destroyed, a capture of it is refused with the kernel's reason.
+    drop((icmp_only, arp_only));
+    setup.wait_for_threads(0).await;
+    assert_eq!(client.post("/api/destroy").await.status(), 200);
+    let refused = tokio_tungstenite::connect_async(setup.capture_url("node=docker0&iface=docker0")).await;
+    assert!(matches!(refused, Err(WsError::Http(ref r)) if r.status() == 409), "{refused:?}");
+    assert_eq!(setup.capture_threads(), 0);
+}
+
+#[tokio::test]
+async fn viewers_share_one_capture_which_ends_with_the_last_and_with_destroy() {
+    let setup = Setup::applied("capture-viewers", &[]).await;
+    assert_eq!(setup.capture_threads(), 0);
+    let mut first = setup.capture("node=ns1&iface=eth0").await;
+    let mut second = setup.capture("node=ns1&iface=eth0&filter=icmp").await;
+    assert_eq!(setup.capture_threads(), 1, "one socket for both viewers");
+    setup.ping_ns2(1);
+    packets_until(&mut first, |packets| echoes(packets, "echo reply") >= 1).await;
+    packets_until(&mut second, |packets| echoes(packets, "echo reply") >= 1).await;
+    first.close(None).await.unwrap();
+    drop(first);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(setup.capture_threads(), 1, "the second viewer still watches");
+    drop(second);
+    setup.wait_for_threads(0).await;
+    // ns1's packet sockets went with the thread.
+    assert_eq!(setup.sandbox.sh("ip netns exec ns1 ss -0 -a -H | wc -l").trim(), "0");
+
+    // A capture running when the lab is destroyed ends, and does not keep ns1 alive.
+    let mut watching = setup.capture("node=ns1&iface=eth0").await;
+    setup.wait_for_threads(1).await;
+    assert_eq!(setup.client().post("/api/destroy").await.status(), 200);
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), watching.next()).await {
+            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => break,
+            Ok(Some(Ok(_))) => {}
+            Err(_) => panic!("the capture did not end with its namespace"),
+        }
+    }
+    setup.wait_for_threads(0).await;
+    let left = setup.sandbox.sh("ip netns list; ip -o link show | grep -v ': lo:' || true");
+    assert_eq!(left.trim(), "", "destroy left things behind");
+}
+
+/// The seed bridge lab with `more` further namespaces on the bridge.
+fn bigger_bridge(lab: &Lab, more: usize) -> Lab {
+    let mut value = serde_json::to_value(lab).unwrap();
+    for index in 3..3 + more {
+        value["nodes"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"kind": "namespace", "name": format!("ns{index}")}));
+        value["links"].as_array_mut().unwrap().push(serde_json::json!({
+            "kind": "veth",
+            "a": {"node": "docker0", "name": format!("vb{index}")},
+            "b": {"node": format!("ns{index}"), "name": "eth0", "addresses": [format!("172.17.0.{}/16", 101 + index)]},
+        }));
+    }
+    serde_json::from_value(value).unwrap()
+}
+
+#[tokio::test]
+async fn captures_are_capped() {
+    let setup = Setup::applied("capture-cap", &[]).await;
+    let client = setup.client();
+    let view = client.lab().await;
+    let lab = bigger_bridge(&view.lab, 6);
+    assert_eq!(client.put_lab(view.revision, &lab).await.status(), 200);
+    assert_eq!(client.post("/api/apply").await.status(), 200);
+    let mut places: Vec<String> = (0..9).map(|index| format!("node=ns{index}&iface=eth0")).collect();
+    places.extend(["veth0", "veth2", "veth4"].map(|port| format!("node=docker0&iface={port}")));
+    places.extend((3..9).map(|index| format!("node=docker0&iface=vb{index}")));
+    places.push("node=docker0&iface=docker0".into());
+    assert_eq!(places.len(), 19);
+    let mut open = Vec::new();
+    for place in &places[..16] {
+        open.push(setup.capture(place).await);
+    }
+    assert_eq!(setup.capture_threads(), 16);
+    // A further viewer of a running capture is no further capture.
+    open.push(setup.capture(&places[0]).await);
+    let refused = tokio_tungstenite::connect_async(setup.capture_url(&places[16])).await;
+    match refused {
+        Err(WsError::Http(response)) => {
+            assert_eq!(response.status(), 429);
+            let body: ErrorBody = serde_json::from_slice(response.body().as_deref().unwrap()).unwrap();
+            assert_eq!(body.message, "16 captures are running, as many as this server runs at once; close one first");
+        }
+        other => panic!("the 17th capture must be refused: {other:?}"),
+    }
+    open.remove(3);
+    setup.wait_for_threads(15).await;
+    open.push(setup.capture(&places[16]).await);
+    assert_eq!(setup.capture_threads(), 16);
+    drop(open);
+    setup.wait_for_threads(0).await;
+}
+
+#[tokio::test]
+async fn a_viewer_token_and_a_foreign_origin_are_refused() {
+    let (token, viewer) = ("teacher-token-0123456789", "student-token-0123456789");
+    let setup =
+        Setup::applied("capture-access", &["--listen", "0.0.0.0:0", "--token", token, "--viewer-token", viewer]).await;
+    let ws = setup.server.url.replacen("http://", "ws://", 1);
+    let connect = |token: &str, origin: Option<&str>, path: &str| {
+        let mut request =
+            format!("{ws}{path}?node=ns1&iface=eth0&seconds=1&token={token}").into_client_request().unwrap();
+        if let Some(origin) = origin {
+            request.headers_mut().insert("Origin", origin.parse().unwrap());
+        }
+        tokio_tungstenite::connect_async(request)
+    };
+    let status = |result: Result<_, WsError>| match result {
+        Ok(_) => 101,
+        Err(WsError::Http(response)) => response.status().as_u16(),
+        Err(other) => panic!("{other}"),
+    };
+    assert_eq!(status(connect(viewer, None, "/api/capture").await), 403, "a viewer may not capture");
+    assert_eq!(status(connect(token, Some("http://evil.example"), "/api/capture").await), 403);
+    assert_eq!(status(connect(token, None, "/api/capture").await), 101);
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let file = format!("{}/api/capture.pcapng?node=ns1&iface=eth0&seconds=1", setup.server.url);
+    assert_eq!(http.get(&file).bearer_auth(viewer).send().await.unwrap().status(), 403);
+    assert_eq!(
+        http.get(&file).bearer_auth(token).header("Origin", "http://evil.example").send().await.unwrap().status(),
+        403
+    );
+    assert_eq!(http.get(&file).bearer_auth(token).send().await.unwrap().status(), 200);
+}
