@@ -185,6 +185,13 @@ pub enum Command {
         /// A token that may only watch (for students).
         #[arg(long, env = "NSLAB_VIEWER_TOKEN")]
         viewer_token: Option<String>,
+        /// Let the editor open terminals: root shells in the lab's namespaces (and the host
+        /// node's), for whoever holds the full token.
+        #[arg(long)]
+        terminals: bool,
+        /// Internal: how many terminals may be open at once (tests lower it).
+        #[arg(long, hide = true, default_value_t = crate::server::MAX_OPEN_TERMINALS)]
+        max_terminals: usize,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -252,7 +259,7 @@ fn dispatch(cli: Cli) -> CliResult {
             print!("{}", nslab_model::schema::lab_schema_json());
             Ok(())
         }
-        Command::Serve { file, listen, web_root, state_dir, token, viewer_token, limits } => {
+        Command::Serve { file, listen, web_root, state_dir, token, viewer_token, terminals, max_terminals, limits } => {
             serve::serve(serve::ServeArgs {
                 file: file.as_deref(),
                 listen,
@@ -260,6 +267,7 @@ fn dispatch(cli: Cli) -> CliResult {
                 state_dir,
                 token,
                 viewer_token,
+                terminals: crate::server::TerminalSettings { enabled: terminals, max_open: max_terminals },
                 limits: limits.limits(),
             })
         }

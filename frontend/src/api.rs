@@ -130,6 +130,7 @@ pub fn read_event(text: &str) -> serde_json::Result<Event> {
         "matrix" => Event::Matrix(serde_json::from_str(text)?),
         "dropped" => Event::Dropped(serde_json::from_str(text)?),
         "presenter" => Event::Presenter(serde_json::from_str(text)?),
+        "terminal" => Event::Terminal(serde_json::from_str(text)?),
         "batch" => {
             #[derive(Deserialize)]
             struct Batch<'a> {
@@ -235,6 +236,7 @@ mod tests {
                 view: Some(nslab_model::api::PresenterView { x: 1.5, y: -2.0, width: 800.0, height: 450.0 }),
                 selection: nslab_model::api::PresenterSelection { nodes: vec!["left".into()], links: vec![0] },
             }),
+            Event::Terminal(nslab_model::api::TerminalEvent { node: "left".into(), opened: true }),
         ];
         let batch = Event::Batch(BatchEvent { events: events[1..].to_vec() });
         let events = events.into_iter().chain([batch]);

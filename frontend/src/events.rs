@@ -184,6 +184,7 @@ fn handle(editor: Editor, event: Event) {
             editor.panels.log("info", format!("missed {missed} events; catching up"))
         }
         Event::Presenter(event) => crate::presenter::received(editor, event),
+        Event::Terminal(event) => editor.panels.log("terminal", crate::terminal_dock::log_line(&event)),
         // Events that came in a burst, each applied as if it had come alone, in order.
         Event::Batch(BatchEvent { events }) => {
             for event in events {

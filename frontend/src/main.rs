@@ -24,6 +24,7 @@ mod ping_panel;
 mod presenter;
 mod reach;
 mod sync;
+mod terminal_dock;
 mod toolbar;
 mod wording;
 

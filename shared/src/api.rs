@@ -170,11 +170,12 @@ pub enum Event {
     Dropped(DroppedEvent),
     Batch(BatchEvent),
     Presenter(PresenterEvent),
+    Terminal(TerminalEvent),
 }
 
 impl Event {
     /// Every `type` an event can have, in the order of the variants.
-    pub const TYPES: [&'static str; 14] = [
+    pub const TYPES: [&'static str; 15] = [
         "snapshot",
         "document",
         "progress",
@@ -189,6 +190,7 @@ impl Event {
         "dropped",
         "batch",
         "presenter",
+        "terminal",
     ];
 
     /// The events this message stands for, in order: a batch's, or itself.
@@ -423,6 +425,46 @@ pub enum OpState {
     Undone,
 }
 
+/// `Event::Terminal`: a terminal was opened on a node of the lab (`GET /api/terminal`), or
+/// its shell ended, so that every page's log shows who has a shell where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TerminalEvent {
+    pub node: String,
+    pub opened: bool,
+}
+
+/// `GET /api/terminal?node=NAME`: the node whose namespace the shell runs in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TerminalQuery {
+    pub node: String,
+}
+
+/// A text frame on a terminal's websocket (binary frames are the terminal's bytes): from
+/// the page `{"resize":{"cols":120,"rows":40}}`, from the server `{"exit":{"code":0}}` (or
+/// `{"exit":{"signal":9}}`) when the shell ended, just before it closes the socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TerminalControl {
+    Resize(TerminalSize),
+    Exit(TerminalExit),
+}
+
+/// A terminal's size in characters, as the window size ioctl takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TerminalSize {
+    pub cols: u16,
+    pub rows: u16,
+}
+
+/// How a terminal's shell ended: its exit code, or the signal that ended it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TerminalExit {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<i32>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -450,5 +492,17 @@ mod tests {
         assert_eq!(serde_json::from_str::<Event>(&serde_json::to_string(&batch).unwrap()).unwrap(), batch);
         let single = Event::PingFinished(PingFinishedEvent { id: 3 });
         assert_eq!(single.clone().into_events(), [single]);
+    }
+
+    #[test]
+    fn terminal_control_messages_read_as_the_api_reference_writes_them() {
+        let resize: TerminalControl = serde_json::from_str(r#"{"resize":{"cols":120,"rows":40}}"#).unwrap();
+        assert_eq!(resize, TerminalControl::Resize(TerminalSize { cols: 120, rows: 40 }));
+        let exit = TerminalControl::Exit(TerminalExit { code: Some(0), signal: None });
+        assert_eq!(serde_json::to_string(&exit).unwrap(), r#"{"exit":{"code":0}}"#);
+        let killed = TerminalControl::Exit(TerminalExit { code: None, signal: Some(9) });
+        assert_eq!(serde_json::to_string(&killed).unwrap(), r#"{"exit":{"signal":9}}"#);
+        let event = Event::Terminal(TerminalEvent { node: "ns1".into(), opened: true });
+        assert_eq!(serde_json::to_string(&event).unwrap(), r#"{"type":"terminal","node":"ns1","opened":true}"#);
     }
 }

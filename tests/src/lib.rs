@@ -11,3 +11,4 @@ pub mod page;
 pub mod paths;
 pub mod sandbox;
 pub mod server;
+pub mod terminal;

@@ -17,6 +17,7 @@ pub struct ServeArgs<'a> {
     pub state_dir: Option<PathBuf>,
     pub token: Option<String>,
     pub viewer_token: Option<String>,
+    pub terminals: server::TerminalSettings,
     pub limits: Limits,
 }
 
@@ -32,6 +33,7 @@ pub fn serve(args: ServeArgs) -> CliResult {
         state_dir: args.state_dir.unwrap_or_else(server::default_state_dir),
         limits: args.limits,
         access,
+        terminals: args.terminals,
     };
     let fallback = || examples::example(examples::DEFAULT_EXAMPLE).expect("the default example is bundled");
     server::run(config, opened, fallback).map_err(CliError::failed)

@@ -13,6 +13,7 @@ pub mod observe;
 pub mod ping;
 mod raising;
 mod reading;
+pub mod shell;
 mod step;
 pub mod teardown;
 mod unmodelled;

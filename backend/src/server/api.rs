@@ -39,6 +39,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/ping/{id}", axum::routing::delete(pings::stop))
         .route("/matrix", post(pings::matrix))
         .route("/presenter", post(super::presenter::update))
+        .route("/terminal", get(super::terminals::open))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such API route") })
 }
 

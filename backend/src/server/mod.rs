@@ -16,6 +16,7 @@ mod pings;
 mod presenter;
 mod runs;
 mod store;
+mod terminals;
 mod web;
 
 use std::io::Write;
@@ -35,6 +36,7 @@ pub use auth::{generate_token, Access};
 use events::EventBus;
 use live::LiveState;
 use store::{DocumentStore, StoreError};
+pub use terminals::{TerminalSettings, MAX_OPEN_TERMINALS};
 
 use crate::engine::{Engine, StopHandle};
 use crate::kernel::ping::{PingHandle, Pinger};
@@ -46,6 +48,8 @@ pub struct Config {
     pub state_dir: PathBuf,
     pub limits: Limits,
     pub access: Access,
+    /// Whether the page may open shells in the lab's namespaces (`--terminals`).
+    pub terminals: TerminalSettings,
 }
 
 #[derive(Debug, Error)]
@@ -86,6 +90,8 @@ pub struct AppState {
     pub pings: Mutex<std::collections::HashMap<u64, (nslab_model::identity::Netns, PingHandle)>>,
     /// What the presenting teacher shows, while someone presents (see `presenter.rs`).
     pub presenter: presenter::Presenting,
+    /// The terminals open now (`terminals.rs`), ended when the server stops.
+    pub terminals: terminals::Terminals,
 }
 
 impl AppState {
@@ -178,10 +184,14 @@ async fn serve(config: Config, opened: Option<Lab>, fallback: impl FnOnce() -> L
         pinger: Pinger::new(),
         pings: Mutex::new(std::collections::HashMap::new()),
         presenter: presenter::Presenting::default(),
+        terminals: terminals::Terminals::new(config.terminals),
     });
     let watcher = tokio::spawn(live::run(state.clone()));
     let stop = state.engine.stop_handle();
-    listener::serve(listener, router(state, config.access, config.web_root), shutdown_signal(stop)).await;
+    listener::serve(listener, router(state.clone(), config.access, config.web_root), shutdown_signal(stop)).await;
+    // Nothing a terminal started outlives the server.
+    let ending = state.clone();
+    let _ = tokio::task::spawn_blocking(move || ending.terminals.end_all()).await;
     watcher.abort();
     Ok(())
 }
