@@ -305,13 +305,13 @@ pub fn end_sessions(leaders: &[Process], grace: Duration) -> usize {
     ending.iter().filter(|process| process.is_running()).count()
 }
 
-/// The running processes of the sessions `leaders` lead, the leaders included.
+/// The running processes of the sessions `leaders` lead, the leaders included. A session
+/// outlives its leader (a job deaf to SIGHUP stays in it), and its id is the leader's pid,
+/// which the kernel hands to no new process while any process is still in the session: so
+/// a process in session `leader.pid` is in that leader's session, even after it died.
 pub fn session_members(leaders: &[Process]) -> Vec<Process> {
-    let sessions: Vec<i32> = leaders.iter().filter(|leader| leader.is_running()).map(|leader| leader.pid).collect();
+    let sessions: Vec<i32> = leaders.iter().map(|leader| leader.pid).collect();
     let mut members: Vec<Process> = leaders.iter().filter(|leader| leader.is_running()).copied().collect();
-    if sessions.is_empty() {
-        return members;
-    }
     for pid in all_pids() {
         if session_of(pid).is_some_and(|session| sessions.contains(&session)) {
             if let Some(process) = Process::read(pid).filter(|process| !members.contains(process)) {
