@@ -13,6 +13,21 @@ pub fn canvas_size() -> (f64, f64) {
     })
 }
 
+/// Calls `changed` with an element's size in pixels now and whenever it changes (a window
+/// resized, the side panel dragged, presenter mode). The observer lives as long as the page:
+/// it is set on the canvas, which does too.
+pub fn watch_size(element: &web_sys::Element, changed: impl Fn(f64, f64) + 'static) {
+    let callback = wasm_bindgen::closure::Closure::<dyn Fn(js_sys::Array)>::new(move |entries: js_sys::Array| {
+        let entry = entries.get(0).unchecked_into::<web_sys::ResizeObserverEntry>();
+        let rect = entry.content_rect();
+        changed(rect.width(), rect.height());
+    });
+    if let Ok(observer) = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()) {
+        observer.observe(element);
+        callback.forget();
+    }
+}
+
 /// What only the editor draws, to edit with: a node's round handle, the ports veths are
 /// dragged from, the wide invisible lines that catch clicks, a veth being drawn, the
 /// selection rectangle.

@@ -103,17 +103,19 @@ pub fn Canvas() -> impl IntoView {
 
     // The grid: the lines the screen shows, in screen coordinates. An SVG pattern over the
     // whole world (or a CSS gradient) had to be rasterised again on every frame of a pan,
-    // which at 300 nodes halved the frame rate.
+    // which at 300 nodes halved the frame rate. The canvas's size comes from a
+    // ResizeObserver: measuring it here made every pan frame lay the whole page out again.
+    let size = RwSignal::new((0.0, 0.0));
+    Effect::new(move |_| {
+        if let Some(svg) = svg.get() {
+            crate::browser::watch_size(&svg, move |width, height| size.set((width, height)));
+        }
+    });
     let grid = move || {
         let viewport = editor.view.viewport.get();
-        let (width, height) = svg.get().map_or((0.0, 0.0), |svg| {
-            let rect = svg.get_bounding_client_rect();
-            (rect.width(), rect.height())
-        });
+        let (width, height) = size.get();
         grid_path(viewport.offset, grid_spacing(viewport.scale), width, height)
     };
-    // A resized window shows more or less of the grid.
-    let _resize = window_event_listener(leptos::ev::resize, move |_| editor.view.viewport.update(|_| {}));
     let transform = move || {
         let Viewport { scale, offset } = editor.view.viewport.get();
         format!("translate({} {}) scale({scale})", offset.x, offset.y)

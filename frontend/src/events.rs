@@ -72,10 +72,8 @@ fn handle(editor: Editor, event: Event) {
             editor.live.present.set(namespaces.iter().map(|netns| (netns.clone(), owner_of(netns))).collect());
             editor.live.missing.set(missing);
             sync::received(editor, view);
-            editor
-                .live
-                .links
-                .set(links.into_iter().map(|link| ((link.netns.clone(), link.name.clone()), link)).collect());
+            let links = links.into_iter().map(|link| ((link.netns.clone(), link.name.clone()), link)).collect();
+            editor.update_live_links(|live| *live = links);
             editor.live.applied.set(applied);
             editor.live.drift.set(drift);
             if !conflicts.is_empty() {
@@ -117,7 +115,7 @@ fn handle(editor: Editor, event: Event) {
             editor.live.kernel_changed();
             let key = (link.netns.clone(), link.name.clone());
             let text = format!("{} `{}` in {}: {}", change_word(change), link.name, link.netns, state_word(&link));
-            editor.live.links.update(|live| match change {
+            editor.update_live_links(|live| match change {
                 LinkChange::Removed => {
                     live.remove(&key);
                 }
@@ -166,7 +164,7 @@ fn handle(editor: Editor, event: Event) {
             editor.live.conflicts.set(conflicts);
         }
         Event::Counters(CountersEvent { links }) => {
-            editor.live.counters.set(links.into_iter().map(|c| ((c.netns.clone(), c.name.clone()), c)).collect());
+            editor.set_counters(links.into_iter().map(|c| ((c.netns.clone(), c.name.clone()), c)).collect());
         }
         // The newest ping is shown, whichever browser started it (students watch the
         // teacher's); its first answer may come before the answer to our own start.

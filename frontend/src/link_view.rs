@@ -36,20 +36,18 @@ pub fn LinkView(index: usize) -> impl IntoView {
         let Some(Link::Veth(veth)) = link.get() else { return (a, b) };
         (attach_point(a, &a_card, &veth.a.name, b), attach_point(b, &b_card, &veth.b.name, a))
     });
-    let states = move || {
-        let Some([a, b]) = ends.get() else { return ("absent", "absent") };
+    // The kernel's view of each end, one memo each (see `Editor::interface`).
+    let end_key = move |side: usize| {
+        move || ends.with(|ends| ends.as_ref().map(|ends| ends[side].clone()).map(|end| (end.netns, end.name)))
+    };
+    let (live_a, live_b) = (editor.interface(end_key(0)), editor.interface(end_key(1)));
+    let states = Memo::new(move |_| {
         let Some(Link::Veth(veth)) = link.get() else { return ("absent", "absent") };
-        editor.live.links.with(|live| {
-            (
-                end_state(live.get(&(a.netns.clone(), a.name.clone())), &veth.a.addresses),
-                end_state(live.get(&(b.netns, b.name)), &veth.b.addresses),
-            )
-        })
-    };
-    let class = move || {
-        let (a, b) = states();
-        format!("link {}", link_state(a, b))
-    };
+        (
+            live_a.with(|live| end_state(live.as_ref(), &veth.a.addresses)),
+            live_b.with(|live| end_state(live.as_ref(), &veth.b.addresses)),
+        )
+    });
     let problems = Memo::new(move |_| editor.doc.problems_at(&format!("links[{index}]")));
     let conflicts = Memo::new(move |_| editor.live.conflicts_at(&format!("links[{index}]")));
     let selected = Memo::new(move |_| editor.view.selection.with(|s| s.links.contains(&index)));
@@ -58,15 +56,31 @@ pub fn LinkView(index: usize) -> impl IntoView {
         Memo::new(move |_| editor.view.highlight.with(|path| crate::reach::joins_steps(path, &a, &b)))
     };
     // Bytes a second both ways at end a, when anything moves.
-    let traffic = move || {
-        let [a, _] = ends.get()?;
-        let key = (a.netns, a.name);
+    let counters_a = editor.traffic(end_key(0));
+    let traffic = Memo::new(move |_| {
         // Counters outlive their interface (the last reading before a destroy): a link not
         // in the kernel carries nothing.
-        editor.live.links.with(|live| live.contains_key(&key)).then_some(())?;
-        let counters = editor.live.counters.with(|c| c.get(&key).cloned())?;
+        live_a.with(Option::is_some).then_some(())?;
+        let counters = counters_a.get()?;
         let moving = counters.rx_bytes_per_second + counters.tx_bytes_per_second;
         (moving > 0.0).then_some((counters.tx_bytes_per_second, counters.rx_bytes_per_second))
+    });
+    // One class attribute for every state, so one effect rather than one per state.
+    let class = move || {
+        let (a, b) = states.get();
+        let flags = [
+            ("busy", traffic.with(Option::is_some)),
+            ("selected", selected.get()),
+            ("highlighted", highlighted.get()),
+            ("conflict", !conflicts.with(Vec::is_empty)),
+            ("error", problems.with(|p| p.iter().any(|p| p.is_error()))),
+        ];
+        let mut class = format!("link {}", link_state(a, b));
+        for (flag, _) in flags.iter().filter(|(_, on)| *on) {
+            class.push(' ');
+            class.push_str(flag);
+        }
+        class
     };
     let label = move |side: usize| {
         link.get().map(|Link::Veth(veth)| {
@@ -80,12 +94,12 @@ pub fn LinkView(index: usize) -> impl IntoView {
     };
     // The link's tooltip: both ends, the state, the traffic with its exact rates.
     let title = move || {
-        let (a, b) = states();
+        let (a, b) = states.get();
         let mut lines = vec![
             format!("{} ↔ {}", label(0).unwrap_or_default(), label(1).unwrap_or_default()),
             end_state_words(link_state(a, b)).to_string(),
         ];
-        if let Some((tx, rx)) = traffic() {
+        if let Some((tx, rx)) = traffic.get() {
             lines.push(format!("traffic: {} / {}", rate(tx), rate(rx)));
         }
         let problems = problems.with(|problems| conflicts.with(|conflicts| tooltip(problems, conflicts)));
@@ -94,7 +108,7 @@ pub fn LinkView(index: usize) -> impl IntoView {
     };
     // Traffic as thickness: a pixel more for each tenfold of bytes a second.
     let flow_width = move || {
-        let (tx, rx) = traffic()?;
+        let (tx, rx) = traffic.get()?;
         Some(format!("{:.1}", 2.0 + (tx + rx).max(1.0).log10().clamp(0.0, 8.0)))
     };
     let on_down = move |event: PointerEvent| {
@@ -133,17 +147,29 @@ pub fn LinkView(index: usize) -> impl IntoView {
         let (a, b) = geometry.get();
         let (end, centre) = if side == 0 { (a, a_at.get()) } else { (b, b_at.get()) };
         let outward = if end.x < centre.x { -PORT_OFFSET } else { PORT_OFFSET };
-        Point { x: end.x + outward, y: end.y }
+        let at = Point { x: end.x + outward, y: end.y };
+        format!("translate({} {})", at.x, at.y)
     };
+    // Both lines follow the ends from one effect: four reactive coordinates on each line
+    // were eight effects per link.
+    let (hit, wire) = (NodeRef::<leptos::svg::Line>::new(), NodeRef::<leptos::svg::Line>::new());
+    Effect::new(move |_| {
+        let (a, b) = geometry.get();
+        for line in [hit.get(), wire.get()].into_iter().flatten() {
+            for (name, value) in [("x1", a.x), ("y1", a.y), ("x2", b.x), ("y2", b.y)] {
+                let _ = line.set_attribute(name, &value.to_string());
+            }
+        }
+    });
     let port_class = move |side: usize| {
         move || {
-            let (a, b) = states();
+            let (a, b) = states.get();
             format!("port {}", if side == 0 { a } else { b })
         }
     };
     let port_title = move |side: usize| {
         move || {
-            let state = if side == 0 { states().0 } else { states().1 };
+            let state = if side == 0 { states.get().0 } else { states.get().1 };
             let name = label(side).unwrap_or_default();
             format!("{name}: {}. Drag to connect this node to another.", end_state_words(state))
         }
@@ -151,11 +177,6 @@ pub fn LinkView(index: usize) -> impl IntoView {
     view! {
         <g
             class=class
-            class:busy=move || traffic().is_some()
-            class:selected=selected
-            class:highlighted=highlighted
-            class:conflict=move || !conflicts.with(Vec::is_empty)
-            class:error=move || problems.with(|p| p.iter().any(|p| p.is_error()))
             data-index=index
             tabindex="0"
             role="button"
@@ -165,15 +186,15 @@ pub fn LinkView(index: usize) -> impl IntoView {
             on:keydown=on_key
         >
             <title>{title}</title>
-            <line class="hit" x1=move || geometry.get().0.x y1=move || geometry.get().0.y x2=move || geometry.get().1.x y2=move || geometry.get().1.y />
-            <line class="wire" x1=move || geometry.get().0.x y1=move || geometry.get().0.y x2=move || geometry.get().1.x y2=move || geometry.get().1.y />
+            <line class="hit" node_ref=hit />
+            <line class="wire" node_ref=wire />
             {move || flow_width().map(|width| view! {
                 <line class="flow" stroke-width=width x1=geometry.get().0.x y1=geometry.get().0.y x2=geometry.get().1.x y2=geometry.get().1.y />
             })}
-            <circle class=port_class(0) data-side="a" cx=move || port_at(0).x cy=move || port_at(0).y r=5.0 on:pointerdown=port_drag(0)>
+            <circle class=port_class(0) data-side="a" transform=move || port_at(0) r=5.0 on:pointerdown=port_drag(0)>
                 <title>{port_title(0)}</title>
             </circle>
-            <circle class=port_class(1) data-side="b" cx=move || port_at(1).x cy=move || port_at(1).y r=5.0 on:pointerdown=port_drag(1)>
+            <circle class=port_class(1) data-side="b" transform=move || port_at(1) r=5.0 on:pointerdown=port_drag(1)>
                 <title>{port_title(1)}</title>
             </circle>
         </g>

@@ -105,41 +105,43 @@ pub fn NodeView(name: String) -> impl IntoView {
         move |event: PointerEvent| start_connecting(editor, canvas, name.clone(), &event)
     };
 
-    let kind = move || node.get().map_or("", |n| n.kind_word());
+    // A memo: the node changes with each move of it (its position is in the lab), its kind
+    // does not.
+    let kind = Memo::new(move |_| node.with(|n| n.as_ref().map_or("", |n| n.kind_word())));
     let key = name.clone();
     let card = Memo::new(move |_| editor.doc.cards.with(|cards| cards.get(&key).cloned()));
-    let half = move || card.with(|card| card.as_ref().map_or((75.0, 30.0), Card::half));
-    let (w, h) = (move || half().0, move || half().1);
-    let detail = move || card.with(|card| card.as_ref().map(|card| card.detail.clone()).unwrap_or_default());
     // Where the kernel keeps this node's interfaces.
     let netns = Memo::new(move |_| match node.get() {
         Some(Node::Namespace(namespace)) => Netns::Named(namespace.name),
         Some(Node::Bridge(bridge)) => bridge.namespace.map_or(Netns::Host, Netns::Named),
         _ => Netns::Host,
     });
-    let rows = move || {
-        let Some(card) = card.get() else { return Vec::new() };
+    // Everything drawn from the card (its size, its rows) is built again when the card
+    // changes (an edit of its interfaces), with plain attributes: a reactive attribute per
+    // coordinate made thousands of effects at 300 nodes, each to build and to keep.
+    let rows = move |card: &Card| {
         let (w, h) = card.half();
         card.rows
             .iter()
             .enumerate()
             .map(|(index, row)| {
-                let live_of = {
-                    let name = row.name.clone();
-                    move || editor.live.links.with(|live| live.get(&(netns.get(), name.clone())).cloned())
-                };
-                let state_of = {
-                    let (live_of, wanted) = (live_of.clone(), row.addresses.clone());
-                    move || end_state(live_of().as_ref(), &wanted)
-                };
+                // One memo per row reads the kernel's view of its interface; the dot, the
+                // struck-through addresses and the tooltip read those memos (see
+                // `Editor::interface`).
+                let name = row.name.clone();
+                let live = editor.interface(move || Some((netns.get(), name.clone())));
+                let wanted = row.addresses.clone();
+                let state = Memo::new(move |_| live.with(|live| end_state(live.as_ref(), &wanted)));
                 // An address of the lab the kernel's interface lacks (flushed from a shell)
                 // is struck through; an interface not there at all says so by its dot.
-                let lacks = {
-                    let (live_of, wanted) = (live_of.clone(), row.addresses.clone());
-                    move |address: &str| {
-                        live_of().is_some_and(|live| missing_addresses(&live, &wanted).contains(&address))
-                    }
-                };
+                let wanted = row.addresses.clone();
+                let lacking = Memo::new(move |_| {
+                    live.with(|live| {
+                        let lacking = live.as_ref().map(|live| missing_addresses(live, &wanted)).unwrap_or_default();
+                        lacking.into_iter().map(str::to_string).collect::<Vec<_>>()
+                    })
+                });
+                let lacks = move |address: &str| lacking.with(|lacking| lacking.iter().any(|a| a == address));
                 // The row that sums up the rest: no interface name has a space.
                 let is_sum = index + 1 == card.rows.len() && row.name.contains(' ');
                 let top = row.top - h;
@@ -147,7 +149,7 @@ pub fn NodeView(name: String) -> impl IntoView {
                 let first = row.addresses.first().cloned().unwrap_or_default();
                 let indent = -w + ROW_PADDING + (row.name.chars().count() + 1) as f64 * CHAR_WIDTH;
                 let more: Vec<_> = row.addresses.iter().skip(1).enumerate().map(|(line, address)| {
-                    let (lacks, at) = (lacks.clone(), address.clone());
+                    let at = address.clone();
                     view! {
                         <text class="iface-more" class:missing=move || lacks(&at) x=indent y=baseline + (line + 1) as f64 * LINE>
                             {address.clone()}
@@ -155,24 +157,20 @@ pub fn NodeView(name: String) -> impl IntoView {
                     }
                 }).collect();
                 let first = (!first.is_empty()).then(|| {
-                    let (lacks, at) = (lacks.clone(), first.clone());
+                    let at = first.clone();
                     view! { " "<tspan class="address" class:missing=move || lacks(&at)>{first}</tspan> }
                 });
                 let title = {
                     let (name, addresses) = (row.name.clone(), row.addresses.join(", "));
-                    let (state_of, live_of, wanted) = (state_of.clone(), live_of.clone(), row.addresses.clone());
-                    move || {
-                        let lacking = live_of().map(|live| missing_addresses(&live, &wanted).join(", ")).unwrap_or_default();
-                        match lacking.is_empty() {
-                            true => format!("{name} {addresses}: {}", end_state_words(state_of())),
-                            false => format!("{name} {addresses}: not in the kernel now: {lacking} (re-apply puts it back)"),
-                        }
+                    move || match lacking.with(|lacking| lacking.join(", ")) {
+                        lacking if lacking.is_empty() => format!("{name} {addresses}: {}", end_state_words(state.get())),
+                        lacking => format!("{name} {addresses}: not in the kernel now: {lacking} (re-apply puts it back)"),
                     }
                 };
                 view! {
                     <g class="iface" class:sum=is_sum data-iface=row.name.clone()>
                         <title>{title}</title>
-                        <circle class=move || format!("state {}", if is_sum { "none" } else { state_of() }) cx=-w + 7.0 cy=top + LINE / 2.0 r=3.0 />
+                        <circle class=move || format!("state {}", if is_sum { "none" } else { state.get() }) cx=-w + 7.0 cy=top + LINE / 2.0 r=3.0 />
                         <text class="label" x=-w + ROW_PADDING y=baseline>
                             <tspan class="if-name">{row.name.clone()}</tspan>
                             {first}
@@ -183,19 +181,10 @@ pub fn NodeView(name: String) -> impl IntoView {
             })
             .collect::<Vec<_>>()
     };
-    // What is wrong with it, then how the kernel holds it (for a namespace).
-    let tooltip = {
-        let name = name.clone();
-        move || {
-            let wrong = problems.with(|problems| conflicts.with(|conflicts| tooltip(problems, conflicts)));
-            let standing = matches!(node.get(), Some(Node::Namespace(_))).then(|| standing.get().words(&name));
-            [Some(wrong).filter(|w| !w.is_empty()), standing].into_iter().flatten().collect::<Vec<_>>().join("\n")
-        }
-    };
     let display_name = name.clone();
     // Kinds told apart at a glance: a box for a namespace, a hub for a bridge, a screen for
     // the host (and each card's colour, see svg.css).
-    let icon = move || match kind() {
+    let icon = move || match kind.get() {
         "bridge" => view! {
             <circle r=8.0 /><line x1=-8.0 y1=0.0 x2=8.0 y2=0.0 /><line x1=0.0 y1=-8.0 x2=0.0 y2=8.0 />
         }
@@ -205,18 +194,57 @@ pub fn NodeView(name: String) -> impl IntoView {
         _ => view! { <rect x=-8.0 y=-8.0 width=16.0 height=16.0 rx=3.0 /><rect x=-4.0 y=-4.0 width=8.0 height=8.0 /> }
             .into_any(),
     };
+    let on_handle = StoredValue::new(on_handle);
+    let card_view = move || {
+        let card = card.get()?;
+        let (w, h) = card.half();
+        let rx = if kind.get() == "bridge" { 14.0 } else { 6.0 };
+        Some(view! {
+            <rect class="body" x=-w y=-h width=2.0 * w height=2.0 * h rx=rx />
+            <line class="rule" x1=-w x2=w y1=-h + 40.0 y2=-h + 40.0 />
+            <g class="icon" transform=format!("translate({} {})", -w + 18.0, -h + 20.0)>{icon()}</g>
+            <text class="name" x=-w + 36.0 y=-h + 18.0>{display_name.clone()}</text>
+            <text class="detail" x=-w + 36.0 y=-h + 34.0>{card.detail.clone()}</text>
+            {rows(&card)}
+            <circle class="handle" cx=w cy=-h + 20.0 r=7.0 on:pointerdown=move |event| on_handle.with_value(|f| f(event))>
+                <title>"Drag to another node to connect them with a veth"</title>
+            </circle>
+        })
+    };
+    // What is wrong with it, then how the kernel holds it (for a namespace).
+    let tooltip = {
+        let name = name.clone();
+        move || {
+            let wrong = problems.with(|problems| conflicts.with(|conflicts| tooltip(problems, conflicts)));
+            let standing = matches!(node.get(), Some(Node::Namespace(_))).then(|| standing.get().words(&name));
+            [Some(wrong).filter(|w| !w.is_empty()), standing].into_iter().flatten().collect::<Vec<_>>().join("\n")
+        }
+    };
+    // One class attribute for every state, so one effect rather than one per state.
+    let class = move || {
+        let standing = standing.get();
+        let (error, warning) = problems.with(|p| (p.iter().any(|p| p.is_error()), !p.is_empty()));
+        let flags = [
+            ("selected", selected.get()),
+            ("present", standing == NamespaceState::Present),
+            ("taken", matches!(standing, NamespaceState::Taken(_))),
+            ("missing", standing == NamespaceState::Missing),
+            ("error", error),
+            ("warning", warning && !error),
+            ("highlighted", highlighted.get()),
+            ("connect-target", connect_target.get()),
+            ("conflict", !conflicts.with(Vec::is_empty)),
+        ];
+        let mut class = format!("node {}", kind.get());
+        for (flag, _) in flags.iter().filter(|(_, on)| *on) {
+            class.push(' ');
+            class.push_str(flag);
+        }
+        class
+    };
     view! {
         <g
-            class=move || format!("node {}", kind())
-            class:selected=selected
-            class:present=move || standing.get() == NamespaceState::Present
-            class:taken=move || matches!(standing.get(), NamespaceState::Taken(_))
-            class:missing=move || standing.get() == NamespaceState::Missing
-            class:error=move || problems.with(|p| p.iter().any(|p| p.is_error()))
-            class:warning=move || problems.with(|p| !p.is_empty() && p.iter().all(|p| !p.is_error()))
-            class:highlighted=highlighted
-            class:connect-target=connect_target
-            class:conflict=move || !conflicts.with(Vec::is_empty)
+            class=class
             data-name=name.clone()
             tabindex="0"
             role="button"
@@ -229,15 +257,7 @@ pub fn NodeView(name: String) -> impl IntoView {
             on:pointerdown=on_body
         >
             <title>{tooltip}</title>
-            <rect class="body" x=move || -w() y=move || -h() width=move || 2.0 * w() height=move || 2.0 * h() rx=move || if kind() == "bridge" { 14.0 } else { 6.0 } />
-            <line class="rule" x1=move || -w() x2=w y1=move || -h() + 40.0 y2=move || -h() + 40.0 />
-            <g class="icon" transform=move || format!("translate({} {})", -w() + 18.0, -h() + 20.0)>{icon}</g>
-            <text class="name" x=move || -w() + 36.0 y=move || -h() + 18.0>{display_name}</text>
-            <text class="detail" x=move || -w() + 36.0 y=move || -h() + 34.0>{detail}</text>
-            {rows}
-            <circle class="handle" cx=w cy=move || -h() + 20.0 r=7.0 on:pointerdown=on_handle>
-                <title>"Drag to another node to connect them with a veth"</title>
-            </circle>
+            {card_view}
         </g>
     }
 }
