@@ -184,6 +184,16 @@ async fn the_pcapng_file_holds_the_echoes_tshark_finds() {
         listed.contains("172.17.0.102 → 172.17.0.103") || listed.contains("172.17.0.102 -> 172.17.0.103"),
         "{listed}"
     );
+    // The times are today's (the file says its timestamps are nanoseconds).
+    let times = std::process::Command::new("tshark")
+        .args(["-r", file.path().to_str().unwrap(), "-T", "fields", "-e", "frame.time_epoch"])
+        .output()
+        .unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    for time in String::from_utf8_lossy(&times.stdout).lines() {
+        let time: f64 = time.trim().parse().expect("a time");
+        assert!((now - time).abs() < 120.0, "a frame at {time}, now is {now}");
+    }
     // The capture ended with the download.
     setup.wait_for_threads(0).await;
 

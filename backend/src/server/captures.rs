@@ -176,11 +176,13 @@ pub async fn live(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let (place, filter) = resolve(&state, &query).await?;
+    // Joined before the upgrade is looked at, so that a plain GET (the editor's, after its
+    // websocket was refused) hears why a capture cannot start: the kernel or the cap.
+    let viewer = state.captures.join(&place).await?;
     let Ok(upgrade) = upgrade else {
         let message = "`/api/capture` is a websocket; `/api/capture.pcapng?...&seconds=N` is the file";
         return Err(ApiError::new(StatusCode::BAD_REQUEST, message));
     };
-    let viewer = state.captures.join(&place).await?;
     Ok(upgrade.on_upgrade(move |socket| stream(socket, viewer, filter)))
 }
 
@@ -303,7 +305,12 @@ fn write_pcapng(place: &CapturePlace, frames: &[Arc<Shared>], missed: u64) -> Re
     use pcap_file::DataLink;
 
     let mut writer = PcapNgWriter::new(Vec::new())?;
-    let mut options = vec![InterfaceDescriptionOption::IfName(Cow::Owned(place.interface.clone()))];
+    // pcap-file writes timestamps in nanoseconds, which the file must say (if_tsresol 9);
+    // without it readers take them as the default microseconds.
+    let mut options = vec![
+        InterfaceDescriptionOption::IfName(Cow::Owned(place.interface.clone())),
+        InterfaceDescriptionOption::IfTsResol(9),
+    ];
     if missed > 0 {
         options.push(InterfaceDescriptionOption::Comment(Cow::Owned(format!("{missed} packets were missed"))));
     }

@@ -11,7 +11,7 @@ use etherparse::{
     TcpSlice, TransportSlice,
 };
 
-use super::packet::{hex_text, mac_text, CapturedPacket, Direction, PacketFields, Protocol, SNAP_LENGTH};
+use super::packet::{mac_text, CapturedPacket, Direction, PacketFields, Protocol};
 
 /// Decodes `frame` (from its Ethernet header on) as taken at `time_us` going `direction`.
 /// `length` is the frame's length on the wire, which may exceed what was read.
@@ -27,8 +27,7 @@ pub fn decode(frame: &[u8], length: u32, direction: Direction, time_us: u64) -> 
         // A frame cut short or broken inside: say what layer is there.
         Err(error) => (Protocol::Other, format!("{}, length {length}: {error}", ether_name(fields.ethertype))),
     };
-    let data = hex_text(&frame[..frame.len().min(SNAP_LENGTH)]);
-    CapturedPacket { time_us, direction, length, protocol, summary, fields, data }
+    CapturedPacket { time_us, direction, length, protocol, summary, fields }
 }
 
 fn describe(sliced: &SlicedPacket, fields: &mut PacketFields, length: u32) -> (Protocol, String) {
@@ -253,7 +252,6 @@ mod tests {
         assert_eq!(packet.fields.icmp.as_deref(), Some("echo request"));
         assert_eq!((packet.fields.echo_id, packet.fields.echo_seq), (Some(7), Some(3)));
         assert_eq!((packet.fields.icmp_type, packet.fields.icmp_code), (Some(8), Some(0)));
-        assert_eq!(packet.data, hex_text(&bytes));
     }
 
     #[test]
@@ -377,19 +375,6 @@ mod tests {
         let mut broken_ip = lldp[..12].to_vec();
         broken_ip.extend_from_slice(&[0x08, 0x00, 0x45, 0]);
         assert!(decoded(&broken_ip).summary.starts_with("IP, length 16: "), "{}", decoded(&broken_ip).summary);
-        assert_eq!(decoded(&[]).data, "");
-    }
-
-    #[test]
-    fn a_long_frame_carries_only_its_first_bytes() {
-        let big = frame(|out| {
-            PacketBuilder::ethernet2(MAC_A, MAC_B)
-                .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
-                .udp(1, 2)
-                .write(out, &[7; 1400])
-                .unwrap()
-        });
-        assert_eq!(decoded(&big).data.len(), SNAP_LENGTH * 2);
-        assert_eq!(decoded(&big).length, big.len() as u32);
+        assert_eq!(decoded(&[]).protocol, Protocol::Other);
     }
 }

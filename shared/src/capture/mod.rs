@@ -10,5 +10,5 @@ pub mod place;
 
 pub use decode::decode;
 pub use filter::{parse_filter, Filter, FilterError};
-pub use packet::{CaptureMessage, CapturedPacket, Direction, PacketFields, Protocol};
+pub use packet::{CaptureLineMessage, CaptureMessage, CapturedPacket, Direction, PacketFields, PacketLine, Protocol};
 pub use place::{capture_place, CapturePlace};

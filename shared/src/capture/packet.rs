@@ -82,13 +82,7 @@ pub struct CapturedPacket {
     /// One line, as tcpdump would print it: `IP 10.0.0.1 > 10.0.0.2: ICMP echo request, id 7, seq 1, length 64`.
     pub summary: String,
     pub fields: PacketFields,
-    /// The frame's first bytes (at most `SNAP_LENGTH`), as hex: what the editor's
-    /// download writes into its pcapng file.
-    pub data: String,
 }
-
-/// The most bytes of a frame a packet message carries (`data`), as tcpdump's snap length.
-pub const SNAP_LENGTH: usize = 256;
 
 /// One text message of the capture websocket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -115,23 +109,21 @@ pub fn mac_text(mac: &[u8]) -> String {
     text
 }
 
-/// Lower-case hex of `bytes`.
-pub fn hex_text(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        text.push(DIGITS[(byte >> 4) as usize] as char);
-        text.push(DIGITS[(byte & 15) as usize] as char);
-    }
-    text
+/// What the editor keeps of a packet message: its line (the fields are left unread).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PacketLine {
+    pub time_us: u64,
+    pub direction: Direction,
+    pub length: u32,
+    pub protocol: Protocol,
+    pub summary: String,
 }
 
-/// The bytes of lower-case or upper-case hex; None when it is not hex.
-pub fn hex_bytes(text: &str) -> Option<Vec<u8>> {
-    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    let text = text.as_bytes();
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    text.chunks(2).map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?)).collect()
+/// `CaptureMessage` as the editor reads it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaptureLineMessage {
+    Packet(PacketLine),
+    Missed(u64),
+    Dropped(u64),
 }
