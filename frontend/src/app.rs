@@ -30,12 +30,15 @@ enum Tab {
     Ping,
     Matrix,
     Log,
+    Capture,
 }
 
 #[component]
 pub fn App() -> impl IntoView {
     let editor = Editor::new();
     provide_context(editor);
+    let capture = crate::capture::Capture::new();
+    provide_context(capture);
     spawn_local(async move {
         match api::fetch_lab().await {
             Ok(view) => {
@@ -75,6 +78,12 @@ pub fn App() -> impl IntoView {
         }
         now
     });
+    // A capture opened (from the inspector) is shown at once.
+    Effect::new(move |_| {
+        if capture.opened.get() > 0 {
+            tab.set(Tab::Capture);
+        }
+    });
     let _keys = window_event_listener(leptos::ev::keydown, move |event| shortcut(editor, &event));
     crate::presenter::start(editor);
     let on_drop = move |event: DragEvent| {
@@ -106,13 +115,14 @@ pub fn App() -> impl IntoView {
                 <crate::legend::Legend />
                 <PanelResizer width=panel_width />
                 <aside class="side" id="side-panel" style:width=move || format!("{}px", panel_width.get())>
-                    <nav class="tabs">
+                    <nav class="tabs" class:capturing=move || capture.target.with(Option::is_some)>
                         {tab_button(Tab::Inspect, "inspect", "tab-inspect")}
                         {tab_button(Tab::Plan, "plan & run", "tab-plan")}
                         {tab_button(Tab::Commands, "ip commands", "tab-commands")}
                         {tab_button(Tab::Ping, "ping", "tab-ping")}
                         {tab_button(Tab::Matrix, "matrix", "tab-matrix")}
                         {tab_button(Tab::Log, "events", "tab-log")}
+                        {tab_button(Tab::Capture, "capture", "tab-capture")}
                     </nav>
                     {move || match tab.get() {
                         Tab::Inspect => view! { <Inspector /> }.into_any(),
@@ -121,6 +131,7 @@ pub fn App() -> impl IntoView {
                         Tab::Ping => view! { <PingPanel /> }.into_any(),
                         Tab::Matrix => view! { <MatrixPanel /> }.into_any(),
                         Tab::Log => view! { <LogPanel /> }.into_any(),
+                        Tab::Capture => view! { <crate::capture_panel::CapturePanel /> }.into_any(),
                     }}
                     <Checks />
                 </aside>

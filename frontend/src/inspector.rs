@@ -386,6 +386,7 @@ fn BridgeFields(index: usize, name: String) -> impl IntoView {
             value=Signal::derive(move || bridge.get().is_some_and(|b| b.up))
             on_set=move |up| change(InterfaceChange::Up(up))
         />
+        <crate::capture_panel::CaptureBridgeButton name=name.get_value() />
     }
 }
 
@@ -455,6 +456,7 @@ fn EndFields(index: usize, side: Side) -> impl IntoView {
                 on_type=move |t| change(InterfaceChange::Mac(t))
             />
             <CheckField label="up" value=Signal::derive(move || end.get().is_some_and(|e| e.up)) on_set=move |up| change(InterfaceChange::Up(up)) />
+            <crate::capture_panel::CaptureEndButton index=index side=side />
         </fieldset>
     }
 }
