@@ -386,3 +386,39 @@ async fn a_viewer_token_and_a_foreign_origin_are_refused() {
     );
     assert_eq!(http.get(&file).bearer_auth(token).send().await.unwrap().status(), 200);
 }
+
+#[tokio::test]
+async fn a_client_that_reads_too_slowly_is_told_what_it_missed() {
+    let setup = Setup::applied("capture-slow", &[]).await;
+    // A small receive buffer: the server's sends back up after a few kilobytes unread.
+    let address = setup.server.url.trim_start_matches("http://");
+    let target = tokio::net::lookup_host(address).await.unwrap().next().unwrap();
+    let tcp = tokio::net::TcpSocket::new_v4().unwrap();
+    tcp.set_recv_buffer_size(4096).unwrap();
+    let stream = tcp.connect(target).await.unwrap();
+    let url = setup.capture_url("node=ns1&iface=eth0");
+    let (mut slow, _) =
+        tokio_tungstenite::client_async(url, tokio_tungstenite::MaybeTlsStream::Plain(stream)).await.unwrap();
+    // A flood of two seconds, not read meanwhile.
+    let flood = setup.sandbox.try_sh("ip netns exec ns1 ping -f -q -w 2 172.17.0.103");
+    assert!(flood.status.success(), "{}", String::from_utf8_lossy(&flood.stdout));
+    let (mut packets, mut missed) = (0u64, 0u64);
+    let deadline = Instant::now() + WAIT;
+    while missed == 0 {
+        assert!(Instant::now() < deadline, "never told of a miss ({packets} packets read)");
+        let message = match tokio::time::timeout(Duration::from_secs(2), slow.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => text,
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("the capture ended or went quiet: {other:?}"),
+        };
+        match serde_json::from_str::<CaptureMessage>(&message).unwrap() {
+            CaptureMessage::Packet(_) => packets += 1,
+            CaptureMessage::Missed(count) => missed += count,
+            CaptureMessage::Dropped(_) => {}
+        }
+    }
+    // Far fewer were kept for it than the flood had: the ring's 1024 at most, and what the
+    // socket buffers held.
+    assert!(missed > 1000, "missed {missed}");
+    assert!(packets < 20_000, "read {packets}");
+}

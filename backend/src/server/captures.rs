@@ -45,17 +45,16 @@ struct Shared {
     frame: Vec<u8>,
 }
 
-#[derive(Clone)]
-enum Item {
-    Packet(Arc<Shared>),
-    Dropped(u64),
-}
+type Item = Arc<Shared>;
 
 struct Running {
     /// Tells this capture from a later one of the same place.
     id: u64,
     viewers: usize,
     sender: broadcast::Sender<Item>,
+    /// Packets the kernel dropped at the socket since the capture began: counted here, not
+    /// sent through the ring, so that a viewer that fell behind still hears of them.
+    drops: Arc<AtomicU64>,
     /// Dropped with the entry: the thread stops and closes its socket.
     _thread: CaptureThread,
 }
@@ -74,6 +73,19 @@ pub struct Viewer {
     key: (Netns, String),
     id: u64,
     receiver: broadcast::Receiver<Item>,
+    drops: Arc<AtomicU64>,
+    /// The drops this viewer was told of (or that came before it joined).
+    drops_told: u64,
+}
+
+impl Viewer {
+    /// Drops not yet told to this viewer, if any.
+    fn new_drops(&mut self) -> Option<u64> {
+        let total = self.drops.load(Ordering::Relaxed);
+        let new = total.checked_sub(self.drops_told).filter(|new| *new > 0)?;
+        self.drops_told = total;
+        Some(new)
+    }
 }
 
 impl Drop for Viewer {
@@ -104,23 +116,32 @@ impl Captures {
             return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, message));
         }
         let (sender, receiver) = broadcast::channel(RING);
-        let feeding = sender.clone();
-        let thread = CaptureThread::start(&place.netns, &place.interface, move |captured| {
-            let _ = feeding.send(item_of(captured));
+        let drops = Arc::new(AtomicU64::new(0));
+        let (feeding, counting) = (sender.clone(), drops.clone());
+        let thread = CaptureThread::start(&place.netns, &place.interface, move |captured| match captured {
+            Captured::Frame { packet, frame } => {
+                let _ = feeding.send(item_of(*packet, frame));
+            }
+            Captured::Dropped(count) => {
+                counting.fetch_add(count, Ordering::Relaxed);
+            }
         })
         .await
         .map_err(|error| ApiError::new(StatusCode::CONFLICT, error.to_string()))?;
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        let entry = Running { id, viewers: 1, sender, _thread: thread };
+        let entry = Running { id, viewers: 1, sender, drops: drops.clone(), _thread: thread };
         self.running.lock().expect("not poisoned").insert(key.clone(), entry);
-        Ok(Viewer { captures: self.clone(), key, id, receiver })
+        Ok(Viewer { captures: self.clone(), key, id, receiver, drops, drops_told: 0 })
     }
 
     fn join_running(&self, key: &(Netns, String)) -> Option<Viewer> {
         let mut running = self.running.lock().expect("not poisoned");
         let entry = running.get_mut(key)?;
         entry.viewers += 1;
-        Some(Viewer { captures: self.clone(), key: key.clone(), id: entry.id, receiver: entry.sender.subscribe() })
+        let drops = entry.drops.clone();
+        let drops_told = drops.load(Ordering::Relaxed);
+        let receiver = entry.sender.subscribe();
+        Some(Viewer { captures: self.clone(), key: key.clone(), id: entry.id, receiver, drops, drops_told })
     }
 
     /// Captures running now.
@@ -135,16 +156,11 @@ impl Captures {
     }
 }
 
-fn item_of(captured: Captured) -> Item {
-    match captured {
-        Captured::Frame { packet, frame } => {
-            let message = CaptureMessage::Packet(packet);
-            let text = serde_json::to_string(&message).unwrap_or_default();
-            let CaptureMessage::Packet(packet) = message else { unreachable!("made just above") };
-            Item::Packet(Arc::new(Shared { packet: *packet, text: text.into(), frame }))
-        }
-        Captured::Dropped(count) => Item::Dropped(count),
-    }
+fn item_of(packet: CapturedPacket, frame: Vec<u8>) -> Item {
+    let message = CaptureMessage::Packet(Box::new(packet));
+    let text = serde_json::to_string(&message).unwrap_or_default();
+    let CaptureMessage::Packet(packet) = message else { unreachable!("made just above") };
+    Arc::new(Shared { packet: *packet, text: text.into(), frame })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -208,6 +224,11 @@ async fn stream(mut socket: WebSocket, mut viewer: Viewer, filter: Filter) {
                         return;
                     }
                 }
+                if let Some(count) = viewer.new_drops() {
+                    if feed(&mut socket, Some(Message::Text(json(&CaptureMessage::Dropped(count))))).await.is_err() {
+                        return;
+                    }
+                }
                 use futures::SinkExt;
                 if socket.flush().await.is_err() {
                     return;
@@ -228,9 +249,8 @@ async fn stream(mut socket: WebSocket, mut viewer: Viewer, filter: Filter) {
 /// this viewer's filter leaves out.
 fn message_of(received: Result<Item, broadcast::error::RecvError>, filter: &Filter) -> Option<Option<Message>> {
     let text = match received {
-        Ok(Item::Packet(shared)) if filter.matches(&shared.packet) => shared.text.clone(),
-        Ok(Item::Packet(_)) => return Some(None),
-        Ok(Item::Dropped(count)) => json(&CaptureMessage::Dropped(count)),
+        Ok(shared) if filter.matches(&shared.packet) => shared.text.clone(),
+        Ok(_) => return Some(None),
         Err(broadcast::error::RecvError::Lagged(missed)) => json(&CaptureMessage::Missed(missed)),
         Err(broadcast::error::RecvError::Closed) => return None,
     };
@@ -265,7 +285,7 @@ pub async fn pcapng(
     while bytes < MAX_FILE_BYTES {
         match tokio::time::timeout_at(deadline, viewer.receiver.recv()).await {
             Err(_) => break,
-            Ok(Ok(Item::Packet(shared))) if filter.matches(&shared.packet) => {
+            Ok(Ok(shared)) if filter.matches(&shared.packet) => {
                 bytes += shared.frame.len();
                 frames.push(shared);
             }
@@ -274,8 +294,9 @@ pub async fn pcapng(
             Ok(Err(broadcast::error::RecvError::Closed)) => break,
         }
     }
+    let dropped = viewer.new_drops().unwrap_or_default();
     drop(viewer);
-    let file = write_pcapng(&place, &frames, missed)
+    let file = write_pcapng(&place, &frames, missed, dropped)
         .map_err(|error| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot write the file: {error}")))?;
     let name = format!("{}-{}.pcapng", query.node.unwrap_or_default(), place.interface).replace(['"', '\\', '/'], "_");
     let headers = [
@@ -296,7 +317,12 @@ fn seconds_of(text: Option<&str>) -> Result<u64, ApiError> {
     }
 }
 
-fn write_pcapng(place: &CapturePlace, frames: &[Arc<Shared>], missed: u64) -> Result<Vec<u8>, pcap_file::PcapError> {
+fn write_pcapng(
+    place: &CapturePlace,
+    frames: &[Arc<Shared>],
+    missed: u64,
+    dropped: u64,
+) -> Result<Vec<u8>, pcap_file::PcapError> {
     use std::borrow::Cow;
 
     use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
@@ -311,8 +337,9 @@ fn write_pcapng(place: &CapturePlace, frames: &[Arc<Shared>], missed: u64) -> Re
         InterfaceDescriptionOption::IfName(Cow::Owned(place.interface.clone())),
         InterfaceDescriptionOption::IfTsResol(9),
     ];
-    if missed > 0 {
-        options.push(InterfaceDescriptionOption::Comment(Cow::Owned(format!("{missed} packets were missed"))));
+    if missed + dropped > 0 {
+        let comment = format!("{missed} packets missed by the server, {dropped} dropped by the kernel at the socket");
+        options.push(InterfaceDescriptionOption::Comment(Cow::Owned(comment)));
     }
     writer.write_pcapng_block(InterfaceDescriptionBlock {
         linktype: DataLink::ETHERNET,

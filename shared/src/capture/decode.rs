@@ -101,6 +101,7 @@ fn describe_ip(
             fields.dst_port = Some(udp.destination_port());
             (Protocol::Udp, "UDP".to_string())
         }
+        None if ip_number == 2 => (Protocol::Other, "IGMP".to_string()),
         None => (Protocol::Other, format!("ip-proto-{ip_number}")),
     };
     let ends = match (fields.src_port, fields.dst_port) {
@@ -154,7 +155,11 @@ fn describe_icmpv6(icmp: &Icmpv6Slice, fields: &mut PacketFields) -> String {
         Icmpv6Type::DestinationUnreachable(_) => "destination unreachable".to_string(),
         Icmpv6Type::PacketTooBig { .. } => "packet too big".to_string(),
         Icmpv6Type::TimeExceeded(_) => "time exceeded".to_string(),
+        // What etherparse leaves unread (a solicitation with options it does not take).
         _ => match icmp.type_u8() {
+            133 => "router solicitation".to_string(),
+            134 => "router advertisement".to_string(),
+            137 => "redirect".to_string(),
             143 => "multicast listener report v2".to_string(),
             other => format!("type {other}"),
         },
