@@ -16,7 +16,7 @@ use nslab_model::edit::{self, Card, History, Point, Selection};
 use nslab_model::identity::{LinkRef, Netns};
 use nslab_model::ping::{MatrixCell, PingSample};
 use nslab_model::plan::Conflict;
-use nslab_model::{validate, Lab, Problem};
+use nslab_model::{validate, Lab, Link, Node, Problem};
 
 use crate::geometry::{node_point, Viewport};
 
@@ -95,6 +95,14 @@ pub struct Document {
     pub problems: Memo<Vec<Problem>>,
     /// Where each link's ends live, worked out once per change of the lab.
     pub link_places: Memo<Vec<Option<[LinkRef; 2]>>>,
+    /// Each node with its index in the lab, by name, and each link: what the view of one
+    /// node or link reads, rather than the lab. Each change of the lab (a node moved) then
+    /// re-runs one reader of the lab per kind of part, not three per node: with thousands
+    /// of readers, each of them leaving the lab's list of readers and joining it again cost
+    /// time quadratic in their number.
+    pub nodes: Memo<HashMap<String, (usize, Node)>>,
+    pub links: Memo<Vec<Link>>,
+    pub lab_name: Memo<String>,
     /// Every node's card (its interface rows and size), by name, once per change of the lab.
     pub cards: Memo<HashMap<String, Card>>,
     pub history: StoredValue<History>,
@@ -121,6 +129,13 @@ impl Document {
             unsaved: RwSignal::new(false),
             problems: Memo::new(move |_| lab.with(validate)),
             link_places: Memo::new(move |_| lab.with(crate::describe::link_places)),
+            nodes: Memo::new(move |_| {
+                lab.with(|lab| {
+                    lab.nodes.iter().enumerate().map(|(i, n)| (n.name().to_string(), (i, n.clone()))).collect()
+                })
+            }),
+            links: Memo::new(move |_| lab.with(|lab| lab.links.clone())),
+            lab_name: Memo::new(move |_| lab.with(|lab| lab.name.clone())),
             cards: Memo::new(move |_| lab.with(edit::cards)),
             history: StoredValue::new(History::new(Lab::new("loading"))),
             can_undo: RwSignal::new(false),

@@ -20,7 +20,7 @@ const PORT_OFFSET: f64 = 5.0;
 #[component]
 pub fn LinkView(index: usize) -> impl IntoView {
     let editor = use_editor();
-    let link = Memo::new(move |_| editor.doc.lab.with(|lab| lab.links.get(index).cloned()));
+    let link = Memo::new(move |_| editor.doc.links.with(|links| links.get(index).cloned()));
     let ends = Memo::new(move |_| editor.doc.link_places.with(|places| places.get(index).cloned().flatten()));
     let cards = Memo::new(move |_| {
         let [a, b] = link.with(|link| link.as_ref().map(|link| link.ends().map(|end| end.node.clone())))?;

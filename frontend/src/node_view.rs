@@ -20,9 +20,9 @@ pub fn NodeView(name: String) -> impl IntoView {
     let canvas = use_context::<CanvasContext>().expect("inside the canvas");
     let position = editor.position(&name);
     let key = name.clone();
-    let node = Memo::new(move |_| editor.doc.lab.with(|lab| lab.node(&key).cloned()));
-    let key = name.clone();
-    let index = Memo::new(move |_| editor.doc.lab.with(|lab| lab.nodes.iter().position(|n| n.name() == key)));
+    let entry = Memo::new(move |_| editor.doc.nodes.with(|nodes| nodes.get(&key).cloned()));
+    let node = Memo::new(move |_| entry.with(|entry| entry.as_ref().map(|(_, node)| node.clone())));
+    let index = Memo::new(move |_| entry.with(|entry| entry.as_ref().map(|(index, _)| *index)));
     let problems = Memo::new(move |_| match index.get() {
         Some(index) => editor.doc.problems_at(&format!("nodes[{index}]")),
         None => Vec::new(),
@@ -37,7 +37,7 @@ pub fn NodeView(name: String) -> impl IntoView {
     // How the kernel holds it: a namespace must carry this lab's mark to count as present.
     let standing = Memo::new(move |_| match node.get() {
         Some(Node::Namespace(_)) => {
-            let lab = editor.doc.lab.with(|lab| lab.name.clone());
+            let lab = editor.doc.lab_name.get();
             editor
                 .live
                 .present
