@@ -86,6 +86,7 @@ pub fn App() -> impl IntoView {
     });
     let _keys = window_event_listener(leptos::ev::keydown, move |event| shortcut(editor, &event));
     crate::presenter::start(editor);
+    crate::terminal_dock::Terminals::provide();
     let on_drop = move |event: DragEvent| {
         event.prevent_default();
         let file = event.data_transfer().and_then(|d| d.files()).and_then(|files| files.get(0));
@@ -136,6 +137,7 @@ pub fn App() -> impl IntoView {
                     <Checks />
                 </aside>
             </div>
+            <crate::terminal_dock::TerminalDock />
             <Help />
         </div>
     }

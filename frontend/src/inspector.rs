@@ -228,6 +228,7 @@ fn NodeFields(name: String, index: usize) -> impl IntoView {
     };
     view! {
         <h3>{node_words(kind, &name)}</h3>
+        {crate::terminal_dock::OpenButton(kind, &name)}
         <label class="field">
             <span>"name"</span>
             <input

@@ -108,6 +108,16 @@ pub fn NodeView(name: String) -> impl IntoView {
     // A memo: the node changes with each move of it (its position is in the lab), its kind
     // does not.
     let kind = Memo::new(move |_| node.with(|n| n.as_ref().map_or("", |n| n.kind_word())));
+    // Double-clicking a namespace (or the host) opens a terminal on it.
+    let terminals = crate::terminal_dock::try_use_terminals();
+    let on_double_click = {
+        let name = name.clone();
+        move |_| {
+            if let Some(terminals) = terminals.filter(|_| kind.get() != "bridge") {
+                terminals.open(&name);
+            }
+        }
+    };
     let key = name.clone();
     let card = Memo::new(move |_| editor.doc.cards.with(|cards| cards.get(&key).cloned()));
     // Where the kernel keeps this node's interfaces.
@@ -255,6 +265,7 @@ pub fn NodeView(name: String) -> impl IntoView {
                 format!("translate({} {})", at.x, at.y)
             }
             on:pointerdown=on_body
+            on:dblclick=on_double_click
         >
             <title>{tooltip}</title>
             {card_view}

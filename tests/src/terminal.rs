@@ -143,6 +143,23 @@ impl Terminal {
         true
     }
 
+    /// The next bytes the shell writes (at most `limit`), not kept in `output`: for
+    /// measurements that read much or time each answer.
+    pub async fn next_chunk(&mut self, limit: Duration) -> Option<Vec<u8>> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            match tokio::time::timeout(left, self.socket.next()).await.ok()?? {
+                Ok(Message::Binary(bytes)) => return Some(bytes.to_vec()),
+                Ok(Message::Close(_)) | Err(_) => {
+                    self.closed = true;
+                    return None;
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+
     /// Reads until the server closes the socket (at most `limit`): whether it did.
     pub async fn wait_until_closed(&mut self, limit: Duration) -> bool {
         let deadline = Instant::now() + limit;

@@ -225,3 +225,23 @@ async fn terminals_are_refused_with_the_reason() {
         }
     }
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_host_node_opens_in_the_server_s_own_namespace() {
+    let sandbox = Sandbox::new();
+    sandbox.enter_network_here();
+    let state = tempfile::tempdir().unwrap();
+    let server = applied(&sandbox, state.path(), &[], "terminal-host").await;
+    let client = Client::new(&server);
+    let view = client.lab().await;
+    let mut lab = view.lab;
+    lab.nodes.push(nslab_model::Node::Host(nslab_model::HostNode::new("host")));
+    assert_eq!(client.put_lab(view.revision, &lab).await.status(), 200);
+
+    let mut terminal = Terminal::open(&server, "host").await;
+    let links = terminal.run("ip -br link", WAIT).await;
+    assert!(links.contains("docker0") && links.contains("veth0"), "the host's bridge and its ports: {links}");
+    let shell = shell_pid(&mut terminal).await;
+    terminal.close().await;
+    assert!(wait_until_gone(&[shell], WAIT).await.is_empty());
+}

@@ -1,0 +1,204 @@
+//! `scripts/bench --only terminal`: the browser's terminals (`GET /api/terminal`) through
+//! the real websocket, as a page uses them. A measurement, not a test: it prints times and
+//! memory and asserts nothing about them; it fails only when something is wrong (a key
+//! never echoed, the server died).
+//!
+//! 1. Keypress to echo: one key at a time into bash's prompt in ns1 of the seed bridge
+//!    lab, timed from the websocket send to the first binary frame back (readline echoes
+//!    each key itself, so this is the whole path: websocket, server, pseudo-terminal, the
+//!    shell, and back). A warm-up first; Ctrl+U clears the line every 40 keys.
+//! 2. `yes` in a terminal: the server's RSS (VmRSS, sampled every second) while a client
+//!    reads as fast as it can, then while a client reads nothing at all (back-pressure: the
+//!    server stops reading the terminal, `yes` blocks in its write). Also the bytes that
+//!    reached the client and the server's CPU time.
+//!
+//! It runs in a fresh sandbox with its own `nslab serve --terminals` (the release build
+//! next to this binary); the thread that talks to the server enters the sandbox's network
+//! namespace and ends before the sandbox is dropped.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use nslab_bench::args::{command_line, default_nslab, nslab_or_exit, number, seconds};
+use nslab_bench::machine::Header;
+use nslab_bench::process::stat_cpu_ms;
+use nslab_bench::{ms, Stats};
+use nslab_tests::sandbox::Sandbox;
+use nslab_tests::server::{Launch, NslabServer, ServerOptions};
+use nslab_tests::terminal::Terminal;
+
+/// Measures the editor's terminals: keypress-to-echo latency and the server's memory under
+/// `yes`. Needs root.
+#[derive(Debug, Parser)]
+#[command(name = "bench_terminal")]
+struct Args {
+    /// Keys timed (after 20 of warm-up).
+    #[arg(long, default_value_t = 500, value_parser = number(1..=100_000))]
+    keys: usize,
+    /// How long `yes` runs for each reader, fast and stalled.
+    #[arg(long, default_value = "30", value_parser = seconds(1..=600))]
+    yes_seconds: Duration,
+    /// The nslab binary to serve with.
+    #[arg(long, default_value_os_t = default_nslab())]
+    nslab: PathBuf,
+    #[arg(skip)]
+    command_line: String,
+}
+
+fn main() {
+    let mut args = Args::parse();
+    args.nslab = nslab_or_exit("bench_terminal", &args.nslab);
+    args.command_line = command_line("scripts/bench --only terminal");
+    let header = Header::print("nslab terminals", &args.command_line);
+    println!("build:    {}", header.commit_note());
+    let sandbox = Sandbox::new();
+    let outcome = std::thread::scope(|scope| scope.spawn(|| measure(&args, &sandbox)).join());
+    drop(sandbox);
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => {
+            eprintln!("bench_terminal: {error}");
+            std::process::exit(1);
+        }
+        Err(_) => std::process::exit(1),
+    }
+}
+
+/// On a thread of its own, in the sandbox's network namespace.
+fn measure(args: &Args, sandbox: &Sandbox) -> Result<(), String> {
+    sandbox.enter_network_here();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let state = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let log = state.path().join("server.log");
+        let state_dir = state.path().join("state");
+        let options = ServerOptions {
+            sandbox: Some(sandbox),
+            lab: None,
+            state_dir: &state_dir,
+            extra: &["--terminals"],
+            log_name: "bench-terminal",
+        };
+        let launch =
+            Launch { options, binary: &args.nslab, log: &log, log_filter: Some("nslab=warn"), wait: SERVER_WAIT };
+        let server = NslabServer::launch(launch)?;
+        let http = reqwest::Client::builder().no_proxy().build().map_err(|e| e.to_string())?;
+        let applied = http.post(format!("{}/api/apply", server.url)).send().await;
+        if !applied.is_ok_and(|answer| answer.status().is_success()) {
+            return Err("the seed bridge lab did not apply".into());
+        }
+        latency(&server, args.keys).await?;
+        memory_under_yes(&server, args.yes_seconds).await
+    })
+}
+
+const SERVER_WAIT: Duration = Duration::from_secs(60);
+const ECHO_WAIT: Duration = Duration::from_secs(10);
+
+async fn latency(server: &NslabServer, keys: usize) -> Result<(), String> {
+    let mut terminal = Terminal::open(server, "ns1").await;
+    terminal.wait_for("the prompt", ECHO_WAIT, |text| text.contains("[ns1]")).await;
+    let mut times = Vec::with_capacity(keys);
+    for index in 0..keys + 20 {
+        if index % 40 == 39 {
+            terminal.send(&[0x15]).await; // Ctrl+U: the line starts again.
+            terminal.next_chunk(ECHO_WAIT).await.ok_or("no answer to Ctrl+U")?;
+        }
+        let key = b'a' + (index % 26) as u8;
+        let sent = Instant::now();
+        terminal.send(&[key]).await;
+        let echo = terminal.next_chunk(ECHO_WAIT).await.ok_or("a key was never echoed")?;
+        let took = sent.elapsed();
+        if !echo.contains(&key) {
+            return Err(format!("the echo of `{}` was {:?}", key as char, String::from_utf8_lossy(&echo)));
+        }
+        if index >= 20 {
+            times.push(ms(took));
+        }
+    }
+    terminal.close().await;
+    let stats = Stats::of(times);
+    println!();
+    println!("## keypress to echo (bash in ns1, {} keys after 20 of warm-up)", stats.len());
+    println!("p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms", stats.p(50.0), stats.p(99.0), stats.max());
+    Ok(())
+}
+
+async fn memory_under_yes(server: &NslabServer, seconds: Duration) -> Result<(), String> {
+    println!();
+    println!("## `yes` in a terminal: the server's RSS, sampled every second");
+    println!("idle (a terminal open, nothing running): {} KiB", rss_kib(server.pid));
+    for reader in [Reader::Fast, Reader::Stalled] {
+        let mut terminal = Terminal::open(server, "ns0").await;
+        terminal.wait_for("the prompt", ECHO_WAIT, |text| text.contains("[ns0]")).await;
+        terminal.send(b"yes\r").await;
+        let cpu_before = cpu_ms(server.pid);
+        let started = Instant::now();
+        let mut samples = Vec::new();
+        let mut received = 0usize;
+        while started.elapsed() < seconds {
+            let second = Instant::now() + Duration::from_secs(1);
+            match reader {
+                Reader::Fast => {
+                    while let Some(left) = second.checked_duration_since(Instant::now()) {
+                        received += terminal.next_chunk(left).await.map_or(0, |chunk| chunk.len());
+                    }
+                }
+                Reader::Stalled => tokio::time::sleep_until(second.into()).await,
+            }
+            samples.push(rss_kib(server.pid) as f64);
+        }
+        let cpu = cpu_ms(server.pid) - cpu_before;
+        terminal.send(&[0x03]).await;
+        terminal.close().await;
+        let stats = Stats::of(samples.clone());
+        let first = samples.first().copied().unwrap_or_default();
+        let last = samples.last().copied().unwrap_or_default();
+        println!(
+            "{}: {} samples over {:.0} s: RSS first {first:.0} KiB, min {:.0}, max {:.0}, last {last:.0}; \
+             {:.1} MB reached the client ({:.1} MB/s); server CPU {:.1} s",
+            reader.words(),
+            stats.len(),
+            started.elapsed().as_secs_f64(),
+            stats.p(0.0),
+            stats.max(),
+            received as f64 / 1e6,
+            received as f64 / 1e6 / started.elapsed().as_secs_f64(),
+            cpu / 1000.0
+        );
+    }
+    println!("after both (terminals closed): {} KiB", rss_kib(server.pid));
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Reader {
+    Fast,
+    Stalled,
+}
+
+impl Reader {
+    fn words(self) -> &'static str {
+        match self {
+            Reader::Fast => "a client reading as fast as it can",
+            Reader::Stalled => "a client reading nothing",
+        }
+    }
+}
+
+/// VmRSS of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// User and system CPU time of a process so far, in ms.
+fn cpu_ms(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat_cpu_ms(&stat).map_or(0.0, |(user, system)| user + system)
+}
