@@ -203,6 +203,9 @@ pub struct Endpoint {
     pub up: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mac: Option<String>,
+    /// Impairments of what this end sends (the kernel's `netem`): delay, loss, rate...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub netem: Option<crate::netem::Netem>,
 }
 
 /// A route in a namespace: `ip route add TO [via GATEWAY] [dev DEVICE] [metric N]`.
@@ -398,7 +401,15 @@ impl HostNode {
 
 impl Endpoint {
     pub fn new(node: impl Into<String>, name: impl Into<String>) -> Self {
-        Endpoint { node: node.into(), name: name.into(), addresses: Vec::new(), mtu: None, up: true, mac: None }
+        Endpoint {
+            node: node.into(),
+            name: name.into(),
+            addresses: Vec::new(),
+            mtu: None,
+            up: true,
+            mac: None,
+            netem: None,
+        }
     }
 }
 

@@ -15,6 +15,7 @@ pub mod layout;
 pub mod load;
 pub mod names;
 pub mod neighbours;
+pub mod netem;
 pub mod observed;
 pub mod ops;
 pub mod path;

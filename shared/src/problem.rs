@@ -48,6 +48,9 @@ pub enum Rule {
     InvalidMac,
     InvalidRoute,
     DuplicateRoute,
+    // Impairments.
+    InvalidImpairment,
+    ReorderWithoutDelay,
     // Limits.
     MtuOutOfRange,
     TooManyNodes,
@@ -61,6 +64,7 @@ pub enum Rule {
     IsolatedNamespace,
     AddressOnBridgePort,
     DuplicateMac,
+    JitterAboveDelay,
 }
 
 impl Rule {
@@ -68,7 +72,7 @@ impl Rule {
         use Rule::*;
         match self {
             SubnetMismatch | MtuMismatch | MtuTooSmallForIpv6 | GatewayUnreachable | BridgeLoop | IsolatedNamespace
-            | AddressOnBridgePort | DuplicateMac => Severity::Warning,
+            | AddressOnBridgePort | DuplicateMac | JitterAboveDelay => Severity::Warning,
             _ => Severity::Error,
         }
     }

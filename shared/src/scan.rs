@@ -209,6 +209,8 @@ impl<'o> Scanner<'o> {
             mtu: Some(link.mtu).filter(|mtu| *mtu != DEFAULT_MTU),
             up: link.up,
             mac: None,
+            // Scan does not read queueing disciplines yet: impairments are left out.
+            netem: None,
         })
     }
 

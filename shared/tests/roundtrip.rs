@@ -104,7 +104,7 @@ fn node() -> impl Strategy<Value = Node> {
 
 fn endpoint() -> impl Strategy<Value = Endpoint> {
     (text(), text(), vec(address(), 0..3), option::of(any::<u32>()), any::<bool>(), option::of(text()))
-        .prop_map(|(node, name, addresses, mtu, up, mac)| Endpoint { node, name, addresses, mtu, up, mac })
+        .prop_map(|(node, name, addresses, mtu, up, mac)| Endpoint { node, name, addresses, mtu, up, mac, netem: None })
 }
 
 fn lab() -> impl Strategy<Value = Lab> {

@@ -359,6 +359,43 @@ fn cases() -> Vec<Case> {
                 json!({"node": "n2", "name": "e", "mac": "02:00:00:00:00:02"}),
             ),
         ),
+        // Impairments.
+        case(
+            Rule::InvalidImpairment,
+            "links[0].a.netem.delay",
+            pair(json!({"node": "n1", "name": "e", "netem": {"delay": "50 ms"}}), end("n2", "e", &[])),
+            pair(json!({"node": "n1", "name": "e", "netem": {"delay": "50ms"}}), end("n2", "e", &[])),
+        ),
+        case(
+            Rule::InvalidImpairment,
+            "links[0].b.netem.loss",
+            pair(end("n1", "e", &[]), json!({"node": "n2", "name": "e", "netem": {"loss": "120%"}})),
+            pair(end("n1", "e", &[]), json!({"node": "n2", "name": "e", "netem": {"loss": "100%"}})),
+        ),
+        case(
+            Rule::InvalidImpairment,
+            "links[0].a.netem.rate",
+            pair(json!({"node": "n1", "name": "e", "netem": {"rate": "0mbit"}}), end("n2", "e", &[])),
+            pair(json!({"node": "n1", "name": "e", "netem": {"rate": "1mbit"}}), end("n2", "e", &[])),
+        ),
+        case(
+            Rule::InvalidImpairment,
+            "links[0].a.netem.limit",
+            pair(json!({"node": "n1", "name": "e", "netem": {"limit": 0}}), end("n2", "e", &[])),
+            pair(json!({"node": "n1", "name": "e", "netem": {"limit": 10}}), end("n2", "e", &[])),
+        ),
+        case(
+            Rule::ReorderWithoutDelay,
+            "links[0].a.netem.reorder",
+            pair(json!({"node": "n1", "name": "e", "netem": {"reorder": "25%"}}), end("n2", "e", &[])),
+            pair(json!({"node": "n1", "name": "e", "netem": {"reorder": "25%", "delay": "10ms"}}), end("n2", "e", &[])),
+        ),
+        case(
+            Rule::JitterAboveDelay,
+            "links[0].a.netem.jitter",
+            pair(json!({"node": "n1", "name": "e", "netem": {"delay": "5ms", "jitter": "10ms"}}), end("n2", "e", &[])),
+            pair(json!({"node": "n1", "name": "e", "netem": {"delay": "10ms", "jitter": "5ms"}}), end("n2", "e", &[])),
+        ),
         case(
             Rule::AddressOnBridgePort,
             "links[0].a.addresses[0]",

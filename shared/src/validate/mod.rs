@@ -5,6 +5,7 @@
 //! over the size limits is refused before anything else is looked at.
 
 mod addresses;
+mod impairments;
 mod names;
 mod references;
 mod routes;
@@ -41,6 +42,7 @@ pub fn validate_with(lab: &Lab, limits: &Limits) -> Vec<Problem> {
     references::check(lab, &mut report);
     addresses::check(lab, &topology, &mut report);
     routes::check(lab, &topology, &mut report);
+    impairments::check(lab, &mut report);
     sense::check(lab, &topology, &mut report);
     report.problems
 }
