@@ -1,4 +1,5 @@
-//! `scripts/bench --only capture` (or run directly): live packet capture
+//! `target/release/bench_capture` (after `cargo build --release -p nslab -p nslab-bench`;
+//! scripts/bench does not run it yet): live packet capture
 //! (`GET /api/capture`) under a ping flood, through the real websocket. A measurement, not
 //! a test: it prints rates and counts and asserts nothing about them; it fails only when
 //! something is wrong (the lab did not apply, the capture did not open).
@@ -56,7 +57,7 @@ const DRAIN: Duration = Duration::from_secs(2);
 fn main() {
     let mut args = Args::parse();
     args.nslab = nslab_or_exit("bench_capture", &args.nslab);
-    args.command_line = command_line("scripts/bench --only capture");
+    args.command_line = command_line("target/release/bench_capture");
     let header = Header::print("nslab live capture", &args.command_line);
     println!("build:    {}", header.commit_note());
     let sandbox = Sandbox::new();
