@@ -29,7 +29,7 @@ pub fn ip_renderer(data: &[u8]) {
     }
 }
 
-/// The command reads as words that start with `ip` or `sysctl` and hold each of the op's
+/// The command reads as words that start with `ip`, `sysctl` or `tc` and hold each of the op's
 /// names as one word.
 fn check_command(op: &Op, command: &str) {
     let read = words(command).unwrap_or_else(|| panic!("the shell would act on `{command}` ({op:?})"));
@@ -39,7 +39,7 @@ fn check_command(op: &Op, command: &str) {
         [program, ..] => program.as_str(),
         [] => "",
     };
-    assert!(matches!(program, "ip" | "sysctl"), "`{command}` runs {program}");
+    assert!(matches!(program, "ip" | "sysctl" | "tc"), "`{command}` runs {program}");
     for name in op_words(op) {
         assert!(read.contains(&name), "`{command}` does not hold {name:?} as one word: {read:?}");
     }
@@ -56,9 +56,12 @@ fn op_words(op: &Op) -> Vec<String> {
         Op::CreateVeth { a, b } => {
             found.extend([netns(&a.netns), netns(&b.netns), Some(a.name.clone()), Some(b.name.clone())])
         }
-        Op::CreateBridge { link } | Op::DeleteLink { link } | Op::SetUp { link, .. } | Op::SetNoMaster { link } => {
-            found.extend([netns(&link.netns), Some(link.name.clone())])
-        }
+        Op::CreateBridge { link }
+        | Op::DeleteLink { link }
+        | Op::SetUp { link, .. }
+        | Op::SetNoMaster { link }
+        | Op::SetNetem { link, .. }
+        | Op::ClearNetem { link } => found.extend([netns(&link.netns), Some(link.name.clone())]),
         Op::SetMtu { link, mtu } => found.extend([netns(&link.netns), Some(link.name.clone()), Some(mtu.to_string())]),
         Op::SetMaster { link, master: value }
         | Op::SetMac { link, mac: value }

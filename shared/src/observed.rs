@@ -10,6 +10,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use crate::identity::{LinkRef, Netns};
+use crate::netem::Impairment;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Observed {
@@ -84,6 +85,10 @@ pub struct ObservedLink {
     pub peer: Option<LinkRef>,
     /// Addresses, without the IPv6 link-local ones the kernel makes by itself.
     pub addresses: Vec<IpNet>,
+    /// The root qdisc's impairment when that qdisc is `netem`, as the kernel reports it
+    /// (every field given, zeros for what was not asked for); None for any other root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub netem: Option<Impairment>,
     /// Settings a lab cannot say, in the words of the tool that shows them: a bridge's
     /// `stp_state 1`, a port's `hairpin on`, an address's peer, and when read for a scan
     /// its queueing disciplines (`qdisc tbf root`) and own settings (`sysctl ...`).
@@ -143,6 +148,7 @@ impl ObservedLink {
             master: None,
             peer: None,
             addresses: Vec::new(),
+            netem: None,
             unmodelled: Vec::new(),
         }
     }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::address::Family;
 use crate::identity::{owner_marker, LinkRef, Netns};
 use crate::lab::Route;
+use crate::netem::Impairment;
 use crate::serde_tagged::{self, Tagged};
 use crate::shell::sh_word;
 
@@ -94,6 +95,16 @@ pub enum Op {
         link: LinkRef,
         lab: String,
     },
+    /// Makes the interface's root qdisc `netem` with these settings (`tc qdisc replace`):
+    /// adds one, or changes the one there.
+    SetNetem {
+        link: LinkRef,
+        netem: Impairment,
+    },
+    /// Removes the interface's root qdisc; the kernel puts its default one back.
+    ClearNetem {
+        link: LinkRef,
+    },
 }
 
 /// The `op`s of `Op`, in the order of its variants.
@@ -119,6 +130,8 @@ pub enum OpKind {
     SetNoMaster,
     AdoptNamespace,
     AdoptLink,
+    SetNetem,
+    ClearNetem,
 }
 
 impl Tagged for Op {
@@ -190,6 +203,11 @@ impl Tagged for Op {
                 let LinkLab { link, lab } = LinkLab::deserialize(fields)?;
                 Op::AdoptLink { link, lab }
             }
+            OpKind::SetNetem => {
+                let LinkNetem { link, netem } = LinkNetem::deserialize(fields)?;
+                Op::SetNetem { link, netem }
+            }
+            OpKind::ClearNetem => Op::ClearNetem { link: Link::deserialize(fields)?.link },
         })
     }
 }
@@ -208,6 +226,7 @@ mod op_fields {
     use crate::address::Family;
     use crate::identity::{LinkRef, Netns};
     use crate::lab::Route;
+    use crate::netem::Impairment;
 
     #[derive(Deserialize)]
     pub struct Name {
@@ -292,6 +311,12 @@ mod op_fields {
         pub link: LinkRef,
         pub lab: String,
     }
+
+    #[derive(Deserialize)]
+    pub struct LinkNetem {
+        pub link: LinkRef,
+        pub netem: Impairment,
+    }
 }
 
 impl Op {
@@ -338,6 +363,12 @@ impl Op {
                 format!("ip -n {} link set dev lo alias {}", sh_word(name), sh_word(&owner_marker(lab)))
             }
             Op::AdoptLink { link, lab } => format!("{} alias {}", set_dev(link), sh_word(&owner_marker(lab))),
+            Op::SetNetem { link, netem } => {
+                let args = netem.tc_args();
+                let space = if args.is_empty() { "" } else { " " };
+                format!("{} qdisc replace dev {} root netem{space}{args}", tc_in(&link.netns), sh_word(&link.name))
+            }
+            Op::ClearNetem { link } => format!("{} qdisc del dev {} root", tc_in(&link.netns), sh_word(&link.name)),
         }
     }
 
@@ -362,7 +393,9 @@ impl Op {
             | Op::DeleteAddress { link, .. }
             | Op::RenameLink { link, .. }
             | Op::SetNoMaster { link }
-            | Op::AdoptLink { link, .. } => link.netns.clone(),
+            | Op::AdoptLink { link, .. }
+            | Op::SetNetem { link, .. }
+            | Op::ClearNetem { link } => link.netns.clone(),
         }
     }
 }
@@ -372,6 +405,14 @@ fn ip_in(netns: &Netns) -> String {
     match netns {
         Netns::Host => "ip".to_string(),
         Netns::Named(name) => format!("ip -n {}", sh_word(name)),
+    }
+}
+
+/// `tc` or `tc -n NS`.
+fn tc_in(netns: &Netns) -> String {
+    match netns {
+        Netns::Host => "tc".to_string(),
+        Netns::Named(name) => format!("tc -n {}", sh_word(name)),
     }
 }
 
@@ -587,6 +628,31 @@ mod tests {
     }
 
     #[test]
+    fn impairments_render_as_tc_commands_on_the_root_qdisc() {
+        let netem: crate::netem::Netem =
+            serde_json::from_str(r#"{"delay": "50ms", "jitter": "10ms", "loss": "1%"}"#).unwrap();
+        let netem = netem.parse().unwrap();
+        let set = Op::SetNetem { link: link(ns("ns1"), "eth0"), netem: netem.clone() };
+        assert_eq!(set.ip_command(), "tc -n ns1 qdisc replace dev eth0 root netem delay 50ms 10ms loss 1%");
+        let on_host = Op::SetNetem { link: link(Netns::Host, "v 0"), netem };
+        assert_eq!(on_host.ip_command(), "tc qdisc replace dev 'v 0' root netem delay 50ms 10ms loss 1%");
+        let clear = Op::ClearNetem { link: link(ns("a b"), "eth0") };
+        assert_eq!(clear.ip_command(), "tc -n 'a b' qdisc del dev eth0 root");
+        assert_eq!(clear.netns(), ns("a b"));
+    }
+
+    #[test]
+    fn an_impairment_op_reads_back_from_its_json() {
+        let netem: crate::netem::Netem = serde_json::from_str(r#"{"rate": "10mbit", "limit": 50}"#).unwrap();
+        let op = Op::SetNetem { link: link(ns("ns1"), "eth0"), netem: netem.parse().unwrap() };
+        let json = serde_json::to_string(&op).unwrap();
+        assert!(json.starts_with(r#"{"op":"set_netem","link":"#), "{json}");
+        assert_eq!(serde_json::from_str::<Op>(&json).unwrap(), op);
+        let clear = Op::ClearNetem { link: link(Netns::Host, "veth0") };
+        assert_eq!(serde_json::from_str::<Op>(&serde_json::to_string(&clear).unwrap()).unwrap(), clear);
+    }
+
+    #[test]
     fn ops_serialise_with_a_tag() {
         let op = Op::SetUp { link: link(ns("ns0"), "eth0"), up: true };
         let json = serde_json::to_string(&op).unwrap();
@@ -607,6 +673,7 @@ mod reading_tests {
         use crate::address::Family;
         use crate::identity::{LinkRef, Netns};
         use crate::lab::Route;
+        use crate::netem::Impairment;
 
         #[derive(Debug, PartialEq, Deserialize)]
         #[serde(tag = "op", rename_all = "snake_case")]
@@ -630,6 +697,8 @@ mod reading_tests {
             SetNoMaster { link: LinkRef },
             AdoptNamespace { name: String, lab: String },
             AdoptLink { link: LinkRef, lab: String },
+            SetNetem { link: LinkRef, netem: Impairment },
+            ClearNetem { link: LinkRef },
         }
     }
 
@@ -659,6 +728,11 @@ mod reading_tests {
         ours
     }
 
+    fn lossy() -> Impairment {
+        let netem: crate::netem::Netem = serde_json::from_str(r#"{"delay": "50ms", "loss": "1%"}"#).unwrap();
+        netem.parse().unwrap()
+    }
+
     #[test]
     fn every_op_reads_as_the_derive_read_it_with_its_tag_anywhere() {
         let link = LinkRef::new(Netns::Named("a".into()), "eth0");
@@ -669,6 +743,8 @@ mod reading_tests {
             Op::CreateVeth { a: link.clone(), b: LinkRef::new(Netns::Host, "veth0") },
             Op::SetMtu { link: link.clone(), mtu: 1400 },
             Op::DeleteRoute { netns: Netns::Named("a".into()), family: Family::V4, route },
+            Op::SetNetem { link: link.clone(), netem: lossy() },
+            Op::ClearNetem { link: link.clone() },
             Op::AdoptLink { link, lab: "seed".into() },
         ];
         for op in ops {

@@ -10,7 +10,7 @@ use crate::address::parse_interface_address;
 use crate::identity::{LinkRef, Netns};
 use crate::observed::{Observed, ObservedLink, ObservedNamespace, ObservedRoute};
 use crate::ops::Op;
-use crate::plan::WantedRoute;
+use crate::plan::{netem_as_kernel_reports as as_reported, WantedRoute};
 
 /// An empty kernel: the host namespace with nothing but `lo`, up.
 pub fn empty_host() -> Observed {
@@ -125,6 +125,11 @@ fn apply(observed: &mut Observed, lab: &str, op: &Op) -> Result<(), String> {
             namespace(observed, &Netns::Named(name.clone()))?.owner = Some(lab.clone());
         }
         Op::AdoptLink { link, lab } => link_mut(observed, link)?.owner = Some(lab.clone()),
+        Op::SetNetem { link, netem } => link_mut(observed, link)?.netem = Some(as_reported(netem)),
+        Op::ClearNetem { link } => {
+            // `tc qdisc del ... root` of a default root qdisc fails.
+            link_mut(observed, link)?.netem.take().ok_or("no netem root qdisc")?;
+        }
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::lab::{Endpoint, Lab, Link, Node};
+use crate::netem::Impairment;
 use crate::path::DocPath;
 
 use crate::identity::Netns;
@@ -56,6 +57,9 @@ pub struct Interface<'a> {
     pub mtu: Option<u32>,
     pub up: bool,
     pub mac: Option<&'a str>,
+    /// The impairment (netem) of what it sends; None for none, or one that asks for nothing.
+    /// A lab whose impairment does not read is never planned (validation refuses it).
+    pub netem: Option<Impairment>,
     /// Where it is written: `nodes[i]` for a bridge, `links[j].a` for a veth end.
     pub path: DocPath,
 }
@@ -111,6 +115,7 @@ impl<'a> Topology<'a> {
                         mtu: bridge.mtu,
                         up: bridge.up,
                         mac: bridge.mac.as_deref(),
+                        netem: None,
                         path: DocPath::root().field("nodes").index(index),
                     });
                 }
@@ -189,6 +194,7 @@ fn veth_end<'a>(netns: Netns, end: &'a Endpoint, link: usize, side: Side, bridge
         mtu: end.mtu,
         up: end.up,
         mac: end.mac.as_deref(),
+        netem: end.netem.as_ref().and_then(|netem| netem.parse().ok()).filter(|wanted| !wanted.is_empty()),
         path: DocPath::root().field("links").index(link).field(side.field()),
     }
 }

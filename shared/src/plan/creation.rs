@@ -116,8 +116,8 @@ pub(super) fn bridge_creation(lab: &Lab, bridge: &Interface) -> (Vec<Op>, Option
 }
 
 /// The settings of new interfaces (those made by one creating op): master, MTU, MAC and
-/// admin state of each, then their addresses. The first group follows the creating op
-/// directly, so the driver can carry it in the same request.
+/// admin state of each, then their addresses, then their impairments. The first group
+/// follows the creating op directly, so the driver can carry it in the same request.
 pub(super) fn settings_ops(lab: &Lab, interfaces: &[&Interface]) -> Vec<Op> {
     let mut ops = Vec::new();
     for interface in interfaces {
@@ -140,6 +140,11 @@ pub(super) fn settings_ops(lab: &Lab, interfaces: &[&Interface]) -> Vec<Op> {
         ops.extend(
             interface.addresses.iter().map(|address| Op::AddAddress { link: link.clone(), address: address.clone() }),
         );
+    }
+    for interface in interfaces {
+        if let Some(netem) = &interface.netem {
+            ops.push(Op::SetNetem { link: link_ref(interface), netem: netem.clone() });
+        }
     }
     ops
 }

@@ -9,6 +9,7 @@
 mod creation;
 mod destroy;
 mod diff;
+mod impairment;
 mod schedule;
 mod settings;
 mod steps;
@@ -17,6 +18,7 @@ mod touched;
 pub use creation::{creation_ops, teardown_ops};
 pub use destroy::{destroy_ops, is_gone, lingering};
 pub use diff::{plan, Conflict, PlanOptions};
+pub use impairment::{netem_as_kernel_reports, DEFAULT_NETEM_LIMIT};
 pub use schedule::Schedule;
 pub use settings::{WantedRoute, DEFAULT_IPV6_METRIC, DEFAULT_MTU};
 pub use steps::{steps, Step};

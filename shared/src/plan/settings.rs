@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+use super::impairment::netem_op;
 use crate::address::{parse_interface_address, Family};
 use crate::identity::{LinkRef, Netns};
 use crate::lab::{Lab, Route};
@@ -78,6 +79,7 @@ pub(super) fn settings_diff(
     if desired.up != observed.up || (force_up && desired.up) {
         diff.changes.push(Op::SetUp { link: link.clone(), up: desired.up });
     }
+    diff.changes.extend(netem_op(link, desired.netem.as_ref(), observed.netem.as_ref()));
     diff
 }
 

@@ -108,7 +108,9 @@ fn touch(op: &Op) -> Touch {
         | Op::SetUp { link, .. }
         | Op::AddAddress { link, .. }
         | Op::DeleteAddress { link, .. }
-        | Op::AdoptLink { link, .. } => on_link(link),
+        | Op::AdoptLink { link, .. }
+        | Op::SetNetem { link, .. }
+        | Op::ClearNetem { link } => on_link(link),
     }
 }
 
