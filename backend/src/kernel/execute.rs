@@ -98,10 +98,8 @@ impl Kernel {
             Op::AdoptLink { link, lab } => {
                 self.set_link(&link.netns, &link.name, |b| b.alias(owner_marker(lab)), what).await
             }
-            Op::SetNetem { .. } | Op::ClearNetem { .. } => Err(KernelError::Netlink {
-                what,
-                message: "impairments are checked but not applied by this build yet".into(),
-            }),
+            Op::SetNetem { link, netem } => self.set_netem(link, netem, what).await,
+            Op::ClearNetem { link } => self.clear_netem(link, what).await,
         }
     }
 

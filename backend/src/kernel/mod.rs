@@ -7,6 +7,7 @@ mod connection;
 pub mod error;
 mod execute;
 mod neighbours;
+mod netem;
 pub mod netns;
 mod nsid;
 pub mod observe;

@@ -374,6 +374,7 @@ fn build_namespace(raw: &Raw, peers: &Peers) -> ObservedNamespace {
         let mut link = build_link(message, &raw.netns, own_names, peers, addresses.remove(&index));
         link.unmodelled.extend(peers_of_addresses.remove(&index).unwrap_or_default());
         link.unmodelled.extend(qdiscs.remove(&index).unwrap_or_default());
+        link.netem = raw.inside.netems.get(&index).cloned();
         link.unmodelled.extend(settings_of_links.remove(&index).unwrap_or_default());
         if name == "lo" {
             namespace.loopback_up = link.up;

@@ -1,6 +1,7 @@
 //! The reads an observe makes inside a namespace, on a plain netlink socket of that
 //! namespace used synchronously from a namespace worker: forwarding (RTM_GETNETCONF, what
-//! `ip netconf` shows) and the routes. The kernel answers a request inside the send and a
+//! `ip netconf` shows), the routes, and the queueing disciplines (a root netem is a lab's
+//! impairment; `tc qdisc show`). The kernel answers a request inside the send and a
 //! dump inside each receive, so nothing here waits; run on the workers, these reads go
 //! side by side with the link dumps on the runtime, and a reading of hundreds of
 //! namespaces needs no async connection (task, buffers, reactor entry) per namespace.
@@ -9,8 +10,10 @@
 //! machine, a quarter of an observe with hundreds of namespaces. netlink-packet-route has
 //! no netconf messages, so this speaks the few bytes it needs itself; routes are built and
 //! parsed with netlink-packet-route. A scan also reads every table, the policy rules, the
-//! neighbour entries, the queueing disciplines and every interface's netconf settings.
+//! neighbour entries and every interface's netconf settings, and keeps every queueing
+//! discipline, to name them.
 
+use std::collections::HashMap;
 use std::io;
 use std::sync::Mutex;
 
@@ -18,6 +21,7 @@ use netlink_sys::protocols::NETLINK_ROUTE;
 use netlink_sys::Socket;
 use std::os::fd::RawFd;
 
+use nslab_model::netem::Impairment;
 use rtnetlink::packet_core::{
     parse_string, NetlinkMessage, NetlinkPayload, NlasIterator, ParseableParametrized, NLM_F_ACK, NLM_F_DUMP,
     NLM_F_MULTIPART, NLM_F_REQUEST as REQUEST,
@@ -30,6 +34,8 @@ use rtnetlink::packet_route::route::{RouteHeader, RouteMessage};
 use rtnetlink::packet_route::rule::RuleMessage;
 use rtnetlink::packet_route::tc::{TcHandle, TcHeader, TcMessage};
 use rtnetlink::packet_route::{AddressFamily, RouteNetlinkMessage};
+
+use super::netem;
 
 const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
@@ -52,6 +58,7 @@ const RTM_NEWQDISC: u16 = 36;
 /// struct tcmsg, before a queueing discipline's attributes.
 const TC_HEADER: usize = 20;
 const TCA_KIND: u16 = 1;
+const TCA_OPTIONS: u16 = 2;
 /// Dumps come in datagrams of at most a page or so; this holds any of them.
 const RECEIVE_BUFFER: usize = 64 * 1024;
 
@@ -82,11 +89,17 @@ impl ReadingSocket {
             true => (rules(&socket, &mut buffer)?, neighbours(&socket, &mut buffer)?),
             false => (Vec::new(), Vec::new()),
         };
-        let (qdiscs, netconfs) = match extras.interface_settings {
-            true => (qdiscs(&socket, &mut buffer)?, netconfs(&socket, &mut buffer)?),
-            false => (Vec::new(), Vec::new()),
+        // Always: a root netem qdisc is a lab's impairment.
+        let mut qdiscs = qdiscs(&socket, &mut buffer)?;
+        let netems = root_netems(&qdiscs);
+        let netconfs = match extras.interface_settings {
+            true => netconfs(&socket, &mut buffer)?,
+            false => {
+                qdiscs.clear();
+                Vec::new()
+            }
         };
-        Ok(Inside { forwarding, routes, rules, neighbours, qdiscs, netconfs })
+        Ok(Inside { forwarding, routes, rules, neighbours, qdiscs, netems, netconfs })
     }
 
     /// Sends `request` with `flags` and gathers the answers, each parsed whole.
@@ -130,7 +143,10 @@ pub struct Inside {
     pub routes: Vec<RouteMessage>,
     pub rules: Vec<RuleMessage>,
     pub neighbours: Vec<NeighbourMessage>,
+    /// Every queueing discipline, for a scan only.
     pub qdiscs: Vec<Qdisc>,
+    /// The impairment of each interface (by index) whose root qdisc is netem.
+    pub netems: HashMap<u32, Impairment>,
     pub netconfs: Vec<Netconf>,
 }
 
@@ -147,12 +163,20 @@ pub struct Netconf {
     pub ignore_routes_with_linkdown: Option<u32>,
 }
 
-/// A queueing discipline (`tc qdisc`): the interface it is on, where it hangs, its kind.
+/// A queueing discipline (`tc qdisc`): the interface it is on, where it hangs, its kind,
+/// and for netem its settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Qdisc {
     pub index: u32,
     pub parent: TcHandle,
     pub kind: String,
+    pub netem: Option<Impairment>,
+}
+
+/// The impairments of the interfaces whose root qdisc is netem.
+fn root_netems(qdiscs: &[Qdisc]) -> HashMap<u32, Impairment> {
+    let roots = qdiscs.iter().filter(|qdisc| qdisc.parent == TcHandle::ROOT);
+    roots.filter_map(|qdisc| Some((qdisc.index, qdisc.netem.clone()?))).collect()
 }
 
 /// The IPv4 and IPv6 routes of `table`, the main one unless a scan asks for all
@@ -208,22 +232,34 @@ fn qdiscs(socket: &Socket, buffer: &mut Vec<u8>) -> io::Result<Vec<Qdisc>> {
     exchange(socket, buffer, request, NLM_F_DUMP, queueing_discipline)
 }
 
-/// A queueing discipline's answer with its header and kind parsed: its options and
-/// statistics differ by kind, and nothing reads them.
+/// A queueing discipline's answer with its header and kind parsed, and a netem's options:
+/// the options and statistics of other kinds differ by kind, and nothing reads them.
 fn queueing_discipline(message: &[u8]) -> io::Result<Option<Qdisc>> {
     if u16::from_ne_bytes([message[4], message[5]]) != RTM_NEWQDISC {
         return Ok(None);
     }
     let payload = &message[HEADER..];
     let header = TcHeader::parse(payload).map_err(invalid)?;
+    let (mut kind, mut options) = (None, None);
     for attribute in NlasIterator::new(payload.get(TC_HEADER..).unwrap_or_default()) {
         let attribute = attribute.map_err(invalid)?;
-        if attribute.kind() == TCA_KIND {
-            let kind = parse_string(attribute.value()).map_err(invalid)?;
-            return Ok(Some(Qdisc { index: header.index as u32, parent: header.parent, kind }));
+        match attribute.kind() {
+            TCA_KIND => kind = Some(parse_string(attribute.value()).map_err(invalid)?),
+            TCA_OPTIONS => options = Some(attribute.value().to_vec()),
+            _ => {}
         }
     }
-    Ok(None)
+    let Some(kind) = kind else { return Ok(None) };
+    let netem = match kind == netem::KIND {
+        true => Some(
+            options
+                .as_deref()
+                .and_then(netem::parse_options)
+                .ok_or_else(|| invalid("netem options that do not read"))?,
+        ),
+        false => None,
+    };
+    Ok(Some(Qdisc { index: header.index as u32, parent: header.parent, kind, netem }))
 }
 
 /// The netconf settings of every interface, `all` and `default`, of both families.

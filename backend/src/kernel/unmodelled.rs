@@ -435,7 +435,7 @@ mod tests {
 
     #[test]
     fn qdiscs_are_named_as_tc_shows_them_but_the_kernels_noqueue() {
-        let qdisc = |index, parent, kind: &str| Qdisc { index, parent, kind: kind.to_string() };
+        let qdisc = |index, parent, kind: &str| Qdisc { index, parent, kind: kind.to_string(), netem: None };
         let found = qdiscs(&[
             qdisc(2, TcHandle::ROOT, "noqueue"),
             qdisc(3, TcHandle::ROOT, "htb"),
