@@ -136,6 +136,20 @@ mod tests {
     }
 
     #[test]
+    fn a_netem_on_a_bridge_is_left_alone() {
+        let mut lab = crate::load::load_lab_str(include_str!("../../../examples/seed-bridge.json")).unwrap();
+        lab.links.truncate(1);
+        let mut observed = crate::simulate::empty_host();
+        apply(&lab, &mut observed);
+        let bridge = crate::topology::Topology::of(&lab).interfaces[0].clone();
+        assert!(matches!(bridge.role, crate::topology::Role::Bridge { .. }));
+        let link = LinkRef::new(bridge.netns, bridge.name);
+        let by_hand = Op::SetNetem { link, netem: impairment(r#"{"delay": "5ms"}"#) };
+        crate::simulate::simulate(&mut observed, &lab.name, &[by_hand]).unwrap();
+        assert_eq!(apply(&lab, &mut observed), [] as [String; 0]);
+    }
+
+    #[test]
     fn an_impairment_changed_by_hand_is_drift_repaired_by_one_op() {
         let delayed = lab(Some(r#"{"delay": "50ms"}"#), None);
         let mut observed = crate::simulate::empty_host();

@@ -79,7 +79,11 @@ pub(super) fn settings_diff(
     if desired.up != observed.up || (force_up && desired.up) {
         diff.changes.push(Op::SetUp { link: link.clone(), up: desired.up });
     }
-    diff.changes.extend(netem_op(link, desired.netem.as_ref(), observed.netem.as_ref()));
+    // Only a veth end can carry an impairment; a bridge's qdiscs are left alone, as a
+    // lab cannot say them.
+    if let Role::VethEnd { .. } = desired.role {
+        diff.changes.extend(netem_op(link, desired.netem.as_ref(), observed.netem.as_ref()));
+    }
     diff
 }
 
