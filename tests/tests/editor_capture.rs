@@ -67,6 +67,9 @@ async fn a_capture_on_a_link_shows_the_pings_lines_and_dots() {
     // (side b) captured from the inspector.
     page.click_at("g.link[data-index='1'] line.hit", false).await;
     page.wait_for("g.link.selected[data-index='1']").await;
+    // The apply's progress, arriving late on a loaded machine, may have shown the run's
+    // tab meanwhile: the inspector, as a user would.
+    page.click("#tab-inspect").await;
     page.click("fieldset.end[data-side='b'] button.capture-open").await;
     page.wait_text("#capture-panel h3", "the capture's title", |t| t == "capture on eth0 of ns1").await;
     wait_for_threads(&server, 1).await;

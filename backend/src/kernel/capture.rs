@@ -230,6 +230,12 @@ fn receive(socket: &OwnedFd, buffer: &mut [u8]) -> Option<(u32, Direction)> {
         )
     };
     if length < 0 {
+        // The poll's timeout, or a signal: go round. Anything else (the interface went,
+        // ENETDOWN) must not make the loop spin: wait a poll's length before trying again.
+        let error = std::io::Error::last_os_error();
+        if !matches!(error.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) {
+            std::thread::sleep(POLL);
+        }
         return None;
     }
     let direction = if from.sll_pkttype == libc::PACKET_OUTGOING { Direction::Out } else { Direction::In };
