@@ -116,14 +116,15 @@ pub fn App() -> impl IntoView {
                 <crate::legend::Legend />
                 <PanelResizer width=panel_width />
                 <aside class="side" id="side-panel" style:width=move || format!("{}px", panel_width.get())>
-                    <nav class="tabs" class:capturing=move || capture.target.with(Option::is_some)>
+                    <nav class="tabs">
                         {tab_button(Tab::Inspect, "inspect", "tab-inspect")}
                         {tab_button(Tab::Plan, "plan & run", "tab-plan")}
                         {tab_button(Tab::Commands, "ip commands", "tab-commands")}
                         {tab_button(Tab::Ping, "ping", "tab-ping")}
                         {tab_button(Tab::Matrix, "matrix", "tab-matrix")}
                         {tab_button(Tab::Log, "events", "tab-log")}
-                        {tab_button(Tab::Capture, "capture", "tab-capture")}
+                        // Only while a capture is open.
+                        {move || capture.target.with(Option::is_some).then(|| tab_button(Tab::Capture, "capture", "tab-capture"))}
                     </nav>
                     {move || match tab.get() {
                         Tab::Inspect => view! { <Inspector /> }.into_any(),
