@@ -11,10 +11,11 @@ use nslab_tests::server::NslabServer;
 use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, VARY};
 
 /// What the editor's wasm may weigh as sent over gzip, so that it does not grow unseen.
-/// Issue 21's goal is 400,000 bytes; the editor is 449,799 today (2026-12-07, with the
-/// interface the issue asked for) and 364,741 with brotli. Reaching the goal is open
-/// work, measured in docs/editor.md ("Size"): lower this line as the bytes go.
-const WASM_BUDGET_BYTES: usize = 460_000;
+/// Issue 21's goal was 400,000 bytes; with the terminals, the capture panel and the
+/// impairments' validation the editor is 505,708 (2026-12-07) and 408,790 with brotli.
+/// Why the goal is out of reach without dropping features, and what was tried, is in
+/// docs/editor.md ("Size"). Raise this line only with a reason written there.
+const WASM_BUDGET_BYTES: usize = 512_000;
 
 /// What Chromium sends to a plain-http address that is not loopback.
 const CHROMIUM_ON_THE_LAN: &str = "gzip, deflate";
