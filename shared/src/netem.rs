@@ -130,6 +130,26 @@ impl Impairment {
         *self == Impairment::default()
     }
 
+    /// The impairment as a lab writes it, in the shortest words that read back as exactly
+    /// these values (what scan writes of a netem made by hand). What the kernel fills in by
+    /// itself (zeros, the default queue of 1000 packets) is left out.
+    pub fn to_netem(&self) -> Netem {
+        let some = |value: Option<u64>| value.filter(|value| *value != 0);
+        let chance = |chance: Option<Chance>| {
+            chance.filter(|c| c.0 != 0).map(|c| exact(u64::from(c.0), percent_words, parse_chance))
+        };
+        Netem {
+            delay: some(self.delay_ns).map(|ns| exact(ns, time_words, parse_time)),
+            jitter: some(self.jitter_ns).map(|ns| exact(ns, time_words, parse_time)),
+            loss: chance(self.loss),
+            duplicate: chance(self.duplicate),
+            corrupt: chance(self.corrupt),
+            reorder: chance(self.reorder),
+            rate: some(self.rate_bytes).map(|bytes| exact(bytes, rate_words, parse_rate)),
+            limit: self.limit.filter(|limit| *limit != DEFAULT_LIMIT),
+        }
+    }
+
     /// The `netem` arguments of `tc qdisc ... root netem ARGS`, in the order `tc` takes them.
     pub fn tc_args(&self) -> String {
         let mut args = Vec::new();
@@ -168,6 +188,49 @@ impl Impairment {
             parts.push(rate_text(rate));
         }
         parts.join(" · ")
+    }
+}
+
+/// The packets a netem queue holds when a lab asks for no `limit` (as `tc` sends it).
+pub const DEFAULT_LIMIT: u32 = 1000;
+
+/// The first of `words(value, decimals)` for 0 to 9 decimals that `parse` reads back as
+/// `value`; the last of them otherwise.
+fn exact(value: u64, words: fn(u64, usize) -> String, parse: fn(&str) -> Result<u64, String>) -> String {
+    (0..10)
+        .map(|decimals| words(value, decimals))
+        .find(|text| parse(text) == Ok(value))
+        .unwrap_or_else(|| words(value, 9))
+}
+
+fn time_words(ns: u64, decimals: usize) -> String {
+    match ns {
+        ns if ns % 1000 != 0 && decimals == 9 => format!("{ns}ns"),
+        ns if ns >= 1_000_000_000 => format!("{}s", trimmed(ns as f64 / 1e9, decimals)),
+        ns if ns >= 1_000_000 => format!("{}ms", trimmed(ns as f64 / 1e6, decimals)),
+        ns => format!("{}us", trimmed(ns as f64 / 1e3, decimals)),
+    }
+}
+
+fn percent_words(chance: u64, decimals: usize) -> String {
+    format!("{}%", trimmed(Chance(chance as u32).percent(), decimals))
+}
+
+fn rate_words(bytes: u64, decimals: usize) -> String {
+    match decimals {
+        9 => format!("{}bit", bytes * 8),
+        _ => {
+            let text = rate_text(bytes);
+            let unit_at = text.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(text.len());
+            let scale = match &text[unit_at..] {
+                "Tbit" => 1e12,
+                "Gbit" => 1e9,
+                "Mbit" => 1e6,
+                "Kbit" => 1e3,
+                _ => 1.0,
+            };
+            format!("{}{}", trimmed(bytes as f64 * 8.0 / scale, decimals), text[unit_at..].to_ascii_lowercase())
+        }
     }
 }
 
@@ -354,6 +417,34 @@ mod tests {
         let errors = netem(r#"{"delay": "50 ms", "loss": "120%", "limit": 0}"#).parse().unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
         assert_eq!(fields, ["delay", "loss", "limit"]);
+    }
+
+    #[test]
+    fn what_the_kernel_holds_is_written_back_in_words_that_read_as_exactly_it() {
+        let by_hand = Impairment {
+            delay_ns: Some(1_234_567),
+            jitter_ns: Some(0),
+            loss: Some(Chance(42_949_672)),
+            duplicate: Some(Chance(0)),
+            corrupt: None,
+            reorder: Some(Chance::from_percent(25.0)),
+            rate_bytes: Some(125_001),
+            limit: Some(1000),
+        };
+        let words = by_hand.to_netem();
+        assert_eq!(words.delay.as_deref(), Some("1.234567ms"));
+        assert_eq!(words.reorder.as_deref(), Some("25%"));
+        assert_eq!((words.jitter.as_deref(), words.duplicate.as_deref(), words.limit), (None, None, None));
+        let read = words.parse().unwrap();
+        assert_eq!(read.delay_ns, by_hand.delay_ns);
+        assert_eq!(read.loss, by_hand.loss);
+        assert_eq!(read.reorder, by_hand.reorder);
+        assert_eq!(read.rate_bytes, by_hand.rate_bytes);
+        let plain = netem(r#"{"delay": "50ms", "loss": "1%", "rate": "10mbit", "limit": 20}"#);
+        assert_eq!(
+            plain.parse().unwrap().to_netem(),
+            netem(r#"{"delay": "50ms", "loss": "1%", "rate": "10mbit", "limit": 20}"#)
+        );
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //! edits plan only what they touch, and nothing that is not the lab's is touched.
 
 use nslab_model::identity::{LinkRef, Netns};
+use nslab_model::netem::{Chance, Impairment};
 use nslab_model::observed::{Observed, ObservedLink, ObservedNamespace, ObservedRoute};
 use nslab_model::ops::Op;
-use nslab_model::plan::{creation_ops, destroy_ops, plan, PlanOptions};
+use nslab_model::plan::{creation_ops, destroy_ops, netem_as_kernel_reports, plan, PlanOptions};
 use nslab_model::simulate::{empty_host, simulate};
 use nslab_model::{
     load_lab, validate, BridgeNode, Endpoint, HostNode, Lab, Limits, Link, NamespaceNode, Node, VethLink,
@@ -505,6 +506,34 @@ fn scanning_an_applied_lab_gives_a_lab_that_builds_the_same_kernel() {
         assert_eq!(without_indexes(applied(&scanned)), without_indexes(observed), "{name}: {scanned:#?}");
         assert!(scanned.nodes.iter().all(|node| node.editor().is_some_and(|e| e.x.is_some())), "{name}: laid out");
     }
+}
+
+/// A netem made by hand on a veth end is written into the scanned lab (not named as left
+/// out), in words that apply back to the same impairment.
+#[test]
+fn scanning_writes_a_veth_ends_netem_into_the_lab() {
+    let mut observed = applied(&example("seed-veth"));
+    let by_hand = Impairment {
+        delay_ns: Some(30_000_000),
+        jitter_ns: Some(0),
+        loss: Some(Chance(42_949_672)),
+        duplicate: Some(Chance(0)),
+        corrupt: Some(Chance(0)),
+        reorder: Some(Chance(0)),
+        rate_bytes: Some(0),
+        limit: Some(1000),
+    };
+    let veth0 = observed.namespaces.get_mut(&ns("ns0")).unwrap().links.get_mut("veth0").unwrap();
+    veth0.netem = Some(by_hand.clone());
+    veth0.unmodelled = vec!["qdisc netem root".into()];
+    let scan = nslab_model::scan::scan(&observed, "x");
+    assert!(scan.left_out.is_empty(), "{:?}", scan.left_out);
+    let Link::Veth(veth) = &scan.lab.links[0];
+    let written = [&veth.a, &veth.b].into_iter().find_map(|end| end.netem.clone()).expect("the netem is in the lab");
+    assert_eq!((written.delay.as_deref(), written.loss.as_deref()), (Some("30ms"), Some("0.99999998%")));
+    let again = applied(&scan.lab);
+    let netem = again.link(&link(ns("ns0"), "veth0")).and_then(|l| l.netem.clone()).expect("applied");
+    assert_eq!(netem_as_kernel_reports(&netem), netem_as_kernel_reports(&by_hand));
 }
 
 fn observed_route(to: &str, via: Option<&str>, dev: Option<&str>, unmodelled: &[&str]) -> ObservedRoute {

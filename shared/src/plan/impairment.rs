@@ -5,8 +5,7 @@ use crate::identity::LinkRef;
 use crate::netem::{Chance, Impairment};
 use crate::ops::Op;
 
-/// The packets a `netem` queue holds when none are asked for (as `tc` sends it).
-pub const DEFAULT_NETEM_LIMIT: u32 = 1000;
+pub use crate::netem::DEFAULT_LIMIT as DEFAULT_NETEM_LIMIT;
 
 /// The longest jitter the kernel keeps (it caps the jitter at `INT_MAX` nanoseconds).
 const MAX_JITTER_NS: u64 = i32::MAX as u64;
