@@ -61,12 +61,21 @@ impl NslabServer {
     /// Starts `nslab serve` inside `sandbox` on its default lab, with a fresh state
     /// directory (nothing is applied): what the browser tests of a live lab start with.
     pub fn start_in(sandbox: &crate::sandbox::Sandbox, log_name: &str) -> (NslabServer, tempfile::TempDir) {
+        NslabServer::start_in_with(sandbox, &[], log_name)
+    }
+
+    /// `start_in`, with `extra` arguments to `nslab serve` (`--terminals`, a token...).
+    pub fn start_in_with(
+        sandbox: &crate::sandbox::Sandbox,
+        extra: &[&str],
+        log_name: &str,
+    ) -> (NslabServer, tempfile::TempDir) {
         let state = tempfile::tempdir().expect("a state dir");
         let server = NslabServer::start_with(ServerOptions {
             sandbox: Some(sandbox),
             lab: None,
             state_dir: state.path(),
-            extra: &[],
+            extra,
             log_name,
         });
         (server, state)

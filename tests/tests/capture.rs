@@ -11,7 +11,7 @@ use nslab_model::capture::{CaptureMessage, CapturedPacket, Direction, Protocol};
 use nslab_model::Lab;
 use nslab_tests::client::Client;
 use nslab_tests::sandbox::Sandbox;
-use nslab_tests::server::{NslabServer, ServerOptions};
+use nslab_tests::server::NslabServer;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
@@ -31,14 +31,7 @@ impl Setup {
     async fn applied(name: &str, extra: &[&str]) -> Setup {
         let sandbox = Sandbox::new();
         sandbox.enter_network_here();
-        let state = tempfile::tempdir().unwrap();
-        let server = NslabServer::start_with(ServerOptions {
-            sandbox: Some(&sandbox),
-            lab: None,
-            state_dir: state.path(),
-            extra,
-            log_name: name,
-        });
+        let (server, state) = NslabServer::start_in_with(&sandbox, extra, name);
         let setup = Setup { sandbox, _state: state, server };
         let response = setup.client().post("/api/apply").await;
         assert_eq!(response.status(), 200, "{:?}", response.text().await);

@@ -11,7 +11,7 @@ use nslab_tests::browser::Browser;
 use nslab_tests::client::Client;
 use nslab_tests::page::{Page, PAGE_WAIT};
 use nslab_tests::sandbox::Sandbox;
-use nslab_tests::server::{NslabServer, ServerOptions};
+use nslab_tests::server::NslabServer;
 
 /// The capture threads `server` runs now, by their names in /proc.
 fn capture_threads(server: &NslabServer) -> usize {
@@ -49,14 +49,7 @@ async fn lines(page: &Page<'_>) -> Vec<String> {
 async fn a_capture_on_a_link_shows_the_pings_lines_and_dots() {
     let sandbox = Sandbox::new();
     sandbox.enter_network_here();
-    let state = tempfile::tempdir().unwrap();
-    let server = NslabServer::start_with(ServerOptions {
-        sandbox: Some(&sandbox),
-        lab: None,
-        state_dir: state.path(),
-        extra: &[],
-        log_name: "editor-capture",
-    });
+    let (server, _state) = NslabServer::start_in_with(&sandbox, &[], "editor-capture");
     let browser = Browser::start_in(Some(&sandbox), None).await;
     let page = Page::open(&browser.client, &server.url, "editor-capture").await;
     page.wait_for("g.node[data-name='ns2']").await;

@@ -10,7 +10,7 @@ use nslab_tests::browser::Browser;
 use nslab_tests::client::Client;
 use nslab_tests::page::Page;
 use nslab_tests::sandbox::Sandbox;
-use nslab_tests::server::{NslabServer, ServerOptions};
+use nslab_tests::server::NslabServer;
 
 /// The rows of the terminal the dock shows.
 const SHOWN_ROWS: &str = "#terminal-dock .terminal-screen.shown .xterm-rows";
@@ -40,14 +40,7 @@ async fn type_line(page: &Page<'_>, text: &str) {
 async fn a_terminal_opened_from_the_canvas_runs_what_is_typed() {
     let sandbox = Sandbox::new();
     sandbox.enter_network_here();
-    let state = tempfile::tempdir().unwrap();
-    let server = NslabServer::start_with(ServerOptions {
-        sandbox: Some(&sandbox),
-        lab: None,
-        state_dir: state.path(),
-        extra: &["--terminals"],
-        log_name: "editor-terminal",
-    });
+    let (server, _state) = NslabServer::start_in_with(&sandbox, &["--terminals"], "editor-terminal");
     assert_eq!(Client::new(&server).post("/api/apply").await.status(), 200);
     let browser = Browser::start_in(Some(&sandbox), None).await;
     let page = Page::open(&browser.client, &server.url, "editor-terminal").await;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use nslab::server_limits::{body_allowance, HEADER_TIMEOUT, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_PEER};
 use nslab_tests::sandbox::Sandbox;
-use nslab_tests::server::{NslabServer, ServerOptions};
+use nslab_tests::server::NslabServer;
 
 const TOKEN: &str = "teacher-token-0123456789";
 
@@ -31,14 +31,7 @@ impl Setup {
     fn new(name: &str) -> Setup {
         let sandbox = Sandbox::new();
         sandbox.enter_network_here();
-        let state = tempfile::tempdir().unwrap();
-        let server = NslabServer::start_with(ServerOptions {
-            sandbox: Some(&sandbox),
-            lab: None,
-            state_dir: state.path(),
-            extra: &["--listen", "0.0.0.0:0", "--token", TOKEN],
-            log_name: name,
-        });
+        let (server, state) = NslabServer::start_in_with(&sandbox, &["--listen", "0.0.0.0:0", "--token", TOKEN], name);
         Setup { _sandbox: sandbox, _state: state, server }
     }
 
