@@ -31,9 +31,10 @@ use futures::StreamExt;
 use nslab_bench::args::{command_line, default_nslab, nslab_or_exit, seconds};
 use nslab_bench::machine::Header;
 use nslab_bench::process::stat_cpu_ms;
+use nslab_bench::seed_lab::on_applied_seed_lab;
 use nslab_model::capture::CaptureMessage;
 use nslab_tests::sandbox::Sandbox;
-use nslab_tests::server::{Launch, NslabServer, ServerOptions};
+use nslab_tests::server::NslabServer;
 use tokio_tungstenite::tungstenite::Message;
 
 /// Measures live capture under `ping -f`. Needs root.
@@ -50,7 +51,6 @@ struct Args {
     command_line: String,
 }
 
-const SERVER_WAIT: Duration = Duration::from_secs(60);
 /// After the flood: how long the client keeps reading what is still on its way.
 const DRAIN: Duration = Duration::from_secs(2);
 
@@ -60,17 +60,14 @@ fn main() {
     args.command_line = command_line("target/release/bench_capture");
     let header = Header::print("nslab live capture", &args.command_line);
     println!("build:    {}", header.commit_note());
-    let sandbox = Sandbox::new();
-    let outcome = std::thread::scope(|scope| scope.spawn(|| measure(&args, &sandbox)).join());
-    drop(sandbox);
-    match outcome {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => {
-            eprintln!("bench_capture: {error}");
-            std::process::exit(1);
+    on_applied_seed_lab("bench_capture", &args.nslab, &[], async |server, sandbox| {
+        println!();
+        println!("## `ping -f` ns1 -> ns2 for {} s, captured on ns1's eth0", args.seconds.as_secs());
+        for client in [Client::Reads, Client::Filtered, Client::Stalled] {
+            flood(server, sandbox, client, args.seconds).await?;
         }
-        Err(_) => std::process::exit(1),
-    }
+        Ok(())
+    });
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -88,33 +85,6 @@ impl Client {
             Client::Stalled => "stalled, then reads",
         }
     }
-}
-
-/// On a thread of its own, in the sandbox's network namespace.
-fn measure(args: &Args, sandbox: &Sandbox) -> Result<(), String> {
-    sandbox.enter_network_here();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-    runtime.block_on(async {
-        let state = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let log = state.path().join("server.log");
-        let state_dir = state.path().join("state");
-        let options =
-            ServerOptions { sandbox: Some(sandbox), lab: None, state_dir: &state_dir, extra: &[], log_name: "bench" };
-        let launch =
-            Launch { options, binary: &args.nslab, log: &log, log_filter: Some("nslab=warn"), wait: SERVER_WAIT };
-        let server = NslabServer::launch(launch)?;
-        let http = reqwest::Client::builder().no_proxy().build().map_err(|e| e.to_string())?;
-        let applied = http.post(format!("{}/api/apply", server.url)).send().await;
-        if !applied.is_ok_and(|answer| answer.status().is_success()) {
-            return Err("the seed bridge lab did not apply".into());
-        }
-        println!();
-        println!("## `ping -f` ns1 -> ns2 for {} s, captured on ns1's eth0", args.seconds.as_secs());
-        for client in [Client::Reads, Client::Filtered, Client::Stalled] {
-            flood(&server, sandbox, client, args.seconds).await?;
-        }
-        Ok(())
-    })
 }
 
 /// What one client saw of one flood.

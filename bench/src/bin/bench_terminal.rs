@@ -23,9 +23,9 @@ use clap::Parser;
 use nslab_bench::args::{command_line, default_nslab, nslab_or_exit, number, seconds};
 use nslab_bench::machine::Header;
 use nslab_bench::process::stat_cpu_ms;
+use nslab_bench::seed_lab::on_applied_seed_lab;
 use nslab_bench::{ms, Stats};
-use nslab_tests::sandbox::Sandbox;
-use nslab_tests::server::{Launch, NslabServer, ServerOptions};
+use nslab_tests::server::NslabServer;
 use nslab_tests::terminal::Terminal;
 
 /// Measures the editor's terminals: keypress-to-echo latency and the server's memory under
@@ -52,48 +52,12 @@ fn main() {
     args.command_line = command_line("scripts/bench --only terminal");
     let header = Header::print("nslab terminals", &args.command_line);
     println!("build:    {}", header.commit_note());
-    let sandbox = Sandbox::new();
-    let outcome = std::thread::scope(|scope| scope.spawn(|| measure(&args, &sandbox)).join());
-    drop(sandbox);
-    match outcome {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => {
-            eprintln!("bench_terminal: {error}");
-            std::process::exit(1);
-        }
-        Err(_) => std::process::exit(1),
-    }
+    on_applied_seed_lab("bench_terminal", &args.nslab, &["--terminals"], async |server, _| {
+        latency(server, args.keys).await?;
+        memory_under_yes(server, args.yes_seconds).await
+    });
 }
 
-/// On a thread of its own, in the sandbox's network namespace.
-fn measure(args: &Args, sandbox: &Sandbox) -> Result<(), String> {
-    sandbox.enter_network_here();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-    runtime.block_on(async {
-        let state = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let log = state.path().join("server.log");
-        let state_dir = state.path().join("state");
-        let options = ServerOptions {
-            sandbox: Some(sandbox),
-            lab: None,
-            state_dir: &state_dir,
-            extra: &["--terminals"],
-            log_name: "bench-terminal",
-        };
-        let launch =
-            Launch { options, binary: &args.nslab, log: &log, log_filter: Some("nslab=warn"), wait: SERVER_WAIT };
-        let server = NslabServer::launch(launch)?;
-        let http = reqwest::Client::builder().no_proxy().build().map_err(|e| e.to_string())?;
-        let applied = http.post(format!("{}/api/apply", server.url)).send().await;
-        if !applied.is_ok_and(|answer| answer.status().is_success()) {
-            return Err("the seed bridge lab did not apply".into());
-        }
-        latency(&server, args.keys).await?;
-        memory_under_yes(&server, args.yes_seconds).await
-    })
-}
-
-const SERVER_WAIT: Duration = Duration::from_secs(60);
 const ECHO_WAIT: Duration = Duration::from_secs(10);
 
 async fn latency(server: &NslabServer, keys: usize) -> Result<(), String> {
