@@ -176,8 +176,11 @@ impl View {
     }
 }
 
-/// One signal per interface, by (namespace, name), for what the kernel says of it.
-type Slots<T> = StoredValue<HashMap<(Netns, String), RwSignal<Option<T>>>>;
+/// An interface as the kernel names it: its namespace and its name.
+pub type InterfaceKey = (Netns, String);
+
+/// One signal per interface, for what the kernel says of it.
+type Slots<T> = StoredValue<HashMap<InterfaceKey, RwSignal<Option<T>>>>;
 
 /// What the server says of the kernel, and of the connection to it.
 #[derive(Clone, Copy)]
@@ -448,39 +451,58 @@ impl Editor {
     /// interface reads this rather than the whole map: it then re-runs only when that
     /// interface changes. With one reader of the map per attribute, every reading of the
     /// kernel cost time quadratic in their number (thousands at 300 nodes).
-    pub fn interface(
-        &self,
-        key: impl Fn() -> Option<(Netns, String)> + Send + Sync + 'static,
-    ) -> Memo<Option<LiveLink>> {
-        let (editor, links) = (*self, self.live.links);
-        Memo::new(move |_| {
-            let key = key()?;
-            let first = || links.with_untracked(|links| links.get(&key).cloned());
-            editor.signal_in(editor.live.interfaces, key.clone(), first).get()
-        })
+    pub fn interface(&self, key: impl Fn() -> Option<InterfaceKey> + Send + Sync + 'static) -> Memo<Option<LiveLink>> {
+        let links = self.live.links;
+        self.slot_memo(self.live.interfaces, key, move |key| links.with_untracked(|links| links.get(key).cloned()))
     }
 
     /// An interface's traffic, as a memo (see `interface`).
     pub fn traffic(
         &self,
-        key: impl Fn() -> Option<(Netns, String)> + Send + Sync + 'static,
+        key: impl Fn() -> Option<InterfaceKey> + Send + Sync + 'static,
     ) -> Memo<Option<LinkCounters>> {
-        let (editor, counters) = (*self, self.live.counters);
+        let counters = self.live.counters;
+        self.slot_memo(self.live.traffic, key, move |key| counters.with_untracked(|all| all.get(key).cloned()))
+    }
+
+    /// The memo of the slot under `key()` in `slots`, the slot made from `now` on first use.
+    fn slot_memo<T: Clone + PartialEq + Send + Sync + 'static>(
+        &self,
+        slots: Slots<T>,
+        key: impl Fn() -> Option<InterfaceKey> + Send + Sync + 'static,
+        now: impl Fn(&InterfaceKey) -> Option<T> + Send + Sync + 'static,
+    ) -> Memo<Option<T>> {
+        let editor = *self;
         Memo::new(move |_| {
             let key = key()?;
-            let first = || counters.with_untracked(|counters| counters.get(&key).cloned());
-            editor.signal_in(editor.live.traffic, key.clone(), first).get()
+            editor.signal_in(slots, key.clone(), || now(&key)).get()
         })
     }
 
-    /// Changes what the kernel's interfaces are, and tells the views of those that changed.
-    pub fn update_live_links(&self, change: impl FnOnce(&mut BTreeMap<(Netns, String), LiveLink>)) {
-        self.live.links.update(change);
+    /// Replaces what the kernel's interfaces are, and tells the views of those that changed.
+    pub fn set_live_links(&self, links: BTreeMap<InterfaceKey, LiveLink>) {
+        self.live.links.set(links);
         self.live.links.with_untracked(|links| refresh(self.live.interfaces, |key| links.get(key)));
     }
 
+    /// One interface changed (`None`: it is gone): the map and that interface's views only.
+    pub fn set_live_link(&self, key: InterfaceKey, link: Option<LiveLink>) {
+        let slot = self.live.interfaces.with_value(|slots| slots.get(&key).copied());
+        self.live.links.update(|links| match &link {
+            Some(link) => {
+                links.insert(key, link.clone());
+            }
+            None => {
+                links.remove(&key);
+            }
+        });
+        if let Some(slot) = slot.filter(|slot| slot.with_untracked(|old| *old != link)) {
+            slot.set(link);
+        }
+    }
+
     /// Replaces the interfaces' traffic, and tells the views of those that changed.
-    pub fn set_counters(&self, counters: HashMap<(Netns, String), LinkCounters>) {
+    pub fn set_counters(&self, counters: HashMap<InterfaceKey, LinkCounters>) {
         self.live.counters.set(counters);
         self.live.counters.with_untracked(|counters| refresh(self.live.traffic, |key| counters.get(key)));
     }
@@ -509,7 +531,7 @@ impl Editor {
 /// Sets each signal in `slots` whose value is no longer what `now` says of its key.
 fn refresh<'a, T: Clone + PartialEq + Send + Sync + 'static>(
     slots: Slots<T>,
-    now: impl Fn(&(Netns, String)) -> Option<&'a T>,
+    now: impl Fn(&InterfaceKey) -> Option<&'a T>,
 ) {
     slots.with_value(|slots| {
         for (key, slot) in slots {

@@ -73,7 +73,7 @@ fn handle(editor: Editor, event: Event) {
             editor.live.missing.set(missing);
             sync::received(editor, view);
             let links = links.into_iter().map(|link| ((link.netns.clone(), link.name.clone()), link)).collect();
-            editor.update_live_links(|live| *live = links);
+            editor.set_live_links(links);
             editor.live.applied.set(applied);
             editor.live.drift.set(drift);
             if !conflicts.is_empty() {
@@ -115,14 +115,7 @@ fn handle(editor: Editor, event: Event) {
             editor.live.kernel_changed();
             let key = (link.netns.clone(), link.name.clone());
             let text = format!("{} `{}` in {}: {}", change_word(change), link.name, link.netns, state_word(&link));
-            editor.update_live_links(|live| match change {
-                LinkChange::Removed => {
-                    live.remove(&key);
-                }
-                _ => {
-                    live.insert(key, link);
-                }
-            });
+            editor.set_live_link(key, (change != LinkChange::Removed).then_some(link));
             editor.panels.log("link", text);
         }
         Event::Namespace(NamespaceEvent { netns, present, owner }) => {
