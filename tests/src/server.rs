@@ -81,6 +81,17 @@ impl NslabServer {
         (server, state)
     }
 
+    /// Starts `nslab serve` inside `sandbox` on `lab` (or its default lab) keeping its
+    /// document in `state`: for tests that start a server again on the same state.
+    pub fn start_in_state(
+        sandbox: &crate::sandbox::Sandbox,
+        lab: Option<&Path>,
+        state: &Path,
+        log_name: &str,
+    ) -> NslabServer {
+        NslabServer::start_with(ServerOptions { sandbox: Some(sandbox), lab, state_dir: state, extra: &[], log_name })
+    }
+
     pub fn start_with(options: ServerOptions) -> NslabServer {
         let log = artifacts_dir().join(format!("{}.server.log", options.log_name));
         let binary = nslab_binary();

@@ -16,11 +16,7 @@ use nslab_tests::expected::{differences, expected_state};
 use nslab_tests::kernel::read_kernel_state;
 use nslab_tests::page::{Page, PAGE_WAIT};
 use nslab_tests::sandbox::Sandbox;
-use nslab_tests::server::{NslabServer, ServerOptions};
-
-fn serve(sandbox: &Sandbox, lab: Option<&Path>, state: &Path, log_name: &str) -> NslabServer {
-    NslabServer::start_with(ServerOptions { sandbox: Some(sandbox), lab, state_dir: state, extra: &[], log_name })
-}
+use nslab_tests::server::NslabServer;
 
 /// The end of link `index` that sits on `node`: `a` or `b`, for the inspector's fieldset.
 fn side_on(lab: &Lab, index: usize, node: &str) -> &'static str {
@@ -126,7 +122,7 @@ async fn a_teacher_draws_applies_pings_and_shares_a_lab() {
     let state = tempfile::tempdir().unwrap();
     let start = state.path().join("classroom.json");
     std::fs::write(&start, to_json(&Lab::new("classroom"))).unwrap();
-    let server = serve(&sandbox, Some(&start), &state.path().join("state"), "editor-e2e");
+    let server = NslabServer::start_in_state(&sandbox, Some(&start), &state.path().join("state"), "editor-e2e");
     let api = Client::new(&server);
     let downloads = tempfile::tempdir().unwrap();
     let teacher = Browser::start_in(Some(&sandbox), Some(downloads.path())).await;
@@ -239,7 +235,7 @@ async fn a_teacher_draws_applies_pings_and_shares_a_lab() {
         "the lab: {picture}"
     );
     let other_state = tempfile::tempdir().unwrap();
-    let other = serve(&sandbox, None, other_state.path(), "editor-e2e-import");
+    let other = NslabServer::start_in_state(&sandbox, None, other_state.path(), "editor-e2e-import");
     let home = Browser::start_in(Some(&sandbox), None).await;
     let home_page = Page::open(&home.client, &other.url, "editor-e2e-home").await;
     home_page.wait_for("g.node[data-name='docker0']").await; // the default lab, before
@@ -307,7 +303,7 @@ async fn a_refused_apply_is_shown_on_what_is_in_the_way() {
     sandbox.enter_network_here();
     sandbox.sh("ip netns add ns1"); // made by hand: not the lab's to touch
     let state = tempfile::tempdir().unwrap();
-    let server = serve(&sandbox, None, state.path(), "editor-refused");
+    let server = NslabServer::start_in_state(&sandbox, None, state.path(), "editor-refused");
     let browser = Browser::start_in(Some(&sandbox), None).await;
     let page = Page::open(&browser.client, &server.url, "editor-refused").await;
     page.wait_for("g.node[data-name='ns1']").await;
@@ -344,7 +340,7 @@ async fn a_destroy_refused_for_a_running_process_ends_it_on_request() {
     let sandbox = Sandbox::new();
     sandbox.enter_network_here();
     let state = tempfile::tempdir().unwrap();
-    let server = serve(&sandbox, None, state.path(), "editor-in-use");
+    let server = NslabServer::start_in_state(&sandbox, None, state.path(), "editor-in-use");
     assert_eq!(Client::new(&server).post("/api/apply").await.status(), 200);
     let sleeper = sandbox.sleep_in("ns1");
     let browser = Browser::start_in(Some(&sandbox), None).await;
@@ -387,7 +383,7 @@ async fn scan_draws_a_hand_built_lab_as_the_document() {
          && ip -n left link add link l0 name mv0 type macvlan",
     );
     let state = tempfile::tempdir().unwrap();
-    let server = serve(&sandbox, None, state.path(), "editor-scan");
+    let server = NslabServer::start_in_state(&sandbox, None, state.path(), "editor-scan");
     let browser = Browser::start_in(Some(&sandbox), None).await;
     let page = Page::open(&browser.client, &server.url, "editor-scan").await;
     page.wait_for("g.node[data-name='docker0']").await; // the example it opens on

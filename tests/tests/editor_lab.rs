@@ -4,7 +4,6 @@
 //! `nslab serve` in a sandbox and read its kernel; the others run it on the host, where
 //! nothing is applied.
 
-use std::path::Path;
 use std::time::Duration;
 
 use fantoccini::key::Key;
@@ -13,16 +12,12 @@ use nslab_tests::client::Client;
 use nslab_tests::page::Page;
 use nslab_tests::paths::example;
 use nslab_tests::sandbox::Sandbox;
-use nslab_tests::server::{NslabServer, ServerOptions};
+use nslab_tests::server::NslabServer;
 
 const ENTER: char = '\u{E007}';
 const ESCAPE: char = '\u{E00C}';
 const TAB: char = '\u{E004}';
 const DELETE: char = '\u{E017}';
-
-fn serve_in(sandbox: &Sandbox, lab: Option<&Path>, state: &Path, log_name: &str) -> NslabServer {
-    NslabServer::start_with(ServerOptions { sandbox: Some(sandbox), lab, state_dir: state, extra: &[], log_name })
-}
 
 /// The namespaces the sandbox's kernel has, sorted.
 fn namespaces(sandbox: &Sandbox) -> Vec<String> {
@@ -228,7 +223,7 @@ async fn replacing_or_renaming_a_lab_the_kernel_holds_asks_and_cancel_keeps_it()
     let sandbox = Sandbox::new();
     sandbox.enter_network_here();
     let state = tempfile::tempdir().unwrap();
-    let server = serve_in(&sandbox, Some(&example("seed-bridge")), state.path(), "editor-lab-held");
+    let server = NslabServer::start_in_state(&sandbox, Some(&example("seed-bridge")), state.path(), "editor-lab-held");
     let api = Client::new(&server);
     let browser = Browser::start_in(Some(&sandbox), None).await;
     let page = Page::open(&browser.client, &server.url, "editor-lab-held").await;
@@ -291,7 +286,8 @@ async fn an_apply_that_deletes_namespaces_names_them_and_cancel_changes_nothing(
     let sandbox = Sandbox::new();
     sandbox.enter_network_here();
     let state = tempfile::tempdir().unwrap();
-    let server = serve_in(&sandbox, Some(&example("seed-bridge")), state.path(), "editor-lab-delete");
+    let server =
+        NslabServer::start_in_state(&sandbox, Some(&example("seed-bridge")), state.path(), "editor-lab-delete");
     let api = Client::new(&server);
     assert_eq!(api.post("/api/apply").await.status(), 200);
     wait_namespaces(&sandbox, &["ns0", "ns1", "ns2"]).await;
@@ -347,7 +343,7 @@ async fn opening_another_lab_clears_the_run_shown_and_the_examples_list_names_on
     let sandbox = Sandbox::new();
     sandbox.enter_network_here();
     let state = tempfile::tempdir().unwrap();
-    let server = serve_in(&sandbox, Some(&example("seed-veth")), state.path(), "editor-lab-forget");
+    let server = NslabServer::start_in_state(&sandbox, Some(&example("seed-veth")), state.path(), "editor-lab-forget");
     let api = Client::new(&server);
     let browser = Browser::start_in(Some(&sandbox), None).await;
     let page = Page::open(&browser.client, &server.url, "editor-lab-forget").await;

@@ -5,17 +5,11 @@
 //! the kernel changes after them, and a ping that asks for nothing sendable sending nothing.
 //! Every ping stays between the sandbox's namespaces, with a bounded count.
 
-use std::path::Path;
-
 use nslab_tests::browser::Browser;
 use nslab_tests::client::Client;
 use nslab_tests::page::Page;
 use nslab_tests::sandbox::Sandbox;
-use nslab_tests::server::{NslabServer, ServerOptions};
-
-fn serve(sandbox: &Sandbox, state: &Path, log_name: &str) -> NslabServer {
-    NslabServer::start_with(ServerOptions { sandbox: Some(sandbox), lab: None, state_dir: state, extra: &[], log_name })
-}
+use nslab_tests::server::NslabServer;
 
 /// Applies the seed bridge lab and waits until the page shows its three links up.
 async fn apply(server: &NslabServer, page: &Page<'_>) {
@@ -70,7 +64,7 @@ async fn a_ping_names_its_targets_sums_itself_up_and_goes_stale() {
     let sandbox = Sandbox::new();
     sandbox.enter_network_here();
     let state = tempfile::tempdir().unwrap();
-    let server = serve(&sandbox, state.path(), "editor-reach-ping");
+    let server = NslabServer::start_in_state(&sandbox, None, state.path(), "editor-reach-ping");
     let browser = Browser::start_in(Some(&sandbox), None).await;
     let page = Page::open(&browser.client, &server.url, "editor-reach-ping").await;
     apply(&server, &page).await;
@@ -130,7 +124,7 @@ async fn the_matrix_names_its_axes_and_marks_results_stale_until_run_again() {
     let sandbox = Sandbox::new();
     sandbox.enter_network_here();
     let state = tempfile::tempdir().unwrap();
-    let server = serve(&sandbox, state.path(), "editor-reach-matrix");
+    let server = NslabServer::start_in_state(&sandbox, None, state.path(), "editor-reach-matrix");
     let browser = Browser::start_in(Some(&sandbox), None).await;
     let page = Page::open(&browser.client, &server.url, "editor-reach-matrix").await;
     apply(&server, &page).await;
@@ -209,7 +203,7 @@ async fn a_ping_without_a_source_or_a_target_says_so_and_sends_nothing() {
     let sandbox = Sandbox::new();
     sandbox.enter_network_here();
     let state = tempfile::tempdir().unwrap();
-    let server = serve(&sandbox, state.path(), "editor-reach-bad");
+    let server = NslabServer::start_in_state(&sandbox, None, state.path(), "editor-reach-bad");
     let browser = Browser::start_in(Some(&sandbox), None).await;
     let page = Page::open(&browser.client, &server.url, "editor-reach-bad").await;
     apply(&server, &page).await;
