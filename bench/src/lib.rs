@@ -11,6 +11,7 @@ pub mod client;
 pub mod labs;
 pub mod machine;
 pub mod process;
+pub mod reference;
 pub mod seed_lab;
 pub mod server;
 pub mod settle;

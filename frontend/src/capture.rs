@@ -17,8 +17,9 @@ use nslab_model::topology::Side;
 pub const HELD: usize = 2000;
 /// How often arrived packets are put on the page: one redraw for a burst.
 const FLUSH_MS: u64 = 100;
-/// Dots on the captured link: at most one per this many milliseconds, so a flood is a
-/// steady stream of dots, not a frozen page.
+/// Dots on a link: at most one per this many milliseconds on each link, so a flood is a
+/// steady stream of dots, not a frozen page (and a broadcast on a bridge's ports shows on
+/// every port's link).
 const DOT_EVERY_MS: f64 = 120.0;
 
 /// What is captured: a node's interface, and the link end it is when it is one.
@@ -28,6 +29,28 @@ pub struct CaptureTarget {
     pub iface: String,
     /// The veth end captured on (link index, side): packets it sends travel from it.
     pub end: Option<(usize, Side)>,
+    /// A bridge's ports and their link ends: the server tags each packet of a bridge's
+    /// capture with its port, and its dot travels along that port's link.
+    pub ports: Vec<(String, (usize, Side))>,
+}
+
+impl CaptureTarget {
+    /// `eth0 of ns1`, `the ports of docker0`.
+    pub fn words(&self) -> String {
+        if self.ports.is_empty() {
+            format!("{} of {}", self.iface, self.node)
+        } else {
+            format!("the ports of {}", self.node)
+        }
+    }
+
+    /// The link end `packet` was seen at.
+    fn end_of(&self, packet: &PacketLine) -> Option<(usize, Side)> {
+        match &packet.port {
+            Some(port) => self.ports.iter().find(|(name, _)| name == port).map(|(_, end)| *end),
+            None => self.end,
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -39,6 +62,8 @@ pub struct Capture {
     pub kept: StoredValue<Kept>,
     /// How many packets the panel holds.
     pub held: RwSignal<usize>,
+    /// The numbers of the first and last packets the list holds (its download's range).
+    pub held_range: RwSignal<Option<(u64, u64)>>,
     /// The list holds still: arriving packets wait (up to `HELD`) until it goes on.
     pub paused: RwSignal<bool>,
     /// What the capture is doing, or why it is not.
@@ -61,8 +86,8 @@ pub struct Kept {
     waiting: VecDeque<PacketLine>,
     /// When the capture's first packet was taken: the rows' times count from it.
     pub first_us: Option<u64>,
-    /// When the last dot left (ms).
-    last_dot: f64,
+    /// When the last dot left along each link (link index, ms).
+    last_dots: Vec<(usize, f64)>,
     /// Ends the capture's websocket.
     stop: Option<futures::channel::oneshot::Sender<()>>,
 }
@@ -74,6 +99,7 @@ impl Capture {
             filter: RwSignal::new(String::new()),
             kept: StoredValue::new(Kept::default()),
             held: RwSignal::new(0),
+            held_range: RwSignal::new(None),
             paused: RwSignal::new(false),
             status: RwSignal::new(String::new()),
             mistake: RwSignal::new(String::new()),
@@ -115,6 +141,7 @@ impl Capture {
             kept.first_us = None;
         });
         self.held.set(0);
+        self.held_range.set(None);
         crate::packet_rows::show(self);
         self.missed.set(0);
         self.dropped.set(0);
@@ -134,7 +161,7 @@ impl Capture {
         self.mistake.set(String::new());
         let (stop, mut stopped) = futures::channel::oneshot::channel::<()>();
         self.kept.update_value(|kept| kept.stop = Some(stop));
-        self.status.set(format!("capturing on {} of {}", target.iface, target.node));
+        self.status.set(format!("capturing on {}", target.words()));
         spawn_local(async move {
             let Ok(mut socket) = WebSocket::open(&format!("{}/api/capture?{query}", ws_origin())) else {
                 self.status.set("the browser cannot open a websocket".into());
@@ -205,28 +232,37 @@ impl Capture {
             kept.packets.extend(arrived);
             let excess = kept.packets.len().saturating_sub(HELD);
             kept.packets.drain(..excess);
-            kept.packets.len()
+            let range = kept.packets.front().zip(kept.packets.back()).map(|(first, last)| (first.seq, last.seq));
+            (kept.packets.len(), range)
         });
-        self.held.set(held.unwrap_or_default());
+        let (held, range) = held.unwrap_or_default();
+        self.held.set(held);
+        self.held_range.set(range);
     }
 
-    /// A dot along the captured link for `packet`, unless one left too recently.
+    /// A dot along the link `packet` was seen on, unless one left along it too recently.
     fn dot_for(self, packet: &PacketLine) {
-        let Some((link, side)) = self.target.with_untracked(|target| target.as_ref().and_then(|t| t.end)) else {
-            return;
-        };
+        let end = self.target.with_untracked(|target| target.as_ref().and_then(|target| target.end_of(packet)));
+        let Some((link, side)) = end else { return };
         let now = js_sys::Date::now();
         let due = self.kept.try_update_value(|kept| {
-            let due = now - kept.last_dot >= DOT_EVERY_MS;
+            let last = match kept.last_dots.iter_mut().find(|(index, _)| *index == link) {
+                Some((_, last)) => last,
+                None => {
+                    kept.last_dots.push((link, f64::NEG_INFINITY));
+                    &mut kept.last_dots.last_mut().expect("just pushed").1
+                }
+            };
+            let due = now - *last >= DOT_EVERY_MS;
             if due {
-                kept.last_dot = now;
+                *last = now;
             }
             due
         });
         if due != Some(true) {
             return;
         }
-        // Out: from the captured end to the other one.
+        // Out: from the captured end (or port) to the other one.
         let from_a = (side == Side::A) == (packet.direction == Direction::Out);
         crate::packet_dots::launch(link, from_a, protocol_class(packet.protocol));
     }
@@ -244,6 +280,8 @@ fn packet_line(packet: &serde_json::Value) -> Option<PacketLine> {
         _ => Protocol::Other,
     };
     Some(PacketLine {
+        seq: packet.get("seq").and_then(serde_json::Value::as_u64).unwrap_or_default(),
+        port: text("port").map(str::to_string),
         time_us: packet.get("time_us")?.as_u64()?,
         direction,
         length: packet.get("length")?.as_u64()? as u32,

@@ -1,8 +1,8 @@
 //! The capture panel (a tab of the side panel while a capture is open): the packets as
 //! tcpdump would print them, live, with a filter the server applies (the server's word on
 //! a mistake is shown under the filter, with a caret at its place), pause, clear, download
-//! (the server's pcapng file of the next seconds) and stop. And the inspector's buttons
-//! that open one.
+//! (the server's pcapng file of the packets the list holds, by their numbers) and stop.
+//! And the inspector's buttons that open one.
 
 use leptos::prelude::*;
 use nslab_model::topology::Side;
@@ -21,7 +21,12 @@ pub fn CaptureEndButton(index: usize, side: Side) -> impl IntoView {
             lab.links.get(index).map(|Link::Veth(veth)| if side == Side::A { veth.a.clone() } else { veth.b.clone() })
         });
         if let Some(end) = end {
-            capture.open(CaptureTarget { node: end.node, iface: end.name, end: Some((index, side)) });
+            capture.open(CaptureTarget {
+                node: end.node,
+                iface: end.name,
+                end: Some((index, side)),
+                ports: Vec::new(),
+            });
         }
     };
     view! {
@@ -31,33 +36,47 @@ pub fn CaptureEndButton(index: usize, side: Side) -> impl IntoView {
     }
 }
 
-/// "capture" for a bridge: the bridge device, which sees what crosses it.
+/// "capture" for a bridge: the server captures on each of its ports, and each packet's dot
+/// travels along the link of the port it was seen on.
 #[component]
 pub fn CaptureBridgeButton(name: String) -> impl IntoView {
+    let editor = use_editor();
     let capture = use_capture();
     let name = StoredValue::new(name);
     let open = move |_| {
         let name = name.get_value();
-        capture.open(CaptureTarget { node: name.clone(), iface: name, end: None });
+        let ports = editor.doc.lab.with_untracked(|lab| ports_of(&lab.links, &name));
+        capture.open(CaptureTarget { node: name.clone(), iface: name, end: None, ports });
     };
     view! {
-        <button class="small capture-open" title="Capture what crosses this bridge" on:click=open>"capture"</button>
+        <button class="small capture-open" title="Capture what crosses this bridge, on each of its ports" on:click=open>"capture"</button>
     }
 }
 
-/// How long the panel's download captures.
-const DOWNLOAD_SECONDS: u32 = 10;
+/// The ends of `links` on `bridge` (its ports): their names and (link index, side).
+fn ports_of(links: &[Link], bridge: &str) -> Vec<(String, (usize, Side))> {
+    let mut ports = Vec::new();
+    for (index, Link::Veth(veth)) in links.iter().enumerate() {
+        for (end, side) in [(&veth.a, Side::A), (&veth.b, Side::B)] {
+            if end.node == bridge {
+                ports.push((end.name.clone(), (index, side)));
+            }
+        }
+    }
+    ports
+}
 
 #[component]
 pub fn CapturePanel() -> impl IntoView {
     let capture = use_capture();
     let filter = NodeRef::<leptos::html::Input>::new();
-    // The server's file of the next seconds (its frames whole), not the panel's lines:
-    // see docs/editor.md.
+    // The frames the server still holds of the packets the list holds, by their numbers
+    // (after a clear, only what came since): see docs/editor.md.
     let download_address = move || {
         let target = capture.target.get()?;
+        let (first, last) = capture.held_range.get()?;
         let query = crate::capture::capture_query(&target, &capture.filter.get());
-        Some(format!("/api/capture.pcapng?{query}&seconds={DOWNLOAD_SECONDS}"))
+        Some(format!("/api/capture.pcapng?{query}&held={first}-{last}"))
     };
     let list = NodeRef::<leptos::html::Ol>::new();
     // The rows held so far, once the list is on the page (later ones come as they arrive).
@@ -85,7 +104,7 @@ pub fn CapturePanel() -> impl IntoView {
     view! {
         <div class="capture" id="capture-panel">
             <h3>{move || match capture.target.get() {
-                Some(target) => format!("capture on {} of {}", target.iface, target.node),
+                Some(target) => format!("capture on {}", target.words()),
                 None => "No capture runs: select a link or a bridge and press capture in the inspector.".into(),
             }}</h3>
             <p class="hint status" id="capture-status">{move || capture.status.get()}</p>
@@ -113,8 +132,15 @@ pub fn CapturePanel() -> impl IntoView {
                     {move || if capture.paused.get() { "go on" } else { "pause" }}
                 </button>
                 <button class="small" id="capture-clear" on:click=move |_| capture.clear()>"clear"</button>
-                <a class="button small" id="capture-download" download="" href=download_address title="The next 10 seconds of this interface, as a pcapng file for Wireshark">
-                    "download 10 s"
+                <a
+                    class="button small"
+                    id="capture-download"
+                    download=""
+                    href=download_address
+                    aria-disabled=move || capture.held_range.with(Option::is_none).then_some("true")
+                    title="The packets this list holds, as a pcapng file for Wireshark"
+                >
+                    "download"
                 </a>
                 <button class="small" id="capture-stop" on:click=move |_| capture.close()>"stop"</button>
             </div>

@@ -46,23 +46,33 @@ fn append_to<'a>(list: &web_sys::Element, start: Option<u64>, packets: impl Iter
     list.set_scroll_top(list.scroll_height());
 }
 
-/// `0.123 → IP 10.0.0.1 > 10.0.0.2: ICMP echo request, id 7, seq 1, length 98`
+/// `0.123 → IP 10.0.0.1 > 10.0.0.2: ICMP echo request, id 7, seq 1, length 98`, and on a
+/// bridge's capture the port first: `0.123 veth2 → ARP, Request who-has ...`.
 fn row(document: &web_sys::Document, start: u64, packet: &PacketLine) -> Option<web_sys::Element> {
     let row = document.create_element("li").ok()?;
-    let (direction, arrow, words) = match packet.direction {
-        Direction::Out => ("out", "→", "sent"),
-        Direction::In => ("in", "←", "received"),
+    let (direction, arrow) = match packet.direction {
+        Direction::Out => ("out", "→"),
+        Direction::In => ("in", "←"),
+    };
+    let words = match (&packet.port, packet.direction) {
+        (None, Direction::Out) => "sent".to_string(),
+        (None, Direction::In) => "received".to_string(),
+        (Some(port), Direction::Out) => format!("out of the bridge through {port}"),
+        (Some(port), Direction::In) => format!("into the bridge through {port}"),
     };
     row.set_class_name(&format!("packet {} {direction}", protocol_class(packet.protocol)));
     let seconds = packet.time_us.saturating_sub(start) as f64 / 1e6;
-    for (class, text) in
-        [("time", format!("{seconds:.3}")), ("dir", arrow.to_string()), ("line", packet.summary.clone())]
-    {
+    let mut parts = vec![("time", format!("{seconds:.3}"))];
+    if let Some(port) = &packet.port {
+        parts.push(("port", port.clone()));
+    }
+    parts.extend([("dir", arrow.to_string()), ("line", packet.summary.clone())]);
+    for (class, text) in parts {
         let part = document.create_element("span").ok()?;
         part.set_class_name(class);
         part.set_text_content(Some(&text));
-        if class == "dir" {
-            let _ = part.set_attribute("title", words);
+        if class == "dir" || class == "port" {
+            let _ = part.set_attribute("title", &words);
         }
         row.append_child(&part).ok()?;
     }

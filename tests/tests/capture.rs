@@ -99,7 +99,13 @@ async fn packets_until(socket: &mut Socket, enough: impl Fn(&[CapturedPacket]) -
 }
 
 fn lines(packets: &[CapturedPacket]) -> String {
-    packets.iter().map(|packet| format!("\n  {:?} {}", packet.direction, packet.summary)).collect()
+    packets
+        .iter()
+        .map(|packet| {
+            let port = packet.port.as_deref().unwrap_or("-");
+            format!("\n  #{} {port} {:?} {}", packet.seq, packet.direction, packet.summary)
+        })
+        .collect()
 }
 
 fn echoes(packets: &[CapturedPacket], kind: &str) -> usize {
@@ -135,12 +141,17 @@ async fn a_ping_shows_arp_then_its_echoes_on_the_namespace_and_on_the_bridge() {
         }));
         assert_eq!(packet.fields.src_port, None);
     }
-    // The bridge (promiscuous, as tcpdump makes it) and ns1's port see the same exchange;
-    // what ns1 sends comes *in* at its port.
-    for (name, socket) in [("the bridge", &mut bridge), ("the port", &mut port)] {
-        let seen = packets_until(socket, three_replies).await;
-        assert_eq!(echoes(&seen, "echo request"), 3, "{name}: {}", lines(&seen));
-        assert!(seen.iter().any(|p| p.fields.arp.as_deref() == Some("request")), "{name}: {}", lines(&seen));
+    // ns1's port sees the same exchange; the bridge's capture sees it on ns1's port and
+    // on ns2's, each packet tagged with its port.
+    let seen = packets_until(&mut port, three_replies).await;
+    assert_eq!(echoes(&seen, "echo request"), 3, "the port: {}", lines(&seen));
+    assert!(seen.iter().any(|p| p.fields.arp.as_deref() == Some("request")), "the port: {}", lines(&seen));
+    assert!(seen.iter().all(|p| p.port.is_none()), "a port's own capture tags nothing: {}", lines(&seen));
+    let on_both_ports = |packets: &[CapturedPacket]| echoes(packets, "echo reply") >= 6;
+    let seen = packets_until(&mut bridge, on_both_ports).await;
+    for port in ["veth2", "veth4"] {
+        let on_port: Vec<CapturedPacket> = seen.iter().filter(|p| p.port.as_deref() == Some(port)).cloned().collect();
+        assert_eq!(echoes(&on_port, "echo request"), 3, "the bridge, on {port}: {}", lines(&seen));
     }
     setup.ping_ns2(1);
     let seen = packets_until(&mut port, |packets| echoes(packets, "echo request") >= 1).await;
@@ -249,11 +260,13 @@ async fn filters_and_bad_requests() {
     // Not a websocket: said so.
     let (status, message) = refusal(&client, "node=ns1&iface=eth0").await;
     assert_eq!((status, message.contains("is a websocket")), (400, true), "{message}");
-    // The lab destroyed, a capture of it is refused with the kernel's reason.
+    // The lab destroyed, a capture of it is refused with the kernel's reason. (Of ns1: its
+    // name goes with destroy, while the host's ends of its veths go when the kernel has
+    // freed the namespace, which may come a moment later.)
     drop((icmp_only, arp_only));
     setup.wait_for_threads(0).await;
     assert_eq!(client.post("/api/destroy").await.status(), 200);
-    let refused = tokio_tungstenite::connect_async(setup.capture_url("node=docker0&iface=docker0")).await;
+    let refused = tokio_tungstenite::connect_async(setup.capture_url("node=ns1&iface=eth0")).await;
     assert!(matches!(refused, Err(WsError::Http(ref r)) if r.status() == 409), "{refused:?}");
     assert_eq!(setup.capture_threads(), 0);
 }
@@ -430,4 +443,190 @@ async fn a_client_that_reads_too_slowly_is_told_what_it_missed() {
     // request is two packets on eth0): what waited for it was bounded.
     assert!(missed > 0, "never told of a miss ({packets} packets read of {sent} requests)");
     assert!(packets < 2 * sent, "read {packets} of the flood's {} packets", 2 * sent);
+}
+
+const NS0: &str = "172.17.0.101";
+const NS1: &str = "172.17.0.102";
+
+/// The ports (and directions) `what` was seen on, sorted.
+fn ports_of(packets: &[CapturedPacket], what: impl Fn(&CapturedPacket) -> bool) -> Vec<(String, Direction)> {
+    let mut ports: Vec<(String, Direction)> = packets
+        .iter()
+        .filter(|packet| what(packet))
+        .map(|packet| (packet.port.clone().expect("a bridge's packets name their port"), packet.direction))
+        .collect();
+    ports.sort_by(|a, b| a.0.cmp(&b.0));
+    ports
+}
+
+#[tokio::test]
+async fn a_bridge_capture_tags_each_packet_with_the_port_it_crossed_and_its_direction() {
+    let setup = Setup::applied("capture-bridge-ports", &[]).await;
+    let mut bridge = setup.capture(&format!("node=docker0&iface=docker0&filter=host%20{NS0}")).await;
+    // One thread for the bridge's three sockets.
+    assert_eq!(setup.capture_threads(), 1);
+    // ns0 pings ns1, every namespace's neighbours forgotten: ns0's ARP request is a
+    // broadcast, the echo is unicast the bridge has learnt.
+    setup.sandbox.sh("for ns in ns0 ns1 ns2; do ip netns exec $ns ip neigh flush all; done");
+    let ping = setup.sandbox.try_sh(&format!("ip netns exec ns0 ping -c 1 -W 2 {NS1}"));
+    assert!(ping.status.success(), "the ping: {}", String::from_utf8_lossy(&ping.stdout));
+    let who_has = |p: &CapturedPacket| p.summary.starts_with(&format!("ARP, Request who-has {NS1} tell {NS0}"));
+    let seen = packets_until(&mut bridge, |packets| {
+        echoes(packets, "echo reply") >= 2 && packets.iter().filter(|p| who_has(p)).count() >= 3
+    })
+    .await;
+
+    let into_bridge = |port: &str| (port.to_string(), Direction::In);
+    let out_of_bridge = |port: &str| (port.to_string(), Direction::Out);
+    assert_eq!(
+        ports_of(&seen, who_has),
+        [into_bridge("veth0"), out_of_bridge("veth2"), out_of_bridge("veth4")],
+        "the broadcast goes out to every other port: {}",
+        lines(&seen)
+    );
+    let request = |p: &CapturedPacket| p.fields.icmp.as_deref() == Some("echo request");
+    let reply = |p: &CapturedPacket| p.fields.icmp.as_deref() == Some("echo reply");
+    assert_eq!(ports_of(&seen, request), [into_bridge("veth0"), out_of_bridge("veth2")], "{}", lines(&seen));
+    assert_eq!(ports_of(&seen, reply), [out_of_bridge("veth0"), into_bridge("veth2")], "{}", lines(&seen));
+    assert!(seen.windows(2).all(|pair| pair[0].seq < pair[1].seq), "numbers rise: {}", lines(&seen));
+
+    // The file of what the viewer was sent: one interface per port, each frame on its own.
+    let range = format!("{}-{}", seen[0].seq, seen[seen.len() - 1].seq);
+    let response = setup
+        .client()
+        .request(reqwest::Method::GET, &format!("/api/capture.pcapng?node=docker0&iface=docker0&held={range}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let file = saved(response).await;
+    let fields = tshark(&file, &["-Y", "icmp", "-T", "fields", "-e", "frame.interface_name", "-e", "icmp.type"]);
+    let mut seen_in_file: Vec<&str> = fields.lines().collect();
+    seen_in_file.sort();
+    assert_eq!(seen_in_file, ["veth0\t0", "veth0\t8", "veth2\t0", "veth2\t8"], "{fields}");
+}
+
+/// The response's body in a file, for tshark.
+async fn saved(response: reqwest::Response) -> tempfile::NamedTempFile {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), response.bytes().await.unwrap()).unwrap();
+    file
+}
+
+/// What tshark prints reading `file` with `args`; it must read it.
+fn tshark(file: &tempfile::NamedTempFile, args: &[&str]) -> String {
+    let output = std::process::Command::new("tshark")
+        .args(["-r", file.path().to_str().unwrap()])
+        .args(args)
+        .output()
+        .expect("tshark runs (scripts/setup installs it)");
+    assert!(output.status.success(), "tshark: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+async fn held_download(setup: &Setup, query: &str) -> reqwest::Response {
+    let path = format!("/api/capture.pcapng?{query}");
+    setup.client().request(reqwest::Method::GET, &path).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_held_download_is_the_packets_a_viewer_was_sent_and_says_what_went() {
+    let setup = Setup::applied("capture-held", &[]).await;
+    let mut viewer = setup.capture("node=ns1&iface=eth0").await;
+    setup.ping_ns2(3);
+    let first_ping = packets_until(&mut viewer, |packets| echoes(packets, "echo reply") >= 3).await;
+    let (first, last) = (first_ping[0].seq, first_ping[first_ping.len() - 1].seq);
+
+    // All of the range, read by tshark: the same echoes as the viewer saw, and as many frames.
+    let response = held_download(&setup, &format!("node=ns1&iface=eth0&held={first}-{last}")).await;
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().get("nslab-not-held").is_none(), "everything is held");
+    assert_eq!(response.headers()["content-disposition"], "attachment; filename=\"ns1-eth0.pcapng\"");
+    let file = saved(response).await;
+    let listed = tshark(&file, &[]);
+    assert_eq!(listed.lines().count(), first_ping.len(), "{listed}\nthe viewer saw {}", lines(&first_ping));
+    assert_eq!(listed.matches("Echo (ping) request").count(), 3, "{listed}");
+    assert_eq!(listed.matches("Echo (ping) reply").count(), 3, "{listed}");
+
+    // A cleared panel names only what came after: the next ping's packets.
+    setup.ping_ns2(1);
+    let second_ping = packets_until(&mut viewer, |packets| echoes(packets, "echo reply") >= 1).await;
+    let (after, newest) = (second_ping[0].seq, second_ping[second_ping.len() - 1].seq);
+    assert!(after > last, "numbers go on rising: {after} after {last}");
+    let file = saved(held_download(&setup, &format!("node=ns1&iface=eth0&held={after}-{newest}")).await).await;
+    let listed = tshark(&file, &["-Y", "icmp"]);
+    assert_eq!(listed.matches("Echo (ping) request").count(), 1, "{listed}");
+    // With the viewer's filter, only what it matches.
+    let query = format!("node=ns1&iface=eth0&filter=arp&held={first}-{newest}");
+    let file = saved(held_download(&setup, &query).await).await;
+    let listed = tshark(&file, &[]);
+    assert!(listed.lines().count() >= 2 && listed.lines().all(|line| line.contains("ARP")), "{listed}");
+
+    // A flood of 1100 echoes (2200 frames) pushes the first ping out of what the capture
+    // holds: the file says which packets went, in a header and in its own comment.
+    let flood = setup.sandbox.try_sh(&format!("ip netns exec ns1 ping -f -q -c 1100 {NS2}"));
+    assert!(flood.status.success(), "{}", String::from_utf8_lossy(&flood.stdout));
+    // (The capture's thread may still be reading the flood's last frames: asked again
+    // until they have pushed the range out, bounded.)
+    let deadline = Instant::now() + WAIT;
+    let response = loop {
+        let response = held_download(&setup, &format!("node=ns1&iface=eth0&held={first}-{newest}")).await;
+        assert_eq!(response.status(), 200);
+        if response.headers().contains_key("nslab-not-held") || Instant::now() > deadline {
+            break response;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(response.headers()["nslab-not-held"], format!("{first}-{newest}").as_str());
+    let file = saved(response).await;
+    assert_eq!(tshark(&file, &[]).lines().count(), 0, "none of the range is held");
+    let comments = std::process::Command::new("capinfos").args(["-k", file.path().to_str().unwrap()]).output();
+    let comments =
+        String::from_utf8_lossy(&comments.expect("capinfos runs (it comes with tshark)").stdout).into_owned();
+    assert!(
+        comments.contains(&format!("the server no longer holds packets {first} to {newest} of those asked for")),
+        "{comments}"
+    );
+
+    // A capture that ended holds nothing: a download of it is refused.
+    drop(viewer);
+    setup.wait_for_threads(0).await;
+    let response = held_download(&setup, &format!("node=ns1&iface=eth0&held={first}-{newest}")).await;
+    assert_eq!(response.status(), 404);
+    let body: ErrorBody = response.json().await.unwrap();
+    assert_eq!(
+        body.message,
+        "no capture runs on eth0 of ns1: `held=` downloads what a running capture holds; `seconds=N` captures anew"
+    );
+}
+
+async fn held_refusal(setup: &Setup, query: &str) -> (u16, String) {
+    let response = held_download(setup, query).await;
+    let status = response.status().as_u16();
+    (status, response.json::<ErrorBody>().await.expect("errors are JSON").message)
+}
+
+#[tokio::test]
+async fn a_held_download_refuses_bad_ranges_and_unknown_places() {
+    let setup = Setup::applied("capture-held-refusals", &[]).await;
+    let _viewer = setup.capture("node=ns1&iface=eth0").await;
+    for range in ["9-5", "a-b", "5-", "-5", "1-2-3", "", "5%20-%209"] {
+        let (status, message) = held_refusal(&setup, &format!("node=ns1&iface=eth0&held={range}")).await;
+        assert_eq!(status, 400, "{range:?}: {message}");
+        assert!(message.starts_with("`held` must be FIRST-LAST, two packet numbers"), "{range:?}: {message}");
+    }
+    let (status, message) = held_refusal(&setup, "node=ns1&iface=eth0&held=1-5&seconds=3").await;
+    assert_eq!((status, message.as_str()), (400, "name `seconds=N` or `held=FIRST-LAST`, not both"));
+    let (status, message) = held_refusal(&setup, "node=ns1&iface=eth0").await;
+    assert_eq!(status, 400);
+    assert!(message.starts_with("name what to download: `seconds=N`"), "{message}");
+    assert_eq!(
+        held_refusal(&setup, "node=ns9&iface=eth0&held=1-5").await,
+        (404, "lab `seed-bridge` has no node `ns9`; its nodes are `docker0`, `ns0`, `ns1` and `ns2`".into())
+    );
+    // ns2's eth0 is in the lab, but nothing captures it.
+    let (status, message) = held_refusal(&setup, "node=ns2&iface=eth0&held=1-5").await;
+    assert_eq!(status, 404, "{message}");
+    assert!(message.starts_with("no capture runs on eth0 of ns2"), "{message}");
+    assert_eq!(setup.capture_threads(), 1, "a held download starts no capture");
 }

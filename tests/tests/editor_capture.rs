@@ -117,3 +117,165 @@ async fn mistake_text(page: &Page<'_>) -> String {
     let value = page.client.execute(script, vec![]).await.expect("the script runs");
     value.as_str().expect("text").to_string()
 }
+
+/// Records every packet dot put on the canvas from now on: `LINK CLASSES`, e.g.
+/// `2 packet-dot arp` (a dot lives 0.7 s; the record stays).
+const RECORD_DOTS: &str = "
+    window.dotsSeen = [];
+    new MutationObserver(changes => changes.forEach(change => change.addedNodes.forEach(node => {
+        if (node.classList && node.classList.contains('packet-dot')) {
+            window.dotsSeen.push(node.closest('g.link').dataset.index + ' ' + node.getAttribute('class'));
+        }
+    }))).observe(document.querySelector('svg.canvas'), { childList: true, subtree: true });";
+
+/// The capture list's rows: `[port, direction, line]`.
+const ROWS: &str = "
+    return [...document.querySelectorAll('#capture-packets li')].map(row => [
+        row.querySelector('.port') ? row.querySelector('.port').textContent : '',
+        row.classList.contains('out') ? 'out' : 'in',
+        row.querySelector('.line').textContent,
+    ]);";
+
+async fn rows(page: &Page<'_>) -> Vec<(String, String, String)> {
+    let value = page.client.execute(ROWS, vec![]).await.expect("the rows");
+    serde_json::from_value(value).expect("rows of three strings")
+}
+
+/// The ports (with directions) of the rows whose line starts with `start`, sorted.
+fn ports_of(rows: &[(String, String, String)], start: &str) -> Vec<String> {
+    let mut ports: Vec<String> = rows
+        .iter()
+        .filter(|(_, _, line)| line.starts_with(start))
+        .map(|(port, dir, _)| format!("{port} {dir}"))
+        .collect();
+    ports.sort();
+    ports
+}
+
+/// The panel's download, fetched as the browser would, kept in a file for tshark.
+async fn download(page: &Page<'_>, server: &NslabServer) -> (String, tempfile::NamedTempFile) {
+    let href = page.wait_for("#capture-download[href]").await.attr("href").await.unwrap().expect("an address");
+    let response = Client::new(server).request(reqwest::Method::GET, &href).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{href}");
+    assert!(response.headers().get("nslab-not-held").is_none(), "{href}: all of it is held");
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), response.bytes().await.unwrap()).unwrap();
+    (href, file)
+}
+
+/// The interface each frame of `file` was seen on, in order, as tshark reads them.
+fn interfaces_in(file: &tempfile::NamedTempFile) -> Vec<String> {
+    let output = std::process::Command::new("tshark")
+        .args(["-r", file.path().to_str().unwrap(), "-T", "fields", "-e", "frame.interface_name"])
+        .output()
+        .expect("tshark runs (scripts/setup installs it)");
+    assert!(output.status.success(), "tshark: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).lines().map(str::to_string).collect()
+}
+
+/// The `held=FIRST-LAST` of a download address.
+fn held_range(href: &str) -> (u64, u64) {
+    let range = href.split("held=").nth(1).unwrap_or_else(|| panic!("a held range: {href}"));
+    let (first, last) = range.split('&').next().unwrap().split_once('-').expect("FIRST-LAST");
+    (first.parse().unwrap(), last.parse().unwrap())
+}
+
+/// Once the capture asked again with its new filter runs: a ping from ns0 to ns1 shows
+/// (pinged again until it does, each ping's row awaited for a second, bounded).
+async fn filtered_capture_runs(page: &Page<'_>, sandbox: &Sandbox) {
+    let deadline = Instant::now() + PAGE_WAIT;
+    loop {
+        sandbox.sh("ip netns exec ns0 ping -c 1 -W 2 172.17.0.102");
+        let shown = Instant::now() + Duration::from_secs(1);
+        while Instant::now() < shown {
+            if page.text("#capture-packets").await.unwrap_or_default().contains("ICMP echo reply") {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(Instant::now() < deadline, "the filtered capture never showed a ping");
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_bridge_capture_shows_arp_on_every_port_and_the_echo_on_two_and_downloads_what_it_holds() {
+    let sandbox = Sandbox::new();
+    sandbox.enter_network_here();
+    let (server, _state) = NslabServer::start_in_with(&sandbox, &[], "editor-capture-bridge");
+    let browser = Browser::start_in(Some(&sandbox), None).await;
+    let page = Page::open(&browser.client, &server.url, "editor-capture-bridge").await;
+    page.wait_for("g.node[data-name='ns2']").await;
+    assert_eq!(Client::new(&server).post("/api/apply").await.status(), 200);
+    page.wait_count("g.link.up", 3).await;
+
+    // The bridge picked with the pointer, captured from the inspector.
+    page.click_at("g.node[data-name='docker0'] rect.body", false).await;
+    page.click("#tab-inspect").await;
+    page.click("button.capture-open").await;
+    page.wait_text("#capture-panel h3", "the capture's title", |t| t == "capture on the ports of docker0").await;
+    wait_for_threads(&server, 1).await;
+    // Only ns0's IPv4 packets (ARP and ICMP): the namespaces' own IPv6 chatter would put
+    // dots of its own on every link.
+    page.type_into("#capture-filter", "host 172.17.0.101").await;
+    page.click("#capture-panel form button[type='submit']").await;
+    filtered_capture_runs(&page, &sandbox).await;
+    page.click("#capture-clear").await;
+    page.wait_count("#capture-packets li", 0).await;
+    page.client.execute(RECORD_DOTS, vec![]).await.expect("the recorder starts");
+
+    // ns0 pings ns1, neighbours forgotten: ns0's ARP request is a broadcast that goes out
+    // to every port; the echoes are unicast, between ns0's port and ns1's.
+    sandbox.sh("for ns in ns0 ns1 ns2; do ip netns exec $ns ip neigh flush all; done");
+    sandbox.sh("ip netns exec ns0 ping -c 3 -i 0.3 -W 2 172.17.0.102");
+    let echo_request = "IP 172.17.0.101 > 172.17.0.102: ICMP echo request";
+    page.wait_text("#capture-packets", "six echo requests", |text| text.matches(echo_request).count() >= 6).await;
+    page.shot("03-bridge").await;
+    let seen = rows(&page).await;
+    assert_eq!(
+        ports_of(&seen, "ARP, Request who-has 172.17.0.102 tell 172.17.0.101"),
+        ["veth0 in", "veth2 out", "veth4 out"],
+        "{seen:?}"
+    );
+    assert_eq!(
+        ports_of(&seen, echo_request),
+        ["veth0 in", "veth0 in", "veth0 in", "veth2 out", "veth2 out", "veth2 out"],
+        "only ns0's and ns1's ports: {seen:?}"
+    );
+    // Each packet's dot travelled along its port's link: the ARP along all three links
+    // (links[0] is ns0's, links[1] ns1's, links[2] ns2's), the echoes along ns0's and ns1's.
+    let dots = page.client.execute("return window.dotsSeen;", vec![]).await.expect("the dots");
+    let dots: Vec<String> = serde_json::from_value(dots).expect("strings");
+    for link in ["0", "1", "2"] {
+        assert!(dots.contains(&format!("{link} packet-dot arp")), "an ARP dot on link {link}: {dots:?}");
+    }
+    for link in ["0", "1"] {
+        assert!(dots.contains(&format!("{link} packet-dot icmp")), "an echo's dot on link {link}: {dots:?}");
+    }
+    assert!(!dots.contains(&"2 packet-dot icmp".to_string()), "no echo's dot on ns2's link: {dots:?}");
+
+    // The download is what the list holds: held still, its rows and the file's frames
+    // are the same, on the same ports.
+    page.click("#capture-pause").await;
+    let held = rows(&page).await;
+    let (href, file) = download(&page, &server).await;
+    let ports: Vec<String> = held.iter().map(|(port, _, _)| port.clone()).collect();
+    assert_eq!(interfaces_in(&file), ports, "{href}");
+    let (_, last) = held_range(&href);
+
+    // Cleared, the list (and its download) starts again with what comes after.
+    page.click("#capture-clear").await;
+    page.wait_count("#capture-packets li", 0).await;
+    assert_eq!(page.count("#capture-download[href]").await, 0, "nothing held, nothing to download");
+    page.click("#capture-pause").await;
+    sandbox.sh("ip netns exec ns0 ping -c 1 -W 2 172.17.0.102");
+    page.wait_text("#capture-packets", "an echo reply", |text| text.contains("ICMP echo reply")).await;
+    let (href, file) = download(&page, &server).await;
+    let (first, _) = held_range(&href);
+    assert!(first > last, "after the clear: {href} (the list held up to {last} before)");
+    let frames = interfaces_in(&file);
+    assert!(!frames.is_empty() && frames.len() <= rows(&page).await.len(), "{frames:?}");
+
+    page.click("#capture-stop").await;
+    wait_for_threads(&server, 0).await;
+    page.assert_no_bug().await;
+}

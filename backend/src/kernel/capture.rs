@@ -1,9 +1,13 @@
-//! Packet capture on one interface of a lab: an `AF_PACKET` raw socket bound to the
-//! interface, read on a dedicated thread that lives inside the interface's namespace for
-//! the capture's whole life (setns changes only the calling thread, so this never happens
-//! on a tokio thread, and a socket keeps the namespace it was made in anyway). The thread
-//! decodes each frame (`nslab_model::capture::decode`) and hands it to a callback; it ends,
-//! closing the socket, within `POLL` of being told to stop.
+//! Packet capture on one interface of a lab, or on a bridge's ports together: an
+//! `AF_PACKET` socket bound to each interface, each with a memory-mapped TPACKET_V3
+//! receive ring (`packet_ring.rs`, as tcpdump reads), read on one dedicated thread (which
+//! polls them all) that lives inside the interfaces' namespace for the capture's whole
+//! life (setns changes only the calling thread, so this never happens on a tokio thread,
+//! and a socket keeps the namespace it was made in anyway). The thread only copies each
+//! frame out of the ring, with the kernel's time of taking it and its direction, and hands
+//! the frames on in batches: decoding them is left to whoever reads them
+//! (`server/captures.rs`), so that its cost never makes the kernel drop at the socket. The
+//! thread ends, closing its sockets, within `POLL` of being told to stop.
 
 use std::fs::File;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
@@ -18,8 +22,9 @@ use nslab_model::identity::Netns;
 
 use super::error::KernelError;
 use super::netns::open_netns;
+use super::packet_ring::{set_packet_option, Geometry, PacketRing, RingFrame};
 
-/// How often a reading thread looks at its stop flag (the socket's receive timeout).
+/// How often a reading thread looks at its stop flag (the longest its poll waits).
 const POLL: Duration = Duration::from_millis(200);
 /// How often the kernel's count of packets dropped at the socket is read.
 const DROPS_EVERY: Duration = Duration::from_secs(1);
@@ -27,13 +32,42 @@ const DROPS_EVERY: Duration = Duration::from_secs(1);
 /// while a veth's offloaded segments (up to 64 KiB) are cut there, as tcpdump's snap
 /// length cuts them.
 pub const FRAME_KEEP: usize = 16 * 1024;
-/// The socket's receive buffer: room for a burst while the thread decodes.
-const RECEIVE_BUFFER: libc::c_int = 4 * 1024 * 1024;
+/// A ring block: room for a veth's offloaded segment (64 KiB) whole, and for about 700
+/// frames of a ping flood.
+const RING_BLOCK: usize = 128 * 1024;
+/// The longest a frame waits in a ring block that is not full: what a quiet capture adds
+/// to the time a packet takes to reach the page.
+const RETIRE_AFTER: Duration = Duration::from_millis(10);
+/// The ring memory of one capture, shared among its interfaces, each getting no less
+/// than the first and no more than the second bound. One interface's 8 MiB hold about
+/// 170 ms of a ping flood (44,000 frames) while the reading thread waits for a core.
+const RING_BYTES: usize = 16 * 1024 * 1024;
+const RING_PER_INTERFACE: (usize, usize) = (4 * RING_BLOCK, 8 * 1024 * 1024);
+/// A bridge's ports hand their blocks over each on its own timer: a frame is handed on
+/// once this long has passed since the kernel took it, when every port's block of that
+/// moment has been read, so that the ports' frames go on in the order the kernel took
+/// them (a request out of one port before the reply into another).
+const IN_ORDER_AFTER: Duration = Duration::from_millis(50);
+
+/// A frame as the reading thread copied it out of the ring.
+pub struct Frame {
+    /// Its first `FRAME_KEEP` bytes.
+    pub bytes: Vec<u8>,
+    /// Its length on the wire.
+    pub length: u32,
+    /// When the kernel took it, in microseconds since the Unix epoch.
+    pub time_us: u64,
+    pub direction: Direction,
+    /// Its interface's index among those the capture was started on.
+    pub interface: usize,
+    /// Decoded already, for a frame longer than `bytes`: read while all of it was at hand.
+    pub decoded: Option<Box<CapturedPacket>>,
+}
 
 /// What a reading thread hands on.
 pub enum Captured {
-    /// A frame: decoded, and its first `FRAME_KEEP` bytes.
-    Frame { packet: Box<CapturedPacket>, frame: Vec<u8> },
+    /// The frames the ring gave since the last batch, in the order the kernel took them.
+    Frames(Vec<Frame>),
     /// The kernel dropped this many packets at the socket since the last report.
     Dropped(u64),
 }
@@ -45,12 +79,13 @@ pub struct CaptureThread {
 }
 
 impl CaptureThread {
-    /// Opens the packet socket on `interface` inside `netns` and starts reading. Errors
-    /// (the namespace or interface is not in the kernel, the socket refused) come before
-    /// any packet.
+    /// Opens a packet socket on each of `interfaces` inside `netns` and starts reading them
+    /// on one thread called after `name`. Errors (the namespace or an interface is not in
+    /// the kernel, a socket refused) come before any packet.
     pub async fn start(
         netns: &Netns,
-        interface: &str,
+        name: &str,
+        interfaces: &[String],
         on_packet: impl FnMut(Captured) + Send + 'static,
     ) -> Result<CaptureThread, KernelError> {
         // Opened here, on the caller's thread, so that the name resolves in the caller's
@@ -62,14 +97,14 @@ impl CaptureThread {
         let stop = Arc::new(AtomicBool::new(false));
         let (opened, opening) = tokio::sync::oneshot::channel();
         let thread = std::thread::Builder::new()
-            .name(thread_name(interface))
+            .name(thread_name(name))
             .spawn({
                 let stop = stop.clone();
-                let (place, interface) = (netns.to_string(), interface.to_string());
-                move || match open_in(target, &place, &interface) {
-                    Ok(socket) => {
+                let (place, interfaces) = (netns.to_string(), interfaces.to_vec());
+                move || match open_in(target, &place, &interfaces) {
+                    Ok(mut rings) => {
                         let _ = opened.send(Ok(()));
-                        read_until_stopped(&socket, &stop, on_packet);
+                        read_until_stopped(&mut rings, &stop, on_packet);
                     }
                     Err(error) => {
                         let _ = opened.send(Err(error));
@@ -87,7 +122,7 @@ impl CaptureThread {
         }
     }
 
-    /// Tells the thread to stop; it ends (and closes its socket) within `POLL`.
+    /// Tells the thread to stop; it ends (and closes its sockets) within `POLL`.
     pub fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
     }
@@ -97,7 +132,7 @@ impl Drop for CaptureThread {
     fn drop(&mut self) {
         self.stop();
         // Not joined: a drop may happen on a tokio thread, which must not wait 200 ms.
-        // The thread holds nothing but its socket, which it closes as it ends.
+        // The thread holds nothing but its sockets and rings, which it closes as it ends.
         drop(self.thread.take());
     }
 }
@@ -113,12 +148,24 @@ pub fn thread_name(interface: &str) -> String {
 }
 
 /// On the capture thread: enter the namespace for good (the thread ends with the
-/// capture), then open and bind the socket.
-fn open_in(target: Option<File>, place: &str, interface: &str) -> Result<OwnedFd, KernelError> {
+/// capture), then open a socket with its ring on each interface.
+fn open_in(target: Option<File>, place: &str, interfaces: &[String]) -> Result<Vec<PacketRing>, KernelError> {
     if let Some(target) = target {
         setns(target.as_fd(), CloneFlags::CLONE_NEWNET)
             .map_err(|errno| KernelError::system(format!("cannot enter {place}"), errno))?;
     }
+    let geometry = geometry_for(interfaces.len());
+    interfaces.iter().map(|interface| open_on(place, interface, geometry)).collect()
+}
+
+/// Each interface's ring: `RING_BYTES` shared among them, within `RING_PER_INTERFACE`.
+fn geometry_for(interfaces: usize) -> Geometry {
+    let (least, most) = RING_PER_INTERFACE;
+    let bytes = (RING_BYTES / interfaces.max(1)).clamp(least, most);
+    Geometry { block_size: RING_BLOCK, blocks: bytes / RING_BLOCK, retire_after: RETIRE_AFTER }
+}
+
+fn open_on(place: &str, interface: &str, geometry: Geometry) -> Result<PacketRing, KernelError> {
     let name = std::ffi::CString::new(interface).map_err(|_| KernelError::Netlink {
         what: format!("cannot capture on `{interface}`"),
         message: "an interface name has no NUL byte".into(),
@@ -131,22 +178,26 @@ fn open_in(target: Option<File>, place: &str, interface: &str) -> Result<OwnedFd
             std::io::Error::last_os_error(),
         ));
     }
-    open_packet_socket(index as i32)
+    open_packet_ring(index as i32, geometry)
         .map_err(|error| KernelError::system(format!("cannot capture on `{interface}` in {place}"), error))
 }
 
-fn open_packet_socket(index: i32) -> std::io::Result<OwnedFd> {
-    let protocol = (libc::ETH_P_ALL as u16).to_be();
+fn open_packet_ring(index: i32, geometry: Geometry) -> std::io::Result<PacketRing> {
+    // Protocol 0: the socket takes no frame until it is bound to its interface below (one
+    // made with ETH_P_ALL would take every interface's frames meanwhile, as libpcap knows).
     // SAFETY: plain socket(2); the descriptor is owned from here on.
-    let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, protocol as i32) };
+    let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
     if fd < 0 {
         return Err(std::io::Error::last_os_error());
     }
     // SAFETY: fd is a fresh, valid descriptor nobody else owns.
     let socket = unsafe { OwnedFd::from_raw_fd(fd) };
+    let ring = PacketRing::attach(socket, geometry)?;
+    let socket = ring.socket();
+    // SAFETY: all-zero is a valid sockaddr_ll.
     let mut address: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
     address.sll_family = libc::AF_PACKET as u16;
-    address.sll_protocol = protocol;
+    address.sll_protocol = (libc::ETH_P_ALL as u16).to_be();
     address.sll_ifindex = index;
     // SAFETY: address is a sockaddr_ll of the size given.
     let bound = unsafe {
@@ -168,44 +219,46 @@ fn open_packet_socket(index: i32) -> std::io::Result<OwnedFd> {
         mr_alen: 0,
         mr_address: [0; 8],
     };
-    set_option(&socket, libc::SOL_PACKET, libc::PACKET_ADD_MEMBERSHIP, &promiscuous)?;
-    let timeout = libc::timeval { tv_sec: 0, tv_usec: POLL.as_micros() as libc::suseconds_t };
-    set_option(&socket, libc::SOL_SOCKET, libc::SO_RCVTIMEO, &timeout)?;
-    // Best effort: a smaller buffer only drops sooner (and the drops are reported).
-    let _ = set_option(&socket, libc::SOL_SOCKET, libc::SO_RCVBUF, &RECEIVE_BUFFER);
-    Ok(socket)
+    set_packet_option(socket, libc::PACKET_ADD_MEMBERSHIP, &promiscuous)?;
+    Ok(ring)
 }
 
-fn set_option<T>(socket: &OwnedFd, level: libc::c_int, name: libc::c_int, value: &T) -> std::io::Result<()> {
-    // SAFETY: value points to a T of the size given, alive during the call.
-    let result = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            level,
-            name,
-            value as *const T as *const libc::c_void,
-            std::mem::size_of::<T>() as libc::socklen_t,
-        )
-    };
-    if result < 0 {
-        Err(std::io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
-}
-
-fn read_until_stopped(socket: &OwnedFd, stop: &AtomicBool, mut on_packet: impl FnMut(Captured)) {
-    let mut buffer = vec![0u8; 65536];
+fn read_until_stopped(rings: &mut [PacketRing], stop: &AtomicBool, mut on_packet: impl FnMut(Captured)) {
+    let mut order = InTimeOrder::new(if rings.len() > 1 { IN_ORDER_AFTER } else { Duration::ZERO });
     let mut drops_read = Instant::now();
+    let mut polled: Vec<libc::pollfd> = rings
+        .iter()
+        .map(|ring| libc::pollfd { fd: ring.socket().as_raw_fd(), events: libc::POLLIN, revents: 0 })
+        .collect();
     while !stop.load(Ordering::Relaxed) {
-        if let Some((length, direction)) = receive(socket, &mut buffer) {
-            let kept = (length as usize).min(buffer.len());
-            let packet = decode(&buffer[..kept], length, direction, now_us());
-            on_packet(Captured::Frame { packet: Box::new(packet), frame: buffer[..kept.min(FRAME_KEEP)].to_vec() });
+        let wait = order.next_due(now_us()).map_or(POLL, |due| due.min(POLL));
+        let wait_ms = wait.as_micros().div_ceil(1000) as i32;
+        // SAFETY: polled is a slice of pollfd of the length given, alive during the call.
+        let ready = unsafe { libc::poll(polled.as_mut_ptr(), polled.len() as libc::nfds_t, wait_ms) };
+        // An error on a socket (its interface went: ENETDOWN) stays until it is read, and
+        // would make poll return at once, again and again: read it, and wait a poll's
+        // length before trying again.
+        let mut failed = ready < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted;
+        for (entry, ring) in polled.iter().zip(rings.iter()) {
+            if ready > 0 && entry.revents & libc::POLLERR != 0 {
+                take_error(ring.socket());
+                failed = true;
+            }
+        }
+        // Every ring, whatever poll said: looking costs one read of a status word.
+        for (interface, ring) in rings.iter_mut().enumerate() {
+            ring.drain(|frame| order.push(copied(frame, interface)));
+        }
+        let due = order.take_due(now_us());
+        if !due.is_empty() {
+            on_packet(Captured::Frames(due));
+        }
+        if failed {
+            std::thread::sleep(POLL);
         }
         if drops_read.elapsed() >= DROPS_EVERY {
             drops_read = Instant::now();
-            match dropped(socket) {
+            match rings.iter().map(|ring| dropped(ring.socket())).sum() {
                 0 => {}
                 drops => on_packet(Captured::Dropped(drops)),
             }
@@ -213,47 +266,94 @@ fn read_until_stopped(socket: &OwnedFd, stop: &AtomicBool, mut on_packet: impl F
     }
 }
 
-/// One frame: its length on the wire and its direction; None on the poll's timeout.
-fn receive(socket: &OwnedFd, buffer: &mut [u8]) -> Option<(u32, Direction)> {
-    let mut from: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
-    let mut from_length = std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
-    // SAFETY: buffer and from are valid for the sizes given. MSG_TRUNC: the length on the
-    // wire comes back even when the frame was longer than the buffer.
-    let length = unsafe {
-        libc::recvfrom(
-            socket.as_raw_fd(),
-            buffer.as_mut_ptr() as *mut libc::c_void,
-            buffer.len(),
-            libc::MSG_TRUNC,
-            &mut from as *mut libc::sockaddr_ll as *mut libc::sockaddr,
-            &mut from_length,
-        )
-    };
-    if length < 0 {
-        // The poll's timeout, or a signal: go round. Anything else (the interface went,
-        // ENETDOWN) must not make the loop spin: wait a poll's length before trying again.
-        let error = std::io::Error::last_os_error();
-        if !matches!(error.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) {
-            std::thread::sleep(POLL);
-        }
-        return None;
+/// A frame copied out of the ring: its first `FRAME_KEEP` bytes, and, when it is longer,
+/// what it decodes as, read now while all of it is at hand (a veth's offloaded segments;
+/// the others are decoded by whoever reads them).
+fn copied(frame: RingFrame<'_>, interface: usize) -> Frame {
+    let direction = if frame.outgoing { Direction::Out } else { Direction::In };
+    let time_us = frame.time_ns / 1000;
+    let decoded =
+        (frame.bytes.len() > FRAME_KEEP).then(|| Box::new(decode(frame.bytes, frame.length, direction, time_us)));
+    let kept = &frame.bytes[..frame.bytes.len().min(FRAME_KEEP)];
+    Frame { bytes: kept.to_vec(), length: frame.length, time_us, direction, interface, decoded }
+}
+
+/// Frames waiting to be handed on in the order the kernel took them: with one interface
+/// all of them at once (its ring is in that order already), with a bridge's ports those
+/// taken at least `hold` ago (see `IN_ORDER_AFTER`).
+struct InTimeOrder {
+    waiting: Vec<Frame>,
+    hold_us: u64,
+}
+
+/// A frame stamped further ahead of the clock than this is handed on at once: the clock
+/// was set back, and it must not wait until the clock catches up.
+const AHEAD_OF_THE_CLOCK_US: u64 = 1_000_000;
+
+impl InTimeOrder {
+    fn new(hold: Duration) -> InTimeOrder {
+        InTimeOrder { waiting: Vec::new(), hold_us: hold.as_micros() as u64 }
     }
-    let direction = if from.sll_pkttype == libc::PACKET_OUTGOING { Direction::Out } else { Direction::In };
-    Some((length as u32, direction))
+
+    fn push(&mut self, frame: Frame) {
+        self.waiting.push(frame);
+    }
+
+    /// The frames due at `now_us`, in time order; the others wait.
+    fn take_due(&mut self, now_us: u64) -> Vec<Frame> {
+        // Stable, and quick on what is mostly sorted runs (each ring's frames in order).
+        self.waiting.sort_by_key(|frame| frame.time_us);
+        if self.hold_us == 0 {
+            return std::mem::take(&mut self.waiting);
+        }
+        let settled = now_us.saturating_sub(self.hold_us);
+        let ahead = now_us.saturating_add(AHEAD_OF_THE_CLOCK_US);
+        let due = self
+            .waiting
+            .iter()
+            .position(|frame| frame.time_us > settled && frame.time_us <= ahead)
+            .unwrap_or(self.waiting.len());
+        let later = self.waiting.split_off(due);
+        std::mem::replace(&mut self.waiting, later)
+    }
+
+    /// How long until the first waiting frame is due, if one waits.
+    fn next_due(&self, now_us: u64) -> Option<Duration> {
+        let first = self.waiting.first()?;
+        Some(Duration::from_micros((first.time_us + self.hold_us).saturating_sub(now_us)))
+    }
+}
+
+/// Reads (and so clears) the error pending on a socket.
+fn take_error(socket: &OwnedFd) {
+    let mut error: libc::c_int = 0;
+    let mut size = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: error is a c_int of the size given.
+    unsafe {
+        libc::getsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_ERROR,
+            &mut error as *mut libc::c_int as *mut libc::c_void,
+            &mut size,
+        );
+    }
 }
 
 /// Packets the kernel dropped at the socket since the last call (PACKET_STATISTICS
-/// resets its counters when read).
+/// resets its counters when read): with a ring, frames that came while every block was
+/// still the reader's.
 fn dropped(socket: &OwnedFd) -> u64 {
-    let mut stats = libc::tpacket_stats { tp_packets: 0, tp_drops: 0 };
-    let mut size = std::mem::size_of::<libc::tpacket_stats>() as libc::socklen_t;
-    // SAFETY: stats is a tpacket_stats of the size given.
+    let mut stats = libc::tpacket_stats_v3 { tp_packets: 0, tp_drops: 0, tp_freeze_q_cnt: 0 };
+    let mut size = std::mem::size_of::<libc::tpacket_stats_v3>() as libc::socklen_t;
+    // SAFETY: stats is a tpacket_stats_v3 of the size given (what a TPACKET_V3 socket
+    // writes).
     let result = unsafe {
         libc::getsockopt(
             socket.as_raw_fd(),
             libc::SOL_PACKET,
             libc::PACKET_STATISTICS,
-            &mut stats as *mut libc::tpacket_stats as *mut libc::c_void,
+            &mut stats as *mut libc::tpacket_stats_v3 as *mut libc::c_void,
             &mut size,
         )
     };
@@ -266,4 +366,61 @@ fn dropped(socket: &OwnedFd) -> u64 {
 
 fn now_us() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| since.as_micros() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(time_us: u64, interface: usize) -> Frame {
+        Frame { bytes: Vec::new(), length: 60, time_us, direction: Direction::In, interface, decoded: None }
+    }
+
+    fn times(frames: &[Frame]) -> Vec<(u64, usize)> {
+        frames.iter().map(|frame| (frame.time_us, frame.interface)).collect()
+    }
+
+    #[test]
+    fn one_interface_hands_on_at_once_in_time_order() {
+        let mut order = InTimeOrder::new(Duration::ZERO);
+        for time in [30, 10, 20] {
+            order.push(frame(time, 0));
+        }
+        assert_eq!(times(&order.take_due(25)), [(10, 0), (20, 0), (30, 0)]);
+        assert_eq!(order.next_due(25), None);
+    }
+
+    #[test]
+    fn a_bridge_holds_its_ports_frames_until_every_port_has_had_time_to_hand_its_own_over() {
+        let mut order = InTimeOrder::new(Duration::from_micros(50_000));
+        // Port 1's block came first: frames of 100 ms and 130 ms.
+        order.push(frame(100_000, 1));
+        order.push(frame(130_000, 1));
+        assert!(order.take_due(120_000).is_empty());
+        assert_eq!(order.next_due(120_000), Some(Duration::from_micros(30_000)));
+        // Port 0's block, with a frame taken before them, came later.
+        order.push(frame(90_000, 0));
+        assert_eq!(times(&order.take_due(150_000)), [(90_000, 0), (100_000, 1)]);
+        assert_eq!(order.next_due(150_000), Some(Duration::from_micros(30_000)));
+        assert_eq!(times(&order.take_due(180_000)), [(130_000, 1)]);
+        assert_eq!(order.next_due(180_000), None);
+    }
+
+    #[test]
+    fn frames_stamped_far_ahead_of_a_clock_set_back_do_not_wait_for_it() {
+        let mut order = InTimeOrder::new(Duration::from_micros(50_000));
+        order.push(frame(10_000_000, 0));
+        order.push(frame(1_000, 1));
+        assert_eq!(times(&order.take_due(60_000)), [(1_000, 1), (10_000_000, 0)]);
+    }
+
+    #[test]
+    fn rings_share_the_capture_memory_within_bounds() {
+        let bytes = |interfaces| geometry_for(interfaces).blocks * RING_BLOCK;
+        assert_eq!(bytes(1), 8 * 1024 * 1024);
+        assert_eq!(bytes(2), 8 * 1024 * 1024);
+        assert_eq!(bytes(4), 4 * 1024 * 1024);
+        assert_eq!(bytes(1000), 4 * RING_BLOCK);
+        assert_eq!(bytes(0), 8 * 1024 * 1024);
+    }
 }

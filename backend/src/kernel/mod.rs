@@ -11,6 +11,7 @@ mod netem;
 pub mod netns;
 mod nsid;
 pub mod observe;
+mod packet_ring;
 pub mod ping;
 mod raising;
 mod reading;

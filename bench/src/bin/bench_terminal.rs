@@ -12,6 +12,11 @@
 //!    server stops reading the terminal, `yes` blocks in its write). Also the bytes that
 //!    reached the client and the server's CPU time.
 //!
+//! 3. The reference, in the same run: bash in ns1 on a local pseudo-terminal (python3's
+//!    `pty` module running `ip netns exec ns1 bash -i`, as a terminal emulator on the
+//!    machine would), the same keys timed the same way, and `yes` read as fast as it comes
+//!    for as long; the ratios of nslab's figures to these.
+//!
 //! It runs in a fresh sandbox with its own `nslab serve --terminals` (the release build
 //! next to this binary); the thread that talks to the server enters the sandbox's network
 //! namespace and ends before the sandbox is dropped.
@@ -23,6 +28,7 @@ use clap::Parser;
 use nslab_bench::args::{command_line, default_nslab, nslab_or_exit, number, seconds};
 use nslab_bench::machine::Header;
 use nslab_bench::process::stat_cpu_ms;
+use nslab_bench::reference::local_pty;
 use nslab_bench::seed_lab::on_applied_seed_lab;
 use nslab_bench::{ms, Stats};
 use nslab_tests::server::NslabServer;
@@ -52,15 +58,36 @@ fn main() {
     args.command_line = command_line("scripts/bench --only terminal");
     let header = Header::print("nslab terminals", &args.command_line);
     println!("build:    {}", header.commit_note());
-    on_applied_seed_lab("bench_terminal", &args.nslab, &["--terminals"], async |server, _| {
-        latency(server, args.keys).await?;
-        memory_under_yes(server, args.yes_seconds).await
+    on_applied_seed_lab("bench_terminal", &args.nslab, &["--terminals"], async |server, sandbox| {
+        let nslab_keys = latency(server, args.keys).await?;
+        let nslab_yes = memory_under_yes(server, args.yes_seconds).await?;
+        let local = local_pty(sandbox, "ns1", args.keys, args.yes_seconds)?;
+        let local_keys = Stats::of(local.key_ms);
+        let local_yes = local.yes_bytes as f64 / 1e6 / local.yes_seconds;
+        println!();
+        println!("## the reference: bash in ns1 on a local pty (`ip netns exec ns1 bash -i`, python3's pty module)");
+        println!(
+            "keypress to echo: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms ({} keys); `yes` read {:.1} MB/s",
+            local_keys.p(50.0),
+            local_keys.p(99.0),
+            local_keys.max(),
+            local_keys.len(),
+            local_yes
+        );
+        println!(
+            "nslab / local pty: keypress to echo p50 {:.1}x, p99 {:.1}x; `yes` throughput {:.2}x",
+            nslab_keys.p(50.0) / local_keys.p(50.0),
+            nslab_keys.p(99.0) / local_keys.p(99.0),
+            nslab_yes / local_yes
+        );
+        Ok(())
     });
 }
 
 const ECHO_WAIT: Duration = Duration::from_secs(10);
 
-async fn latency(server: &NslabServer, keys: usize) -> Result<(), String> {
+/// Keypress to echo through nslab: the times' statistics.
+async fn latency(server: &NslabServer, keys: usize) -> Result<Stats, String> {
     let mut terminal = Terminal::open(server, "ns1").await;
     terminal.wait_for("the prompt", ECHO_WAIT, |text| text.contains("[ns1]")).await;
     let mut times = Vec::with_capacity(keys);
@@ -86,10 +113,12 @@ async fn latency(server: &NslabServer, keys: usize) -> Result<(), String> {
     println!();
     println!("## keypress to echo (bash in ns1, {} keys after 20 of warm-up)", stats.len());
     println!("p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms", stats.p(50.0), stats.p(99.0), stats.max());
-    Ok(())
+    Ok(stats)
 }
 
-async fn memory_under_yes(server: &NslabServer, seconds: Duration) -> Result<(), String> {
+/// The server's memory under `yes`; what a client reading as fast as it can got, in MB/s.
+async fn memory_under_yes(server: &NslabServer, seconds: Duration) -> Result<f64, String> {
+    let mut fast_mb_per_s = 0.0;
     println!();
     println!("## `yes` in a terminal: the server's RSS, sampled every second");
     println!("idle (a terminal open, nothing running): {} KiB", rss_kib(server.pid));
@@ -114,6 +143,9 @@ async fn memory_under_yes(server: &NslabServer, seconds: Duration) -> Result<(),
             samples.push(rss_kib(server.pid) as f64);
         }
         let cpu = cpu_ms(server.pid) - cpu_before;
+        if matches!(reader, Reader::Fast) {
+            fast_mb_per_s = received as f64 / 1e6 / started.elapsed().as_secs_f64();
+        }
         terminal.send(&[0x03]).await;
         terminal.close().await;
         let stats = Stats::of(samples.clone());
@@ -133,7 +165,7 @@ async fn memory_under_yes(server: &NslabServer, seconds: Duration) -> Result<(),
         );
     }
     println!("after both (terminals closed): {} KiB", rss_kib(server.pid));
-    Ok(())
+    Ok(fast_mb_per_s)
 }
 
 #[derive(Debug, Clone, Copy)]

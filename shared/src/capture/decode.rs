@@ -27,7 +27,7 @@ pub fn decode(frame: &[u8], length: u32, direction: Direction, time_us: u64) -> 
         // A frame cut short or broken inside: say what layer is there.
         Err(error) => (Protocol::Other, format!("{}, length {length}: {error}", ether_name(fields.ethertype))),
     };
-    CapturedPacket { time_us, direction, length, protocol, summary, fields }
+    CapturedPacket { seq: 0, port: None, time_us, direction, length, protocol, summary, fields }
 }
 
 fn describe(sliced: &SlicedPacket, fields: &mut PacketFields, length: u32) -> (Protocol, String) {

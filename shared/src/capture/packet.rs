@@ -73,6 +73,15 @@ pub struct PacketFields {
 /// One packet of a capture.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CapturedPacket {
+    /// The server's number for this packet: rising, and never given twice while the server
+    /// runs (one count for all its captures), so that the panel can name the packets it
+    /// holds when it downloads them (`capture.pcapng?held=FIRST-LAST`).
+    #[serde(default)]
+    pub seq: u64,
+    /// On a bridge's capture, the port (a veth end plugged into the bridge) the packet was
+    /// seen on; its direction is the port's: `in` into the bridge, `out` from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<String>,
     /// When the kernel took it, in microseconds since the Unix epoch.
     pub time_us: u64,
     pub direction: Direction,
@@ -112,6 +121,10 @@ pub fn mac_text(mac: &[u8]) -> String {
 /// What the editor keeps of a packet message: its line (the fields are left unread).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct PacketLine {
+    #[serde(default)]
+    pub seq: u64,
+    #[serde(default)]
+    pub port: Option<String>,
     pub time_us: u64,
     pub direction: Direction,
     pub length: u32,

@@ -1,7 +1,8 @@
 //! Which interface of the lab a capture names: a node and one of its interfaces, as the
 //! editor draws them. A namespace's interfaces are its veth ends; a bridge's are the
 //! bridge itself and its ports (which live where the bridge lives); the host node's are
-//! its veth ends.
+//! its veth ends. A bridge's capture is its ports' (a packet socket on the bridge device
+//! does not see the unicast it forwards between ports), each packet tagged with its port.
 
 use crate::identity::Netns;
 use crate::lab::{Lab, Link};
@@ -12,6 +13,10 @@ use crate::topology::{Role, Topology};
 pub struct CapturePlace {
     pub netns: Netns,
     pub interface: String,
+    /// For a bridge: its ports in the lab, captured in its stead, each packet tagged with
+    /// the port it was seen on. Empty for any other interface (and a bridge without ports,
+    /// whose own device is captured).
+    pub ports: Vec<String>,
 }
 
 /// The interfaces of `node` a capture may name, in the order the editor lists them.
@@ -40,13 +45,26 @@ pub fn capture_place(lab: &Lab, node: &str, iface: &str) -> Result<CapturePlace,
     }
     let interfaces = interfaces_of(lab, node);
     match interfaces.iter().find(|(_, name)| name == iface) {
-        Some((netns, name)) => Ok(CapturePlace { netns: netns.clone(), interface: name.clone() }),
+        Some((netns, name)) => {
+            let is_bridge =
+                name == node && lab.nodes.iter().any(|candidate| candidate.name() == node && is_bridge(candidate));
+            let ports = if is_bridge {
+                interfaces.iter().filter(|(_, port)| port != name).map(|(_, port)| port.clone()).collect()
+            } else {
+                Vec::new()
+            };
+            Ok(CapturePlace { netns: netns.clone(), interface: name.clone(), ports })
+        }
         None if interfaces.is_empty() => Err(format!("node `{node}` has no interface to capture on")),
         None => {
             let names: Vec<String> = interfaces.iter().map(|(_, name)| format!("`{name}`")).collect();
             Err(format!("node `{node}` has no interface `{iface}`; its interfaces are {}", list(&names)))
         }
     }
+}
+
+fn is_bridge(node: &crate::lab::Node) -> bool {
+    matches!(node, crate::lab::Node::Bridge(_))
 }
 
 /// `a`, `a and b`, `a, b and c`.
@@ -71,11 +89,12 @@ mod tests {
     fn namespaces_bridges_and_ports() {
         let lab = seed_bridge();
         let ns1 = capture_place(&lab, "ns1", "eth0").unwrap();
-        assert_eq!(ns1, CapturePlace { netns: Netns::Named("ns1".into()), interface: "eth0".into() });
+        assert_eq!(ns1, CapturePlace { netns: Netns::Named("ns1".into()), interface: "eth0".into(), ports: vec![] });
         let bridge = capture_place(&lab, "docker0", "docker0").unwrap();
         assert_eq!(bridge.netns, Netns::Host);
+        assert_eq!(bridge.ports, ["veth0", "veth2", "veth4"], "a bridge is captured on its ports");
         let port = capture_place(&lab, "docker0", "veth2").unwrap();
-        assert_eq!(port, CapturePlace { netns: Netns::Host, interface: "veth2".into() });
+        assert_eq!(port, CapturePlace { netns: Netns::Host, interface: "veth2".into(), ports: vec![] });
     }
 
     #[test]
