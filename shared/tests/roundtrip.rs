@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use nslab_model::export::to_json;
+use nslab_model::goals::{AddressGoal, ForwardingGoal, Goal, GoalFamily, ReachGoal, RouteGoal};
 use nslab_model::*;
 use proptest::collection::{btree_map, vec};
 use proptest::option;
@@ -107,17 +108,34 @@ fn endpoint() -> impl Strategy<Value = Endpoint> {
         .prop_map(|(node, name, addresses, mtu, up, mac)| Endpoint { node, name, addresses, mtu, up, mac, netem: None })
 }
 
+fn goal() -> impl Strategy<Value = Goal> {
+    let family = prop_oneof![Just(GoalFamily::Ipv4), Just(GoalFamily::Ipv6)];
+    prop_oneof![
+        (text(), text(), option::of(text())).prop_map(|(from, to, hint)| Goal::Reach(ReachGoal { from, to, hint })),
+        (text(), text(), option::of(text())).prop_map(|(from, to, hint)| Goal::NoReach(ReachGoal { from, to, hint })),
+        (text(), text(), option::of(text()), option::of(text()))
+            .prop_map(|(node, to, via, hint)| Goal::Route(RouteGoal { node, to, via, hint })),
+        (text(), family, option::of(text())).prop_map(|(node, family, hint)| Goal::Forwarding(ForwardingGoal {
+            node,
+            family,
+            hint
+        })),
+        (text(), text(), text(), option::of(text()))
+            .prop_map(|(node, interface, subnet, hint)| Goal::Address(AddressGoal { node, interface, subnet, hint })),
+    ]
+}
+
 fn lab() -> impl Strategy<Value = Lab> {
-    (text(), text(), vec(node(), 0..6), vec((endpoint(), endpoint(), editor()), 0..6), editor()).prop_map(
-        |(name, description, nodes, links, editor)| Lab {
-            version: FORMAT_VERSION,
-            name,
-            description,
-            nodes,
-            links: links.into_iter().map(|(a, b, editor)| Link::Veth(VethLink { a, b, editor })).collect(),
-            editor,
-        },
-    )
+    let parts = (text(), text(), vec(node(), 0..6), vec((endpoint(), endpoint(), editor()), 0..6), editor());
+    (parts, vec(goal(), 0..4)).prop_map(|((name, description, nodes, links, editor), goals)| Lab {
+        version: FORMAT_VERSION,
+        name,
+        description,
+        nodes,
+        links: links.into_iter().map(|(a, b, editor)| Link::Veth(VethLink { a, b, editor })).collect(),
+        goals,
+        editor,
+    })
 }
 
 proptest! {
@@ -144,6 +162,7 @@ fn export_formats_parse_by_name_and_unknown_ones_are_named() {
     for format in Format::ALL {
         assert_eq!(format.name().parse::<Format>(), Ok(format));
     }
-    assert_eq!("svg".parse::<Format>(), Err("unknown format `svg`; use json or ip".to_string()));
+    let unknown = "svg".parse::<Format>().unwrap_err();
+    assert!(unknown.starts_with("unknown format `svg`; use one of json, ip, "), "{unknown}");
     assert_eq!("JSON".parse::<Format>().map_err(|_| ()), Err(()), "names are exact");
 }
