@@ -12,7 +12,7 @@ use nslab_model::address::parse_interface_address;
 use nslab_model::identity::Netns;
 use nslab_model::ping::matrix_of;
 use nslab_model::topology::Topology;
-use nslab_model::Lab;
+use nslab_model::{Lab, Node};
 
 use crate::describe::host_node_name;
 use crate::editor::{use_editor, Editor, MatrixReading};
@@ -74,6 +74,39 @@ pub fn axes(lab: &Lab) -> (Vec<SourceAxis>, Vec<TargetAxis>) {
     (sources, targets)
 }
 
+/// The lab's predicted matrix, by (source name, target): only while the matrix has live
+/// answers to compare with, and worked out again only when what routes packets changes
+/// (not when a node is moved).
+type Predicted = HashMap<(String, IpAddr), bool>;
+
+fn predicted_matrix(editor: Editor) -> Memo<Option<Predicted>> {
+    let network = Memo::new(move |_| editor.doc.lab.with(without_positions));
+    Memo::new(move |_| {
+        editor.panels.matrix_oldest.get()?;
+        let matrix = network.with(nslab_model::reach::predict_matrix);
+        Some(matrix.pairs.into_iter().map(|pair| ((pair.from, pair.to), pair.reach)).collect())
+    })
+}
+
+/// The lab without where its nodes are drawn: what the prediction reads.
+fn without_positions(lab: &Lab) -> Lab {
+    let mut lab = lab.clone();
+    for node in &mut lab.nodes {
+        match node {
+            Node::Host(host) => host.editor = None,
+            Node::Namespace(namespace) => namespace.editor = None,
+            Node::Bridge(bridge) => bridge.editor = None,
+        }
+    }
+    lab
+}
+
+/// A cell's words when the live answer is not the lab's prediction.
+pub fn disagreement_words(predicted: bool) -> String {
+    let predicted = if predicted { "would be answered" } else { "would not be answered" };
+    format!("the lab predicts the ping {predicted}: pick the cell and press why? for the likely cause")
+}
+
 /// What a cell says, in words: its tooltip.
 pub fn cell_words(source: &str, target: &TargetAxis, reading: Option<&MatrixReading>, stale: bool) -> String {
     let pair = format!("{source} → {} {} ({})", target.node, target.interface, target.address);
@@ -99,6 +132,9 @@ pub fn MatrixPanel() -> impl IntoView {
     let run = move |_| intents::run_matrix(editor, running);
     let axes = Memo::new(move |_| editor.doc.lab.with(axes));
     let stale = move || editor.panels.matrix_oldest.get().is_some_and(|epoch| epoch < editor.live.kernel_epoch.get());
+    // The pair last clicked, for "why?".
+    let picked = RwSignal::new(None::<(String, IpAddr)>);
+    let predicted = predicted_matrix(editor);
     view! {
         <div class="matrix" id="matrix-panel" class:stale=stale>
             <h3>"reachability"</h3>
@@ -129,18 +165,35 @@ pub fn MatrixPanel() -> impl IntoView {
                     <tbody>
                         {move || {
                             let (sources, targets) = axes.get();
-                            sources.into_iter().map(|source| source_row(editor, source, &targets)).collect_view()
+                            sources.into_iter().map(|source| source_row(editor, source, &targets, picked, predicted)).collect_view()
                         }}
                     </tbody>
                 </table>
             </div>
+            {move || picked.get().map(|(from, to)| {
+                let words = format!("{from} → {to}");
+                let ask = move |_| crate::explain_panel::explain_pair(editor, from.clone(), to);
+                view! {
+                    <p class="matrix-pick row">
+                        <span id="matrix-picked">{words}</span>
+                        <button id="matrix-why" on:click=ask>"why?"</button>
+                    </p>
+                }
+            })}
+            <crate::explain_panel::ExplainPanel />
         </div>
     }
 }
 
 /// A row: the source's name and addresses, then a cell per target.
-fn source_row(editor: Editor, source: SourceAxis, targets: &[TargetAxis]) -> impl IntoView {
-    let cells = targets.iter().map(|target| cell(editor, &source, target.clone())).collect_view();
+fn source_row(
+    editor: Editor,
+    source: SourceAxis,
+    targets: &[TargetAxis],
+    picked: RwSignal<Option<(String, IpAddr)>>,
+    predicted: Memo<Option<Predicted>>,
+) -> impl IntoView {
+    let cells = targets.iter().map(|target| cell(editor, &source, target.clone(), picked, predicted)).collect_view();
     let addresses = source.addresses.iter().map(|a| view! { <span>{a.to_string()}</span> }).collect_view();
     view! {
         <tr>
@@ -151,28 +204,55 @@ fn source_row(editor: Editor, source: SourceAxis, targets: &[TargetAxis]) -> imp
     }
 }
 
-fn cell(editor: Editor, source: &SourceAxis, target: TargetAxis) -> impl IntoView {
+fn cell(
+    editor: Editor,
+    source: &SourceAxis,
+    target: TargetAxis,
+    picked: RwSignal<Option<(String, IpAddr)>>,
+    predicted: Memo<Option<Predicted>>,
+) -> impl IntoView {
     let signal = editor.matrix_cell(&source.netns, target.address);
     let stale = move || signal.with(|r| r.as_ref().is_some_and(|r| r.epoch < editor.live.kernel_epoch.get()));
+    // The lab's prediction for this pair, when the live answer says otherwise.
+    let disagrees = {
+        let (from, to) = (source.name.clone(), target.address);
+        Memo::new(move |_| {
+            let live = signal.with(|r| r.as_ref().map(|r| r.cell.reachable))?;
+            let predicted = predicted.with(|p| p.as_ref().and_then(|p| p.get(&(from.clone(), to)).copied()))?;
+            (live != predicted).then_some(predicted)
+        })
+    };
     let class = move || {
         let answer = match signal.with(|r| r.as_ref().map(|r| r.cell.reachable)) {
             None => "cell unknown",
             Some(true) => "cell reachable",
             Some(false) => "cell unreachable",
         };
+        let mut class = answer.to_string();
         if stale() {
-            format!("{answer} stale")
-        } else {
-            answer.to_string()
+            class.push_str(" stale");
         }
+        if disagrees.get().is_some() {
+            class.push_str(" disagrees");
+        }
+        class
     };
     let name = source.name.clone();
     let words = {
         let target = target.clone();
-        move || signal.with(|r| cell_words(&name, &target, r.as_ref(), stale()))
+        move || {
+            let words = signal.with(|r| cell_words(&name, &target, r.as_ref(), stale()));
+            match disagrees.get() {
+                Some(predicted) => format!("{words}\n{}", disagreement_words(predicted)),
+                None => words,
+            }
+        }
     };
     let source_name = source.name.clone();
-    let pick = move |_| intents::highlight_path(editor, &source_name, target.address);
+    let pick = move |_| {
+        intents::highlight_path(editor, &source_name, target.address);
+        picked.set(Some((source_name.clone(), target.address)));
+    };
     view! {
         <td class=class on:click=pick title=words.clone() aria-label=words>
             {move || match signal.with(|r| r.as_ref().map(|r| r.cell.reachable)) {
@@ -180,6 +260,7 @@ fn cell(editor: Editor, source: &SourceAxis, target: TargetAxis) -> impl IntoVie
                 Some(false) => "✗",
                 None => "·",
             }}
+            {move || disagrees.get().map(|_| view! { <sup class="disagree-mark">"!"</sup> })}
         </td>
     }
 }
@@ -193,6 +274,7 @@ fn Legend() -> impl IntoView {
             <li><span class="swatch cell unreachable">"✗"</span>"unreachable"</li>
             <li><span class="swatch cell unknown">"·"</span>"not tried"</li>
             <li><span class="swatch cell reachable stale">"✓"</span>"stale: the kernel changed since"</li>
+            <li><span class="swatch cell unreachable disagrees">"✗"<sup class="disagree-mark">"!"</sup></span>"not what the lab predicts: why? names the likely cause"</li>
         </ul>
     }
 }

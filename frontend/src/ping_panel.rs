@@ -3,7 +3,9 @@
 //! finished ping's summary is marked stale once the kernel changes after it.
 
 use leptos::prelude::*;
-use nslab_model::address::{is_link_local, parse_interface_address};
+use std::net::IpAddr;
+
+use nslab_model::address::{is_link_local, parse_interface_address, Family};
 use nslab_model::api::{PingRequest, MAX_PING_COUNT};
 use nslab_model::ping::PingSample;
 use nslab_model::topology::Topology;
@@ -77,6 +79,17 @@ pub fn ping_request(from: &str, to: &str, count: &str) -> Result<PingRequest, St
         interval_ms: Some(INTERVAL_MS),
         family: None,
     })
+}
+
+/// The address "why?" explains for the form's choice, or what is missing.
+fn explained_pair(lab: &Lab, from: &str, to: &str) -> Result<IpAddr, String> {
+    if from.is_empty() {
+        return Err("Choose the node to ping from.".into());
+    }
+    if to.is_empty() {
+        return Err("Choose the address to ping.".into());
+    }
+    nslab_model::ping::target_of(lab, to, Family::V4).or_else(|_| nslab_model::ping::target_of(lab, to, Family::V6))
 }
 
 /// Round-trip times of the answered probes, in milliseconds.
@@ -157,6 +170,14 @@ pub fn PingPanel() -> impl IntoView {
         Err(why) => error.set(Some(why)),
     };
     let stop = move |_| intents::stop_ping(editor);
+    // "why?" on the pair the form names, whether or not it was pinged yet.
+    let why = move |_| {
+        let (source, target) = (from.get_untracked(), to.get_untracked());
+        match editor.doc.lab.with_untracked(|lab| explained_pair(lab, &source, &target)) {
+            Ok(address) => crate::explain_panel::explain_pair(editor, source, address),
+            Err(message) => error.set(Some(message)),
+        }
+    };
     view! {
         <div class="ping" id="ping-panel">
             <h3>"ping"</h3>
@@ -200,9 +221,11 @@ pub fn PingPanel() -> impl IntoView {
             <div class="row">
                 <button id="ping-start" on:click=start>"start"</button>
                 <button id="ping-stop" on:click=stop>"stop"</button>
+                <button id="ping-why" on:click=why title="why the ping would or would not be answered, hop by hop">"why?"</button>
             </div>
             {move || error.get().map(|e| view! { <p class="problem error" id="ping-error" role="alert">{e}</p> })}
             <Summary />
+            <crate::explain_panel::ExplainPanel />
             <ol class="samples" id="ping-samples">
                 {move || {
                     editor.panels.ping.get().map(|(_, samples)| {
