@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand};
 use nslab_model::export::Format;
+use nslab_model::import::Source;
 use nslab_model::Limits;
 
-use crate::commands::{check, lab, list, serve, CliError, CliResult};
+use crate::commands::{check, convert, goals, lab, list, serve, teach, CliError, CliResult};
 pub use crate::commands::{EXIT_FAILURE, EXIT_OK};
 use crate::sandbox;
 
@@ -55,14 +56,64 @@ pub enum Command {
         file: PathBuf,
         #[arg(long, short, default_value = "json", value_parser = format_parser())]
         format: Format,
-        /// Write to this file instead of standard output.
+        /// Write to this file instead of standard output (for `kathara`, this folder).
         #[arg(long, short)]
         output: Option<PathBuf>,
         #[command(flatten)]
         limits: LimitArgs,
     },
+    /// Read a lab from another tool's files: a containerlab topology, a Kathará lab, a
+    /// CORE scenario, a MiniEdit or GNS3 file, or a script of `ip` commands.
+    ///
+    /// FILE may be a folder or a `.tar`, `.tar.gz` or `.zip` archive (a Kathará lab with
+    /// its `.startup` files). What the source holds that a lab cannot is named on standard
+    /// error and in the lab's description. Exits 2, writing nothing, when the input is
+    /// not that format, is empty, or the format cannot be told.
+    Import {
+        /// The file, folder or archive (`-` for standard input).
+        file: PathBuf,
+        /// The format; by default told from the file's name, then from its content.
+        #[arg(long, value_parser = source_parser())]
+        from: Option<Source>,
+        /// Write the lab to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// The lab's name; by default the file's name without its extensions.
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
     /// Print the JSON Schema of the lab file format (for editors and other tools).
     Schema,
+    /// Explain whether a ping from FROM to TO would be answered, from the lab alone.
+    ///
+    /// Prints the path of the request and of the reply, hop by hop, or the first hop that
+    /// stops it with the reason and a fix (the `ip` command and the lab edit). Exits 0
+    /// when the ping would be answered, 4 when not, 2 for bad input.
+    Explain {
+        /// The lab file (`-` for standard input).
+        file: PathBuf,
+        /// The namespace (or host node) that pings.
+        from: String,
+        /// An address, NODE:INTERFACE, or a node (its first address).
+        to: String,
+        /// Print the explanation as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// Print the reachability matrix the lab predicts: every namespace to every address.
+    Reach {
+        /// The lab file (`-` for standard input).
+        file: PathBuf,
+        /// Print `{"pairs": [{"from": ..., "to": ..., "reach": ...}]}`.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
     /// Show what `apply` would change, as the `ip` commands that do it.
     ///
     /// Nothing is changed. With --exit-code: exit 0 when the kernel already holds the lab,
@@ -123,6 +174,23 @@ pub enum Command {
         /// instead of refusing to destroy it while they run.
         #[arg(long)]
         kill: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// Check the lab's goals against the live kernel and print a checklist.
+    ///
+    /// Reach goals ping from inside the namespaces (three probes of a second each); route,
+    /// forwarding and address goals read the kernel. Exits 0 when every goal holds, 4 when
+    /// some does not, 2 when the lab has errors or no goals.
+    Check {
+        /// The lab file (`-` for standard input).
+        file: PathBuf,
+        /// Print the checklist as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Show the hint of each goal that does not hold.
+        #[arg(long)]
+        hints: bool,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -220,6 +288,12 @@ fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
     PossibleValuesParser::new(values).map(|name| name.parse::<Format>().expect("one of the possible values"))
 }
 
+/// The import formats as clap offers them: each named, with its description.
+fn source_parser() -> impl clap::builder::TypedValueParser<Value = Source> {
+    let values = Source::ALL.map(|source| PossibleValue::new(source.name()).help(source.description()));
+    PossibleValuesParser::new(values).map(|name| name.parse::<Source>().expect("one of the possible values"))
+}
+
 #[derive(Debug, Clone, Copy, clap::Args)]
 pub struct LimitArgs {
     /// Refuse labs with more nodes than this.
@@ -255,10 +329,19 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Export { file, format, output, limits } => {
             check::export(&file, format, output.as_deref(), &limits.limits())
         }
+        Command::Import { file, from, output, name, limits } => convert::import_lab(convert::ImportArgs {
+            file: &file,
+            from,
+            output: output.as_deref(),
+            name: name.as_deref(),
+            limits: &limits.limits(),
+        }),
         Command::Schema => {
             print!("{}", nslab_model::schema::lab_schema_json());
             Ok(())
         }
+        Command::Explain { file, from, to, json, limits } => teach::explain(&file, &from, &to, json, &limits.limits()),
+        Command::Reach { file, json, limits } => teach::reach(&file, json, &limits.limits()),
         Command::Serve { file, listen, web_root, state_dir, token, viewer_token, terminals, max_terminals, limits } => {
             serve::serve(serve::ServeArgs {
                 file: file.as_deref(),
@@ -286,6 +369,7 @@ fn dispatch(cli: Cli) -> CliResult {
             };
             lab::destroy(&which, lab::RunOptions { yes, kill }, limits.limits())
         }
+        Command::Check { file, json, hints, limits } => goals::check(&file, json, hints, &limits.limits()),
         Command::List { json, limits } => list::list(json, &limits.limits()),
         Command::Scan { output, name, limits } => lab::scan(output.as_deref(), &name, limits.limits()),
         Command::Shell { command } => exited(sandbox::shell(&command)),
@@ -312,9 +396,13 @@ pub fn namespaces_to_open(cli: &Cli, present: impl FnOnce() -> usize) -> Option<
         | Command::Apply { .. }
         | Command::Destroy { .. }
         | Command::Scan { .. }
+        | Command::Check { .. }
         | Command::List { .. } => Some(present()),
         Command::Validate { .. }
+        | Command::Explain { .. }
+        | Command::Reach { .. }
         | Command::Export { .. }
+        | Command::Import { .. }
         | Command::Schema
         | Command::Shell { .. }
         | Command::Sandbox { .. } => None,

@@ -28,7 +28,9 @@ pub fn read_lab(path: &Path, limits: &Limits) -> Result<Lab, LabFileError> {
     })
 }
 
-fn read_bounded(path: &Path, limit: usize) -> std::io::Result<Vec<u8>> {
+/// The file (or standard input for `-`), read up to one byte past `limit` so that a caller
+/// can tell a file over it.
+pub(crate) fn read_bounded(path: &Path, limit: usize) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     let cap = limit as u64 + 1;
     if path.as_os_str() == "-" {

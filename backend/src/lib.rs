@@ -8,6 +8,8 @@ pub mod descriptors;
 pub mod engine;
 mod examples;
 mod file_lock;
+mod goal_check;
+mod import_files;
 mod journal;
 pub mod kernel;
 mod lab_file;

@@ -3,7 +3,8 @@
 
 use gloo_net::http::{Request, Response};
 use nslab_model::api::{
-    BatchEvent, ErrorBody, Event, LabView, MatrixReport, PingRequest, PingStarted, PlanView, PutLab, RunKind, RunReport,
+    BatchEvent, DrillStatus, ErrorBody, Event, LabView, MatrixReport, PingRequest, PingStarted, PlanView, PutLab,
+    RunKind, RunReport,
 };
 use nslab_model::Lab;
 use serde::de::DeserializeOwned;
@@ -28,6 +29,12 @@ pub async fn import(text: String) -> Result<LabView, ErrorBody> {
 /// The kernel drawn as a lab (like `nslab scan`), which becomes the document.
 pub async fn scan() -> Result<LabView, ErrorBody> {
     read(Request::post("/api/scan").send().await).await
+}
+
+/// `POST /api/explain`: why a ping would (not) be answered, read from the kernel.
+pub async fn explain(request: &nslab_model::api::ExplainRequest) -> Result<nslab_model::api::ExplainView, ErrorBody> {
+    let request = Request::post("/api/explain").json(request).map_err(|e| ErrorBody::new(e.to_string()))?;
+    read(request.send().await).await
 }
 
 pub async fn plan() -> Result<PlanView, ErrorBody> {
@@ -64,6 +71,28 @@ pub async fn matrix() -> Result<MatrixReport, ErrorBody> {
 pub async fn start_ping(request: &PingRequest) -> Result<PingStarted, ErrorBody> {
     let request = Request::post("/api/ping").json(request).map_err(|e| ErrorBody::new(e.to_string()))?;
     read(request.send().await).await
+}
+
+/// `POST /api/goals/check`: the lab's goals checked on the kernel now.
+pub async fn check_goals() -> Result<nslab_model::api::GoalsEvent, ErrorBody> {
+    read(Request::post("/api/goals/check").send().await).await
+}
+
+/// `POST /api/drill`: breaks the applied lab with `faults` faults of `kinds` (all: empty).
+pub async fn start_drill(faults: u32, kinds: Vec<nslab_model::drill::FaultKind>) -> Result<DrillStatus, ErrorBody> {
+    let body = nslab_model::drill::DrillRequest { faults, kinds, seed: None };
+    let request = Request::post("/api/drill").json(&body).map_err(|e| ErrorBody::new(e.to_string()))?;
+    read(request.send().await).await
+}
+
+/// `GET /api/drill/faults`: the drill's faults, for the teacher.
+pub async fn drill_faults() -> Result<Vec<nslab_model::api::RevealedFault>, ErrorBody> {
+    read(Request::get("/api/drill/faults").send().await).await
+}
+
+/// `POST /api/drill/reveal` or `POST /api/drill/repair`.
+pub async fn end_drill(step: &str) -> Result<DrillStatus, ErrorBody> {
+    read(Request::post(&format!("/api/drill/{step}")).send().await).await
 }
 
 pub async fn stop_ping(id: u64) {
@@ -131,6 +160,8 @@ pub fn read_event(text: &str) -> serde_json::Result<Event> {
         "dropped" => Event::Dropped(serde_json::from_str(text)?),
         "presenter" => Event::Presenter(serde_json::from_str(text)?),
         "terminal" => Event::Terminal(serde_json::from_str(text)?),
+        "goals" => Event::Goals(serde_json::from_str(text)?),
+        "drill" => Event::Drill(serde_json::from_str(text)?),
         "batch" => {
             #[derive(Deserialize)]
             struct Batch<'a> {
@@ -218,6 +249,14 @@ mod tests {
                 drift: ops.clone(),
                 conflicts: vec![conflict.clone()],
                 missing: vec!["right".into()],
+                drift_hidden: true,
+                goals: None,
+                drill: Some(Box::new(nslab_model::api::DrillStatus {
+                    active: true,
+                    faults: 2,
+                    fixed: 1,
+                    revealed: Vec::new(),
+                })),
             }),
             Event::Document(DocumentEvent { view }),
             Event::Progress(ProgressEvent { run: RunKind::Apply, progress }),
@@ -225,7 +264,13 @@ mod tests {
             Event::Link(LinkEvent { change: LinkChange::Changed, link: live }),
             Event::Namespace(NamespaceEvent { netns: netns.clone(), present: false, owner: None }),
             Event::Namespace(NamespaceEvent { netns, present: true, owner: Some("router".into()) }),
-            Event::Drift(DriftEvent { applied: false, ops, conflicts: vec![conflict], missing: vec!["left".into()] }),
+            Event::Drift(DriftEvent {
+                applied: false,
+                ops,
+                conflicts: vec![conflict],
+                missing: vec!["left".into()],
+                hidden: false,
+            }),
             Event::Counters(CountersEvent { links: vec![counters] }),
             Event::Ping(PingEvent { id: 4, sample }),
             Event::PingFinished(PingFinishedEvent { id: 4 }),
@@ -237,6 +282,17 @@ mod tests {
                 selection: nslab_model::api::PresenterSelection { nodes: vec!["left".into()], links: vec![0] },
             }),
             Event::Terminal(nslab_model::api::TerminalEvent { node: "left".into(), opened: true }),
+            Event::Goals(nslab_model::api::GoalsEvent {
+                revision: 3,
+                checklist: nslab_model::goals::Checklist::new(vec![nslab_model::goals::GoalResult {
+                    index: 0,
+                    goal: "left reaches 10.0.2.2".into(),
+                    met: false,
+                    detail: "10.0.2.2 did not answer a ping from left".into(),
+                    hint: Some("look at the routes".into()),
+                }]),
+            }),
+            Event::Drill(nslab_model::api::DrillEvent::default()),
         ];
         let batch = Event::Batch(BatchEvent { events: events[1..].to_vec() });
         let events = events.into_iter().chain([batch]);

@@ -114,6 +114,10 @@ pub fn App() -> impl IntoView {
             <div class="main">
                 <Canvas />
                 <crate::legend::Legend />
+                <div class="corner-cards">
+                    <crate::goals_card::GoalsCard />
+                    <crate::drill_card::DrillCard />
+                </div>
                 <PanelResizer width=panel_width />
                 <aside class="side" id="side-panel" style:width=move || format!("{}px", panel_width.get())>
                     <nav class="tabs">
@@ -168,6 +172,11 @@ fn Banners() -> impl IntoView {
                 </div>
             })
         }}
+        {move || (editor.live.drift_hidden.get() && editor.live.applied.get()).then(|| view! {
+            <div class="banner drift" id="drift-hidden">
+                "A drill runs: what differs from the lab is hidden until the teacher reveals it. Find the faults with ping, the matrix and a terminal."
+            </div>
+        })}
         {move || {
             let conflicts = editor.live.conflicts.get();
             (!conflicts.is_empty()).then(|| view! {
@@ -193,14 +202,14 @@ fn Banners() -> impl IntoView {
 fn notice_class(kind: NoticeKind) -> &'static str {
     match kind {
         NoticeKind::Error => "banner notice error",
-        NoticeKind::NotSavedYet => "banner notice",
+        NoticeKind::NotSavedYet | NoticeKind::Info => "banner notice",
     }
 }
 
 fn notice_role(kind: NoticeKind) -> &'static str {
     match kind {
         NoticeKind::Error => "alert",
-        NoticeKind::NotSavedYet => "status",
+        NoticeKind::NotSavedYet | NoticeKind::Info => "status",
     }
 }
 

@@ -104,7 +104,7 @@ fn call(
 }
 
 /// Has the browser download `url` as `file_name`, as a click on a link would.
-fn click_download(url: &str, file_name: &str) {
+pub(crate) fn click_download(url: &str, file_name: &str) {
     let document = web_sys::window().and_then(|w| w.document());
     if let Some(anchor) =
         document.and_then(|d| d.create_element("a").ok()).and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok())

@@ -82,6 +82,9 @@ pub enum NoticeKind {
     /// An edit has not reached the server and is being sent again: the next send that goes
     /// through takes it back.
     NotSavedYet,
+    /// Something to know that needs nothing done (what an import left out): the user takes it
+    /// back, or a later notice replaces it.
+    Info,
 }
 
 /// The document as this editor has it, its history, and how it stands with the server's.
@@ -163,6 +166,10 @@ pub struct View {
     positions: StoredValue<HashMap<String, RwSignal<Point>>>,
     /// Interfaces highlighted on the canvas (a matrix cell's path).
     pub highlight: RwSignal<Vec<String>>,
+    /// The nodes of an explanation's failing hop, drawn red while highlighted.
+    pub failing: RwSignal<Vec<String>>,
+    /// The interfaces (node, name) the explanation's current hop crosses.
+    pub crossed: RwSignal<Vec<(String, String)>>,
 }
 
 impl View {
@@ -172,6 +179,8 @@ impl View {
             viewport: RwSignal::new(Viewport::default()),
             positions: StoredValue::new(HashMap::new()),
             highlight: RwSignal::new(Vec::new()),
+            failing: RwSignal::new(Vec::new()),
+            crossed: RwSignal::new(Vec::new()),
         }
     }
 }
@@ -205,6 +214,12 @@ pub struct Live {
     /// What in the kernel is in the lab's way, as the server said when it refused to plan or
     /// apply: shown on the parts of the lab they are about, until a run goes through.
     pub conflicts: RwSignal<Vec<Conflict>>,
+    /// A drill runs and the server withholds the drift (students find the faults).
+    pub drift_hidden: RwSignal<bool>,
+    /// The lab's goals as last checked on the kernel.
+    pub goals: RwSignal<Option<nslab_model::api::GoalsEvent>>,
+    /// The break-it drill, once one was started.
+    pub drill: RwSignal<Option<nslab_model::api::DrillStatus>>,
     /// How many times the kernel was seen to change since a result (a matrix cell, a
     /// finished ping) was read: a result read at an older epoch is stale.
     pub kernel_epoch: RwSignal<u64>,
@@ -225,6 +240,9 @@ impl Live {
             present: RwSignal::new(BTreeMap::new()),
             missing: RwSignal::new(Vec::new()),
             drift: RwSignal::new(Vec::new()),
+            drift_hidden: RwSignal::new(false),
+            goals: RwSignal::new(None),
+            drill: RwSignal::new(None),
             conflicts: RwSignal::new(Vec::new()),
             kernel_epoch: RwSignal::new(0),
             results_at_epoch: StoredValue::new(false),
@@ -283,6 +301,8 @@ pub struct Panels {
     pub inspected: RwSignal<Vec<String>>,
     /// The confirmation asked now, if any (see `dialog`).
     pub question: RwSignal<Option<crate::dialog::Question>>,
+    /// The "why?" explanation shown, and its current hop.
+    pub explaining: crate::explain_panel::Explaining,
 }
 
 impl Panels {
@@ -300,6 +320,7 @@ impl Panels {
             notice: RwSignal::new(None),
             inspected: RwSignal::new(Vec::new()),
             question: RwSignal::new(None),
+            explaining: crate::explain_panel::Explaining::new(),
         }
     }
 

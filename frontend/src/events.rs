@@ -7,8 +7,8 @@ use gloo_net::websocket::Message;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use nslab_model::api::{
-    BatchEvent, CountersEvent, DocumentEvent, DriftEvent, DroppedEvent, Event, LinkChange, LinkEvent, MatrixEvent,
-    NamespaceEvent, OpState, PingEvent, PingFinishedEvent, ProgressEvent, RunFinishedEvent, SnapshotEvent,
+    BatchEvent, CountersEvent, DocumentEvent, DriftEvent, DrillEvent, DroppedEvent, Event, LinkChange, LinkEvent,
+    MatrixEvent, NamespaceEvent, OpState, PingEvent, PingFinishedEvent, ProgressEvent, RunFinishedEvent, SnapshotEvent,
     EVENTS_PROTOCOL,
 };
 
@@ -65,7 +65,19 @@ pub(crate) async fn sleep_ms(ms: u32) {
 
 fn handle(editor: Editor, event: Event) {
     match event {
-        Event::Snapshot(SnapshotEvent { view, links, namespaces, owners, applied, drift, conflicts, missing }) => {
+        Event::Snapshot(SnapshotEvent {
+            view,
+            links,
+            namespaces,
+            owners,
+            applied,
+            drift,
+            conflicts,
+            missing,
+            drift_hidden,
+            goals,
+            drill,
+        }) => {
             // The kernel may have changed while this editor was not listening.
             editor.live.kernel_changed();
             let owner_of = |netns: &Netns| netns.name().and_then(|name| owners.get(name)).cloned();
@@ -76,6 +88,9 @@ fn handle(editor: Editor, event: Event) {
             editor.set_live_links(links);
             editor.live.applied.set(applied);
             editor.live.drift.set(drift);
+            editor.live.drift_hidden.set(drift_hidden);
+            editor.live.goals.set(goals.map(|goals| *goals));
+            editor.live.drill.set(drill.map(|drill| *drill));
             if !conflicts.is_empty() {
                 editor.live.conflicts.set(conflicts);
             }
@@ -129,8 +144,9 @@ fn handle(editor: Editor, event: Event) {
             });
             editor.panels.log("namespace", format!("{netns} {}", if present { "appeared" } else { "went away" }));
         }
-        Event::Drift(DriftEvent { applied, ops, conflicts, missing }) => {
+        Event::Drift(DriftEvent { applied, ops, conflicts, missing, hidden }) => {
             editor.live.missing.set(missing);
+            editor.live.drift_hidden.set(hidden);
             if applied && !ops.is_empty() {
                 editor.panels.log(
                     "drift",
@@ -176,12 +192,31 @@ fn handle(editor: Editor, event: Event) {
         }
         Event::Presenter(event) => crate::presenter::received(editor, event),
         Event::Terminal(event) => editor.panels.log("terminal", crate::terminal_dock::log_line(&event)),
+        Event::Goals(event) => {
+            let checklist = &event.checklist;
+            editor.panels.log("goals", format!("{} of {} met", checklist.met_count(), checklist.goals.len()));
+            editor.live.goals.set(Some(event));
+        }
+        Event::Drill(DrillEvent { status }) => {
+            editor.panels.log("drill", drill_line(&status));
+            editor.live.drill.set(Some(status));
+        }
         // Events that came in a burst, each applied as if it had come alone, in order.
         Event::Batch(BatchEvent { events }) => {
             for event in events {
                 handle(editor, event);
             }
         }
+    }
+}
+
+/// "drill: 2 of 3 faults fixed", "drill over: all 3 faults fixed".
+fn drill_line(status: &nslab_model::api::DrillStatus) -> String {
+    let faults = crate::wording::counted(status.faults, "fault", "faults");
+    match (status.active, status.revealed.is_empty()) {
+        (true, true) => format!("a drill runs: {} of {faults} fixed", status.fixed),
+        (true, false) => format!("the drill's {faults} revealed: {} fixed", status.fixed),
+        (false, _) => format!("the drill is over: {faults} repaired"),
     }
 }
 

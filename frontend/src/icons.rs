@@ -23,6 +23,10 @@ pub enum Icon {
     Save,
     Scan,
     Script,
+    /// Commands pasted in: a clipboard with a prompt.
+    Paste,
+    /// The lab sent out to another tool: an arrow up out of a tray.
+    Export,
     Picture,
     Plan,
     Apply,
@@ -77,6 +81,9 @@ fn shapes(which: Icon) -> AnyView {
         .into_any(),
         Icon::Script => view! { <rect x="1.5" y="2.5" width="13" height="11" rx="1.5" /><path d="M4 6l2 2-2 2M8 10.5h4" /> }
             .into_any(),
+        Icon::Paste => view! { <rect x="2.5" y="2.5" width="11" height="12" rx="1.5" /><path d="M6 1.5h4v2.5H6zM5 8l2 1.75L5 11.5M8.5 12h3" /> }
+            .into_any(),
+        Icon::Export => view! { <path d="M8 10V1.5M5 4.5l3-3 3 3M2.5 8v6.5h11V8" /> }.into_any(),
         Icon::Picture => view! {
             <rect x="1.5" y="2.5" width="13" height="11" rx="1.5" /><path d="M2 12l4-4.5 3 3 2-2 3.5 3.5" /><circle cx="11" cy="5.5" r="1" />
         }

@@ -229,16 +229,9 @@ pub fn open_example(editor: Editor, name: &str) {
     }
 }
 
-/// Reads a file the user picked or dropped, then opens it.
+/// Opens a file the user picked or dropped: a lab file, or another tool's (`file_import`).
 pub fn open_file(editor: Editor, file: web_sys::File) {
-    let name = file.name();
-    spawn_local(async move {
-        let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
-        match text.ok().and_then(|value| value.as_string()) {
-            Some(text) => open_text(editor, text, name, None),
-            None => editor.panels.notify(format!("{name} could not be read")),
-        }
-    });
+    crate::file_import::open_file(editor, file);
 }
 
 /// Sends a lab file's text to the server (after asking, if the kernel holds the lab it
@@ -293,7 +286,7 @@ pub fn scan_kernel(editor: Editor) {
 }
 
 /// A lab the server made the document (opened or scanned) shown as the editor's, fitted.
-fn show_opened(editor: Editor, view: LabView, from: &str) {
+pub(crate) fn show_opened(editor: Editor, view: LabView, from: &str) {
     editor.panels.clear_notice();
     editor.doc.unsaved.set(false);
     editor.doc.revision.set(view.revision);
@@ -320,7 +313,7 @@ const HELD_SENTENCE: &str =
     "The kernel holds the lab `{lab}`: its namespaces keep running there (it is not destroyed); destroy it first to remove them.";
 
 /// Whether the document may be replaced by `what`: asks when the kernel holds its lab.
-async fn may_replace(editor: Editor, what: &str) -> bool {
+pub(crate) async fn may_replace(editor: Editor, what: &str) -> bool {
     if !editor.live.applied.get_untracked() {
         return true;
     }

@@ -55,6 +55,10 @@ pub fn LinkView(index: usize) -> impl IntoView {
         let (a, b) = (a_node.clone(), b_node.clone());
         Memo::new(move |_| editor.view.highlight.with(|path| crate::reach::joins_steps(path, &a, &b)))
     };
+    let failing = {
+        let (a, b) = (a_node.clone(), b_node.clone());
+        Memo::new(move |_| editor.view.failing.with(|path| crate::reach::joins_steps(path, &a, &b)))
+    };
     // Bytes a second both ways at end a, when anything moves.
     let counters_a = editor.traffic(end_key(0));
     let traffic = Memo::new(move |_| {
@@ -72,6 +76,7 @@ pub fn LinkView(index: usize) -> impl IntoView {
             ("busy", traffic.with(Option::is_some)),
             ("selected", selected.get()),
             ("highlighted", highlighted.get()),
+            ("failing", highlighted.get() && failing.get()),
             ("conflict", !conflicts.with(Vec::is_empty)),
             ("error", problems.with(|p| p.iter().any(|p| p.is_error()))),
         ];

@@ -63,6 +63,20 @@ pub fn NodeView(name: String) -> impl IntoView {
         let key = name.clone();
         Memo::new(move |_| editor.view.highlight.with(|h| h.contains(&key)))
     };
+    // An explanation's failing hop is drawn red; its current hop's interfaces marked.
+    let failing = {
+        let key = name.clone();
+        Memo::new(move |_| editor.view.failing.with(|f| f.contains(&key)))
+    };
+    let crossed_here = {
+        let key = name.clone();
+        Memo::new(move |_| {
+            editor
+                .view
+                .crossed
+                .with(|c| c.iter().filter(|(node, _)| *node == key).map(|(_, i)| i.clone()).collect::<Vec<_>>())
+        })
+    };
 
     let on_body = {
         let name = name.clone();
@@ -178,7 +192,11 @@ pub fn NodeView(name: String) -> impl IntoView {
                     }
                 };
                 view! {
-                    <g class="iface" class:sum=is_sum data-iface=row.name.clone()>
+                    <g class="iface" class:sum=is_sum data-iface=row.name.clone()
+                        class:crossed={
+                            let name = row.name.clone();
+                            move || highlighted.get() && crossed_here.with(|c| c.contains(&name))
+                        }>
                         <title>{title}</title>
                         <circle class=move || format!("state {}", if is_sum { "none" } else { state.get() }) cx=-w + 7.0 cy=top + LINE / 2.0 r=3.0 />
                         <text class="label" x=-w + ROW_PADDING y=baseline>
@@ -242,6 +260,7 @@ pub fn NodeView(name: String) -> impl IntoView {
             ("error", error),
             ("warning", warning && !error),
             ("highlighted", highlighted.get()),
+            ("failing", highlighted.get() && failing.get()),
             ("connect-target", connect_target.get()),
             ("conflict", !conflicts.with(Vec::is_empty)),
         ];

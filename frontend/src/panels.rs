@@ -16,6 +16,8 @@ pub fn PlanPanel(open: RwSignal<bool>) -> impl IntoView {
     let editor = use_editor();
     // The commands, and the notes on the kernel that came with them.
     let plan = RwSignal::new(None::<Result<(Vec<String>, Vec<String>), String>>);
+    // The pairs the edit starts or stops reaching (the plan preview), when known.
+    let changes = RwSignal::new(None::<Vec<nslab_model::reach::Pair>>);
     // Plans are asked for as the document changes and may be answered out of order: only
     // the answer to the latest question is shown.
     let asked = StoredValue::new(0_u64);
@@ -31,6 +33,7 @@ pub fn PlanPanel(open: RwSignal<bool>) -> impl IntoView {
                 if asked.try_get_value() != Some(question) {
                     return;
                 }
+                changes.set(answer.as_ref().ok().and_then(|p| p.reach_changes.clone()));
                 let result = answer.map(|p| (p.ops.into_iter().map(|op| op.command).collect(), p.notes)).map_err(|e| {
                     editor.live.conflicts.set(e.conflicts.clone());
                     // Each line names the thing it is about, not its path in the file.
@@ -70,6 +73,8 @@ pub fn PlanPanel(open: RwSignal<bool>) -> impl IntoView {
                 }
                 .into_any(),
             }}
+            <crate::explain_panel::ReachChanges changes=changes />
+            <crate::explain_panel::ExplainPanel />
             <RunProgress />
         </div>
     }

@@ -20,6 +20,7 @@ pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
         editor.doc.problems.with(|p| has_errors(p)) || !editor.doc.unreadable.with(|u| u.is_empty())
     });
     let file_input = NodeRef::<leptos::html::Input>::new();
+    let paste_open = RwSignal::new(false);
     let on_file = move |event: leptos::ev::Event| {
         let input = event.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
         if let Some(file) = input.as_ref().and_then(|i| i.files()).and_then(|files| files.get(0)) {
@@ -55,13 +56,15 @@ pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
             </span>
             <span class="group" role="group" aria-label="file" data-group="file">
                 <button id="new-lab" class="icon-button" aria-label="new lab" title="Start an empty lab (asks first when this one has unsaved changes or runs in the kernel)" on:click=move |_| intents::new_lab(editor)>{icon(Icon::New)}</button>
-                <button id="open" class="icon-button" aria-label="open a lab file" title="Open a lab file (or drop one on the page)" on:click=move |_| { if let Some(input) = file_input.get() { input.click(); } }>{icon(Icon::Open)}</button>
-                <input type="file" id="open-file" accept=".json,application/json" node_ref=file_input on:change=on_file style="display:none" />
+                <button id="open" class="icon-button" aria-label="open a lab file" title="Open a lab file, or another tool's: containerlab, Kathará (lab.conf, or its folder as .zip or .tar.gz), CORE, MiniEdit, GNS3, an ip script (or drop one on the page)" on:click=move |_| { if let Some(input) = file_input.get() { input.click(); } }>{icon(Icon::Open)}</button>
+                <input type="file" id="open-file" accept=OPENED_FILES node_ref=file_input on:change=on_file style="display:none" />
+                <button id="import-ip" class="icon-button" aria-label="import ip commands" title="Import ip commands: paste the commands that build a lab and see it drawn" on:click=move |_| paste_open.set(true)>{icon(Icon::Paste)}</button>
                 <button id="save" class="icon-button" aria-label="save the lab" title="Save the lab as a JSON file" on:click=move |_| intents::save_json(editor)>{icon(Icon::Save)}</button>
                 <button id="scan" class="icon-button" aria-label="scan the kernel" title="Draw what the kernel holds, hand-built namespaces too (replaces the drawing)" on:click=move |_| intents::scan_kernel(editor)>{icon(Icon::Scan)}</button>
                 <button id="export-ip" class="icon-button" aria-label="export the ip script" title="Export the ip script" on:click=move |_| intents::export_script(editor)>{icon(Icon::Script)}</button>
                 <button id="export-svg" class="icon-button" aria-label="export as SVG" title="Export the drawing as SVG (without the editing handles)" on:click=move |_| intents::export_svg(editor)>{icon(Icon::Picture)}<span class="label">"svg"</span></button>
                 <button id="export-png" class="icon-button" aria-label="export as PNG" title="Export the drawing as a PNG picture (without the editing handles)" on:click=move |_| intents::export_png(editor)>{icon(Icon::Picture)}<span class="label">"png"</span></button>
+                <crate::export_menu::ExportMenu />
                 <ExampleList />
             </span>
             <span class="group run" role="group" aria-label="run" data-group="run">
@@ -87,9 +90,13 @@ pub fn Toolbar(plan_open: RwSignal<bool>) -> impl IntoView {
             <button id="shortcuts" title="Keyboard shortcuts (?)" on:click=move |_| editor.panels.help_open.set(true)>"?"</button>
             <span class=move || format!("connection {}", connection().0) id="connection">{move || connection().1}</span>
         </div>
+        <crate::paste_import::PasteImport open=paste_open />
         <crate::dialog::Dialog />
     }
 }
+
+/// What the open button offers: nslab's lab files and every other tool's file it imports.
+const OPENED_FILES: &str = ".json,application/json,.yml,.yaml,.conf,.xml,.mn,.gns3,.sh,.txt,.zip,.tar,.gz,.tgz";
 
 /// The bundled examples; picking one opens it. The list shows the example the lab was
 /// opened from, `examples…` for any other lab.

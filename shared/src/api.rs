@@ -69,6 +69,31 @@ pub struct PlanView {
     /// /run/netns, a run that died and that the next apply finishes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The pairs the edit starts or stops reaching, predicted from the lab as last applied
+    /// (its record) and the lab now (`reach_changes`); None when the lab was never applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reach_changes: Option<Vec<crate::reach::Pair>>,
+}
+
+/// `POST /api/explain`: why a ping from a node to an address would (not) be answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExplainRequest {
+    /// A namespace node, or the host node.
+    pub from: String,
+    /// An address, or `NODE:INTERFACE` (its first IPv4 address, else its first IPv6).
+    pub to: String,
+}
+
+/// The answer of `POST /api/explain`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExplainView {
+    pub explanation: crate::reach::Explanation,
+    /// Read from the kernel (the lab is applied), not from the lab alone.
+    pub live: bool,
+    /// What the kernel holds on the way that the prediction cannot see (`rp_filter` and
+    /// other settings, rules, routes of other tables), as `NAMESPACE: COMMAND`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unseen: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -171,11 +196,13 @@ pub enum Event {
     Batch(BatchEvent),
     Presenter(PresenterEvent),
     Terminal(TerminalEvent),
+    Goals(GoalsEvent),
+    Drill(DrillEvent),
 }
 
 impl Event {
     /// Every `type` an event can have, in the order of the variants.
-    pub const TYPES: [&'static str; 15] = [
+    pub const TYPES: [&'static str; 17] = [
         "snapshot",
         "document",
         "progress",
@@ -191,6 +218,8 @@ impl Event {
         "batch",
         "presenter",
         "terminal",
+        "goals",
+        "drill",
     ];
 
     /// The events this message stands for, in order: a batch's, or itself.
@@ -220,6 +249,15 @@ pub struct SnapshotEvent {
     /// As in `DriftEvent`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<String>,
+    /// As in `DriftEvent`: a drill withholds the drift.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub drift_hidden: bool,
+    /// The goals as last checked, when the lab has goals and they were checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goals: Option<Box<GoalsEvent>>,
+    /// The drill, while one runs (and after, until the next starts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drill: Option<Box<DrillStatus>>,
 }
 
 /// The document changed (an edit, an import, a scan).
@@ -275,6 +313,14 @@ pub struct DriftEvent {
     /// holds (deleted from outside): told apart from new ones never applied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<String>,
+    /// A drill runs: what differs is withheld (ops and missing are empty) so that students
+    /// find the faults themselves; `hidden` tells the page to say so.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub hidden: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// Traffic counters of the lab's interfaces, about once a second.
@@ -431,6 +477,44 @@ pub enum OpState {
 pub struct TerminalEvent {
     pub node: String,
     pub opened: bool,
+}
+
+/// `Event::Goals`: the lab's goals as last checked on the live kernel (after an apply, a
+/// change in the kernel, an edit of the goals, or `POST /api/goals/check`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GoalsEvent {
+    /// The document's revision the goals were read from.
+    pub revision: u64,
+    pub checklist: crate::goals::Checklist,
+}
+
+/// `Event::Drill`, `GET /api/drill`: whether a break-it drill runs, how many of its
+/// faults the kernel still shows, and once revealed, which they were.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DrillStatus {
+    pub active: bool,
+    /// How many faults were injected.
+    pub faults: usize,
+    /// How many of them the kernel no longer shows (fixed by hand, or repaired).
+    pub fixed: usize,
+    /// The faults, once the teacher revealed them (empty before).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revealed: Vec<RevealedFault>,
+}
+
+/// One fault of a drill, as revealed: what it broke, the commands that broke it, and
+/// whether the kernel still shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevealedFault {
+    pub kind: crate::drill::FaultKind,
+    pub what: String,
+    pub commands: Vec<String>,
+    pub fixed: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DrillEvent {
+    pub status: DrillStatus,
 }
 
 /// `GET /api/terminal?node=NAME`: the node whose namespace the shell runs in.

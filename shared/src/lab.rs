@@ -35,6 +35,9 @@ pub struct Lab {
     pub nodes: Vec<Node>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<Link>,
+    /// What an exercise asks of the lab, checked live by `nslab check` and the editor.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub goals: Vec<crate::goals::Goal>,
     /// Editor-only data for the whole lab (free notes, viewport); carried unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub editor: Option<EditorData>,
@@ -307,6 +310,7 @@ impl Lab {
             description: String::new(),
             nodes: Vec::new(),
             links: Vec::new(),
+            goals: Vec::new(),
             editor: None,
         }
     }

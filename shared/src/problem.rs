@@ -45,6 +45,7 @@ pub enum Rule {
     BroadcastAddress,
     UnusableAddress,
     DuplicateAddress,
+    DuplicateAddressOnLink,
     InvalidMac,
     InvalidRoute,
     DuplicateRoute,
@@ -65,14 +66,24 @@ pub enum Rule {
     AddressOnBridgePort,
     DuplicateMac,
     JitterAboveDelay,
+    // Goals.
+    InvalidGoal,
 }
 
 impl Rule {
     pub fn severity(self) -> Severity {
         use Rule::*;
         match self {
-            SubnetMismatch | MtuMismatch | MtuTooSmallForIpv6 | GatewayUnreachable | BridgeLoop | IsolatedNamespace
-            | AddressOnBridgePort | DuplicateMac | JitterAboveDelay => Severity::Warning,
+            SubnetMismatch
+            | MtuMismatch
+            | MtuTooSmallForIpv6
+            | GatewayUnreachable
+            | BridgeLoop
+            | IsolatedNamespace
+            | AddressOnBridgePort
+            | DuplicateMac
+            | JitterAboveDelay
+            | DuplicateAddressOnLink => Severity::Warning,
             _ => Severity::Error,
         }
     }

@@ -40,6 +40,13 @@ fn routed(routes: Value) -> Value {
     })
 }
 
+/// The pair of `pair` with one goal.
+fn with_goal(goal: Value) -> Value {
+    let mut lab = pair(end("n1", "eth0", &["10.0.0.1/24"]), end("n2", "eth0", &["10.0.0.2/24"]));
+    lab["goals"] = json!([goal]);
+    lab
+}
+
 fn parse(document: &Value) -> Lab {
     load_lab(document.to_string().as_bytes(), &Limits::default()).expect("test documents are well-formed")
 }
@@ -230,6 +237,57 @@ fn cases() -> Vec<Case> {
             bridged(bridge(json!({})), end("n1", "e", &[]), end("n2", "e", &[])),
         ),
         case(
+            Rule::UnknownNode,
+            "goals[0].from",
+            with_goal(json!({"kind": "reach", "from": "n9", "to": "10.0.0.2"})),
+            with_goal(json!({"kind": "reach", "from": "n1", "to": "10.0.0.2"})),
+        ),
+        case(
+            Rule::UnknownNode,
+            "goals[0].to",
+            with_goal(json!({"kind": "no_reach", "from": "n1", "to": "n9:eth0"})),
+            // An interface the lab does not have yet is the exercise, not a mistake.
+            with_goal(json!({"kind": "no_reach", "from": "n1", "to": "n2:eth7"})),
+        ),
+        case(
+            Rule::UnknownNode,
+            "goals[0].node",
+            with_goal(json!({"kind": "address", "node": "n9", "interface": "eth0", "subnet": "10.0.0.0/24"})),
+            with_goal(json!({"kind": "address", "node": "n2", "interface": "eth1", "subnet": "10.0.0.0/24"})),
+        ),
+        case(
+            Rule::WrongNodeKind,
+            "goals[0].node",
+            {
+                let mut lab = bridged(bridge(json!({})), end("n1", "e", &[]), end("n2", "e", &[]));
+                lab["goals"] = json!([{"kind": "forwarding", "node": "br0"}]);
+                lab
+            },
+            {
+                let mut lab = bridged(bridge(json!({})), end("n1", "e", &[]), end("n2", "e", &[]));
+                lab["goals"] = json!([{"kind": "forwarding", "node": "n1", "family": "ipv6"}]);
+                lab
+            },
+        ),
+        case(
+            Rule::InvalidGoal,
+            "goals[0].to",
+            with_goal(json!({"kind": "route", "node": "n1", "to": "10.0.0.1/33"})),
+            with_goal(json!({"kind": "route", "node": "n1", "to": "default6"})),
+        ),
+        case(
+            Rule::InvalidGoal,
+            "goals[0].via",
+            with_goal(json!({"kind": "route", "node": "n1", "to": "default", "via": "10.0.0.256"})),
+            with_goal(json!({"kind": "route", "node": "n1", "to": "default", "via": "10.0.0.2"})),
+        ),
+        case(
+            Rule::InvalidGoal,
+            "goals[0].subnet",
+            with_goal(json!({"kind": "address", "node": "n1", "interface": "eth0", "subnet": "10.0.0.0"})),
+            with_goal(json!({"kind": "address", "node": "n1", "interface": "eth0", "subnet": "10.0.0.0/24"})),
+        ),
+        case(
             Rule::VethSameBridge,
             "links[1]",
             bridged(bridge(json!({})), end("n1", "e", &[]), json!({"node": "br0", "name": "p3"})),
@@ -310,19 +368,19 @@ fn cases() -> Vec<Case> {
                           {"kind": "veth", "a": {"node": "n3", "name": "b", "addresses": ["10.0.1.1/24"]}, "b": {"node": "n1", "name": "b", "addresses": ["10.0.1.2/24"]}}]}),
         ),
         case(
-            Rule::DuplicateAddress,
+            Rule::DuplicateAddressOnLink,
             "links[0].b.addresses[0]",
             pair(end("n1", "e", &["10.0.0.1/24"]), end("n2", "e", &["10.0.0.1/24"])),
             ok_pair(),
         ),
         case(
-            Rule::DuplicateAddress,
+            Rule::DuplicateAddressOnLink,
             "links[1].b.addresses[0]",
             bridged(bridge(json!({})), end("n1", "e", &["10.0.0.5/24"]), end("n2", "e", &["10.0.0.5/24"])),
             bridged(bridge(json!({})), end("n1", "e", &["10.0.0.5/24"]), end("n2", "e", &["10.0.0.6/24"])),
         ),
         case(
-            Rule::DuplicateAddress,
+            Rule::DuplicateAddressOnLink,
             "links[0].b.addresses[0]",
             bridged(
                 bridge(json!({"addresses": ["10.0.0.1/24"]})),

@@ -12,8 +12,13 @@ pub fn example(name: &str) -> PathBuf {
 
 /// A bundled example, loaded.
 pub fn example_lab(name: &str) -> nslab_model::Lab {
-    let text = std::fs::read(example(name)).unwrap_or_else(|e| panic!("examples/{name}.json: {e}"));
-    nslab_model::load_lab(&text, &Default::default()).unwrap_or_else(|e| panic!("examples/{name}.json: {e}"))
+    lab_at(&example(name))
+}
+
+/// The lab file at `path`, loaded (not validated).
+pub fn lab_at(path: &std::path::Path) -> nslab_model::Lab {
+    let text = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    nslab_model::load_lab(&text, &Default::default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 pub const EXAMPLES: [&str; 3] = ["seed-veth", "seed-bridge", "router"];

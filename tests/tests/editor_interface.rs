@@ -370,3 +370,55 @@ async fn a_selected_node_with_a_warning_shows_its_selection() {
     let unselected = of("g.node.warning rect.body").await.expect("a stroke");
     assert_eq!(unselected, json!("rgb(178, 106, 0)"), "unselected, the warning's orange shows");
 }
+
+/// Whether the side panel's tab row scrolls: its content's width and its own.
+const TAB_ROW_WIDTHS: &str = "
+    const row = document.querySelector('.side .tabs');
+    return [row.scrollWidth, row.clientWidth];";
+
+/// Seven tabs (six, and capture's while a capture is open) inside the panel, on one row
+/// when `one_row`, the row not scrolling.
+async fn assert_seven_tabs_fit(page: &Page<'_>, panel: &str, one_row: bool) {
+    let tabs = page.client.execute(TABS, vec![]).await.expect("the tabs");
+    let list = tabs["tabs"].as_array().expect("tabs");
+    assert_eq!(list.len(), 7, "{panel}: {tabs}");
+    assert_eq!(list[6]["text"], "capture", "{panel}: {tabs}");
+    let (panel_left, panel_right) = (tabs["panel"][0].as_f64().unwrap(), tabs["panel"][1].as_f64().unwrap());
+    for tab in list {
+        if one_row {
+            assert!((number(tab, "top") - number(&list[0], "top")).abs() < 1.0, "{panel}: tabs on one row: {tabs}");
+        }
+        assert!(number(tab, "left") >= panel_left, "{panel}: every tab inside the panel: {tabs}");
+        assert!(number(tab, "right") <= panel_right, "{panel}: every tab inside the panel: {tabs}");
+    }
+    let widths = page.client.execute(TAB_ROW_WIDTHS, vec![]).await.expect("the row's widths");
+    let (content, shown) = (widths[0].as_f64().unwrap(), widths[1].as_f64().unwrap());
+    assert!(content <= shown, "{panel}: the tab row scrolls: {content} px of tabs in {shown} px");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn with_a_capture_open_the_seven_tabs_fit_one_row_at_1280_and_wrap_rather_than_scroll_in_a_narrower_panel() {
+    let (server, _state) = NslabServer::start(None, "editor-interface-capture-tab");
+    let browser = Browser::start().await;
+    let page = Page::open(&browser.client, &server.url, "editor-interface-capture-tab").await;
+    page.wait_for("g.node[data-name='docker0']").await;
+    set_viewport_width(&page, 1280).await;
+    // A capture opened from a link's end in the inspector (nothing is applied: the capture
+    // itself is refused, its tab shows all the same).
+    page.click_at("g.link[data-index='1'] line.hit", false).await;
+    page.wait_for("g.link.selected[data-index='1']").await;
+    page.click("#tab-inspect").await;
+    page.click("fieldset.end[data-side='b'] button.capture-open").await;
+    page.wait_for("#tab-capture").await;
+    assert_seven_tabs_fit(&page, "the panel's default width", true).await;
+    page.shot("01-seven-tabs").await;
+
+    let (x, y) = page.center_of("#panel-resizer").await;
+    page.drag_between((x, y), (1275.0, y)).await;
+    let narrowest = panel_width(&page).await;
+    assert!((narrowest - PANEL_MIN).abs() < 1.0, "the panel at its narrowest: {narrowest}");
+    assert_seven_tabs_fit(&page, "the panel's narrowest width", false).await;
+    page.shot("02-seven-tabs-narrowest").await;
+    page.assert_no_bug().await;
+    browser.close().await;
+}

@@ -12,10 +12,11 @@ use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, VARY};
 
 /// What the editor's wasm may weigh as sent over gzip, so that it does not grow unseen.
 /// Issue 21's goal was 400,000 bytes; with the terminals, the capture panel and the
-/// impairments' validation the editor is 505,708 (2026-12-07) and 408,790 with brotli.
-/// Why the goal is out of reach without dropping features, and what was tried, is in
-/// docs/editor.md ("Size"). Raise this line only with a reason written there.
-const WASM_BUDGET_BYTES: usize = 512_000;
+/// impairments' validation the editor was 505,708 (2026-12-07), then issues 24 and 25 put
+/// the goals and drill cards, the `ip` reader and the reachability explainer in the page:
+/// 687,847 (2026-12-07), each feature's bytes in docs/editor.md ("Size"). Raise this line
+/// only with a reason written there.
+const WASM_BUDGET_BYTES: usize = 700_000;
 
 /// What Chromium sends to a plain-http address that is not loopback.
 const CHROMIUM_ON_THE_LAN: &str = "gzip, deflate";

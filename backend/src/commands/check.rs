@@ -49,10 +49,24 @@ fn plural_suffix(count: usize, word: &str) -> String {
 
 pub fn export(file: &Path, format: Format, output: Option<&Path>, limits: &Limits) -> CliResult {
     let lab = if format.needs_valid_lab() { read_valid_lab(file, limits)? } else { read_lab_file(file, limits)? };
+    if let (true, Some(folder)) = (format.is_folder(), output) {
+        return write_folder(folder, &format.render_files(&lab)).map_err(CliError::failed);
+    }
     let text = format.render(&lab);
     match output {
         Some(path) => std::fs::write(path, text).map_err(|e| format!("{}: cannot write: {e}", path.display())),
         None => std::io::stdout().write_all(text.as_bytes()).map_err(|e| format!("cannot write the export: {e}")),
     }
     .map_err(CliError::failed)
+}
+
+/// The files of a folder format (Kathará's lab.conf and .startup files) into `folder`,
+/// made if need be. Paths come from the exporter (plain file names), never from input.
+fn write_folder(folder: &Path, files: &[(String, String)]) -> Result<(), String> {
+    std::fs::create_dir_all(folder).map_err(|e| format!("{}: cannot make the folder: {e}", folder.display()))?;
+    for (name, text) in files {
+        let path = folder.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+    }
+    Ok(())
 }

@@ -1,9 +1,12 @@
 //! What each CLI command does; `cli.rs` only parses and dispatches.
 
 pub mod check;
+pub mod convert;
+pub mod goals;
 pub mod lab;
 pub mod list;
 pub mod serve;
+pub mod teach;
 
 use std::path::Path;
 

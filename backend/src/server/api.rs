@@ -11,9 +11,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use nslab_model::api::{DocumentEvent, ErrorBody, Event, LabView, PlanView, PutLab, RunReport, EVENTS_PROTOCOL};
 use nslab_model::export::Format;
+use nslab_model::import::{LeftOut, Source};
 use nslab_model::problem::has_errors;
 use nslab_model::{load_lab, validate_with, Lab, Problem};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::auth::origin_allowed;
 use super::errors::{ApiError, JsonBody};
@@ -21,6 +22,7 @@ use super::events::stream_to;
 use super::pings;
 use super::AppState;
 use crate::engine::{InUse, RunRequest, Work};
+use crate::import_files::import_bytes;
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -34,12 +36,19 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/scan", post(scan))
         .route("/events", get(events))
         .route("/capture", get(super::captures::live))
-        .route("/capture.pcapng", get(super::captures::pcapng))
+        .route("/capture.pcapng", get(super::capture_files::pcapng))
         .route("/ping", post(pings::start))
         .route("/ping/{id}", axum::routing::delete(pings::stop))
         .route("/matrix", post(pings::matrix))
+        .route("/explain", post(super::explain::route))
         .route("/presenter", post(super::presenter::update))
         .route("/terminal", get(super::terminals::open))
+        .route("/goals", get(super::goals::latest))
+        .route("/goals/check", post(super::goals::check))
+        .route("/drill", get(super::drills::status).post(super::drills::start))
+        .route("/drill/faults", get(super::drills::faults))
+        .route("/drill/reveal", post(super::drills::reveal))
+        .route("/drill/repair", post(super::drills::repair))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such API route") })
 }
 
@@ -141,15 +150,65 @@ async fn destroy(
     Ok(Json(state.run(options.to_destroy()).await?))
 }
 
-/// A lab file as sent by a file picker: checked like `nslab validate` reads a file.
-async fn import(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Json<LabView>, ApiError> {
-    let lab = load_lab(&body, &state.limits).map_err(|error| {
-        let body =
-            ErrorBody { problems: vec![error.to_problem()], ..ErrorBody::new(format!("{}: {error}", error.path())) };
-        ApiError::with(StatusCode::BAD_REQUEST, body)
-    })?;
+/// `?from=` and `?file=` of `POST /api/import`.
+#[derive(Debug, Default, Deserialize)]
+struct ImportQuery {
+    /// The format: `json` (a lab file), or one `nslab import --from` takes.
+    from: Option<String>,
+    /// The file's name, which tells its format when `from` does not, and names the lab.
+    file: Option<String>,
+}
+
+/// A lab opened from a file: a lab file (checked like `nslab validate` reads one), or
+/// another tool's file or archive, read like `nslab import` reads it. The answer is the new
+/// document, and what the import left out.
+async fn import(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<ImportQuery>,
+    body: Bytes,
+) -> Result<Json<ImportedView>, ApiError> {
+    let bad = |message: String| ApiError::new(StatusCode::BAD_REQUEST, message);
+    let from = match query.from.as_deref() {
+        None | Some("json") => None,
+        Some(name) => Some(name.parse::<Source>().map_err(|message| bad(format!("{message}, or json")))?),
+    };
+    let file = query.file.as_deref().unwrap_or("");
+    let lab_file = match query.from.as_deref() {
+        Some(name) => name == "json",
+        // A body without a name is a lab file, as the API has always taken.
+        None => file.is_empty() || file.to_ascii_lowercase().ends_with(".json"),
+    };
+    let (lab, left_out) = if lab_file {
+        let lab = load_lab(&body, &state.limits).map_err(|error| {
+            let body = ErrorBody {
+                problems: vec![error.to_problem()],
+                ..ErrorBody::new(format!("{}: {error}", error.path()))
+            };
+            ApiError::with(StatusCode::BAD_REQUEST, body)
+        })?;
+        (lab, Vec::new())
+    } else {
+        let file = (!file.is_empty()).then(|| file.to_string());
+        let (bytes, limits) = (body.to_vec(), state.limits);
+        // Unpacking an archive and reading YAML or XML is work for a blocking thread.
+        let imported = tokio::task::spawn_blocking(move || import_bytes(file.as_deref(), bytes, from, &limits))
+            .await
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+            .map_err(bad)?;
+        (imported.lab, imported.left_out)
+    };
     check_size(&state, &lab)?;
-    replace_document(&state, lab).await
+    let Json(view) = replace_document(&state, lab).await?;
+    Ok(Json(ImportedView { view, left_out }))
+}
+
+/// The answer of `POST /api/import`: the document (as `GET /api/lab` gives it) and what
+/// the source held that the lab cannot, each with its place.
+#[derive(Debug, Serialize)]
+struct ImportedView {
+    #[serde(flatten)]
+    view: LabView,
+    left_out: Vec<LeftOut>,
 }
 
 async fn replace_document(state: &AppState, lab: Lab) -> Result<Json<LabView>, ApiError> {
@@ -179,9 +238,32 @@ async fn export(State(state): State<Arc<AppState>>, Query(query): Query<ExportQu
             return Err(ApiError::invalid(problems));
         }
     }
-    let file = format!("attachment; filename=\"{}.{}\"", lab.name.replace(['"', '\\'], "_"), format.extension());
+    let name = lab.name.replace(['"', '\\'], "_");
+    if format.is_folder() {
+        // A folder (Kathará's `lab.conf` and `.startup` files) travels as a `.tar.gz` of it.
+        let archive = folder_archive(&name, &format.render_files(&lab))
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        let file = format!("attachment; filename=\"{name}.tar.gz\"");
+        let headers = [(header::CONTENT_TYPE, "application/gzip".to_string()), (header::CONTENT_DISPOSITION, file)];
+        return Ok((headers, archive).into_response());
+    }
+    let file = format!("attachment; filename=\"{name}.{}\"", format.extension());
     let headers = [(header::CONTENT_TYPE, format.media_type().to_string()), (header::CONTENT_DISPOSITION, file)];
     Ok((headers, format.render(&lab)).into_response())
+}
+
+/// `files` (path, text) as a gzipped tar of the folder `folder`, as `tar czf` writes it.
+fn folder_archive(folder: &str, files: &[(String, String)]) -> std::io::Result<Vec<u8>> {
+    let gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut archive = tar::Builder::new(gzip);
+    for (path, text) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(text.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        archive.append_data(&mut header, format!("{folder}/{path}"), text.as_bytes())?;
+    }
+    archive.into_inner()?.finish()
 }
 
 /// The kernel, drawn as a lab, becomes the document.

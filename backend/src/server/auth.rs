@@ -94,7 +94,7 @@ fn foreign(access: &Access, request: &Request) -> Option<&'static str> {
 
 /// Routes that read with GET but reach into the lab's namespaces: a root shell, a packet
 /// capture. They need the same rights (and the same Origin) as a change.
-const HANDS_ON: [&str; 3] = ["/api/terminal", "/api/capture", "/api/capture.pcapng"];
+const HANDS_ON: [&str; 4] = ["/api/terminal", "/api/capture", "/api/capture.pcapng", "/api/drill/faults"];
 
 /// Whether the request changes something or reaches into the lab (see `HANDS_ON`): what
 /// a viewer token may not do and another site's page may not ask for.

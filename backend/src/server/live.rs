@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use nslab_model::api::{
-    CountersEvent, DriftEvent, Event, LinkChange, LinkCounters, LinkEvent, LiveLink, NamespaceEvent, PlannedOp,
+    CountersEvent, DriftEvent, DrillEvent, Event, LinkChange, LinkCounters, LinkEvent, LiveLink, NamespaceEvent,
+    PlannedOp,
 };
 use nslab_model::identity::Netns;
 use nslab_model::observed::Observed;
@@ -268,7 +269,10 @@ async fn refresh(state: &AppState) -> bool {
     let Ok(_no_run_meanwhile) = state.kernel_access.try_lock() else { return false };
     let read_at = Instant::now();
     let Ok(observed) = state.engine.observe().await else { return false };
-    let lab = state.store.lock().await.view().lab.clone();
+    let (lab, revision) = {
+        let store = state.store.lock().await;
+        (store.view().lab.clone(), store.view().revision)
+    };
     let applied = !is_gone(&lab, &observed);
     // Drift is what re-applying would do: nothing to say of a lab that is not applied.
     let (drift, conflicts): (Vec<PlannedOp>, Vec<Conflict>) = match applied {
@@ -286,7 +290,9 @@ async fn refresh(state: &AppState) -> bool {
     let changes = live.refresh(&observed, read_at);
     // Namespaces a run deleted were released (see `release`), not seen going by the watch
     // scan: a reading is where clients learn of them.
-    for event in namespace_changes(&namespaces_before, &live.namespaces) {
+    let namespace_events = namespace_changes(&namespaces_before, &live.namespaces);
+    let kernel_changed = !changes.is_empty() || !namespace_events.is_empty();
+    for event in namespace_events {
         state.bus.send(&Event::Namespace(event));
     }
     let drift_changed =
@@ -300,8 +306,20 @@ async fn refresh(state: &AppState) -> bool {
         state.bus.send(&Event::Link(LinkEvent { change, link }));
     }
     drop(live);
+    let drift_ops: Vec<_> = drift.iter().map(|planned| planned.op.clone()).collect();
+    let drill = state.drills.note_drift(&drift_ops, &observed);
+    if let Some(status) = drill {
+        state.bus.send(&Event::Drill(DrillEvent { status }));
+    }
     if drift_changed {
-        state.bus.send(&Event::Drift(DriftEvent { applied, ops: drift, conflicts, missing }));
+        // A drill withholds what differs, so that students find the faults themselves.
+        let hidden = state.drills.hides_drift();
+        let (ops, missing) = if hidden { (Vec::new(), Vec::new()) } else { (drift, missing) };
+        state.bus.send(&Event::Drift(DriftEvent { applied, ops, conflicts, missing, hidden }));
+    }
+    // What the kernel holds, or the goals themselves, may have changed: check them again.
+    if !lab.goals.is_empty() && (drift_changed || kernel_changed || state.goals.stale(revision)) {
+        state.goals.want();
     }
     true
 }

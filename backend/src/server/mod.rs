@@ -5,9 +5,13 @@
 mod api;
 mod auth;
 mod body_deadline;
+mod capture_files;
 mod captures;
+mod drills;
 mod errors;
 mod events;
+mod explain;
+mod goals;
 pub mod limits;
 mod listener;
 mod live;
@@ -92,6 +96,10 @@ pub struct AppState {
     pub presenter: presenter::Presenting,
     /// The terminals open now (`terminals.rs`), ended when the server stops.
     pub terminals: terminals::Terminals,
+    /// The lab's goals as last checked on the kernel (`goals.rs`).
+    pub goals: goals::GoalChecks,
+    /// The break-it drill, while one runs (`drills.rs`).
+    pub drills: drills::Drills,
 }
 
 impl AppState {
@@ -99,15 +107,20 @@ impl AppState {
     pub async fn snapshot(&self) -> Event {
         let view = self.store.lock().await.view().clone();
         let live = self.live.read().await;
+        // A drill withholds what differs from the lab (see `drills.rs`).
+        let hidden = self.drills.hides_drift();
         Event::Snapshot(SnapshotEvent {
             view,
             links: live.links(),
             namespaces: live.namespaces.keys().cloned().collect(),
             owners: live.owners(),
             applied: live.applied,
-            drift: live.drift.clone(),
+            drift: if hidden { Vec::new() } else { live.drift.clone() },
             conflicts: live.conflicts.clone(),
-            missing: live.missing.clone(),
+            missing: if hidden { Vec::new() } else { live.missing.clone() },
+            drift_hidden: hidden,
+            goals: self.goals.latest().map(Box::new),
+            drill: self.drills.status().map(Box::new),
         })
     }
 }
@@ -185,14 +198,18 @@ async fn serve(config: Config, opened: Option<Lab>, fallback: impl FnOnce() -> L
         pings: Mutex::new(std::collections::HashMap::new()),
         presenter: presenter::Presenting::default(),
         terminals: terminals::Terminals::new(config.terminals),
+        goals: goals::GoalChecks::default(),
+        drills: drills::Drills::default(),
     });
     let watcher = tokio::spawn(live::run(state.clone()));
+    let checker = tokio::spawn(goals::run(state.clone()));
     let stop = state.engine.stop_handle();
     listener::serve(listener, router(state.clone(), config.access, config.web_root), shutdown_signal(stop)).await;
     // Nothing a terminal started outlives the server.
     let ending = state.clone();
     let _ = tokio::task::spawn_blocking(move || ending.terminals.end_all()).await;
     watcher.abort();
+    checker.abort();
     Ok(())
 }
 

@@ -26,7 +26,11 @@ impl AppState {
         let planned = self.engine.plan_run(&view.lab, request, |_warnings| ()).await?;
         let mut notes = planned.observed.stray_notes();
         notes.extend(interrupted_run_note());
-        Ok(PlanView { revision: view.revision, ops: planned.ops.iter().map(PlannedOp::from).collect(), notes })
+        // The plan preview: what the edit starts or stops reaching, since the last apply.
+        let reach_changes = crate::records::recorded_lab(&view.lab.name, &self.limits)
+            .map(|applied| nslab_model::reach::reach_changes(&applied, &view.lab));
+        let ops = planned.ops.iter().map(PlannedOp::from).collect();
+        Ok(PlanView { revision: view.revision, ops, notes, reach_changes })
     }
 
     /// Runs `request` on the lab being edited, unless another run goes on.
@@ -73,8 +77,16 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Marks a run as going on, for other work that changes the kernel (a drill's faults):
+    /// None while an apply or destroy runs.
+    pub(super) fn claim_run(&self) -> Option<RunningGuard<'_>> {
+        RunningGuard::claim(&self.running)
+    }
+}
+
 /// Marks a run as going on, until dropped.
-struct RunningGuard<'a>(&'a AtomicBool);
+pub(super) struct RunningGuard<'a>(&'a AtomicBool);
 
 impl<'a> RunningGuard<'a> {
     fn claim(flag: &'a AtomicBool) -> Option<Self> {

@@ -232,7 +232,7 @@ fn check_segment_duplicates(topology: &Topology, segment: &Segment, report: &mut
         let interface = &topology.interfaces[member];
         for found in twice.iter().filter(|found| found.again.0 == member) {
             report.push(
-                Rule::DuplicateAddress,
+                Rule::DuplicateAddressOnLink,
                 address_path(found.again),
                 format!(
                     "{} is also used at {}, on the same link; two hosts with one address confuse ARP and neighbour discovery",

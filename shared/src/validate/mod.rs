@@ -5,6 +5,7 @@
 //! over the size limits is refused before anything else is looked at.
 
 mod addresses;
+mod goals;
 mod impairments;
 mod names;
 mod references;
@@ -44,6 +45,7 @@ pub fn validate_with(lab: &Lab, limits: &Limits) -> Vec<Problem> {
     routes::check(lab, &topology, &mut report);
     impairments::check(lab, &mut report);
     sense::check(lab, &topology, &mut report);
+    goals::check(lab, &mut report);
     report.problems
 }
 
