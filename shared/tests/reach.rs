@@ -7,7 +7,9 @@ use std::net::IpAddr;
 use nslab_model::load::load_lab_str;
 use nslab_model::netem::Netem;
 use nslab_model::observed::{Observed, ObservedLink, ObservedNamespace, ObservedRoute};
-use nslab_model::reach::{explain, explain_live, predict_matrix, reaches, Direction, Explanation, LabFix, Reason};
+use nslab_model::reach::{
+    explain, explain_live, predict_matrix, reaches, Direction, Explanation, LabFix, LimitKind, Reason,
+};
 use nslab_model::{Lab, Link, Node, Route};
 use proptest::prelude::*;
 
@@ -354,6 +356,53 @@ fn routers_that_point_at_each_other_loop() {
     assert_eq!(explained.request.len(), 65);
 }
 
+/// A line of `n` forwarding namespaces `r0`.., each /30 its own, default routes to the
+/// right and the way back through the left neighbour.
+fn chain(n: usize) -> Lab {
+    let address = |link: usize, host: usize| format!("10.1.{}.{}", link * 4 / 256, link * 4 % 256 + host);
+    let mut nodes = Vec::new();
+    for i in 0..n {
+        let mut routes: Vec<String> = Vec::new();
+        if i + 1 < n {
+            routes.push(format!(r#"{{"to": "default", "via": "{}"}}"#, address(i, 2)));
+        }
+        for link in 0..i.saturating_sub(1) {
+            routes.push(format!(r#"{{"to": "{}/30", "via": "{}"}}"#, address(link, 0), address(i - 1, 1)));
+        }
+        nodes.push(format!(
+            r#"{{"kind": "namespace", "name": "r{i}", "ipv4_forwarding": true, "routes": [{}]}}"#,
+            routes.join(",")
+        ));
+    }
+    let links: Vec<String> = (0..n - 1)
+        .map(|i| {
+            format!(
+                r#"{{"kind": "veth", "a": {{"node": "r{i}", "name": "right", "addresses": ["{}/30"]}}, "b": {{"node": "r{}", "name": "left", "addresses": ["{}/30"]}}}}"#,
+                address(i, 1),
+                i + 1,
+                address(i, 2)
+            )
+        })
+        .collect();
+    let json =
+        format!(r#"{{"version": 1, "name": "chain", "nodes": [{}], "links": [{}]}}"#, nodes.join(","), links.join(","));
+    load_lab_str(&json).unwrap()
+}
+
+#[test]
+fn a_ping_crosses_at_most_63_routers() {
+    let lab = chain(70);
+    // r64 is 64 hops from r0: 63 routers forward the ping, as its TTL of 64 allows.
+    assert!(reaches(&lab, "r0", ip("10.1.0.254")).unwrap());
+    let explained = explain(&lab, "r0", ip("10.1.1.2")).unwrap();
+    let failure = explained.failure.expect("r65 is one hop too far");
+    assert_eq!((failure.reason, failure.hop, failure.namespace.as_str()), (Reason::TtlExpired, 64, "r64"));
+    assert!(failure.message.contains("at most 63 routers"), "{}", failure.message);
+    // The reply counts too: r65 answers r1 (64 hops), not r0 (65).
+    assert!(reaches(&lab, "r65", ip("10.1.0.2")).unwrap());
+    assert!(!reaches(&lab, "r65", ip("10.1.0.1")).unwrap());
+}
+
 #[test]
 fn the_longest_prefix_wins_over_the_lowest_metric_and_the_metric_breaks_ties() {
     let mut lab = example("router");
@@ -641,4 +690,59 @@ fn a_lab_route_replaces_the_kernel_s_route_of_the_same_prefix_and_metric() {
     namespace_mut(&mut lab, "left").routes.last_mut().unwrap().metric = Some(5);
     let explained = explain(&lab, "left", ip("10.0.1.1")).unwrap();
     assert_eq!(explained.request[0].route.as_deref(), Some("10.0.1.0/24 dev l-eth0 (connected)"));
+}
+
+/// Three namespaces, `a` joined to `b` by `e1` and to `c` by `e2`, with the addresses and
+/// routes given (`{}` in a route list is none).
+fn fork(a_e1: &str, a_e2: &str, b: &str, c: &str, a_routes: &str) -> Lab {
+    load_lab_str(&format!(
+        r#"{{"version": 1, "name": "fork", "nodes": [
+            {{"kind": "namespace", "name": "a", "routes": [{a_routes}]}},
+            {{"kind": "namespace", "name": "b"}}, {{"kind": "namespace", "name": "c"}}],
+          "links": [
+            {{"kind": "veth", "a": {{"node": "a", "name": "e1", "addresses": ["{a_e1}"]}}, "b": {{"node": "b", "name": "eth0", "addresses": ["{b}"]}}}},
+            {{"kind": "veth", "a": {{"node": "a", "name": "e2", "addresses": ["{a_e2}"]}}, "b": {{"node": "c", "name": "eth0", "addresses": ["{c}"]}}}}]}}"#
+    ))
+    .unwrap()
+}
+
+#[test]
+fn one_subnet_on_two_interfaces_is_named_as_a_limit_of_the_model() {
+    let lab = fork("10.0.0.1/24", "10.0.0.3/24", "10.0.0.2/24", "10.0.0.4/24", "");
+    let explained = explain(&lab, "a", ip("10.0.0.4")).unwrap();
+    let limit = explained.limits.first().expect("a limit on the way");
+    assert_eq!((limit.kind, limit.namespace.as_str()), (LimitKind::TwoRoutesOnePrefix, "a"));
+    assert!(limit.message.contains("10.0.0.0/24") && limit.message.contains("`e1` and `e2`"), "{}", limit.message);
+    // A route through a gateway in that subnet meets it too; other subnets do not.
+    let routed = fork(
+        "10.0.0.1/24",
+        "10.0.0.3/24",
+        "10.0.0.2/24",
+        "10.0.0.4/24",
+        r#"{"to": "192.0.2.0/24", "via": "10.0.0.2"}"#,
+    );
+    let through_gateway = explain(&routed, "a", ip("192.0.2.9")).unwrap();
+    assert_eq!(through_gateway.limits.len(), 1, "{:#?}", through_gateway.limits);
+    let plain = fork("10.0.1.1/24", "10.0.2.1/24", "10.0.1.2/24", "10.0.2.2/24", "");
+    assert!(explain(&plain, "a", ip("10.0.2.2")).unwrap().limits.is_empty());
+}
+
+#[test]
+fn an_ipv6_route_without_carrier_with_another_route_beside_it_is_named_as_a_limit() {
+    let routes = r#"{"to": "default", "via": "fd00:2::2"}"#;
+    let mut lab = fork("fd00:1::1/64", "fd00:2::1/64", "fd00:1::2/64", "fd00:2::2/64", routes);
+    end_mut(&mut lab, 0, 'b').up = false;
+    let explained = explain(&lab, "a", ip("fd00:1::2")).unwrap();
+    assert_eq!(explained.failure.as_ref().map(|failure| failure.reason), Some(Reason::NoCarrier));
+    let kinds: Vec<LimitKind> = explained.limits.iter().map(|limit| limit.kind).collect();
+    assert_eq!(kinds, [LimitKind::Ipv6RouteWithoutCarrier], "{:#?}", explained.limits);
+    assert!(explained.limits[0].message.contains("default via fd00:2::2 dev e2"), "{}", explained.limits[0].message);
+    // IPv4 has no such fallback, and without another route there is nothing to fall back to.
+    let mut v4 =
+        fork("10.0.1.1/24", "10.0.2.1/24", "10.0.1.2/24", "10.0.2.2/24", r#"{"to": "default", "via": "10.0.2.2"}"#);
+    end_mut(&mut v4, 0, 'b').up = false;
+    assert!(explain(&v4, "a", ip("10.0.1.2")).unwrap().limits.is_empty());
+    let mut alone = fork("fd00:1::1/64", "fd00:2::1/64", "fd00:1::2/64", "fd00:2::2/64", "");
+    end_mut(&mut alone, 0, 'b').up = false;
+    assert!(explain(&alone, "a", ip("fd00:1::2")).unwrap().limits.is_empty());
 }

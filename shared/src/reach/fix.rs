@@ -180,6 +180,12 @@ pub(crate) fn candidates(network: &Network, cause: &Cause, destination: IpAddr) 
             command: String::new(),
             edit: None,
         }],
+        Cause::TtlExpired { .. } => vec![Fix {
+            description: "shorten the path (a more direct link or route), or ping with a larger TTL (`ping -t 255`)"
+                .to_string(),
+            command: String::new(),
+            edit: None,
+        }],
         Cause::RoutingLoop { .. } => vec![Fix {
             description: "follow the hops above and remove or correct the route that sends the packet back".to_string(),
             command: String::new(),

@@ -1,6 +1,7 @@
 //! The predicted reachability matrix: for every pair the live matrix pings (see
 //! [`matrix_of`](crate::ping::matrix_of)), whether the ping would be answered.
 
+use std::collections::HashSet;
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
@@ -69,14 +70,17 @@ fn node_name(lab: &Lab, netns: &Netns) -> String {
 pub fn reach_changes(before: &Lab, after: &Lab) -> Vec<Pair> {
     let old = predict_matrix(before);
     let new = predict_matrix(after);
-    let reached = |matrix: &PredictedMatrix, pair: &Pair| {
-        matrix.pairs.iter().any(|other| other.from == pair.from && other.to == pair.to && other.reach)
+    // Sets of the reaching pairs: a 300-namespace lab has 90,000 pairs on each side.
+    let reaching = |matrix: &PredictedMatrix| -> HashSet<(String, IpAddr)> {
+        matrix.pairs.iter().filter(|pair| pair.reach).map(|pair| (pair.from.clone(), pair.to)).collect()
     };
-    let started = new.pairs.iter().filter(|pair| pair.reach && !reached(&old, pair)).cloned();
+    let (reached_before, reached_after) = (reaching(&old), reaching(&new));
+    let reached = |set: &HashSet<(String, IpAddr)>, pair: &Pair| set.contains(&(pair.from.clone(), pair.to));
+    let started = new.pairs.iter().filter(|pair| pair.reach && !reached(&reached_before, pair)).cloned();
     let stopped = old
         .pairs
         .iter()
-        .filter(|pair| pair.reach && !reached(&new, pair))
+        .filter(|pair| pair.reach && !reached(&reached_after, pair))
         .map(|pair| Pair { reach: false, ..pair.clone() });
     let mut changes: Vec<Pair> = stopped.chain(started).collect();
     changes.sort_by(|a, b| (&a.from, a.to).cmp(&(&b.from, b.to)));

@@ -15,6 +15,7 @@
 //! predicted to reach, with a warning and its fix, not a failure.
 
 mod fix;
+mod limits;
 mod live;
 mod matrix;
 mod network;
@@ -31,6 +32,7 @@ use crate::lab::Lab;
 use crate::observed::Observed;
 
 pub use fix::{Fix, LabFix};
+pub use limits::{Limit, LimitKind};
 pub use live::Drift;
 pub use matrix::{predict_matrix, predict_matrix_live, reach_changes, Pair, PredictedMatrix};
 pub use network::InterfacePlace;
@@ -60,6 +62,9 @@ pub struct Explanation {
     pub warnings: Vec<Finding>,
     /// Where the kernel differs from the lab (live mode only).
     pub drift: Vec<Drift>,
+    /// The model's known limits met on the way: where the kernel may choose otherwise.
+    #[serde(default)]
+    pub limits: Vec<Limit>,
 }
 
 /// One namespace on the way.
@@ -160,6 +165,14 @@ fn explain_with(lab: &Lab, observed: Option<&Observed>, from: &str, to: IpAddr) 
             found
         })
         .collect();
+    let mut limits = limits::limits_of(&network, &outcome.request, to);
+    if let Some(source) = outcome.source() {
+        for limit in limits::limits_of(&network, &outcome.reply, source) {
+            if !limits.iter().any(|kept| kept.kind == limit.kind && kept.namespace == limit.namespace) {
+                limits.push(limit);
+            }
+        }
+    }
     Ok(Explanation {
         from: from.to_string(),
         to,
@@ -170,6 +183,7 @@ fn explain_with(lab: &Lab, observed: Option<&Observed>, from: &str, to: IpAddr) 
         failure,
         warnings,
         drift,
+        limits,
     })
 }
 
@@ -207,9 +221,10 @@ impl Outcome {
         let source = request.source.expect("a walk that arrived chose its source");
         let reply = if arrived == start {
             // A namespace pinging itself: the reply is delivered where it is.
-            let mut hop = request.hops[0].clone();
-            (hop.out, hop.delivered) = (Some("lo".to_string()), true);
-            Walk { hops: vec![hop], arrived: Some(start), ..Walk::default() }
+            let hops: Vec<Hop> = request.hops.first().cloned().into_iter().collect();
+            let hops =
+                hops.into_iter().map(|hop| Hop { out: Some("lo".to_string()), delivered: true, ..hop }).collect();
+            Walk { hops, length: 1, arrived: Some(start), ..Walk::default() }
         } else {
             walk::walk(network, arrived, source, Some(start), How { replying: true, detailed })
         };
@@ -250,7 +265,7 @@ fn misdirected(network: &Network, reply: &Walk, source: IpAddr, start: usize, to
     let (asked, kept) = (holder_in(start), holder_in(took));
     let holders = [asked, kept].into_iter().flatten().collect();
     Stop {
-        hop: reply.hops.len().saturating_sub(1),
+        hop: reply.length.saturating_sub(1),
         cause: Cause::DuplicateAddress {
             address: source,
             holders,

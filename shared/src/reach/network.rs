@@ -3,7 +3,8 @@
 //! out (validation reports it at its place), so a half-typed lab still explains.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::net::IpAddr;
 use std::rc::Rc;
 
@@ -120,14 +121,17 @@ pub(crate) struct Network {
     pub spaces: Vec<Space>,
     pub interfaces: Vec<Iface>,
     /// The ports of each bridge device, by the device's index.
-    ports: HashMap<usize, Vec<usize>>,
-    /// What each interface reaches on its segment, found on first use (a matrix asks the
-    /// same of every pair). Filled only after the network is complete (live input included).
-    trees: RefCell<HashMap<usize, Rc<Tree>>>,
-    /// Each namespace's routing table per family, made on first use.
-    tables: RefCell<HashMap<(usize, usize), Rc<Table>>>,
+    ports: FxHashMap<usize, Vec<usize>>,
+    /// What each interface reaches on its segment, by interface, found on first use (a
+    /// matrix asks the same of every pair). Filled only after the network is complete (live
+    /// input included).
+    trees: RefCell<Vec<Option<Rc<Tree>>>>,
+    /// Each namespace's routing table per family (at `2 * space + slot`), made on first use.
+    tables: RefCell<Vec<Option<Rc<Table>>>>,
     /// The namespaces that hold each address.
-    owners: HashMap<IpAddr, Vec<usize>>,
+    owners: FxHashMap<IpAddr, Vec<usize>>,
+    /// The interfaces that hold each address.
+    holding: FxHashMap<IpAddr, Vec<usize>>,
 }
 
 impl Network {
@@ -183,7 +187,7 @@ impl Network {
             });
             debug_assert_eq!(interfaces.len(), index + 1);
         }
-        let mut ports: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut ports: FxHashMap<usize, Vec<usize>> = FxHashMap::default();
         for (index, interface) in interfaces.iter().enumerate() {
             if let IfaceKind::Port { bridge } = interface.kind {
                 ports.entry(bridge).or_default().push(index);
@@ -195,7 +199,8 @@ impl Network {
             ports,
             trees: RefCell::default(),
             tables: RefCell::default(),
-            owners: HashMap::new(),
+            owners: FxHashMap::default(),
+            holding: FxHashMap::default(),
         };
         network.reindex();
         network
@@ -206,35 +211,45 @@ impl Network {
         self.owners.get(&address).map(Vec::as_slice).unwrap_or_default()
     }
 
+    /// The interfaces that hold an address.
+    pub fn holding(&self, address: IpAddr) -> &[usize] {
+        self.holding.get(&address).map(Vec::as_slice).unwrap_or_default()
+    }
+
     /// What `from` reaches on its segment.
     pub fn tree(&self, from: usize) -> Rc<Tree> {
-        if let Some(tree) = self.trees.borrow().get(&from) {
+        if let Some(tree) = &self.trees.borrow()[from] {
             return Rc::clone(tree);
         }
         let tree = Rc::new(tree_of(self, from));
-        self.trees.borrow_mut().insert(from, Rc::clone(&tree));
+        self.trees.borrow_mut()[from] = Some(Rc::clone(&tree));
         tree
     }
 
     /// The routing table of one family in one namespace.
     pub fn table(&self, space: usize, family: Family) -> Rc<Table> {
-        let key = (space, slot(family));
-        if let Some(table) = self.tables.borrow().get(&key) {
+        let key = 2 * space + slot(family);
+        if let Some(table) = &self.tables.borrow()[key] {
             return Rc::clone(table);
         }
         let table = Rc::new(table_of(self, space, family));
-        self.tables.borrow_mut().insert(key, Rc::clone(&table));
+        self.tables.borrow_mut()[key] = Some(Rc::clone(&table));
         table
     }
 
     /// Forgets what was found and indexes the addresses again, after the network changed
     /// (live input put in).
     pub fn reindex(&mut self) {
-        self.trees.get_mut().clear();
-        self.tables.get_mut().clear();
+        *self.trees.get_mut() = vec![None; self.interfaces.len()];
+        *self.tables.get_mut() = vec![None; 2 * self.spaces.len()];
         self.owners.clear();
-        for interface in &self.interfaces {
+        self.holding.clear();
+        for (index, interface) in self.interfaces.iter().enumerate() {
             for net in &interface.addresses {
+                let holding = self.holding.entry(net.addr()).or_default();
+                if !holding.contains(&index) {
+                    holding.push(index);
+                }
                 let owners = self.owners.entry(net.addr()).or_default();
                 if !owners.contains(&interface.space) {
                     owners.push(interface.space);
@@ -243,14 +258,14 @@ impl Network {
         }
     }
 
-    /// The interfaces next to one on the segment: a veth's other end, a port's bridge, a
-    /// bridge's ports.
-    pub fn neighbours(&self, index: usize) -> Vec<usize> {
+    /// Calls `visit` with each interface next to one on the segment: a veth's other end, a
+    /// port's bridge, a bridge's ports.
+    pub fn each_neighbour(&self, index: usize, mut visit: impl FnMut(usize)) {
         let interface = &self.interfaces[index];
         match interface.kind {
-            IfaceKind::Endpoint => interface.peer.into_iter().collect(),
-            IfaceKind::Port { bridge } => interface.peer.into_iter().chain([bridge]).collect(),
-            IfaceKind::Bridge => self.ports.get(&index).cloned().unwrap_or_default(),
+            IfaceKind::Endpoint => interface.peer.into_iter().for_each(visit),
+            IfaceKind::Port { bridge } => interface.peer.into_iter().chain([bridge]).for_each(visit),
+            IfaceKind::Bridge => self.ports.get(&index).into_iter().flatten().for_each(|&port| visit(port)),
         }
     }
 

@@ -42,11 +42,13 @@ pub enum Reason {
     NoSourceAddress,
     /// The packet goes round in circles.
     RoutingLoop,
+    /// The path crosses more routers than a ping's TTL (64) allows.
+    TtlExpired,
 }
 
 impl Reason {
     /// Every reason, for documentation and tests.
-    pub const ALL: [Reason; 14] = [
+    pub const ALL: [Reason; 15] = [
         Reason::NoRoute,
         Reason::NoReturnRoute,
         Reason::GatewayOffSubnet,
@@ -61,6 +63,7 @@ impl Reason {
         Reason::LoopbackDown,
         Reason::NoSourceAddress,
         Reason::RoutingLoop,
+        Reason::TtlExpired,
     ];
 
     /// Its identifier in JSON (`no_route`).
@@ -86,6 +89,7 @@ pub(crate) fn reason_of(cause: &Cause, replying: bool) -> Reason {
         Cause::LoopbackDown { .. } => Reason::LoopbackDown,
         Cause::NoSourceAddress { .. } => Reason::NoSourceAddress,
         Cause::RoutingLoop { .. } => Reason::RoutingLoop,
+        Cause::TtlExpired { .. } => Reason::TtlExpired,
     }
 }
 
@@ -176,9 +180,16 @@ pub(crate) fn message_of(network: &Network, cause: &Cause, replying: bool) -> St
             format!("{} has no {} address to send from", node(*space), family.word())
         }
         Cause::RoutingLoop { space } => format!(
-            "the packet goes round in circles (still not there after {} hops, at {}): a routing loop",
-            super::walk::MAX_HOPS,
+            "the packet goes round in circles (its TTL of {} runs out at {}): a routing loop",
+            super::walk::TTL,
             node(*space)
+        ),
+        Cause::TtlExpired { space } => format!(
+            "the path is longer than a ping's TTL allows: {} is router number {} on the way and drops it (at most {} routers forward a packet that starts with TTL {})",
+            node(*space),
+            super::walk::TTL,
+            super::walk::TTL - 1,
+            super::walk::TTL
         ),
     }
 }

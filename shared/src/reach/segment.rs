@@ -7,17 +7,18 @@
 //! in both directions (the neighbour's answer to ARP or neighbour discovery must come back),
 //! so that the first element that drops is named, not just "unreachable".
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::cell::OnceCell;
+use std::collections::VecDeque;
 use std::net::IpAddr;
 
 use super::network::{IfaceKind, Network};
 
-/// A holder of an address on the segment, and the interfaces crossed to reach it from the
-/// sending interface (both included).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A holder of an address on the segment, and what drops a packet on the way to it from
+/// the sending interface (the way itself is [`Tree::way`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Reached {
     pub holder: usize,
-    pub crossed: Vec<usize>,
+    pub block: Option<Block>,
 }
 
 /// What drops a packet on its way across a segment.
@@ -33,56 +34,90 @@ pub(crate) enum Block {
     TotalLoss { iface: usize },
 }
 
-/// Everything reachable on the segment from one interface, found once and kept: the way
-/// back from each interface reached, and the interfaces that take packets (veth ends that
-/// are no ports, and bridge devices), by the addresses they hold.
+/// Not reached from the root (in `Tree::position`).
+const UNREACHED: u32 = u32::MAX;
+
+/// Everything reachable on the segment from one interface, found once by a breadth-first
+/// walk and kept (a matrix asks the same of every pair): how near each interface is, the
+/// way back from it, and the interfaces that take packets (veth ends that are no ports,
+/// and bridge devices). Indexed by interface, so a lookup is no hash.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Tree {
-    came_from: HashMap<usize, usize>,
+    root: usize,
+    /// Each interface's place in the walk's order (nearer first), or `UNREACHED`.
+    position: Vec<u32>,
+    /// The interface each one was reached from.
+    came_from: Vec<u32>,
+    /// What drops a packet on the way to each interface, found on first ask.
+    blocks: Vec<OnceCell<Option<Block>>>,
     /// Receiving interfaces other than the root, nearest first.
     pub endpoints: Vec<usize>,
-    holders: HashMap<IpAddr, Vec<usize>>,
-    /// The receiving interfaces of each namespace, nearest first.
-    by_space: HashMap<usize, Vec<usize>>,
 }
 
 pub(crate) fn tree_of(network: &Network, from: usize) -> Tree {
-    let mut tree = Tree::default();
-    let mut seen = HashSet::from([from]);
+    let count = network.interfaces.len();
+    let mut tree = Tree {
+        root: from,
+        position: vec![UNREACHED; count],
+        came_from: vec![UNREACHED; count],
+        blocks: vec![OnceCell::new(); count],
+        endpoints: Vec::new(),
+    };
+    tree.position[from] = 0;
     let mut queue = VecDeque::from([from]);
+    let mut order = 0;
     while let Some(index) = queue.pop_front() {
         let interface = &network.interfaces[index];
         if index != from && !matches!(interface.kind, IfaceKind::Port { .. }) {
             tree.endpoints.push(index);
-            tree.by_space.entry(interface.space).or_default().push(index);
-            for net in &interface.addresses {
-                tree.holders.entry(net.addr()).or_default().push(index);
-            }
         }
         // A packet that reached an endpoint of another namespace goes no further.
         if index != from && interface.kind == IfaceKind::Endpoint {
             continue;
         }
-        for next in network.neighbours(index) {
-            if seen.insert(next) {
-                tree.came_from.insert(next, index);
+        network.each_neighbour(index, |next| {
+            if tree.position[next] == UNREACHED {
+                order += 1;
+                tree.position[next] = order;
+                tree.came_from[next] = index as u32;
                 queue.push_back(next);
             }
-        }
+        });
     }
     tree
 }
 
 impl Tree {
-    fn way_to(&self, to: usize) -> Vec<usize> {
-        let mut way = vec![to];
-        let mut at = to;
-        while let Some(&back) = self.came_from.get(&at) {
-            at = back;
-            way.push(at);
+    /// The interface takes packets sent from the root: reached, not a port, not the root.
+    fn takes(&self, network: &Network, index: usize) -> bool {
+        index != self.root
+            && self.position[index] != UNREACHED
+            && !matches!(network.interfaces[index].kind, IfaceKind::Port { .. })
+    }
+
+    /// The interfaces crossed from the root to a reached one, both included.
+    pub fn way(&self, holder: usize) -> Vec<usize> {
+        let mut length = 1;
+        let mut at = holder;
+        while at != self.root {
+            at = self.came_from[at] as usize;
+            length += 1;
         }
-        way.reverse();
-        way
+        let mut crossed = vec![self.root; length];
+        let mut at = holder;
+        for slot in crossed.iter_mut().rev() {
+            *slot = at;
+            if at != self.root {
+                at = self.came_from[at] as usize;
+            }
+        }
+        crossed
+    }
+
+    /// A reached interface and what drops a packet on the way to it.
+    fn reached(&self, network: &Network, holder: usize) -> Reached {
+        let block = *self.blocks[holder].get_or_init(|| first_block(network, &self.way(holder)));
+        Reached { holder, block }
     }
 }
 
@@ -93,14 +128,27 @@ impl Tree {
 /// that is down. IPv6 neighbour discovery answers only for the receiving interface's own.
 pub(crate) fn holders_of(network: &Network, from: usize, address: IpAddr) -> Vec<Reached> {
     let tree = network.tree(from);
-    let mut holders: Vec<usize> = tree.holders.get(&address).cloned().unwrap_or_default();
+    let takes = |index: usize| tree.takes(network, index);
+    let mut reached: Vec<Reached> = network
+        .holding(address)
+        .iter()
+        .copied()
+        .filter(|&index| takes(index))
+        .map(|index| tree.reached(network, index))
+        .collect();
+    reached.sort_by_key(|found| tree.position[found.holder]);
     if address.is_ipv4() {
-        for space in network.owners(address) {
-            let others = tree.by_space.get(space).map(Vec::as_slice).unwrap_or_default();
-            holders.extend(others.iter().filter(|index| !holders.contains(index)).copied().collect::<Vec<_>>());
+        for &space in network.owners(address) {
+            let first = reached.len();
+            for &index in &network.spaces[space].interfaces {
+                if takes(index) && !reached.iter().any(|found| found.holder == index) {
+                    reached.push(tree.reached(network, index));
+                }
+            }
+            reached[first..].sort_by_key(|found| tree.position[found.holder]);
         }
     }
-    holders.into_iter().map(|holder| Reached { holder, crossed: tree.way_to(holder) }).collect()
+    reached
 }
 
 /// The first element that drops what goes along `crossed` (from its first interface to its

@@ -10,6 +10,7 @@
 use std::net::IpAddr;
 
 use ipnet::IpNet;
+use rustc_hash::FxHashMap;
 
 use crate::address::{is_link_local, Family};
 
@@ -50,6 +51,30 @@ pub(crate) struct Table {
     pub entries: Vec<Entry>,
     /// Routes of the namespace the kernel refuses, by index into its routes.
     pub refused: Vec<(usize, Refusal)>,
+    /// The entries by prefix length, longest first, each by its network: a lookup asks one
+    /// map per length instead of reading every route (a router with a hundred routes is
+    /// asked for every pair of a matrix, at every hop).
+    by_length: Vec<(u8, FxHashMap<IpNet, Vec<usize>>)>,
+}
+
+impl Table {
+    /// A table of these entries, indexed for lookups.
+    pub fn of(entries: Vec<Entry>, refused: Vec<(usize, Refusal)>) -> Table {
+        let mut by_length: Vec<(u8, FxHashMap<IpNet, Vec<usize>>)> = Vec::new();
+        for (index, entry) in entries.iter().enumerate() {
+            let length = entry.destination.prefix_len();
+            let slot = match by_length.iter().position(|(kept, _)| *kept == length) {
+                Some(slot) => slot,
+                None => {
+                    by_length.push((length, FxHashMap::default()));
+                    by_length.len() - 1
+                }
+            };
+            by_length[slot].1.entry(entry.destination.trunc()).or_default().push(index);
+        }
+        by_length.sort_by(|a, b| b.0.cmp(&a.0));
+        Table { entries, refused, by_length }
+    }
 }
 
 /// The table of one family in one namespace.
@@ -98,7 +123,7 @@ pub(crate) fn table_of(network: &Network, space: usize, family: Family) -> Table
             Err(refusal) => table.refused.push((index, refusal)),
         }
     }
-    table
+    Table::of(table.entries, table.refused)
 }
 
 /// The device the kernel would put a route on, or why it refuses the route.
@@ -156,20 +181,16 @@ pub(crate) fn down_device_towards(network: &Network, space: usize, address: IpAd
 /// The route the kernel takes to `destination`: longest prefix, then lowest metric, then
 /// the first made (connected routes first).
 pub(crate) fn lookup(table: &Table, destination: IpAddr) -> Option<&Entry> {
-    let mut best: Option<&Entry> = None;
-    for entry in table.entries.iter().filter(|entry| entry.destination.contains(&destination)) {
-        let better = match best {
-            None => true,
-            Some(best) => {
-                let (length, best_length) = (entry.destination.prefix_len(), best.destination.prefix_len());
-                length > best_length || (length == best_length && entry.metric < best.metric)
-            }
-        };
-        if better {
-            best = Some(entry);
+    for (length, networks) in &table.by_length {
+        let Ok(network) = IpNet::new(destination, *length) else { continue };
+        let Some(candidates) = networks.get(&network.trunc()) else { continue };
+        // The lowest metric; of equal ones, the route made first.
+        let best = candidates.iter().map(|&index| &table.entries[index]).min_by_key(|entry| entry.metric);
+        if best.is_some() {
+            return best;
         }
     }
-    best
+    None
 }
 
 /// The source address the kernel gives a packet to `destination` leaving through `dev`
@@ -185,31 +206,25 @@ pub(crate) fn source_address(
     destination: IpAddr,
 ) -> Option<IpAddr> {
     let family = Family::of(&destination);
-    let usable = |index: usize| -> Vec<IpNet> {
+    let usable = move |index: usize| {
         network.interfaces[index]
             .addresses
             .iter()
-            .filter(|net| Family::of(&net.addr()) == family)
-            .filter(|net| family == Family::V4 || is_link_local(&destination) || !is_link_local(&net.addr()))
-            .copied()
-            .collect()
+            .filter(move |net| Family::of(&net.addr()) == family)
+            .filter(move |net| family == Family::V4 || is_link_local(&destination) || !is_link_local(&net.addr()))
     };
-    let others = network.spaces[space].interfaces.iter().copied().filter(|&index| index != dev);
+    let mut others = network.spaces[space].interfaces.iter().copied().filter(|&index| index != dev).flat_map(usable);
     match family {
-        Family::V4 => {
-            let own = usable(dev);
-            own.iter()
-                .find(|net| net.trunc().contains(&next_hop))
-                .or(own.first())
-                .map(|net| net.addr())
-                .or_else(|| others.flat_map(usable).next().map(|net| net.addr()))
-        }
-        Family::V6 => longest_match(usable(dev), destination)
-            .or_else(|| longest_match(others.flat_map(usable).collect(), destination)),
+        Family::V4 => usable(dev)
+            .find(|net| net.trunc().contains(&next_hop))
+            .or_else(|| usable(dev).next())
+            .or_else(|| others.next())
+            .map(|net| net.addr()),
+        Family::V6 => longest_match(usable(dev), destination).or_else(|| longest_match(others, destination)),
     }
 }
 
-fn longest_match(candidates: Vec<IpNet>, destination: IpAddr) -> Option<IpAddr> {
+fn longest_match<'n>(candidates: impl Iterator<Item = &'n IpNet>, destination: IpAddr) -> Option<IpAddr> {
     let mut best: Option<(u32, IpAddr)> = None;
     for net in candidates {
         let shared = common_prefix(net.addr(), destination);

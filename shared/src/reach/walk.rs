@@ -8,12 +8,14 @@ use std::net::IpAddr;
 use crate::address::Family;
 
 use super::network::Network;
-use super::segment::{first_block, holders_of, Block, Reached};
+use super::segment::{holders_of, Block, Reached};
 use super::table::{down_device_towards, entry_text, lookup, source_address, Origin, Refusal};
 use super::{Crossing, Hop};
 
-/// More hops than this is a loop (the kernel's default TTL is 64).
-pub const MAX_HOPS: usize = 64;
+/// The TTL (IPv6: hop limit) a ping's packets start with: the kernel's default, 64. Each
+/// router decrements it and drops a packet that arrives with 1, so at most 63 routers
+/// forward it and the namespace 64 hops away is the farthest it reaches.
+pub const TTL: usize = 64;
 
 /// How to walk: as a reply (keeping its source address), and with the words of each hop
 /// (the route taken, the interfaces crossed), which a matrix does without.
@@ -87,6 +89,10 @@ pub(crate) enum Cause {
     RoutingLoop {
         space: usize,
     },
+    /// The path is longer than the TTL allows (no loop): the router at hop 64 drops it.
+    TtlExpired {
+        space: usize,
+    },
 }
 
 /// Where a cause stopped (or, for a warning, was seen): the hop's index in the walk.
@@ -105,6 +111,10 @@ pub(crate) struct Walk {
     pub arrived: Option<usize>,
     /// The source address chosen at the first hop.
     pub source: Option<IpAddr>,
+    /// The namespace of each hop (a detailed walk only: what the limits are looked for in).
+    pub spaces: Vec<usize>,
+    /// How many hops were walked (a matrix's walk counts them without keeping `hops`).
+    pub length: usize,
 }
 
 /// Walks a packet from namespace `start` to `destination`. Where several namespaces on
@@ -114,7 +124,13 @@ pub(crate) fn walk(network: &Network, start: usize, destination: IpAddr, prefer:
     let family = Family::of(&destination);
     let mut walk = Walk::default();
     let mut space = start;
-    for step in 0..MAX_HOPS {
+    // The namespaces entered so far, to tell a loop from a path longer than the TTL.
+    let mut entered = [usize::MAX; TTL + 1];
+    for step in 0..=TTL {
+        entered[step] = space;
+        if how.detailed {
+            walk.spaces.push(space);
+        }
         let here = &network.spaces[space];
         let mut hop = Hop {
             // A matrix needs no words: no name is copied for it.
@@ -129,22 +145,27 @@ pub(crate) fn walk(network: &Network, start: usize, destination: IpAddr, prefer:
             if step == 0 {
                 hop.out = Some("lo".to_string());
                 if !here.loopback_up {
-                    return walk.stop(hop, Cause::LoopbackDown { space });
+                    return walk.stop(hop, Cause::LoopbackDown { space }, how);
                 }
                 walk.source = Some(destination);
             }
             hop.delivered = true;
-            walk.hops.push(hop);
+            walk.record(hop, how);
             walk.arrived = Some(space);
             return walk;
         }
         if step > 0 && !here.forwards(family) {
-            return walk.stop(hop, Cause::ForwardingOff { space, family });
+            return walk.stop(hop, Cause::ForwardingOff { space, family }, how);
         }
         let table = network.table(space, family);
         let Some(entry) = lookup(&table, destination) else {
-            return walk.stop(hop, no_route(network, space, destination, &table));
+            return walk.stop(hop, no_route(network, space, destination, &table), how);
         };
+        if step == TTL {
+            let looped = entered[..step].contains(&space);
+            let cause = if looped { Cause::RoutingLoop { space } } else { Cause::TtlExpired { space } };
+            return walk.stop(hop, cause, how);
+        }
         let next_hop = entry.via.unwrap_or(destination);
         if how.detailed {
             hop.out = Some(network.interfaces[entry.dev].name.clone());
@@ -156,7 +177,7 @@ pub(crate) fn walk(network: &Network, start: usize, destination: IpAddr, prefer:
         if step == 0 && !how.replying {
             walk.source = source_address(network, space, entry.dev, next_hop, destination);
             if walk.source.is_none() {
-                return walk.stop(hop, Cause::NoSourceAddress { space, family });
+                return walk.stop(hop, Cause::NoSourceAddress { space, family }, how);
             }
         }
         let reached = holders_of(network, entry.dev, next_hop);
@@ -170,40 +191,42 @@ pub(crate) fn walk(network: &Network, start: usize, destination: IpAddr, prefer:
             } else {
                 Cause::NextHopUnheld { space, out: entry.dev, next_hop, route }
             };
-            return walk.stop(hop, cause);
+            return walk.stop(hop, cause, how);
         };
         if how.detailed {
-            hop.crossed = chosen.crossed.iter().map(|&index| crossing(network, index)).collect();
+            let way = network.tree(entry.dev).way(chosen.holder);
+            hop.crossed = way.into_iter().map(|index| crossing(network, index)).collect();
         }
-        let holders = distinct_holders(network, &reached);
+        // One holder (the usual case) needs no look for a second.
+        let holders = if reached.len() > 1 { distinct_holders(network, &reached) } else { Vec::new() };
         if holders.len() > 1 {
             let kept_space = network.interfaces[chosen.holder].space;
             let other =
                 holders.iter().copied().find(|&h| network.interfaces[h].space != kept_space).unwrap_or(chosen.holder);
             let cause = Cause::DuplicateAddress { address: next_hop, holders, kept: chosen.holder, other };
-            walk.warnings.push(Stop { hop: walk.hops.len(), cause });
+            walk.warnings.push(Stop { hop: walk.length, cause });
         }
-        if let Some(block) = first_block(network, &chosen.crossed) {
-            return walk.stop(hop, blocked(block));
+        if let Some(block) = chosen.block {
+            return walk.stop(hop, blocked(block), how);
         }
-        walk.hops.push(hop);
+        walk.record(hop, how);
         space = network.interfaces[chosen.holder].space;
     }
-    let hop = Hop {
-        namespace: network.spaces[space].node.clone(),
-        out: None,
-        next_hop: None,
-        route: None,
-        crossed: Vec::new(),
-        delivered: false,
-    };
-    walk.stop(hop, Cause::RoutingLoop { space })
+    unreachable!("the walk stops at the latest when the TTL runs out, at step {TTL}")
 }
 
 impl Walk {
-    fn stop(mut self, hop: Hop, cause: Cause) -> Walk {
-        self.failure = Some(Stop { hop: self.hops.len(), cause });
-        self.hops.push(hop);
+    /// Counts a hop, and keeps its words for a detailed walk.
+    fn record(&mut self, hop: Hop, how: How) {
+        self.length += 1;
+        if how.detailed {
+            self.hops.push(hop);
+        }
+    }
+
+    fn stop(mut self, hop: Hop, cause: Cause, how: How) -> Walk {
+        self.failure = Some(Stop { hop: self.length, cause });
+        self.record(hop, how);
         self
     }
 }
@@ -211,7 +234,7 @@ impl Walk {
 /// The holder the packet goes to: the preferred namespace's if it is one, else the first
 /// whose way is clear, else the nearest (whose way then says what drops it).
 fn choose<'r>(network: &Network, reached: &'r [Reached], prefer: Option<usize>) -> Option<&'r Reached> {
-    let clear = |found: &&Reached| first_block(network, &found.crossed).is_none();
+    let clear = |found: &&Reached| found.block.is_none();
     reached
         .iter()
         .filter(|found| Some(network.interfaces[found.holder].space) == prefer)
