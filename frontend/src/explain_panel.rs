@@ -285,6 +285,14 @@ pub fn ExplainPanel() -> impl IntoView {
                         }).collect_view()}</ul>
                     </div>
                 })}
+                {(!explanation.limits.is_empty()).then(|| view! {
+                    <div class="limit-list" id="explain-limits">
+                        <p>"The kernel may choose otherwise here (a limit of the prediction):"</p>
+                        <ul>{explanation.limits.into_iter().map(|limit| view! {
+                            <li data-limit=limit_id(limit.kind)>{message_view(&limit.message)}</li>
+                        }).collect_view()}</ul>
+                    </div>
+                })}
                 <Disagreement shown=shown.clone() />
                 <Unseen unseen=shown.unseen.clone() />
             </section>
@@ -370,8 +378,16 @@ fn Disagreement(shown: Shown) -> impl IntoView {
     }
 }
 
+/// A limit's identifier in JSON (`two_routes_one_prefix`).
+fn limit_id(kind: nslab_model::reach::LimitKind) -> String {
+    serde_json::to_value(kind).ok().and_then(|value| value.as_str().map(str::to_string)).unwrap_or_default()
+}
+
 /// Why a real ping may disagree with an explanation.
 pub fn likely_cause(shown: &Shown) -> String {
+    if let Some(limit) = shown.explanation.limits.first() {
+        return format!("a limit of the prediction met on the way: {}", limit.message);
+    }
     if !shown.explanation.drift.is_empty() {
         return "the kernel differs from the lab (listed below); apply to make it follow.".to_string();
     }

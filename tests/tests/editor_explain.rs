@@ -256,3 +256,40 @@ async fn the_explain_route_answers_from_the_lab_then_the_kernel_and_refuses_bad_
     assert_eq!(response.status().as_u16(), 415, "a body that is not JSON");
     assert_eq!(client.post("/api/destroy").await.status(), 200);
 }
+
+/// `a` with one subnet on two interfaces (`e1` to `b`, `e2` to `c`): which of the two
+/// routes the kernel takes is the order of the apply's steps, which the lab cannot say.
+const ONE_SUBNET_TWICE: &str = r#"{"version": 1, "name": "one-subnet-twice",
+  "nodes": [{"kind": "namespace", "name": "a"}, {"kind": "namespace", "name": "b"}, {"kind": "namespace", "name": "c"}],
+  "links": [
+    {"kind": "veth", "a": {"node": "a", "name": "e1", "addresses": ["10.0.0.1/24"]}, "b": {"node": "b", "name": "eth0", "addresses": ["10.0.0.2/24"]}},
+    {"kind": "veth", "a": {"node": "a", "name": "e2", "addresses": ["10.0.0.3/24"]}, "b": {"node": "c", "name": "eth0", "addresses": ["10.0.0.4/24"]}}]}"#;
+
+#[tokio::test(flavor = "current_thread")]
+async fn why_names_a_limit_of_the_prediction_met_on_the_way() {
+    let sandbox = Sandbox::new();
+    sandbox.enter_network_here();
+    let (state, labs) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let file = labs.path().join("one-subnet-twice.json");
+    std::fs::write(&file, ONE_SUBNET_TWICE).unwrap();
+    let server = NslabServer::start_in_state(&sandbox, Some(&file), state.path(), "explain-limit");
+    let browser = Browser::start_in(Some(&sandbox), None).await;
+    let page = Page::open(&browser.client, &server.url, "editor-explain-limit").await;
+    page.wait_for("g.node[data-name='c']").await;
+    page.click("#tab-ping").await;
+    page.click("#ping-from option[value='a']").await;
+    page.click("#ping-to option[value='c:eth0']").await;
+    page.click("#ping-why").await;
+    let limit = "#explain-limits li[data-limit='two_routes_one_prefix']";
+    let text = page.wait_text(limit, "the limit met", |text| !text.is_empty()).await;
+    assert!(text.contains("two routes to 10.0.0.0/24") && text.contains("e1 and e2"), "{text}");
+    page.shot("06-limit").await;
+    // A pair whose way meets no limit names none: b's one route to the subnet.
+    page.click("#ping-from option[value='b']").await;
+    page.click("#ping-to option[value='c:eth0']").await;
+    page.click("#ping-why").await;
+    page.wait_text("#explain-pair", "the second pair", |text| text == "why? b → 10.0.0.4").await;
+    assert_eq!(page.count("#explain-limits").await, 0);
+    page.assert_no_bug().await;
+    browser.close().await;
+}

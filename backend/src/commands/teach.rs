@@ -98,6 +98,9 @@ fn explanation_text(explained: &Explanation) -> String {
     for warning in &explained.warnings {
         text.push_str(&finding_text("warning", warning));
     }
+    for limit in &explained.limits {
+        text.push_str(&format!("may differ: {}\n", limit.message));
+    }
     text
 }
 
