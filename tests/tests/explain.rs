@@ -13,6 +13,7 @@ use nslab_model::netem::Netem;
 use nslab_model::ping::matrix_of;
 use nslab_model::reach::{explain, predict_matrix, Reason};
 use nslab_model::{Lab, Link, Node};
+use nslab_tests::labs::{chain_address, router_chain};
 use nslab_tests::paths::{example_lab, EXAMPLES};
 use nslab_tests::sandbox::Sandbox;
 
@@ -235,4 +236,43 @@ fn each_suggested_fix_makes_its_pair_reach_in_the_model_and_on_the_kernel() {
             "{name}: the fix makes pairs reach on the kernel"
         );
     }
+}
+
+/// A ping starts with TTL 64 and each router drops what arrives with 1: 63 routers forward
+/// it at most. In a chain of routers the namespace 64 hops away answers and the one 65 away
+/// does not, on the kernel as in the prediction (which once stopped a hop short).
+#[test]
+fn a_ping_crosses_at_most_63_routers_on_the_kernel_as_predicted() {
+    let lab = router_chain("ttl-chain", 66);
+    let pairs = [
+        ("r0", chain_address(63, 2), true),  // r64, 64 hops away
+        ("r0", chain_address(64, 1), true),  // r64's other address
+        ("r0", chain_address(64, 2), false), // r65, 65 hops away
+        ("r1", chain_address(64, 2), true),  // r65 from r1: 64 hops
+        ("r65", chain_address(0, 1), false), // back to r0: 65 hops
+        ("r65", chain_address(0, 2), true),  // r1: 64 hops
+    ];
+    for (from, to, expected) in pairs {
+        let predicted = reaches_in_model(&lab, from, to);
+        assert_eq!(predicted, expected, "predicted {from} -> {to}");
+    }
+    let sandbox = Sandbox::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ttl-chain.json");
+    std::fs::write(&file, nslab_model::export::to_json(&lab)).unwrap();
+    let file = file.display().to_string();
+    sandbox.nslab_ok(&["apply", "--yes", &file]);
+    let live: Vec<bool> = pairs.iter().map(|(from, to, _)| sandbox.pings(from, &to.to_string(), 2)).collect();
+    sandbox.nslab_ok(&["destroy", "--yes", &file]);
+    assert_eq!(sandbox.sh(LEFTOVERS).trim(), "", "something was left behind");
+    for ((from, to, expected), live) in pairs.iter().zip(live) {
+        assert_eq!(live, *expected, "on the kernel, {from} -> {to}");
+    }
+    let far = explain(&lab, "r0", chain_address(64, 2).into()).unwrap();
+    let failure = far.failure.expect("65 hops do not reach");
+    assert_eq!((failure.reason, failure.hop, failure.namespace.as_str()), (Reason::TtlExpired, 64, "r64"));
+}
+
+fn reaches_in_model(lab: &Lab, from: &str, to: std::net::Ipv4Addr) -> bool {
+    nslab_model::reach::reaches(lab, from, to.into()).unwrap()
 }

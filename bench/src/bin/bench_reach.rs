@@ -9,7 +9,8 @@
 //!   address), one /16: every pair reaches.
 //! - chain: N routers in a line, each joined to the next by a veth on a /30 of its own,
 //!   all forwarding; each has a default route to the right and a route to every /30 on its
-//!   left through its left neighbour: every pair reaches, the farthest 2N hops away.
+//!   left through its left neighbour: every pair has a way; those more than 64 hops apart
+//!   do not reach, as a ping's TTL of 64 runs out (63 routers forward it at most).
 //!
 //! Natively: the median of --repeat predictions (release build). In the browser: the page
 //! of a `nslab serve` (on the host, nothing applied) in headless Chromium runs the editor's
@@ -31,8 +32,9 @@ use nslab_bench::machine::Header;
 use nslab_bench::{check_valid, median, ms, Server};
 use nslab_model::api::MatrixReport;
 use nslab_model::reach::predict_matrix;
-use nslab_model::{Endpoint, Lab, Link, NamespaceNode, Node, Route, VethLink};
+use nslab_model::Lab;
 use nslab_tests::browser::Browser;
+use nslab_tests::labs::router_chain;
 use nslab_tests::sandbox::Sandbox;
 
 /// The predicted matrix of a star and of a chain of routers: natively, in the browser's
@@ -113,38 +115,9 @@ fn star_lab(n: usize) -> Lab {
     star(format!("reach-star-{n}"), n, Ipv4Addr::new(10, 0, 0, 0), 16)
 }
 
-/// The /30 of link `i` (r`i` -- r`i+1`), 10.1.0.0/16's `i`th, and its `host`th address.
-fn chain_address(link: usize, host: u32) -> Ipv4Addr {
-    Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 1, 0, 0)) + 4 * link as u32 + host)
-}
-
 /// The chain of `n` forwarding routers (see the module comment).
 fn chain_lab(n: usize) -> Lab {
-    let mut lab = Lab::new(format!("reach-chain-{n}"));
-    for i in 0..n {
-        let mut router = NamespaceNode::new(format!("r{i}"));
-        router.ipv4_forwarding = true;
-        if i + 1 < n {
-            router.routes.push(route_via("default".to_string(), chain_address(i, 2)));
-        }
-        for link in 0..i.saturating_sub(1) {
-            let subnet = format!("{}/30", chain_address(link, 0));
-            router.routes.push(route_via(subnet, chain_address(i - 1, 1)));
-        }
-        lab.nodes.push(Node::Namespace(router));
-    }
-    for i in 0..n.saturating_sub(1) {
-        let mut a = Endpoint::new(format!("r{i}"), format!("to-r{}", i + 1));
-        a.addresses = vec![format!("{}/30", chain_address(i, 1))];
-        let mut b = Endpoint::new(format!("r{}", i + 1), format!("to-r{i}"));
-        b.addresses = vec![format!("{}/30", chain_address(i, 2))];
-        lab.links.push(Link::Veth(VethLink { a, b, editor: None }));
-    }
-    lab
-}
-
-fn route_via(to: String, via: Ipv4Addr) -> Route {
-    Route { to, via: Some(via.to_string()), dev: None, metric: None }
+    router_chain(&format!("reach-chain-{n}"), n)
 }
 
 /// The median of `repeat` native predictions, the pairs, and how many reach.
