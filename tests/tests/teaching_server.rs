@@ -176,6 +176,16 @@ async fn a_drill_breaks_the_kernel_hides_the_drift_reveals_the_faults_and_repair
     assert_eq!(faults.len(), 3);
     assert!(faults.iter().all(|fault| !fault.commands.is_empty() && !fault.fixed), "{faults:?}");
     assert_eq!(student_client.post("/api/drill/reveal").await.status(), 403);
+    // A student may ask why (it only reads): read from the kernel, its drift withheld.
+    let asked = student_client
+        .request(reqwest::Method::POST, "/api/explain")
+        .json(&json!({"from": "left", "to": "right:x-eth0"}))
+        .send()
+        .await
+        .expect("POST /api/explain");
+    assert_eq!(asked.status(), 200);
+    let view: nslab_model::api::ExplainView = asked.json().await.unwrap();
+    assert!(view.live && view.explanation.drift.is_empty(), "{view:?}");
 
     let response = setup.post_json("/api/drill", json!({"faults": 1})).await;
     assert_eq!(response.status(), 409);

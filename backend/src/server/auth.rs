@@ -64,7 +64,7 @@ pub async fn check(State(access): State<std::sync::Arc<Access>>, request: Reques
         let body = ErrorBody::new("a valid token is needed: open the address nslab printed, with its ?token=...");
         return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
     };
-    if role == Role::Viewer && changes_or_reaches_in(&request) {
+    if role == Role::Viewer && !viewer_may(&request) {
         let body = ErrorBody::new("this token may only watch the lab; changing it needs the teacher's token");
         return (StatusCode::FORBIDDEN, Json(body)).into_response();
     }
@@ -96,8 +96,20 @@ fn foreign(access: &Access, request: &Request) -> Option<&'static str> {
 /// capture. They need the same rights (and the same Origin) as a change.
 const HANDS_ON: [&str; 4] = ["/api/terminal", "/api/capture", "/api/capture.pcapng", "/api/drill/faults"];
 
+/// Routes asked with POST (the question is a JSON body) that only read: a viewer token may
+/// ask them, so that a student's "why?" is read from the kernel too (a drill withholds its
+/// drift). Their Origin is checked as every POST's.
+const READS_BY_POST: [&str; 1] = ["/api/explain"];
+
+/// Whether a viewer token may make the request: it reads and does not reach into the lab.
+fn viewer_may(request: &Request) -> bool {
+    !changes_or_reaches_in(request)
+        || (request.method() == Method::POST && READS_BY_POST.contains(&request.uri().path()))
+}
+
 /// Whether the request changes something or reaches into the lab (see `HANDS_ON`): what
-/// a viewer token may not do and another site's page may not ask for.
+/// a viewer token may not do (but see `READS_BY_POST`) and another site's page may not
+/// ask for.
 fn changes_or_reaches_in(request: &Request) -> bool {
     !matches!(*request.method(), Method::GET | Method::HEAD) || HANDS_ON.contains(&request.uri().path())
 }
@@ -184,6 +196,20 @@ mod tests {
         assert!(changes_or_reaches_in(&request(Method::GET, "/api/capture.pcapng?node=ns1&iface=eth0")));
         assert!(!changes_or_reaches_in(&request(Method::GET, "/api/events")));
         assert!(!changes_or_reaches_in(&request(Method::GET, "/api/terminals")));
+    }
+
+    #[test]
+    fn a_viewer_may_ask_why_but_change_nothing() {
+        let request =
+            |method: Method, uri: &str| Request::builder().method(method).uri(uri).body(Default::default()).unwrap();
+        assert!(viewer_may(&request(Method::POST, "/api/explain")));
+        assert!(viewer_may(&request(Method::GET, "/api/events")));
+        assert!(!viewer_may(&request(Method::POST, "/api/apply")));
+        assert!(!viewer_may(&request(Method::POST, "/api/explain/../apply")), "the path as sent, not a prefix");
+        assert!(!viewer_may(&request(Method::PUT, "/api/explain")));
+        assert!(!viewer_may(&request(Method::GET, "/api/terminal?node=ns1")));
+        // Its Origin is still checked, as every POST's.
+        assert!(changes_or_reaches_in(&request(Method::POST, "/api/explain")));
     }
 
     #[test]
