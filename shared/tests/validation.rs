@@ -579,6 +579,22 @@ fn cases() -> Vec<Case> {
             routed(json!([{"to": "default", "via": "10.0.5.1"}])),
             routed(json!([{"to": "default", "via": "10.0.0.2"}])),
         ),
+        // A route to the gateway's own subnet replaces the kernel's route to it.
+        case(
+            Rule::GatewayUnreachable,
+            "nodes[0].routes[1].via",
+            routed(json!([{"to": "10.0.0.0/24", "via": "10.0.0.2"}, {"to": "default", "via": "10.0.0.2"}])),
+            routed(
+                json!([{"to": "10.0.0.0/24", "via": "10.0.0.2", "metric": 5}, {"to": "default", "via": "10.0.0.2"}]),
+            ),
+        ),
+        // A more precise route through another gateway covers this one's gateway (IPv6).
+        case(
+            Rule::GatewayUnreachable,
+            "nodes[0].routes[1].via",
+            routed(json!([{"to": "fd00::/120", "via": "fd00::2"}, {"to": "fd00:9::/64", "via": "fd00::5"}])),
+            routed(json!([{"to": "fd00::100/120", "via": "fd00::2"}, {"to": "fd00:9::/64", "via": "fd00::5"}])),
+        ),
         case(
             Rule::BridgeLoop,
             "links[2]",

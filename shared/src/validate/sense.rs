@@ -113,7 +113,10 @@ fn most_common<T: Eq + Hash + Copy>(values: impl Iterator<Item = T>) -> Option<T
     counts.into_iter().max_by_key(|(_, (count, order))| (*count, std::cmp::Reverse(*order))).map(|(value, _)| value)
 }
 
-/// A gateway must sit in a subnet the namespace is connected to.
+/// A gateway must sit in a subnet the namespace is connected to, and be reached there
+/// directly: another route of the lab that covers it (more precisely than the subnet, or
+/// replacing the kernel's own route to it) makes the kernel refuse the route when that one
+/// is there first, which depends on the order of the apply's steps.
 fn check_gateways(lab: &Lab, topology: &Topology, report: &mut Report) {
     for (index, node) in lab.nodes.iter().enumerate() {
         let Some(netns) = topology.netns_of_node(node.name()).cloned() else {
@@ -123,22 +126,53 @@ fn check_gateways(lab: &Lab, topology: &Topology, report: &mut Report) {
             continue;
         }
         let connected = connected_subnets(topology, &netns);
-        for (route_index, route) in node.routes().iter().enumerate() {
-            let Ok(parsed) = parse_route(route) else {
-                continue;
-            };
-            let Some(gateway) = parsed.via else { continue };
-            if is_link_local(&gateway) || connected.iter().any(|net| net.contains(&gateway)) {
+        let parsed: Vec<Option<_>> = node.routes().iter().map(|route| parse_route(route).ok()).collect();
+        for (route_index, route) in parsed.iter().enumerate() {
+            let Some(gateway) = route.as_ref().and_then(|route| route.via) else { continue };
+            let path = DocPath::root().field("nodes").index(index).field("routes").index(route_index).field("via");
+            if is_link_local(&gateway) {
                 continue;
             }
-            report.push(
-                Rule::GatewayUnreachable,
-                DocPath::root().field("nodes").index(index).field("routes").index(route_index).field("via"),
-                format!(
-                    "gateway {gateway} is not in any subnet {netns} is connected to (by an interface that is up), so the kernel cannot reach it"
-                ),
-            );
+            let Some(on_link) = connected.iter().filter(|net| net.contains(&gateway)).map(IpNet::prefix_len).max()
+            else {
+                report.push(
+                    Rule::GatewayUnreachable,
+                    path,
+                    format!(
+                        "gateway {gateway} is not in any subnet {netns} is connected to (by an interface that is up), so the kernel cannot reach it"
+                    ),
+                );
+                continue;
+            };
+            let covering = parsed.iter().enumerate().find_map(|(other_index, other)| {
+                let other = other.as_ref().filter(|_| other_index != route_index)?;
+                let metric = node.routes()[other_index].metric;
+                let length = other.destination.prefix_len();
+                let covers = other.via.is_some()
+                    && other.destination.contains(&gateway)
+                    && (length > on_link || (length == on_link && replaces_connected(&gateway, metric)));
+                covers.then_some((other_index, other.destination))
+            });
+            if let Some((other_index, destination)) = covering {
+                report.push(
+                    Rule::GatewayUnreachable,
+                    path,
+                    format!(
+                        "gateway {gateway} would be reached through routes[{other_index}] ({destination}, through another gateway) instead of directly on its link: when that route is added first, the kernel refuses this one (ENETUNREACH for IPv4, EHOSTUNREACH for IPv6)"
+                    ),
+                );
+            }
         }
+    }
+}
+
+/// A route of the lab with this metric to a connected subnet of the gateway's family
+/// replaces the kernel's own route to it (nslab adds routes with `replace`): IPv4
+/// connected routes have metric 0, IPv6 ones 256.
+fn replaces_connected(gateway: &std::net::IpAddr, metric: Option<u32>) -> bool {
+    match Family::of(gateway) {
+        Family::V4 => metric.unwrap_or(0) == 0,
+        Family::V6 => metric == Some(256),
     }
 }
 
