@@ -746,3 +746,15 @@ fn an_ipv6_route_without_carrier_with_another_route_beside_it_is_named_as_a_limi
     end_mut(&mut alone, 0, 'b').up = false;
     assert!(explain(&alone, "a", ip("fd00:1::2")).unwrap().limits.is_empty());
 }
+
+#[test]
+fn every_reason_and_limit_is_in_the_teaching_docs() {
+    let docs = std::fs::read_to_string(format!("{}/../docs/teaching.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    for reason in Reason::ALL {
+        assert!(docs.contains(&format!("| `{}` |", reason.id())), "docs/teaching.md does not list `{}`", reason.id());
+    }
+    for kind in [LimitKind::TwoRoutesOnePrefix, LimitKind::Ipv6RouteWithoutCarrier] {
+        let id = serde_json::to_value(kind).unwrap().as_str().unwrap().to_string();
+        assert!(docs.contains(&format!("| `{id}` |")), "docs/teaching.md does not list the limit `{id}`");
+    }
+}
