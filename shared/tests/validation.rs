@@ -506,6 +506,13 @@ fn cases() -> Vec<Case> {
             routed(json!([{"to": "default", "via": "fd00::2"}, {"to": "::/0", "dev": "eth0"}])),
             routed(json!([{"to": "default", "via": "fd00::2"}, {"to": "::/0", "dev": "eth0", "metric": 10}])),
         ),
+        // An IPv6 route without a metric has the kernel's 1024.
+        case(
+            Rule::DuplicateRoute,
+            "nodes[0].routes[1]",
+            routed(json!([{"to": "default", "via": "fd00::2"}, {"to": "::/0", "dev": "eth0", "metric": 1024}])),
+            routed(json!([{"to": "default", "via": "10.0.0.2"}, {"to": "0.0.0.0/0", "dev": "eth0", "metric": 1024}])),
+        ),
         // Limits.
         case(
             Rule::MtuOutOfRange,

@@ -102,7 +102,7 @@ impl WantedRoute {
     pub fn of(route: &Route) -> Option<WantedRoute> {
         let parsed = parse_route(route).ok()?;
         let family = Family::of(&parsed.destination.addr());
-        let metric = route.metric.unwrap_or(if family == Family::V6 { DEFAULT_IPV6_METRIC } else { 0 });
+        let metric = crate::validate::kernel_metric(&parsed.destination, route.metric);
         Some(WantedRoute {
             family,
             destination: parsed.destination,

@@ -21,7 +21,7 @@ use super::segment::{tree_of, Tree};
 use super::table::{table_of, Table};
 
 /// The metric the kernel gives an IPv6 route added without one (or with metric 0).
-pub const IPV6_USER_METRIC: u32 = 1024;
+pub const IPV6_USER_METRIC: u32 = crate::plan::DEFAULT_IPV6_METRIC;
 /// The metric of the routes the kernel makes for an IPv6 interface's subnets.
 pub const IPV6_CONNECTED_METRIC: u32 = 256;
 
@@ -337,10 +337,7 @@ fn lab_routes(routes: &[Route]) -> Vec<SpaceRoute> {
         .enumerate()
         .filter_map(|(index, route)| {
             let parsed = parse_route(route).ok()?;
-            let metric = match (Family::of(&parsed.destination.addr()), route.metric) {
-                (Family::V6, None | Some(0)) => IPV6_USER_METRIC,
-                (_, metric) => metric.unwrap_or(0),
-            };
+            let metric = crate::validate::kernel_metric(&parsed.destination, route.metric);
             Some(SpaceRoute {
                 destination: parsed.destination,
                 via: parsed.via,

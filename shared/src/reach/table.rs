@@ -72,7 +72,7 @@ impl Table {
             };
             by_length[slot].1.entry(entry.destination.trunc()).or_default().push(index);
         }
-        by_length.sort_by(|a, b| b.0.cmp(&a.0));
+        by_length.sort_by_key(|(length, _)| std::cmp::Reverse(*length));
         Table { entries, refused, by_length }
     }
 }

@@ -69,6 +69,15 @@ pub(super) fn check(lab: &Lab, topology: &Topology, report: &mut Report) {
     }
 }
 
+/// The metric the kernel keeps for a route to `destination`: an IPv6 route added without
+/// one (or with 0) has 1024, so `none`, `0` and `1024` name the same IPv6 route.
+pub fn kernel_metric(destination: &IpNet, metric: Option<u32>) -> u32 {
+    match (destination, metric) {
+        (IpNet::V6(_), None | Some(0)) => crate::plan::DEFAULT_IPV6_METRIC,
+        (_, metric) => metric.unwrap_or(0),
+    }
+}
+
 fn check_route(
     route: &Route,
     path: &DocPath,
@@ -96,7 +105,7 @@ fn check_route(
     match parse_route(route) {
         Err((field, message)) => report.push(Rule::InvalidRoute, path.field(field), message),
         Ok(parsed) => {
-            let key = (parsed.destination, route.metric.unwrap_or(0));
+            let key = (parsed.destination, kernel_metric(&parsed.destination, route.metric));
             match seen.get(&key) {
                 Some(first) => report.push(
                     Rule::DuplicateRoute,
