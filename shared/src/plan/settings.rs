@@ -140,3 +140,23 @@ pub(super) fn delete_route_op(netns: &Netns, observed: &ObservedRoute) -> Op {
     };
     Op::DeleteRoute { netns: netns.clone(), family, route }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wanted(to: &str, metric: Option<u32>) -> u32 {
+        let route = Route { to: to.to_string(), via: None, dev: Some("eth0".to_string()), metric };
+        WantedRoute::of(&route).expect("a route that parses").metric
+    }
+
+    #[test]
+    fn the_metric_wanted_is_the_one_the_kernel_keeps() {
+        // The kernel gives an IPv6 route without a metric, or with 0, the user default.
+        assert_eq!(wanted("fd00:9::/64", None), DEFAULT_IPV6_METRIC);
+        assert_eq!(wanted("fd00:9::/64", Some(0)), DEFAULT_IPV6_METRIC);
+        assert_eq!(wanted("fd00:9::/64", Some(5)), 5);
+        assert_eq!(wanted("10.9.0.0/16", None), 0);
+        assert_eq!(wanted("10.9.0.0/16", Some(5)), 5);
+    }
+}
