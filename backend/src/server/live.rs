@@ -260,6 +260,14 @@ async fn note_event(state: &AppState, netns: Netns, event: WatchEvent) {
 pub async fn release(state: &AppState, doomed: &[Netns]) {
     let mut watches = state.watches.lock().await;
     let stopping: Vec<_> = doomed.iter().filter_map(|netns| watches.remove(netns)).collect();
+    // Known from now on, so that the reading after the run says each is gone: a destroy
+    // right after an apply can come before the scan that would have made them known, and
+    // that scan, running during the destroy, adds nothing (see `sync_watches`).
+    let mut live = state.live.write().await;
+    for netns in doomed {
+        live.namespaces.entry(netns.clone()).or_insert(None);
+    }
+    drop(live);
     state.engine.kernel().keep_until_run_ends(stopping);
 }
 
