@@ -15,6 +15,7 @@ use serde::de::{Error, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::serde_tagged::{self, Tagged};
+use crate::topology::Side;
 
 /// The newest format version this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -187,6 +188,22 @@ pub struct VethLink {
     pub editor: Option<EditorData>,
 }
 
+impl VethLink {
+    pub fn end(&self, side: Side) -> &Endpoint {
+        match side {
+            Side::A => &self.a,
+            Side::B => &self.b,
+        }
+    }
+
+    pub fn end_mut(&mut self, side: Side) -> &mut Endpoint {
+        match side {
+            Side::A => &mut self.a,
+            Side::B => &mut self.b,
+        }
+    }
+}
+
 /// One end of a veth: an interface in a namespace (or the host), or a port of a bridge
 /// (then the interface lives in the bridge's namespace).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -317,6 +334,24 @@ impl Lab {
 
     pub fn node(&self, name: &str) -> Option<&Node> {
         self.nodes.iter().find(|node| node.name() == name)
+    }
+
+    pub fn node_mut(&mut self, name: &str) -> Option<&mut Node> {
+        self.nodes.iter_mut().find(|node| node.name() == name)
+    }
+
+    /// The namespace node of that name (None for another kind of node).
+    pub fn namespace_mut(&mut self, name: &str) -> Option<&mut NamespaceNode> {
+        match self.node_mut(name)? {
+            Node::Namespace(namespace) => Some(namespace),
+            _ => None,
+        }
+    }
+
+    /// One end of the veth `links[link]`.
+    pub fn veth_end_mut(&mut self, link: usize, side: Side) -> Option<&mut Endpoint> {
+        let Link::Veth(veth) = self.links.get_mut(link)?;
+        Some(veth.end_mut(side))
     }
 
     /// The names of its namespace nodes, in the file's order.

@@ -10,6 +10,7 @@ use nslab_model::observed::{Observed, ObservedLink, ObservedNamespace, ObservedR
 use nslab_model::reach::{
     explain, explain_live, predict_matrix, reaches, Direction, Explanation, LabFix, LimitKind, Reason,
 };
+use nslab_model::topology::Side;
 use nslab_model::{Lab, Link, Node, Route};
 use proptest::prelude::*;
 
@@ -22,32 +23,14 @@ fn ip(text: &str) -> IpAddr {
     text.parse().unwrap()
 }
 
-fn namespace_mut<'l>(lab: &'l mut Lab, name: &str) -> &'l mut nslab_model::NamespaceNode {
-    lab.nodes
-        .iter_mut()
-        .find_map(|node| match node {
-            Node::Namespace(namespace) if namespace.name == name => Some(namespace),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no namespace {name}"))
-}
-
-fn end_mut(lab: &mut Lab, link: usize, side: char) -> &mut nslab_model::Endpoint {
-    let Link::Veth(veth) = &mut lab.links[link];
-    if side == 'a' {
-        &mut veth.a
-    } else {
-        &mut veth.b
-    }
-}
-
 fn route(to: &str, via: Option<&str>, dev: Option<&str>, metric: Option<u32>) -> Route {
     Route { to: to.into(), via: via.map(Into::into), dev: dev.map(Into::into), metric }
 }
 
 /// Drops the default routes of one family from a namespace.
 fn without_default(lab: &mut Lab, name: &str, v6: bool) {
-    namespace_mut(lab, name)
+    lab.namespace_mut(name)
+        .expect("a namespace")
         .routes
         .retain(|route| !(route.to == "default" && route.via.as_deref().is_some_and(|via| via.contains(':') == v6)));
 }
@@ -174,7 +157,7 @@ fn a_missing_return_route_fails_on_the_reply() {
 #[test]
 fn a_route_whose_gateway_is_off_subnet_is_refused_and_replaced() {
     let mut lab = example("router");
-    namespace_mut(&mut lab, "left").routes[0].via = Some("10.0.9.1".into());
+    lab.namespace_mut("left").expect("a namespace").routes[0].via = Some("10.0.9.1".into());
     let explained =
         fails_then_fixed(&lab, "left", "10.0.2.2", (Direction::Request, 0, "left", Reason::GatewayOffSubnet));
     assert!(explained.failure.as_ref().unwrap().message.contains("refuses"));
@@ -185,7 +168,7 @@ fn a_route_whose_gateway_is_off_subnet_is_refused_and_replaced() {
 fn a_router_without_forwarding_drops_for_each_family() {
     for (v6, to) in [(false, "10.0.2.2"), (true, "fd00:2::2")] {
         let mut lab = example("router");
-        let router = namespace_mut(&mut lab, "router");
+        let router = lab.namespace_mut("router").expect("a namespace");
         if v6 {
             router.ipv6_forwarding = false;
         } else {
@@ -203,15 +186,15 @@ fn a_router_without_forwarding_drops_for_each_family() {
 #[test]
 fn an_interface_down_on_the_way_or_under_the_route_is_named() {
     let mut lab = example("seed-bridge");
-    end_mut(&mut lab, 1, 'b').up = false;
+    lab.veth_end_mut(1, Side::B).expect("a veth").up = false;
     fails_then_fixed(&lab, "ns0", "172.17.0.102", (Direction::Request, 0, "ns0", Reason::InterfaceDown));
     let mut lab = example("router");
-    end_mut(&mut lab, 0, 'a').up = false;
+    lab.veth_end_mut(0, Side::A).expect("a veth").up = false;
     let explained = fails_then_fixed(&lab, "left", "10.0.2.2", (Direction::Request, 0, "left", Reason::InterfaceDown));
     assert!(explained.failure.unwrap().message.contains("`l-eth0` in `left` is down"));
     // A port of the bridge that is down.
     let mut lab = example("seed-bridge");
-    end_mut(&mut lab, 2, 'a').up = false;
+    lab.veth_end_mut(2, Side::A).expect("a veth").up = false;
     let explained =
         fails_then_fixed(&lab, "ns0", "172.17.0.103", (Direction::Request, 0, "ns0", Reason::InterfaceDown));
     assert_eq!(explained.failure.unwrap().fix.unwrap().command, "ip link set veth4 up");
@@ -229,7 +212,7 @@ fn a_bridge_down_forwards_nothing() {
 #[test]
 fn a_veth_whose_peer_is_down_has_no_carrier() {
     let mut lab = example("seed-veth");
-    end_mut(&mut lab, 0, 'b').up = false;
+    lab.veth_end_mut(0, Side::B).expect("a veth").up = false;
     let explained = fails_then_fixed(&lab, "ns0", "192.168.1.2", (Direction::Request, 0, "ns0", Reason::NoCarrier));
     let failure = explained.failure.unwrap();
     assert!(
@@ -244,7 +227,7 @@ fn a_veth_whose_peer_is_down_has_no_carrier() {
 fn a_gateway_nobody_holds_gets_no_answer() {
     for (v6, gateway, to) in [(false, "10.0.1.9", "10.0.2.2"), (true, "fd00:1::9", "fd00:2::2")] {
         let mut lab = example("router");
-        let left = namespace_mut(&mut lab, "left");
+        let left = lab.namespace_mut("left").expect("a namespace");
         let index =
             left.routes.iter().position(|r| r.via.as_deref().is_some_and(|via| via.contains(':') == v6)).unwrap();
         left.routes[index].via = Some(gateway.into());
@@ -266,7 +249,7 @@ fn an_address_no_namespace_holds_is_named_after_the_route_that_leads_there() {
 #[test]
 fn total_loss_on_the_way_drops_everything_and_the_fix_keeps_the_rest() {
     let mut lab = example("router");
-    end_mut(&mut lab, 1, 'a').netem =
+    lab.veth_end_mut(1, Side::A).expect("a veth").netem =
         Some(Netem { loss: Some("100%".into()), delay: Some("10ms".into()), ..Netem::default() });
     let explained = fails_then_fixed(&lab, "left", "10.0.2.2", (Direction::Request, 1, "router", Reason::TotalLoss));
     let fix = explained.failure.unwrap().fix.unwrap();
@@ -276,18 +259,18 @@ fn total_loss_on_the_way_drops_everything_and_the_fix_keeps_the_rest() {
     assert_eq!(veth.a.netem, Some(Netem { delay: Some("10ms".into()), ..Netem::default() }));
     // Loss on the far end stops the reply.
     let mut lab = example("router");
-    end_mut(&mut lab, 1, 'b').netem = Some(Netem { loss: Some("100%".into()), ..Netem::default() });
+    lab.veth_end_mut(1, Side::B).expect("a veth").netem = Some(Netem { loss: Some("100%".into()), ..Netem::default() });
     fails_then_fixed(&lab, "left", "10.0.2.2", (Direction::Request, 1, "router", Reason::TotalLoss));
     // Loss of less than everything does not stop a ping for sure.
     let mut lab = example("router");
-    end_mut(&mut lab, 1, 'b').netem = Some(Netem { loss: Some("50%".into()), ..Netem::default() });
+    lab.veth_end_mut(1, Side::B).expect("a veth").netem = Some(Netem { loss: Some("50%".into()), ..Netem::default() });
     assert!(reaches(&lab, "left", ip("10.0.2.2")).unwrap());
 }
 
 #[test]
 fn a_duplicate_address_on_a_link_is_a_warning_with_its_fix() {
     let mut lab = example("seed-bridge");
-    end_mut(&mut lab, 2, 'b').addresses = vec!["172.17.0.102/16".into()];
+    lab.veth_end_mut(2, Side::B).expect("a veth").addresses = vec!["172.17.0.102/16".into()];
     let explained = explain(&lab, "ns0", ip("172.17.0.102")).unwrap();
     assert!(explained.reach, "one of the two answers");
     let warning = &explained.warnings[0];
@@ -325,20 +308,20 @@ fn pinging_itself_goes_through_the_loopback() {
     assert_eq!(explained.request.len(), 1);
     assert_eq!(explained.request[0].out.as_deref(), Some("lo"));
     let mut lab = example("seed-veth");
-    namespace_mut(&mut lab, "ns0").loopback_up = false;
+    lab.namespace_mut("ns0").expect("a namespace").loopback_up = false;
     let explained = fails_then_fixed(&lab, "ns0", "192.168.1.1", (Direction::Request, 0, "ns0", Reason::LoopbackDown));
     assert_eq!(explained.failure.unwrap().fix.unwrap().command, "ip -n ns0 link set lo up");
     // Its own address on an interface that is down is still its own (IPv4 keeps it local).
     let mut lab = example("seed-veth");
-    end_mut(&mut lab, 0, 'a').up = false;
+    lab.veth_end_mut(0, Side::A).expect("a veth").up = false;
     assert!(reaches(&lab, "ns0", ip("192.168.1.1")).unwrap());
 }
 
 #[test]
 fn no_address_of_the_family_means_nothing_to_send_from() {
     let mut lab = example("seed-veth");
-    namespace_mut(&mut lab, "ns0").routes.push(route("fd00::/64", None, Some("veth0"), None));
-    end_mut(&mut lab, 0, 'b').addresses.push("fd00::2/64".into());
+    lab.namespace_mut("ns0").expect("a namespace").routes.push(route("fd00::/64", None, Some("veth0"), None));
+    lab.veth_end_mut(0, Side::B).expect("a veth").addresses.push("fd00::2/64".into());
     let explained = explain(&lab, "ns0", ip("fd00::2")).unwrap();
     let failure = explained.failure.unwrap();
     assert_eq!((failure.hop, failure.reason), (0, Reason::NoSourceAddress));
@@ -348,8 +331,8 @@ fn no_address_of_the_family_means_nothing_to_send_from() {
 #[test]
 fn routers_that_point_at_each_other_loop() {
     let mut lab = example("router");
-    namespace_mut(&mut lab, "left").ipv4_forwarding = true;
-    namespace_mut(&mut lab, "router").routes.push(route("default", Some("10.0.1.2"), None, None));
+    lab.namespace_mut("left").expect("a namespace").ipv4_forwarding = true;
+    lab.namespace_mut("router").expect("a namespace").routes.push(route("default", Some("10.0.1.2"), None, None));
     let explained = explain(&lab, "left", ip("192.0.2.1")).unwrap();
     let failure = explained.failure.unwrap();
     assert_eq!(failure.reason, Reason::RoutingLoop);
@@ -408,19 +391,24 @@ fn the_longest_prefix_wins_over_the_lowest_metric_and_the_metric_breaks_ties() {
     let mut lab = example("router");
     let extra = r#"{"kind": "veth", "a": {"node": "left", "name": "l-eth1", "addresses": ["10.0.3.2/24"]}, "b": {"node": "router", "name": "r-eth2", "addresses": ["10.0.3.1/24"]}}"#;
     lab.links.push(serde_json::from_str(extra).unwrap());
-    namespace_mut(&mut lab, "left").routes.push(route("10.0.2.0/24", Some("10.0.3.1"), None, Some(100)));
+    lab.namespace_mut("left").expect("a namespace").routes.push(route(
+        "10.0.2.0/24",
+        Some("10.0.3.1"),
+        None,
+        Some(100),
+    ));
     let hop = &explain(&lab, "left", ip("10.0.2.2")).unwrap().request[0];
     assert_eq!(
         (hop.out.as_deref(), hop.route.as_deref()),
         (Some("l-eth1"), Some("10.0.2.0/24 via 10.0.3.1 dev l-eth1"))
     );
     // Same prefix: the lower metric.
-    namespace_mut(&mut lab, "left").routes.push(route("10.0.2.0/24", Some("10.0.1.1"), None, Some(50)));
+    lab.namespace_mut("left").expect("a namespace").routes.push(route("10.0.2.0/24", Some("10.0.1.1"), None, Some(50)));
     let explained = explain(&lab, "left", ip("10.0.2.2")).unwrap();
     assert_eq!(explained.request[0].out.as_deref(), Some("l-eth0"));
     // The source follows the way out.
     assert_eq!(explained.source, Some(ip("10.0.1.2")));
-    namespace_mut(&mut lab, "left").routes.pop();
+    lab.namespace_mut("left").expect("a namespace").routes.pop();
     assert_eq!(explain(&lab, "left", ip("10.0.2.2")).unwrap().source, Some(ip("10.0.3.2")));
 }
 
@@ -429,7 +417,7 @@ fn an_on_link_route_sends_straight_to_the_destination_and_a_gateway_must_be_on_i
     // Two namespaces on one veth whose addresses are in different subnets: a device route
     // makes the other's address on-link.
     let mut lab = example("seed-veth");
-    end_mut(&mut lab, 0, 'b').addresses = vec!["192.168.2.2/24".into()];
+    lab.veth_end_mut(0, Side::B).expect("a veth").addresses = vec!["192.168.2.2/24".into()];
     // No route either way: the fix of the request is a device route, then the reply's.
     let failure = explain(&lab, "ns0", ip("192.168.2.2")).unwrap().failure.unwrap();
     assert_eq!((failure.direction, failure.reason), (Direction::Request, Reason::NoRoute));
@@ -454,21 +442,23 @@ fn an_on_link_route_sends_straight_to_the_destination_and_a_gateway_must_be_on_i
     let mut lab = example("router");
     let extra = r#"{"kind": "veth", "a": {"node": "left", "name": "l-eth1", "addresses": ["10.0.3.2/24"]}, "b": {"node": "router", "name": "r-eth2", "addresses": ["10.0.3.1/24"]}}"#;
     lab.links.push(serde_json::from_str(extra).unwrap());
-    namespace_mut(&mut lab, "left").routes[0] = route("default", Some("10.0.1.1"), Some("l-eth1"), None);
+    lab.namespace_mut("left").expect("a namespace").routes[0] =
+        route("default", Some("10.0.1.1"), Some("l-eth1"), None);
     fails_then_fixed(&lab, "left", "10.0.2.2", (Direction::Request, 0, "left", Reason::GatewayOffSubnet));
 }
 
 #[test]
 fn ipv6_sources_share_the_longest_prefix_with_the_destination() {
     let mut lab = example("router");
-    end_mut(&mut lab, 0, 'a').addresses = vec!["10.0.1.2/24".into(), "fd00:9::2/64".into(), "fd00:1::2/64".into()];
-    end_mut(&mut lab, 0, 'b').addresses.push("fd00:9::1/64".into());
+    lab.veth_end_mut(0, Side::A).expect("a veth").addresses =
+        vec!["10.0.1.2/24".into(), "fd00:9::2/64".into(), "fd00:1::2/64".into()];
+    lab.veth_end_mut(0, Side::B).expect("a veth").addresses.push("fd00:9::1/64".into());
     let explained = explain(&lab, "left", ip("fd00:2::2")).unwrap();
     assert_eq!(explained.source, Some(ip("fd00:1::2")), "fd00:1:: shares more of fd00:2:: than fd00:9::");
     assert!(explained.reach);
     // IPv4: the address in the next hop's subnet, not merely the first.
     let mut lab = example("router");
-    end_mut(&mut lab, 0, 'a').addresses = vec!["10.0.5.2/24".into(), "10.0.1.2/24".into()];
+    lab.veth_end_mut(0, Side::A).expect("a veth").addresses = vec!["10.0.5.2/24".into(), "10.0.1.2/24".into()];
     assert_eq!(explain(&lab, "left", ip("10.0.2.2")).unwrap().source, Some(ip("10.0.1.2")));
 }
 
@@ -482,8 +472,8 @@ fn bad_sources_are_refused_with_a_sentence() {
 #[test]
 fn a_half_typed_lab_still_explains_what_it_can() {
     let mut lab = example("router");
-    end_mut(&mut lab, 0, 'a').addresses = vec!["10.0.1.".into()];
-    namespace_mut(&mut lab, "left").routes.push(route("nonsense", None, None, None));
+    lab.veth_end_mut(0, Side::A).expect("a veth").addresses = vec!["10.0.1.".into()];
+    lab.namespace_mut("left").expect("a namespace").routes.push(route("nonsense", None, None, None));
     let explained = explain(&lab, "left", ip("10.0.2.2")).unwrap();
     assert!(!explained.reach);
 }
@@ -578,24 +568,24 @@ fn broken(case: usize, v6: bool) -> (Lab, &'static str, &'static str, Reason) {
         }
         2 => {
             let mut lab = example("router");
-            let router = namespace_mut(&mut lab, "router");
+            let router = lab.namespace_mut("router").expect("a namespace");
             router.ipv4_forwarding = v6;
             router.ipv6_forwarding = !v6;
             (lab, "right", to("10.0.1.2", "fd00:1::2"), Reason::ForwardingOff)
         }
         3 => {
             let mut lab = example("router");
-            end_mut(&mut lab, 1, 'a').up = false;
+            lab.veth_end_mut(1, Side::A).expect("a veth").up = false;
             (lab, "left", to("10.0.2.2", "fd00:2::2"), Reason::InterfaceDown)
         }
         4 => {
             let mut lab = example("seed-veth");
-            end_mut(&mut lab, 0, 'a').up = false;
+            lab.veth_end_mut(0, Side::A).expect("a veth").up = false;
             (lab, "ns1", "192.168.1.1", Reason::NoCarrier)
         }
         5 => {
             let mut lab = example("router");
-            let left = namespace_mut(&mut lab, "left");
+            let left = lab.namespace_mut("left").expect("a namespace");
             let index =
                 left.routes.iter().position(|r| r.via.as_deref().is_some_and(|via| via.contains(':') == v6)).unwrap();
             left.routes[index].via = Some(to("10.0.1.77", "fd00:1::77").into());
@@ -603,7 +593,8 @@ fn broken(case: usize, v6: bool) -> (Lab, &'static str, &'static str, Reason) {
         }
         6 => {
             let mut lab = example("router");
-            end_mut(&mut lab, 0, 'b').netem = Some(Netem { loss: Some("100%".into()), ..Netem::default() });
+            lab.veth_end_mut(0, Side::B).expect("a veth").netem =
+                Some(Netem { loss: Some("100%".into()), ..Netem::default() });
             (lab, "right", to("10.0.1.2", "fd00:1::2"), Reason::TotalLoss)
         }
         7 => {
@@ -614,7 +605,7 @@ fn broken(case: usize, v6: bool) -> (Lab, &'static str, &'static str, Reason) {
         }
         _ => {
             let mut lab = example("router");
-            namespace_mut(&mut lab, "right").loopback_up = false;
+            lab.namespace_mut("right").expect("a namespace").loopback_up = false;
             (lab, "right", to("10.0.2.2", "fd00:2::2"), Reason::LoopbackDown)
         }
     }
@@ -665,9 +656,9 @@ fn ipv4_arp_is_answered_by_any_interface_of_the_namespace_ipv6_neighbours_are_no
     let mut lab = example("seed-bridge");
     let second = r#"{"kind": "veth", "a": {"node": "ns0", "name": "eth1", "addresses": ["172.17.0.111/16", "fd00::111/64"]}, "b": {"node": "docker0", "name": "veth9"}}"#;
     lab.links.push(serde_json::from_str(second).unwrap());
-    end_mut(&mut lab, 0, 'b').addresses.push("fd00::101/64".into());
-    end_mut(&mut lab, 0, 'b').up = false;
-    end_mut(&mut lab, 1, 'b').addresses.push("fd00::102/64".into());
+    lab.veth_end_mut(0, Side::B).expect("a veth").addresses.push("fd00::101/64".into());
+    lab.veth_end_mut(0, Side::B).expect("a veth").up = false;
+    lab.veth_end_mut(1, Side::B).expect("a veth").addresses.push("fd00::102/64".into());
     let explained = explain(&lab, "ns1", ip("172.17.0.101")).unwrap();
     assert!(explained.reach, "{:?}", explained.failure);
     assert_eq!(explained.request[0].crossed.last().unwrap().interface, "eth1", "ns0 answers ARP on eth1");
@@ -682,12 +673,12 @@ fn a_lab_route_replaces_the_kernel_s_route_of_the_same_prefix_and_metric() {
     let mut lab = example("router");
     let extra = r#"{"kind": "veth", "a": {"node": "left", "name": "l-eth1", "addresses": ["10.0.3.2/24"]}, "b": {"node": "router", "name": "r-eth2", "addresses": ["10.0.3.1/24"]}}"#;
     lab.links.push(serde_json::from_str(extra).unwrap());
-    namespace_mut(&mut lab, "left").routes.push(route("10.0.1.0/24", Some("10.0.3.1"), None, None));
+    lab.namespace_mut("left").expect("a namespace").routes.push(route("10.0.1.0/24", Some("10.0.3.1"), None, None));
     let explained = explain(&lab, "left", ip("10.0.1.1")).unwrap();
     assert!(explained.reach);
     assert_eq!(explained.request[0].route.as_deref(), Some("10.0.1.0/24 via 10.0.3.1 dev l-eth1"));
     // With another metric both stay, and the kernel's (metric 0) wins.
-    namespace_mut(&mut lab, "left").routes.last_mut().unwrap().metric = Some(5);
+    lab.namespace_mut("left").expect("a namespace").routes.last_mut().unwrap().metric = Some(5);
     let explained = explain(&lab, "left", ip("10.0.1.1")).unwrap();
     assert_eq!(explained.request[0].route.as_deref(), Some("10.0.1.0/24 dev l-eth0 (connected)"));
 }
@@ -731,7 +722,7 @@ fn one_subnet_on_two_interfaces_is_named_as_a_limit_of_the_model() {
 fn an_ipv6_route_without_carrier_with_another_route_beside_it_is_named_as_a_limit() {
     let routes = r#"{"to": "default", "via": "fd00:2::2"}"#;
     let mut lab = fork("fd00:1::1/64", "fd00:2::1/64", "fd00:1::2/64", "fd00:2::2/64", routes);
-    end_mut(&mut lab, 0, 'b').up = false;
+    lab.veth_end_mut(0, Side::B).expect("a veth").up = false;
     let explained = explain(&lab, "a", ip("fd00:1::2")).unwrap();
     assert_eq!(explained.failure.as_ref().map(|failure| failure.reason), Some(Reason::NoCarrier));
     let kinds: Vec<LimitKind> = explained.limits.iter().map(|limit| limit.kind).collect();
@@ -740,10 +731,10 @@ fn an_ipv6_route_without_carrier_with_another_route_beside_it_is_named_as_a_limi
     // IPv4 has no such fallback, and without another route there is nothing to fall back to.
     let mut v4 =
         fork("10.0.1.1/24", "10.0.2.1/24", "10.0.1.2/24", "10.0.2.2/24", r#"{"to": "default", "via": "10.0.2.2"}"#);
-    end_mut(&mut v4, 0, 'b').up = false;
+    v4.veth_end_mut(0, Side::B).expect("a veth").up = false;
     assert!(explain(&v4, "a", ip("10.0.1.2")).unwrap().limits.is_empty());
     let mut alone = fork("fd00:1::1/64", "fd00:2::1/64", "fd00:1::2/64", "fd00:2::2/64", "");
-    end_mut(&mut alone, 0, 'b').up = false;
+    alone.veth_end_mut(0, Side::B).expect("a veth").up = false;
     assert!(explain(&alone, "a", ip("fd00:1::2")).unwrap().limits.is_empty());
 }
 
@@ -753,7 +744,7 @@ fn every_reason_and_limit_is_in_the_teaching_docs() {
     for reason in Reason::ALL {
         assert!(docs.contains(&format!("| `{}` |", reason.id())), "docs/teaching.md does not list `{}`", reason.id());
     }
-    for kind in [LimitKind::TwoRoutesOnePrefix, LimitKind::Ipv6RouteWithoutCarrier] {
+    for kind in LimitKind::ALL {
         let id = serde_json::to_value(kind).unwrap().as_str().unwrap().to_string();
         assert!(docs.contains(&format!("| `{id}` |")), "docs/teaching.md does not list the limit `{id}`");
     }

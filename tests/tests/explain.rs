@@ -12,7 +12,8 @@ use nslab_model::identity::Netns;
 use nslab_model::netem::Netem;
 use nslab_model::ping::matrix_of;
 use nslab_model::reach::{explain, predict_matrix, Reason};
-use nslab_model::{Lab, Link, Node};
+use nslab_model::topology::Side;
+use nslab_model::{Lab, Node};
 use nslab_tests::labs::{chain_address, router_chain};
 use nslab_tests::paths::{example_lab, EXAMPLES};
 use nslab_tests::sandbox::Sandbox;
@@ -20,25 +21,6 @@ use nslab_tests::sandbox::Sandbox;
 /// What a lab may leave: nothing but the machine's run lock.
 const LEFTOVERS: &str = "ip netns list; ls /run/netns; ls /run/nslab | grep -vx run.lock; \
     ip -o link show | grep -v ': lo:' || true";
-
-fn namespace_mut<'l>(lab: &'l mut Lab, name: &str) -> &'l mut nslab_model::NamespaceNode {
-    lab.nodes
-        .iter_mut()
-        .find_map(|node| match node {
-            Node::Namespace(namespace) if namespace.name == name => Some(namespace),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no namespace {name}"))
-}
-
-fn end_mut(lab: &mut Lab, link: usize, side: char) -> &mut nslab_model::Endpoint {
-    let Link::Veth(veth) = &mut lab.links[link];
-    if side == 'a' {
-        &mut veth.a
-    } else {
-        &mut veth.b
-    }
-}
 
 /// `ping` of one pair, run inside the sandbox.
 fn ping_command(source: &Netns, target: IpAddr) -> String {
@@ -146,27 +128,27 @@ fn broken_variants() -> Vec<(&'static str, Lab)> {
     let mut variants: Vec<(&str, Lab)> = Vec::new();
 
     let mut lab = example_lab("router");
-    namespace_mut(&mut lab, "left").routes.retain(|route| route.via.as_deref() != Some("10.0.1.1"));
+    lab.namespace_mut("left").expect("a namespace").routes.retain(|route| route.via.as_deref() != Some("10.0.1.1"));
     variants.push(("no-default-route", lab));
 
     let mut lab = example_lab("router");
-    namespace_mut(&mut lab, "router").ipv4_forwarding = false;
+    lab.namespace_mut("router").expect("a namespace").ipv4_forwarding = false;
     variants.push(("ipv4-forwarding-off", lab));
 
     let mut lab = example_lab("router");
-    namespace_mut(&mut lab, "router").ipv6_forwarding = false;
+    lab.namespace_mut("router").expect("a namespace").ipv6_forwarding = false;
     variants.push(("ipv6-forwarding-off", lab));
 
     let mut lab = example_lab("router");
-    end_mut(&mut lab, 1, 'a').up = false;
+    lab.veth_end_mut(1, Side::A).expect("a veth").up = false;
     variants.push(("router-interface-down", lab));
 
     let mut lab = example_lab("router");
-    namespace_mut(&mut lab, "right").routes.retain(|route| route.via.as_deref() != Some("fd00:2::1"));
+    lab.namespace_mut("right").expect("a namespace").routes.retain(|route| route.via.as_deref() != Some("fd00:2::1"));
     variants.push(("missing-ipv6-return-route", lab));
 
     let mut lab = example_lab("seed-bridge");
-    end_mut(&mut lab, 1, 'b').up = false;
+    lab.veth_end_mut(1, Side::B).expect("a veth").up = false;
     variants.push(("namespace-interface-down", lab));
 
     let mut lab = example_lab("seed-bridge");
@@ -175,20 +157,21 @@ fn broken_variants() -> Vec<(&'static str, Lab)> {
     variants.push(("bridge-down", lab));
 
     let mut lab = example_lab("seed-veth");
-    end_mut(&mut lab, 0, 'b').up = false;
+    lab.veth_end_mut(0, Side::B).expect("a veth").up = false;
     variants.push(("no-carrier", lab));
 
     let mut lab = example_lab("seed-veth");
-    namespace_mut(&mut lab, "ns0").loopback_up = false;
+    lab.namespace_mut("ns0").expect("a namespace").loopback_up = false;
     variants.push(("loopback-down", lab));
 
     let mut lab = example_lab("seed-bridge");
-    end_mut(&mut lab, 2, 'b').addresses = vec!["172.17.0.102/16".into()];
+    lab.veth_end_mut(2, Side::B).expect("a veth").addresses = vec!["172.17.0.102/16".into()];
     variants.push(("duplicate-address", lab));
 
     if kernel_has_netem() {
         let mut lab = example_lab("router");
-        end_mut(&mut lab, 1, 'b').netem = Some(Netem { loss: Some("100%".into()), ..Netem::default() });
+        lab.veth_end_mut(1, Side::B).expect("a veth").netem =
+            Some(Netem { loss: Some("100%".into()), ..Netem::default() });
         variants.push(("total-loss", lab));
     } else {
         eprintln!("this kernel has no netem: the total-loss variant is left out");

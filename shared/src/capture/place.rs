@@ -29,8 +29,7 @@ pub fn interfaces_of(lab: &Lab, node: &str) -> Vec<(Netns, String)> {
             Role::Bridge { node: index } => lab.nodes[index].name() == node,
             Role::VethEnd { link, side, .. } => {
                 let Link::Veth(veth) = &lab.links[link];
-                let end = if side == crate::topology::Side::A { &veth.a } else { &veth.b };
-                end.node == node
+                veth.end(side).node == node
             }
         })
         .map(|interface| (interface.netns.clone(), interface.name.to_string()))

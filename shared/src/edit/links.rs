@@ -49,10 +49,7 @@ pub fn connect(lab: &Lab, from: &str, to: &str) -> Result<(Lab, usize), String> 
 /// other settings stay. Routes through the end in its old namespace go.
 pub fn reconnect(lab: &Lab, link: usize, side: Side, to: &str) -> Result<Lab, String> {
     let veth = veth(lab, link)?;
-    let (end, other) = match side {
-        Side::A => (&veth.a, &veth.b),
-        Side::B => (&veth.b, &veth.a),
-    };
+    let (end, other) = (veth.end(side), veth.end(side.other()));
     if end.node == to {
         return Ok(lab.clone());
     }
@@ -65,10 +62,7 @@ pub fn reconnect(lab: &Lab, link: usize, side: Side, to: &str) -> Result<Lab, St
     let name = end_name(to_node, &other.node, &taken);
     let mut next = lab.clone();
     let Link::Veth(moved) = &mut next.links[link];
-    let end = match side {
-        Side::A => &mut moved.a,
-        Side::B => &mut moved.b,
-    };
+    let end = moved.end_mut(side);
     end.node = to.to_string();
     end.name = name;
     drop_routes_through_gone(lab, &mut next);
@@ -136,10 +130,7 @@ pub fn set_interface(lab: &Lab, link: usize, side: Side, change: InterfaceChange
     veth(lab, link)?;
     let mut next = lab.clone();
     let Link::Veth(veth) = &mut next.links[link];
-    let end = match side {
-        Side::A => &mut veth.a,
-        Side::B => &mut veth.b,
-    };
+    let end = veth.end_mut(side);
     match change {
         InterfaceChange::Name(name) => {
             if name == end.name {

@@ -105,7 +105,7 @@ pub fn move_nodes<S: AsRef<str>>(lab: &Lab, names: impl IntoIterator<Item = S>, 
 /// Puts the named node at `at`, snapped. An unknown name leaves the lab as it is.
 pub fn place_node(lab: &Lab, name: &str, at: Point) -> Lab {
     let mut next = lab.clone();
-    if let Some(node) = next.nodes.iter_mut().find(|node| node.name() == name) {
+    if let Some(node) = next.node_mut(name) {
         set_position(node, snap(at));
     }
     next

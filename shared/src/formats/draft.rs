@@ -83,7 +83,7 @@ impl Draft {
     }
 
     pub fn node_mut(&mut self, name: &str) -> Option<&mut Node> {
-        self.lab.nodes.iter_mut().find(|node| node.name() == name)
+        self.lab.node_mut(name)
     }
 
     pub fn finish(self) -> Imported {

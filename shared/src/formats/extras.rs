@@ -126,7 +126,7 @@ impl Extras {
             *end = port.end.clone();
         }
         for bridge in &self.bridges {
-            match lab.nodes.iter_mut().find(|node| node.name() == bridge.name) {
+            match lab.node_mut(&bridge.name) {
                 Some(node @ Node::Bridge(_)) => *node = Node::Bridge(bridge.clone()),
                 Some(_) => {}
                 // A bridge without ports is in no collision domain.
@@ -174,7 +174,7 @@ fn rename_interfaces(lab: &mut Lab, node: &str, names: &BTreeMap<String, String>
             }
         }
     }
-    let routes = match lab.nodes.iter_mut().find(|n| n.name() == node) {
+    let routes = match lab.node_mut(node) {
         Some(Node::Namespace(namespace)) => &mut namespace.routes,
         Some(Node::Host(host)) => &mut host.routes,
         _ => return,

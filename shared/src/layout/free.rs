@@ -120,7 +120,7 @@ pub fn free_spot(lab: &Lab, name: &str, near: Point) -> Point {
 pub fn place_in_free_space(lab: &Lab, name: &str, near: Point) -> Lab {
     let at = free_spot(lab, name, near);
     let mut next = lab.clone();
-    if let Some(node) = next.nodes.iter_mut().find(|node| node.name() == name) {
+    if let Some(node) = next.node_mut(name) {
         set_position(node, at);
     }
     next

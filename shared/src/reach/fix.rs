@@ -82,10 +82,7 @@ impl LabFix {
             LabFix::SetLoopbackUp { node } => set_node(lab, node, NodeChange::LoopbackUp(true)),
             LabFix::ClearLoss { link, side } => {
                 let mut next = lab.clone();
-                let Some(Link::Veth(veth)) = next.links.get_mut(*link) else {
-                    return Err(format!("there is no link {link}"));
-                };
-                let end = if *side == crate::topology::Side::A { &mut veth.a } else { &mut veth.b };
+                let end = next.veth_end_mut(*link, *side).ok_or_else(|| format!("there is no link {link}"))?;
                 if let Some(netem) = &mut end.netem {
                     netem.loss = None;
                     if *netem == crate::netem::Netem::default() {
@@ -125,9 +122,7 @@ fn change_interface(lab: &Lab, interface: &InterfacePlace, change: InterfaceChan
 fn addresses_of(lab: &Lab, interface: &InterfacePlace) -> Result<Vec<String>, String> {
     match interface {
         InterfacePlace::Veth { link, side } => match lab.links.get(*link) {
-            Some(Link::Veth(veth)) => {
-                Ok(if *side == crate::topology::Side::A { &veth.a } else { &veth.b }.addresses.clone())
-            }
+            Some(Link::Veth(veth)) => Ok(veth.end(*side).addresses.clone()),
             None => Err(format!("there is no link {link}")),
         },
         InterfacePlace::Bridge { node } => match lab.node(node) {

@@ -29,6 +29,11 @@ pub enum LimitKind {
     Ipv6RouteWithoutCarrier,
 }
 
+impl LimitKind {
+    /// Every limit, for documentation and tests.
+    pub const ALL: [LimitKind; 2] = [LimitKind::TwoRoutesOnePrefix, LimitKind::Ipv6RouteWithoutCarrier];
+}
+
 /// A limit met on the way, where, and in words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limit {

@@ -168,7 +168,7 @@ impl Network {
                         topology.interfaces.iter().position(|candidate| std::ptr::eq(candidate, other))
                     });
                     let crate::lab::Link::Veth(veth) = &lab.links[link];
-                    let end = if side == Side::A { &veth.a } else { &veth.b };
+                    let end = veth.end(side);
                     (kind, peer, InterfacePlace::Veth { link, side }, end.node.clone(), Some(link))
                 }
             };
