@@ -32,6 +32,7 @@ use super::draft::{coordinate, read_coordinate, Draft};
 use super::extras::Extras;
 use super::node_commands;
 use super::startup::{ends_on, netem_args, route_line};
+use super::xml;
 
 /// The session metadata entry that carries the extras.
 const EXTRAS_ENTRY: &str = "nslab";
@@ -360,7 +361,7 @@ pub fn render(lab: &Lab) -> String {
         lab.nodes.iter().enumerate().map(|(index, node)| (node.name(), index + 1)).collect();
     let mut xml = String::from("<?xml version='1.0' encoding='UTF-8'?>\n");
     let _ = writeln!(xml, "<!-- nslab lab {}, as a CORE scenario. -->", escape_comment(&lab.name));
-    let _ = writeln!(xml, "<scenario name=\"{}\">", attr(&lab.name));
+    let _ = writeln!(xml, "<scenario name=\"{}\">", xml::attribute(&lab.name));
     xml.push_str("  <networks>\n");
     for node in &lab.nodes {
         if let Node::Bridge(bridge) = node {
@@ -368,7 +369,7 @@ pub fn render(lab: &Lab) -> String {
                 xml,
                 "    <network id=\"{}\" name=\"{}\" icon=\"\" canvas=\"1\" type=\"SWITCH\">",
                 ids[node.name()],
-                attr(&bridge.name)
+                xml::attribute(&bridge.name)
             );
             write_position(&mut xml, node);
             xml.push_str("    </network>\n");
@@ -382,7 +383,7 @@ pub fn render(lab: &Lab) -> String {
         let _ = writeln!(
             xml,
             "    <device id=\"{id}\" name=\"{}\" icon=\"\" canvas=\"1\" type=\"PC\" class=\"\" image=\"\">",
-            attr(&namespace.name)
+            xml::attribute(&namespace.name)
         );
         write_position(&mut xml, node);
         let both = namespace.ipv4_forwarding && namespace.ipv6_forwarding;
@@ -441,7 +442,7 @@ pub fn render(lab: &Lab) -> String {
     let _ = writeln!(
         xml,
         "  <session_metadata>\n    <configuration name=\"{EXTRAS_ENTRY}\" value=\"{}\"/>\n  </session_metadata>",
-        attr(&extras)
+        xml::attribute(&extras)
     );
     xml.push_str("</scenario>\n");
     xml
@@ -457,14 +458,14 @@ fn write_position(xml: &mut String, node: &Node) {
 /// family (the others go into the node's setup script).
 fn write_iface(xml: &mut String, lab: &Lab, field: &str, end: &Endpoint) {
     let id = ends_on(lab, &end.node).iter().position(|other| other.name == end.name).unwrap_or(0);
-    let _ = write!(xml, "      <{field} id=\"{id}\" name=\"{}\"", attr(&end.name));
+    let _ = write!(xml, "      <{field} id=\"{id}\" name=\"{}\"", xml::attribute(&end.name));
     if let Some(mac) = &end.mac {
-        let _ = write!(xml, " mac=\"{}\"", attr(mac));
+        let _ = write!(xml, " mac=\"{}\"", xml::attribute(mac));
     }
     let (four, six) = first_addresses(end);
     for (family, address) in [("ip4", four), ("ip6", six)] {
         if let Some((ip, length)) = address.and_then(|a| a.split_once('/')) {
-            let _ = write!(xml, " {family}=\"{}\" {family}_mask=\"{}\"", attr(ip), attr(length));
+            let _ = write!(xml, " {family}=\"{}\" {family}_mask=\"{}\"", xml::attribute(ip), xml::attribute(length));
         }
     }
     xml.push_str("/>\n");
@@ -576,23 +577,6 @@ fn setup_script(lab: &Lab, node: &Node, forwarding_by_service: bool) -> String {
         namespace.name,
         lines.join("\n")
     )
-}
-
-/// An XML attribute value.
-fn attr(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn escape_comment(text: &str) -> String {

@@ -6,6 +6,7 @@
 use std::fmt::Write;
 
 use super::diagram::{end_lines, node_lines};
+use super::xml;
 use crate::lab::{Lab, Link, Node};
 use crate::layout::{card_of, position, Point};
 
@@ -14,7 +15,7 @@ const END_LABEL_AT: f64 = 0.7;
 
 pub fn to_drawio(lab: &Lab) -> String {
     let mut xml = String::from("<mxfile host=\"nslab\" type=\"device\">\n");
-    let _ = writeln!(xml, "  <diagram id=\"nslab-lab\" name=\"{}\">", escape(&lab.name));
+    let _ = writeln!(xml, "  <diagram id=\"nslab-lab\" name=\"{}\">", xml::attribute(&lab.name));
     xml.push_str(
         "    <mxGraphModel grid=\"1\" gridSize=\"20\" guides=\"1\" tooltips=\"1\" connect=\"1\" arrows=\"1\" \
          fold=\"1\" page=\"0\" pageScale=\"1\" math=\"0\" shadow=\"0\">\n",
@@ -72,7 +73,7 @@ fn html_value(lines: &[String], bold_first: bool) -> String {
         .iter()
         .enumerate()
         .map(|(index, line)| {
-            let line = escape(line);
+            let line = xml::attribute(line);
             if index == 0 && bold_first {
                 format!("<b>{line}</b>")
             } else {
@@ -80,24 +81,7 @@ fn html_value(lines: &[String], bold_first: bool) -> String {
             }
         })
         .collect();
-    escape(&html.join("<br>"))
-}
-
-/// Text as XML (and HTML) writes it in an attribute.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\n' => out.push_str("&#10;"),
-            c => out.push(c),
-        }
-    }
-    out
+    xml::attribute(&html.join("<br>"))
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod miniedit;
 pub mod mininet;
 mod node_commands;
 mod startup;
+mod xml;
 
 pub mod ip_script;
 
