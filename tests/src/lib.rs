@@ -9,6 +9,7 @@ pub mod kernel;
 pub mod labs;
 pub mod page;
 pub mod paths;
+pub mod process;
 pub mod sandbox;
 pub mod server;
 pub mod terminal;

@@ -12,6 +12,7 @@ use nslab_model::{Node, Route};
 use nslab_tests::expected::{differences, expected_state};
 use nslab_tests::kernel::read_kernel_state;
 use nslab_tests::paths::{example, example_lab, nslab_binary};
+use nslab_tests::process::with_input;
 use nslab_tests::sandbox::Sandbox;
 
 /// Runs `nslab ARGS` in the sandbox with a terminal for its standard input and output (a
@@ -28,18 +29,6 @@ fn in_a_terminal(sandbox: &Sandbox, args: &str) -> Command {
     let mut script = sandbox.command("timeout");
     script.args(["60", "script", "--quiet", "--return", "--command", &command, "/dev/null"]).env("SHELL", "/bin/sh");
     script
-}
-
-/// Runs `command` with `typed` written to its standard input, and waits for it.
-fn with_input(mut command: Command, typed: &str) -> Output {
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{command:?} starts: {e}"));
-    child.stdin.take().expect("piped").write_all(typed.as_bytes()).expect("the input is written");
-    child.wait_with_output().expect("it ends")
 }
 
 #[test]

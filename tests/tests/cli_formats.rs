@@ -2,26 +2,10 @@
 //! and back with `nslab import` (Kathará as a folder written by `-o`), and a real Kathará
 //! lab's folder imported with what it leaves out said on standard error.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use nslab_tests::paths::{nslab_binary, repo_root};
-
-fn nslab(args: &[&str], input: &str) -> Output {
-    let mut child = Command::new(nslab_binary())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("nslab starts");
-    child.stdin.take().expect("piped").write_all(input.as_bytes()).expect("the input is written");
-    child.wait_with_output().expect("nslab ends")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use nslab_tests::paths::repo_root;
+use nslab_tests::process::{nslab_with_input, text};
 
 fn succeeded(output: &Output) -> String {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
@@ -45,7 +29,7 @@ fn kathara_exports_a_folder_that_imports_back_as_the_same_lab() {
     let (path, lab) = example("seed-bridge");
     let folder = tempfile::tempdir().unwrap();
     let out = folder.path().join("seed");
-    succeeded(&nslab(&["export", "--format", "kathara", "-o", out.to_str().unwrap(), &path], ""));
+    succeeded(&nslab_with_input(&["export", "--format", "kathara", "-o", out.to_str().unwrap(), &path], ""));
     let mut written: Vec<String> =
         std::fs::read_dir(&out).unwrap().map(|entry| entry.unwrap().file_name().to_string_lossy().into()).collect();
     written.sort();
@@ -55,12 +39,12 @@ fn kathara_exports_a_folder_that_imports_back_as_the_same_lab() {
     let startup = std::fs::read_to_string(out.join("ns1.startup")).unwrap();
     assert!(startup.contains("ip address add 172.17.0.102/16 dev eth0"), "{startup}");
 
-    let output = nslab(&["import", out.to_str().unwrap(), "--name", "seed-bridge"], "");
+    let output = nslab_with_input(&["import", out.to_str().unwrap(), "--name", "seed-bridge"], "");
     let back: nslab_model::Lab = serde_json::from_str(&succeeded(&output)).unwrap();
     assert_eq!(back, lab, "the folder, read back");
     assert_eq!(text(&output.stderr), "", "nothing is left out of nslab's own export");
 
-    let script = succeeded(&nslab(&["export", "--format", "kathara", &path], ""));
+    let script = succeeded(&nslab_with_input(&["export", "--format", "kathara", &path], ""));
     assert!(script.starts_with("#!/bin/sh\n") && script.contains("cat > \"$dir/lab.conf\""), "{script}");
 }
 
@@ -68,8 +52,8 @@ fn kathara_exports_a_folder_that_imports_back_as_the_same_lab() {
 fn clab_and_core_exports_import_back_through_standard_input() {
     let (path, lab) = example("router");
     for (format, from) in [("clab", "clab"), ("core", "core")] {
-        let exported = succeeded(&nslab(&["export", "--format", format, &path], ""));
-        let output = nslab(&["import", "-", "--from", from, "--name", "router"], &exported);
+        let exported = succeeded(&nslab_with_input(&["export", "--format", format, &path], ""));
+        let output = nslab_with_input(&["import", "-", "--from", from, "--name", "router"], &exported);
         let back: nslab_model::Lab = serde_json::from_str(&succeeded(&output)).unwrap();
         assert_eq!(drawn(back), drawn(lab.clone()), "through {format}");
     }
@@ -78,7 +62,7 @@ fn clab_and_core_exports_import_back_through_standard_input() {
 #[test]
 fn the_mininet_export_is_a_python_script_python_compiles() {
     let (path, _) = example("router");
-    let script = succeeded(&nslab(&["export", "--format", "mininet", &path], ""));
+    let script = succeeded(&nslab_with_input(&["export", "--format", "mininet", &path], ""));
     let folder = tempfile::tempdir().unwrap();
     let file = folder.path().join("router.py");
     std::fs::write(&file, &script).unwrap();
@@ -90,7 +74,7 @@ fn the_mininet_export_is_a_python_script_python_compiles() {
 #[test]
 fn a_real_kathara_folder_imports_with_its_leftovers_on_standard_error() {
     let folder = repo_root().join("shared/tests/fixtures/import/kathara/basic-ipv6");
-    let output = nslab(&["import", folder.to_str().unwrap()], "");
+    let output = nslab_with_input(&["import", folder.to_str().unwrap()], "");
     let lab: nslab_model::Lab = serde_json::from_str(&succeeded(&output)).unwrap();
     assert!(lab.node("r1").is_some() && lab.node("C").is_some(), "devices and the bridge of domain C");
     let stderr = text(&output.stderr);
@@ -99,7 +83,7 @@ fn a_real_kathara_folder_imports_with_its_leftovers_on_standard_error() {
 
 #[test]
 fn a_file_that_is_not_the_format_is_refused_with_its_place() {
-    let output = nslab(&["import", "-", "--from", "kathara"], "r1[0]=\"A\"\nnot a kathara line\n");
+    let output = nslab_with_input(&["import", "-", "--from", "kathara"], "r1[0]=\"A\"\nnot a kathara line\n");
     assert_eq!(output.status.code(), Some(2));
     let stderr = text(&output.stderr);
     assert!(stderr.contains("line 2: not a Kathará lab.conf line"), "{stderr}");

@@ -4,30 +4,14 @@
 //! cut short or with a path that leaves its folder) refused with exit 2 and the place,
 //! nothing written.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use nslab_tests::paths::{nslab_binary, repo_root};
+use nslab_tests::paths::repo_root;
+use nslab_tests::process::{nslab_with_input, text};
 
 const SCRIPT: &str = "ip netns add a\nip netns add b\nip link add x netns a type veth peer name y netns b\n\
                       ip -n a addr add 10.0.0.1/24 dev x\nip -n a rule add from all table 5\n";
-
-fn nslab(args: &[&str], input: &str) -> Output {
-    let mut child = Command::new(nslab_binary())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("nslab starts");
-    child.stdin.take().expect("piped").write_all(input.as_bytes()).expect("the input is written");
-    child.wait_with_output().expect("nslab ends")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn lab_of(output: &Output) -> nslab_model::Lab {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
@@ -40,7 +24,7 @@ fn refused(args: &[&str], input: &str, said: &str) {
     let out = folder.path().join("out.json");
     let mut all: Vec<&str> = args.to_vec();
     all.extend(["-o", out.to_str().unwrap()]);
-    let output = nslab(&all, input);
+    let output = nslab_with_input(&all, input);
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
     assert!(stderr.contains(said), "{args:?}: expected `{said}` in: {stderr}");
@@ -58,7 +42,7 @@ fn write(folder: &Path, name: &str, content: &[u8]) -> String {
 fn an_ip_script_is_told_by_its_name_and_content_and_what_is_left_out_is_said() {
     let folder = tempfile::tempdir().unwrap();
     let script = write(folder.path(), "two hosts.sh", SCRIPT.as_bytes());
-    let output = nslab(&["import", &script], "");
+    let output = nslab_with_input(&["import", &script], "");
     let lab = lab_of(&output);
     assert_eq!(lab.name, "two-hosts");
     assert_eq!(lab.namespace_names().collect::<Vec<_>>(), ["a", "b"]);
@@ -67,7 +51,7 @@ fn an_ip_script_is_told_by_its_name_and_content_and_what_is_left_out_is_said() {
     assert!(lab.description.contains("line 5"), "{}", lab.description);
 
     let typed = std::fs::read_to_string(repo_root().join("tests/fixtures/seed-article/seed-veth.txt")).unwrap();
-    let lab = lab_of(&nslab(&["import", "-", "--name", "typed"], &typed));
+    let lab = lab_of(&nslab_with_input(&["import", "-", "--name", "typed"], &typed));
     assert_eq!((lab.name.as_str(), lab.links.len()), ("typed", 1), "standard input, the format from the content");
 }
 
@@ -76,7 +60,7 @@ fn a_folder_and_its_archives_give_their_lab_file() {
     let folder = tempfile::tempdir().unwrap();
     write(folder.path(), "lab/notes.md", b"# notes\n");
     write(folder.path(), "lab/build.sh", SCRIPT.as_bytes());
-    let lab = lab_of(&nslab(&["import", folder.path().join("lab").to_str().unwrap()], ""));
+    let lab = lab_of(&nslab_with_input(&["import", folder.path().join("lab").to_str().unwrap()], ""));
     assert_eq!(lab.links.len(), 1);
     let tar = |name: &str, flags: &str| {
         let archive = folder.path().join(name);
@@ -88,7 +72,7 @@ fn a_folder_and_its_archives_give_their_lab_file() {
         archive.to_str().unwrap().to_string()
     };
     for archive in [tar("lab.tar", "-cf"), tar("lab.tar.gz", "-czf")] {
-        let lab = lab_of(&nslab(&["import", &archive], ""));
+        let lab = lab_of(&nslab_with_input(&["import", &archive], ""));
         assert_eq!((lab.name.as_str(), lab.links.len()), ("lab", 1), "{archive}");
         // Cut inside the headers and files: a tar's zero padding after its end can go.
         let bytes = std::fs::read(&archive).unwrap();

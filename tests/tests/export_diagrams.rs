@@ -3,10 +3,10 @@
 //! drawn edge per veth. (The Mermaid and draw.io structure is checked in the model's
 //! `shared/tests/export_diagrams.rs`.)
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use nslab_tests::paths::{example, lab_at, nslab_binary, EXAMPLES};
+use nslab_tests::process::with_input;
 
 fn export(format: &str, file: &str) -> String {
     let output = Command::new(nslab_binary()).args(["export", "--format", format, file]).output().expect("nslab runs");
@@ -16,15 +16,9 @@ fn export(format: &str, file: &str) -> String {
 
 /// The SVG Graphviz's `dot` draws of `dot_text`.
 fn graphviz_svg(dot_text: &str) -> String {
-    let mut child = Command::new("dot")
-        .arg("-Tsvg")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("Graphviz's `dot` runs (scripts/setup installs Debian's graphviz)");
-    child.stdin.take().expect("piped").write_all(dot_text.as_bytes()).expect("the graph is written");
-    let output = child.wait_with_output().expect("dot ends");
+    let mut dot = Command::new("dot");
+    dot.arg("-Tsvg");
+    let output = with_input(dot, dot_text);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success() && stderr.trim().is_empty(), "dot refused the graph: {stderr}\n{dot_text}");
     String::from_utf8(output.stdout).expect("UTF-8")
