@@ -81,6 +81,26 @@ impl<'a> Page<'a> {
         }
     }
 
+    /// Runs the matrix (its tab open) until a run's `cells` answers are all in and fresh:
+    /// news of a kernel change that arrives during a run (an IPv6 address settling, a
+    /// deleted namespace let go) rightly makes its answers stale, and on a loaded machine
+    /// that news can lag. Bounded: 5 runs.
+    pub async fn run_matrix_until_fresh(&self, cells: usize) {
+        let answered = "#matrix-panel td.cell.reachable, #matrix-panel td.cell.unreachable";
+        for _ in 0..5 {
+            self.click("#matrix-run").await;
+            self.wait_count(answered, cells).await;
+            let deadline = Instant::now() + PAGE_WAIT;
+            while self.disabled("#matrix-run").await && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            if self.count("#matrix-panel td.cell.stale").await == 0 {
+                return;
+            }
+        }
+        panic!("five runs of the matrix in a row were made stale by the kernel changing");
+    }
+
     /// Waits until `css` is gone from the page.
     pub async fn wait_gone(&self, css: &str) {
         self.wait_count(css, 0).await;

@@ -35,24 +35,6 @@ async fn apply(sandbox: &Sandbox, page: &Page<'_>, routed: bool) {
     page.wait_count("g.node.namespace.present", 3).await;
 }
 
-/// Runs the matrix until a run's answers are all in and fresh (bounded: 5 runs).
-async fn run_matrix(page: &Page<'_>) {
-    page.click("#tab-matrix").await;
-    let answered = "#matrix-panel td.cell.reachable, #matrix-panel td.cell.unreachable";
-    for _ in 0..5 {
-        page.click("#matrix-run").await;
-        page.wait_count(answered, CELLS).await;
-        let deadline = std::time::Instant::now() + nslab_tests::page::PAGE_WAIT;
-        while page.disabled("#matrix-run").await && std::time::Instant::now() < deadline {
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        if page.count("#matrix-panel td.cell.stale").await == 0 {
-            return;
-        }
-    }
-    panic!("five runs of the matrix in a row were made stale by the kernel changing");
-}
-
 /// Marks the matrix cell `from` -> `to` as `#picked-cell` and returns its classes.
 async fn pick_cell(page: &Page<'_>, from: &str, to: &str) -> String {
     let tag = "const [from, to] = [arguments[0], arguments[1]];
@@ -96,7 +78,8 @@ async fn why_shows_the_failing_hop_and_its_fix_turns_the_cell_green() {
     apply(&sandbox, &page, false).await;
 
     // left cannot reach right: its cell is red.
-    run_matrix(&page).await;
+    page.click("#tab-matrix").await;
+    page.run_matrix_until_fresh(CELLS).await;
     assert!(pick_cell(&page, "left", "10.0.2.2").await.contains("unreachable"));
 
     // "why?": the failing hop is left's, red on the canvas, with its reason and its fix,
@@ -141,7 +124,8 @@ async fn why_shows_the_failing_hop_and_its_fix_turns_the_cell_green() {
 
     // Apply: the cell is green.
     apply(&sandbox, &page, true).await;
-    run_matrix(&page).await;
+    page.click("#tab-matrix").await;
+    page.run_matrix_until_fresh(CELLS).await;
     assert!(pick_cell(&page, "left", "10.0.2.2").await.contains("cell reachable"));
     assert_eq!(page.count("#matrix-panel td.cell.unreachable").await, 0);
     page.shot("02-green").await;
@@ -189,7 +173,8 @@ async fn why_shows_the_failing_hop_and_its_fix_turns_the_cell_green() {
     // lab's prediction, and "why?" (live) says it is drift.
     sandbox.sh("ip -n left route del default");
     page.wait_for("#drift").await;
-    run_matrix(&page).await;
+    page.click("#tab-matrix").await;
+    page.run_matrix_until_fresh(CELLS).await;
     let classes = pick_cell(&page, "left", "10.0.2.2").await;
     assert!(classes.contains("unreachable") && classes.contains("disagrees"), "{classes}");
     let title = page.wait_for("#picked-cell").await.attr("title").await.unwrap().unwrap();

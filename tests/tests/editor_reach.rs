@@ -21,25 +21,6 @@ async fn apply(server: &NslabServer, page: &Page<'_>) {
     page.wait_count("g.node.namespace.present", 3).await;
 }
 
-/// Runs the matrix until a run's 12 answers are all fresh: news of a kernel change that
-/// arrives during a run (an IPv6 address settling, a deleted namespace let go) rightly
-/// makes its answers stale, and on a loaded machine that news can lag. Bounded: 5 runs.
-async fn run_until_fresh(page: &Page<'_>) {
-    let answered = "#matrix-panel td.cell.reachable, #matrix-panel td.cell.unreachable";
-    for _ in 0..5 {
-        page.click("#matrix-run").await;
-        page.wait_count(answered, 12).await;
-        let deadline = std::time::Instant::now() + nslab_tests::page::PAGE_WAIT;
-        while page.disabled("#matrix-run").await && std::time::Instant::now() < deadline {
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        if page.count("#matrix-panel td.cell.stale").await == 0 {
-            return;
-        }
-    }
-    panic!("five runs of the matrix in a row were made stale by the kernel changing");
-}
-
 /// Chooses the ping's source and target by clicking their options, and types the count.
 async fn choose_ping(page: &Page<'_>, from: &str, to: &str, count: &str) {
     page.click(&format!("#ping-from option[value='{from}']")).await;
@@ -153,7 +134,7 @@ async fn the_matrix_names_its_axes_and_marks_results_stale_until_run_again() {
     assert_eq!(measured[2], "horizontal-tb", "addresses are written across, not rotated");
 
     // Run: every pair answers, each cell a tick with its round trip in its tooltip.
-    run_until_fresh(&page).await;
+    page.run_matrix_until_fresh(12).await;
     page.wait_count("#matrix-panel td.cell.reachable", 12).await;
     assert_eq!(page.texts("#matrix-panel td.cell").await.iter().filter(|t| *t == "✓").count(), 12);
     let tooltip = page.wait_for("#matrix-panel td.cell.reachable").await.attr("title").await.unwrap().unwrap();
@@ -182,7 +163,7 @@ async fn the_matrix_names_its_axes_and_marks_results_stale_until_run_again() {
     // and nothing reaches it.
     page.wait_for("g.node[data-name='docker0'] g.iface[data-iface='veth4'] circle.state.absent").await;
     page.wait_for("g.node.missing[data-name='ns2']").await;
-    run_until_fresh(&page).await;
+    page.run_matrix_until_fresh(12).await;
     assert_eq!(page.count("#matrix-panel td.cell.stale").await, 0);
     // Every pair from or to ns2 is unreachable. (The pairs between ns0, ns1 and the bridge
     // are not asserted here: right after ns2's deletion one in five runs lost two of them;
