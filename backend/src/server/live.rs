@@ -327,7 +327,7 @@ async fn refresh(state: &AppState) -> bool {
     }
     // What the kernel holds, or the goals themselves, may have changed: check them again.
     if !lab.goals.is_empty() && (drift_changed || kernel_changed || state.goals.stale(revision)) {
-        state.goals.want();
+        state.goals.want(observed);
     }
     true
 }
