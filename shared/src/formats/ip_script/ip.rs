@@ -5,6 +5,7 @@
 
 use ipnet::IpNet;
 
+use super::words::Words;
 use super::world::{Kind, World};
 use super::{left_out, not_understood, Effect, Outcome, Reader, Skip};
 use crate::address::{parse_destination, parse_interface_address, parse_mac};
@@ -236,46 +237,40 @@ struct LinkArgs<'a> {
 /// set` (a bare word is the device).
 fn link_args<'a>(words: &[&'a str], adding: bool) -> Result<LinkArgs<'a>, Skip> {
     let mut args = LinkArgs::default();
-    let mut at = 0;
-    let next = |at: &mut usize, keyword: &str| -> Result<&'a str, Skip> {
-        *at += 1;
-        words.get(*at).copied().ok_or_else(|| Skip::NotUnderstood(format!("`{keyword}` needs a value")))
-    };
-    while at < words.len() {
-        let word = words[at];
+    let mut reading = Words::new(words);
+    while let Some(word) = reading.next() {
+        let mut next = || reading.value_of(word);
         match word {
             "up" => args.up = Some(true),
             "down" => args.up = Some(false),
-            "name" => args.name = Some(next(&mut at, word)?),
-            "dev" => args.dev = Some(next(&mut at, word)?),
+            "name" => args.name = Some(next()?),
+            "dev" => args.dev = Some(next()?),
             "mtu" => {
-                let value = next(&mut at, word)?;
+                let value = next()?;
                 let mtu = value.parse().map_err(|_| Skip::NotUnderstood(format!("`mtu {value}` is not a number")))?;
                 args.mtu = Some(mtu);
             }
             "address" => {
-                let value = next(&mut at, word)?;
+                let value = next()?;
                 parse_mac(value).map_err(Skip::NotUnderstood)?;
                 args.mac = Some(value);
             }
-            "netns" => args.netns = Some(next(&mut at, word)?),
-            "master" => args.master = Some(next(&mut at, word)?),
+            "netns" => args.netns = Some(next()?),
+            "master" => args.master = Some(next()?),
             "nomaster" => args.nomaster = true,
             "type" => {
-                args.kind = Some(next(&mut at, word)?);
-                args.kind_args = words[at + 1..].to_vec();
-                break;
+                args.kind = Some(next()?);
+                args.kind_args = reading.rest().to_vec();
             }
-            "link" => args.left.push(format!("link {}", next(&mut at, word)?)),
+            "link" => args.left.push(format!("link {}", next()?)),
             "help" => {}
             _ => match LINK_SETTINGS.iter().find(|(keyword, _)| *keyword == word) {
-                Some(_) => args.left.push(format!("{word} {}", next(&mut at, word)?)),
+                Some(_) => args.left.push(format!("{word} {}", next()?)),
                 None if adding && args.name.is_none() => args.name = Some(word),
                 None if !adding && args.dev.is_none() => args.dev = Some(word),
                 None => return not_understood(format!("`{word}` is not a setting `ip link` takes")),
             },
         }
-        at += 1;
     }
     Ok(args)
 }
@@ -469,25 +464,19 @@ fn address(world: &mut World, call: &Call) -> Outcome {
     let mut local = None;
     let mut dev = None;
     let mut left = Vec::new();
-    let mut at = 0;
-    while at < words.len() {
-        let word = words[at];
-        let mut value = || {
-            at += 1;
-            words.get(at).copied().ok_or_else(|| Skip::NotUnderstood(format!("`{word}` needs a value")))
-        };
+    let mut reading = Words::new(words);
+    while let Some(word) = reading.next() {
         match word {
-            "dev" => dev = Some(value()?),
-            "local" => local = Some(value()?),
+            "dev" => dev = Some(reading.value_of(word)?),
+            "local" => local = Some(reading.value_of(word)?),
             "nodad" => {}
             _ => match ADDRESS_SETTINGS.iter().find(|(keyword, _)| *keyword == word) {
-                Some((_, 1)) => left.push(format!("{word} {}", value()?)),
+                Some((_, 1)) => left.push(format!("{word} {}", reading.value_of(word)?)),
                 Some(_) => left.push(word.to_string()),
                 None if local.is_none() => local = Some(word),
                 None => return not_understood(format!("`{word}` is not a setting `ip address` takes")),
             },
         }
-        at += 1;
     }
     let (Some(local), Some(dev)) = (local, dev) else {
         return not_understood(format!("`ip address {verb}` needs an address and `dev`"));
@@ -604,13 +593,9 @@ fn route(world: &mut World, call: &Call) -> Outcome {
     let whole = format!("`{}`{}", call.text, in_netns(&call.netns));
     let mut route = Route { to: String::new(), via: None, dev: None, metric: None };
     let mut left = Vec::new();
-    let mut at = 0;
-    while at < words.len() {
-        let word = words[at];
-        let mut value = || {
-            at += 1;
-            words.get(at).copied().ok_or_else(|| Skip::NotUnderstood(format!("`{word}` needs a value")))
-        };
+    let mut reading = Words::new(words);
+    while let Some(word) = reading.next() {
+        let mut value = || reading.value_of(word);
         match word {
             "to" => route.to = value()?.to_string(),
             "via" => {
@@ -644,7 +629,6 @@ fn route(world: &mut World, call: &Call) -> Outcome {
             _ if route.to.is_empty() => route.to = word.to_string(),
             _ => return not_understood(format!("`{word}` is not a setting `ip route` takes")),
         }
-        at += 1;
     }
     if route.to.is_empty() {
         return not_understood(format!("`ip route {verb}` needs a destination"));

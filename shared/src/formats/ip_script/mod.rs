@@ -15,6 +15,7 @@ mod ip;
 mod line;
 mod to_lab;
 mod tools;
+mod words;
 mod world;
 
 use std::fmt;

@@ -6,6 +6,7 @@ use std::net::Ipv4Addr;
 
 use super::ip::set_master;
 use super::line::Word;
+use super::words::Words;
 use super::world::{Kind, World};
 use super::{left_out, not_understood, Effect, Outcome, Skip};
 use crate::identity::Netns;
@@ -48,13 +49,9 @@ pub fn ifconfig(world: &mut World, netns: &Netns, args: &[Word]) -> Outcome {
     let mut netmask = None;
     let mut up = None;
     let mut left = Vec::new();
-    let mut at = 0;
-    while at < settings.len() {
-        let word = settings[at];
-        let mut value = || {
-            at += 1;
-            settings.get(at).copied().ok_or_else(|| Skip::NotUnderstood(format!("`{word}` needs a value")))
-        };
+    let mut reading = Words::new(settings);
+    while let Some(word) = reading.next() {
+        let mut value = || reading.value_of(word);
         match word {
             "up" => up = Some(true),
             "down" => up = Some(false),
@@ -97,7 +94,6 @@ pub fn ifconfig(world: &mut World, netns: &Netns, args: &[Word]) -> Outcome {
             _ if address.is_none() => address = Some(ipv4_with_prefix(word)?),
             _ => return not_understood(format!("`{word}` is not a setting `ifconfig` takes")),
         }
-        at += 1;
     }
     if let Some((ip, prefix)) = address {
         let prefix = netmask.or(prefix).unwrap_or_else(|| classful(ip));
