@@ -22,7 +22,7 @@ use crate::layout::auto_layout;
 use crate::names::next_free_name;
 use crate::netem::{Impairment, Netem};
 use crate::observed::{Observed, ObservedLink, ObservedNamespace, ObservedRoute};
-use crate::plan::{DEFAULT_IPV6_METRIC, DEFAULT_MTU};
+use crate::plan::DEFAULT_MTU;
 use crate::topology::{Role, Side, Topology};
 use crate::validate::{addresses_twice_on, host_address_problem, parse_route};
 
@@ -364,12 +364,11 @@ fn display_kind(kind: &str) -> &str {
 }
 
 fn lab_route(route: &ObservedRoute) -> Route {
-    let default_metric = if route.destination.addr().is_ipv6() { DEFAULT_IPV6_METRIC } else { 0 };
     Route {
         to: if route.destination.prefix_len() == 0 { "default".into() } else { route.destination.to_string() },
         via: route.via.map(|via| via.to_string()),
         dev: if route.via.is_none() { route.dev.clone() } else { None },
-        metric: Some(route.metric).filter(|metric| *metric != default_metric),
+        metric: crate::validate::lab_metric(&route.destination, route.metric),
     }
 }
 

@@ -135,8 +135,7 @@ pub(super) fn delete_route_op(netns: &Netns, observed: &ObservedRoute) -> Op {
         to,
         via: observed.via.map(|via| via.to_string()),
         dev: observed.dev.clone(),
-        metric: Some(observed.metric)
-            .filter(|metric| *metric != if family == Family::V6 { DEFAULT_IPV6_METRIC } else { 0 }),
+        metric: crate::validate::lab_metric(&observed.destination, observed.metric),
     };
     Op::DeleteRoute { netns: netns.clone(), family, route }
 }
@@ -158,5 +157,15 @@ mod tests {
         assert_eq!(wanted("fd00:9::/64", Some(5)), 5);
         assert_eq!(wanted("10.9.0.0/16", None), 0);
         assert_eq!(wanted("10.9.0.0/16", Some(5)), 5);
+    }
+
+    #[test]
+    fn a_kernel_metric_is_written_only_when_it_is_not_the_default() {
+        let net = |text: &str| text.parse::<ipnet::IpNet>().unwrap();
+        assert_eq!(crate::validate::lab_metric(&net("fd00:9::/64"), DEFAULT_IPV6_METRIC), None);
+        assert_eq!(crate::validate::lab_metric(&net("fd00:9::/64"), 5), Some(5));
+        assert_eq!(crate::validate::lab_metric(&net("10.9.0.0/16"), 0), None);
+        // 1024 is only IPv6's default: an IPv4 route keeps it (a fix once dropped it).
+        assert_eq!(crate::validate::lab_metric(&net("10.9.0.0/16"), DEFAULT_IPV6_METRIC), Some(1024));
     }
 }

@@ -302,8 +302,7 @@ fn replaced_gateways(network: &Network, space: usize, index: Option<usize>, old:
                 to: to.clone(),
                 via: Some(gateway.to_string()),
                 dev: written.dev.clone(),
-                metric: (written.metric != 0 && written.metric != super::network::IPV6_USER_METRIC)
-                    .then_some(written.metric),
+                metric: crate::validate::lab_metric(&written.destination, written.metric),
             };
             let dev = written.dev.as_ref().map(|dev| format!(" dev {}", sh_word(dev))).unwrap_or_default();
             Fix {

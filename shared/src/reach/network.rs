@@ -20,8 +20,6 @@ use crate::validate::parse_route;
 use super::segment::{tree_of, Tree};
 use super::table::{table_of, Table};
 
-/// The metric the kernel gives an IPv6 route added without one (or with metric 0).
-pub const IPV6_USER_METRIC: u32 = crate::plan::DEFAULT_IPV6_METRIC;
 /// The metric of the routes the kernel makes for an IPv6 interface's subnets.
 pub const IPV6_CONNECTED_METRIC: u32 = 256;
 

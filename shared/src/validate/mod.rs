@@ -12,7 +12,7 @@ mod references;
 mod routes;
 
 pub use addresses::{addresses_twice_on, host_address_problem, AddressTwice};
-pub use routes::{kernel_metric, parse_route, ParsedRoute};
+pub use routes::{kernel_metric, lab_metric, parse_route, ParsedRoute};
 mod sense;
 
 use crate::lab::{Lab, FORMAT_VERSION};

@@ -78,6 +78,12 @@ pub fn kernel_metric(destination: &IpNet, metric: Option<u32>) -> u32 {
     }
 }
 
+/// The metric a lab writes for a route the kernel keeps with `metric`: none when it is the
+/// one the kernel gives a route added without one.
+pub fn lab_metric(destination: &IpNet, metric: u32) -> Option<u32> {
+    (metric != kernel_metric(destination, None)).then_some(metric)
+}
+
 fn check_route(
     route: &Route,
     path: &DocPath,
