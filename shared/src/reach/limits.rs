@@ -5,6 +5,7 @@
 //!
 //! Both were found by the random labs test against the kernel (`tests/tests/explain_random.rs`).
 
+use std::cmp::Reverse;
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
@@ -110,10 +111,13 @@ fn twin_routes(network: &Network, table: &Table, entry: &Entry) -> Option<String
 }
 
 /// Another route of the table that matches the destination through another interface than
-/// the one without carrier: the best of them, as the kernel would fall back to it.
+/// the one without carrier: the best of them (longest prefix, lowest metric, made first),
+/// as the kernel would fall back to it.
 fn other_route<'t>(table: &'t Table, entry: &Entry, destination: IpAddr, without_carrier: usize) -> Option<&'t Entry> {
-    let entries = table.entries.iter().filter(|other| other.dev != without_carrier && other.dev != entry.dev);
-    let others = Table::of(entries.cloned().collect(), Vec::new());
-    let best = lookup(&others, destination)?.clone();
-    table.entries.iter().find(|candidate| **candidate == best)
+    table
+        .entries
+        .iter()
+        .filter(|other| other.dev != without_carrier && other.dev != entry.dev)
+        .filter(|other| other.destination.contains(&destination))
+        .min_by_key(|other| (Reverse(other.destination.prefix_len()), other.metric))
 }

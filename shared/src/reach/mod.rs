@@ -221,9 +221,10 @@ impl Outcome {
         let source = request.source.expect("a walk that arrived chose its source");
         let reply = if arrived == start {
             // A namespace pinging itself: the reply is delivered where it is.
-            let hops: Vec<Hop> = request.hops.first().cloned().into_iter().collect();
-            let hops =
-                hops.into_iter().map(|hop| Hop { out: Some("lo".to_string()), delivered: true, ..hop }).collect();
+            // A matrix's walk keeps no hops: then there is none to copy.
+            let hop =
+                request.hops.first().map(|hop| Hop { out: Some("lo".to_string()), delivered: true, ..hop.clone() });
+            let hops = hop.into_iter().collect();
             Walk { hops, length: 1, arrived: Some(start), ..Walk::default() }
         } else {
             walk::walk(network, arrived, source, Some(start), How { replying: true, detailed })

@@ -97,21 +97,12 @@ impl Tree {
 
     /// The interfaces crossed from the root to a reached one, both included.
     pub fn way(&self, holder: usize) -> Vec<usize> {
-        let mut length = 1;
-        let mut at = holder;
-        while at != self.root {
-            at = self.came_from[at] as usize;
-            length += 1;
+        let mut way = vec![holder];
+        while let Some(&at) = way.last().filter(|&&at| at != self.root) {
+            way.push(self.came_from[at] as usize);
         }
-        let mut crossed = vec![self.root; length];
-        let mut at = holder;
-        for slot in crossed.iter_mut().rev() {
-            *slot = at;
-            if at != self.root {
-                at = self.came_from[at] as usize;
-            }
-        }
-        crossed
+        way.reverse();
+        way
     }
 
     /// A reached interface and what drops a packet on the way to it.

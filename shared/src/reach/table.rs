@@ -59,7 +59,7 @@ pub(crate) struct Table {
 
 impl Table {
     /// A table of these entries, indexed for lookups.
-    pub fn of(entries: Vec<Entry>, refused: Vec<(usize, Refusal)>) -> Table {
+    fn of(entries: Vec<Entry>, refused: Vec<(usize, Refusal)>) -> Table {
         let mut by_length: Vec<(u8, FxHashMap<IpNet, Vec<usize>>)> = Vec::new();
         for (index, entry) in entries.iter().enumerate() {
             let length = entry.destination.prefix_len();
